@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The only build entry. `make` builds build/rsttrace; `make test`, `make run`,
+# `make bench` build what they need first. Quiet by default; V=1 is verbose.
+# Generated files (vmlinux.h, BPF objects, skeletons) live only in $(OUT).
+
+OUT	:= build
+CC	?= gcc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+PREFIX	?= /usr/local
+
+ifeq ($(V),1)
+Q	:=
+msg	:=
+else
+Q	:= @
+msg	= @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
+	    libpcap-dev libmicrohttpd-dev libcmocka-dev tcpdump tshark \
+	    prometheus hping3 jq iproute2 util-linux procps
+
+ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
+	       -DRST_VERSION='"$(VERSION)"'
+LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+	      -I$(OUT) -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS	  := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(TOOL_SRCS))
+HDRS	  := $(wildcard include/*.h user/*.h bpf/*.bpf.h)
+
+.PHONY: all deps test run bench clean install format check-format
+.DELETE_ON_ERROR:
+
+all: deps $(OUT)/rsttrace
+
+# Installs what is missing, and only then touches apt.
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS    installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install:$$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(OUT) $(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+# Kernel types for CO-RE: the running kernel's BTF, or the documented fallback.
+$(OUT)/vmlinux.h: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)if [ -r /sys/kernel/btf/vmlinux ] && [ -z "$(VMLINUX_FALLBACK)" ]; then \
+		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@; \
+	else \
+		echo "vmlinux.h: using vmlinux/fallback.h (no kernel BTF, or VMLINUX_FALLBACK set)" >&2; \
+		cp vmlinux/fallback.h $@; \
+	fi
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h $(HDRS) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(OUT)/user/%.o: user/%.c $(SKELS) $(HDRS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUT)/rsttrace: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(OUT)/tests/prog_test: tests/prog/prog_test.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+TEST_BINS := $(UNIT_BINS) $(TOOL_BINS) $(if $(wildcard tests/prog/prog_test.c),$(OUT)/tests/prog_test)
+
+test: deps $(OUT)/rsttrace $(TEST_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh
+
+run: deps $(OUT)/rsttrace
+	$(Q)$(OUT)/rsttrace demo
+
+bench: deps $(OUT)/rsttrace $(TEST_BINS)
+	$(Q)OUT=$(OUT) bench/run.sh
+
+install: $(OUT)/rsttrace
+	install -D -m 0755 $(OUT)/rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace
+	install -D -m 0644 docs/rsttrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/rsttrace.8
+
+format:
+	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] tests/*/*.c)
+
+check-format:
+	clang-format --dry-run --Werror $(BPF_SRCS) $(wildcard include/*.h user/*.[ch])
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)

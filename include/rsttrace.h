@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI shared by the BPF programs and the rsttrace binary: map keys and
+ * values, the ring buffer event, counter indexes. Fixed-width types only,
+ * largest fields first, padding explicit; user/abi.c asserts every size.
+ * Changing a layout means bumping RST_ABI_VERSION (pinned maps carry it).
+ */
+#ifndef RSTTRACE_H
+#define RSTTRACE_H
+
+#ifdef __BPF__
+/* The BPF side gets the __uN types from vmlinux.h. */
+#else
+#include <linux/types.h>
+#endif
+
+#define RST_ABI_VERSION 1
+
+/* Largest header snapshot an event can carry (--snaplen upper bound). */
+#define RST_SNAPLEN_MAX 256
+#define RST_SNAPLEN_DEFAULT 128
+
+/*
+ * Counters are kept per interface slot and direction. A slot is the
+ * interface index modulo RST_IF_SLOTS; the value records the ifindex that
+ * owns it, and a packet whose slot is owned by another interface is counted
+ * in the shared overflow slot RST_IF_SLOTS instead, so totals stay exact.
+ */
+#define RST_IF_SLOTS	    64
+#define RST_COUNTER_ENTRIES ((RST_IF_SLOTS + 1) * 2)
+
+/* Bound of the IPv6 extension-header walk (headers, not bytes). */
+#define RST_IPV6_EXT_MAX 6
+/* VLAN tags parsed (802.1Q and 802.1ad); a third tag is not IP to us. */
+#define RST_VLAN_MAX 2
+
+/* Defaults of the map-size options. */
+#define RST_MAX_FLOWS_DEFAULT 65536
+#define RST_MAX_HOSTS_DEFAULT 16384
+#define RST_RINGBUF_DEFAULT   (4U << 20)
+#define RST_RATE_DEFAULT      1000 /* events/s per source */
+
+/* Where a program runs. */
+enum rst_hook {
+	RST_HOOK_XDP = 0,
+	RST_HOOK_TC_INGRESS = 1,
+	RST_HOOK_TC_EGRESS = 2,
+	RST_HOOK_MAX,
+};
+
+enum rst_dir {
+	RST_DIR_IN = 0,
+	RST_DIR_OUT = 1,
+};
+
+/* Global counter indexes (struct rst_counters.c[]). */
+enum rst_counter {
+	RST_C_PACKETS = 0, /* every packet a program saw */
+	RST_C_TCP4,	   /* TCP over IPv4, headers valid */
+	RST_C_TCP6,	   /* TCP over IPv6, headers valid */
+	RST_C_SYN,	   /* SYN without ACK */
+	RST_C_SYNACK,	   /* SYN with ACK */
+	RST_C_FIN,	   /* FIN set (any other flags) */
+	RST_C_RST,	   /* RST without ACK */
+	RST_C_RSTACK,	   /* RST with ACK */
+	RST_C_FRAGMENT,	   /* non-first IP fragments: passed, not parsed */
+	RST_C_EV_SENT,	   /* RST events written to the ring buffer */
+	RST_C_EV_SAMPLED,  /* RSTs not sent: sampled out (1-in-N) */
+	RST_C_EV_RATELIM,  /* RSTs not sent: per-source rate limit */
+	RST_C_EV_RINGFULL, /* RSTs not sent: ring buffer full */
+	RST_C_EV_FILTERED, /* RSTs not sent: kernel-side event filter */
+	RST_C_FLOW_ERR,	   /* flow map update failed */
+	RST_C_HOST_ERR,	   /* host map update failed */
+	RST_C_MAX,
+};
+
+/* Malformed-packet reasons (struct rst_counters.malformed[]). */
+enum rst_malformed {
+	RST_M_ETH_TRUNC = 0,  /* shorter than an Ethernet header */
+	RST_M_VLAN_TRUNC,     /* VLAN tag cut short */
+	RST_M_IP4_TRUNC,      /* shorter than a 20-byte IPv4 header */
+	RST_M_IP4_VERSION,    /* ethertype IPv4, version field not 4 */
+	RST_M_IP4_IHL,	      /* IHL below 5 */
+	RST_M_IP4_OPT_TRUNC,  /* IHL * 4 runs past the packet */
+	RST_M_IP4_TOTLEN,     /* total length below IHL * 4 or past the packet */
+	RST_M_IP6_TRUNC,      /* shorter than a 40-byte IPv6 header */
+	RST_M_IP6_VERSION,    /* ethertype IPv6, version field not 6 */
+	RST_M_IP6_PAYLEN,     /* payload length past the packet */
+	RST_M_IP6_EXT_TRUNC,  /* extension header runs past the packet */
+	RST_M_IP6_EXT_DEPTH,  /* more than RST_IPV6_EXT_MAX extension headers */
+	RST_M_TCP_TRUNC,      /* shorter than a 20-byte TCP header */
+	RST_M_TCP_DOFF,	      /* data offset below 5 */
+	RST_M_TCP_OPT_TRUNC,  /* doff * 4 runs past the IP payload */
+	RST_M_MAX,
+};
+
+/* One per (interface slot, direction), per CPU. */
+struct rst_counters {
+	__u64 c[RST_C_MAX];
+	__u64 malformed[RST_M_MAX];
+	__u64 rst_seq;	/* per-CPU RST sequence, drives 1-in-N sampling */
+	__u32 ifindex;	/* owner of the slot; 0 while unused */
+	__u32 pad;
+};
+
+/* Settings that may change while attached (array map, key 0). */
+struct rst_config {
+	__u32 sample;	  /* 1-in-N RSTs become events; 0 and 1 mean all */
+	__u32 rate_limit; /* events/s per source address; 0 disables */
+	__u32 burst;	  /* token bucket depth in events; 0 means rate_limit */
+	__u32 flags;	  /* RST_CFG_* */
+};
+
+#define RST_CFG_EVENTS_OFF (1U << 0) /* count only, no events */
+
+/*
+ * A flow is stored once for both directions: endpoint A is the one with
+ * the smaller (address, port), so index 0 of the per-direction arrays means
+ * "sent by A" and index 1 "sent by B".
+ */
+struct rst_flow_key {
+	__u8 addr_a[16]; /* IPv4 in the first 4 bytes, rest zero */
+	__u8 addr_b[16];
+	__u16 port_a; /* host byte order */
+	__u16 port_b;
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 proto;  /* IPPROTO_TCP */
+	__u8 pad[2];
+};
+
+struct rst_flow_val {
+	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 last_ns;
+	__u32 syn[2];
+	__u32 synack[2];
+	__u32 fin[2];
+	__u32 rst[2];
+	__u32 rstack[2];
+	__u32 ifindex; /* interface of the last update */
+	__u8 ttl[2];   /* last TTL / hop limit seen per direction */
+	__u8 pad[2];
+};
+
+/* A host is the peer: the source of what came in, the target of what went out. */
+struct rst_host_key {
+	__u8 addr[16];
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct rst_host_val {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 rst_in;  /* RST or RST-ACK received from the host */
+	__u64 rst_out; /* RST or RST-ACK sent to the host */
+	__u64 syn_in;  /* SYN (without ACK) from the host */
+	__u64 syn_out;
+	__u64 fin_in;
+	__u64 fin_out;
+};
+
+/* Per-source token bucket, kept as a theoretical arrival time (GCRA). */
+struct rst_bucket {
+	__u64 tat_ns;
+};
+
+/* Event flags. */
+#define RST_EV_VLAN (1U << 0) /* the frame carried at least one VLAN tag */
+
+/* One sampled RST, as the ring buffer carries it. */
+struct rst_event {
+	__u64 ts_ns;	  /* CLOCK_MONOTONIC */
+	__u8 saddr[16];	  /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u32 ifindex;
+	__u32 seq;	  /* host byte order */
+	__u32 ack;
+	__u32 pkt_len;	  /* bytes on the wire (frame length) */
+	__u16 sport;	  /* host byte order */
+	__u16 dport;
+	__u16 win;
+	__u16 ip_id;	  /* IPv4 identification; 0 for IPv6 */
+	__u16 payload_len; /* TCP payload bytes per the IP length */
+	__u16 snap_len;	  /* valid bytes in snap[] */
+	__u16 l3_off;	  /* offset of the IP header in snap[] */
+	__u16 l4_off;	  /* offset of the TCP header in snap[] */
+	__u8 family;	  /* AF_INET or AF_INET6 */
+	__u8 hook;	  /* enum rst_hook */
+	__u8 dir;	  /* enum rst_dir */
+	__u8 tcp_flags;	  /* byte 13 of the TCP header */
+	__u8 ttl;	  /* TTL or hop limit */
+	__u8 ev_flags;	  /* RST_EV_* */
+	__u8 pad[2];
+	__u8 snap[RST_SNAPLEN_MAX]; /* the frame from its Ethernet header on */
+};
+
+#define RST_EVENT_SIZE 336
+
+/* TCP flag bits as in byte 13 of the header. */
+#define RST_TCP_FIN 0x01
+#define RST_TCP_SYN 0x02
+#define RST_TCP_RST 0x04
+#define RST_TCP_PSH 0x08
+#define RST_TCP_ACK 0x10
+#define RST_TCP_URG 0x20
+#define RST_TCP_ECE 0x40
+#define RST_TCP_CWR 0x80
+
+#endif /* RSTTRACE_H */

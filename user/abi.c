@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The user side's check of the ABI it shares with the BPF programs: any
+ * layout change that is not mirrored in RST_ABI_VERSION fails the build.
+ */
+#include <stddef.h>
+
+#include "rsttrace.h"
+
+_Static_assert(sizeof(struct rst_event) == RST_EVENT_SIZE, "ABI: rst_event");
+_Static_assert(offsetof(struct rst_event, snap) == 80, "ABI: rst_event.snap");
+_Static_assert(sizeof(struct rst_counters) == (RST_C_MAX + RST_M_MAX + 2) * 8, "ABI: counters");
+_Static_assert(sizeof(struct rst_config) == 16, "ABI: rst_config");
+_Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
+_Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");
+_Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");
+_Static_assert(sizeof(struct rst_host_val) == 64, "ABI: rst_host_val");
+_Static_assert(sizeof(struct rst_bucket) == 8, "ABI: rst_bucket");
+_Static_assert(RST_SNAPLEN_MAX == 256, "the BPF side masks the snapshot length with 255");

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+
+#include "log.h"
+#include "util.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+int parse_u64(const char *opt, const char *s, __u64 min, __u64 max, __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull accepts "-1" and leading blanks; a count must not. */
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ' || *s == '\t') {
+		pr_warn("rsttrace: invalid %s '%s': not a number\n", opt, s ? s : "");
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || v > max || v < min) {
+		pr_warn("rsttrace: invalid %s '%s': out of range %llu..%llu\n", opt, s,
+			(unsigned long long)min, (unsigned long long)max);
+		return -ERANGE;
+	}
+	if (errno || end == s || *end) {
+		pr_warn("rsttrace: invalid %s '%s': not a number\n", opt, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_u32(const char *opt, const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	__u64 v;
+	int err;
+
+	err = parse_u64(opt, s, min, max, &v);
+	if (!err)
+		*out = (__u32)v;
+	return err;
+}
+
+int parse_seconds(const char *opt, const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
+		pr_warn("rsttrace: invalid %s '%s': not a number of seconds\n", opt, s ? s : "");
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v)) {
+		pr_warn("rsttrace: invalid %s '%s': not a number of seconds\n", opt, s);
+		return -EINVAL;
+	}
+	if (v <= 0 || v > max) {
+		pr_warn("rsttrace: invalid %s '%s': out of range (0, %g]\n", opt, s, max);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	__u64 eff;
+
+	if (geteuid() == 0)
+		return 0;
+	if (syscall(SYS_capget, &hdr, data) == 0) {
+		eff = ((__u64)data[1].effective << 32) | data[0].effective;
+		if ((eff & (1ULL << CAP_NET_ADMIN)) &&
+		    (eff & ((1ULL << CAP_BPF) | (1ULL << CAP_SYS_ADMIN))))
+			return 0;
+	}
+	pr_warn("rsttrace: permission denied: need root or CAP_BPF and CAP_NET_ADMIN (uid %u)\n",
+		(unsigned)geteuid());
+	return -EPERM;
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+__u64 now_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+__u64 now_real_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+size_t escape_text(char *dst, size_t len, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!len)
+		return 0;
+	for (; *src && o + 5 < len; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			dst[o++] = (char)c;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
