@@ -83,12 +83,30 @@ static void prog_name(__u32 id, char *buf, size_t len)
 static int attach_xdp(struct rst_link *l, int prog_fd, int mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
-	__u32 foreign, fmode;
-	char name[BPF_OBJ_NAME_LEN];
-	int fd, err;
+	__u32 foreign = 0, fmode = 0;
+	char name[BPF_OBJ_NAME_LEN] = "";
+	int fd, err, i;
 
 	if (!xdp_foreign(l->ifindex, &foreign, &fmode) && foreign) {
 		prog_name(foreign, name, sizeof(name));
+		/*
+		 * The kernel releases a link after its last fd closes from a
+		 * workqueue, so an rsttrace that just died can still show for
+		 * a moment. Give one of ours that long before refusing.
+		 */
+		for (i = 0; i < 40 && !strcmp(name, "rst_xdp"); i++) {
+			usleep(50000);
+			if (xdp_foreign(l->ifindex, &foreign, &fmode) || !foreign)
+				break;
+		}
+	}
+	if (foreign) {
+		if (!strcmp(name, "rst_xdp")) {
+			pr_warn("rsttrace: %s: rsttrace's XDP program is already attached (id %u) "
+				"by another rsttrace; see rsttrace status\n",
+				l->ifname, foreign);
+			return -EBUSY;
+		}
 		pr_warn("rsttrace: %s: an XDP program is already attached (id %u, %s, %s mode); "
 			"rsttrace will not replace it (use --hook tc)\n",
 			l->ifname, foreign, name, xdp_mode_name(fmode));

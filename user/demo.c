@@ -169,10 +169,20 @@ static void *client_main(void *arg)
 				pr_debug("demo: read: %s\n", strerror(errno));
 			abort_close(a);
 		}
-		sleep_ms(100);
-		/* 3. Data to the socket the server just reset: RST again. */
-		if (write(fd, "again\n", 6) < 0)
-			pr_debug("demo: write after reset: %s\n", strerror(errno));
+		close(fd);
+	}
+	sleep_ms(150);
+
+	/* 3. Data to a closed socket: the server closes (FIN), the client writes. */
+	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
+	if (fd >= 0) {
+		a = accept(d->listen4, NULL, NULL);
+		if (a >= 0)
+			close(a);
+		sleep_ms(50);
+		if (write(fd, "late\n", 5) < 0)
+			pr_debug("demo: write to a closed peer: %s\n", strerror(errno));
+		sleep_ms(50);
 		close(fd);
 	}
 	sleep_ms(150);

@@ -56,7 +56,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "rsttrace: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "rsttrace: unknown command '%s' (rsttrace --help lists them)\n", argv[1]);
 	return EXIT_USAGE;
 }
