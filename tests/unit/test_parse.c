@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Strict command-line parsing: numbers, seconds, datapath options and text
+ * escaping, one table row per case.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "loader.h"
+#include "log.h"
+#include "util.h"
+
+struct num_case {
+	const char *in;
+	__u64 min, max;
+	int err;
+	__u64 want;
+};
+
+static const struct num_case num_cases[] = {
+	{ "0", 0, 10, 0, 0 },
+	{ "10", 0, 10, 0, 10 },
+	{ "11", 0, 10, -ERANGE, 0 },
+	{ "0", 1, 10, -ERANGE, 0 },
+	{ "007", 0, 10, 0, 7 },
+	{ "18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
+	{ "18446744073709551616", 0, UINT64_MAX, -ERANGE, 0 },
+	{ "99999999999999999999999", 0, UINT64_MAX, -ERANGE, 0 },
+	{ "-1", 0, UINT64_MAX, -EINVAL, 0 },
+	{ "+1", 0, 10, -EINVAL, 0 },
+	{ " 1", 0, 10, -EINVAL, 0 },
+	{ "1 ", 0, 10, -EINVAL, 0 },
+	{ "1x", 0, 10, -EINVAL, 0 },
+	{ "0x10", 0, 100, -EINVAL, 0 },
+	{ "", 0, 10, -EINVAL, 0 },
+	{ "abc", 0, 10, -EINVAL, 0 },
+	{ "1.5", 0, 10, -EINVAL, 0 },
+};
+
+static void test_parse_u64_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(num_cases); i++) {
+		const struct num_case *c = &num_cases[i];
+		__u64 v = 12345;
+		int err = parse_u64("--n", c->in, c->min, c->max, &v);
+
+		if (err != c->err)
+			fail_msg("'%s': err %d, want %d", c->in, err, c->err);
+		if (!err && v != c->want)
+			fail_msg("'%s': %llu, want %llu", c->in, (unsigned long long)v,
+				 (unsigned long long)c->want);
+		if (err && v != 12345)
+			fail_msg("'%s': output written on error", c->in);
+	}
+}
+
+static void test_parse_u32_bounds(void **state)
+{
+	__u32 v = 0;
+
+	(void)state;
+	assert_int_equal(parse_u32("--x", "4294967295", 0, UINT32_MAX, &v), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(parse_u32("--x", "4294967296", 0, UINT32_MAX, &v), -ERANGE);
+	assert_int_equal(parse_u32("--x", NULL, 0, 1, &v), -EINVAL);
+}
+
+struct sec_case {
+	const char *in;
+	int err;
+	double want;
+};
+
+static const struct sec_case sec_cases[] = {
+	{ "1", 0, 1.0 },     { "0.5", 0, 0.5 },	   { "86400", 0, 86400.0 },
+	{ "0", -ERANGE, 0 }, { "-1", -EINVAL, 0 }, { "1e400", -EINVAL, 0 },
+	{ "nan", -EINVAL, 0 }, { "inf", -EINVAL, 0 }, { "1s", -EINVAL, 0 },
+	{ "", -EINVAL, 0 },  { "1e9", -ERANGE, 0 },
+};
+
+static void test_parse_seconds_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(sec_cases); i++) {
+		double v = -1;
+		int err = parse_seconds("--duration", sec_cases[i].in, 31536000.0, &v);
+
+		if (err != sec_cases[i].err)
+			fail_msg("'%s': err %d, want %d", sec_cases[i].in, err, sec_cases[i].err);
+		if (!err && v != sec_cases[i].want)
+			fail_msg("'%s': %g, want %g", sec_cases[i].in, v, sec_cases[i].want);
+	}
+}
+
+struct dp_case {
+	int opt;
+	const char *arg;
+	int ret; /* 1 handled, < 0 error */
+};
+
+static const struct dp_case dp_cases[] = {
+	{ OPT_HOOK, "xdp", 1 },		 { OPT_HOOK, "tc", 1 },
+	{ OPT_HOOK, "XDP", -EINVAL },	 { OPT_DIRECTION, "in", 1 },
+	{ OPT_DIRECTION, "both", 1 },	 { OPT_DIRECTION, "sideways", -EINVAL },
+	{ OPT_XDP_MODE, "generic", 1 },	 { OPT_XDP_MODE, "offload", -EINVAL },
+	{ OPT_SAMPLE, "1", 1 },		 { OPT_SAMPLE, "0", -ERANGE },
+	{ OPT_RATE_LIMIT, "0", 1 },	 { OPT_RATE_LIMIT, "-5", -EINVAL },
+	{ OPT_SNAPLEN, "64", 1 },	 { OPT_SNAPLEN, "256", 1 },
+	{ OPT_SNAPLEN, "63", -ERANGE },	 { OPT_SNAPLEN, "257", -ERANGE },
+	{ OPT_RING_SIZE, "4096", 1 },	 { OPT_RING_SIZE, "5000", -EINVAL },
+	{ OPT_RING_SIZE, "2048", -ERANGE }, { OPT_MAX_FLOWS, "15", -ERANGE },
+	{ OPT_MAX_HOSTS, "100000", 1 },	 { 'x', "whatever", 0 },
+};
+
+static void test_datapath_options_table(void **state)
+{
+	struct rst_opts o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(dp_cases); i++) {
+		int ret;
+
+		opts_default(&o);
+		ret = opts_parse_datapath(&o, dp_cases[i].opt, dp_cases[i].arg);
+		if (ret != dp_cases[i].ret)
+			fail_msg("option %#x '%s': %d, want %d", dp_cases[i].opt, dp_cases[i].arg,
+				 ret, dp_cases[i].ret);
+	}
+}
+
+static void test_datapath_values(void **state)
+{
+	struct rst_opts o;
+
+	(void)state;
+	opts_default(&o);
+	assert_int_equal(o.sample, 1);
+	assert_int_equal(o.snaplen, RST_SNAPLEN_DEFAULT);
+	assert_int_equal(o.dirs, DIR_BOTH);
+	assert_int_equal(opts_parse_datapath(&o, OPT_DIRECTION, "out"), 1);
+	assert_int_equal(o.dirs, DIR_OUT);
+	assert_int_equal(opts_parse_datapath(&o, OPT_HOOK, "tc"), 1);
+	assert_int_equal(o.ingress_hook, RST_HOOK_TC_INGRESS);
+	assert_int_equal(opts_parse_datapath(&o, OPT_SAMPLE, "100"), 1);
+	assert_int_equal(o.sample, 100);
+	assert_true(o.set_sample);
+}
+
+static void test_escape_text(void **state)
+{
+	char out[64];
+
+	(void)state;
+	escape_text(out, sizeof(out), "eth0");
+	assert_string_equal(out, "eth0");
+	escape_text(out, sizeof(out), "a\nb\x1b[31m\\%s");
+	assert_string_equal(out, "a\\x0ab\\x1b[31m\\x5c%s");
+	escape_text(out, 8, "abcdefghijkl");
+	assert_true(strlen(out) < 8);
+	escape_text(out, sizeof(out), "\xff\x80");
+	assert_string_equal(out, "\\xff\\x80");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64_table),
+		cmocka_unit_test(test_parse_u32_bounds),
+		cmocka_unit_test(test_parse_seconds_table),
+		cmocka_unit_test(test_datapath_options_table),
+		cmocka_unit_test(test_datapath_values),
+		cmocka_unit_test(test_escape_text),
+	};
+
+	/* The parsers print their one-line errors; keep the test output clean. */
+	log_set_level(-1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
