@@ -1428,6 +1428,13 @@ static int rt6_print(struct pkt *p, __u32 dp, __u32 *advance)
 	return 0;
 }
 
+/* A zero payload length promises a jumbogram the hop-by-hop header must carry. */
+static void print_no_jumbo(struct pkt *p)
+{
+	out_str(p->o, "[No valid Jumbo Payload Hop-by-Hop option found]");
+	print_invalid(p);
+}
+
 /* print-ip6.c ip6_print() with its extension-header walk. */
 static int ip6_print(struct pkt *p, __u32 ip6, __u32 length)
 {
@@ -1493,11 +1500,8 @@ static int ip6_print(struct pkt *p, __u32 ip6, __u32 length)
 			hdr_len = (get8(p, cp + 1) + 1) << 3;
 			if (!avail(p, cp, hdr_len)) {
 				print_trunc(p);
-				if (payload_len == 0) {
-					out_str(o,
-						"[No valid Jumbo Payload Hop-by-Hop option found]");
-					print_invalid(p);
-				}
+				if (payload_len == 0)
+					print_no_jumbo(p);
 				return 0;
 			}
 			out_str(o, "HBH ");
@@ -1508,8 +1512,7 @@ static int ip6_print(struct pkt *p, __u32 ip6, __u32 length)
 			}
 			/* Checked even when the options were cut short. */
 			if (payload_len == 0 && !found_jumbo) {
-				out_str(o, "[No valid Jumbo Payload Hop-by-Hop option found]");
-				print_invalid(p);
+				print_no_jumbo(p);
 				return 0;
 			}
 			if (!advance)
