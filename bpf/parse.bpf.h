@@ -132,7 +132,10 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len
 		return MALFORMED(RST_M_IP6_TRUNC);
 	if (ip6->version != 6)
 		return MALFORMED(RST_M_IP6_VERSION);
-	/* XXX: jumbograms (payload length 0 + jumbo option) count as PAYLEN. */
+	/*
+	 * XXX: a jumbogram (payload length 0, real length in a hop-by-hop
+	 * option) ends at the IPv6 header here, so it counts as ext_truncated.
+	 */
 	pk->ip_end = pk->l3_off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	if (pk->ip_end > wire_len)
 		return MALFORMED(RST_M_IP6_PAYLEN);

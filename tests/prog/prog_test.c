@@ -1,0 +1,2075 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF program tests: each row is a frame run through rst_xdp, rst_tc_ingress
+ * and rst_tc_egress with BPF_PROG_TEST_RUN, from a clean state, and checked
+ * for the verdict, unchanged bytes, exact counter deltas, the exact ring
+ * buffer event and the flow, host and bucket map contents. Scenarios cover
+ * what needs several runs: sampling, rate limit, ring buffer full, counter
+ * slot overflow. Speaks TAP on stdout; exits 1 if any test failed.
+ * Needs root (BPF_PROG_TEST_RUN); attaches nothing, sends no traffic.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
+
+#define ETH_HLEN  14
+#define FRAME_MAX 6144
+#define EV_CAP	  64	      /* events kept whole; only seq is kept beyond */
+#define TC_PASS	  0xffffffffU /* TC_ACT_UNSPEC (-1) as test_run reports it */
+#define XDP_PASS  2
+
+#define TH_FIN RST_TCP_FIN
+#define TH_SYN RST_TCP_SYN
+#define TH_RST RST_TCP_RST
+#define TH_PSH RST_TCP_PSH
+#define TH_ACK RST_TCP_ACK
+
+/* ---- TAP ---- */
+
+static int tap_num, tap_failed, cur_bad;
+static char diag[8192];
+static size_t diag_len;
+static const char *cur_prog = "";
+
+/* Mark the current test failed and keep a diagnostic line for after its TAP line. */
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	cur_bad = 1;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (diag_len + sizeof(line) + 64 > sizeof(diag)) {
+		if (diag_len + 8 < sizeof(diag) && !strstr(diag, "#   ...\n"))
+			diag_len += snprintf(diag + diag_len, sizeof(diag) - diag_len, "#   ...\n");
+		return;
+	}
+	n = snprintf(diag + diag_len, sizeof(diag) - diag_len, "#   %s%s%s\n", cur_prog,
+		     *cur_prog ? ": " : "", line);
+	if (n > 0)
+		diag_len += n;
+}
+
+static void __attribute__((format(printf, 1, 2))) tap_end(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cur_bad ? "not " : "", ++tap_num);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (cur_bad) {
+		tap_failed++;
+		fputs(diag, stdout);
+	}
+	fflush(stdout);
+	cur_bad = 0;
+	diag_len = 0;
+	diag[0] = 0;
+	cur_prog = "";
+}
+
+/* ---- names for diagnostics ---- */
+
+static const char *const c_name[RST_C_MAX] = {
+	[RST_C_PACKETS] = "packets",
+	[RST_C_TCP4] = "tcp4",
+	[RST_C_TCP6] = "tcp6",
+	[RST_C_SYN] = "syn",
+	[RST_C_SYNACK] = "synack",
+	[RST_C_FIN] = "fin",
+	[RST_C_RST] = "rst",
+	[RST_C_RSTACK] = "rstack",
+	[RST_C_FRAGMENT] = "fragment",
+	[RST_C_EV_SENT] = "ev_sent",
+	[RST_C_EV_SAMPLED] = "ev_sampled",
+	[RST_C_EV_RATELIM] = "ev_ratelim",
+	[RST_C_EV_RINGFULL] = "ev_ringfull",
+	[RST_C_EV_FILTERED] = "ev_filtered",
+	[RST_C_FLOW_ERR] = "flow_err",
+	[RST_C_HOST_ERR] = "host_err",
+};
+
+static const char *const m_name[RST_M_MAX] = {
+	[RST_M_ETH_TRUNC] = "eth_trunc",
+	[RST_M_VLAN_TRUNC] = "vlan_trunc",
+	[RST_M_IP4_TRUNC] = "ip4_trunc",
+	[RST_M_IP4_VERSION] = "ip4_version",
+	[RST_M_IP4_IHL] = "ip4_ihl",
+	[RST_M_IP4_OPT_TRUNC] = "ip4_opt_trunc",
+	[RST_M_IP4_TOTLEN] = "ip4_totlen",
+	[RST_M_IP6_TRUNC] = "ip6_trunc",
+	[RST_M_IP6_VERSION] = "ip6_version",
+	[RST_M_IP6_PAYLEN] = "ip6_paylen",
+	[RST_M_IP6_EXT_TRUNC] = "ip6_ext_trunc",
+	[RST_M_IP6_EXT_DEPTH] = "ip6_ext_depth",
+	[RST_M_TCP_TRUNC] = "tcp_trunc",
+	[RST_M_TCP_DOFF] = "tcp_doff",
+	[RST_M_TCP_OPT_TRUNC] = "tcp_opt_trunc",
+};
+
+/* ---- the programs under test ---- */
+
+enum {
+	P_XDP = 1,
+	P_TCI = 2,
+	P_TCO = 4,
+	P_ALL = 7,
+};
+
+struct prog_desc {
+	const char *name;
+	__u8 hook, dir;
+	__u32 pass;
+	int fd;
+};
+
+static struct prog_desc progs[3] = {
+	{ "xdp", RST_HOOK_XDP, RST_DIR_IN, XDP_PASS, -1 },
+	{ "tc-in", RST_HOOK_TC_INGRESS, RST_DIR_IN, TC_PASS, -1 },
+	{ "tc-out", RST_HOOK_TC_EGRESS, RST_DIR_OUT, TC_PASS, -1 },
+};
+
+/* ---- frame builder ---- */
+
+enum l3 {
+	L3_IP4 = 0,
+	L3_IP6,
+	L3_ARP,
+};
+
+/* An IPv6 extension header: type, total length in bytes, fragment field. */
+struct ext_spec {
+	__u8 type;
+	__u16 len;  /* 0 ends the chain */
+	__u16 frag; /* fragment header: offset << 3 | M, host order */
+};
+
+/* Where a poke lands: 0 = unused, then frame start, IP header, TCP header, ext[i]. */
+enum anchor {
+	AT_NONE = 0,
+	AT_FRAME,
+	AT_L3,
+	AT_L4,
+	AT_EXT0,
+};
+
+/* Overwrite 1 or 2 bytes (big-endian) after building, to make a frame bad. */
+struct poke {
+	__u8 at;
+	__u8 width;
+	__u8 add; /* add val to what is there instead of setting it */
+	__u16 off;
+	int val;
+};
+
+#define EXT_MAX 10
+
+/* A frame in words; every zero field means the common default. */
+struct pkt_spec {
+	__u16 tpid[3];	 /* VLAN tag protocol ids, outer first */
+	__u16 ethertype; /* 0: from l3 */
+	__u8 l3;	 /* enum l3 */
+	__u8 proto;	 /* transport protocol; 0: TCP */
+	__u8 ip_opt;	 /* IPv4 option bytes, multiple of 4 */
+	__u16 frag;	 /* IPv4 frag_off field, host order; 0: DF */
+	struct ext_spec ext[EXT_MAX];
+	__u8 flags;	/* TCP flags */
+	__u8 tcp_opt;	/* TCP option bytes, multiple of 4 */
+	__u16 payload;	/* TCP (or other L4) payload bytes */
+	__u16 pad;	/* Ethernet trailer after the datagram */
+	__u8 swap;	/* the server (bigger endpoint) sends */
+	__u8 same_addr; /* both ends share one address; ports decide */
+	__u8 src_idx;	/* added to the client address' last byte */
+	__u32 seq;	/* 0: default */
+	struct poke poke[2];
+};
+
+/* clang-format off */
+#define POKE_IHL(v)	      { AT_L3, 1, 0, 0, 0x40 | (v) }
+#define POKE_VER(v, low)      { AT_L3, 1, 0, 0, ((v) << 4) | (low) }
+#define POKE_TOTLEN(v)	      { AT_L3, 2, 0, 2, (v) }
+#define POKE_TOTLEN_ADD(v)    { AT_L3, 2, 1, 2, (v) }
+#define POKE_PAYLEN(v)	      { AT_L3, 2, 0, 4, (v) }
+#define POKE_PAYLEN_ADD(v)    { AT_L3, 2, 1, 4, (v) }
+#define POKE_DOFF(v)	      { AT_L4, 1, 0, 12, (v) << 4 }
+#define POKE_EXTLEN(i, v)     { AT_EXT0 + (i), 1, 0, 1, (v) }
+#define HBH(n)		      { IPPROTO_HOPOPTS, n, 0 }
+#define DEST(n)		      { IPPROTO_DSTOPTS, n, 0 }
+#define RTG(n)		      { IPPROTO_ROUTING, n, 0 }
+#define FRAG(f)		      { IPPROTO_FRAGMENT, 8, f }
+#define AH(n)		      { IPPROTO_AH, n, 0 }
+#define EXT_CHAIN	      HBH(8), DEST(16), RTG(24), FRAG(0x0001), AH(24)
+#define EXT_CHAIN6	      EXT_CHAIN, DEST(8)
+/* clang-format on */
+
+/* A built frame and what a correct parser must learn from it. */
+struct frame {
+	__u8 b[FRAME_MAX];
+	__u32 len;
+	__u32 ntags;
+	__u32 l3_off, l4_off, ip_end, ip_hlen, doff_len;
+	__u32 ext_off[EXT_MAX], ext_len[EXT_MAX], n_ext;
+	__u32 payload_len;
+	__u8 family; /* AF_INET, AF_INET6, 0 for neither */
+	__u8 saddr[16], daddr[16];
+	__u16 sport, dport, win, ip_id;
+	__u32 seq, ack;
+	__u8 flags, ttl, tcp;
+};
+
+static const __u8 mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const __u8 mac_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+/*
+ * Client < server as big-endian words, but the other way round as
+ * little-endian words, so that a missing byte swap in the canonical flow
+ * orientation shows up.
+ */
+static const __u8 ip4_client[4] = { 10, 1, 0, 9 };
+static const __u8 ip4_server[4] = { 10, 2, 0, 1 };
+static const __u8 ip6_client[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 9 };
+static const __u8 ip6_server[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1 };
+/* 443 < 40000 in host order; as raw little-endian u16s it is the reverse. */
+#define PORT_CLIENT 40000
+#define PORT_SERVER 443
+#define SEQ_DEFAULT 0x89abcdefU
+#define ACK_DEFAULT 0x01234567U
+#define WIN_DEFAULT 0x7a12
+#define ID_DEFAULT  0x1234
+#define TTL4	    57
+#define TTL6	    63
+
+static void put16(__u8 *p, __u32 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(__u8 *p, __u32 v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+static __u32 get16(const __u8 *p)
+{
+	return (__u32)p[0] << 8 | p[1];
+}
+
+static __u32 csum_add(__u32 sum, const __u8 *p, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (len & 1)
+		sum += (__u32)p[len - 1] << 8;
+	return sum;
+}
+
+static __u16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static void ip4_csum(struct frame *f)
+{
+	__u8 *ip = f->b + f->l3_off;
+	__u32 hlen = (ip[0] & 0xf) * 4;
+
+	if (f->family != AF_INET || hlen < 20 || f->l3_off + hlen > f->len)
+		return;
+	put16(ip + 10, 0);
+	put16(ip + 10, csum_fold(csum_add(0, ip, hlen)));
+}
+
+/* Real checksums, so that a snapshot written to pcap reads clean. */
+static void tcp_csum(struct frame *f)
+{
+	__u32 alen = f->family == AF_INET ? 4 : 16, l4len = f->ip_end - f->l4_off, sum;
+	__u8 *th = f->b + f->l4_off;
+
+	sum = csum_add(0, f->saddr, alen);
+	sum = csum_add(sum, f->daddr, alen);
+	sum += IPPROTO_TCP + (l4len & 0xffff) + (l4len >> 16);
+	put16(th + 16, 0);
+	put16(th + 16, csum_fold(csum_add(sum, th, l4len)));
+}
+
+static void write_ext(__u8 *p, const struct ext_spec *e, __u8 next)
+{
+	memset(p, 0, e->len);
+	p[0] = next;
+	switch (e->type) {
+	case IPPROTO_FRAGMENT:
+		put16(p + 2, e->frag);
+		put32(p + 4, 0xfeed0001);
+		break;
+	case IPPROTO_AH:
+		p[1] = e->len / 4 - 2;
+		put32(p + 4, 0x1000); /* SPI */
+		put32(p + 8, 1);      /* sequence */
+		break;
+	case IPPROTO_ROUTING:
+		p[1] = e->len / 8 - 1;
+		p[2] = 4; /* segment routing header, segments left 0 */
+		break;
+	default: /* hop-by-hop, destination options: one PadN option */
+		p[1] = e->len / 8 - 1;
+		p[2] = 1;
+		p[3] = e->len - 4;
+	}
+}
+
+static void build(struct frame *f, const struct pkt_spec *s)
+{
+	const int v6 = s->l3 == L3_IP6;
+	const __u32 alen = v6 ? 16 : 4;
+	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
+	__u8 cli[16], srv[16], *b = f->b, *p;
+	__u32 off, i, l4len;
+	__u16 type;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(b, mac_dst, 6);
+	memcpy(b + 6, mac_src, 6);
+	type = s->ethertype ? s->ethertype : v6 ? 0x86dd : s->l3 == L3_ARP ? 0x0806 : 0x0800;
+	off = 12;
+	for (i = 0; i < 3 && s->tpid[i]; i++) {
+		put16(b + off, s->tpid[i]);
+		put16(b + off + 2, 0x2000 | (100 + i)); /* PCP 1, VID 100 + i */
+		off += 4;
+	}
+	put16(b + off, type);
+	off += 2;
+	f->ntags = i;
+	f->l3_off = off;
+
+	if (s->l3 == L3_ARP) {
+		p = b + off;
+		put16(p, 1);
+		put16(p + 2, 0x0800);
+		p[4] = 6;
+		p[5] = 4;
+		put16(p + 6, 1);
+		memcpy(p + 8, mac_src, 6);
+		memcpy(p + 14, ip4_client, 4);
+		memcpy(p + 24, ip4_server, 4);
+		f->len = off + 28 + s->pad;
+		return;
+	}
+
+	memcpy(cli, v6 ? ip6_client : ip4_client, alen);
+	memcpy(srv, v6 ? ip6_server : ip4_server, alen);
+	cli[alen - 1] += s->src_idx;
+	if (s->same_addr)
+		memcpy(srv, cli, alen);
+	memcpy(f->saddr, s->swap ? srv : cli, alen);
+	memcpy(f->daddr, s->swap ? cli : srv, alen);
+	f->sport = s->swap ? PORT_SERVER : PORT_CLIENT;
+	f->dport = s->swap ? PORT_CLIENT : PORT_SERVER;
+
+	p = b + off;
+	if (!v6) {
+		f->family = AF_INET;
+		f->ip_hlen = 20 + s->ip_opt;
+		p[0] = 0x40 | f->ip_hlen / 4;
+		put16(p + 4, ID_DEFAULT);
+		put16(p + 6, s->frag ? s->frag : 0x4000);
+		p[8] = TTL4;
+		p[9] = proto;
+		memcpy(p + 12, f->saddr, 4);
+		memcpy(p + 16, f->daddr, 4);
+		/* NOPs, then end of option list. */
+		memset(p + 20, 1, s->ip_opt);
+		if (s->ip_opt)
+			p[f->ip_hlen - 1] = 0;
+		f->ip_id = ID_DEFAULT;
+		f->ttl = TTL4;
+		f->l4_off = off + f->ip_hlen;
+	} else {
+		__u32 o = off + 40;
+
+		f->family = AF_INET6;
+		f->ip_hlen = 40;
+		put32(p, 0x60012345); /* version 6, flow label 0x12345 */
+		p[6] = s->ext[0].len ? s->ext[0].type : proto;
+		p[7] = TTL6;
+		memcpy(p + 8, f->saddr, 16);
+		memcpy(p + 24, f->daddr, 16);
+		for (i = 0; i < EXT_MAX && s->ext[i].len; i++) {
+			__u8 next =
+				i + 1 < EXT_MAX && s->ext[i + 1].len ? s->ext[i + 1].type : proto;
+
+			write_ext(b + o, &s->ext[i], next);
+			f->ext_off[i] = o;
+			f->ext_len[i] = s->ext[i].len;
+			o += s->ext[i].len;
+		}
+		f->n_ext = i;
+		f->ttl = TTL6;
+		f->l4_off = o;
+	}
+
+	p = b + f->l4_off;
+	if (proto == IPPROTO_TCP) {
+		f->tcp = 1;
+		f->doff_len = 20 + s->tcp_opt;
+		f->seq = s->seq ? s->seq : SEQ_DEFAULT;
+		f->ack = ACK_DEFAULT;
+		f->win = WIN_DEFAULT;
+		f->flags = s->flags;
+		put16(p, f->sport);
+		put16(p + 2, f->dport);
+		put32(p + 4, f->seq);
+		put32(p + 8, f->ack);
+		p[12] = (f->doff_len / 4) << 4;
+		p[13] = s->flags;
+		put16(p + 14, f->win);
+		/* MSS, then NOPs. */
+		memset(p + 20, 1, s->tcp_opt);
+		if (s->tcp_opt >= 4) {
+			p[20] = 2;
+			p[21] = 4;
+			put16(p + 22, 1460);
+		}
+		l4len = f->doff_len + s->payload;
+	} else {
+		/* A UDP or ICMP header's worth of bytes is all they need. */
+		put16(p, f->sport);
+		put16(p + 2, f->dport);
+		put16(p + 4, 8 + s->payload);
+		l4len = 8 + s->payload;
+	}
+	for (i = 0; i < s->payload; i++)
+		p[l4len - s->payload + i] = 'a' + i % 26;
+	f->payload_len = s->payload;
+	f->ip_end = f->l4_off + l4len;
+	f->len = f->ip_end + s->pad; /* the trailer stays zero */
+	if (v6)
+		put16(b + off + 4, f->ip_end - off - 40);
+	else
+		put16(b + off + 2, f->ip_end - off);
+	if (f->tcp)
+		tcp_csum(f);
+
+	for (i = 0; i < 2 && s->poke[i].at; i++) {
+		const struct poke *k = &s->poke[i];
+		__u32 at = k->at == AT_FRAME ? 0
+			   : k->at == AT_L3  ? f->l3_off
+			   : k->at == AT_L4  ? f->l4_off
+					     : f->ext_off[k->at - AT_EXT0];
+		__u8 *q = b + at + k->off;
+		int v = k->val;
+
+		if (k->width == 2)
+			put16(q, (k->add ? (int)get16(q) : 0) + v);
+		else
+			*q = (k->add ? *q : 0) + v;
+	}
+	ip4_csum(f);
+}
+
+/*
+ * Cut a frame to len bytes. With fix, the IP length field is rewritten to
+ * end at the cut, so that the parser gets past the IP layer and the cut is
+ * found by the header it falls in.
+ */
+static void cut_frame(struct frame *d, const struct frame *s, __u32 len, int fix)
+{
+	*d = *s;
+	d->len = len;
+	memset(d->b + len, 0, sizeof(d->b) - len);
+	if (!fix)
+		return;
+	if (d->family == AF_INET && len >= d->l3_off + 20) {
+		put16(d->b + d->l3_off + 2, len - d->l3_off);
+		ip4_csum(d);
+	} else if (d->family == AF_INET6 && len >= d->l3_off + 40) {
+		put16(d->b + d->l3_off + 4, len - d->l3_off - 40);
+	}
+	d->ip_end = len;
+	if (len >= d->l4_off + d->doff_len)
+		d->payload_len = len - d->l4_off - d->doff_len;
+}
+
+#define TR_VALID (-1) /* still a whole TCP header: parsed and counted */
+
+/*
+ * Whether BPF_PROG_TEST_RUN refuses a frame (EINVAL) before any program
+ * runs, as found on 6.18: XDP and TC both want at least an Ethernet header
+ * (so eth_trunc cannot be reached here); TC also wants the fixed IPv4 or
+ * IPv6 header whole when the Ethernet type (not a VLAN tag's) says IPv4 or
+ * IPv6. The test asserts the refusal, so a kernel that changes it shows.
+ */
+static int test_run_refuses(int pi, const struct frame *f)
+{
+	__u32 proto;
+
+	if (f->len < ETH_HLEN)
+		return 1;
+	if (progs[pi].hook == RST_HOOK_XDP)
+		return 0;
+	proto = get16(f->b + 12);
+	return (proto == 0x0800 && f->len < ETH_HLEN + 20) ||
+	       (proto == 0x86dd && f->len < ETH_HLEN + 40);
+}
+
+/* Where a cut falls, as the malformed reason the parser must count. */
+static int cut_reason(const struct frame *f, __u32 len, int fix)
+{
+	__u32 i;
+
+	if (len < ETH_HLEN)
+		return RST_M_ETH_TRUNC;
+	for (i = 0; i < f->ntags; i++) {
+		if (len < ETH_HLEN + 4 * (i + 1))
+			return RST_M_VLAN_TRUNC;
+	}
+	if (f->family == AF_INET) {
+		if (len < f->l3_off + 20)
+			return RST_M_IP4_TRUNC;
+		if (len < f->l3_off + f->ip_hlen)
+			return RST_M_IP4_OPT_TRUNC;
+		if (!fix)
+			return RST_M_IP4_TOTLEN;
+	} else {
+		if (len < f->l3_off + 40)
+			return RST_M_IP6_TRUNC;
+		if (!fix)
+			return RST_M_IP6_PAYLEN;
+		for (i = 0; i < f->n_ext; i++) {
+			if (len < f->ext_off[i] + f->ext_len[i])
+				return RST_M_IP6_EXT_TRUNC;
+		}
+	}
+	if (len < f->l4_off + 20)
+		return RST_M_TCP_TRUNC;
+	if (len < f->l4_off + f->doff_len)
+		return RST_M_TCP_OPT_TRUNC;
+	return TR_VALID;
+}
+
+/* ---- program state ---- */
+
+static struct rsttrace *skel;
+static struct ring_buffer *rb;
+static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_buckets;
+static int fd_evfilter = -1; /* the kernel-side event filter, where the build has one */
+static __u32 snaplen = 100, lo_ifindex, ring_size;
+static struct rst_counters *pcpu; /* one slot's worth: ncpu values */
+
+/* The ifindex each counter slot must record (0: none); reset_state clears it. */
+static __u32 exp_owner[RST_COUNTER_ENTRIES];
+
+static struct rst_event evs[EV_CAP];
+static __u32 *ev_seqs;
+static size_t n_ev, ev_seq_cap, ev_bad_size;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size != sizeof(struct rst_event)) {
+		ev_bad_size++;
+		return 0;
+	}
+	if (n_ev < EV_CAP)
+		memcpy(&evs[n_ev], data, size);
+	if (n_ev < ev_seq_cap)
+		ev_seqs[n_ev] = ((const struct rst_event *)data)->seq;
+	n_ev++;
+	return 0;
+}
+
+/* Consume everything in the ring; returns how many events it held. */
+static size_t drain_events(void)
+{
+	int err;
+
+	n_ev = 0;
+	ev_bad_size = 0;
+	err = ring_buffer__consume(rb);
+	if (err < 0)
+		fail("ring_buffer__consume: %s", strerror(-err));
+	if (ev_bad_size)
+		fail("%zu ring records of a size other than %zu", ev_bad_size,
+		     sizeof(struct rst_event));
+	return n_ev;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void clear_map(int fd, const char *name)
+{
+	__u8 key[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		if (bpf_map_delete_elem(fd, key)) {
+			fail("clearing %s: %s", name, strerror(errno));
+			return;
+		}
+	}
+}
+
+static void set_config(const struct rst_config *cfg)
+{
+	static const struct rst_config def = { .sample = 1 };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(fd_settings, &zero, cfg ? cfg : &def, BPF_ANY))
+		fail("settings update: %s", strerror(errno));
+}
+
+/* All counter slots, all CPUs: [key][cpu], as the batch ops lay them out. */
+static struct rst_counters *snap_all;
+static __u32 slot_keys[RST_COUNTER_ENTRIES];
+
+/* Clean slate: counters zero, maps empty, ring drained, config set. */
+static void reset_state(const struct rst_config *cfg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 n = RST_COUNTER_ENTRIES;
+
+	memset(snap_all, 0, (size_t)n * ncpu * sizeof(*snap_all));
+	memset(exp_owner, 0, sizeof(exp_owner));
+	if (bpf_map_update_batch(fd_counters, slot_keys, snap_all, &n, &bo) ||
+	    n != RST_COUNTER_ENTRIES)
+		fail("counters reset: %s (%u of %d)", strerror(errno), n, RST_COUNTER_ENTRIES);
+	clear_map(fd_flows, "flows");
+	clear_map(fd_hosts, "hosts");
+	clear_map(fd_buckets, "buckets");
+	if (fd_evfilter >= 0) {
+		/* All zero is "no filter": every RST may become an event. */
+		static __u8 zero_filter[65536];
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(fd_evfilter, &zero, zero_filter, BPF_ANY))
+			fail("evfilter reset: %s", strerror(errno));
+	}
+	drain_events();
+	set_config(cfg);
+}
+
+static __u32 slot_key(__u32 ifindex, __u8 dir)
+{
+	return (ifindex % RST_IF_SLOTS) * 2 + dir;
+}
+
+/*
+ * Run one frame through one program. Checks the verdict and that the frame
+ * came out byte for byte as it went in. Returns the test_run error, which
+ * is a failure unless the caller expects a refusal.
+ */
+static int run_prog_x(int pi, const struct frame *f, __u64 *t0, __u64 *t1, int may_refuse)
+{
+	static __u8 out[FRAME_MAX + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	__u64 a, z;
+	int err;
+
+	memset(out, 0xa5, sizeof(out));
+	a = now_ns();
+	err = bpf_prog_test_run_opts(progs[pi].fd, &o);
+	z = now_ns();
+	if (t0)
+		*t0 = a;
+	if (t1)
+		*t1 = z;
+	if (err) {
+		err = -errno;
+		if (!may_refuse)
+			fail("test_run on %u bytes: %s", f->len, strerror(-err));
+		return err;
+	}
+	if (may_refuse)
+		fail("test_run ran the program on %u bytes, expected EINVAL", f->len);
+	if (o.retval != progs[pi].pass)
+		fail("retval: expected %#x (pass), got %#x", progs[pi].pass, o.retval);
+	if (o.data_size_out != f->len)
+		fail("data out: expected %u bytes, got %u", f->len, o.data_size_out);
+	else if (memcmp(out, f->b, f->len))
+		fail("data out differs from data in");
+	return 0;
+}
+
+static int run_prog(int pi, const struct frame *f, __u64 *t0, __u64 *t1)
+{
+	return run_prog_x(pi, f, t0, t1, 0);
+}
+
+struct totals {
+	__u64 c[RST_C_MAX];
+	__u64 m[RST_M_MAX];
+	__u64 rst_seq;
+};
+
+/* Fetch every slot on every CPU into snap_all, in one syscall. */
+static int fetch_counters(void)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 n = RST_COUNTER_ENTRIES, out;
+	int err;
+
+	err = bpf_map_lookup_batch(fd_counters, NULL, &out, slot_keys, snap_all, &n, &bo);
+	/* Reaching the end of the array reports ENOENT with the count filled. */
+	if ((err && errno != ENOENT) || n != RST_COUNTER_ENTRIES) {
+		fail("counters lookup: %s (%u of %d)", strerror(errno), n, RST_COUNTER_ENTRIES);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sum one slot's per-CPU values (from the last fetch) into t. Checks the
+ * owner it records on each CPU. Returns whether it counted anything.
+ */
+static int sum_slot(__u32 key, struct totals *t)
+{
+	int cpu, i, used = 0, owned = 0;
+
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const struct rst_counters *c = &snap_all[(size_t)key * ncpu + cpu];
+
+		for (i = 0; i < RST_C_MAX; i++) {
+			t->c[i] += c->c[i];
+			used |= !!c->c[i];
+		}
+		for (i = 0; i < RST_M_MAX; i++) {
+			t->m[i] += c->malformed[i];
+			used |= !!c->malformed[i];
+		}
+		t->rst_seq += c->rst_seq;
+		used |= !!c->rst_seq;
+		if (c->ifindex && c->ifindex != exp_owner[key])
+			fail("slot %u cpu %d owned by ifindex %u, expected %u", key, cpu,
+			     c->ifindex, exp_owner[key]);
+		owned |= c->ifindex && c->ifindex == exp_owner[key];
+		if (c->pad)
+			fail("slot %u cpu %d: pad %u", key, cpu, c->pad);
+	}
+	if (used && exp_owner[key] && !owned)
+		fail("slot %u counted but not claimed by ifindex %u", key, exp_owner[key]);
+	return used;
+}
+
+/* One slot alone, freshly fetched. */
+static void read_slot(__u32 key, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!fetch_counters())
+		sum_slot(key, t);
+}
+
+/*
+ * Sum the counters of every slot into t; only slots a and b may count
+ * anything (pass the same slot twice for one).
+ */
+static void read_counters(struct totals *t, __u32 a, __u32 b)
+{
+	struct totals one;
+	__u32 key;
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	if (fetch_counters())
+		return;
+	for (key = 0; key < RST_COUNTER_ENTRIES; key++) {
+		memset(&one, 0, sizeof(one));
+		if (sum_slot(key, &one) && key != a && key != b)
+			fail("counts in slot %u, expected only in slot %u (and %u)", key, a, b);
+		for (i = 0; i < RST_C_MAX; i++)
+			t->c[i] += one.c[i];
+		for (i = 0; i < RST_M_MAX; i++)
+			t->m[i] += one.m[i];
+		t->rst_seq += one.rst_seq;
+	}
+}
+
+/* Compare the sums with what the row expects; also the invariants. */
+static void check_totals(const struct totals *t, const __u64 *c, const __u64 *m)
+{
+	__u64 rsts = t->c[RST_C_RST] + t->c[RST_C_RSTACK];
+	__u64 fate = t->c[RST_C_EV_SENT] + t->c[RST_C_EV_SAMPLED] + t->c[RST_C_EV_RATELIM] +
+		     t->c[RST_C_EV_RINGFULL] + t->c[RST_C_EV_FILTERED];
+	int i;
+
+	for (i = 0; i < RST_C_MAX; i++) {
+		if (t->c[i] != c[i])
+			fail("counter %s: expected %llu, got %llu", c_name[i],
+			     (unsigned long long)c[i], (unsigned long long)t->c[i]);
+	}
+	for (i = 0; i < RST_M_MAX; i++) {
+		if (t->m[i] != m[i])
+			fail("malformed %s: expected %llu, got %llu", m_name[i],
+			     (unsigned long long)m[i], (unsigned long long)t->m[i]);
+	}
+	if (rsts != fate)
+		fail("invariant: rst+rstack %llu != sent+sampled+ratelim+ringfull+filtered %llu",
+		     (unsigned long long)rsts, (unsigned long long)fate);
+	if (t->rst_seq != rsts)
+		fail("rst_seq: expected %llu (one per RST), got %llu", (unsigned long long)rsts,
+		     (unsigned long long)t->rst_seq);
+}
+
+static void hexdiff(const char *what, const __u8 *want, const __u8 *got, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (want[i] != got[i]) {
+			fail("%s: first difference at byte %zu: expected %02x, got %02x", what, i,
+			     want[i], got[i]);
+			return;
+		}
+	}
+}
+
+/* The event a frame must produce on a program, but for the timestamp. */
+static void expect_event(struct rst_event *e, const struct frame *f, int pi)
+{
+	__u32 n = f->len < snaplen ? f->len : snaplen;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->saddr, f->saddr, 16);
+	memcpy(e->daddr, f->daddr, 16);
+	e->ifindex = lo_ifindex;
+	e->seq = f->seq;
+	e->ack = f->ack;
+	e->pkt_len = f->len;
+	e->sport = f->sport;
+	e->dport = f->dport;
+	e->win = f->win;
+	e->ip_id = f->family == AF_INET ? f->ip_id : 0;
+	e->payload_len = f->payload_len;
+	e->snap_len = n;
+	e->l3_off = f->l3_off;
+	e->l4_off = f->l4_off;
+	e->family = f->family;
+	e->hook = progs[pi].hook;
+	e->dir = progs[pi].dir;
+	e->tcp_flags = f->flags;
+	e->ttl = f->ttl;
+	e->ev_flags = f->ntags ? RST_EV_VLAN : 0;
+	memcpy(e->snap, f->b, n);
+}
+
+#define EV_FIELD(fld)                                                                              \
+	do {                                                                                       \
+		if (got->fld != want.fld)                                                          \
+			fail("event " #fld ": expected %llu (%#llx), got %llu (%#llx)",            \
+			     (unsigned long long)want.fld, (unsigned long long)want.fld,           \
+			     (unsigned long long)got->fld, (unsigned long long)got->fld);          \
+	} while (0)
+
+static void check_event(const struct rst_event *got, const struct frame *f, int pi, __u64 t0,
+			__u64 t1)
+{
+	struct rst_event want;
+
+	expect_event(&want, f, pi);
+	if (got->ts_ns < t0 || got->ts_ns > t1)
+		fail("event ts_ns %llu outside the run [%llu, %llu]",
+		     (unsigned long long)got->ts_ns, (unsigned long long)t0,
+		     (unsigned long long)t1);
+	hexdiff("event saddr", want.saddr, got->saddr, 16);
+	hexdiff("event daddr", want.daddr, got->daddr, 16);
+	EV_FIELD(ifindex);
+	EV_FIELD(seq);
+	EV_FIELD(ack);
+	EV_FIELD(pkt_len);
+	EV_FIELD(sport);
+	EV_FIELD(dport);
+	EV_FIELD(win);
+	EV_FIELD(ip_id);
+	EV_FIELD(payload_len);
+	EV_FIELD(snap_len);
+	EV_FIELD(l3_off);
+	EV_FIELD(l4_off);
+	EV_FIELD(family);
+	EV_FIELD(hook);
+	EV_FIELD(dir);
+	EV_FIELD(tcp_flags);
+	EV_FIELD(ttl);
+	EV_FIELD(ev_flags);
+	EV_FIELD(pad[0]);
+	EV_FIELD(pad[1]);
+	/* Bytes past snap_len are not defined: the ring slot is reused. */
+	hexdiff("event snap", want.snap, got->snap,
+		got->snap_len < want.snap_len ? got->snap_len : want.snap_len);
+}
+
+/* Canonical flow key: endpoint A is the smaller (address, port). */
+static __u32 flow_key_of(struct rst_flow_key *k, const struct frame *f)
+{
+	int c = memcmp(f->saddr, f->daddr, 16);
+	__u32 d = c > 0 || (c == 0 && f->sport > f->dport);
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr_a, d ? f->daddr : f->saddr, 16);
+	memcpy(k->addr_b, d ? f->saddr : f->daddr, 16);
+	k->port_a = d ? f->dport : f->sport;
+	k->port_b = d ? f->sport : f->dport;
+	k->family = f->family;
+	k->proto = IPPROTO_TCP;
+	return d;
+}
+
+static void host_key_of(struct rst_host_key *k, const struct frame *f, __u8 dir)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, dir == RST_DIR_IN ? f->saddr : f->daddr, 16);
+	k->family = f->family;
+}
+
+static int map_count(int fd)
+{
+	__u8 key[64], next[64];
+	int n = 0;
+
+	if (bpf_map_get_next_key(fd, NULL, key))
+		return 0;
+	do {
+		n++;
+		if (bpf_map_get_next_key(fd, key, next))
+			break;
+		memcpy(key, next, sizeof(key));
+	} while (n < 100000);
+	return n;
+}
+
+#define VAL_FIELD(what, fld, want)                                                                 \
+	do {                                                                                       \
+		if ((__u64)(got.fld) != (__u64)(want))                                             \
+			fail(what " " #fld ": expected %llu, got %llu",                            \
+			     (unsigned long long)(want), (unsigned long long)(got.fld));           \
+	} while (0)
+
+/*
+ * The flow entry after n identical runs of f (or none expected), from
+ * the time window [t0, t1] the runs took place in.
+ */
+static void check_flow(const struct frame *f, __u32 n, __u64 t0, __u64 t1)
+{
+	struct rst_flow_key key;
+	struct rst_flow_val got;
+	__u8 fl = f->flags;
+	__u32 d = flow_key_of(&key, f), e = !d;
+
+	if (map_count(fd_flows) != 1) {
+		fail("flows: expected 1 entry, got %d", map_count(fd_flows));
+		return;
+	}
+	if (bpf_map_lookup_elem(fd_flows, &key, &got)) {
+		fail("flows: no entry under the canonical key (A = %s)",
+		     d ? "destination" : "source");
+		return;
+	}
+	if (got.first_ns < t0 || got.first_ns > got.last_ns || got.last_ns > t1)
+		fail("flow first_ns/last_ns %llu/%llu outside the run [%llu, %llu]",
+		     (unsigned long long)got.first_ns, (unsigned long long)got.last_ns,
+		     (unsigned long long)t0, (unsigned long long)t1);
+	VAL_FIELD("flow", syn[d], (fl & (TH_SYN | TH_ACK)) == TH_SYN ? n : 0);
+	VAL_FIELD("flow", synack[d], (fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) ? n : 0);
+	VAL_FIELD("flow", fin[d], fl & TH_FIN ? n : 0);
+	VAL_FIELD("flow", rst[d], (fl & (TH_RST | TH_ACK)) == TH_RST ? n : 0);
+	VAL_FIELD("flow", rstack[d], (fl & (TH_RST | TH_ACK)) == (TH_RST | TH_ACK) ? n : 0);
+	VAL_FIELD("flow", syn[e], 0);
+	VAL_FIELD("flow", synack[e], 0);
+	VAL_FIELD("flow", fin[e], 0);
+	VAL_FIELD("flow", rst[e], 0);
+	VAL_FIELD("flow", rstack[e], 0);
+	VAL_FIELD("flow", ttl[d], f->ttl);
+	VAL_FIELD("flow", ttl[e], 0);
+	VAL_FIELD("flow", ifindex, lo_ifindex);
+	VAL_FIELD("flow", pad[0], 0);
+	VAL_FIELD("flow", pad[1], 0);
+}
+
+static void check_host(const struct frame *f, __u8 dir, __u32 n, __u64 t0, __u64 t1)
+{
+	struct rst_host_key key;
+	struct rst_host_val got;
+	__u8 fl = f->flags;
+	__u32 in = dir == RST_DIR_IN ? n : 0, out = dir == RST_DIR_OUT ? n : 0;
+
+	host_key_of(&key, f, dir);
+	if (map_count(fd_hosts) != 1) {
+		fail("hosts: expected 1 entry, got %d", map_count(fd_hosts));
+		return;
+	}
+	if (bpf_map_lookup_elem(fd_hosts, &key, &got)) {
+		fail("hosts: no entry for the %s address",
+		     dir == RST_DIR_IN ? "source" : "destination");
+		return;
+	}
+	if (got.first_ns < t0 || got.first_ns > got.last_ns || got.last_ns > t1)
+		fail("host first_ns/last_ns %llu/%llu outside the run [%llu, %llu]",
+		     (unsigned long long)got.first_ns, (unsigned long long)got.last_ns,
+		     (unsigned long long)t0, (unsigned long long)t1);
+	VAL_FIELD("host", rst_in, fl & TH_RST ? in : 0);
+	VAL_FIELD("host", rst_out, fl & TH_RST ? out : 0);
+	VAL_FIELD("host", syn_in, (fl & (TH_SYN | TH_ACK)) == TH_SYN ? in : 0);
+	VAL_FIELD("host", syn_out, (fl & (TH_SYN | TH_ACK)) == TH_SYN ? out : 0);
+	VAL_FIELD("host", fin_in, fl & TH_FIN ? in : 0);
+	VAL_FIELD("host", fin_out, fl & TH_FIN ? out : 0);
+}
+
+/* ---- rows ---- */
+
+struct expect {
+	__u64 c[RST_C_MAX]; /* besides RST_C_PACKETS, which is one per run */
+	__u64 m[RST_M_MAX];
+	__u8 ev;      /* one event expected */
+	__u8 refused; /* test_run must refuse the frame (-EINVAL) */
+};
+
+struct row {
+	const char *name;
+	struct pkt_spec p;
+	__u8 progs;		      /* P_*; 0 means all three */
+	const struct rst_config *cfg; /* NULL: sample 1, no rate limit, events on */
+	struct expect x;
+};
+
+/* One frame, one program, clean state: everything checked. */
+static void check_one(int pi, const struct frame *f, const struct expect *x,
+		      const struct rst_config *cfg)
+{
+	__u64 c[RST_C_MAX], m[RST_M_MAX], t0, t1;
+	struct totals t;
+	int err, tracked;
+	__u32 slot;
+	size_t n;
+
+	cur_prog = progs[pi].name;
+	reset_state(cfg);
+	err = run_prog_x(pi, f, &t0, &t1, x->refused);
+	if (x->refused && err && err != -EINVAL)
+		fail("test_run on %u bytes: expected EINVAL, got %s", f->len, strerror(-err));
+	slot = slot_key(lo_ifindex, progs[pi].dir);
+	/* Refused: the program never ran, so nothing at all may have moved. */
+	memset(c, 0, sizeof(c));
+	memset(m, 0, sizeof(m));
+	if (!x->refused) {
+		memcpy(c, x->c, sizeof(c));
+		memcpy(m, x->m, sizeof(m));
+		c[RST_C_PACKETS]++;
+		exp_owner[slot] = lo_ifindex;
+	}
+	read_counters(&t, slot, slot);
+	check_totals(&t, c, m);
+
+	n = drain_events();
+	if (n != (x->refused ? 0 : x->ev))
+		fail("events: expected %u, got %zu", x->refused ? 0 : x->ev, n);
+	else if (n)
+		check_event(&evs[0], f, pi, t0, t1);
+
+	tracked = !x->refused && f->tcp && (x->c[RST_C_TCP4] || x->c[RST_C_TCP6]) &&
+		  (f->flags & (TH_SYN | TH_FIN | TH_RST));
+	if (tracked) {
+		check_flow(f, 1, t0, t1);
+		check_host(f, progs[pi].dir, 1, t0, t1);
+	} else {
+		if (map_count(fd_flows))
+			fail("flows: expected none, got %d", map_count(fd_flows));
+		if (map_count(fd_hosts))
+			fail("hosts: expected none, got %d", map_count(fd_hosts));
+	}
+	if ((!cfg || !cfg->rate_limit) && map_count(fd_buckets))
+		fail("buckets: expected none without a rate limit, got %d", map_count(fd_buckets));
+}
+
+static void run_row(const struct row *r)
+{
+	static struct frame f;
+	int pi;
+
+	build(&f, &r->p);
+	for (pi = 0; pi < 3; pi++) {
+		if ((r->progs ? r->progs : P_ALL) & (1 << pi))
+			check_one(pi, &f, &r->x, r->cfg);
+	}
+	tap_end("%s", r->name);
+}
+
+#define RSTEV	  [RST_C_EV_SENT] = 1
+#define X(...)	  .x = { .c = { __VA_ARGS__ } }
+#define XE(...)	  .x = { .c = { __VA_ARGS__, RSTEV }, .ev = 1 }
+#define MAL(r)	  .x = { .m = { [r] = 1 } }
+#define TCP4(...) X([RST_C_TCP4] = 1, ##__VA_ARGS__)
+#define TCP6(...) X([RST_C_TCP6] = 1, ##__VA_ARGS__)
+#define RST4	  XE([RST_C_TCP4] = 1, [RST_C_RST] = 1)
+#define RST6	  XE([RST_C_TCP6] = 1, [RST_C_RST] = 1)
+#define RSTACK4	  XE([RST_C_TCP4] = 1, [RST_C_RSTACK] = 1)
+#define RSTACK6	  XE([RST_C_TCP6] = 1, [RST_C_RSTACK] = 1)
+#define OTHER	  .x = { .c = { 0 } }
+#define FRAGMENT  X([RST_C_FRAGMENT] = 1)
+#define V6	  .l3 = L3_IP6
+
+/* Every flag kind on every encapsulation: the valid-packet matrix. */
+struct kind {
+	const char *name;
+	__u8 flags;
+	__u16 payload;
+	__u8 c_syn, c_synack, c_fin, c_rst, c_rstack;
+};
+
+static const struct kind kinds[] = {
+	{ "SYN", TH_SYN, 0, 1, 0, 0, 0, 0 },
+	{ "SYN-ACK", TH_SYN | TH_ACK, 0, 0, 1, 0, 0, 0 },
+	{ "FIN", TH_FIN | TH_ACK, 0, 0, 0, 1, 0, 0 },
+	{ "RST", TH_RST, 0, 0, 0, 0, 1, 0 },
+	{ "RST-ACK", TH_RST | TH_ACK, 0, 0, 0, 0, 0, 1 },
+	{ "data", TH_PSH | TH_ACK, 100, 0, 0, 0, 0, 0 },
+	{ "ACK", TH_ACK, 0, 0, 0, 0, 0, 0 },
+};
+
+struct encap {
+	const char *name;
+	struct pkt_spec p;
+};
+
+static const struct encap encaps[] = {
+	{ "ipv4", { .l3 = L3_IP4 } },
+	{ "ipv6", { V6 } },
+	{ "ipv4 server->client", { .swap = 1 } },
+	{ "ipv6 server->client", { V6, .swap = 1 } },
+	{ "802.1Q ipv4", { .tpid = { 0x8100 } } },
+	{ "802.1Q ipv6", { .tpid = { 0x8100 }, V6 } },
+	{ "802.1ad+802.1Q ipv4", { .tpid = { 0x88a8, 0x8100 } } },
+	{ "802.1ad+802.1Q ipv6", { .tpid = { 0x88a8, 0x8100 }, V6 } },
+	{ "ipv4 IHL 15 + tcp doff 15", { .ip_opt = 40, .tcp_opt = 40 } },
+	{ "ipv6 hbh,dst,rtg,frag0,ah,dst", { V6, .ext = { EXT_CHAIN6 }, .tcp_opt = 12 } },
+	{ "802.1ad+802.1Q ipv4 IHL 8", { .tpid = { 0x88a8, 0x8100 }, .ip_opt = 12 } },
+};
+
+static void run_matrix(void)
+{
+	size_t e, k;
+
+	for (e = 0; e < sizeof(encaps) / sizeof(encaps[0]); e++) {
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			const struct kind *kd = &kinds[k];
+			struct row r = { .p = encaps[e].p };
+			int v6 = r.p.l3 == L3_IP6;
+			char name[128];
+
+			r.p.flags = kd->flags;
+			r.p.payload = kd->payload;
+			r.x.c[v6 ? RST_C_TCP6 : RST_C_TCP4] = 1;
+			r.x.c[RST_C_SYN] = kd->c_syn;
+			r.x.c[RST_C_SYNACK] = kd->c_synack;
+			r.x.c[RST_C_FIN] = kd->c_fin;
+			r.x.c[RST_C_RST] = kd->c_rst;
+			r.x.c[RST_C_RSTACK] = kd->c_rstack;
+			r.x.c[RST_C_EV_SENT] = r.x.ev = kd->c_rst || kd->c_rstack;
+			snprintf(name, sizeof(name), "%s %s", encaps[e].name, kd->name);
+			r.name = name;
+			run_row(&r);
+		}
+	}
+}
+
+static const struct rst_config cfg_sample0 = { .sample = 0 };
+static const struct rst_config cfg_off = { .sample = 1, .flags = RST_CFG_EVENTS_OFF };
+
+/* clang-format off */
+static const struct row rows[] = {
+	/* Flag combinations the matrix does not have. */
+	{ "ipv4 SYN+FIN", { .flags = TH_SYN | TH_FIN }, TCP4([RST_C_SYN] = 1, [RST_C_FIN] = 1) },
+	{ "ipv4 SYN+RST", { .flags = TH_SYN | TH_RST },
+	  XE([RST_C_TCP4] = 1, [RST_C_SYN] = 1, [RST_C_RST] = 1) },
+	{ "ipv4 FIN+RST+ACK", { .flags = TH_FIN | TH_RST | TH_ACK },
+	  XE([RST_C_TCP4] = 1, [RST_C_FIN] = 1, [RST_C_RSTACK] = 1) },
+	{ "ipv6 all eight flags", { V6, .flags = 0xff },
+	  XE([RST_C_TCP6] = 1, [RST_C_SYNACK] = 1, [RST_C_FIN] = 1, [RST_C_RSTACK] = 1) },
+	{ "ipv4 URG+ECE+CWR+PSH+ACK (fast path)", { .flags = 0xf8, .payload = 1 }, TCP4() },
+	{ "ipv4 no flags at all", { .flags = 0 }, TCP4() },
+
+	/* Valid frames at the edges. */
+	{ "ipv4 RST carrying 32 payload bytes", { .flags = TH_RST, .payload = 32 }, RST4 },
+	{ "ipv4 RST in a 60-byte frame (6 bytes Ethernet padding)", { .flags = TH_RST, .pad = 6 },
+	  RST4 },
+	{ "ipv6 RST-ACK with 10 bytes Ethernet padding", { V6, .flags = TH_RST | TH_ACK, .pad = 10 },
+	  RSTACK6 },
+	{ "ipv4 RST, one address, ports decide the flow orientation",
+	  { .flags = TH_RST, .same_addr = 1 }, RST4 },
+	{ "ipv6 SYN, one address, ports decide the flow orientation",
+	  { V6, .flags = TH_SYN, .same_addr = 1 }, TCP6([RST_C_SYN] = 1) },
+	{ "ipv4 RST-ACK 1514-byte frame", { .flags = TH_RST | TH_ACK, .payload = 1460 }, RSTACK4 },
+	{ "ipv6 RST 3712-byte frame (largest TC test_run takes)",
+	  { V6, .flags = TH_RST, .payload = 3712 - 74 }, RST6 },
+	{ "ipv4 RST 5000 bytes, XDP multi-buffer", { .flags = TH_RST, .payload = 5000 - 54 },
+	  .progs = P_XDP, RST4 },
+	{ "ipv4 IHL 6 RST", { .flags = TH_RST, .ip_opt = 4 }, RST4 },
+	{ "ipv4 IHL 10 RST-ACK", { .flags = TH_RST | TH_ACK, .ip_opt = 20 }, RSTACK4 },
+	{ "ipv4 IHL 15 SYN", { .flags = TH_SYN, .ip_opt = 40 }, TCP4([RST_C_SYN] = 1) },
+	{ "ipv4 first fragment (MF, offset 0) RST", { .flags = TH_RST, .frag = 0x2000 }, RST4 },
+	{ "ipv4 no DF, RST", { .flags = TH_RST, .frag = 0x0000 }, RST4 },
+	{ "tcp doff 6 (MSS) SYN", { .flags = TH_SYN, .tcp_opt = 4 }, TCP4([RST_C_SYN] = 1) },
+	{ "802.1ad single tag ipv4 RST", { .tpid = { 0x88a8 }, .flags = TH_RST }, RST4 },
+	{ "802.1Q+802.1Q ipv6 RST", { .tpid = { 0x8100, 0x8100 }, V6, .flags = TH_RST }, RST6 },
+
+	/* IPv6 extension headers one at a time, and at the walk's bound. */
+	{ "ipv6 hop-by-hop (8) RST", { V6, .ext = { HBH(8) }, .flags = TH_RST }, RST6 },
+	{ "ipv6 hop-by-hop (2048, largest) RST-ACK", { V6, .ext = { HBH(2048) },
+	  .flags = TH_RST | TH_ACK }, RSTACK6 },
+	{ "ipv6 routing (24) RST", { V6, .ext = { RTG(24) }, .flags = TH_RST }, RST6 },
+	{ "ipv6 first fragment (offset 0, M) RST", { V6, .ext = { FRAG(0x0001) }, .flags = TH_RST },
+	  RST6 },
+	{ "ipv6 atomic fragment (offset 0, no M) SYN", { V6, .ext = { FRAG(0) }, .flags = TH_SYN },
+	  TCP6([RST_C_SYN] = 1) },
+	{ "ipv6 destination options (8) RST", { V6, .ext = { DEST(8) }, .flags = TH_RST }, RST6 },
+	{ "ipv6 AH (24, 96-bit ICV) RST", { V6, .ext = { AH(24) }, .flags = TH_RST }, RST6 },
+	{ "ipv6 AH (12, hdrlen 1) FIN", { V6, .ext = { AH(12) }, .flags = TH_FIN | TH_ACK },
+	  TCP6([RST_C_FIN] = 1) },
+	{ "ipv6 6 extension headers (RST_IPV6_EXT_MAX) RST", { V6, .ext = { EXT_CHAIN6 },
+	  .flags = TH_RST }, RST6 },
+	{ "802.1Q ipv6 hbh+frag0 RST", { .tpid = { 0x8100 }, V6, .ext = { HBH(8), FRAG(1) },
+	  .flags = TH_RST }, RST6 },
+
+	/*
+	 * XXX: known gap, pinned so that a fix shows up here. The parser reads
+	 * headers only from the linear part (data..data_end); in an XDP
+	 * multi-buffer frame that is 3520 bytes, so 4 KiB of extension headers
+	 * push a valid RST's TCP header out of its reach: counted as tcp_trunc,
+	 * no event. (TC test_run has no non-linear skb to show the same.)
+	 */
+	{ "XXX ipv6 4 KiB of ext headers, TCP header past the XDP linear part: tcp_trunc",
+	  { V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_RST }, .progs = P_XDP,
+	  MAL(RST_M_TCP_TRUNC) },
+
+	/* Settings a single packet can show. */
+	{ "sample 0 means every RST", { .flags = TH_RST }, .cfg = &cfg_sample0, RST4 },
+	{ "events off: RST counted, filtered", { .flags = TH_RST }, .cfg = &cfg_off,
+	  X([RST_C_TCP4] = 1, [RST_C_RST] = 1, [RST_C_EV_FILTERED] = 1) },
+	{ "events off: SYN unaffected", { .flags = TH_SYN }, .cfg = &cfg_off,
+	  TCP4([RST_C_SYN] = 1) },
+
+	/* IPv4 header fields out of range. */
+	{ "ipv4 IHL 0", { .flags = TH_RST, .poke = { POKE_IHL(0) } }, MAL(RST_M_IP4_IHL) },
+	{ "ipv4 IHL 1", { .flags = TH_RST, .poke = { POKE_IHL(1) } }, MAL(RST_M_IP4_IHL) },
+	{ "ipv4 IHL 2", { .flags = TH_RST, .poke = { POKE_IHL(2) } }, MAL(RST_M_IP4_IHL) },
+	{ "ipv4 IHL 3", { .flags = TH_RST, .poke = { POKE_IHL(3) } }, MAL(RST_M_IP4_IHL) },
+	{ "ipv4 IHL 4", { .flags = TH_RST, .poke = { POKE_IHL(4) } }, MAL(RST_M_IP4_IHL) },
+	{ "ipv4 IHL 15, no room for options", { .flags = TH_RST, .poke = { POKE_IHL(15) } },
+	  MAL(RST_M_IP4_OPT_TRUNC) },
+	{ "ipv4 ethertype, version 6", { .flags = TH_RST, .poke = { POKE_VER(6, 5) } },
+	  MAL(RST_M_IP4_VERSION) },
+	{ "ipv4 ethertype, version 0", { .flags = TH_RST, .poke = { POKE_VER(0, 5) } },
+	  MAL(RST_M_IP4_VERSION) },
+	{ "ipv4 total length 0", { .flags = TH_RST, .poke = { POKE_TOTLEN(0) } },
+	  MAL(RST_M_IP4_TOTLEN) },
+	{ "ipv4 total length 19 (< IHL*4)", { .flags = TH_RST, .poke = { POKE_TOTLEN(19) } },
+	  MAL(RST_M_IP4_TOTLEN) },
+	{ "ipv4 IHL 15, total length 59 (< IHL*4)", { .flags = TH_RST, .ip_opt = 40,
+	  .poke = { POKE_TOTLEN(59) } }, MAL(RST_M_IP4_TOTLEN) },
+	{ "ipv4 total length 20 (no TCP header)", { .flags = TH_RST, .poke = { POKE_TOTLEN(20) } },
+	  MAL(RST_M_TCP_TRUNC) },
+	{ "ipv4 total length 39 (TCP header cut)", { .flags = TH_RST,
+	  .poke = { POKE_TOTLEN(39) } }, MAL(RST_M_TCP_TRUNC) },
+	{ "ipv4 total length 42 (TCP options cut)", { .flags = TH_RST, .tcp_opt = 4,
+	  .poke = { POKE_TOTLEN(42) } }, MAL(RST_M_TCP_OPT_TRUNC) },
+	{ "ipv4 total length one past the frame", { .flags = TH_RST,
+	  .poke = { POKE_TOTLEN_ADD(1) } }, MAL(RST_M_IP4_TOTLEN) },
+	{ "ipv4 total length 65535", { .flags = TH_RST, .poke = { POKE_TOTLEN(65535) } },
+	  MAL(RST_M_IP4_TOTLEN) },
+
+	/* TCP data offset out of range. */
+	{ "ipv4 tcp doff 0", { .flags = TH_RST, .poke = { POKE_DOFF(0) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv4 tcp doff 1", { .flags = TH_RST, .poke = { POKE_DOFF(1) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv4 tcp doff 2", { .flags = TH_RST, .poke = { POKE_DOFF(2) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv4 tcp doff 3", { .flags = TH_RST, .poke = { POKE_DOFF(3) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv4 tcp doff 4", { .flags = TH_RST, .poke = { POKE_DOFF(4) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv6 tcp doff 0", { V6, .flags = TH_RST, .poke = { POKE_DOFF(0) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv6 tcp doff 1", { V6, .flags = TH_RST, .poke = { POKE_DOFF(1) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv6 tcp doff 2", { V6, .flags = TH_RST, .poke = { POKE_DOFF(2) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv6 tcp doff 3", { V6, .flags = TH_RST, .poke = { POKE_DOFF(3) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv6 tcp doff 4", { V6, .flags = TH_RST, .poke = { POKE_DOFF(4) } }, MAL(RST_M_TCP_DOFF) },
+	{ "ipv4 tcp doff 15 past the datagram", { .flags = TH_RST, .poke = { POKE_DOFF(15) } },
+	  MAL(RST_M_TCP_OPT_TRUNC) },
+	{ "ipv4 tcp doff 6, 2 payload bytes", { .flags = TH_RST, .payload = 2,
+	  .poke = { POKE_DOFF(6) } }, MAL(RST_M_TCP_OPT_TRUNC) },
+	{ "ipv4 tcp doff 6 past the datagram, into Ethernet padding", { .flags = TH_RST, .pad = 6,
+	  .poke = { POKE_DOFF(6) } }, MAL(RST_M_TCP_OPT_TRUNC) },
+	{ "ipv6 tcp doff 15 past the datagram", { V6, .flags = TH_RST, .ext = { HBH(8) },
+	  .poke = { POKE_DOFF(15) } }, MAL(RST_M_TCP_OPT_TRUNC) },
+
+	/* IPv6 lengths. */
+	{ "ipv6 ethertype, version 4", { V6, .flags = TH_RST, .poke = { POKE_VER(4, 0) } },
+	  MAL(RST_M_IP6_VERSION) },
+	{ "ipv6 payload length one past the frame", { V6, .flags = TH_RST,
+	  .poke = { POKE_PAYLEN_ADD(1) } }, MAL(RST_M_IP6_PAYLEN) },
+	{ "ipv6 payload length 65535", { V6, .flags = TH_RST, .poke = { POKE_PAYLEN(65535) } },
+	  MAL(RST_M_IP6_PAYLEN) },
+	{ "ipv6 payload length 0, TCP next", { V6, .flags = TH_RST, .poke = { POKE_PAYLEN(0) } },
+	  MAL(RST_M_TCP_TRUNC) },
+	{ "ipv6 payload length 0 + hop-by-hop (jumbogram)", { V6, .flags = TH_RST,
+	  .ext = { HBH(8) }, .poke = { POKE_PAYLEN(0) } }, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 payload length ends inside hop-by-hop", { V6, .flags = TH_RST, .ext = { HBH(8) },
+	  .poke = { POKE_PAYLEN(2) } }, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 payload length ends inside routing header", { V6, .flags = TH_RST,
+	  .ext = { RTG(24) }, .poke = { POKE_PAYLEN(16) } }, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 hop-by-hop hdrlen 255 past the end", { V6, .flags = TH_RST, .ext = { HBH(8) },
+	  .poke = { POKE_EXTLEN(0, 255) } }, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 AH hdrlen 255 past the end", { V6, .flags = TH_RST, .ext = { HBH(8), AH(24) },
+	  .poke = { POKE_EXTLEN(1, 255) } }, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 last dest options longer than what remains", { V6, .flags = TH_RST,
+	  .ext = { EXT_CHAIN6 }, .poke = { POKE_EXTLEN(5, 3) } }, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 7 extension headers (> RST_IPV6_EXT_MAX)", { V6, .flags = TH_RST,
+	  .ext = { EXT_CHAIN6, DEST(8) } }, MAL(RST_M_IP6_EXT_DEPTH) },
+	{ "ipv6 9 extension headers", { V6, .flags = TH_RST,
+	  .ext = { EXT_CHAIN6, DEST(8), DEST(8), DEST(8) } }, MAL(RST_M_IP6_EXT_DEPTH) },
+
+	/* Non-first fragments: counted, never parsed. */
+	{ "ipv4 non-first fragment (offset 185) of TCP", { .flags = TH_RST, .frag = 185 },
+	  FRAGMENT },
+	{ "ipv4 middle fragment (MF, offset 1) of TCP", { .flags = TH_RST, .frag = 0x2001 },
+	  FRAGMENT },
+	{ "ipv4 non-first fragment of UDP", { .proto = IPPROTO_UDP, .frag = 0x2010 }, FRAGMENT },
+	{ "802.1Q ipv4 non-first fragment", { .tpid = { 0x8100 }, .flags = TH_RST, .frag = 7 },
+	  FRAGMENT },
+	{ "ipv6 non-first fragment (offset 185)", { V6, .flags = TH_RST,
+	  .ext = { FRAG(185 << 3) } }, FRAGMENT },
+	{ "ipv6 middle fragment (offset 1, M)", { V6, .flags = TH_RST, .ext = { FRAG(8 | 1) } },
+	  FRAGMENT },
+	{ "ipv6 hop-by-hop + non-first fragment", { V6, .flags = TH_RST,
+	  .ext = { HBH(8), FRAG(64 << 3) } }, FRAGMENT },
+
+	/* Not TCP: passed, only the packet counted. */
+	{ "ipv4 UDP", { .proto = IPPROTO_UDP, .payload = 20 }, OTHER },
+	{ "ipv4 ICMP", { .proto = IPPROTO_ICMP, .payload = 20 }, OTHER },
+	{ "ipv6 UDP", { V6, .proto = IPPROTO_UDP, .payload = 20 }, OTHER },
+	{ "ipv6 ICMPv6", { V6, .proto = IPPROTO_ICMPV6 }, OTHER },
+	{ "ipv6 hop-by-hop + UDP", { V6, .proto = IPPROTO_UDP, .ext = { HBH(8) } }, OTHER },
+	{ "ipv6 no next header", { V6, .proto = IPPROTO_NONE }, OTHER },
+	{ "ipv6 ESP", { V6, .proto = IPPROTO_ESP, .payload = 40 }, OTHER },
+	{ "ipv6 6 extension headers + UDP", { V6, .proto = IPPROTO_UDP, .ext = { EXT_CHAIN6 } },
+	  OTHER },
+	{ "ARP", { .l3 = L3_ARP, .pad = 18 }, OTHER },
+	{ "802.1Q ARP", { .l3 = L3_ARP, .tpid = { 0x8100 } }, OTHER },
+	{ "LLDP ethertype", { .ethertype = 0x88cc, .flags = TH_RST }, OTHER },
+	{ "three VLAN tags (a third tag is not IP to us)", { .tpid = { 0x88a8, 0x8100, 0x8100 },
+	  .flags = TH_RST }, OTHER },
+	{ "802.3 length field instead of an ethertype", { .ethertype = 0x0040, .flags = TH_RST },
+	  OTHER },
+};
+/* clang-format on */
+
+/* ---- truncation ---- */
+
+struct trunc_base {
+	const char *name;
+	struct pkt_spec p;
+};
+
+static const struct trunc_base trunc_bases[] = {
+	{ "ipv4 RST", { .flags = TH_RST } },
+	{ "ipv4 IHL 7 doff 8 RST-ACK + 10 bytes",
+	  { .flags = TH_RST | TH_ACK, .ip_opt = 8, .tcp_opt = 12, .payload = 10 } },
+	{ "ipv6 hbh,dst,rtg,frag0,ah RST-ACK doff 8 + 5 bytes",
+	  { V6, .ext = { EXT_CHAIN }, .flags = TH_RST | TH_ACK, .tcp_opt = 12, .payload = 5 } },
+	{ "802.1ad+802.1Q ipv4 RST", { .tpid = { 0x88a8, 0x8100 }, .flags = TH_RST } },
+};
+
+/* The expectation for a frame that parses to reason (see cut_reason). */
+static void expect_reason(struct expect *x, const struct frame *f, int reason)
+{
+	memset(x, 0, sizeof(*x));
+	if (reason != TR_VALID) {
+		x->m[reason] = 1;
+	} else {
+		x->c[f->family == AF_INET ? RST_C_TCP4 : RST_C_TCP6] = 1;
+		x->c[f->flags & TH_ACK ? RST_C_RSTACK : RST_C_RST] = 1;
+		x->c[RST_C_EV_SENT] = 1;
+		x->ev = 1;
+	}
+}
+
+static const char *reason_name(int r)
+{
+	return r == TR_VALID ? "valid" : m_name[r];
+}
+
+/*
+ * Every length short of the whole frame, twice: as cut (the IP length still
+ * claims the whole datagram) and with the IP length rewritten to the cut.
+ */
+static void run_truncations(void)
+{
+	static struct frame base, f;
+	struct expect x;
+	size_t bi;
+	__u32 len;
+	int fix, pi, r[2];
+
+	for (bi = 0; bi < sizeof(trunc_bases) / sizeof(trunc_bases[0]); bi++) {
+		build(&base, &trunc_bases[bi].p);
+		if (base.len != base.ip_end || !base.tcp) {
+			/* cut_reason knows TCP frames without a trailer only. */
+			fail("truncation base %s: not a TCP frame without padding",
+			     trunc_bases[bi].name);
+			tap_end("%s: usable as a truncation base", trunc_bases[bi].name);
+			continue;
+		}
+		for (len = 0; len < base.len; len++) {
+			int refused = 0;
+
+			for (fix = 0; fix < 2; fix++) {
+				r[fix] = cut_reason(&base, len, fix);
+				cut_frame(&f, &base, len, fix);
+				expect_reason(&x, &f, r[fix]);
+				for (pi = 0; pi < 3; pi++) {
+					x.refused = test_run_refuses(pi, &f);
+					refused += x.refused;
+					check_one(pi, &f, &x, NULL);
+				}
+			}
+			tap_end("%s cut to %u/%u: %s, length fixed: %s%s", trunc_bases[bi].name,
+				len, base.len, reason_name(r[0]), reason_name(r[1]),
+				refused == 6 ? " (test_run refuses it)"
+				: refused    ? " (TC test_run refuses it)"
+					     : "");
+		}
+	}
+}
+
+/* ---- scenarios: several runs against one state ---- */
+
+/* Set the TCP sequence number of a built frame (its checksum goes stale). */
+static void set_seq(struct frame *f, __u32 seq)
+{
+	f->seq = seq;
+	put32(f->b + f->l4_off + 4, seq);
+}
+
+/* Run f n times on program pi with sequence numbers seq, seq + 1, ... */
+static void run_n(int pi, struct frame *f, __u32 seq, __u32 n)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		set_seq(f, seq + i);
+		run_prog(pi, f, NULL, NULL);
+	}
+}
+
+/* The counters an all-RST (IPv4, no ACK) scenario must end with, in one slot. */
+static void expect_rsts(__u32 slot, __u64 rst, __u64 sent, __u64 sampled, __u64 ratelim,
+			__u64 ringfull, __u64 filtered)
+{
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 };
+	struct totals t;
+
+	c[RST_C_PACKETS] = rst;
+	c[RST_C_TCP4] = rst;
+	c[RST_C_RST] = rst;
+	c[RST_C_EV_SENT] = sent;
+	c[RST_C_EV_SAMPLED] = sampled;
+	c[RST_C_EV_RATELIM] = ratelim;
+	c[RST_C_EV_RINGFULL] = ringfull;
+	c[RST_C_EV_FILTERED] = filtered;
+	exp_owner[slot] = lo_ifindex;
+	read_counters(&t, slot, slot);
+	check_totals(&t, c, m);
+}
+
+/* The events in the ring must be exactly these TCP sequence numbers, in order. */
+static void expect_seqs(const __u32 *want, size_t n)
+{
+	size_t got = drain_events(), i;
+
+	if (got != n) {
+		fail("events: expected %zu, got %zu", n, got);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (ev_seqs[i] != want[i])
+			fail("event %zu: expected seq %u, got %u", i, want[i], ev_seqs[i]);
+	}
+}
+
+static const struct pkt_spec spec_rst = { .flags = TH_RST };
+
+static void scen_sampling(void)
+{
+	const struct rst_config cfg = { .sample = 3 };
+	const struct pkt_spec ss = { .flags = TH_SYN };
+	const __u32 want[] = { 1000, 1003, 1006 };
+	static struct frame f, syn;
+	__u32 slot, i;
+	__u64 t0, t1;
+	struct totals t;
+	int pi;
+
+	build(&f, &spec_rst);
+	for (pi = 0; pi < 3; pi++) {
+		cur_prog = progs[pi].name;
+		slot = slot_key(lo_ifindex, progs[pi].dir);
+		reset_state(&cfg);
+		t0 = now_ns();
+		run_n(pi, &f, 1000, 9);
+		t1 = now_ns();
+		expect_rsts(slot, 9, 3, 6, 0, 0, 0);
+		expect_seqs(want, 3);
+		check_flow(&f, 9, t0, t1);
+		check_host(&f, progs[pi].dir, 9, t0, t1);
+	}
+	tap_end("sample 1/3: 9 RSTs -> events for RSTs 0, 3, 6; 6 sampled out");
+
+	/* SYNs in between do not move the RST sequence. */
+	build(&syn, &ss);
+	for (pi = 0; pi < 3; pi++) {
+		__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 };
+
+		cur_prog = progs[pi].name;
+		slot = slot_key(lo_ifindex, progs[pi].dir);
+		reset_state(&cfg);
+		for (i = 0; i < 9; i++) {
+			run_prog(pi, &syn, NULL, NULL);
+			run_n(pi, &f, 1000 + i, 1);
+		}
+		c[RST_C_PACKETS] = c[RST_C_TCP4] = 18;
+		c[RST_C_SYN] = c[RST_C_RST] = 9;
+		c[RST_C_EV_SENT] = 3;
+		c[RST_C_EV_SAMPLED] = 6;
+		exp_owner[slot] = lo_ifindex;
+		read_counters(&t, slot, slot);
+		check_totals(&t, c, m);
+		expect_seqs(want, 3);
+	}
+	tap_end("sample 1/3: SYNs between the RSTs do not shift the sampling");
+
+	for (pi = 0; pi < 2; pi++) {
+		const struct rst_config all = { .sample = pi };
+		const __u32 w[] = { 7, 8, 9, 10, 11 };
+
+		cur_prog = pi ? "sample 1" : "sample 0";
+		reset_state(&all);
+		run_n(0, &f, 7, 5);
+		expect_rsts(slot_key(lo_ifindex, RST_DIR_IN), 5, 5, 0, 0, 0, 0);
+		expect_seqs(w, 5);
+	}
+	tap_end("sample 0 and sample 1: every RST becomes an event");
+}
+
+/* Each direction's slot has its own RST sequence, so sampling is per slot. */
+static void scen_sampling_dirs(void)
+{
+	const struct rst_config cfg = { .sample = 2 };
+	const __u32 want[] = { 500, 600, 502, 602 };
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN), out = slot_key(lo_ifindex, RST_DIR_OUT);
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 };
+	static struct frame f;
+	struct totals t;
+	__u32 i;
+
+	build(&f, &spec_rst);
+	cur_prog = "xdp+tc-out";
+	reset_state(&cfg);
+	for (i = 0; i < 4; i++) {
+		run_n(0, &f, 500 + i, 1);
+		run_n(2, &f, 600 + i, 1);
+	}
+	exp_owner[in] = exp_owner[out] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = c[RST_C_RST] = 4;
+	c[RST_C_EV_SENT] = c[RST_C_EV_SAMPLED] = 2;
+	read_slot(in, &t);
+	check_totals(&t, c, m);
+	read_slot(out, &t);
+	check_totals(&t, c, m);
+	read_counters(&t, in, out);
+	expect_seqs(want, 4);
+	tap_end("sample 1/2, RSTs alternating in and out: each direction samples on its own");
+}
+
+/* With events off the RST sequence still runs: sampling picks up where it is. */
+static void scen_events_off(void)
+{
+	const struct rst_config off = { .sample = 3, .flags = RST_CFG_EVENTS_OFF };
+	const struct rst_config on = { .sample = 3 };
+	const __u32 want[] = { 6 };
+	static struct frame f;
+	__u32 slot;
+	int pi;
+
+	build(&f, &spec_rst);
+	for (pi = 0; pi < 3; pi++) {
+		cur_prog = progs[pi].name;
+		slot = slot_key(lo_ifindex, progs[pi].dir);
+		reset_state(&off);
+		run_n(pi, &f, 0, 6);
+		expect_rsts(slot, 6, 0, 0, 0, 0, 6);
+		expect_seqs(NULL, 0);
+		set_config(&on);
+		run_n(pi, &f, 6, 3);
+		expect_rsts(slot, 9, 1, 2, 0, 0, 6);
+		expect_seqs(want, 1);
+	}
+	tap_end("events off, sample 1/3: 6 RSTs filtered; on again: RST 6 sent, 7 and 8 sampled");
+}
+
+/* A source's bucket: a theoretical arrival time n intervals after its first RST. */
+static void check_bucket(const struct frame *f, __u64 first0, __u64 first1, __u64 n, __u64 interval)
+{
+	struct rst_host_key key;
+	struct rst_bucket b;
+
+	host_key_of(&key, f, RST_DIR_IN);
+	if (bpf_map_lookup_elem(fd_buckets, &key, &b)) {
+		fail("buckets: no entry for source .%u", f->saddr[3]);
+		return;
+	}
+	if (b.tat_ns < first0 + n * interval || b.tat_ns > first1 + n * interval)
+		fail("bucket of .%u: tat %llu, expected first RST + %llu ns in [%llu, %llu]",
+		     f->saddr[3], (unsigned long long)b.tat_ns, (unsigned long long)(n * interval),
+		     (unsigned long long)(first0 + n * interval),
+		     (unsigned long long)(first1 + n * interval));
+}
+
+/*
+ * rate_limit 5/s, burst defaulting to the rate: within the 200 ms before a
+ * token comes back, one source gets exactly 5 events out of 20 RSTs; a
+ * second source has its own bucket.
+ */
+static void scen_ratelimit(void)
+{
+	const struct rst_config cfg = { .sample = 1, .rate_limit = 5 };
+	const struct pkt_spec sb = { .flags = TH_RST, .src_idx = 1 };
+	const __u32 want[] = { 2000, 2001, 2002, 2003, 2004, 3000, 3001, 3002 };
+	const __u64 interval = 1000000000ULL / 5;
+	static struct frame a, b;
+	__u64 a0, a1, b0, b1;
+	__u32 slot;
+	int pi;
+
+	build(&a, &spec_rst);
+	build(&b, &sb);
+	for (pi = 0; pi < 3; pi++) {
+		cur_prog = progs[pi].name;
+		slot = slot_key(lo_ifindex, progs[pi].dir);
+		reset_state(&cfg);
+		set_seq(&a, 2000);
+		run_prog(pi, &a, &a0, &a1);
+		run_n(pi, &a, 2001, 19);
+		set_seq(&b, 3000);
+		run_prog(pi, &b, &b0, &b1);
+		run_n(pi, &b, 3001, 2);
+		if (now_ns() - a0 >= interval)
+			fail("took over 200 ms: the bucket refilled, counts are not exact");
+		expect_rsts(slot, 23, 8, 0, 15, 0, 0);
+		expect_seqs(want, 8);
+		if (map_count(fd_buckets) != 2)
+			fail("buckets: expected 2 entries, got %d", map_count(fd_buckets));
+		check_bucket(&a, a0, a1, 5, interval);
+		check_bucket(&b, b0, b1, 3, interval);
+	}
+	tap_end("rate limit 5/s: 20 RSTs from one source -> 5 events, 15 rate-limited; "
+		"a second source gets its 3");
+}
+
+static void scen_burst(void)
+{
+	static const struct {
+		struct rst_config cfg;
+		__u32 sent;
+	} cases[] = {
+		{ { .sample = 1, .rate_limit = 5, .burst = 2 }, 2 },
+		{ { .sample = 1, .rate_limit = 1, .burst = 1 }, 1 },
+		{ { .sample = 1, .rate_limit = 50, .burst = 7 }, 7 },
+	};
+	const __u32 want[] = { 0, 1, 2, 3, 4, 5, 6 };
+	static struct frame f;
+	size_t i;
+	__u64 t0;
+
+	build(&f, &spec_rst);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct rst_config *c = &cases[i].cfg;
+		__u64 interval = 1000000000ULL / c->rate_limit;
+
+		cur_prog = "xdp";
+		reset_state(c);
+		t0 = now_ns();
+		run_n(0, &f, 0, 20);
+		if (now_ns() - t0 >= interval) {
+			/* A token came back during the runs: the count is not exact. */
+			fail("rate %u burst %u: 20 runs took over one interval (%llu ns)",
+			     c->rate_limit, c->burst, (unsigned long long)interval);
+			continue;
+		}
+		expect_rsts(slot_key(lo_ifindex, RST_DIR_IN), 20, cases[i].sent, 0,
+			    20 - cases[i].sent, 0, 0);
+		expect_seqs(want, cases[i].sent);
+	}
+	tap_end("rate limit bursts: 5/s burst 2 -> 2, 1/s burst 1 -> 1, 50/s burst 7 -> 7 of 20");
+}
+
+/* A token comes back one interval after the first event. */
+static void scen_refill(void)
+{
+	const struct rst_config cfg = { .sample = 1, .rate_limit = 5 };
+	const __u64 interval = 1000000000ULL / 5;
+	const __u32 want[] = { 0, 1, 2, 3, 4, 7 };
+	static struct frame f;
+	struct timespec ts = { 0, 1000000 };
+	__u64 t0, t1, t;
+
+	build(&f, &spec_rst);
+	cur_prog = "xdp";
+	reset_state(&cfg);
+	set_seq(&f, 0);
+	run_prog(0, &f, &t0, &t1);
+	run_n(0, &f, 1, 5);
+	t = now_ns();
+	if (t - t0 >= interval)
+		fail("6 runs took over 200 ms");
+	while (now_ns() < t1 + interval + 1000000)
+		nanosleep(&ts, NULL);
+	run_n(0, &f, 7, 1); /* refilled: sent */
+	run_n(0, &f, 8, 1); /* bucket empty again */
+	if (now_ns() - t1 >= 2 * interval)
+		fail("the refill check took over 200 ms");
+	expect_rsts(slot_key(lo_ifindex, RST_DIR_IN), 8, 6, 0, 2, 0, 0);
+	expect_seqs(want, 6);
+	tap_end("rate limit 5/s: after 200 ms one more event, then limited again");
+}
+
+/* Sampling first, then the bucket: only sampled-in RSTs take tokens. */
+static void scen_sample_and_rate(void)
+{
+	const struct rst_config cfg = { .sample = 2, .rate_limit = 2 };
+	const __u32 want[] = { 0, 2 };
+	static struct frame f;
+
+	build(&f, &spec_rst);
+	cur_prog = "tc-in";
+	reset_state(&cfg);
+	run_n(1, &f, 0, 10);
+	expect_rsts(slot_key(lo_ifindex, RST_DIR_IN), 10, 2, 5, 3, 0, 0);
+	expect_seqs(want, 2);
+	tap_end("sample 1/2 + rate limit 2/s: 10 RSTs -> 5 sampled out, 2 sent, 3 rate-limited");
+}
+
+/*
+ * Fill the ring without consuming: the first cap RSTs are sent, the rest
+ * counted as ring full; once drained, there is room again.
+ */
+static void scen_ringfull(void)
+{
+	/* A record is the 8-byte ringbuf header plus the event, 8-aligned. */
+	const __u32 rec = 8 + ((sizeof(struct rst_event) + 7) & ~7UL);
+	const __u32 cap = ring_size / rec, extra = 25;
+	static struct frame f;
+	__u32 slot, i;
+	size_t n;
+	int pi;
+
+	build(&f, &spec_rst);
+	for (pi = 0; pi < 3; pi++) {
+		cur_prog = progs[pi].name;
+		slot = slot_key(lo_ifindex, progs[pi].dir);
+		reset_state(NULL);
+		run_n(pi, &f, 0, cap + extra);
+		expect_rsts(slot, cap + extra, cap, 0, 0, extra, 0);
+		n = drain_events();
+		if (n != cap)
+			fail("events: expected %u (ring of %u bytes, %u per record), got %zu", cap,
+			     ring_size, rec, n);
+		for (i = 0; i < n && i < ev_seq_cap; i++) {
+			if (ev_seqs[i] != i) {
+				fail("event %u: expected seq %u, got %u", i, i, ev_seqs[i]);
+				break;
+			}
+		}
+		run_n(pi, &f, cap + extra, 1);
+		expect_rsts(slot, cap + extra + 1, cap + 1, 0, 0, extra, 0);
+		n = drain_events();
+		if (n != 1 || evs[0].seq != cap + extra)
+			fail("after draining: expected one event (seq %u), got %zu", cap + extra,
+			     n);
+	}
+	tap_end("ring full: %u RSTs, room for %u -> %u sent, %u ring-full; drained, room again",
+		cap + extra, cap, cap, extra);
+}
+
+/*
+ * A slot owned by another interface: counts go to the shared overflow
+ * slot, the owner's counters stay untouched. Seeded by hand, since
+ * test_run only knows the loopback device.
+ */
+static void scen_slot_overflow(void)
+{
+	const __u32 other = lo_ifindex + RST_IF_SLOTS;
+	static struct frame f;
+	struct expect x;
+	__u64 t0, t1;
+	__u32 own, ovf;
+	struct totals t;
+	int pi, cpu;
+
+	build(&f, &spec_rst);
+	expect_reason(&x, &f, TR_VALID);
+	x.c[RST_C_PACKETS] = 1;
+	for (pi = 0; pi < 3; pi++) {
+		cur_prog = progs[pi].name;
+		own = slot_key(lo_ifindex, progs[pi].dir);
+		ovf = RST_IF_SLOTS * 2 + progs[pi].dir;
+		reset_state(NULL);
+		memset(pcpu, 0, ncpu * sizeof(*pcpu));
+		for (cpu = 0; cpu < ncpu; cpu++)
+			pcpu[cpu].ifindex = other;
+		if (bpf_map_update_elem(fd_counters, &own, pcpu, BPF_ANY))
+			fail("seeding slot %u: %s", own, strerror(errno));
+		exp_owner[own] = other;
+		run_prog(pi, &f, &t0, &t1);
+		read_counters(&t, ovf, ovf);
+		check_totals(&t, x.c, x.m);
+		if (drain_events() != 1)
+			fail("events: expected 1, got %zu", n_ev);
+		else
+			check_event(&evs[0], &f, pi, t0, t1);
+	}
+	tap_end("slot owned by ifindex %u: counted in the overflow slot, event still sent", other);
+}
+
+/* Both directions of a connection share one flow entry; the host is the peer. */
+static void scen_conversation(void)
+{
+	const struct pkt_spec s_syn = { .flags = TH_SYN };
+	const struct pkt_spec s_synack = { .flags = TH_SYN | TH_ACK, .swap = 1 };
+	const struct pkt_spec s_ack = { .flags = TH_ACK };
+	const struct pkt_spec s_rst = { .flags = TH_RST, .swap = 1, .seq = 4242 };
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN), out = slot_key(lo_ifindex, RST_DIR_OUT);
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 }, t0, t1, r0, r1;
+	static struct frame syn, synack, ack, rst;
+	struct rst_flow_key key;
+	struct rst_flow_val fv;
+	struct rst_host_key hk;
+	struct rst_host_val hv;
+	struct totals t;
+
+	build(&syn, &s_syn);
+	build(&synack, &s_synack);
+	build(&ack, &s_ack);
+	build(&rst, &s_rst);
+	cur_prog = "xdp+tc-out";
+	reset_state(NULL);
+	run_prog(0, &syn, &t0, NULL);
+	run_prog(2, &synack, NULL, NULL);
+	run_prog(0, &ack, NULL, NULL);
+	run_prog(2, &rst, &r0, &r1);
+	t1 = r1;
+
+	exp_owner[in] = exp_owner[out] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = 2;
+	c[RST_C_SYN] = 1;
+	read_slot(in, &t);
+	check_totals(&t, c, m);
+	c[RST_C_SYN] = 0;
+	c[RST_C_SYNACK] = c[RST_C_RST] = c[RST_C_EV_SENT] = 1;
+	read_slot(out, &t);
+	check_totals(&t, c, m);
+	read_counters(&t, in, out);
+
+	if (drain_events() != 1)
+		fail("events: expected 1, got %zu", n_ev);
+	else
+		check_event(&evs[0], &rst, 2, r0, r1);
+
+	/* The client is endpoint A: index 0 is what it sent. */
+	if (flow_key_of(&key, &syn) != 0)
+		fail("test bug: client should be endpoint A");
+	if (map_count(fd_flows) != 1)
+		fail("flows: expected 1 entry, got %d", map_count(fd_flows));
+	if (bpf_map_lookup_elem(fd_flows, &key, &fv)) {
+		fail("flows: no entry under the canonical key");
+	} else {
+		struct rst_flow_val got = fv;
+
+		VAL_FIELD("flow", syn[0], 1);
+		VAL_FIELD("flow", syn[1], 0);
+		VAL_FIELD("flow", synack[0], 0);
+		VAL_FIELD("flow", synack[1], 1);
+		VAL_FIELD("flow", rst[0], 0);
+		VAL_FIELD("flow", rst[1], 1);
+		VAL_FIELD("flow", rstack[0] + got.rstack[1], 0);
+		VAL_FIELD("flow", fin[0] + got.fin[1], 0);
+		VAL_FIELD("flow", ttl[0], TTL4);
+		VAL_FIELD("flow", ttl[1], TTL4);
+		if (got.first_ns < t0 || got.first_ns > r0 || got.last_ns < r0 || got.last_ns > t1)
+			fail("flow first_ns %llu / last_ns %llu: expected first SYN, last RST",
+			     (unsigned long long)got.first_ns, (unsigned long long)got.last_ns);
+	}
+	/* In: the source (client); out: the destination (client again). */
+	host_key_of(&hk, &syn, RST_DIR_IN);
+	if (map_count(fd_hosts) != 1)
+		fail("hosts: expected 1 entry (the client), got %d", map_count(fd_hosts));
+	if (bpf_map_lookup_elem(fd_hosts, &hk, &hv)) {
+		fail("hosts: no entry for the client");
+	} else {
+		struct rst_host_val got = hv;
+
+		VAL_FIELD("host", syn_in, 1);
+		VAL_FIELD("host", syn_out, 0);
+		VAL_FIELD("host", rst_in, 0);
+		VAL_FIELD("host", rst_out, 1);
+		VAL_FIELD("host", fin_in + got.fin_out, 0);
+	}
+	tap_end("SYN in, SYN-ACK out, ACK in, RST out: one flow, one host, per-direction slots");
+}
+
+/* ---- main ---- */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	fprintf(stderr, "libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void bail(const char *what, int err)
+{
+	printf("not ok %d - %s\n# %s\nBail out!\n", ++tap_num, what, strerror(err));
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	cpu_set_t set;
+	size_t i;
+	int opt, cpu, err;
+
+	while ((opt = getopt(argc, argv, "s:")) != -1) {
+		char *end;
+
+		if (opt != 's')
+			goto usage;
+		errno = 0;
+		snaplen = strtoul(optarg, &end, 10);
+		if (errno || *end || !*optarg || snaplen > RST_SNAPLEN_MAX) {
+			fprintf(stderr, "prog_test: bad -s %s (0..%d)\n", optarg, RST_SNAPLEN_MAX);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+usage:
+		fprintf(stderr, "usage: prog_test [-s SNAPLEN]\n");
+		return 2;
+	}
+
+	/*
+	 * Per-CPU counters and the per-CPU RST sequence that drives sampling:
+	 * stay on one CPU so that every run lands in the same per-CPU value.
+	 */
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		bail("pin to one CPU", errno);
+
+	libbpf_set_print(libbpf_print);
+	lo_ifindex = if_nametoindex("lo");
+	if (!lo_ifindex)
+		bail("ifindex of lo (test_run's device)", errno);
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		bail("possible CPUs", -ncpu);
+	pcpu = calloc(ncpu, sizeof(*pcpu));
+	snap_all = calloc((size_t)RST_COUNTER_ENTRIES * ncpu, sizeof(*snap_all));
+	if (!pcpu || !snap_all)
+		bail("calloc", ENOMEM);
+	for (i = 0; i < RST_COUNTER_ENTRIES; i++)
+		slot_keys[i] = i;
+
+	skel = rsttrace__open();
+	if (!skel)
+		bail("open skeleton", errno);
+	skel->rodata->snaplen = snaplen;
+	err = rsttrace__load(skel);
+	if (err)
+		bail("load skeleton (root?)", -err);
+	printf("# snaplen %u, %d possible CPUs, pinned to CPU %d, lo is ifindex %u\n", snaplen,
+	       ncpu, cpu, lo_ifindex);
+
+	progs[0].fd = bpf_program__fd(skel->progs.rst_xdp);
+	progs[1].fd = bpf_program__fd(skel->progs.rst_tc_ingress);
+	progs[2].fd = bpf_program__fd(skel->progs.rst_tc_egress);
+	fd_counters = bpf_map__fd(skel->maps.counters);
+	fd_settings = bpf_map__fd(skel->maps.settings);
+	fd_flows = bpf_map__fd(skel->maps.flows);
+	fd_hosts = bpf_map__fd(skel->maps.hosts);
+	fd_buckets = bpf_map__fd(skel->maps.buckets);
+	{
+		/* Looked up by name: not every build has the filter map. */
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, "evfilter");
+
+		if (m && bpf_map__value_size(m) > 65536)
+			bail("evfilter value larger than the test's zero buffer", E2BIG);
+		fd_evfilter = m ? bpf_map__fd(m) : -1;
+	}
+	ring_size = bpf_map__max_entries(skel->maps.events);
+	ev_seq_cap = ring_size / sizeof(struct rst_event) + 16;
+	ev_seqs = calloc(ev_seq_cap, sizeof(*ev_seqs));
+	if (!ev_seqs)
+		bail("calloc", ENOMEM);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	if (!rb)
+		bail("ring_buffer__new", errno);
+	if (bpf_map__value_size(skel->maps.counters) != sizeof(struct rst_counters))
+		bail("counters value size differs from struct rst_counters", EINVAL);
+
+	run_matrix();
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		run_row(&rows[i]);
+	run_truncations();
+	scen_sampling();
+	scen_sampling_dirs();
+	scen_events_off();
+	scen_ratelimit();
+	scen_burst();
+	scen_refill();
+	scen_sample_and_rate();
+	scen_ringfull();
+	scen_slot_overflow();
+	scen_conversation();
+
+	printf("1..%d\n", tap_num);
+	if (tap_failed)
+		printf("# %d of %d failed\n", tap_failed, tap_num);
+	ring_buffer__free(rb);
+	rsttrace__destroy(skel);
+	free(ev_seqs);
+	free(pcpu);
+	free(snap_all);
+	return tap_failed ? 1 : 0;
+}
