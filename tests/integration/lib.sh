@@ -184,9 +184,19 @@ pin_dir() {
 	echo "$d"
 }
 
-# bpf_progs_in NS: our programs attached in NS (XDP + tcx), one line each.
+IFPROGS=${IFPROGS:-$(dirname "$RSTTRACE")/tests/ifprogs}
+
+# all_progs_in NS: every XDP / tcx program attached in NS, "IFNAME HOOK NAME ID"
+# per line, asked of the kernel (bpftool 7.1 cannot list tcx), plus legacy
+# cls_bpf filters as bpftool shows them.
+all_progs_in() {
+	nsx "$1" "$IFPROGS"
+	nsx "$1" bpftool net show 2>/dev/null | grep -E '^[^ ]+\([0-9]+\) (clsact|tcx)/' || true
+}
+
+# bpf_progs_in NS: rsttrace's programs attached in NS, one line each.
 bpf_progs_in() {
-	nsx "$1" bpftool net show 2>/dev/null | grep -E 'rst_(xdp|tc_)' || true
+	all_progs_in "$1" | grep -E 'rst_(xdp|tc_)' || true
 }
 
 # Send a TCP connect to a closed port: one RST-ACK comes back.

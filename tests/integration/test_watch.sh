@@ -162,7 +162,7 @@ test_sigkill_detaches() {
 		not_ok "programs attached while watch runs"
 	bg_stop "$W_PID" KILL
 	# Links die with the last fd; the kernel releases them asynchronously.
-	wait_for 5 bash -c "[ -z \"\$(nsenter --net=/run/netns/$NS_A bpftool net show | grep rst_)\" ]"
+	wait_for 5 bash -c "! nsenter --net=/run/netns/$NS_A $IFPROGS | grep -q rst_"
 	assert_eq "SIGKILL leaves no program attached" "" "$(bpf_progs_in "$NS_A")"
 }
 
@@ -218,7 +218,7 @@ test_bad_input() {
 	ip -n "$NS_A" link set dev "$VETH_A" xdpgeneric obj "$T/foreign.o" sec xdp
 	expect_fail "foreign XDP program: refused, exit 1" 1 "already attached" \
 		"$R" watch -i "$VETH_A"
-	nsx "$NS_A" bpftool net show dev "$VETH_A" | grep -q foreign_xdp &&
+	all_progs_in "$NS_A" | grep -q "^$VETH_A xdp_generic foreign_xdp " &&
 		ok "foreign XDP program untouched" || not_ok "foreign XDP program untouched"
 	ip -n "$NS_A" link set dev "$VETH_A" xdpgeneric off
 	assert_eq "no program of ours left after the failures" "" "$(bpf_progs_in "$NS_A")"
