@@ -12,6 +12,7 @@
 
 #include "rsttrace.h"
 #include "parse.bpf.h"
+#include "evfilter.bpf.h"
 
 #define TC_ACT_UNSPEC (-1) /* == TCX_NEXT: let the next program decide */
 
@@ -55,6 +56,14 @@ struct {
 	__type(key, struct rst_host_key);
 	__type(value, struct rst_bucket);
 } buckets SEC(".maps");
+
+/* The kernel part of watch's filter expression; zeroed (off) unless set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rst_evfilter);
+} evfilter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -246,6 +255,41 @@ static __always_inline int rate_allow(const struct rst_config *cfg, const struct
 	return 1;
 }
 
+/*
+ * Whether the event filter may judge this packet: only where its answer
+ * equals libpcap's on the snapshot. A VLAN-tagged frame fails pcap's
+ * "ip"/"ip6" ethertype test at offset 12 whatever the addresses, and
+ * libpcap's IPv6 port test reads the TCP header at a fixed 40 bytes, so
+ * a negated literal could drop what the expression keeps. Such frames
+ * skip the kernel filter; userspace decides.
+ */
+static __always_inline int evf_plain(const struct rst_pkt *pk)
+{
+	if (pk->vlans)
+		return 0;
+	if (pk->family == AF_INET6 && pk->l4_off != pk->l3_off + 40)
+		return 0;
+	return 1;
+}
+
+static __always_inline int evf_pass(const struct rst_pkt *pk, __u16 sport, __u16 dport)
+{
+	struct rst_evfilter *f;
+	struct evf_pkt p;
+	__u32 zero = 0;
+
+	f = bpf_map_lookup_elem(&evfilter, &zero);
+	if (!f || !f->n_terms || !evf_plain(pk))
+		return 1;
+	__builtin_memcpy(p.saddr, pk->saddr, 16);
+	__builtin_memcpy(p.daddr, pk->daddr, 16);
+	p.sport = sport;
+	p.dport = dport;
+	p.family = pk->family;
+	p.pad[0] = p.pad[1] = p.pad[2] = 0;
+	return evf_match(f, &p);
+}
+
 static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 				       struct rst_counters *cnt, const struct rst_pkt *pk,
 				       __u8 flags, __u64 now)
@@ -262,6 +306,14 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 	/* The sequence counts every RST, so 1-in-N does not depend on history. */
 	seq = cnt->rst_seq++;
 	if (cfg->flags & RST_CFG_EVENTS_OFF) {
+		cnt->c[RST_C_EV_FILTERED]++;
+		return;
+	}
+	/*
+	 * Before sampling and the rate limit, so that RSTs the expression
+	 * rejects neither take ring space nor spend a source's tokens.
+	 */
+	if (!evf_pass(pk, bpf_ntohs(th->source), bpf_ntohs(th->dest))) {
 		cnt->c[RST_C_EV_FILTERED]++;
 		return;
 	}

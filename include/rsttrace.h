@@ -114,6 +114,45 @@ struct rst_config {
 #define RST_CFG_EVENTS_OFF (1U << 0) /* count only, no events */
 
 /*
+ * Kernel-side event filter (array map "evfilter", key 0): the part of a
+ * pcap-filter expression the kernel can check before it reserves ring
+ * space. An OR of up to RST_EVF_TERMS terms, each an AND of up to
+ * RST_EVF_LITS literals; n_terms 0 lets every RST through. Userspace keeps
+ * the whole expression (libpcap) as the truth: this filter may only ever
+ * pass a superset of what the expression selects (user/filter.c).
+ */
+#define RST_EVF_TERMS 8
+#define RST_EVF_LITS  4
+
+/* Literal kinds (struct rst_evf_lit.kind). */
+#define RST_EVF_TRUE   0 /* unused slot: always true, never negated */
+#define RST_EVF_FAMILY 1 /* family == lit.family (pcap "ip", "ip6") */
+#define RST_EVF_ADDR   2 /* lit.family and (address & mask) == addr */
+#define RST_EVF_PORT   3 /* TCP port == lit.port */
+
+/* Literal flags: which endpoint must match, and negation. */
+#define RST_EVF_SRC  (1U << 0)
+#define RST_EVF_DST  (1U << 1)
+#define RST_EVF_BOTH (1U << 2) /* "src and dst": both endpoints */
+#define RST_EVF_NOT  (1U << 3)
+
+struct rst_evf_lit {
+	__u8 addr[16]; /* network byte order, already masked */
+	__u8 mask[16];
+	__u16 port;  /* host byte order */
+	__u8 kind;   /* RST_EVF_TRUE.. */
+	__u8 flags;  /* RST_EVF_SRC.. ; neither SRC nor DST: either one */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[3];
+};
+
+struct rst_evfilter {
+	__u32 n_terms; /* 0: no filter */
+	__u32 pad;
+	struct rst_evf_lit lit[RST_EVF_TERMS][RST_EVF_LITS];
+};
+
+/*
  * A flow is stored once for both directions: endpoint A is the one with
  * the smaller (address, port), so index 0 of the per-direction arrays means
  * "sent by A" and index 1 "sent by B".

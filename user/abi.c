@@ -17,3 +17,6 @@ _Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");
 _Static_assert(sizeof(struct rst_host_val) == 64, "ABI: rst_host_val");
 _Static_assert(sizeof(struct rst_bucket) == 8, "ABI: rst_bucket");
 _Static_assert(RST_SNAPLEN_MAX == 256, "the BPF side masks the snapshot length with 255");
+_Static_assert(sizeof(struct rst_evf_lit) == 40, "ABI: rst_evf_lit");
+_Static_assert(sizeof(struct rst_evfilter) == 8 + RST_EVF_TERMS * RST_EVF_LITS * 40,
+	       "ABI: rst_evfilter");

@@ -24,7 +24,15 @@ struct command {
 
 static const struct command commands[] = {
 	{ "watch", cmd_watch, "trace RSTs in the foreground; detaches on exit" },
+	{ "serve", cmd_serve, "Prometheus exporter of a persistent attachment" },
 	{ "demo", cmd_demo, "self-contained demonstration in two network namespaces" },
+	{ "attach", cmd_attach, "attach persistently to interfaces; pinned under /sys/fs/bpf" },
+	{ "detach", cmd_detach, "remove a persistent attachment (-i IFACE... or --all)" },
+	{ "set", cmd_set, "change sampling / rate limit of the persistent attachment" },
+	{ "status", cmd_status, "what is attached where, map fill and event losses" },
+	{ "top", cmd_top, "live per-host RST rates" },
+	{ "flows", cmd_flows, "per-flow SYN/FIN/RST counts, sorted by RSTs" },
+	{ "stats", cmd_stats, "global counters, malformed packets, events by result" },
 };
 
 static void usage(FILE *f)

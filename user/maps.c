@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "log.h"
 #include "maps.h"
+#include "persist.h"
 #include "rsttrace.skel.h"
 
 void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel)
@@ -27,4 +32,115 @@ void maps_close(struct rst_maps *m)
 		*fds[i] = -1;
 	}
 	m->owned = 0;
+}
+
+int maps_open_pinned(const char *pin_dir, struct rst_maps *m)
+{
+	struct persist p;
+	int err, i;
+
+	persist_init(&p);
+	for (i = 0; i < PM_MAX; i++)
+		*maps_slot(m, i) = -1;
+	m->owned = 0;
+	err = persist_prepare(&p, pin_dir ? pin_dir : RST_PIN_DEFAULT, PERSIST_READ);
+	if (!err)
+		err = persist_read_meta(&p);
+	if (!err)
+		err = persist_open_objects(&p, 0);
+	if (!err) {
+		/* Hand the map fds over; the program fds are not wanted here. */
+		*m = p.maps;
+		m->owned = 1;
+		for (i = 0; i < PM_MAX; i++)
+			*maps_slot(&p.maps, i) = -1;
+	}
+	persist_close(&p);
+	return err;
+}
+
+/* Map fds by name from prog_fd into m (only slots still empty). */
+static void maps_of_prog(int prog_fd, struct rst_maps *m)
+{
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(pi), ids[16], i;
+	int j, fd;
+
+	pi.nr_map_ids = 16;
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len))
+		return;
+	for (i = 0; i < pi.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen)) {
+			for (j = 0; j < PM_MAX; j++) {
+				if (!strcmp(mi.name, pin_map_names[j]) && *maps_slot(m, j) < 0) {
+					*maps_slot(m, j) = fd;
+					fd = -1;
+					break;
+				}
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+int maps_find_live(struct rst_maps *m)
+{
+	__u32 id = 0, best_id = 0;
+	__u64 best_time = 0;
+	int fd, i, n = 0;
+
+	for (i = 0; i < PM_MAX; i++)
+		*maps_slot(m, i) = -1;
+	m->owned = 1;
+	/* Bounded by the ids the kernel hands out; each step moves forward. */
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info pi = {};
+		__u32 len = sizeof(pi);
+
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &pi, &len) &&
+		    (!strcmp(pi.name, "rst_xdp") || !strcmp(pi.name, "rst_tc_ingress") ||
+		     !strcmp(pi.name, "rst_tc_egress"))) {
+			n++;
+			if (!best_id || pi.load_time >= best_time) {
+				best_id = id;
+				best_time = pi.load_time;
+			}
+		}
+		close(fd);
+	}
+	if (!best_id)
+		return -ENOENT;
+	fd = bpf_prog_get_fd_by_id(best_id);
+	if (fd < 0)
+		return -errno;
+	maps_of_prog(fd, m);
+	close(fd);
+	if (n > 3)
+		pr_info("rsttrace: several rsttrace datapaths are loaded; reading the newest "
+			"(program id %u)\n",
+			best_id);
+	for (i = 0; i < PM_MAX; i++) {
+		if (*maps_slot(m, i) < 0 && i != PM_EVENTS) {
+			pr_warn("rsttrace: program %u has no map %s: not rsttrace's\n", best_id,
+				pin_map_names[i]);
+			maps_close(m);
+			return -EPROTO;
+		}
+	}
+	if (maps_check_layout(m, "running rsttrace")) {
+		maps_close(m);
+		return -EPROTO;
+	}
+	return 0;
 }

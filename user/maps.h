@@ -26,4 +26,23 @@ void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel);
 /* Close fds this struct owns; leaves every field -1. */
 void maps_close(struct rst_maps *m);
 
+/*
+ * Open the maps of a persistent attachment pinned under pin_dir (NULL:
+ * /sys/fs/bpf/rsttrace), after checking its meta map is of this ABI.
+ * -ENOENT, quietly, when nothing is pinned there; other errors (another
+ * ABI, a private mount namespace, missing maps) are printed. The fds are
+ * owned: maps_close them. A reader that keeps them open should reopen when
+ * the attachment is removed and made again (the pins then name new maps).
+ */
+int maps_open_pinned(const char *pin_dir, struct rst_maps *m);
+
+/*
+ * Find the maps of a running rsttrace datapath (a `watch`, or any loaded
+ * rsttrace programs) through its programs: rst_xdp, rst_tc_ingress and
+ * rst_tc_egress, and the maps they use, by name. With several, the one
+ * loaded last wins. -ENOENT, quietly, when none runs. Needs CAP_SYS_ADMIN
+ * to walk program ids.
+ */
+int maps_find_live(struct rst_maps *m);
+
 #endif

@@ -21,7 +21,11 @@
 #include "counters.h"
 #include "iface.h"
 #include "loader.h"
+#include "filter.h"
 #include "log.h"
+#include "maps.h"
+#include "metrics.h"
+#include "output.h"
 #include "tcpdump.h"
 #include "util.h"
 #include "rsttrace.skel.h"
@@ -38,16 +42,20 @@ static void on_signal(int sig)
 struct watch {
 	struct rst_opts o;
 	struct fmt_opts fo;
-	struct fmt_state fs;
 	const char *ifnames[WATCH_MAX_IFACES];
 	struct rst_link links[WATCH_MAX_IFACES];
 	int n_if;
-	__u64 count_max; /* 0: unlimited */
-	double duration; /* seconds, 0: unlimited */
-	__u64 printed;
-	__u64 received;
+	__u64 count_max;    /* 0: unlimited */
+	double duration;    /* seconds, 0: unlimited */
+	__u64 received;	    /* events taken from the ring */
+	__u64 matched;	    /* of those, passed the expression and sent to the sinks */
+	__u64 filtered;	    /* of those, rejected by the expression in userspace */
 	__s64 mono_to_real; /* add to a bpf_ktime_get_ns() stamp for wall time */
-	int out_err;	    /* errno of a failed write to stdout */
+	int out_err;	    /* errno of a failed write to an output */
+	int stop;	    /* an output asked to stop (-G with -W made its last file) */
+	struct output_opts oo;
+	struct output out;
+	struct rst_filter filter;
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -64,34 +72,39 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
 	const struct rst_event *e = data;
-	char line[2048], namebuf[IF_NAMESIZE];
+	char namebuf[IF_NAMESIZE];
 	struct timespec wall;
 	const char *ifname;
 	__u64 ns;
-	int len;
+	int err;
 
 	if (size < sizeof(*e))
 		return 0;
-	if (w->count_max && w->printed >= w->count_max)
-		return 0;
 	w->received++;
+	/* libbpf goes on consuming after a positive return: ignore the rest. */
+	if (w->stop || (w->count_max && w->matched >= w->count_max))
+		return 0;
+	/* The expression is the truth; the kernel filter only pre-selects. */
+	if (!filter_match(&w->filter, e)) {
+		w->filtered++;
+		return 0;
+	}
 	ns = e->ts_ns + w->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
 	wall.tv_nsec = ns % 1000000000ULL;
 	ifname = watch_ifname(w, e->ifindex);
 	if (!ifname)
 		ifname = iface_name(e->ifindex, namebuf);
-	len = fmt_event_line(line, sizeof(line), e, ifname, &wall, &w->fo, &w->fs);
-	if (len < 0)
-		return 0;
-	if (fwrite(line, 1, len, stdout) != (size_t)len) {
-		w->out_err = errno ? errno : EIO;
-		return -w->out_err;
+	err = output_event(&w->out, e, ifname, &wall);
+	if (err < 0) {
+		w->out_err = -err;
+		return err;
 	}
-	w->printed++;
-	/* Stop the poll as soon as -c is reached. */
-	if (w->count_max && w->printed >= w->count_max)
-		return 1;
+	if (err > 0) {
+		w->stop = 1;
+		return 0;
+	}
+	w->matched++;
 	return 0;
 }
 
@@ -102,9 +115,12 @@ static void usage(FILE *f)
 		   "                         interface of the default route)\n"
 		   "  -c COUNT               exit after COUNT events\n"
 		   "  --duration SEC         exit after SEC seconds\n"
+		   "  --metrics ADDR:PORT    serve Prometheus /metrics there while tracing\n"
 		   "  -t, -tt, -ttt, -tttt, -ttttt   timestamps as tcpdump prints them\n"
 		   "  -n, -nn                accepted (output is always numeric)\n"
-		   "  -v                     append ttl, IP id and hook after the tcpdump part\n" DATAPATH_USAGE);
+		   "  -v                     append ttl, IP id and hook after the tcpdump part\n"
+		   "  EXPRESSION             pcap-filter(7), as tcpdump\n" OUTPUT_USAGE
+			   DATAPATH_USAGE);
 }
 
 /* Wall-clock offset of the monotonic clock bpf_ktime_get_ns() reads. */
@@ -122,8 +138,10 @@ static void print_summary(const struct watch *w, int counters_fd)
 {
 	struct rst_totals t;
 
-	fprintf(stderr, "%llu event%s printed\n", (unsigned long long)w->printed,
-		w->printed == 1 ? "" : "s");
+	output_summary(&w->out, stderr);
+	if (w->filter.expr)
+		fprintf(stderr, "%llu event%s did not match the expression\n",
+			(unsigned long long)w->filtered, w->filtered == 1 ? "" : "s");
 	if (counters_read(counters_fd, &t, NULL, 0, NULL)) {
 		fprintf(stderr, "kernel counters unavailable\n");
 		return;
@@ -138,9 +156,64 @@ static void print_summary(const struct watch *w, int counters_fd)
 		(unsigned long long)t.c[RST_C_EV_RATELIM],
 		(unsigned long long)t.c[RST_C_EV_RINGFULL],
 		(unsigned long long)t.c[RST_C_EV_FILTERED]);
-	if (w->received > w->printed)
-		fprintf(stderr, "%llu events received after -c was reached, not printed\n",
-			(unsigned long long)(w->received - w->printed));
+	if (w->received > w->matched + w->filtered)
+		fprintf(stderr, "%llu events received after %s, not output\n",
+			(unsigned long long)(w->received - w->matched - w->filtered),
+			w->stop ? "the last file (-W)" : "-c was reached");
+}
+
+/*
+ * A failed write or poll ends the run. A reader of stdout that went away
+ * (EPIPE: "watch | head") ends it quietly with status 0, as tcpdump does.
+ */
+static int watch_io_error(struct watch *w, int err)
+{
+	if (!w->out_err) {
+		pr_warn("rsttrace: ring buffer poll: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (w->out_err == EPIPE)
+		return EXIT_OK;
+	pr_warn("rsttrace: writing output: %s\n", strerror(w->out_err));
+	return EXIT_RUNTIME;
+}
+
+/* Flush the outputs; a failure is an output error. */
+static int watch_flush(struct watch *w)
+{
+	int err = output_flush(&w->out);
+
+	if (err < 0 && !w->out_err)
+		w->out_err = -err;
+	return err;
+}
+
+/* The part of the expression the kernel can apply, if any; says which on stderr. */
+static void install_kernel_filter(struct watch *w, int map_fd)
+{
+	struct rst_evfilter rules;
+	char why[160];
+	int err;
+
+	err = filter_kernel_rules(w->filter.expr, &rules, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "rsttrace: expression applied in userspace only (%s)\n",
+			err == -EOPNOTSUPP ? why : strerror(-err));
+		return;
+	}
+	if (!rules.n_terms) {
+		fprintf(stderr, "rsttrace: expression matches every TCP packet\n");
+		return;
+	}
+	if (bpf_map_update_elem(map_fd, &(__u32){ 0 }, &rules, BPF_ANY)) {
+		err = -errno;
+		fprintf(stderr,
+			"rsttrace: expression applied in userspace only (evfilter map: %s)\n",
+			strerror(-err));
+		return;
+	}
+	fprintf(stderr, "rsttrace: expression also applied in the kernel (%u alternative%s)\n",
+		rules.n_terms, rules.n_terms == 1 ? "" : "s");
 }
 
 static void describe(const struct rst_link *l, const struct rst_opts *o)
@@ -164,9 +237,11 @@ int cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		DATAPATH_LONGOPTS,
+		OUTPUT_LONGOPTS,
 		{ "duration", required_argument, NULL, 'D' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -176,15 +251,22 @@ int cmd_watch(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct rst_progs progs;
 	struct sigaction sa = {};
+	struct metrics_server *metrics = NULL;
+	const char *metrics_at = NULL;
+	struct rst_maps maps;
 	char defif[IF_NAMESIZE];
 	__u64 deadline = 0;
 	int opt, i, err, ret = EXIT_RUNTIME;
 	int ts_count = 0;
 
 	opts_default(&w.o);
+	output_opts_default(&w.oo);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+i:c:tnvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+i:c:tnvh" OUTPUT_SHORTOPTS, longopts, NULL)) !=
+	       -1) {
 		err = opts_parse_datapath(&w.o, opt, optarg);
+		if (!err)
+			err = output_parse_opt(&w.oo, opt, optarg);
 		if (err < 0)
 			return EXIT_USAGE;
 		if (err > 0)
@@ -201,6 +283,11 @@ int cmd_watch(int argc, char **argv)
 		case 'c':
 			if (parse_u64("-c", optarg, 1, UINT64_MAX, &w.count_max))
 				return EXIT_USAGE;
+			break;
+		case 'M':
+			if (metrics_parse_listen("--metrics", optarg, NULL, NULL))
+				return EXIT_USAGE;
+			metrics_at = optarg;
 			break;
 		case 'D':
 			if (parse_seconds("--duration", optarg, 31536000.0, &w.duration))
@@ -228,11 +315,12 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	w.fo.tstamp = ts_count; /* -t..-ttttt map onto enum ts_mode in order */
-	if (optind < argc) {
-		/* XXX: pcap-filter expressions arrive with the exports issue. */
-		pr_warn("rsttrace: filter expressions are not supported yet: '%s'\n", argv[optind]);
+	if (output_check(&w.oo))
 		return EXIT_USAGE;
-	}
+	/* The words left are the expression, joined as tcpdump joins them. */
+	err = filter_compile(&w.filter, argv + optind, argc - optind);
+	if (err)
+		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 
 	if (check_privileges())
 		return EXIT_RUNTIME;
@@ -275,6 +363,23 @@ int cmd_watch(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Before attaching: a port in use fails with nothing to undo. */
+	if (metrics_at) {
+		struct metrics_opts mo;
+
+		metrics_opts_default(&mo);
+		mo.opt = "--metrics";
+		maps_from_skel(&maps, skel);
+		metrics = metrics_start(metrics_at, &maps, &mo);
+		if (!metrics)
+			goto cleanup;
+	}
+	if (w.filter.expr)
+		install_kernel_filter(&w, bpf_map__fd(skel->maps.evfilter));
+	/* Files too before attaching: an unwritable -w fails with nothing to undo. */
+	if (output_open(&w.out, &w.oo, &w.fo, w.o.snaplen, bpf_map__fd(skel->maps.flows)))
+		goto cleanup;
+
 	progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
 	progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
 	progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
@@ -296,34 +401,46 @@ int cmd_watch(int argc, char **argv)
 	ret = EXIT_OK;
 	while (!stop_signal) {
 		err = ring_buffer__poll(rb, 100);
-		fflush(stdout);
 		if (err == -EINTR)
 			continue;
+		if (err >= 0)
+			err = watch_flush(&w);
 		if (err < 0) {
-			if (w.out_err)
-				pr_warn("rsttrace: writing output: %s\n", strerror(w.out_err));
-			else
-				pr_warn("rsttrace: ring buffer poll: %s\n", strerror(-err));
-			ret = EXIT_RUNTIME;
+			ret = watch_io_error(&w, err);
 			break;
 		}
-		if (w.count_max && w.printed >= w.count_max)
+		if (w.stop || (w.count_max && w.matched >= w.count_max))
 			break;
-		if (deadline && now_mono_ns() >= deadline) {
-			/* Whatever is already in the ring still belongs to the run. */
-			ring_buffer__consume(rb);
-			fflush(stdout);
+		if (deadline && now_mono_ns() >= deadline)
 			break;
-		}
 	}
 
 cleanup:
 	for (i = 0; i < w.n_if; i++)
 		detach_iface(&w.links[i]);
+	/*
+	 * Whatever the kernel delivered before the detach still belongs to
+	 * the run (after a signal or --duration alike), so that what was
+	 * written adds up with the kernel's counters in the summary.
+	 */
+	if (rb && ret == EXIT_OK) {
+		err = ring_buffer__consume(rb);
+		if (err >= 0)
+			err = watch_flush(&w);
+		if (err < 0)
+			ret = watch_io_error(&w, err);
+	}
+	err = output_close(&w.out);
+	if (err < 0 && ret == EXIT_OK && !w.out_err) {
+		w.out_err = -err;
+		ret = watch_io_error(&w, err);
+	}
 	if (skel) {
 		if (ret == EXIT_OK)
 			print_summary(&w, bpf_map__fd(skel->maps.counters));
 	}
+	filter_free(&w.filter);
+	metrics_stop(metrics); /* before the maps it reads go */
 	ring_buffer__free(rb);
 	rsttrace__destroy(skel);
 	return ret;

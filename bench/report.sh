@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Renders bench/results.json: a summary table on stdout, and the whole of
+# docs/benchmarks.md (figures, verdicts and the method). Nothing in
+# docs/benchmarks.md is edited by hand; change this script or rerun
+# `make bench`. With bench/before.json present (a results.json kept from
+# before an optimization), a before/after table is added.
+#
+#   bench/report.sh [RESULTS_JSON [MARKDOWN_OUT]]
+
+set -eu
+cd "$(dirname "$0")/.."
+RES=${1:-bench/results.json}
+MD=${2:-docs/benchmarks.md}
+BEFORE=bench/before.json
+
+[ -r "$RES" ] || { echo "report: $RES missing; run make bench" >&2; exit 1; }
+
+# ---------------------------------------------------------------- stdout
+jq -r '
+def f(n): if . == null then "-" else (. * pow(10; n) | round / pow(10; n) | tostring) end;
+def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
+"rsttrace benchmarks (\(.env.date), \(.env.cpu_model), \(.env.cpus) CPUs, \(.env.kernel))",
+"",
+"1. per packet, BPF_PROG_TEST_RUN x \(.per_packet.repeat // "-"), median of \(.per_packet.reps // "-")",
+(["class", "hook", "empty ns", "ns", "ratio", "target", "verdict"] | @tsv),
+(.per_packet.summary // [] | .[] |
+	[.class, .hook, (.empty_ns | f(2)), (.ns | f(2)), (.ratio | f(2)),
+	 (if .target == null then "-" else "<= \(.target)" end), (.pass | v)] | @tsv),
+"",
+"2. reset flood, \(.flood.packets_per_run) packets (10% RST from 10000 sources) per run",
+(["config", "Mpps", "ns/pkt", "added", "added(sys)", "x tcpdump", "events", "ring full",
+  "drops", "exact", "verdict"] | @tsv),
+(.flood.summary[] | [.config, (.mpps | f(3)), (.task_ns_per_pkt | f(1)),
+	(.added_ns_per_pkt | f(1)), (.added_system_ns_per_pkt | f(1)),
+	(.ratio_to_tcpdump | f(3)), (.events_delivered // .captured | f(0)),
+	(.ring_full | f(0)), (.kernel_drops | f(0)),
+	(.all_exact | if . == null then "-" else tostring end), (.pass | v)] | @tsv),
+(if .features.watch_pcap then empty else "rsttrace_pcap\tnot measured: feature missing (watch -w)" end),
+"",
+"3. consumer throughput (events/s, median of \(.consumer.reps // "-"))",
+(.consumer.modes // [] | .[] | if .missing then "\(.mode)\t\(.missing)" else
+	[.mode, (.median_events_per_s | f(0)), (.median_ratio | f(3)),
+	 (if .target == null then "-" else ">= \(.target)" end), (.pass | v)] | @tsv end),
+"",
+"4. query cost (ms, median)",
+(if .features.top_flows_pinned | not then "not measured: feature missing (top --once / flows / attach --pin-path)"
+ else (.query.summary[] | [.query, (.median_ms | f(1)),
+	(if .target_ms == null then "-" else "< \(.target_ms)" end), (.pass | v)] | @tsv) end),
+"",
+"5. memory",
+"locked map memory at default sizes: \(.memory.memlock_total / 1048576 | f(2)) MiB (target <= 64 MiB: \(.memory.pass | v))",
+(.memory.maps // [] | .[] | select(.bytes_per_entry != null) |
+	"  \(.name): \(.bytes_per_entry | f(1)) bytes/entry"),
+"rsttrace watch peak RSS: \(.memory.watch_rss_kb // null | if . == null then "-" else "\(. / 1024 | f(1)) MiB" end)"
+' "$RES" | column -t -s $'\t' -o '  '
+
+# ---------------------------------------------------------------- markdown
+before_json=null
+[ -r "$BEFORE" ] && before_json=$(cat "$BEFORE")
+
+jq -r --argjson before "$before_json" -f bench/report.jq "$RES" >"$MD.tmp"
+mv "$MD.tmp" "$MD"
+echo "wrote $MD"

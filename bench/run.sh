@@ -1,0 +1,322 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: every figure of docs/benchmarks.md, measured side by side in
+# one run on this machine, written to bench/results.json, then printed as a
+# table and rendered into docs/benchmarks.md by bench/report.sh.
+#
+#   1. per-packet cost under BPF_PROG_TEST_RUN vs an empty program (bench_prog prog)
+#   2. reset flood over veth between two test namespaces (bench_flood),
+#      receiver-side CPU with no capture, rsttrace watch, tcpdump
+#   3. event consumer throughput per output format (bench_prog ring)
+#   4. query cost of top --once and flows with 100k hosts / 1M flows
+#   5. memory: map memory per entry and in total, RSS of rsttrace watch
+#
+# Needs root. Attaches only inside namespaces it creates (through the
+# integration harness, whose EXIT trap kills only the processes it started,
+# by PID, and deletes only its namespaces and pin directories). Bounded: a
+# fixed packet count per run, `timeout` on every external command.
+#
+# Environment: OUT (build dir), CLANG, BPF_CFLAGS (from the Makefile),
+# BENCH_REPS (default 5), BENCH_FLOOD_PKTS (default 2000000),
+# BENCH_REPEAT (test_run repeat, default 1000000), BENCH_QUERY_FLOWS
+# (default 1000000), BENCH_QUERY_HOSTS (default 100000).
+
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-build}
+REPS=${BENCH_REPS:-5}
+FLOOD_PKTS=${BENCH_FLOOD_PKTS:-2000000}
+REPEAT=${BENCH_REPEAT:-1000000}
+Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
+Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
+RESULTS=${BENCH_RESULTS:-bench/results.json}
+TOOLS=$OUT/tests
+RSTTRACE=$(pwd)/$OUT/rsttrace
+export RSTTRACE
+
+if [ "$(id -u)" != 0 ]; then
+	echo "make bench: needs root (BPF_PROG_TEST_RUN, network namespaces)" >&2
+	exit 1
+fi
+for t in "$RSTTRACE" "$TOOLS/bench_prog" "$TOOLS/bench_flood" "$TOOLS/bench_maps"; do
+	[ -x "$t" ] || { echo "make bench: $t missing (run through make bench)" >&2; exit 1; }
+done
+
+# shellcheck source=../tests/integration/lib.sh
+. tests/integration/lib.sh
+T=$(tmpdir)
+BENCH_T0=$(date +%s)
+
+log() { printf '# [%3ds] %s\n' $(($(date +%s) - BENCH_T0)) "$*" >&2; }
+
+# The empty reference programs, built with the project's own BPF flags.
+CLANG=${CLANG:-clang}
+BPF_CFLAGS=${BPF_CFLAGS:-"-g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror -Wno-unused-function -I$OUT -Iinclude -Ibpf -I/usr/include/$(uname -m)-linux-gnu"}
+mkdir -p "$OUT/bench"
+# shellcheck disable=SC2086
+$CLANG $BPF_CFLAGS -c bench/empty.bpf.c -o "$OUT/bench/empty.bpf.o" ||
+	{ echo "make bench: building bench/empty.bpf.c failed" >&2; exit 1; }
+
+NCPU=$(nproc)
+# Test runs on the last CPU; the flood sender on CPU 0, consumers on the last.
+CPU_RUN=$((NCPU - 1))
+CPU_SEND=0
+CPU_CAP=$((NCPU - 1))
+
+# ---------------------------------------------------------------- env
+log "environment"
+jq -n --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+	--arg kernel "$(uname -r)" --arg arch "$(uname -m)" \
+	--arg clang "$($CLANG --version | head -1)" \
+	--arg libbpf "$(pkg-config --modversion libbpf 2>/dev/null || echo unknown)" \
+	--arg tcpdump "$(tcpdump --version 2>&1 | head -1)" \
+	--arg version "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson ncpu "$NCPU" \
+	--arg virt "$(systemd-detect-virt 2>/dev/null || echo unknown)" \
+	--argjson mem_kb "$(awk '/MemTotal/{print $2}' /proc/meminfo)" \
+	'{cpu_model:$cpu, cpus:$ncpu, kernel:$kernel, arch:$arch, clang:$clang,
+	  libbpf:$libbpf, tcpdump:$tcpdump, rsttrace:$version, date:$date,
+	  virtualization:$virt, mem_kb:$mem_kb}' >"$T/env.json"
+
+# rsttrace feature probes: each missing one is reported, not guessed at.
+watch_help=$("$RSTTRACE" watch --help 2>&1)
+main_help=$("$RSTTRACE" --help 2>&1)
+has_watch_w=0
+has_json=0
+has_query=0
+grep -qE '(^|[[:space:]])-w[[:space:],]' <<<"$watch_help" && has_watch_w=1
+grep -q -- '--json' <<<"$watch_help" && has_json=1
+if grep -qE '^[[:space:]]+top' <<<"$main_help" && grep -qE '^[[:space:]]+flows' <<<"$main_help" &&
+	grep -qE '^[[:space:]]+attach' <<<"$main_help" &&
+	"$RSTTRACE" top --help 2>&1 | grep -q -- '--once' &&
+	"$RSTTRACE" top --help 2>&1 | grep -q -- '--pin-path' &&
+	"$RSTTRACE" attach --help 2>&1 | grep -q -- '--pin-path'; then
+	has_query=1
+fi
+jq -n --argjson w "$has_watch_w" --argjson j "$has_json" --argjson q "$has_query" \
+	'{watch_pcap:($w==1), watch_json:($j==1), top_flows_pinned:($q==1)}' >"$T/features.json"
+
+# ---------------------------------------------------------------- 1. per packet
+log "1. per-packet cost: BPF_PROG_TEST_RUN x $REPEAT, $REPS reps, CPU $CPU_RUN"
+if ! timeout 300 "$TOOLS/bench_prog" -r "$REPEAT" -n "$REPS" -c "$CPU_RUN" \
+	-e "$OUT/bench/empty.bpf.o" prog >"$T/prog.json" 2>"$T/prog.err"; then
+	cat "$T/prog.err" >&2
+	echo '{"error":"bench_prog prog failed"}' >"$T/prog.json"
+fi
+
+# ---------------------------------------------------------------- 3. consumer
+log "3. consumer throughput"
+if ! timeout 120 "$TOOLS/bench_prog" -n "$REPS" -c "$CPU_RUN" ring >"$T/ring.json" \
+	2>"$T/ring.err"; then
+	cat "$T/ring.err" >&2
+	echo '{"error":"bench_prog ring failed"}' >"$T/ring.json"
+fi
+
+# ---------------------------------------------------------------- 5. memory
+log "5. map memory"
+timeout 60 "$TOOLS/bench_maps" mem >"$T/mem.json" 2>"$T/mem.err" ||
+	echo '{"error":"bench_maps mem failed"}' >"$T/mem.json"
+
+# ---------------------------------------------------------------- 2. flood
+# A pair of test hosts without IPv6 (no ND, MLD or RS), so that the only
+# frames crossing the veth are the generator's and counts can be exact.
+bench_pair() {
+	ns_pair flood || return 1
+	local ns
+	for ns in "$NS_A" "$NS_B"; do
+		nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		nsx "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
+	sleep 0.2
+}
+
+# CPU time (ns) of every thread of a process, exact: the scheduler's sum_exec_runtime.
+proc_cpu_ns() {
+	local pid=$1 s=0 f v
+	for f in /proc/"$pid"/task/*/schedstat; do
+		read -r v _ <"$f" 2>/dev/null && s=$((s + v))
+	done
+	echo "$s"
+}
+
+KSOFTIRQD=$(ps -eo pid=,comm= | awk '$2 ~ /^ksoftirqd\// {print $1}')
+ksoftirqd_ns() {
+	local s=0 p v
+	for p in $KSOFTIRQD; do
+		read -r v _ </proc/"$p"/schedstat 2>/dev/null && s=$((s + v))
+	done
+	echo "$s"
+}
+
+# Busy CPU over all CPUs from /proc/stat, in USER_HZ ticks: all but idle and iowait.
+sys_busy_ticks() {
+	awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
+veth_rx() { # packets and drops received by VETH_B
+	ip -n "$NS_B" -s -j link show dev "$VETH_B" |
+		jq -r '.[0].stats64.rx | "\(.packets) \(.dropped)"'
+}
+
+# Wait until a process's CPU time stops moving (< 2 ms in 200 ms), at most 5 s.
+settle() {
+	local pid=$1 min=$2 a b i
+	sleep "$min"
+	a=$(proc_cpu_ns "$pid")
+	for i in $(seq 1 25); do
+		sleep 0.2
+		b=$(proc_cpu_ns "$pid")
+		[ $((b - a)) -lt 2000000 ] && return 0
+		a=$b
+	done
+}
+
+FLOOD_MAC=02:00:00:be:4c:99 # nobody's: "other host" frames on the receiver
+TCPDUMP_FILTER='tcp[tcpflags] & tcp-rst != 0'
+
+# flood_once CONFIG REP: one bounded flood with one capture config; a JSON line.
+flood_once() {
+	local cfg=$1 rep=$2 ready=1 min=0.3 f="$T/flood.$1.$2"
+	local b_ticks0 b_ticks1 k0 k1 c0=0 c1=0 rx0 rx1 gen rss="null" counters="null"
+	CAP_PID=""
+	: >"$f.err"
+	case $cfg in
+	none) ;;
+	rsttrace_xdp | rsttrace_tc | rsttrace_pcap)
+		local args=(-i "$VETH_B")
+		[ "$cfg" = rsttrace_tc ] && args+=(--hook tc)
+		[ "$cfg" = rsttrace_pcap ] && args+=(-w "$f.pcap")
+		bg_start CAP_PID nsx "$NS_B" taskset -c "$CPU_CAP" "$RSTTRACE" watch "${args[@]}" \
+			>/dev/null 2>"$f.err"
+		wait_for 15 grep -q 'watching' "$f.err" || ready=0
+		;;
+	empty_xdp)
+		bg_start CAP_PID nsx "$NS_B" taskset -c "$CPU_CAP" "$TOOLS/bench_prog" \
+			-e "$OUT/bench/empty.bpf.o" hold-xdp "$VETH_B" 600 >/dev/null 2>"$f.err"
+		wait_for 15 grep -q 'attached' "$f.err" || ready=0
+		;;
+	tcpdump)
+		bg_start CAP_PID nsx "$NS_B" taskset -c "$CPU_CAP" tcpdump -nn -i "$VETH_B" \
+			-w "$f.pcap" "$TCPDUMP_FILTER" >/dev/null 2>"$f.err"
+		wait_for 15 grep -q 'listening on' "$f.err" || ready=0
+		# Packets can wait in an unfilled TPACKET_V3 block for its 1 s timeout.
+		min=1.5
+		;;
+	esac
+	if [ "$ready" = 0 ]; then
+		log "flood $cfg: capture did not start: $(head -3 "$f.err" | tr '\n' ' ')"
+		[ -n "$CAP_PID" ] && bg_stop "$CAP_PID" KILL
+		jq -nc --arg c "$cfg" --argjson r "$rep" '{config:$c, rep:$r, error:"capture did not start"}'
+		return
+	fi
+	read -r rx0 _ < <(veth_rx)
+	b_ticks0=$(sys_busy_ticks)
+	k0=$(ksoftirqd_ns)
+	[ -n "$CAP_PID" ] && c0=$(proc_cpu_ns "$CAP_PID")
+	gen=$(nsx "$NS_A" timeout 120 taskset -c "$CPU_SEND" "$TOOLS/bench_flood" -i "$VETH_A" \
+		-d "$FLOOD_MAC" -n "$FLOOD_PKTS" -s 10000 -r 10 -t 90 2>"$f.gen.err")
+	[ -n "$gen" ] || gen='{"error":"generator failed"}'
+	[ -n "$CAP_PID" ] && settle "$CAP_PID" "$min"
+	[ -n "$CAP_PID" ] && c1=$(proc_cpu_ns "$CAP_PID")
+	k1=$(ksoftirqd_ns)
+	b_ticks1=$(sys_busy_ticks)
+	read -r rx1 _ < <(veth_rx)
+	if [ -n "$CAP_PID" ]; then
+		case $cfg in
+		rsttrace*)
+			counters=$("$TOOLS/bench_maps" counters "$CAP_PID" 2>/dev/null) || counters=null
+			[ -n "$counters" ] || counters=null
+			rss=$(awk '/^VmHWM|^VmRSS/ {sub(":", "", $1); printf "%s\"%s\":%d", n++ ? "," : "{", $1, $2}
+				END {print "}"}' /proc/"$CAP_PID"/status)
+			;;
+		esac
+		bg_stop "$CAP_PID" INT
+	fi
+	local ifidx
+	ifidx=$(ip -n "$NS_B" -j link show dev "$VETH_B" | jq '.[0].ifindex')
+	jq -nc --arg c "$cfg" --argjson r "$rep" --argjson gen "$gen" \
+		--argjson cap_ns $((c1 - c0)) --argjson ksoft_ns $((k1 - k0)) \
+		--argjson busy_ticks $((b_ticks1 - b_ticks0)) --argjson hz "$(getconf CLK_TCK)" \
+		--argjson rx $((rx1 - rx0)) --argjson counters "$counters" --argjson rss "$rss" \
+		--argjson ifindex "$ifidx" --rawfile err "$f.err" \
+		--arg pcap_bytes "$( [ -f "$f.pcap" ] && stat -c %s "$f.pcap" || echo 0)" \
+		'{config:$c, rep:$r, gen:$gen, capture_cpu_ns:$cap_ns, ksoftirqd_cpu_ns:$ksoft_ns,
+		  busy_ticks:$busy_ticks, user_hz:$hz, veth_rx_packets:$rx, ifindex:$ifindex,
+		  counters:$counters, rss_kb:$rss, pcap_bytes:($pcap_bytes|tonumber), stderr:$err}'
+	rm -f "$f.pcap"
+}
+
+: >"$T/flood.jsonl"
+if bench_pair; then
+	configs=(none empty_xdp rsttrace_xdp rsttrace_tc tcpdump)
+	[ "$has_watch_w" = 1 ] && configs+=(rsttrace_pcap)
+	log "2. reset flood: $FLOOD_PKTS packets x ${#configs[@]} configs x $REPS reps"
+	for rep in $(seq 1 "$REPS"); do
+		# Rotate the order, so that drift on a shared machine spreads over all.
+		n=${#configs[@]}
+		for i in $(seq 0 $((n - 1))); do
+			cfg=${configs[$(((i + rep) % n))]}
+			flood_once "$cfg" "$rep" >>"$T/flood.jsonl"
+		done
+		log "   rep $rep done"
+	done
+	ns_del "$NS_A"
+	ns_del "$NS_B"
+else
+	log "2. reset flood: could not create the test namespaces"
+fi
+
+# ---------------------------------------------------------------- 4. query
+: >"$T/query.jsonl"
+echo '{}' >"$T/query_fill.json"
+if [ "$has_query" = 1 ]; then
+	log "4. query cost: $Q_HOSTS hosts, $Q_FLOWS flows"
+	PIN=$(pin_dir query)
+	if ns_pair query; then
+		max_flows=1; while [ "$max_flows" -lt "$Q_FLOWS" ]; do max_flows=$((max_flows * 2)); done
+		max_hosts=1; while [ "$max_hosts" -lt "$Q_HOSTS" ]; do max_hosts=$((max_hosts * 2)); done
+		# Twice the entries: an LRU may evict before it is quite full.
+		max_flows=$((max_flows * 2))
+		max_hosts=$((max_hosts * 2))
+		if nsx "$NS_B" timeout 60 "$RSTTRACE" attach -i "$VETH_B" --pin-path "$PIN" \
+			--max-flows "$max_flows" --max-hosts "$max_hosts" >"$T/attach.out" 2>&1; then
+			timeout 120 "$TOOLS/bench_maps" fill "$PIN" "$Q_FLOWS" "$Q_HOSTS" \
+				>"$T/query_fill.json" 2>"$T/fill.err" || echo '{"error":"fill failed"}' >"$T/query_fill.json"
+			for rep in $(seq 1 "$REPS"); do
+				for q in "top --once" "top --once --json" "flows" "flows --json"; do
+					# shellcheck disable=SC2086
+					s=$(date +%s%N)
+					nsx "$NS_B" timeout 60 "$RSTTRACE" $q --pin-path "$PIN" >"$T/q.out" 2>"$T/q.err"
+					rc=$?
+					e=$(date +%s%N)
+					jq -nc --arg q "$q" --argjson r "$rep" --argjson ms "$(((e - s) / 1000))" \
+						--argjson rc "$rc" --argjson lines "$(wc -l <"$T/q.out")" \
+						--argjson bytes "$(wc -c <"$T/q.out")" \
+						'{query:$q, rep:$r, ms:($ms/1000), rc:$rc, lines:$lines, bytes:$bytes}' >>"$T/query.jsonl"
+				done
+			done
+			nsx "$NS_B" timeout 30 "$RSTTRACE" detach --all --pin-path "$PIN" >/dev/null 2>&1
+		else
+			log "4. attach failed: $(head -3 "$T/attach.out" | tr '\n' ' ')"
+			echo '{"error":"attach failed"}' >"$T/query_fill.json"
+		fi
+		ns_del "$NS_A"
+		ns_del "$NS_B"
+	fi
+else
+	log "4. query cost: not measured: feature missing (top --once / flows / attach --pin-path)"
+fi
+
+# ---------------------------------------------------------------- results
+log "writing $RESULTS"
+jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
+	--slurpfile prog "$T/prog.json" --slurpfile ring "$T/ring.json" \
+	--slurpfile mem "$T/mem.json" --slurpfile flood "$T/flood.jsonl" \
+	--slurpfile query "$T/query.jsonl" --slurpfile qfill "$T/query_fill.json" \
+	--argjson reps "$REPS" --argjson pkts "$FLOOD_PKTS" --argjson repeat "$REPEAT" \
+	--argjson secs $(($(date +%s) - BENCH_T0)) \
+	-f bench/results.jq >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS" ||
+	{ echo "make bench: assembling results failed" >&2; exit 1; }
+
+bench/report.sh "$RESULTS" docs/benchmarks.md

@@ -1,0 +1,390 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Prometheus exporter, inside test namespaces only: `watch --metrics`
+# on the test host's own loopback while real resets cross its veth. The
+# text passes `promtool check metrics`, the values equal the kernel's
+# counters (watch's end summary), 10,000 distinct spoofed hosts leave the
+# series count bounded, and 100 concurrent scrapes, malformed requests and
+# slow clients neither stop the server nor grow its memory without bound.
+# `serve` is tested against a pinned attachment when `attach` exists.
+
+. "$(dirname "$0")/lib.sh"
+RSTGEN=${RSTGEN:-$(dirname "$RSTTRACE")/tests/rstgen}
+T=$(tmpdir)
+# Each test namespace has its own loopback: the default port cannot clash.
+PORT=10281
+URL="http://127.0.0.1:$PORT"
+TOP=20
+
+ns_pair m || { not_ok "netns setup"; finish; exit 1; }
+
+gen() { # gen MODE ADDR PORT COUNT: server side in NS_A, client in NS_B
+	"$RSTGEN" -s "$NS_A" -c "$NS_B" "$@" >/dev/null 2>&1
+}
+
+# scrape NS URL FILE: prints the HTTP status (000 when no answer).
+scrape() {
+	nsx "$1" curl -sS -g --max-time 10 -o "$3" -w '%{http_code}' "$2" 2>>"$T/curl.err"
+}
+
+# value FILE SERIES: the value of one exact series ("name{labels}"), or "".
+value() {
+	awk -v s="$2" '$1 == s { print $2 }' "$1"
+}
+
+# sum FILE PREFIX: sum of the series whose line starts with PREFIX.
+sum() {
+	awk -v p="$2" 'index($0, p) == 1 { s += $2 } END { printf "%d\n", s }' "$1"
+}
+
+series_count() { grep -vc '^#' "$1"; }
+
+# xdp_of NS IFACE: the name of the XDP program on IFACE ("" if none). The
+# bpftool of Debian 12 (7.1) prints neither XDP program names nor tcx links
+# in `net show`, so lib.sh's bpf_progs_in sees nothing; iproute2 names XDP.
+# XXX: tcx links cannot be listed per namespace with these tools; their
+# presence is checked through rsttrace_attached_info while watch runs.
+xdp_of() {
+	ip -n "$1" link show dev "$2" 2>/dev/null | sed -n 's/.*prog\/xdp id [0-9]* name \([^ ]*\).*/\1/p'
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+expect_usage() { # expect_usage NAME PATTERN ARGS...: exit 2, one line naming the option
+	local name=$1 pat=$2 rc lines
+	shift 2
+	nsx "$NS_A" "$@" >"$T/e.out" 2>"$T/e.err"
+	rc=$?
+	lines=$(grep -c . "$T/e.err")
+	if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" "$T/e.err"; then
+		ok "$name"
+	else
+		not_ok "$name"
+		diag "exit $rc, $lines lines:"
+		sed 's/^/# /' "$T/e.err" | head -5
+	fi
+}
+
+test_prometheus_docs() {
+	local d
+	d="$(dirname "$0")/../../docs/prometheus"
+	assert_cmd "promtool check rules docs/prometheus/alerts.yml" promtool check rules "$d/alerts.yml"
+	assert_cmd "promtool check config docs/prometheus/scrape.yml" promtool check config "$d/scrape.yml"
+	assert_cmd "promtool test rules docs/prometheus/alerts_test.yml" \
+		promtool test rules "$d/alerts_test.yml"
+}
+
+test_bad_addresses() {
+	local R=$RSTTRACE
+	expect_usage "--metrics without a port: exit 2" "invalid --metrics '127.0.0.1'" \
+		"$R" watch -i "$VETH_A" --metrics 127.0.0.1
+	expect_usage "--metrics with a host name: exit 2" "invalid --metrics 'localhost:9'" \
+		"$R" watch -i "$VETH_A" --metrics localhost:9
+	expect_usage "--metrics port 0: exit 2" "invalid --metrics '127.0.0.1:0'" \
+		"$R" watch -i "$VETH_A" --metrics 127.0.0.1:0
+	expect_usage "--metrics IPv6 without brackets: exit 2" "invalid --metrics '::1:80'" \
+		"$R" watch -i "$VETH_A" --metrics ::1:80
+	expect_usage "serve --listen bad: exit 2" "invalid --listen '\[::1\]'" \
+		"$R" serve --listen '[::1]'
+	expect_usage "serve -N out of range: exit 2" "invalid -N '5000'" "$R" serve -N 5000
+	assert_eq "nothing attached by refused options" "" "$(xdp_of "$NS_A" "$VETH_A")"
+}
+
+start_main_watch() {
+	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" --rate-limit 0 \
+		--metrics "127.0.0.1:$PORT" >"$T/w.out" 2>"$T/w.err"
+	if wait_for 10 grep -q watching "$T/w.err" && grep -q "serving metrics on $URL/metrics" "$T/w.err"; then
+		ok "watch --metrics started in the test namespace"
+		# The control that makes the "nothing left" checks below mean something.
+		assert_eq "rst_xdp on $VETH_A while watch runs" rst_xdp "$(xdp_of "$NS_A" "$VETH_A")"
+	else
+		not_ok "watch --metrics started in the test namespace"
+		sed 's/^/# /' "$T/w.err" | head -5
+		return 1
+	fi
+}
+
+test_exposition() {
+	gen refused "$IP4_A" 9 3
+	gen refused "$IP6_A" 9 3
+	gen abort-server "$IP4_A" 8001 2
+	gen abort-client "$IP6_A" 8002 2
+	# Snapshots are at most 1 s old: wait one out.
+	sleep 1.2
+	assert_eq "GET /metrics answers 200" 200 "$(scrape "$NS_A" "$URL/metrics" "$T/m1.txt")"
+	assert_cmd "promtool check metrics passes" bash -c "promtool check metrics < '$T/m1.txt'"
+	local f missing=""
+	for f in packets_total tcp_packets_total tcp_syn_packets_total tcp_synack_packets_total \
+		tcp_fin_packets_total tcp_rst_packets_total tcp_rstack_packets_total \
+		ip_fragments_total malformed_packets_total events_total map_update_errors_total \
+		flows_entries flows_entries_limit hosts_entries hosts_entries_limit \
+		host_rst_packets_total attached_info build_info snapshot_duration_seconds; do
+		grep -q "^# HELP rsttrace_$f " "$T/m1.txt" && grep -q "^# TYPE rsttrace_$f " "$T/m1.txt" ||
+			missing="$missing $f"
+	done
+	assert_eq "every documented family has HELP and TYPE" "" "$missing"
+	local rsts
+	rsts=$(($(sum "$T/m1.txt" 'rsttrace_tcp_rst_packets_total{') + \
+		$(sum "$T/m1.txt" 'rsttrace_tcp_rstack_packets_total{')))
+	[ "$rsts" -ge 10 ] && ok "the generated resets are counted ($rsts)" ||
+		not_ok "the generated resets are counted (got $rsts, want >= 10)"
+	# Refused (6) and server aborts (2) leave A as RST-ACKs; client aborts come in.
+	assert_eq "RST-ACKs out of $VETH_A: 6 refused + 2 aborts" 8 \
+		"$(value "$T/m1.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_A\",dir=\"out\"}")"
+	assert_eq "resets into $VETH_A: 2 client aborts" 2 \
+		$(($(sum "$T/m1.txt" "rsttrace_tcp_rst_packets_total{iface=\"$VETH_A\",dir=\"in\"}") + \
+			$(sum "$T/m1.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_A\",dir=\"in\"}")))
+	assert_eq "attached_info: XDP native on $VETH_A" 1 \
+		"$(value "$T/m1.txt" "rsttrace_attached_info{iface=\"$VETH_A\",hook=\"xdp\",mode=\"native\"}")"
+	assert_eq "attached_info: tcx egress on $VETH_A" 1 \
+		"$(value "$T/m1.txt" "rsttrace_attached_info{iface=\"$VETH_A\",hook=\"tc_egress\",mode=\"tcx\"}")"
+	[ "$(value "$T/m1.txt" "rsttrace_host_rst_packets_total{host=\"$IP4_B\",dir=\"out\"}")" -ge 5 ] &&
+		ok "per-host series for $IP4_B" || not_ok "per-host series for $IP4_B"
+	assert_eq "host series sum to the RST counters" "$rsts" \
+		"$(sum "$T/m1.txt" 'rsttrace_host_rst_packets_total{')"
+	assert_eq "build_info" 1 "$(grep -c '^rsttrace_build_info{version="[^"]*",abi="1"} 1$' "$T/m1.txt")"
+	RSS0=$(rss_kb "$W_PID")
+}
+
+test_http_surface() {
+	local code
+	code=$(nsx "$NS_A" curl -sS --max-time 5 -o "$T/head.txt" -w '%{http_code}' -I "$URL/metrics")
+	assert_eq "HEAD /metrics: 200, headers only" "200 0" \
+		"$code $(sed -n '/^\r$/,$p' "$T/head.txt" | tail -n +2 | wc -c)"
+	grep -qi '^content-type: text/plain; version=0.0.4' "$T/head.txt" &&
+		ok "content type of the text format 0.0.4" || not_ok "content type of the text format 0.0.4"
+	assert_eq "GET / answers 200" 200 "$(scrape "$NS_A" "$URL/" "$T/index.html")"
+	grep -q 'href="/metrics"' "$T/index.html" && ok "/ links to /metrics" || not_ok "/ links to /metrics"
+	assert_eq "GET /other: 404" 404 "$(scrape "$NS_A" "$URL/other" "$T/x")"
+	code=$(nsx "$NS_A" curl -sS --max-time 5 -o /dev/null -D "$T/post.h" -w '%{http_code}' \
+		-X POST --data 'x=1' "$URL/metrics")
+	assert_eq "POST /metrics: 405" 405 "$code"
+	grep -qi '^allow: GET, HEAD' "$T/post.h" && ok "405 names the allowed methods" ||
+		not_ok "405 names the allowed methods"
+}
+
+# raw NS DATA_CMD: send bytes from DATA_CMD on a raw TCP connection, print the
+# first response line (or nothing if the server closed).
+raw() {
+	nsx "$NS_A" timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 0
+		$2 >&3 2>/dev/null
+		head -1 <&3 | tr -d '\r'" 2>/dev/null
+}
+
+test_malformed_requests() {
+	local r
+	r=$(raw "$NS_A" "printf 'GARBAGE\x00\xff\x01 NOT HTTP AT ALL\r\n\r\n'")
+	case "$r" in "" | "HTTP/1.1 400"*) ok "garbage request: 400 or closed ($r)" ;;
+	*) not_ok "garbage request: 400 or closed (got '$r')" ;; esac
+	# 256 KiB of header: far past the 16 KiB a connection may use.
+	r=$(raw "$NS_A" "{ printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 262144 /dev/zero | tr '\0' a; printf '\r\n\r\n'; }")
+	case "$r" in "" | "HTTP/1.1 4"*) ok "oversized header: 4xx or closed ($r)" ;;
+	*) not_ok "oversized header: 4xx or closed (got '$r')" ;; esac
+	r=$(raw "$NS_A" "printf 'GET /metrics HTTP/9.9\r\n\r\n'")
+	case "$r" in "" | "HTTP/1.1 "[45]*) ok "bad HTTP version refused ($r)" ;;
+	*) not_ok "bad HTTP version refused (got '$r')" ;; esac
+	assert_eq "server still answers after malformed requests" 200 \
+		"$(scrape "$NS_A" "$URL/metrics" "$T/m2.txt")"
+}
+
+test_concurrent_scrapes() {
+	nsx "$NS_A" bash -c "for i in \$(seq 1 100); do
+			curl -s --max-time 20 -o /dev/null -w '%{http_code}\n' $URL/metrics &
+		done; wait" >"$T/codes.txt" 2>/dev/null
+	assert_eq "100 concurrent scrapes all answered 200" 100 "$(grep -c '^200$' "$T/codes.txt")"
+}
+
+test_slow_clients() {
+	local holder t0 code dt
+	# 30 clients: half send a partial request, half a full one they never read.
+	bg_start holder nsx "$NS_A" bash -c "
+		for i in \$(seq 1 15); do
+			exec {fd}<>/dev/tcp/127.0.0.1/$PORT && printf 'GET /metr' >&\$fd
+		done
+		for i in \$(seq 1 15); do
+			exec {fd}<>/dev/tcp/127.0.0.1/$PORT &&
+				printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&\$fd
+		done
+		sleep 4"
+	sleep 0.5
+	t0=$(date +%s%N)
+	code=$(scrape "$NS_A" "$URL/metrics" "$T/m3.txt")
+	dt=$((($(date +%s%N) - t0) / 1000000))
+	[ "$code" = 200 ] && [ "$dt" -lt 2000 ] && ok "scrape answered promptly beside 30 slow clients (${dt} ms)" ||
+		not_ok "scrape answered promptly beside 30 slow clients (code $code, ${dt} ms)"
+	bg_stop "$holder" TERM
+	local rss1=$(rss_kb "$W_PID")
+	# Per connection: 16 KiB of request memory and one copy of the text.
+	[ -n "$RSS0" ] && [ -n "$rss1" ] && [ $((rss1 - RSS0)) -lt 20480 ] &&
+		ok "RSS bounded under stress (${RSS0} -> ${rss1} KiB)" ||
+		not_ok "RSS bounded under stress (${RSS0:-?} -> ${rss1:-?} KiB)"
+}
+
+test_many_hosts() {
+	# 10,000 RSTs from random spoofed sources, into the test host's veth.
+	nsx "$NS_B" timeout 60 hping3 -q -R --rand-source -p 80 -c 10000 -i u50 "$IP4_A" \
+		>"$T/hping.out" 2>&1
+	sleep 1.2
+	assert_eq "scrape after 10,000 hosts: 200" 200 "$(scrape "$NS_A" "$URL/metrics" "$T/m4.txt")"
+	local hosts series in_rsts
+	hosts=$(value "$T/m4.txt" rsttrace_hosts_entries)
+	in_rsts=$(value "$T/m4.txt" "rsttrace_tcp_rst_packets_total{iface=\"$VETH_A\",dir=\"in\"}")
+	[ "${in_rsts:-0}" -ge 10000 ] && ok "10,000 spoofed RSTs counted ($in_rsts)" ||
+		not_ok "10,000 spoofed RSTs counted (got ${in_rsts:-none}); hping3: $(tail -2 "$T/hping.out")"
+	[ "${hosts:-0}" -ge 5000 ] && ok "host map holds thousands of hosts ($hosts)" ||
+		not_ok "host map holds thousands of hosts (got ${hosts:-none})"
+	assert_eq "host series: top $TOP plus other, per direction" $((2 * (TOP + 1))) \
+		"$(grep -c '^rsttrace_host_rst_packets_total{' "$T/m4.txt")"
+	series=$(series_count "$T/m4.txt")
+	[ "$series" -le 200 ] && ok "total series bounded ($series)" ||
+		not_ok "total series bounded (got $series)"
+	assert_eq "host series still sum to the RST counters" \
+		$(($(sum "$T/m4.txt" 'rsttrace_tcp_rst_packets_total{') + \
+			$(sum "$T/m4.txt" 'rsttrace_tcp_rstack_packets_total{'))) \
+		"$(sum "$T/m4.txt" 'rsttrace_host_rst_packets_total{')"
+	assert_cmd "promtool check metrics passes with 10,000 hosts" \
+		bash -c "promtool check metrics < '$T/m4.txt'"
+}
+
+test_port_in_use_and_ipv6() {
+	# Same port in the same namespace: refused before anything is attached.
+	nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" --hook tc --metrics "127.0.0.1:$PORT" \
+		>/dev/null 2>"$T/busy.err"
+	local rc=$?
+	[ $rc -eq 1 ] && grep -q "Address already in use" "$T/busy.err" &&
+		ok "port in use: exit 1 naming the cause" ||
+		{ not_ok "port in use: exit 1 naming the cause (rc $rc)"; sed 's/^/# /' "$T/busy.err"; }
+	assert_eq "the failed watch left the running one alone" \
+		"rsttrace_attached_info{iface=\"$VETH_A\",hook=\"tc_egress\",mode=\"tcx\"} 1
+rsttrace_attached_info{iface=\"$VETH_A\",hook=\"xdp\",mode=\"native\"} 1" \
+		"$(sleep 1.1; scrape "$NS_A" "$URL/metrics" "$T/mb.txt" >/dev/null
+		grep '^rsttrace_attached_info{' "$T/mb.txt")"
+	# IPv6 loopback, on the other test host.
+	local w6
+	bg_start w6 nsx "$NS_B" "$RSTTRACE" watch -i "$VETH_B" --metrics "[::1]:$PORT" \
+		>/dev/null 2>"$T/w6.err"
+	wait_for 10 grep -q watching "$T/w6.err"
+	assert_eq "[::1]:PORT serves /metrics" 200 \
+		"$(scrape "$NS_B" "http://[::1]:$PORT/metrics" "$T/m6.txt")"
+	bg_stop "$w6" TERM
+	assert_eq "watch with --metrics exits 0 on SIGTERM" 0 "$BG_STATUS"
+}
+
+test_serve_pinned() {
+	if ! "$RSTTRACE" attach --help >/dev/null 2>&1; then
+		ok "serve against pinned maps # SKIP no attach command in this build"
+		return
+	fi
+	local pin s_pid
+	pin=$(pin_dir serve)
+	if ! nsx "$NS_B" "$RSTTRACE" attach -i "$VETH_B" --pin-path "$pin" >"$T/att.out" 2>&1; then
+		not_ok "attach for serve"
+		sed 's/^/# /' "$T/att.out" | head -5
+		return
+	fi
+	bg_start s_pid nsx "$NS_B" "$RSTTRACE" serve --pin-path "$pin" -N 3 \
+		--listen "127.0.0.1:$PORT" >/dev/null 2>"$T/serve.err"
+	if ! wait_for 10 grep -q 'serving metrics' "$T/serve.err"; then
+		not_ok "serve started"
+		sed 's/^/# /' "$T/serve.err" | head -5
+	else
+		# Resets the other way: B's side is the server now.
+		"$RSTGEN" -s "$NS_B" -c "$NS_A" refused "$IP4_B" 9 4 >/dev/null 2>&1
+		sleep 1.2
+		assert_eq "serve: GET /metrics 200" 200 \
+			"$(scrape "$NS_B" "$URL/metrics" "$T/ms.txt")"
+		assert_cmd "serve: promtool check metrics passes" \
+			bash -c "promtool check metrics < '$T/ms.txt'"
+		assert_eq "serve: refused connections counted from the pins" 4 \
+			"$(value "$T/ms.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_B\",dir=\"out\"}")"
+		assert_eq "serve: attached_info from the attachment's records" \
+			"rsttrace_attached_info{iface=\"$VETH_B\",hook=\"tc_egress\",mode=\"tcx\"} 1
+rsttrace_attached_info{iface=\"$VETH_B\",hook=\"xdp\",mode=\"native\"} 1" \
+			"$(grep '^rsttrace_attached_info{' "$T/ms.txt")"
+		[ "$(grep -c '^rsttrace_host_rst_packets_total{' "$T/ms.txt")" -le 8 ] &&
+			ok "serve -N 3 bounds the host series" || not_ok "serve -N 3 bounds the host series"
+		serve_vs_stats "$pin"
+		# Detach and attach again: new pins, new maps; serve follows them.
+		nsx "$NS_B" "$RSTTRACE" detach --all --pin-path "$pin" >/dev/null 2>&1
+		nsx "$NS_B" "$RSTTRACE" attach -i "$VETH_B" --pin-path "$pin" >/dev/null 2>&1
+		if wait_for 8 grep -q 'made anew' "$T/serve.err"; then
+			"$RSTGEN" -s "$NS_B" -c "$NS_A" refused "$IP4_B" 9 2 >/dev/null 2>&1
+			sleep 1.2
+			scrape "$NS_B" "$URL/metrics" "$T/ms2.txt" >/dev/null
+			assert_eq "serve follows a re-made attachment (fresh counters)" 2 \
+				"$(value "$T/ms2.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_B\",dir=\"out\"}")"
+		else
+			not_ok "serve follows a re-made attachment"
+			sed 's/^/# /' "$T/serve.err" | head -5
+		fi
+	fi
+	bg_stop "$s_pid" TERM
+	assert_eq "serve exits 0 on SIGTERM" 0 "$BG_STATUS"
+	assert_cmd "detach --all after serve" nsx "$NS_B" "$RSTTRACE" detach --all --pin-path "$pin"
+}
+
+# serve_vs_stats PIN: the TCP and event counters of the last serve scrape
+# equal `rsttrace stats --json` (packets are left out: IPv6 neighbour
+# traffic may move them between the two reads).
+serve_vs_stats() {
+	if ! nsx "$NS_B" "$RSTTRACE" stats --json --pin-path "$1" >"$T/stats.json" 2>"$T/stats.err"; then
+		not_ok "stats --json for comparison"
+		sed 's/^/# /' "$T/stats.err" | head -5
+		return
+	fi
+	local want got f v
+	want=$(jq -r '[.counters.syn, .counters.synack, .counters.fin, .counters.rst,
+		.counters.rstack, .counters.tcp4, .counters.tcp6, .events.delivered,
+		.events.sampled_out, .events.rate_limited, .events.ring_full, .events.filtered,
+		.malformed_total] | map(tostring) | join(" ")' "$T/stats.json")
+	got=""
+	for f in syn synack fin rst rstack; do
+		got="$got $(sum "$T/ms.txt" "rsttrace_tcp_${f}_packets_total{")"
+	done
+	for f in ipv4 ipv6; do
+		got="$got $(awk -v f="family=\"$f\"}" 'index($1, "rsttrace_tcp_packets_total{") == 1 &&
+			index($1, f) { s += $2 } END { printf "%d\n", s }' "$T/ms.txt")"
+	done
+	for v in delivered sampled_out rate_limited ring_full filtered; do
+		got="$got $(value "$T/ms.txt" "rsttrace_events_total{result=\"$v\"}")"
+	done
+	got="${got# } $(sum "$T/ms.txt" 'rsttrace_malformed_packets_total{')"
+	assert_eq "serve values equal stats --json (syn synack fin rst rstack tcp4 tcp6 events... malformed)" \
+		"$want" "$got"
+}
+
+test_values_equal_kernel() {
+	sleep 1.2
+	scrape "$NS_A" "$URL/metrics" "$T/m5.txt" >/dev/null
+	bg_stop "$W_PID" INT
+	assert_eq "watch --metrics exits 0 on SIGINT" 0 "$BG_STATUS"
+	local k_rst k_rstack k_ev
+	read -r k_rst k_rstack < <(sed -n 's/^[0-9]* RSTs counted by the kernel (\([0-9]*\) RST, \([0-9]*\) RST-ACK)$/\1 \2/p' "$T/w.err")
+	k_ev=$(sed -n 's/^\([0-9]*\) events delivered;.*/\1/p' "$T/w.err")
+	assert_eq "RST counter equals the kernel's" "${k_rst:-none}" "$(sum "$T/m5.txt" 'rsttrace_tcp_rst_packets_total{')"
+	assert_eq "RST-ACK counter equals the kernel's" "${k_rstack:-none}" \
+		"$(sum "$T/m5.txt" 'rsttrace_tcp_rstack_packets_total{')"
+	assert_eq "delivered events equal the kernel's" "${k_ev:-none}" \
+		"$(value "$T/m5.txt" 'rsttrace_events_total{result="delivered"}')"
+	assert_eq "events by result sum to the RSTs counted" $((${k_rst:-0} + ${k_rstack:-0})) \
+		"$(sum "$T/m5.txt" 'rsttrace_events_total{')"
+	assert_eq "no XDP program left after watch --metrics" "" "$(xdp_of "$NS_A" "$VETH_A")"
+	nsx "$NS_A" curl -s --max-time 2 "$URL/metrics" >/dev/null 2>&1 &&
+		not_ok "port closed after exit" || ok "port closed after exit"
+}
+
+run_test test_prometheus_docs
+run_test test_bad_addresses
+if start_main_watch; then
+	run_test test_exposition
+	run_test test_http_surface
+	run_test test_malformed_requests
+	run_test test_concurrent_scrapes
+	run_test test_slow_clients
+	run_test test_many_hosts
+	run_test test_port_in_use_and_ipv6
+	run_test test_serve_pinned
+	run_test test_values_equal_kernel
+fi
+finish

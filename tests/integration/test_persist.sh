@@ -1,0 +1,400 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Persistent attachment (attach, detach, set, status) and the readers (top,
+# flows, stats), in test namespaces only. The server namespace has two
+# veth interfaces, both attached; the client namespace sends a known number
+# of RSTs from a known set of addresses (hping3 -R with spoofed sources,
+# one source port each) and makes known refused connections, so every
+# count is exact. Every pin lives under a pin_dir of lib.sh; persistent
+# commands run through nsx (nsenter --net), never `ip netns exec`.
+#
+# Run: make && bash tests/integration/test_persist.sh
+
+source "$(dirname "$0")/lib.sh"
+
+R=$RSTTRACE
+T=$(tmpdir)
+P=$(pin_dir main)
+
+# The hosts and their RST counts: H4 is also the rate-test sender.
+H1=10.201.1.11
+H2=10.201.1.12
+H3=10.209.1.13
+H4=10.201.1.14
+N1=30
+N2=20
+N3=10
+N4=60
+REF4=4 # refused IPv4 connections
+REF6=2 # refused IPv6 connections
+
+# run NAME NS CMD...: run rsttrace in NS; stdout in $T/NAME.out, stderr in
+# $T/NAME.err, exit status in RC.
+run() {
+	local name=$1 ns=$2
+	shift 2
+	nsx "$ns" "$R" "$@" >"$T/$name.out" 2>"$T/$name.err"
+	RC=$?
+}
+
+# jqf FILE FILTER: one jq value, or "ERR" when the file is not JSON.
+jqf() {
+	jq -c "$2" "$1" 2>/dev/null || echo ERR
+}
+
+# rsts NS SRC DST DPORT COUNT [USEC]: COUNT RSTs from SRC (one source port).
+rsts() {
+	local ns=$1 src=$2 dst=$3 dport=$4 count=$5 usec=${6:-2000}
+	nsx "$ns" timeout 20 hping3 -q -R -a "$src" -s 40000 -k -p "$dport" -c "$count" \
+		-i "u$usec" "$dst" >/dev/null 2>&1
+	return 0
+}
+
+# Ids of our programs in $1 (status --json): collected to check none survives.
+SEEN_PROGS=()
+note_progs() {
+	local id
+	for id in $(jq -r '.programs[]?.id' "$1" 2>/dev/null); do
+		SEEN_PROGS+=("$id")
+	done
+}
+
+# Programs, by id, that are still loaded among those we saw.
+progs_left() {
+	local live id n=0
+	live=" $(bpftool prog show -j 2>/dev/null | jq -r '.[].id' | tr '\n' ' ') "
+	for id in $(printf '%s\n' "${SEEN_PROGS[@]}" | sort -u); do
+		case "$live" in *" $id "*) n=$((n + 1)) ;; esac
+	done
+	echo "$n"
+}
+
+setup() {
+	ns_pair srv || return 1
+	SRV=$NS_A CLI=$NS_B IF1=$VETH_A
+	# A second interface between the same two namespaces.
+	IF2="xa${_TAG}"
+	IF2B="xb${_TAG}"
+	make_if2 || return 1
+	# A trivial foreign program (XDP and TC), built here.
+	cat >"$T/foreign.c" <<'EOF'
+#include <linux/bpf.h>
+#define SEC(n) __attribute__((section(n), used))
+SEC("xdp") int foreign_xdp(struct xdp_md *c) { return XDP_PASS; }
+SEC("tc") int foreign_tc(struct __sk_buff *s) { return -1; }
+char _license[] SEC("license") = "GPL";
+EOF
+	clang -O2 -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c "$T/foreign.c" \
+		-o "$T/foreign.o" 2>"$T/clang.err"
+}
+
+make_if2() {
+	ip link add "$IF2" netns "$SRV" type veth peer name "$IF2B" netns "$CLI" || return 1
+	ip -n "$SRV" addr add 10.209.1.1/24 dev "$IF2"
+	ip -n "$CLI" addr add 10.209.1.2/24 dev "$IF2B"
+	ip -n "$SRV" link set "$IF2" up
+	ip -n "$CLI" link set "$IF2B" up
+	nsx "$CLI" ping -c1 -W2 10.209.1.1 >/dev/null 2>&1
+	return 0
+}
+
+t_bad_input() {
+	run unknown "$SRV" attach -i nosuchif0 --pin-path "$P"
+	assert_eq "attach to an unknown interface: exit 2" 2 "$RC"
+	assert_eq "attach to an unknown interface: one line" 1 "$(wc -l <"$T/unknown.err")"
+	run badint "$SRV" top --interval 1x --pin-path "$P"
+	assert_eq "top --interval 1x: exit 2" 2 "$RC"
+	run badport "$SRV" flows --port 70000 --pin-path "$P"
+	assert_eq "flows --port 70000: exit 2" 2 "$RC"
+	run noset "$SRV" set --pin-path "$P"
+	assert_eq "set without a setting: exit 2" 2 "$RC"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$R" status --pin-path "$P" \
+		>/dev/null 2>"$T/nonroot.err"
+	assert_eq "status as nobody: exit 1, one line" "1 1" "$? $(wc -l <"$T/nonroot.err")"
+	run none "$SRV" status --json --pin-path "$P"
+	assert_eq "status with nothing pinned: attached false" "0 false" "$RC $(jqf "$T/none.out" .attached)"
+	run nodetach "$SRV" detach -i "$IF1" --pin-path "$P"
+	assert_eq "detach of what is not attached: exit 0" 0 "$RC"
+	# ip netns exec: a private /sys; must refuse, not pin into thin air.
+	ip netns exec "$SRV" "$R" attach -i "$IF1" --pin-path "$P" >/dev/null 2>"$T/ipne.err"
+	assert_eq "attach under ip netns exec: exit 1" 1 "$?"
+	assert_cmd "attach under ip netns exec: says to use nsenter" grep -q nsenter "$T/ipne.err"
+	assert_eq "attach under ip netns exec: nothing attached" "" "$(bpf_progs_in "$SRV")"
+}
+
+t_attach_two() {
+	run att "$SRV" attach -i "$IF1" -i "$IF2" --pin-path "$P"
+	assert_eq "attach two interfaces: exit 0" 0 "$RC"
+	run st1 "$SRV" status --json --pin-path "$P"
+	note_progs "$T/st1.out"
+	assert_eq "status: both interfaces, not gone" "[\"$IF1\",\"$IF2\"] [false,false]" \
+		"$(jqf "$T/st1.out" '[.interfaces[].iface]') $(jqf "$T/st1.out" '[.interfaces[].gone]')"
+	assert_eq "status: xdp native in, tcx out" '["xdp/in/native","tcx/out/null"]' \
+		"$(jqf "$T/st1.out" '[.interfaces[0].hooks[] | "\(.hook)/\(.direction)/\(.xdp_mode)"]')"
+	assert_eq "pin directory 0700, pins 0600" "700 600" \
+		"$(stat -c %a "$P") $(find "$P" -type f -printf '%m\n' | sort -u | tr '\n' ' ' | xargs)"
+	run att2 "$SRV" attach -i "$IF1" --pin-path "$P"
+	assert_eq "attach again: exit 0, says so" "0 1" "$RC $(grep -c 'already attached' "$T/att2.out")"
+	run st2 "$SRV" status --json --pin-path "$P"
+	assert_eq "attach again: same programs and links" \
+		"$(jqf "$T/st1.out" '[.programs, [.interfaces[].hooks[] | .link_id]]')" \
+		"$(jqf "$T/st2.out" '[.programs, [.interfaces[].hooks[] | .link_id]]')"
+}
+
+t_traffic() {
+	local hp i
+	for i in $(seq 1 $REF4); do refuse "$CLI" "$IP4_A" 9; done
+	for i in $(seq 1 $REF6); do refuse "$CLI" "$IP6_A" 9; done
+	rsts "$CLI" "$H1" "$IP4_A" 80 $N1
+	rsts "$CLI" "$H2" "$IP4_A" 80 $N2
+	rsts "$CLI" "$H3" 10.209.1.1 80 $N3
+	# H4 at 20 RST/s for 3 s; top measures over 1.5 s of it.
+	bg_start hp nsx "$CLI" timeout 20 hping3 -q -R -a "$H4" -s 40000 -k -p 80 -c $N4 \
+		-i u50000 "$IP4_A" >/dev/null 2>&1
+	sleep 0.7
+	run top1 "$SRV" top --once --json --interval 1.5 --pin-path "$P"
+	wait_for 15 bash -c "! kill -0 $hp"
+	bg_stop "$hp"
+	local r
+	r=$(jqf "$T/top1.out" ".hosts[] | select(.host==\"$H4\") | .rst_in_per_s")
+	if awk -v r="$r" 'BEGIN { exit !(r >= 13 && r <= 27) }'; then
+		ok "top --once: H4 at ~20 RST/s ($r)"
+	else
+		not_ok "top --once: H4 at ~20 RST/s"
+		diag "rst_in_per_s: $r"
+	fi
+	assert_eq "top --once: the sending host first" "\"$H4\"" "$(jqf "$T/top1.out" '.hosts[0].host')"
+
+	run stats "$SRV" stats --json --pin-path "$P"
+	assert_eq "stats: rst, rstack, syn, synack, fin exact" \
+		"[$((N1 + N2 + N3 + N4)),$((REF4 + REF6)),$((REF4 + REF6)),0,0]" \
+		"$(jqf "$T/stats.out" '[.counters.rst, .counters.rstack, .counters.syn, .counters.synack, .counters.fin]')"
+	assert_eq "stats: every RST delivered as an event, none lost" \
+		"[$((N1 + N2 + N3 + N4 + REF4 + REF6)),0,0,0,0]" \
+		"$(jqf "$T/stats.out" '[.events.delivered, .events.sampled_out, .events.rate_limited, .events.ring_full, .events.filtered]')"
+	assert_eq "stats: per interface, RSTs in on $IF1 and $IF2, RST-ACKs out on $IF1" \
+		"[$((N1 + N2 + N4)),$N3,$((REF4 + REF6))]" \
+		"$(jqf "$T/stats.out" "[(.interfaces[] | select(.iface==\"$IF1\" and .direction==\"in\") | .rst), (.interfaces[] | select(.iface==\"$IF2\" and .direction==\"in\") | .rst), (.interfaces[] | select(.iface==\"$IF1\" and .direction==\"out\") | .rstack)]")"
+	assert_eq "stats: no malformed packet" 0 "$(jqf "$T/stats.out" .malformed_total)"
+
+	run flows "$SRV" flows --json --pin-path "$P"
+	assert_eq "flows: one per sender and per refused connection" \
+		$((4 + REF4 + REF6)) "$(jqf "$T/flows.out" '.flows | length')"
+	assert_eq "flows: RSTs of each sender's flow, sorted" "[$N4,$N1,$N2,$N3]" \
+		"$(jqf "$T/flows.out" '[.flows[0:4][] | .b_to_a.rst]')"
+	assert_eq "flows: refused connections are SYN in, RST-ACK out" \
+		"[$((REF4 + REF6)),$((REF4 + REF6))]" \
+		"$(jqf "$T/flows.out" '[([.flows[] | select(.port_a==9) | .b_to_a.syn] | add), ([.flows[] | select(.port_a==9) | .a_to_b.rstack] | add)]')"
+	run fh "$SRV" flows --json --host "$H2" --pin-path "$P"
+	assert_eq "flows --host: only that host's flow" "[\"$H2\",$N2]" \
+		"$(jqf "$T/fh.out" '[.flows[] | .addr_b, .rsts]')"
+	run fp "$SRV" flows --json --port 9 -N 3 --pin-path "$P"
+	assert_eq "flows --port 9 -N 3" 3 "$(jqf "$T/fp.out" '.flows | length')"
+
+	run top2 "$SRV" top --once --json --interval 0.2 --pin-path "$P"
+	assert_eq "top --once: exactly the hosts, in order" \
+		"[\"$H4\",\"$H1\",\"$H2\",\"$H3\",\"$IP4_B\",\"$IP6_B\"]" \
+		"$(jqf "$T/top2.out" '[.hosts[].host]')"
+	assert_eq "top: per-host totals exact" "[$N4,$N1,$N2,$N3,0,0] [0,0,0,0,$REF4,$REF6]" \
+		"$(jqf "$T/top2.out" '[.hosts[].rst_in]') $(jqf "$T/top2.out" '[.hosts[].rst_out]')"
+	run top3 "$SRV" top --once --json --interval 0.2 -N 2 --pin-path "$P"
+	assert_eq "top -N 2" 2 "$(jqf "$T/top3.out" '.hosts | length')"
+}
+
+t_set() {
+	local before
+	run set1 "$SRV" set --sample 10 --rate-limit 5 --pin-path "$P"
+	assert_eq "set: exit 0" 0 "$RC"
+	run st3 "$SRV" status --json --pin-path "$P"
+	assert_eq "set: status shows the new settings" "[10,5]" \
+		"$(jqf "$T/st3.out" '[.settings.sample, .settings.rate_limit]')"
+	before=$(jqf "$T/st3.out" '.interfaces | map(.hooks[].link_id)')
+	rsts "$CLI" 10.201.1.15 "$IP4_A" 81 40
+	run stats2 "$SRV" stats --json --pin-path "$P"
+	assert_eq "set: counting stays exact, every RST has one event result" \
+		"$((N1 + N2 + N3 + N4 + 40)) true" \
+		"$(jqf "$T/stats2.out" .counters.rst) $(jqf "$T/stats2.out" '(.events | add) == .rsts')"
+	assert_eq "set: sampled and rate-limited events counted" true \
+		"$(jqf "$T/stats2.out" '.events.sampled_out > 0 and .events.delivered < (.rsts)')"
+	run st4 "$SRV" status --json --pin-path "$P"
+	assert_eq "set: links untouched" "$before" "$(jqf "$T/st4.out" '.interfaces | map(.hooks[].link_id)')"
+	run set2 "$SRV" set --sample 1 --rate-limit 1000 --pin-path "$P"
+}
+
+t_json_keys() {
+	assert_cmd "status --json: documented keys" jq -e \
+		'(["pin_path","attached","abi_version","version","created","snaplen","settings","programs","interfaces","maps","map_memory","events"] - keys == [])
+		 and (.interfaces[0] | ["iface","ifindex","netns","netns_name","this_netns","gone","attached_since","hooks"] - keys == [])
+		 and (.interfaces[0].hooks[0] | ["hook","direction","xdp_mode","prog_id","link_id","attached","since"] - keys == [])
+		 and (.maps[0] | ["name","id","type","max_entries","entries","memory"] - keys == [])
+		 and (.settings | ["sample","rate_limit","burst","events"] - keys == [])
+		 and (.events | ["delivered","sampled_out","rate_limited","ring_full","filtered"] - keys == [])' "$T/st4.out"
+	assert_cmd "stats --json: documented keys" jq -e \
+		'(["source","counters","rsts","malformed","malformed_total","events","interfaces"] - keys == [])
+		 and (.counters | ["packets","tcp4","tcp6","syn","synack","fin","rst","rstack","fragments"] - keys == [])
+		 and (.malformed | length == 15)
+		 and (.interfaces[0] | ["ifindex","iface","direction","packets","rst","rstack","malformed"] - keys == [])' "$T/stats.out"
+	assert_cmd "flows --json: documented keys" jq -e \
+		'(["source","flows"] - keys == [])
+		 and (.flows[0] | ["family","addr_a","port_a","addr_b","port_b","a_to_b","b_to_a","rsts","first_seen","last_seen","ifindex","iface"] - keys == [])
+		 and (.flows[0].a_to_b | ["syn","synack","fin","rst","rstack","ttl"] - keys == [])' "$T/flows.out"
+	assert_cmd "top --json: documented keys" jq -e \
+		'(["ts","interval","source","hosts_in_map","hosts_capacity","global","hosts"] - keys == [])
+		 and (.global | ["rst_per_s","syn_per_s","fin_per_s","events_delivered_per_s","events_lost_per_s","events_sampled_out_per_s","events_rate_limited_per_s","events_filtered_per_s"] - keys == [])
+		 and (.hosts[0] | ["host","family","rst_in_per_s","rst_out_per_s","syn_per_s","rst_syn_ratio","rst_in","rst_out","syn_in","syn_out","fin_in","fin_out","first_seen","last_seen","last_seen_age"] - keys == [])' "$T/top2.out"
+	run txt "$SRV" status --pin-path "$P"
+	assert_eq "status (text): exit 0, lists both interfaces" "0 yes yes" \
+		"$RC $(grep -q "^$IF1 " "$T/txt.out" && echo yes) $(grep -q "^$IF2 " "$T/txt.out" && echo yes)"
+}
+
+t_other_netns() {
+	run ons "$CLI" detach -i "$IF1" --pin-path "$P"
+	assert_eq "detach from another netns: exit 1, names the namespace" "1 1" \
+		"$RC $(grep -c "$SRV" "$T/ons.err")"
+	assert_eq "detach from another netns: still attached" false \
+		"$(nsx "$SRV" "$R" status --json --pin-path "$P" | jq -c "[.interfaces[] | select(.iface==\"$IF1\")][0].gone")"
+}
+
+t_delete_under_traffic() {
+	local hp before after
+	before=$(nsx "$SRV" "$R" stats --json --pin-path "$P" |
+		jq -c "[.interfaces[] | select(.iface==\"$IF1\" and .direction==\"in\")][0].rst")
+	bg_start hp nsx "$CLI" timeout 20 hping3 -q -R -a "$H3" -s 40001 -k -p 80 -c 100 \
+		-i u20000 10.209.1.1 >/dev/null 2>&1
+	sleep 0.5
+	ip -n "$SRV" link del "$IF2"
+	rsts "$CLI" "$H1" "$IP4_A" 82 15
+	bg_stop "$hp" TERM
+	after=$(nsx "$SRV" "$R" stats --json --pin-path "$P" |
+		jq -c "[.interfaces[] | select(.iface==\"$IF1\" and .direction==\"in\")][0].rst")
+	assert_eq "interface deleted under traffic: the other counts on exactly" $((before + 15)) "$after"
+	run gone "$SRV" status --json --pin-path "$P"
+	assert_eq "status: the deleted interface is gone, the other not" \
+		"[[\"$IF1\",false],[\"$IF2\",true]]" "$(jqf "$T/gone.out" '[.interfaces[] | [.iface, .gone]]')"
+	# Made again under the same name: attach works, the stale record goes.
+	make_if2
+	run reatt "$SRV" attach -i "$IF2" --pin-path "$P"
+	run gone2 "$SRV" status --json --pin-path "$P"
+	assert_eq "recreated interface attaches again" "0 [[\"$IF1\",false],[\"$IF2\",false]]" \
+		"$RC $(jqf "$T/gone2.out" '[.interfaces[] | [.iface, .gone]]')"
+	ip -n "$SRV" link del "$IF2"
+	run all "$SRV" detach --all --pin-path "$P"
+	assert_eq "detach --all: exit 0, pin directory removed" "0 no" \
+		"$RC $([ -e "$P" ] && echo yes || echo no)"
+	assert_eq "detach --all: none of our programs left" 0 "$(progs_left)"
+	assert_eq "detach --all: nothing attached in the namespace" "" "$(bpf_progs_in "$SRV")"
+}
+
+t_abi_mismatch() {
+	local P3
+	P3=$(pin_dir abi)
+	mkdir -p "$P3"
+	bpftool map create "$P3/meta" type array key 4 value 72 entries 1 name rst_meta
+	# magic "RSTTRACE", ABI 99, size 72
+	bpftool map update pinned "$P3/meta" key 0 0 0 0 value 0x52 0x53 0x54 0x54 0x52 0x41 0x43 0x45 \
+		99 0 0 0 72 0 0 0 $(printf '0 %.0s' $(seq 1 56))
+	run abi "$SRV" attach -i "$IF1" --pin-path "$P3"
+	assert_eq "pins of another ABI: attach refuses (exit 1)" 1 "$RC"
+	assert_cmd "pins of another ABI: says ABI 99 and how to detach" \
+		grep -q "ABI 99.*detach" "$T/abi.err"
+	run abis "$SRV" status --pin-path "$P3"
+	assert_eq "pins of another ABI: status refuses, pins untouched" "1 meta" \
+		"$RC $(ls "$P3" | xargs)"
+	assert_eq "pins of another ABI: nothing attached" "" "$(bpf_progs_in "$SRV")"
+}
+
+t_cycles() {
+	local P2 i fails=0
+	P2=$(pin_dir cycles)
+	# 40 cycles on an attachment that IF2 keeps loaded (programs reused),
+	# then 10 full ones that load, pin, unpin and unload everything.
+	make_if2
+	nsx "$SRV" "$R" attach -i "$IF2" --hook tc --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
+	for i in $(seq 1 40); do
+		nsx "$SRV" "$R" attach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
+		nsx "$SRV" "$R" detach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
+	done
+	nsx "$SRV" "$R" status --json --pin-path "$P2" >"$T/cyc.json" 2>/dev/null
+	note_progs "$T/cyc.json"
+	assert_eq "40 cycles on a kept attachment: only $IF2 left" "[\"$IF2\"]" \
+		"$(jqf "$T/cyc.json" '[.interfaces[].iface]')"
+	nsx "$SRV" "$R" detach -i "$IF2" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
+	for i in $(seq 1 10); do
+		nsx "$SRV" "$R" attach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
+		nsx "$SRV" "$R" status --json --pin-path "$P2" >"$T/cyc.json" 2>/dev/null
+		note_progs "$T/cyc.json"
+		nsx "$SRV" "$R" detach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
+	done
+	assert_eq "50 attach/detach cycles: every command succeeded" 0 "$fails"
+	assert_eq "50 cycles: no pin left" no "$([ -e "$P2" ] && echo yes || echo no)"
+	assert_eq "50 cycles: none of the ${#SEEN_PROGS[@]} programs seen left (bpftool)" 0 "$(progs_left)"
+	assert_eq "50 cycles: no link left (bpftool)" 0 \
+		"$(bpftool link show -j 2>/dev/null | jq --argjson ids "[$(printf '%s,' "${SEEN_PROGS[@]}" | sed 's/,$//')]" '[.[] | select(.prog_id as $p | $ids | index($p))] | length')"
+	assert_eq "50 cycles: nothing attached in the namespace" "" "$(bpf_progs_in "$SRV")"
+}
+
+t_foreign() {
+	local P4 snap0 snap1 fx fif
+	ns_pair fx || return 1
+	fx=$NS_A
+	fif=$VETH_A
+	P4=$(pin_dir foreign)
+	if [ ! -s "$T/foreign.o" ]; then
+		not_ok "foreign program compiled"
+		sed 's/^/# /' "$T/clang.err"
+		return
+	fi
+	ip -n "$fx" link set dev "$fif" xdpgeneric obj "$T/foreign.o" sec xdp
+	tc -n "$fx" qdisc add dev "$fif" clsact
+	tc -n "$fx" filter add dev "$fif" ingress bpf direct-action obj "$T/foreign.o" sec tc
+	tc -n "$fx" filter add dev "$fif" egress bpf direct-action obj "$T/foreign.o" sec tc
+	snap0=$(nsx "$fx" bpftool -j net show dev "$fif" | jq -S -c .)
+	assert_eq "foreign XDP and two cls_bpf filters in place" "1 2" \
+		"$(echo "$snap0" | jq '.[0].xdp | length') $(echo "$snap0" | jq '.[0].tc | length')"
+
+	run fxdp "$fx" attach -i "$fif" --pin-path "$P4"
+	assert_eq "foreign XDP: attach refuses (exit 1), names it" "1 1" \
+		"$RC $(grep -c 'foreign_xdp.*will not replace' "$T/fxdp.err")"
+	assert_eq "foreign XDP: refusal leaves no pin" no "$([ -e "$P4" ] && echo yes || echo no)"
+
+	# Leftovers of an attach that died before its meta map: cleaned, then attach.
+	mkdir -p "$P4/maps"
+	bpftool map create "$P4/maps/flows" type hash key 4 value 4 entries 4 name flows
+	run ftc "$fx" attach -i "$fif" --hook tc --pin-path "$P4"
+	assert_eq "half-finished attach cleaned; tc attach next to foreign programs" 0 "$RC"
+	run fst "$fx" status --json --pin-path "$P4"
+	note_progs "$T/fst.out"
+	assert_eq "tcx in and out attached" '["tcx/in","tcx/out"]' \
+		"$(jqf "$T/fst.out" '[.interfaces[0].hooks[] | "\(.hook)/\(.direction)"]')"
+	refuse "$NS_B" "$IP4_A" 9
+	run fstats "$fx" stats --json --pin-path "$P4"
+	assert_eq "ours counts alongside the foreign filters" "[1,1]" \
+		"$(jqf "$T/fstats.out" '[.counters.syn, .counters.rstack]')"
+	assert_eq "foreign programs untouched while attached" "$snap0" \
+		"$(nsx "$fx" bpftool -j net show dev "$fif" | jq -S -c .)"
+	run fdet "$fx" detach --all --pin-path "$P4"
+	snap1=$(nsx "$fx" bpftool -j net show dev "$fif" | jq -S -c .)
+	assert_eq "foreign XDP and filters survive detach, same ids" "$snap0" "$snap1"
+	assert_eq "clsact qdisc of the other tool kept" 1 \
+		"$(tc -n "$fx" qdisc show dev "$fif" | grep -c clsact)"
+	assert_eq "detach: nothing of ours left" "no 0" \
+		"$([ -e "$P4" ] && echo yes || echo no) $(progs_left)"
+}
+
+setup || {
+	not_ok "setup"
+	finish
+	exit 1
+}
+run_test t_bad_input
+run_test t_attach_two
+run_test t_traffic
+run_test t_set
+run_test t_json_keys
+run_test t_other_netns
+run_test t_delete_under_traffic
+run_test t_abi_mismatch
+run_test t_cycles
+run_test t_foreign
+finish

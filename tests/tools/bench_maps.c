@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_maps: the map side of `make bench`. Prints JSON on stdout.
+ *
+ *   bench_maps counters PID   counters and map memory of the rsttrace
+ *                             datapath process PID holds (found through its
+ *                             own map fds, so another rsttrace running on
+ *                             the machine is never mistaken for it)
+ *   bench_maps mem            kernel memory of every map at the default
+ *                             sizes, and per entry of flows/hosts/buckets
+ *                             (from a second load with doubled sizes)
+ *   bench_maps fill DIR FLOWS HOSTS
+ *                             fill the flows and hosts maps pinned under
+ *                             DIR/maps with FLOWS and HOSTS entries, by
+ *                             bpf_map_update_batch
+ *
+ * Needs root. Loads nothing that it attaches; bounded by its arguments.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+#include "loader.h"
+#include "log.h"
+#include "util.h"
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
+
+#define FILL_CHUNK 65536
+
+/* A "key:\tvalue" line of a /proc fdinfo file; 0 if absent. */
+static __u64 fdinfo_field(int pid, int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t kl = strlen(key);
+	__u64 v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtoull(line + kl + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static void print_totals(const struct rst_totals *t)
+{
+	int i;
+
+	printf("{");
+	for (i = 0; i < RST_C_MAX; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", rst_counter_names[i],
+		       (unsigned long long)t->c[i]);
+	printf(",\"malformed\":%llu}", (unsigned long long)totals_malformed(t));
+}
+
+/* The maps of process pid, by name, with their memory. */
+static int cmd_counters(int pid)
+{
+	struct rst_if_totals per[2 * (RST_IF_SLOTS + 1)];
+	char path[64], link[64];
+	int counters_fd = -1, n_maps = 0, first = 1;
+	__u64 memlock_total = 0;
+	struct dirent *de;
+	size_t n_per = 0, i;
+	struct rst_totals t;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d) {
+		fprintf(stderr, "bench_maps: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("{\"pid\":%d,\"maps\":[", pid);
+	while ((de = readdir(d))) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = atoi(de->d_name), mfd;
+		__u64 id, memlock;
+		ssize_t l;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = 0;
+		if (strcmp(link, "anon_inode:bpf-map"))
+			continue;
+		id = fdinfo_field(pid, fd, "map_id");
+		memlock = fdinfo_field(pid, fd, "memlock");
+		mfd = bpf_map_get_fd_by_id(id);
+		if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &info, &len)) {
+			if (mfd >= 0)
+				close(mfd);
+			continue;
+		}
+		printf("%s{\"name\":\"%s\",\"max_entries\":%u,\"memlock\":%llu}", first ? "" : ",",
+		       info.name, info.max_entries, (unsigned long long)memlock);
+		first = 0;
+		memlock_total += memlock;
+		n_maps++;
+		if (!strcmp(info.name, "counters") && counters_fd < 0)
+			counters_fd = mfd;
+		else
+			close(mfd);
+	}
+	closedir(d);
+	printf("],\"memlock_total\":%llu", (unsigned long long)memlock_total);
+	if (counters_fd < 0 || counters_read(counters_fd, &t, per, ARRAY_SIZE(per), &n_per)) {
+		printf(",\"error\":\"no counters map\"}\n");
+		return 1;
+	}
+	printf(",\"totals\":");
+	print_totals(&t);
+	printf(",\"per_interface\":[");
+	for (i = 0; i < n_per; i++) {
+		printf("%s{\"ifindex\":%u,\"dir\":\"%s\",\"counters\":", i ? "," : "",
+		       per[i].ifindex, per[i].dir == RST_DIR_IN ? "in" : "out");
+		print_totals(&per[i].t);
+		printf("}");
+	}
+	printf("]}\n");
+	close(counters_fd);
+	return 0;
+}
+
+struct map_mem {
+	const char *name;
+	__u32 max_entries, key_size, value_size;
+	__u64 memlock;
+};
+
+static int load_mem(const struct rst_opts *o, struct map_mem *mm, int *n)
+{
+	struct rsttrace *skel = loader_open_load(o);
+	struct bpf_map *m;
+
+	if (!skel)
+		return -1;
+	*n = 0;
+	bpf_object__for_each_map(m, skel->obj)
+	{
+		mm[*n].name = strdup(bpf_map__name(m));
+		mm[*n].max_entries = bpf_map__max_entries(m);
+		mm[*n].key_size = bpf_map__key_size(m);
+		mm[*n].value_size = bpf_map__value_size(m);
+		mm[*n].memlock = fdinfo_field(getpid(), bpf_map__fd(m), "memlock");
+		(*n)++;
+	}
+	rsttrace__destroy(skel);
+	return 0;
+}
+
+static int cmd_mem(void)
+{
+	struct map_mem a[32], b[32];
+	struct rst_opts o;
+	int na, nb, i;
+	__u64 total = 0;
+
+	opts_default(&o);
+	if (load_mem(&o, a, &na))
+		return 1;
+	o.max_flows *= 2;
+	o.max_hosts *= 2;
+	if (load_mem(&o, b, &nb) || na != nb)
+		return 1;
+	printf("{\"possible_cpus\":%d,\"maps\":[", libbpf_num_possible_cpus());
+	for (i = 0; i < na; i++) {
+		printf("%s{\"name\":\"%s\",\"max_entries\":%u,\"key_size\":%u,\"value_size\":%u,"
+		       "\"memlock\":%llu",
+		       i ? "," : "", a[i].name, a[i].max_entries, a[i].key_size, a[i].value_size,
+		       (unsigned long long)a[i].memlock);
+		if (b[i].max_entries != a[i].max_entries)
+			printf(",\"bytes_per_entry\":%.1f",
+			       (double)(b[i].memlock - a[i].memlock) /
+				       (b[i].max_entries - a[i].max_entries));
+		printf("}");
+		total += a[i].memlock;
+	}
+	printf("],\"memlock_total\":%llu}\n", (unsigned long long)total);
+	return 0;
+}
+
+/* Count a hash map's entries with batch lookups (fast for a million). */
+static long count_entries(int fd, __u32 key_size, __u32 val_size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	void *keys = malloc((size_t)FILL_CHUNK * key_size);
+	void *vals = malloc((size_t)FILL_CHUNK * val_size);
+	__u64 in = 0, out = 0;
+	long total = 0;
+	int first = 1, err;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -1;
+	}
+	for (;;) {
+		__u32 n = FILL_CHUNK;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &bo);
+		total += n;
+		if (err)
+			break;
+		in = out;
+		first = 0;
+	}
+	free(keys);
+	free(vals);
+	return errno == ENOENT ? total : -1;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void put32(__u8 *p, __u32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/*
+ * A million flows between 100,000 clients (10.64.0.0 on) and servers, and
+ * the hosts, with RST counts spread so that sorting has work to do.
+ */
+static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct rst_flow_key *fk = calloc(FILL_CHUNK, sizeof(*fk));
+	struct rst_flow_val *fv = calloc(FILL_CHUNK, sizeof(*fv));
+	struct rst_host_key *hk = calloc(FILL_CHUNK, sizeof(*hk));
+	struct rst_host_val *hv = calloc(FILL_CHUNK, sizeof(*hv));
+	char path[512];
+	int ffd, hfd, err = 1;
+	__u64 now = mono_ns(), t0;
+	__u32 i, j, n, h = n_hosts ? n_hosts : 1;
+	long cf, ch;
+
+	snprintf(path, sizeof(path), "%s/maps/flows", dir);
+	ffd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/maps/hosts", dir);
+	hfd = bpf_obj_get(path);
+	if (ffd < 0 || hfd < 0 || !fk || !fv || !hk || !hv) {
+		fprintf(stderr, "bench_maps: opening %s/maps/{flows,hosts}: %s\n", dir,
+			strerror(errno));
+		goto out;
+	}
+	t0 = mono_ns();
+	for (i = 0; i < n_flows; i += n) {
+		n = n_flows - i < FILL_CHUNK ? n_flows - i : FILL_CHUNK;
+		memset(fk, 0, (size_t)n * sizeof(*fk));
+		memset(fv, 0, (size_t)n * sizeof(*fv));
+		for (j = 0; j < n; j++) {
+			__u32 k = i + j;
+
+			/* Client k % hosts, one of 10 ports, to one of 16 servers. */
+			put32(fk[j].addr_a, 0x0a400000 + k % h);
+			put32(fk[j].addr_b, 0x0b000001 + (k / h) % 16);
+			fk[j].port_a = 1024 + (k / h / 16) % 60000;
+			fk[j].port_b = 443;
+			fk[j].family = 2;
+			fk[j].proto = IPPROTO_TCP;
+			fv[j].first_ns = now - 60000000000ULL;
+			fv[j].last_ns = now - (k % 1000) * 1000000ULL;
+			fv[j].syn[0] = 1;
+			fv[j].synack[1] = 1;
+			fv[j].rst[1] = (k * 2654435761U) >> 28;
+			fv[j].rstack[0] = k % 3;
+			fv[j].ifindex = 1;
+			fv[j].ttl[0] = 64;
+			fv[j].ttl[1] = 57;
+		}
+		if (bpf_map_update_batch(ffd, fk, fv, &n, &bo)) {
+			fprintf(stderr, "bench_maps: flows update batch: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < n_hosts; i += n) {
+		n = n_hosts - i < FILL_CHUNK ? n_hosts - i : FILL_CHUNK;
+		memset(hk, 0, (size_t)n * sizeof(*hk));
+		memset(hv, 0, (size_t)n * sizeof(*hv));
+		for (j = 0; j < n; j++) {
+			__u32 k = i + j;
+
+			put32(hk[j].addr, 0x0a400000 + k);
+			hk[j].family = 2;
+			hv[j].first_ns = now - 60000000000ULL;
+			hv[j].last_ns = now - (k % 1000) * 1000000ULL;
+			hv[j].rst_in = (k * 2654435761U) >> 22;
+			hv[j].rst_out = k % 7;
+			hv[j].syn_in = 10;
+			hv[j].syn_out = 1;
+			hv[j].fin_in = 5;
+			hv[j].fin_out = 5;
+		}
+		if (bpf_map_update_batch(hfd, hk, hv, &n, &bo)) {
+			fprintf(stderr, "bench_maps: hosts update batch: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	cf = count_entries(ffd, sizeof(*fk), sizeof(*fv));
+	ch = count_entries(hfd, sizeof(*hk), sizeof(*hv));
+	printf("{\"flows_requested\":%u,\"hosts_requested\":%u,\"flows\":%ld,\"hosts\":%ld,"
+	       "\"fill_seconds\":%.3f}\n",
+	       n_flows, n_hosts, cf, ch, (mono_ns() - t0) / 1e9);
+	err = 0;
+out:
+	if (ffd >= 0)
+		close(ffd);
+	if (hfd >= 0)
+		close(hfd);
+	free(fk);
+	free(fv);
+	free(hk);
+	free(hv);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	__u32 pid, nf, nh;
+
+	log_setup_libbpf();
+	if (argc == 3 && !strcmp(argv[1], "counters")) {
+		if (parse_u32("PID", argv[2], 1, 1U << 30, &pid))
+			return 2;
+		return cmd_counters(pid);
+	}
+	if (argc == 2 && !strcmp(argv[1], "mem"))
+		return cmd_mem();
+	if (argc == 5 && !strcmp(argv[1], "fill")) {
+		if (parse_u32("FLOWS", argv[3], 0, 1U << 26, &nf) ||
+		    parse_u32("HOSTS", argv[4], 0, 1U << 24, &nh))
+			return 2;
+		return cmd_fill(argv[2], nf, nh);
+	}
+	fprintf(stderr, "usage: bench_maps counters PID | mem | fill DIR FLOWS HOSTS\n");
+	return 2;
+}

@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_prog: per-packet cost of rst_xdp and rst_tc_ingress under
+ * BPF_PROG_TEST_RUN, side by side with an empty program of the same type,
+ * per packet class, and the drain rate of the event ring through each
+ * output format against a raw consumer. Prints one JSON object on stdout
+ * (bench/run.sh merges it into bench/results.json).
+ *
+ *   bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] prog|ring
+ *
+ * Needs root; attaches nothing and sends no traffic. Every loop is bounded
+ * by REPEAT * REPS program runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+#include "loader.h"
+#include "log.h"
+#include "tcpdump.h"
+#include "util.h"
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
+
+#define FRAME_MAX 256
+#define REPS_MAX  31
+#define XDP_PASS  2
+
+/*
+ * RST event runs go in batches this long, the ring drained between them:
+ * the prog benchmark's ring (64 MiB) holds 195,000 events, so every run of
+ * a batch finds room.
+ */
+#define EVENT_BATCH  131072
+#define PROG_RING_SZ (64U << 20)
+#define RING_RING_SZ (32U << 20)
+
+struct frame {
+	__u8 b[FRAME_MAX];
+	__u32 len;
+};
+
+enum l3 { F_IP4, F_IP6 };
+
+struct fspec {
+	int l3;
+	int vlan;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 flags; /* TCP flags */
+	__u8 doff;  /* 0: 5 */
+	__u16 payload;
+};
+
+static void put16(__u8 *p, __u32 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(__u8 *p, __u32 v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+/* Ethernet [802.1Q] IPv4|IPv6 TCP|UDP from 10.9.0.1:40000 to 10.9.0.2:443. */
+static void build(struct frame *f, const struct fspec *s)
+{
+	static const __u8 mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	__u8 *b = f->b, *ip, *l4;
+	__u32 off = 12, l4len;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(b, mac, 12);
+	if (s->vlan) {
+		put16(b + off, 0x8100);
+		put16(b + off + 2, 100);
+		off += 4;
+	}
+	put16(b + off, s->l3 == F_IP6 ? 0x86dd : 0x0800);
+	off += 2;
+	ip = b + off;
+	l4len = (s->proto == IPPROTO_TCP ? 20 : 8) + s->payload;
+	if (s->l3 == F_IP4) {
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + l4len);
+		put16(ip + 4, 0x1234);
+		put16(ip + 6, 0x4000);
+		ip[8] = 64;
+		ip[9] = s->proto;
+		put32(ip + 12, 0x0a090001);
+		put32(ip + 16, 0x0a090002);
+		l4 = ip + 20;
+	} else {
+		put32(ip, 0x60000000);
+		put16(ip + 4, l4len);
+		ip[6] = s->proto;
+		ip[7] = 64;
+		put32(ip + 8, 0x20010db8);
+		ip[23] = 1;
+		put32(ip + 24, 0x20010db8);
+		ip[39] = 2;
+		l4 = ip + 40;
+	}
+	put16(l4, 40000);
+	put16(l4 + 2, 443);
+	if (s->proto == IPPROTO_TCP) {
+		put32(l4 + 4, 1000);
+		put32(l4 + 8, 2000);
+		l4[12] = (s->doff ? s->doff : 5) << 4;
+		l4[13] = s->flags;
+		put16(l4 + 14, 512);
+	} else {
+		put16(l4 + 4, l4len);
+	}
+	f->len = (l4 - b) + l4len;
+}
+
+/* ---- state ---- */
+
+static struct rsttrace *skel;
+static struct bpf_object *eobj;
+static struct ring_buffer *rb;
+static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
+static __u32 *next_saddr;
+static __u64 drained;
+static __u32 last_kernel_ns; /* what the kernel reported for the last run */
+static const char *only; /* -k: one class or output mode only */
+
+static int on_drop(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	drained++;
+	return 0;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* CPU time of this thread in ns: it stops while another task has the CPU. */
+static __u64 thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Run fd on f repeat times: this thread's CPU ns for the whole call, or -1. */
+static double run_raw(int fd, const struct frame *f, __u32 repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+		    .repeat = repeat);
+	__u64 t0, t1;
+
+	t0 = thread_ns();
+	if (bpf_prog_test_run_opts(fd, &o)) {
+		fprintf(stderr, "bench_prog: test_run: %s\n", strerror(errno));
+		return -1;
+	}
+	t1 = thread_ns();
+	last_kernel_ns = o.duration;
+	return (double)(t1 - t0);
+}
+
+/*
+ * Average ns per run of fd on f over repeat runs, or -1; adds the runs made
+ * (repeat + 1) to *runs. The kernel reports whole nanoseconds only (an
+ * empty program takes about 5), so the figure comes from this thread's CPU
+ * time, which is as precise as the scheduler's clock and blind to the time
+ * other tasks of this shared machine hold the CPU. A call has a fixed cost
+ * besides the runs: for XDP, test_run patches the program into the XDP
+ * dispatcher and out again, about a millisecond on this VM. A call with
+ * repeat 1 right before measures that cost, and it is taken out.
+ */
+static double test_run(int fd, const struct frame *f, __u32 repeat, __u64 *runs)
+{
+	double one, all;
+
+	one = run_raw(fd, f, 1);
+	if (one < 0)
+		return -1;
+	if (runs)
+		*runs += 1;
+	if (repeat == 1)
+		return one;
+	all = run_raw(fd, f, repeat);
+	if (all < 0)
+		return -1;
+	if (runs)
+		*runs += repeat;
+	return (all - one) / (repeat - 1);
+}
+
+static int set_config(__u32 rate, __u32 burst)
+{
+	struct rst_opts o;
+
+	opts_default(&o);
+	o.rate_limit = rate;
+	o.burst = burst;
+	return loader_apply_settings(bpf_map__fd(skel->maps.settings), &o);
+}
+
+static int totals(struct rst_totals *t)
+{
+	return counters_read(bpf_map__fd(skel->maps.counters), t, NULL, 0, NULL);
+}
+
+/* Empty a hash map from userspace, a batch at a time. */
+static void clear_map(int fd)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	static __u8 keys[4096 * 64], vals[4096 * 128];
+	__u64 in = 0, out = 0;
+	int first = 1, err;
+	__u32 n;
+
+	do {
+		n = 4096;
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, keys, vals, &n,
+						      &bo);
+		in = out;
+		first = 0;
+	} while (!err);
+}
+
+static __u32 count_entries(int fd)
+{
+	__u8 key[64], next[64];
+	__u32 n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Fill the flow and host maps to max_entries with keys no benchmark packet
+ * uses (12.0.0.0/8), in batches. Returns the entries present after.
+ */
+static int fill_maps(__u32 *flows_n, __u32 *hosts_n)
+{
+	__u32 fmax = bpf_map__max_entries(skel->maps.flows);
+	__u32 hmax = bpf_map__max_entries(skel->maps.hosts);
+	struct rst_flow_key *fk = calloc(fmax, sizeof(*fk));
+	struct rst_flow_val *fv = calloc(fmax, sizeof(*fv));
+	struct rst_host_key *hk = calloc(hmax, sizeof(*hk));
+	struct rst_host_val *hv = calloc(hmax, sizeof(*hv));
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 i, n;
+	int err = -ENOMEM;
+
+	if (!fk || !fv || !hk || !hv)
+		goto out;
+	for (i = 0; i < fmax; i++) {
+		put32(fk[i].addr_a, 0x0c000000 + i);
+		put32(fk[i].addr_b, 0x0d000001);
+		fk[i].port_a = 1000 + i % 60000;
+		fk[i].port_b = 80;
+		fk[i].family = 2;
+		fk[i].proto = IPPROTO_TCP;
+	}
+	for (i = 0; i < hmax; i++) {
+		put32(hk[i].addr, 0x0c000000 + i);
+		hk[i].family = 2;
+	}
+	n = fmax;
+	err = bpf_map_update_batch(bpf_map__fd(skel->maps.flows), fk, fv, &n, &bo);
+	if (!err) {
+		n = hmax;
+		err = bpf_map_update_batch(bpf_map__fd(skel->maps.hosts), hk, hv, &n, &bo);
+	}
+	if (err) {
+		err = -errno;
+		fprintf(stderr, "bench_prog: filling the maps: %s\n", strerror(errno));
+	}
+	*flows_n = count_entries(bpf_map__fd(skel->maps.flows));
+	*hosts_n = count_entries(bpf_map__fd(skel->maps.hosts));
+out:
+	free(fk);
+	free(fv);
+	free(hk);
+	free(hv);
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[REPS_MAX];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void print_array(const char *key, const double *v, int n)
+{
+	int i;
+
+	printf("\"%s\":[", key);
+	for (i = 0; i < n; i++)
+		printf("%s%.2f", i ? "," : "", v[i]);
+	printf("]");
+}
+
+/* ---- per-packet cost ---- */
+
+enum cls_kind {
+	K_PLAIN = 0, /* repeat one frame */
+	K_EVENT,     /* repeat an RST in ring-sized batches, draining between */
+	K_DRIVE,     /* through the driver: a new source address every run */
+};
+
+struct cls {
+	const char *name;
+	const char *what;
+	struct fspec spec;
+	int kind;
+	__u32 rate, burst; /* settings during the class */
+	double target;	   /* ratio to empty; 0: none */
+};
+
+static const struct cls classes[] = {
+	{ "tcp4_data", "IPv4 TCP data (ACK|PSH, 100 B) on a known flow",
+	  { F_IP4, 0, IPPROTO_TCP, 0x18, 0, 100 }, K_PLAIN, RST_RATE_DEFAULT, 0, 1.10 },
+	{ "tcp6_vlan_data", "802.1Q + IPv6 TCP data (ACK|PSH, 100 B)",
+	  { F_IP6, 1, IPPROTO_TCP, 0x18, 0, 100 }, K_PLAIN, RST_RATE_DEFAULT, 0, 1.10 },
+	{ "udp4", "IPv4 UDP (100 B): not TCP", { F_IP4, 0, IPPROTO_UDP, 0, 0, 100 }, K_PLAIN,
+	  RST_RATE_DEFAULT, 0, 1.05 },
+	{ "rst_event", "IPv4 RST|ACK that becomes an event (rate limit never reached)",
+	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 }, K_EVENT, 1000000000, 1000000000, 2.0 },
+	{ "rst_ratelimited", "IPv4 RST|ACK suppressed by the per-source rate limit",
+	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 }, K_PLAIN, 1, 1, 0 },
+	{ "syn_full_lru", "IPv4 SYN from a new source: new flow + host in 100%-full LRUs",
+	  { F_IP4, 0, IPPROTO_TCP, 0x02, 0, 0 }, K_DRIVE, RST_RATE_DEFAULT, 0, 3.0 },
+	{ "malformed", "IPv4 TCP with data offset 3 (malformed, counted)",
+	  { F_IP4, 0, IPPROTO_TCP, 0x10, 3, 0 }, K_PLAIN, RST_RATE_DEFAULT, 0, 0 },
+};
+
+struct hook {
+	const char *name;
+	int *empty, *drive, *target;
+	struct bpf_program *prog;
+};
+
+/* Average ns per run of an RST event class: batches, ring drained between. */
+static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *runs)
+{
+	double sum = 0, d;
+	__u32 done = 0, n;
+
+	while (done < repeat) {
+		n = repeat - done < EVENT_BATCH ? repeat - done : EVENT_BATCH;
+		d = test_run(fd, f, n, runs);
+		if (d < 0)
+			return -1;
+		sum += d * n;
+		done += n;
+		/* Outside the timed run: make room for the next batch. */
+		ring_buffer__consume(rb);
+	}
+	return sum / repeat;
+}
+
+static int set_target(int map_fd, int prog_fd)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(map_fd, &zero, &prog_fd, BPF_ANY)) {
+		fprintf(stderr, "bench_prog: prog array update: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, int reps,
+		       int first)
+{
+	double rst[REPS_MAX], emp[REPS_MAX], drv_rst[REPS_MAX], drv_emp[REPS_MAX],
+		cost[REPS_MAX], ratio[REPS_MAX], kemp[REPS_MAX], krst[REPS_MAX];
+	int fd = bpf_program__fd(h->prog), r, ok = 1;
+	struct rst_totals t0, t1;
+	__u32 fill_f = 0, fill_h = 0;
+	__u64 want = 0, got = 0, runs = 0;
+	const char *check = "";
+	struct frame f;
+
+	build(&f, &c->spec);
+	if (set_config(c->rate, c->burst))
+		return -1;
+	if (c->kind == K_DRIVE) {
+		if (fill_maps(&fill_f, &fill_h))
+			return -1;
+	} else {
+		/* Prime: the flow, host and bucket exist, like on a known flow. */
+		test_run(fd, &f, 1, NULL);
+		ring_buffer__consume(rb);
+	}
+	if (totals(&t0))
+		return -1;
+	for (r = 0; r < reps; r++) {
+		/* Side by side: the empty program right before the real one. */
+		emp[r] = test_run(*h->empty, &f, repeat, NULL);
+		kemp[r] = last_kernel_ns;
+		krst[r] = 0;
+		if (c->kind == K_PLAIN) {
+			rst[r] = test_run(fd, &f, repeat, &runs);
+			krst[r] = last_kernel_ns;
+			cost[r] = rst[r];
+		} else if (c->kind == K_EVENT) {
+			rst[r] = run_events(fd, &f, repeat, &runs);
+			cost[r] = rst[r];
+		} else {
+			if (set_target(*h->target, *h->empty))
+				return -1;
+			drv_emp[r] = test_run(*h->drive, &f, repeat, NULL);
+			if (set_target(*h->target, fd))
+				return -1;
+			drv_rst[r] = test_run(*h->drive, &f, repeat, &runs);
+			/* The driver's own cost cancels out. */
+			rst[r] = drv_rst[r];
+			cost[r] = drv_rst[r] - drv_emp[r] + emp[r];
+		}
+		if (emp[r] <= 0 || rst[r] < 0)
+			return -1;
+		ratio[r] = cost[r] / emp[r];
+	}
+	if (totals(&t1))
+		return -1;
+	ring_buffer__consume(rb);
+
+	/* What the counters must show for the runs to mean what they say. */
+	switch (c->kind) {
+	case K_EVENT:
+		want = runs;
+		got = t1.c[RST_C_EV_SENT] - t0.c[RST_C_EV_SENT];
+		check = "events_delivered";
+		break;
+	case K_DRIVE:
+		want = runs;
+		got = t1.c[RST_C_SYN] - t0.c[RST_C_SYN];
+		check = "syn_counted";
+		ok = t1.c[RST_C_FLOW_ERR] == t0.c[RST_C_FLOW_ERR] &&
+		     t1.c[RST_C_HOST_ERR] == t0.c[RST_C_HOST_ERR];
+		break;
+	default:
+		if (!strcmp(c->name, "rst_ratelimited")) {
+			/* At 1 event/s, the seconds the class takes let a few through. */
+			want = runs;
+			got = t1.c[RST_C_EV_RATELIM] - t0.c[RST_C_EV_RATELIM] +
+			      t1.c[RST_C_EV_SENT] - t0.c[RST_C_EV_SENT];
+			check = "events_rate_limited_or_sent";
+			ok = t1.c[RST_C_EV_SENT] - t0.c[RST_C_EV_SENT] < 100;
+		} else if (!strcmp(c->name, "malformed")) {
+			want = runs;
+			got = totals_malformed(&t1) - totals_malformed(&t0);
+			check = "malformed_counted";
+		} else {
+			want = runs;
+			got = t1.c[RST_C_PACKETS] - t0.c[RST_C_PACKETS];
+			check = "packets_counted";
+		}
+	}
+	ok = ok && want == got;
+
+	printf("%s{\"class\":\"%s\",\"hook\":\"%s\",\"what\":\"%s\",", first ? "" : ",", c->name,
+	       h->name, c->what);
+	print_array("empty_ns", emp, reps);
+	printf(",");
+	print_array("rsttrace_ns", rst, reps);
+	printf(",");
+	print_array("kernel_empty_ns", kemp, reps);
+	printf(",");
+	if (c->kind == K_PLAIN) {
+		print_array("kernel_rsttrace_ns", krst, reps);
+		printf(",");
+	}
+	if (c->kind == K_DRIVE) {
+		print_array("driver_empty_ns", drv_emp, reps);
+		printf(",");
+		print_array("driver_rsttrace_ns", drv_rst, reps);
+		printf(",\"flows_filled\":%u,\"flows_max\":%u,\"hosts_filled\":%u,\"hosts_max\":%u,",
+		       fill_f, bpf_map__max_entries(skel->maps.flows), fill_h,
+		       bpf_map__max_entries(skel->maps.hosts));
+	}
+	print_array("cost_ns", cost, reps);
+	printf(",");
+	print_array("ratio", ratio, reps);
+	printf(",\"median_empty_ns\":%.2f,\"median_ns\":%.2f,\"median_ratio\":%.3f,", median(emp, reps),
+	       median(cost, reps), median(ratio, reps));
+	if (c->target > 0)
+		printf("\"target\":%.2f,\"pass\":%s,", c->target,
+		       median(ratio, reps) <= c->target ? "true" : "false");
+	else
+		printf("\"target\":null,\"pass\":null,");
+	printf("\"check\":{\"what\":\"%s\",\"expected\":%llu,\"got\":%llu,\"ok\":%s}}\n", check,
+	       (unsigned long long)want, (unsigned long long)got, ok ? "true" : "false");
+	fflush(stdout);
+	return 0;
+}
+
+static int bench_prog(__u32 repeat, int reps)
+{
+	struct hook hooks[] = {
+		{ "xdp", &fd_xdp_empty, &fd_xdp_drive, &fd_xdp_target, skel->progs.rst_xdp },
+		{ "tc", &fd_tc_empty, &fd_tc_drive, &fd_tc_target, skel->progs.rst_tc_ingress },
+	};
+	size_t i, j;
+	int first = 1;
+
+	printf("{\"repeat\":%u,\"reps\":%d,\"event_batch\":%d,\"classes\":[\n", repeat, reps,
+	       EVENT_BATCH);
+	for (i = 0; i < ARRAY_SIZE(classes); i++) {
+		if (only && strcmp(only, classes[i].name))
+			continue;
+		for (j = 0; j < ARRAY_SIZE(hooks); j++) {
+			if (bench_class(&classes[i], &hooks[j], repeat, reps, first))
+				return -1;
+			first = 0;
+		}
+		/* Each class starts from empty maps (the LRU fill is its own). */
+		clear_map(bpf_map__fd(skel->maps.flows));
+		clear_map(bpf_map__fd(skel->maps.hosts));
+		clear_map(bpf_map__fd(skel->maps.buckets));
+	}
+	printf("]}\n");
+	return 0;
+}
+
+/* ---- consumer throughput ---- */
+
+struct consumer {
+	FILE *out;
+	struct fmt_opts fo;
+	struct fmt_state fs;
+	__s64 mono_to_real;
+	__u64 n, bytes;
+	int mode; /* index in fmt_modes */
+};
+
+static int cb_raw(struct consumer *c, const struct rst_event *e, size_t size)
+{
+	(void)e;
+	(void)size;
+	c->n++;
+	return 0;
+}
+
+/* What watch's on_event does per event for text output, with the real formatter. */
+static int cb_text(struct consumer *c, const struct rst_event *e, size_t size)
+{
+	struct timespec wall;
+	char line[2048];
+	__u64 ns;
+	int len;
+
+	if (size < sizeof(*e))
+		return 0;
+	ns = e->ts_ns + c->mono_to_real;
+	wall.tv_sec = ns / 1000000000ULL;
+	wall.tv_nsec = ns % 1000000000ULL;
+	len = fmt_event_line(line, sizeof(line), e, "veth0", &wall, &c->fo, &c->fs);
+	if (len < 0)
+		return 0;
+	if (fwrite(line, 1, len, c->out) != (size_t)len)
+		return -EIO;
+	c->n++;
+	c->bytes += len;
+	return 0;
+}
+
+struct fmt_mode {
+	const char *name;
+	int (*fn)(struct consumer *c, const struct rst_event *e, size_t size);
+	double target; /* ratio to raw; 0: none */
+};
+
+static const struct fmt_mode fmt_modes[] = {
+	{ "raw", cb_raw, 0 },
+	{ "text", cb_text, 0.1 },
+};
+
+/* Not measured until the functions exist (issue 4: JSON lines and pcap output). */
+static const char *const fmt_missing[] = { "json", "pcap" };
+
+/* One ring_buffer for every mode: the same mapping, the same pages. */
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct consumer *c = ctx;
+
+	return fmt_modes[c->mode].fn(c, data, size);
+}
+
+/* Fill the ring (untimed), then time the drain alone; events/s or -1. */
+static double drain_rate(struct ring_buffer *r, struct consumer *c, int fd,
+			 const struct frame *f, __u32 fill)
+{
+	__u64 t0, t1;
+
+	if (run_raw(fd, f, fill) < 0)
+		return -1;
+	c->n = 0;
+	t0 = mono_ns();
+	ring_buffer__consume(r);
+	fflush(c->out);
+	t1 = mono_ns();
+	if (c->n != fill) {
+		fprintf(stderr, "bench_prog: drained %llu of %u events\n",
+			(unsigned long long)c->n, fill);
+		return -1;
+	}
+	return c->n * 1e9 / (double)(t1 - t0);
+}
+
+static int bench_ring(int reps)
+{
+	double rate[ARRAY_SIZE(fmt_modes)][REPS_MAX], ratio[REPS_MAX];
+	struct fspec s = { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 };
+	__u32 fill = bpf_map__max_entries(skel->maps.events) / (RST_EVENT_SIZE + 8) * 9 / 10;
+	int i, fd = bpf_program__fd(skel->progs.rst_xdp);
+	struct consumer c = {};
+	struct ring_buffer *r;
+	struct frame f;
+	size_t m;
+
+	build(&f, &s);
+	if (set_config(0, 0))
+		return -1;
+	c.out = fopen("/dev/null", "w");
+	if (!c.out)
+		return -1;
+	c.mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
+	r = ring_buffer__new(bpf_map__fd(skel->maps.events), on_sample, &c, NULL);
+	if (!r)
+		return -1;
+	/* Warm-up: every page of the ring mapped and touched once. */
+	for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
+		c.mode = m;
+		if (drain_rate(r, &c, fd, &f, fill) < 0)
+			return -1;
+	}
+	for (i = 0; i < reps; i++) {
+		for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
+			c.mode = m;
+			rate[m][i] = drain_rate(r, &c, fd, &f, fill);
+			if (rate[m][i] < 0)
+				return -1;
+		}
+	}
+	ring_buffer__free(r);
+	fclose(c.out);
+	printf("{\"events_per_fill\":%u,\"ring_bytes\":%u,\"reps\":%d,\"modes\":[\n", fill,
+	       bpf_map__max_entries(skel->maps.events), reps);
+	for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
+		for (i = 0; i < reps; i++)
+			ratio[i] = rate[m][i] / rate[0][i];
+		printf("%s{\"mode\":\"%s\",", m ? "," : "", fmt_modes[m].name);
+		print_array("events_per_s", rate[m], reps);
+		printf(",");
+		print_array("ratio", ratio, reps);
+		printf(",\"median_events_per_s\":%.0f,\"median_ratio\":%.4f,",
+		       median(rate[m], reps), median(ratio, reps));
+		if (fmt_modes[m].target > 0)
+			printf("\"target\":%.2f,\"pass\":%s}\n", fmt_modes[m].target,
+			       median(ratio, reps) >= fmt_modes[m].target ? "true" : "false");
+		else
+			printf("\"target\":null,\"pass\":null}\n");
+	}
+	for (m = 0; m < ARRAY_SIZE(fmt_missing); m++)
+		printf(",{\"mode\":\"%s\",\"missing\":\"not measured: feature missing\"}\n",
+		       fmt_missing[m]);
+	printf("]}\n");
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static int prog_fd(const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(eobj, name);
+
+	return p ? bpf_program__fd(p) : -1;
+}
+
+static int map_fd(const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(eobj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+static int load_empty(const char *path)
+{
+	struct bpf_map *m;
+	size_t sz;
+
+	eobj = bpf_object__open_file(path, NULL);
+	if (!eobj) {
+		fprintf(stderr, "bench_prog: opening %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (bpf_object__load(eobj)) {
+		fprintf(stderr, "bench_prog: loading %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fd_xdp_empty = prog_fd("xdp_empty");
+	fd_tc_empty = prog_fd("tc_empty");
+	fd_xdp_drive = prog_fd("xdp_drive");
+	fd_tc_drive = prog_fd("tc_drive");
+	fd_xdp_target = map_fd("xdp_target");
+	fd_tc_target = map_fd("tc_target");
+	bpf_object__for_each_map(m, eobj)
+	{
+		const char *n = bpf_map__name(m);
+
+		if (bpf_map__is_internal(m) && strstr(n, ".bss"))
+			next_saddr = (__u32 *)bpf_map__initial_value(m, &sz);
+	}
+	if (fd_xdp_empty < 0 || fd_tc_empty < 0 || fd_xdp_drive < 0 || fd_tc_drive < 0 ||
+	    fd_xdp_target < 0 || fd_tc_target < 0 || !next_saddr) {
+		fprintf(stderr, "bench_prog: %s lacks a program, map or variable\n", path);
+		return -1;
+	}
+	/* New sources from 11.0.0.0 on: nothing else uses them. */
+	*next_saddr = 0x0b000000;
+	return 0;
+}
+
+/*
+ * Hold the empty XDP program on an interface until a signal or the time
+ * limit: the flood's "XDP mode, nothing in it" baseline. The link belongs
+ * to this process alone, so its death detaches it.
+ */
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static int hold_xdp(const char *ifname, __u32 seconds)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(eobj, "xdp_empty");
+	struct bpf_link *link;
+	__u64 end = mono_ns() + (__u64)seconds * 1000000000ULL;
+	int ifindex = if_nametoindex(ifname);
+
+	if (!p || !ifindex) {
+		fprintf(stderr, "bench_prog: no xdp_empty or no interface %s\n", ifname);
+		return -1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	link = bpf_program__attach_xdp(p, ifindex);
+	if (!link) {
+		fprintf(stderr, "bench_prog: attaching xdp_empty to %s: %s\n", ifname,
+			strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "bench_prog: xdp_empty attached to %s\n", ifname);
+	while (!stop && mono_ns() < end)
+		usleep(50000);
+	bpf_link__destroy(link);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k CLASS] prog|ring\n"
+			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *empty = "build/bench/empty.bpf.o";
+	__u32 repeat = 1000000, reps = 5, cpu = 0;
+	struct rst_opts o;
+	cpu_set_t set;
+	int opt, err = 1, set_cpu = 0;
+
+	while ((opt = getopt(argc, argv, "r:n:c:e:k:")) != -1) {
+		switch (opt) {
+		case 'k':
+			only = optarg;
+			break;
+		case 'r':
+			if (parse_u32("-r", optarg, 1, 100000000, &repeat))
+				return 2;
+			break;
+		case 'n':
+			if (parse_u32("-n", optarg, 1, REPS_MAX, &reps))
+				return 2;
+			break;
+		case 'c':
+			if (parse_u32("-c", optarg, 0, CPU_SETSIZE - 1, &cpu))
+				return 2;
+			set_cpu = 1;
+			break;
+		case 'e':
+			empty = optarg;
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (argc - optind == 3 && !strcmp(argv[optind], "hold-xdp")) {
+		__u32 secs;
+
+		if (parse_u32("SECONDS", argv[optind + 2], 1, 3600, &secs))
+			return 2;
+		log_setup_libbpf();
+		if (load_empty(empty))
+			return 1;
+		err = hold_xdp(argv[optind + 1], secs) ? 1 : 0;
+		bpf_object__close(eobj);
+		return err;
+	}
+	if (argc - optind != 1 || (strcmp(argv[optind], "prog") && strcmp(argv[optind], "ring"))) {
+		usage();
+		return 2;
+	}
+	if (set_cpu) {
+		/* BPF_PROG_TEST_RUN runs on the calling CPU: keep it on one. */
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			fprintf(stderr, "bench_prog: pinning to CPU %u: %s\n", cpu,
+				strerror(errno));
+	}
+	log_setup_libbpf();
+	opts_default(&o);
+	o.ring_size = strcmp(argv[optind], "ring") ? PROG_RING_SZ : RING_RING_SZ;
+	skel = loader_open_load(&o);
+	if (!skel)
+		return 1;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_drop, NULL, NULL);
+	if (!rb)
+		goto out;
+	if (!strcmp(argv[optind], "prog")) {
+		if (load_empty(empty))
+			goto out;
+		err = bench_prog(repeat, reps) ? 1 : 0;
+	} else {
+		err = bench_ring(reps) ? 1 : 0;
+	}
+out:
+	ring_buffer__free(rb);
+	bpf_object__close(eobj);
+	rsttrace__destroy(skel);
+	return err;
+}

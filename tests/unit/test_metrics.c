@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * user/metrics.c without a kernel or a socket: label escaping, the
+ * ADDR:PORT parser (a table of accepted and refused values), top-N host
+ * selection with its "other" aggregate, the interface rows and their
+ * bound, and the exposition text itself. When promtool is in PATH the
+ * rendered text must also pass `promtool check metrics`.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "rsttrace.h"
+#include "util.h"
+
+static const char *test_name(__u32 ifindex, char *buf)
+{
+	if (ifindex == 666)
+		return "we\"ird\\na\nme"; /* not a name Linux allows; escaping must cope */
+	snprintf(buf, IF_NAMESIZE, "eth%u", ifindex);
+	return buf;
+}
+
+/* ---- label escaping ---- */
+
+static void test_label_escape(void **state)
+{
+	struct mtext b = {};
+
+	(void)state;
+	mtext_label(&b, "a\\b\"c\nd\x01\xff"
+			"e");
+	assert_int_equal(b.err, 0);
+	assert_string_equal(b.p, "a\\\\b\\\"c\\nd\\\\x01\\\\xffe");
+	b.len = 0;
+	mtext_label(&b, "veth0");
+	assert_string_equal(b.p, "veth0");
+	mtext_free(&b);
+}
+
+static void test_text_grows(void **state)
+{
+	struct mtext b = {};
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++)
+		mtext_printf(&b, "line %d\n", i);
+	assert_int_equal(b.err, 0);
+	assert_true(b.len > 10000 * 6);
+	assert_int_equal(b.p[b.len], '\0');
+	assert_memory_equal(b.p + b.len - 10, "line 9999\n", 10);
+	mtext_free(&b);
+}
+
+/* ---- listen address ---- */
+
+static const struct {
+	const char *in;
+	int ok;
+	int family;
+	const char *addr;
+	int port;
+} listen_rows[] = {
+	{ "127.0.0.1:10281", 1, AF_INET, "127.0.0.1", 10281 },
+	{ "0.0.0.0:1", 1, AF_INET, "0.0.0.0", 1 },
+	{ "10.1.2.3:65535", 1, AF_INET, "10.1.2.3", 65535 },
+	{ "[::1]:9100", 1, AF_INET6, "::1", 9100 },
+	{ "[::]:80", 1, AF_INET6, "::", 80 },
+	{ "[fd00:201:1::1]:8080", 1, AF_INET6, "fd00:201:1::1", 8080 },
+	{ "[fe80::1%lo]:8080", 1, AF_INET6, "fe80::1", 8080 },
+	{ "", 0, 0, NULL, 0 },
+	{ "127.0.0.1", 0, 0, NULL, 0 },
+	{ "127.0.0.1:", 0, 0, NULL, 0 },
+	{ ":10281", 0, 0, NULL, 0 },
+	{ "127.0.0.1:0", 0, 0, NULL, 0 },
+	{ "127.0.0.1:65536", 0, 0, NULL, 0 },
+	{ "127.0.0.1:100000", 0, 0, NULL, 0 },
+	{ "127.0.0.1:+80", 0, 0, NULL, 0 },
+	{ "127.0.0.1:-1", 0, 0, NULL, 0 },
+	{ "127.0.0.1: 80", 0, 0, NULL, 0 },
+	{ "127.0.0.1:80 ", 0, 0, NULL, 0 },
+	{ "127.0.0.1:0x50", 0, 0, NULL, 0 },
+	{ "127.0.0.1:99999999999999999999", 0, 0, NULL, 0 },
+	{ " 127.0.0.1:80", 0, 0, NULL, 0 },
+	{ "localhost:80", 0, 0, NULL, 0 },
+	{ "1.2.3:80", 0, 0, NULL, 0 },
+	{ "256.1.1.1:80", 0, 0, NULL, 0 },
+	{ "::1:80", 0, 0, NULL, 0 },
+	{ "[::1]", 0, 0, NULL, 0 },
+	{ "[::1]:", 0, 0, NULL, 0 },
+	{ "[::1:80", 0, 0, NULL, 0 },
+	{ "[::1]80", 0, 0, NULL, 0 },
+	{ "[]:80", 0, 0, NULL, 0 },
+	{ "[127.0.0.1]:80", 0, 0, NULL, 0 },
+	{ "[fe80::1%no-such-if0]:80", 0, 0, NULL, 0 },
+	{ "127.0.0.1:80:80", 0, 0, NULL, 0 },
+};
+
+static void test_parse_listen(void **state)
+{
+	struct sockaddr_storage ss;
+	char a[INET6_ADDRSTRLEN];
+	socklen_t len;
+	size_t i;
+	int err;
+
+	(void)state;
+	/* The refused rows print their one-line errors; keep the TAP clean. */
+	log_set_level(-1);
+	for (i = 0; i < ARRAY_SIZE(listen_rows); i++) {
+		memset(&ss, 0xaa, sizeof(ss));
+		err = metrics_parse_listen("--metrics", listen_rows[i].in, &ss, &len);
+		if (!listen_rows[i].ok) {
+			if (err != -EINVAL)
+				fail_msg("'%s' was accepted", listen_rows[i].in);
+			continue;
+		}
+		if (err)
+			fail_msg("'%s' was refused", listen_rows[i].in);
+		assert_int_equal(ss.ss_family, listen_rows[i].family);
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			assert_int_equal(len, sizeof(*s4));
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+			assert_int_equal(ntohs(s4->sin_port), listen_rows[i].port);
+		} else {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			assert_int_equal(len, sizeof(*s6));
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			assert_int_equal(ntohs(s6->sin6_port), listen_rows[i].port);
+		}
+		assert_string_equal(a, listen_rows[i].addr);
+	}
+	log_set_level(LOG_WARN);
+	/* NULL is the default, loopback only. */
+	assert_int_equal(metrics_parse_listen("--listen", NULL, &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), METRICS_PORT_DEFAULT);
+	assert_int_equal(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), 0x7f000001);
+}
+
+/* ---- snapshots ---- */
+
+static struct metrics_snapshot *snap_new(size_t top_n)
+{
+	struct metrics_snapshot *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	assert_int_equal(metrics_top_init(s, top_n), 0);
+	return s;
+}
+
+static void snap_free(struct metrics_snapshot *s)
+{
+	metrics_top_free(s);
+	free(s);
+}
+
+/* Interface rows whose RST counts add up to rst_in / rst_out per direction. */
+static void snap_ifaces(struct metrics_snapshot *s, __u64 rst_in, __u64 rst_out)
+{
+	struct rst_if_totals per[2] = {};
+	int d;
+
+	per[0].ifindex = 3;
+	per[0].dir = RST_DIR_IN;
+	per[0].t.c[RST_C_RST] = rst_in / 2;
+	per[0].t.c[RST_C_RSTACK] = rst_in - rst_in / 2;
+	per[1].ifindex = 3;
+	per[1].dir = RST_DIR_OUT;
+	per[1].t.c[RST_C_RSTACK] = rst_out;
+	memset(&s->total, 0, sizeof(s->total));
+	for (d = 0; d < 2; d++) {
+		s->total.c[RST_C_RST] += per[d].t.c[RST_C_RST];
+		s->total.c[RST_C_RSTACK] += per[d].t.c[RST_C_RSTACK];
+	}
+	metrics_set_ifaces(s, per, 2, test_name);
+}
+
+static struct metrics_host host4(__u32 a, __u64 in, __u64 out)
+{
+	struct metrics_host h = {};
+
+	h.family = AF_INET;
+	a = htonl(a);
+	memcpy(h.addr, &a, 4);
+	h.rst[0] = in;
+	h.rst[1] = out;
+	return h;
+}
+
+static void test_top_n_and_other(void **state)
+{
+	struct metrics_snapshot *s = snap_new(5);
+	__u64 in = 0, out = 0;
+	struct metrics_host h;
+	int i;
+
+	(void)state;
+	/* Hosts 1..30 with i RSTs in and 2i out, added in a scrambled order. */
+	for (i = 0; i < 30; i++) {
+		int k = (i * 7) % 30 + 1;
+
+		h = host4(0x0a000000 + k, k, 2 * k);
+		metrics_top_add(s, &h);
+		in += k;
+		out += 2 * k;
+	}
+	/* A host with no RST (only SYNs) never takes a top place. */
+	h = host4(0x0b000001, 0, 0);
+	metrics_top_add(s, &h);
+	/* 7 RSTs in the counters that no host carries (evicted, failed). */
+	snap_ifaces(s, in + 7, out);
+	metrics_top_finish(s);
+	assert_int_equal(s->n_top, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(s->top[i].rst[0], 30 - i);
+	assert_int_equal(s->other_rst[0], in + 7 - (30 + 29 + 28 + 27 + 26));
+	assert_int_equal(s->other_rst[1], out - 2 * (30 + 29 + 28 + 27 + 26));
+	snap_free(s);
+}
+
+static void test_top_ties_and_zero(void **state)
+{
+	struct metrics_snapshot *s = snap_new(3);
+	struct metrics_host h;
+	int i;
+
+	(void)state;
+	/* Equal counts: the smaller address ranks first, whatever the order. */
+	for (i = 9; i >= 1; i--) {
+		h = host4(0xc0000200 + i, 1, 1);
+		metrics_top_add(s, &h);
+	}
+	snap_ifaces(s, 9, 9);
+	metrics_top_finish(s);
+	assert_int_equal(s->n_top, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(s->top[i].addr[3], i + 1);
+	assert_int_equal(s->other_rst[0], 6);
+	assert_int_equal(s->other_rst[1], 6);
+	snap_free(s);
+
+	/* -N 0: everything in "other". */
+	s = snap_new(0);
+	h = host4(0x01020304, 5, 5);
+	metrics_top_add(s, &h);
+	snap_ifaces(s, 5, 5);
+	metrics_top_finish(s);
+	assert_int_equal(s->n_top, 0);
+	assert_int_equal(s->other_rst[0], 5);
+	snap_free(s);
+}
+
+static void test_ifaces_rows(void **state)
+{
+	struct rst_if_totals per[4] = {};
+	struct metrics_snapshot *s = snap_new(1);
+	int i;
+
+	(void)state;
+	per[0].ifindex = 2;
+	per[0].dir = RST_DIR_IN;
+	per[0].t.c[RST_C_PACKETS] = 10;
+	per[1].ifindex = 0; /* the overflow slot */
+	per[1].dir = RST_DIR_IN;
+	per[1].t.c[RST_C_PACKETS] = 5;
+	per[2].ifindex = 2; /* the same interface on another CPU's slot */
+	per[2].dir = RST_DIR_IN;
+	per[2].t.c[RST_C_PACKETS] = 1;
+	per[3].ifindex = 2;
+	per[3].dir = RST_DIR_OUT;
+	per[3].t.c[RST_C_PACKETS] = 4;
+	for (i = 0; i < 4; i++)
+		s->total.c[RST_C_PACKETS] += per[i].t.c[RST_C_PACKETS];
+	/* 100 packets counters_read had no room for. */
+	s->total.c[RST_C_PACKETS] += 100;
+	metrics_set_ifaces(s, per, 4, test_name);
+	assert_int_equal(s->n_ifs, 3);
+	assert_string_equal(s->ifs[0].name, "eth2");
+	assert_int_equal(s->ifs[0].dir, RST_DIR_IN);
+	assert_int_equal(s->ifs[0].t.c[RST_C_PACKETS], 11);
+	assert_string_equal(s->ifs[1].name, "eth2");
+	assert_int_equal(s->ifs[1].t.c[RST_C_PACKETS], 4);
+	assert_string_equal(s->ifs[2].name, "other");
+	assert_int_equal(s->ifs[2].t.c[RST_C_PACKETS], 105);
+	snap_free(s);
+}
+
+/* ---- rendering ---- */
+
+static size_t count_prefix(const char *text, const char *prefix)
+{
+	size_t n = 0, pl = strlen(prefix);
+	const char *l;
+
+	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, prefix, pl))
+			n++;
+	return n;
+}
+
+/* Every sample follows a TYPE line of its family; no line repeats a series. */
+static void check_exposition(const char *text)
+{
+	char fam[128] = "", name[128], *copy, *line, *save = NULL, **seen;
+	size_t n_seen = 0, i, cap = 100000;
+
+	seen = calloc(cap, sizeof(*seen));
+	assert_non_null(seen);
+	copy = strdup(text);
+	assert_non_null(copy);
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "# TYPE ", 7)) {
+			assert_int_equal(sscanf(line + 7, "%127s", fam), 1);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%127[a-z_]", name), 1);
+		if (strcmp(name, fam))
+			fail_msg("sample '%s' outside its family (last TYPE %s)", line, fam);
+		assert_true(strncmp(name, "rsttrace_", 9) == 0);
+		*strrchr(line, ' ') = '\0';
+		for (i = 0; i < n_seen; i++)
+			if (!strcmp(seen[i], line))
+				fail_msg("series repeated: %s", line);
+		assert_true(n_seen < cap);
+		seen[n_seen++] = line;
+	}
+	free(seen);
+	free(copy);
+}
+
+/* promtool's own linter, when installed. */
+static void promtool_check(const char *text, size_t len)
+{
+	char path[] = "/tmp/rsttrace-metrics-XXXXXX", cmd[256];
+	FILE *f;
+	int fd, rc;
+
+	if (system("command -v promtool >/dev/null 2>&1"))
+		return;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s >&2", path);
+	rc = system(cmd);
+	unlink(path);
+	assert_int_equal(rc, 0);
+}
+
+static struct metrics_snapshot *big_snapshot(size_t top_n, int n_hosts, int n_ifindex)
+{
+	struct metrics_snapshot *s = snap_new(top_n);
+	struct rst_if_totals *per = calloc(n_ifindex * 2 + 2, sizeof(*per));
+	struct metrics_host h;
+	__u64 in = 0, out = 0;
+	size_t n = 0;
+	int i, k;
+
+	assert_non_null(per);
+	for (i = 0; i < n_hosts; i++) {
+		h = host4(0x0a000000 + i, i % 97 + 1, i % 13);
+		metrics_top_add(s, &h);
+		in += h.rst[0];
+		out += h.rst[1];
+	}
+	/* Interfaces 1..n_ifindex (3 has the weird name); RSTs on the first. */
+	for (i = 1; i <= n_ifindex; i++) {
+		for (k = 0; k < 2; k++) {
+			per[n].ifindex = i == 3 ? 666 : i;
+			per[n].dir = k;
+			per[n].t.c[RST_C_PACKETS] = 1000 + i;
+			per[n].t.c[RST_C_TCP4] = 10;
+			per[n].t.c[RST_C_SYN] = 3;
+			if (i == 1)
+				per[n].t.c[RST_C_RST] = k ? out : in;
+			per[n].t.malformed[RST_M_TCP_DOFF] = 1;
+			n++;
+		}
+	}
+	per[n].ifindex = 0;
+	per[n].dir = RST_DIR_IN;
+	per[n].t.c[RST_C_PACKETS] = 42;
+	n++;
+	for (i = 0; i < (int)n; i++) {
+		for (k = 0; k < RST_C_MAX; k++)
+			s->total.c[k] += per[i].t.c[k];
+		for (k = 0; k < RST_M_MAX; k++)
+			s->total.malformed[k] += per[i].t.malformed[k];
+	}
+	s->total.c[RST_C_EV_SENT] = 17;
+	s->total.c[RST_C_EV_RINGFULL] = 2;
+	metrics_set_ifaces(s, per, n, test_name);
+	metrics_top_finish(s);
+	free(per);
+	s->flows_ok = s->hosts_ok = 1;
+	s->flows = 12;
+	s->flows_max = 65536;
+	s->hosts = n_hosts;
+	s->hosts_max = 16384;
+	s->att_ok = 1;
+	s->n_att = 2;
+	snprintf(s->att[0].iface, sizeof(s->att[0].iface), "eth1");
+	s->att[0].hook = "xdp";
+	s->att[0].mode = "native";
+	snprintf(s->att[1].iface, sizeof(s->att[1].iface), "we\"ird");
+	s->att[1].hook = "tc_egress";
+	s->att[1].mode = "tcx";
+	s->build_seconds = 0.0123;
+	s->timestamp = 1700000000.5;
+	return s;
+}
+
+static void test_render(void **state)
+{
+	struct metrics_snapshot *s = big_snapshot(METRICS_TOP_DEFAULT, 50, 3);
+	struct mtext b = {};
+
+	(void)state;
+	assert_int_equal(metrics_render(s, &b), 0);
+	check_exposition(b.p);
+	/* One HELP and one TYPE per family, and the families the docs list. */
+	assert_int_equal(count_prefix(b.p, "# HELP "), count_prefix(b.p, "# TYPE "));
+	assert_non_null(strstr(b.p, "# TYPE rsttrace_tcp_rst_packets_total counter\n"));
+	assert_non_null(strstr(b.p, "# TYPE rsttrace_hosts_entries gauge\n"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_tcp_syn_packets_total{iface=\"eth1\",dir=\"in\"} 3\n"));
+	assert_non_null(strstr(
+		b.p,
+		"rsttrace_tcp_packets_total{iface=\"eth2\",dir=\"out\",family=\"ipv4\"} 10\n"));
+	assert_non_null(strstr(b.p, "rsttrace_packets_total{iface=\"other\",dir=\"in\"} 42\n"));
+	assert_non_null(strstr(b.p, "{iface=\"we\\\"ird\\\\na\\nme\",dir=\"in\"}"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_malformed_packets_total{reason=\"tcp_bad_doff\"} 6\n"));
+	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"delivered\"} 17\n"));
+	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"ring_full\"} 2\n"));
+	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"rate_limited\"} 0\n"));
+	assert_non_null(strstr(b.p, "rsttrace_hosts_entries_limit 16384\n"));
+	assert_non_null(strstr(
+		b.p, "rsttrace_attached_info{iface=\"eth1\",hook=\"xdp\",mode=\"native\"} 1\n"));
+	assert_non_null(strstr(b.p, "rsttrace_build_info{version=\""));
+	assert_non_null(
+		strstr(b.p, "rsttrace_host_rst_packets_total{host=\"10.0.0.49\",dir=\"in\"} 50\n"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"out\"} "));
+	promtool_check(b.p, b.len);
+	mtext_free(&b);
+	snap_free(s);
+}
+
+/* Sum of the values of the lines that start with prefix. */
+static __u64 sum_prefix(const char *text, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	const char *l, *sp;
+	__u64 sum = 0;
+
+	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, prefix, pl))
+			continue;
+		sp = strchr(l, ' ');
+		sum += strtoull(sp + 1, NULL, 10);
+	}
+	return sum;
+}
+
+/* 10,000 hosts and more interfaces than counter slots: the series stay bounded. */
+static void test_cardinality_bound(void **state)
+{
+	struct metrics_snapshot *s = big_snapshot(METRICS_TOP_DEFAULT, 10000, 300);
+	struct mtext b = {};
+	size_t hosts, ifs;
+
+	(void)state;
+	assert_int_equal(metrics_render(s, &b), 0);
+	check_exposition(b.p);
+	hosts = count_prefix(b.p, "rsttrace_host_rst_packets_total{");
+	assert_int_equal(hosts, 2 * (METRICS_TOP_DEFAULT + 1));
+	ifs = count_prefix(b.p, "rsttrace_packets_total{");
+	assert_true(ifs <= METRICS_IFACES_MAX);
+	/* Sums stay exact: what did not fit is in iface="other". */
+	assert_int_equal(sum_prefix(b.p, "rsttrace_packets_total{"), s->total.c[RST_C_PACKETS]);
+	assert_int_equal(sum_prefix(b.p, "rsttrace_host_rst_packets_total{"),
+			 sum_prefix(b.p, "rsttrace_tcp_rst_packets_total{") +
+				 sum_prefix(b.p, "rsttrace_tcp_rstack_packets_total{"));
+	assert_int_equal(sum_prefix(b.p, "rsttrace_host_rst_packets_total{"),
+			 s->total.c[RST_C_RST] + s->total.c[RST_C_RSTACK]);
+	/* All families, bounded series: well under 2,000 lines whatever the load. */
+	assert_true(count_prefix(b.p, "rsttrace_") < 2000);
+	promtool_check(b.p, b.len);
+	mtext_free(&b);
+	snap_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_label_escape),
+		cmocka_unit_test(test_text_grows),
+		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_top_n_and_other),
+		cmocka_unit_test(test_top_ties_and_zero),
+		cmocka_unit_test(test_ifaces_rows),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_cardinality_bound),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Classification of RST events from the flow map. The counts are read when
+ * userspace handles the event, a little after the RST: they include it and
+ * may include what followed (see docs/json.md).
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "classify.h"
+
+int classify_flow_key(const struct rst_event *e, struct rst_flow_key *key)
+{
+	int c;
+
+	memset(key, 0, sizeof(*key));
+	/* bytes compared in order == the kernel's big-endian word compare */
+	c = memcmp(e->saddr, e->daddr, 16);
+	if (!c)
+		c = e->sport < e->dport ? -1 : e->sport > e->dport ? 1 : 0;
+	key->family = e->family;
+	key->proto = 6; /* IPPROTO_TCP */
+	if (c <= 0) {
+		memcpy(key->addr_a, e->saddr, 16);
+		memcpy(key->addr_b, e->daddr, 16);
+		key->port_a = e->sport;
+		key->port_b = e->dport;
+		return 0;
+	}
+	memcpy(key->addr_a, e->daddr, 16);
+	memcpy(key->addr_b, e->saddr, 16);
+	key->port_a = e->dport;
+	key->port_b = e->sport;
+	return 1;
+}
+
+const char *classify(const struct rst_event *e, const struct rst_flow_val *v, int side)
+{
+	int peer = !side;
+
+	if (!v)
+		return "unknown";
+	/* A SYN from the peer answered by RST-ACK, nothing else from us: a closed port. */
+	if ((e->tcp_flags & RST_TCP_ACK) && v->syn[peer] && !v->syn[side] && !v->synack[side] &&
+	    !v->fin[0] && !v->fin[1])
+		return "refused";
+	if (v->fin[0] || v->fin[1])
+		return "after_fin";
+	if (!v->syn[0] && !v->syn[1] && !v->synack[0] && !v->synack[1])
+		return "no_flow";
+	return "abort";
+}
+
+const char *classify_event(int flows_fd, const struct rst_event *e)
+{
+	struct rst_flow_key key;
+	struct rst_flow_val v;
+	int side;
+
+	if (e->family != AF_INET && e->family != AF_INET6)
+		return "unknown";
+	side = classify_flow_key(e, &key);
+	if (flows_fd < 0 || bpf_map_lookup_elem(flows_fd, &key, &v))
+		return classify(e, NULL, side);
+	return classify(e, &v, side);
+}

@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rsttrace attach / detach / set: the persistent attachment. attach loads
+ * the programs once and pins programs, maps and links (see persist.h for
+ * the layout); later attaches reuse the pinned programs and maps, so the
+ * counters are global across interfaces. detach removes exactly the links
+ * it is asked to, and with the last interface the programs and maps. set
+ * changes sampling and rate limit of the running attachment in place.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "attach.h"
+#include "commands.h"
+#include "iface.h"
+#include "loader.h"
+#include "log.h"
+#include "persist.h"
+#include "util.h"
+#include "rsttrace.skel.h"
+
+#define ATTACH_MAX_IFACES 64
+
+enum {
+	OPT_PIN_PATH = OPT_DATAPATH_LAST + 1,
+	OPT_ALL,
+	OPT_EVENTS,
+};
+
+/* Load-time options given on the command line (bits of given_load). */
+enum {
+	GIVEN_SNAPLEN = 1 << 0,
+	GIVEN_FLOWS = 1 << 1,
+	GIVEN_HOSTS = 1 << 2,
+	GIVEN_RING = 1 << 3,
+};
+
+static struct bpf_map *skel_map(struct rsttrace *s, int which)
+{
+	switch (which) {
+	case PM_COUNTERS:
+		return s->maps.counters;
+	case PM_SETTINGS:
+		return s->maps.settings;
+	case PM_FLOWS:
+		return s->maps.flows;
+	case PM_HOSTS:
+		return s->maps.hosts;
+	case PM_BUCKETS:
+		return s->maps.buckets;
+	default:
+		return s->maps.events;
+	}
+}
+
+static int skel_prog_fd(struct rsttrace *s, int which)
+{
+	if (which == PP_XDP)
+		return bpf_program__fd(s->progs.rst_xdp);
+	if (which == PP_TC_IN)
+		return bpf_program__fd(s->progs.rst_tc_ingress);
+	return bpf_program__fd(s->progs.rst_tc_egress);
+}
+
+/* First attach: load, pin everything, meta last. */
+static int load_fresh(struct persist *p, const struct rst_opts *o)
+{
+	struct rst_pin_meta meta = {
+		.magic = RST_PIN_MAGIC,
+		.abi_version = RST_ABI_VERSION,
+		.size = sizeof(meta),
+		.created_ns = now_real_ns(),
+		.snaplen = o->snaplen,
+		.max_flows = o->max_flows,
+		.max_hosts = o->max_hosts,
+		.ring_size = o->ring_size,
+	};
+	int prog_fds[PP_MAX], map_fds[PM_MAX], i, err;
+	struct rsttrace *skel;
+
+	snprintf(meta.version, sizeof(meta.version), "%s", RST_VERSION);
+	skel = loader_open_load(o);
+	if (!skel)
+		return -errno;
+	for (i = 0; i < PP_MAX; i++)
+		prog_fds[i] = skel_prog_fd(skel, i);
+	for (i = 0; i < PM_MAX; i++)
+		map_fds[i] = bpf_map__fd(skel_map(skel, i));
+	err = persist_create(p, prog_fds, map_fds, &meta);
+	if (!err)
+		err = persist_open_objects(p, 0);
+	rsttrace__destroy(skel); /* the pins hold what we need */
+	return err;
+}
+
+/*
+ * Programs gone from the pins while the maps stay (someone removed them
+ * by hand, and no link holds them): load them again on the same maps, so
+ * the counters carry on, and pin them.
+ */
+static int load_reusing(struct persist *p)
+{
+	char path[PATH_MAX];
+	struct rsttrace *skel;
+	int i, err;
+
+	skel = rsttrace__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->snaplen = p->meta.snaplen;
+	for (i = 0; i < PM_MAX; i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		if (bpf_obj_get_info_by_fd(*maps_slot(&p->maps, i), &mi, &len) ||
+		    bpf_map__set_max_entries(skel_map(skel, i), mi.max_entries) ||
+		    bpf_map__reuse_fd(skel_map(skel, i), *maps_slot(&p->maps, i))) {
+			err = -errno;
+			goto out;
+		}
+	}
+	err = rsttrace__load(skel);
+	for (i = 0; !err && i < PP_MAX; i++) {
+		if (p->prog_fd[i] >= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
+		if (bpf_obj_pin(skel_prog_fd(skel, i), path))
+			err = -errno;
+	}
+	if (!err) {
+		pr_info("rsttrace: reloaded the programs missing from %s on its maps\n", p->path);
+		err = persist_open_objects(p, 0);
+	}
+out:
+	if (err)
+		pr_warn("rsttrace: reloading the programs of %s: %s; `rsttrace detach --all "
+			"--pin-path %s` starts over\n",
+			p->path, strerror(-err), p->path);
+	rsttrace__destroy(skel);
+	return err;
+}
+
+static int read_settings(struct persist *p, struct rst_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(p->maps.settings, &zero, cfg)) {
+		pr_warn("rsttrace: reading the settings map: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* A later attach cannot change what the pinned programs were loaded with: say so. */
+static void warn_ignored(struct persist *p, const struct rst_opts *o, int given_load)
+{
+	static const char *const hint = "`rsttrace detach --all` first to change it";
+	struct rst_config cfg;
+
+	if ((given_load & GIVEN_SNAPLEN) && o->snaplen != p->meta.snaplen)
+		pr_warn("rsttrace: --snaplen %u ignored: the pinned programs use %u; %s\n",
+			o->snaplen, p->meta.snaplen, hint);
+	if ((given_load & GIVEN_FLOWS) && o->max_flows != p->meta.max_flows)
+		pr_warn("rsttrace: --max-flows %u ignored: the pinned map holds %u; %s\n",
+			o->max_flows, p->meta.max_flows, hint);
+	if ((given_load & GIVEN_HOSTS) && o->max_hosts != p->meta.max_hosts)
+		pr_warn("rsttrace: --max-hosts %u ignored: the pinned map holds %u; %s\n",
+			o->max_hosts, p->meta.max_hosts, hint);
+	if ((given_load & GIVEN_RING) && o->ring_size != p->meta.ring_size)
+		pr_warn("rsttrace: --ring-size %u ignored: the pinned ring has %u bytes; %s\n",
+			o->ring_size, p->meta.ring_size, hint);
+	if (read_settings(p, &cfg))
+		return;
+	if ((o->set_sample && o->sample != (cfg.sample ? cfg.sample : 1)) ||
+	    (o->set_rate && o->rate_limit != cfg.rate_limit) ||
+	    (o->set_burst && o->burst != cfg.burst))
+		pr_warn("rsttrace: --sample/--rate-limit/--burst ignored: the attachment exists; "
+			"change them with `rsttrace set`\n");
+}
+
+static int pin_one(const char *dir, const char *name, int fd, char pinned[][64], int *n)
+{
+	char path[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path)) {
+		pr_warn("rsttrace: pinning %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(pinned[(*n)++], 64, "%s", name);
+	return 0;
+}
+
+/* Pin what attach_iface made on l into PIN/links/DIR; undo all on failure. */
+static int pin_links(struct persist *p, struct rst_link *l, const char *dirname,
+		     const int prog_fd[PP_MAX])
+{
+	char dir[PATH_MAX], name[64], pinned[PIN_LINKS_MAX][64], path[PATH_MAX + 300];
+	int n = 0, err = 0, d, i;
+
+	persist_iface_path(p, dirname, dir, sizeof(dir));
+	err = persist_mkdirs(p);
+	if (err)
+		goto fail;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		pr_warn("rsttrace: creating %s: %s\n", dir, strerror(-err));
+		goto fail;
+	}
+	if (l->xdp_fd >= 0)
+		err = pin_one(dir, l->xdp_flags & XDP_FLAGS_DRV_MODE ? "xdp_native" : "xdp_generic",
+			      l->xdp_fd, pinned, &n);
+	for (d = 0; !err && d < 2; d++) {
+		if (l->tc_fd[d] >= 0) {
+			err = pin_one(dir, d == RST_DIR_IN ? "tcx_in" : "tcx_out", l->tc_fd[d],
+				      pinned, &n);
+		} else if (l->legacy[d]) {
+			/* A filter has no link to pin: pin its program as the record. */
+			snprintf(name, sizeof(name), "cls_%s-%u-%u%s", d == RST_DIR_IN ? "in" : "out",
+				 l->legacy_prio[d], l->legacy_handle[d],
+				 l->legacy_qdisc ? "-q" : "");
+			err = pin_one(dir, name, prog_fd[d == RST_DIR_IN ? PP_TC_IN : PP_TC_OUT],
+				      pinned, &n);
+		}
+	}
+	if (err)
+		goto fail;
+	/* The pins hold the links now; our fds can go. */
+	if (l->xdp_fd >= 0)
+		close(l->xdp_fd);
+	for (d = 0; d < 2; d++)
+		if (l->tc_fd[d] >= 0)
+			close(l->tc_fd[d]);
+	return 0;
+fail:
+	detach_iface(l);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pinned[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	return err;
+}
+
+/* rmdir fails on a directory that holds anything: only empty ones go. */
+static void remove_empty_dirs(const struct persist *p)
+{
+	static const char *const sub[] = { "links", "maps", "progs" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sub); i++) {
+		snprintf(path, sizeof(path), "%s/%s", p->path, sub[i]);
+		rmdir(path);
+	}
+	rmdir(p->path);
+}
+
+static void prog_name_of(__u32 id, char *buf, size_t len)
+{
+	struct bpf_prog_info pi = {};
+	__u32 ilen = sizeof(pi);
+	int fd;
+
+	snprintf(buf, len, "?");
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &pi, &ilen))
+		snprintf(buf, len, "%s", pi.name);
+	close(fd);
+}
+
+/*
+ * Refuse early, before loading anything, when another tool's XDP program
+ * sits on an interface we would attach XDP to (attach_iface checks again).
+ */
+static int foreign_xdp_check(const char *ifname, __u32 ifindex)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id, mode;
+
+	if (xdp_foreign(ifindex, &id, &mode) || !id)
+		return 0;
+	prog_name_of(id, name, sizeof(name));
+	pr_warn("rsttrace: %s: an XDP program is already attached (id %u, %s, %s mode); "
+		"rsttrace will not replace it (use --hook tc)\n",
+		ifname, id, name, xdp_mode_name(mode));
+	return -EBUSY;
+}
+
+/* Whether ifname (ifindex, here) has a live record in list. */
+static int already_attached(const struct pin_iface *list, int n, const char *ifname, __u32 ifindex,
+			    __u64 netns)
+{
+	int j;
+
+	for (j = 0; j < n; j++)
+		if (!strcmp(list[j].ifname, ifname) && list[j].netns == netns &&
+		    list[j].ifindex == ifindex && !list[j].gone)
+			return 1;
+	return 0;
+}
+
+static void describe(const struct rst_link *l, const char *path)
+{
+	char what[96] = "";
+	size_t n = 0;
+
+	if (l->xdp_fd >= 0)
+		n += snprintf(what + n, sizeof(what) - n, "in: xdp %s", xdp_mode_name(l->xdp_flags));
+	if (l->tc_fd[RST_DIR_IN] >= 0 || l->legacy[RST_DIR_IN])
+		n += snprintf(what + n, sizeof(what) - n, "in: %s",
+			      l->legacy[RST_DIR_IN] ? "cls_bpf" : "tcx");
+	if (l->tc_fd[RST_DIR_OUT] >= 0 || l->legacy[RST_DIR_OUT])
+		n += snprintf(what + n, sizeof(what) - n, "%sout: %s", n ? ", " : "",
+			      l->legacy[RST_DIR_OUT] ? "cls_bpf" : "tcx");
+	printf("%s: attached (%s), pinned under %s\n", l->ifname, what, path);
+}
+
+static void describe_existing(const struct pin_iface *pi)
+{
+	char what[96] = "";
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < pi->n_links; i++) {
+		const struct pin_link *pl = &pi->links[i];
+		const char *mode = pin_kind_mode(pl->kind);
+
+		n += snprintf(what + n, sizeof(what) - n, "%s%s: %s%s%s", n ? ", " : "",
+			      pin_kind_dir(pl->kind), pin_kind_hook(pl->kind), mode ? " " : "",
+			      mode ? mode : "");
+	}
+	printf("%s: already attached (%s); nothing changed\n", pi->ifname, what);
+}
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f, "usage: rsttrace attach -i IFACE... [options]\n"
+		   "  -i IFACE               interface to attach to (repeatable)\n"
+		   "  --pin-path DIR         where to pin (default " RST_PIN_DEFAULT ")\n"
+		   "  -v                     more messages\n" DATAPATH_USAGE
+		   "Programs and maps are loaded by the first attach and reused by later ones;\n"
+		   "load-time options (--snaplen, --max-*, --ring-size) apply to the first only.\n"
+		   "Change sampling and rate limit later with `rsttrace set`.\n");
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		DATAPATH_LONGOPTS,
+		{ "interface", required_argument, NULL, 'i' },
+		{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *ifnames[ATTACH_MAX_IFACES], *pin_path = RST_PIN_DEFAULT;
+	char dirs[ATTACH_MAX_IFACES][IF_NAMESIZE + 48];
+	__u32 ifindex[ATTACH_MAX_IFACES];
+	struct pin_iface *list = NULL;
+	struct rst_progs progs;
+	struct persist p;
+	struct rst_opts o;
+	int n_if = 0, n_done = 0, n_list = 0, given_load = 0, fresh = 0;
+	int opt, err, i, j, ret = EXIT_RUNTIME;
+	__u64 netns;
+
+	opts_default(&o);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+i:vh", longopts, NULL)) != -1) {
+		err = opts_parse_datapath(&o, opt, optarg);
+		if (err < 0)
+			return EXIT_USAGE;
+		if (err > 0) {
+			given_load |= opt == OPT_SNAPLEN     ? GIVEN_SNAPLEN
+				      : opt == OPT_MAX_FLOWS ? GIVEN_FLOWS
+				      : opt == OPT_MAX_HOSTS ? GIVEN_HOSTS
+				      : opt == OPT_RING_SIZE ? GIVEN_RING
+							     : 0;
+			continue;
+		}
+		switch (opt) {
+		case 'i':
+			if (n_if >= ATTACH_MAX_IFACES) {
+				pr_warn("rsttrace: too many interfaces (at most %d)\n",
+					ATTACH_MAX_IFACES);
+				return EXIT_USAGE;
+			}
+			ifnames[n_if++] = optarg;
+			break;
+		case OPT_PIN_PATH:
+			pin_path = optarg;
+			break;
+		case 'v':
+			log_set_level(log_level + 1);
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return EXIT_OK;
+		default:
+			attach_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pr_warn("rsttrace: attach: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!n_if) {
+		pr_warn("rsttrace: attach: name at least one interface with -i\n");
+		return EXIT_USAGE;
+	}
+	if (check_privileges())
+		return EXIT_RUNTIME;
+	/* Down interfaces are fine: a persistent attachment waits for them. */
+	for (i = 0; i < n_if; i++) {
+		err = iface_resolve(ifnames[i], &ifindex[i], 1);
+		if (err)
+			return EXIT_USAGE;
+		for (j = 0; j < i; j++) {
+			if (ifindex[j] == ifindex[i]) {
+				pr_warn("rsttrace: interface %s given twice\n", ifnames[i]);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	netns = netns_self();
+	log_setup_libbpf();
+
+	persist_init(&p);
+	if (persist_prepare(&p, pin_path, PERSIST_CREATE) || persist_lock(&p))
+		goto out;
+	err = persist_read_meta(&p);
+	if (err && err != -ENOENT)
+		goto out;
+	if (!err) {
+		if (persist_open_objects(&p, 1) || persist_list(&p, &list, &n_list))
+			goto out;
+	}
+	if (o.dirs & DIR_IN && o.ingress_hook == RST_HOOK_XDP) {
+		for (i = 0; i < n_if; i++)
+			if (!already_attached(list, n_list, ifnames[i], ifindex[i], netns) &&
+			    foreign_xdp_check(ifnames[i], ifindex[i]))
+				goto out;
+	}
+	free(list);
+	list = NULL;
+	n_list = 0;
+	if (err == -ENOENT) {
+		if (persist_clean_partial(&p))
+			goto out;
+		if (load_fresh(&p, &o)) {
+			persist_remove_objects(&p);
+			goto out;
+		}
+		fresh = 1;
+	} else {
+		if ((p.prog_fd[PP_XDP] < 0 || p.prog_fd[PP_TC_IN] < 0 ||
+		     p.prog_fd[PP_TC_OUT] < 0) &&
+		    load_reusing(&p))
+			goto out;
+		warn_ignored(&p, &o, given_load);
+	}
+	pr_debug("rsttrace: %s programs: xdp %u, tc-in %u, tc-out %u\n",
+		 fresh ? "loaded" : "reusing pinned", p.prog_id[PP_XDP], p.prog_id[PP_TC_IN],
+		 p.prog_id[PP_TC_OUT]);
+	progs.xdp = p.prog_fd[PP_XDP];
+	progs.tc_in = p.prog_fd[PP_TC_IN];
+	progs.tc_out = p.prog_fd[PP_TC_OUT];
+
+	if (persist_list(&p, &list, &n_list))
+		goto rollback;
+	ret = EXIT_OK;
+	for (i = 0; i < n_if && ret == EXIT_OK; i++) {
+		struct rst_link l;
+		int already = 0;
+
+		for (j = 0; j < n_list; j++) {
+			struct pin_iface *pi = &list[j];
+
+			if (strcmp(pi->ifname, ifnames[i]) || pi->netns != netns)
+				continue;
+			if (pi->ifindex == ifindex[i] && !pi->gone) {
+				describe_existing(pi);
+				already = 1;
+			} else if (pi->gone) {
+				/* The interface was deleted (and maybe made again). */
+				pr_info("rsttrace: %s: removing the record of its deleted "
+					"predecessor (ifindex %u)\n",
+					ifnames[i], pi->ifindex);
+				persist_remove_iface(&p, pi);
+			}
+		}
+		if (already)
+			continue;
+		link_init(&l, ifnames[i], ifindex[i]);
+		if (attach_iface(&l, &progs, &o)) {
+			ret = EXIT_RUNTIME;
+			break;
+		}
+		persist_iface_dirname(dirs[n_done], sizeof(dirs[n_done]), ifnames[i], netns,
+				      ifindex[i]);
+		if (pin_links(&p, &l, dirs[n_done], p.prog_fd)) {
+			ret = EXIT_RUNTIME;
+			break;
+		}
+		n_done++;
+		describe(&l, p.path);
+	}
+
+rollback:
+	free(list);
+	list = NULL;
+	n_list = 0;
+	if (ret != EXIT_OK) {
+		/* All or nothing: undo what this call attached. */
+		if (!persist_list(&p, &list, &n_list)) {
+			for (i = 0; i < n_list; i++)
+				for (j = 0; j < n_done; j++)
+					if (!strcmp(list[i].dir, dirs[j]))
+						persist_remove_iface(&p, &list[i]);
+			free(list);
+			list = NULL;
+		}
+		if (n_done)
+			pr_warn("rsttrace: attach failed; detached the %d interface%s this call "
+				"had attached\n",
+				n_done, n_done == 1 ? "" : "s");
+		if (!persist_list(&p, &list, &n_list) && n_list == 0)
+			persist_remove_objects(&p); /* nothing attached: leave no pins */
+	}
+out:
+	free(list);
+	if (ret != EXIT_OK && !p.have_meta && p.path[0])
+		remove_empty_dirs(&p); /* what persist_prepare made for nothing */
+	persist_close(&p);
+	return ret;
+}
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f, "usage: rsttrace detach -i IFACE... | --all [--pin-path DIR]\n"
+		   "  -i IFACE          remove rsttrace's links from IFACE (repeatable)\n"
+		   "  --all             remove every link and pin rsttrace made under DIR\n"
+		   "  --pin-path DIR    default " RST_PIN_DEFAULT "\n"
+		   "Detaching the last interface also unpins the programs and maps.\n");
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *ifnames[ATTACH_MAX_IFACES], *pin_path = RST_PIN_DEFAULT;
+	struct pin_iface *list = NULL;
+	int n_if = 0, all = 0, n_list = 0, opt, i, j, err, ret = EXIT_RUNTIME;
+	struct persist p;
+	char nsname[64];
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+i:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (n_if >= ATTACH_MAX_IFACES) {
+				pr_warn("rsttrace: too many interfaces (at most %d)\n",
+					ATTACH_MAX_IFACES);
+				return EXIT_USAGE;
+			}
+			ifnames[n_if++] = optarg;
+			break;
+		case OPT_ALL:
+			all = 1;
+			break;
+		case OPT_PIN_PATH:
+			pin_path = optarg;
+			break;
+		case 'v':
+			log_set_level(log_level + 1);
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return EXIT_OK;
+		default:
+			detach_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pr_warn("rsttrace: detach: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!n_if == !all) {
+		pr_warn("rsttrace: detach: give either -i IFACE... or --all\n");
+		return EXIT_USAGE;
+	}
+	if (check_privileges())
+		return EXIT_RUNTIME;
+	log_setup_libbpf();
+
+	persist_init(&p);
+	err = persist_prepare(&p, pin_path, PERSIST_READ);
+	if (err == -ENOENT) {
+		printf("nothing attached (no pins under %s)\n", p.path);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (err || persist_lock(&p))
+		goto out;
+	err = persist_read_meta(&p);
+	if (err == -ENOENT) {
+		/* An attach that died half-way: its leftovers, nothing attached. */
+		if (persist_clean_partial(&p))
+			goto out;
+		persist_remove_objects(&p);
+		printf("nothing attached (removed what an unfinished attach left under %s)\n",
+		       p.path);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (err || persist_list(&p, &list, &n_list))
+		goto out;
+
+	ret = EXIT_OK;
+	if (all) {
+		for (i = 0; i < n_list; i++) {
+			if (persist_remove_iface(&p, &list[i])) {
+				ret = EXIT_RUNTIME;
+				continue;
+			}
+			printf("%s: detached%s\n", list[i].ifname, list[i].gone ? " (was gone)" : "");
+		}
+	}
+	for (i = 0; i < n_if; i++) {
+		int found = 0, elsewhere = 0;
+		__u64 other = 0;
+
+		for (j = 0; j < n_list; j++) {
+			struct pin_iface *pi = &list[j];
+
+			if (strcmp(pi->ifname, ifnames[i]))
+				continue;
+			/* A gone interface may be cleaned up from anywhere. */
+			if (!pi->here && !pi->gone) {
+				elsewhere++;
+				other = pi->netns;
+				continue;
+			}
+			found++;
+			if (persist_remove_iface(&p, pi)) {
+				ret = EXIT_RUNTIME;
+				continue;
+			}
+			printf("%s: detached%s\n", pi->ifname, pi->gone ? " (was gone)" : "");
+		}
+		if (found)
+			continue;
+		if (elsewhere) {
+			const char *nm = netns_name(other, nsname, sizeof(nsname));
+
+			pr_warn("rsttrace: %s is attached in another network namespace (%s%s%llu); "
+				"run `nsenter --net=/run/netns/%s rsttrace detach -i %s`, or "
+				"`rsttrace detach --all`\n",
+				ifnames[i], nm ? nm : "", nm ? ", inode " : "inode ",
+				(unsigned long long)other, nm ? nm : "NAME", ifnames[i]);
+			ret = EXIT_RUNTIME;
+		} else {
+			printf("%s: not attached; nothing to do\n", ifnames[i]);
+		}
+	}
+	free(list);
+	list = NULL;
+	if (!persist_list(&p, &list, &n_list) && n_list == 0) {
+		if (!persist_remove_objects(&p))
+			printf("no interface left attached: programs and maps unpinned\n");
+		else
+			ret = EXIT_RUNTIME;
+	}
+	free(list);
+out:
+	persist_close(&p);
+	return ret;
+}
+
+static void set_usage(FILE *f)
+{
+	fprintf(f, "usage: rsttrace set [--sample N] [--rate-limit N] [--burst N] [--events on|off]\n"
+		   "                    [--pin-path DIR]\n"
+		   "Changes the event settings of the persistent attachment in place; the\n"
+		   "counters are not touched. --burst 0 means: as deep as the rate limit.\n");
+}
+
+int cmd_set(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "sample", required_argument, NULL, OPT_SAMPLE },
+		{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
+		{ "burst", required_argument, NULL, OPT_BURST },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *pin_path = RST_PIN_DEFAULT;
+	int opt, err, events = -1, any = 0, ret = EXIT_RUNTIME;
+	__u32 sample = 0, rate = 0, burst = 0, zero = 0;
+	int set_sample = 0, set_rate = 0, set_burst = 0;
+	struct rst_config cfg;
+	struct persist p;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SAMPLE:
+			if (parse_u32("--sample", optarg, 1, 1000000000, &sample))
+				return EXIT_USAGE;
+			set_sample = 1;
+			break;
+		case OPT_RATE_LIMIT:
+			if (parse_u32("--rate-limit", optarg, 0, 1000000000, &rate))
+				return EXIT_USAGE;
+			set_rate = 1;
+			break;
+		case OPT_BURST:
+			if (parse_u32("--burst", optarg, 0, 1000000000, &burst))
+				return EXIT_USAGE;
+			set_burst = 1;
+			break;
+		case OPT_EVENTS:
+			if (!strcmp(optarg, "on")) {
+				events = 1;
+			} else if (!strcmp(optarg, "off")) {
+				events = 0;
+			} else {
+				pr_warn("rsttrace: invalid --events '%s': expected on or off\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_PIN_PATH:
+			pin_path = optarg;
+			break;
+		case 'v':
+			log_set_level(log_level + 1);
+			break;
+		case 'h':
+			set_usage(stdout);
+			return EXIT_OK;
+		default:
+			set_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	any = set_sample || set_rate || set_burst || events >= 0;
+	if (optind < argc || !any) {
+		if (optind < argc)
+			pr_warn("rsttrace: set: unexpected argument '%s'\n", argv[optind]);
+		else
+			pr_warn("rsttrace: set: nothing to set (--sample, --rate-limit, --burst, "
+				"--events)\n");
+		return EXIT_USAGE;
+	}
+	if (check_privileges())
+		return EXIT_RUNTIME;
+
+	persist_init(&p);
+	err = persist_prepare(&p, pin_path, PERSIST_READ);
+	if (!err)
+		err = persist_lock(&p);
+	if (!err)
+		err = persist_read_meta(&p);
+	if (err == -ENOENT)
+		pr_warn("rsttrace: set: no persistent attachment under %s (rsttrace attach "
+			"first)\n",
+			p.path);
+	if (err || persist_open_objects(&p, 0) || read_settings(&p, &cfg))
+		goto out;
+	if (set_sample)
+		cfg.sample = sample;
+	if (set_rate)
+		cfg.rate_limit = rate;
+	if (set_burst)
+		cfg.burst = burst;
+	if (events == 0)
+		cfg.flags |= RST_CFG_EVENTS_OFF;
+	else if (events == 1)
+		cfg.flags &= ~RST_CFG_EVENTS_OFF;
+	/* One array element, written whole: the programs see old or new, never a mix. */
+	if (bpf_map_update_elem(p.maps.settings, &zero, &cfg, BPF_ANY)) {
+		pr_warn("rsttrace: updating the settings map: %s\n", strerror(errno));
+		goto out;
+	}
+	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s\n",
+	       cfg.sample ? cfg.sample : 1, cfg.rate_limit, cfg.rate_limit ? "" : " (off)",
+	       cfg.burst ? cfg.burst : cfg.rate_limit,
+	       cfg.flags & RST_CFG_EVENTS_OFF ? "off" : "on");
+	ret = EXIT_OK;
+out:
+	persist_close(&p);
+	return ret;
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rsttrace status: what the persistent attachment has where. For every
+ * interface record, its hooks (XDP mode, tcx or cls_bpf, direction), the
+ * program and link ids, since when, and whether the interface is gone;
+ * then the settings, the fill level, capacity and memory of each map, and
+ * the counters of events that were not delivered. Reads only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "commands.h"
+#include "counters.h"
+#include "iface.h"
+#include "jsonw.h"
+#include "log.h"
+#include "mapread.h"
+#include "persist.h"
+#include "util.h"
+
+enum {
+	OPT_S_JSON = 0x200,
+	OPT_S_PIN_PATH,
+};
+
+struct map_stat {
+	const char *name;
+	__u32 id;
+	__u32 type;
+	__u32 max_entries;
+	long entries; /* -1: not counted (arrays, ring buffer) */
+	__u64 memlock;
+};
+
+static const char *map_type_name(__u32 type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY:
+		return "array";
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return "percpu_array";
+	case BPF_MAP_TYPE_LRU_HASH:
+		return "lru_hash";
+	case BPF_MAP_TYPE_HASH:
+		return "hash";
+	case BPF_MAP_TYPE_RINGBUF:
+		return "ringbuf";
+	}
+	return "other";
+}
+
+static void map_stats(struct persist *p, struct map_stat *ms, __u64 *total)
+{
+	int i;
+
+	*total = 0;
+	for (i = 0; i < PM_MAX; i++) {
+		int fd = *maps_slot(&p->maps, i);
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+
+		memset(&ms[i], 0, sizeof(ms[i]));
+		ms[i].name = pin_map_names[i];
+		ms[i].entries = -1;
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len))
+			continue;
+		ms[i].id = mi.id;
+		ms[i].type = mi.type;
+		ms[i].max_entries = mi.max_entries;
+		ms[i].memlock = fd_memlock(fd);
+		if (mi.type == BPF_MAP_TYPE_LRU_HASH || mi.type == BPF_MAP_TYPE_HASH)
+			ms[i].entries = map_count_entries(fd);
+		*total += ms[i].memlock;
+	}
+}
+
+static void since_text(char *buf, size_t len, __u64 real_ns)
+{
+	time_t t = (time_t)(real_ns / 1000000000ULL);
+	struct tm tm;
+
+	if (!real_ns) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static const char *mib(char *buf, size_t len, __u64 bytes)
+{
+	snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+	return buf;
+}
+
+static void print_text(struct persist *p, struct pin_iface *ifs, int n, const struct rst_config *cfg,
+		       const struct rst_totals *t, struct map_stat *ms, __u64 mem_total)
+{
+	char since[32], ns[64], buf[32];
+	int i, j;
+
+	since_text(since, sizeof(since), p->meta.created_ns);
+	printf("persistent attachment at %s (rsttrace %s, ABI %u, since %s)\n", p->path,
+	       p->meta.version[0] ? p->meta.version : "?", p->meta.abi_version, since);
+	printf("programs: %s %u, %s %u, %s %u\n", pin_prog_names[0], p->prog_id[0],
+	       pin_prog_names[1], p->prog_id[1], pin_prog_names[2], p->prog_id[2]);
+	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s; "
+	       "snaplen %u\n",
+	       cfg->sample ? cfg->sample : 1, cfg->rate_limit, cfg->rate_limit ? "" : " (off)",
+	       cfg->burst ? cfg->burst : cfg->rate_limit,
+	       cfg->flags & RST_CFG_EVENTS_OFF ? "off" : "on", p->meta.snaplen);
+	printf("\n");
+	if (!n)
+		printf("no interface attached (an unfinished attach? `rsttrace detach --all` "
+		       "removes the rest)\n");
+	else
+		printf("%-16s %7s %-12s %-7s %-3s %-8s %6s %6s  %s\n", "INTERFACE", "IFINDEX",
+		       "NETNS", "HOOK", "DIR", "MODE", "PROG", "LINK", "SINCE");
+	for (i = 0; i < n; i++) {
+		const struct pin_iface *pi = &ifs[i];
+		const char *nsn = pi->here ? "this" : netns_name(pi->netns, ns, sizeof(ns));
+
+		if (!nsn) {
+			snprintf(ns, sizeof(ns), "%llu", (unsigned long long)pi->netns);
+			nsn = ns;
+		}
+		for (j = 0; j < pi->n_links; j++) {
+			const struct pin_link *pl = &pi->links[j];
+			const char *mode = pin_kind_mode(pl->kind);
+
+			since_text(since, sizeof(since), pl->since_ns);
+			printf("%-16s %7u %-12s %-7s %-3s %-8s %6u %6u  %s%s\n", pi->ifname,
+			       pi->ifindex, nsn, pin_kind_hook(pl->kind), pin_kind_dir(pl->kind),
+			       mode ? mode : "-", pl->prog_id, pl->link_id, since,
+			       pi->gone ? "  GONE (interface deleted; rsttrace detach cleans up)"
+			       : !pl->alive ? "  DETACHED (by someone else)"
+					    : "");
+		}
+		if (!pi->n_links)
+			printf("%-16s %7u %-12s (empty record)\n", pi->ifname, pi->ifindex, nsn);
+	}
+	printf("\nmaps:\n");
+	for (i = 0; i < PM_MAX; i++) {
+		char fill[48];
+
+		if (ms[i].entries >= 0)
+			snprintf(fill, sizeof(fill), "%ld/%u entries", ms[i].entries,
+				 ms[i].max_entries);
+		else
+			snprintf(fill, sizeof(fill), "%u %s", ms[i].max_entries,
+				 ms[i].type == BPF_MAP_TYPE_RINGBUF ? "bytes" : "entries");
+		printf("  %-9s %-13s %-24s %10s\n", ms[i].name, map_type_name(ms[i].type), fill,
+		       mib(buf, sizeof(buf), ms[i].memlock));
+	}
+	printf("  total memory %s\n", mib(buf, sizeof(buf), mem_total));
+	printf("\nevents: %llu delivered; not delivered: %llu sampled out, %llu rate limited, "
+	       "%llu ring full, %llu filtered\n",
+	       (unsigned long long)t->c[RST_C_EV_SENT], (unsigned long long)t->c[RST_C_EV_SAMPLED],
+	       (unsigned long long)t->c[RST_C_EV_RATELIM],
+	       (unsigned long long)t->c[RST_C_EV_RINGFULL],
+	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
+}
+
+static void print_json(struct persist *p, struct pin_iface *ifs, int n, const struct rst_config *cfg,
+		       const struct rst_totals *t, struct map_stat *ms, __u64 mem_total)
+{
+	char ns[64];
+	const char *nsn;
+	int i, j;
+
+	printf("{\"pin_path\":");
+	jw_str(stdout, p->path);
+	printf(",\"attached\":%s,\"abi_version\":%u,\"version\":", n ? "true" : "false",
+	       p->meta.abi_version);
+	jw_str(stdout, p->meta.version);
+	printf(",\"created\":");
+	jw_time(stdout, p->meta.created_ns);
+	printf(",\"snaplen\":%u", p->meta.snaplen);
+	printf(",\"settings\":{\"sample\":%u,\"rate_limit\":%u,\"burst\":%u,\"events\":%s}",
+	       cfg->sample ? cfg->sample : 1, cfg->rate_limit,
+	       cfg->burst ? cfg->burst : cfg->rate_limit,
+	       cfg->flags & RST_CFG_EVENTS_OFF ? "false" : "true");
+	printf(",\"programs\":[");
+	for (i = 0; i < PP_MAX; i++)
+		printf("%s{\"name\":\"%s\",\"id\":%u}", i ? "," : "", pin_prog_names[i],
+		       p->prog_id[i]);
+	printf("],\"interfaces\":[");
+	for (i = 0; i < n; i++) {
+		const struct pin_iface *pi = &ifs[i];
+
+		printf("%s{\"iface\":", i ? "," : "");
+		jw_str(stdout, pi->ifname);
+		printf(",\"ifindex\":%u,\"netns\":%llu,\"netns_name\":", pi->ifindex,
+		       (unsigned long long)pi->netns);
+		nsn = netns_name(pi->netns, ns, sizeof(ns));
+		if (nsn)
+			jw_str(stdout, nsn);
+		else
+			printf("null");
+		printf(",\"this_netns\":%s,\"gone\":%s,\"attached_since\":",
+		       pi->here ? "true" : "false", pi->gone ? "true" : "false");
+		jw_time(stdout, pi->since_ns);
+		printf(",\"hooks\":[");
+		for (j = 0; j < pi->n_links; j++) {
+			const struct pin_link *pl = &pi->links[j];
+			const char *mode = pin_kind_mode(pl->kind);
+
+			printf("%s{\"hook\":\"%s\",\"direction\":\"%s\",\"xdp_mode\":", j ? "," : "",
+			       pin_kind_hook(pl->kind), pin_kind_dir(pl->kind));
+			if (mode)
+				printf("\"%s\"", mode);
+			else
+				printf("null");
+			printf(",\"prog_id\":%u,\"link_id\":%u,\"attached\":%s,\"since\":",
+			       pl->prog_id, pl->link_id, pl->alive ? "true" : "false");
+			jw_time(stdout, pl->since_ns);
+			printf("}");
+		}
+		printf("]}");
+	}
+	printf("],\"maps\":[");
+	for (i = 0; i < PM_MAX; i++) {
+		printf("%s{\"name\":\"%s\",\"id\":%u,\"type\":\"%s\",\"max_entries\":%u,"
+		       "\"entries\":",
+		       i ? "," : "", ms[i].name, ms[i].id, map_type_name(ms[i].type),
+		       ms[i].max_entries);
+		if (ms[i].entries >= 0)
+			printf("%ld", ms[i].entries);
+		else
+			printf("null");
+		printf(",\"memory\":%llu}", (unsigned long long)ms[i].memlock);
+	}
+	printf("],\"map_memory\":%llu", (unsigned long long)mem_total);
+	printf(",\"events\":{\"delivered\":%llu,\"sampled_out\":%llu,\"rate_limited\":%llu,"
+	       "\"ring_full\":%llu,\"filtered\":%llu}}\n",
+	       (unsigned long long)t->c[RST_C_EV_SENT], (unsigned long long)t->c[RST_C_EV_SAMPLED],
+	       (unsigned long long)t->c[RST_C_EV_RATELIM],
+	       (unsigned long long)t->c[RST_C_EV_RINGFULL],
+	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
+}
+
+static void status_usage(FILE *f)
+{
+	fprintf(f, "usage: rsttrace status [--json] [--pin-path DIR]\n"
+		   "  --json            one JSON object (keys in docs/persistent.md)\n"
+		   "  --pin-path DIR    default " RST_PIN_DEFAULT "\n");
+}
+
+static void print_none(const char *path, int json, int unfinished)
+{
+	if (json) {
+		printf("{\"pin_path\":");
+		jw_str(stdout, path);
+		printf(",\"attached\":false,\"unfinished\":%s,\"interfaces\":[]}\n",
+		       unfinished ? "true" : "false");
+	} else if (unfinished) {
+		printf("nothing attached; %s holds what an unfinished attach left (the next "
+		       "attach cleans it, or `rsttrace detach --all`)\n",
+		       path);
+	} else {
+		printf("nothing attached (no pins under %s)\n", path);
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_S_JSON },
+		{ "pin-path", required_argument, NULL, OPT_S_PIN_PATH },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *pin_path = RST_PIN_DEFAULT;
+	struct map_stat ms[PM_MAX];
+	struct pin_iface *ifs = NULL;
+	struct rst_config cfg = {};
+	struct rst_totals t;
+	int opt, json = 0, n = 0, err, ret = EXIT_RUNTIME;
+	struct persist p;
+	__u64 mem_total;
+	__u32 zero = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_S_JSON:
+			json = 1;
+			break;
+		case OPT_S_PIN_PATH:
+			pin_path = optarg;
+			break;
+		case 'v':
+			log_set_level(log_level + 1);
+			break;
+		case 'h':
+			status_usage(stdout);
+			return EXIT_OK;
+		default:
+			status_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pr_warn("rsttrace: status: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (check_privileges())
+		return EXIT_RUNTIME;
+
+	persist_init(&p);
+	err = persist_prepare(&p, pin_path, PERSIST_READ);
+	if (!err)
+		err = persist_read_meta(&p);
+	if (err == -ENOENT) {
+		/* A directory without meta: an unfinished attach left it. */
+		print_none(p.path[0] ? p.path : pin_path, json, p.path[0] && !access(p.path, F_OK));
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (err || persist_open_objects(&p, 0) || persist_list(&p, &ifs, &n))
+		goto out;
+	if (bpf_map_lookup_elem(p.maps.settings, &zero, &cfg))
+		pr_warn("rsttrace: reading the settings map: %s\n", strerror(errno));
+	if (counters_read(p.maps.counters, &t, NULL, 0, NULL)) {
+		pr_warn("rsttrace: reading the counters map: %s\n", strerror(errno));
+		memset(&t, 0, sizeof(t));
+	}
+	map_stats(&p, ms, &mem_total);
+	if (json)
+		print_json(&p, ifs, n, &cfg, &t, ms, mem_total);
+	else
+		print_text(&p, ifs, n, &cfg, &t, ms, mem_total);
+	ret = fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
+out:
+	free(ifs);
+	persist_close(&p);
+	return ret;
+}

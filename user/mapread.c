@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "mapread.h"
+
+/* The kernel's "operation not supported" for BPF commands; not in libc. */
+#ifndef ENOTSUPP
+#define ENOTSUPP 524
+#endif
+
+/* Entries asked for per batch call; grows when one hash bucket holds more. */
+#define DUMP_CHUNK 8192
+
+static int dump_grow(struct map_dump *d, size_t want)
+{
+	void *k, *v;
+	size_t cap = d->cap ? d->cap : DUMP_CHUNK;
+
+	if (want <= d->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	k = realloc(d->keys, cap * d->key_size);
+	if (!k)
+		return -ENOMEM;
+	d->keys = k;
+	v = realloc(d->vals, cap * d->val_size);
+	if (!v)
+		return -ENOMEM;
+	d->vals = v;
+	d->cap = cap;
+	return 0;
+}
+
+/* The pre-5.6 way: one syscall per key, two per entry. */
+static int dump_iterate(int fd, struct map_dump *d, size_t limit)
+{
+	void *prev = NULL;
+	int err;
+
+	d->n = 0;
+	for (;;) {
+		if (d->n >= limit)
+			return 0; /* entries keep coming: stop at a bound */
+		err = dump_grow(d, d->n + 1);
+		if (err)
+			return err;
+		if (bpf_map_get_next_key(fd, prev, map_dump_key(d, d->n)))
+			return errno == ENOENT ? 0 : -errno;
+		prev = map_dump_key(d, d->n);
+		/* A key evicted between the two calls is skipped, not an error. */
+		if (!bpf_map_lookup_elem(fd, prev, map_dump_val(d, d->n)))
+			d->n++;
+		else if (errno != ENOENT)
+			return -errno;
+		else if (d->n == 0)
+			prev = NULL;
+		else
+			prev = map_dump_key(d, d->n - 1);
+	}
+}
+
+int map_dump_read(int fd, __u32 key_size, __u32 val_size, struct map_dump *d)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	/* The batch token of hash maps is a bucket index; keep room to spare. */
+	__u64 in_batch[8], out_batch[8];
+	size_t chunk = DUMP_CHUNK, limit;
+	int first = 1, err;
+	__u32 count;
+
+	if (d->key_size != key_size || d->val_size != val_size) {
+		map_dump_free(d);
+		d->key_size = key_size;
+		d->val_size = val_size;
+	}
+	/*
+	 * Entries inserted while we read can only add so much: bound the loop
+	 * anyway, at several times what a full map holds.
+	 */
+	limit = (size_t)1 << 28;
+	d->n = 0;
+	for (;;) {
+		err = dump_grow(d, d->n + chunk);
+		if (err)
+			return err;
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in_batch, out_batch,
+					   map_dump_key(d, d->n), map_dump_val(d, d->n), &count,
+					   &bo);
+		err = err ? -errno : 0;
+		if (err && err != -ENOENT) {
+			if (err == -ENOSPC && chunk < ((size_t)1 << 24)) {
+				/* One bucket holds more than chunk entries. */
+				chunk *= 2;
+				continue;
+			}
+			if (first && (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP))
+				return dump_iterate(fd, d, limit);
+			return err;
+		}
+		d->n += count;
+		if (err == -ENOENT || d->n >= limit)
+			return 0;
+		memcpy(in_batch, out_batch, sizeof(in_batch));
+		first = 0;
+	}
+}
+
+void map_dump_free(struct map_dump *d)
+{
+	free(d->keys);
+	free(d->vals);
+	d->keys = NULL;
+	d->vals = NULL;
+	d->n = 0;
+	d->cap = 0;
+}
+
+long map_count_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct map_dump d = {};
+	long ret;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	ret = map_dump_read(fd, info.key_size, info.value_size, &d);
+	if (!ret)
+		ret = (long)d.n;
+	map_dump_free(&d);
+	return ret;
+}
+
+__u64 fd_memlock(int fd)
+{
+	char path[64], line[256];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}

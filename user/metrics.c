@@ -1,0 +1,1125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus exporter. Scrapes are answered by libmicrohttpd's own threads
+ * from a rendered snapshot; a scrape that finds the snapshot older than the
+ * refresh interval rebuilds it under the server mutex, so concurrent
+ * scrapes cost one map walk per interval and the caller's thread (watch's
+ * ring buffer loop) never takes part. Every limit that bounds memory is
+ * here: connections, per-connection memory, idle timeout, series counts.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <microhttpd.h>
+
+#include "iface.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+#ifndef RST_VERSION
+#define RST_VERSION "unknown"
+#endif
+
+/* HTTP limits: 100 concurrent scrapes fit; a slow client holds one slot. */
+#define HTTP_CONN_LIMIT	  128
+#define HTTP_CONN_MEMORY  (16 * 1024) /* request line + headers per connection */
+#define HTTP_CONN_TIMEOUT 10	      /* seconds a connection may sit idle */
+#define HTTP_THREADS	  2
+#define HTTP_BACKLOG	  128
+
+/* Entries fetched per batch lookup; key and value buffers hold this many. */
+#define WALK_CHUNK   1024
+#define WALK_ELEMMAX 64
+/* (ifindex, dir) sums counters_read may return; more fold into "other". */
+#define PER_MAX 1024
+
+/*
+ * tcx (kernel 6.6) postdates the 6.1 UAPI headers we build with: its link
+ * type number and its link info, which kernels fill in the union right
+ * after prog_id, where xdp.ifindex also sits.
+ */
+#define RST_LINK_TYPE_TCX   11
+#define RST_BPF_TCX_INGRESS 46
+#define RST_BPF_TCX_EGRESS  47
+struct tcx_link_info {
+	__u32 ifindex;
+	__u32 attach_type;
+};
+_Static_assert(offsetof(struct bpf_link_info, xdp) == 16, "bpf_link_info union offset");
+
+static const char *const dir_names[2] = { "in", "out" };
+
+/* ---- output buffer ---- */
+
+static void mtext_reserve(struct mtext *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->err || b->len + more + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 16384;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+void mtext_printf(struct mtext *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = -EINVAL;
+		return;
+	}
+	mtext_reserve(b, n);
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += n;
+}
+
+void mtext_label(struct mtext *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+
+	/*
+	 * The text format knows only \\, \" and \n in label values and wants
+	 * UTF-8; interface names are arbitrary bytes, so anything else outside
+	 * printable ASCII becomes the visible text \xNN.
+	 */
+	for (; *s; s++) {
+		c = (unsigned char)*s;
+		mtext_reserve(b, 5);
+		if (b->err)
+			return;
+		if (c == '\\' || c == '"') {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = (char)c;
+		} else if (c == '\n') {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = 'n';
+		} else if (c < 0x20 || c >= 0x7f) {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = 'x';
+			b->p[b->len++] = hex[c >> 4];
+			b->p[b->len++] = hex[c & 15];
+		} else {
+			b->p[b->len++] = (char)c;
+		}
+	}
+	if (b->p)
+		b->p[b->len] = '\0';
+}
+
+void mtext_free(struct mtext *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- listen address ---- */
+
+void metrics_opts_default(struct metrics_opts *o)
+{
+	o->top_n = METRICS_TOP_DEFAULT;
+	o->refresh_ms = METRICS_REFRESH_MS_DEFAULT;
+	o->opt = "--listen";
+	o->list_attach = NULL;
+	o->list_ctx = NULL;
+}
+
+static int listen_err(const char *opt, const char *s, const char *why)
+{
+	pr_warn("rsttrace: invalid %s '%s': %s\n", opt, s, why);
+	return -EINVAL;
+}
+
+int metrics_parse_listen(const char *opt, const char *s, struct sockaddr_storage *ss,
+			 socklen_t *len)
+{
+	struct sockaddr_storage tmp;
+	char def[32];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&tmp;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&tmp;
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2], *zone;
+	const char *start, *port, *end;
+	size_t hlen, i;
+	unsigned long p = 0;
+	int v6;
+
+	if (!opt)
+		opt = "--listen";
+	if (!s) {
+		snprintf(def, sizeof(def), "%s:%d", METRICS_ADDR_DEFAULT, METRICS_PORT_DEFAULT);
+		s = def;
+	}
+	if (!*s)
+		return listen_err(opt, s, "expected ADDR:PORT, e.g. 127.0.0.1:10281");
+	v6 = s[0] == '[';
+	if (v6) {
+		end = strchr(s, ']');
+		if (!end)
+			return listen_err(opt, s, "missing ']' after the IPv6 address");
+		if (end[1] != ':')
+			return listen_err(opt, s, "expected [ADDR]:PORT");
+		start = s + 1;
+		hlen = end - start;
+		port = end + 2;
+	} else {
+		end = strrchr(s, ':');
+		if (!end)
+			return listen_err(opt, s, "expected ADDR:PORT, e.g. 127.0.0.1:10281");
+		if (strchr(s, ':') != end)
+			return listen_err(opt, s, "an IPv6 address goes in brackets: [ADDR]:PORT");
+		start = s;
+		hlen = end - start;
+		port = end + 1;
+	}
+	if (!hlen)
+		return listen_err(opt, s, "missing address (127.0.0.1 for loopback only)");
+	if (hlen >= sizeof(host))
+		return listen_err(opt, s, "address too long");
+	memcpy(host, start, hlen);
+	host[hlen] = '\0';
+
+	/* The port: 1 to 5 digits, nothing else, 1..65535. */
+	if (!*port)
+		return listen_err(opt, s, "missing port after ':'");
+	for (i = 0; port[i]; i++) {
+		if (port[i] < '0' || port[i] > '9' || i >= 5)
+			return listen_err(opt, s, "port is not a number in 1..65535");
+		p = p * 10 + (port[i] - '0');
+	}
+	if (!i || p < 1 || p > 65535)
+		return listen_err(opt, s, "port is not a number in 1..65535");
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (v6) {
+		zone = strchr(host, '%');
+		if (zone) {
+			*zone++ = '\0';
+			s6->sin6_scope_id = if_nametoindex(zone);
+			if (!s6->sin6_scope_id)
+				return listen_err(opt, s, "unknown interface in the zone index");
+		}
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return listen_err(opt, s, "not a numeric IPv6 address");
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((__u16)p);
+	} else {
+		/* Numeric only: a name could resolve to something not meant. */
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return listen_err(opt, s, "not a numeric IPv4 address (e.g. 127.0.0.1)");
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((__u16)p);
+	}
+	if (ss)
+		*ss = tmp;
+	if (len)
+		*len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	return 0;
+}
+
+static int addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return 1;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127;
+}
+
+static void addr_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else {
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	}
+}
+
+/* ---- top-N hosts ---- */
+
+static __u64 host_rsts(const struct metrics_host *h)
+{
+	return h->rst[0] + h->rst[1];
+}
+
+/* >0 when a ranks above b: more RSTs, then the smaller address (stable output). */
+static int rank_cmp(const struct metrics_host *a, const struct metrics_host *b)
+{
+	__u64 ta = host_rsts(a), tb = host_rsts(b);
+	int c;
+
+	if (ta != tb)
+		return ta > tb ? 1 : -1;
+	if (a->family != b->family)
+		return a->family < b->family ? 1 : -1;
+	c = memcmp(a->addr, b->addr, sizeof(a->addr));
+	return c < 0 ? 1 : c > 0 ? -1 : 0;
+}
+
+int metrics_top_init(struct metrics_snapshot *s, size_t cap)
+{
+	s->n_top = 0;
+	s->top_cap = cap;
+	s->other_rst[0] = s->other_rst[1] = 0;
+	s->top = NULL;
+	if (!cap)
+		return 0;
+	s->top = calloc(cap, sizeof(*s->top));
+	return s->top ? 0 : -ENOMEM;
+}
+
+void metrics_top_free(struct metrics_snapshot *s)
+{
+	free(s->top);
+	s->top = NULL;
+	s->top_cap = s->n_top = 0;
+}
+
+static void heap_swap(struct metrics_host *a, struct metrics_host *b)
+{
+	struct metrics_host t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* A min-heap: the lowest-ranked of the current top sits at index 0. */
+void metrics_top_add(struct metrics_snapshot *s, const struct metrics_host *h)
+{
+	struct metrics_host *hp = s->top;
+	size_t i, c;
+
+	if (!host_rsts(h) || !s->top_cap)
+		return;
+	if (s->n_top < s->top_cap) {
+		i = s->n_top++;
+		hp[i] = *h;
+		while (i && rank_cmp(&hp[i], &hp[(i - 1) / 2]) < 0) {
+			heap_swap(&hp[i], &hp[(i - 1) / 2]);
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (rank_cmp(h, &hp[0]) <= 0)
+		return;
+	hp[0] = *h;
+	for (i = 0;; i = c) {
+		c = 2 * i + 1;
+		if (c >= s->n_top)
+			break;
+		if (c + 1 < s->n_top && rank_cmp(&hp[c + 1], &hp[c]) < 0)
+			c++;
+		if (rank_cmp(&hp[c], &hp[i]) >= 0)
+			break;
+		heap_swap(&hp[i], &hp[c]);
+	}
+}
+
+static int rank_desc(const void *a, const void *b)
+{
+	return rank_cmp(b, a);
+}
+
+void metrics_top_finish(struct metrics_snapshot *s)
+{
+	__u64 total[2] = { 0, 0 }, top[2] = { 0, 0 };
+	size_t i;
+	int d;
+
+	if (s->n_top)
+		qsort(s->top, s->n_top, sizeof(*s->top), rank_desc);
+	for (i = 0; i < s->n_ifs; i++)
+		total[s->ifs[i].dir & 1] += totals_rsts(&s->ifs[i].t);
+	for (i = 0; i < s->n_top; i++)
+		for (d = 0; d < 2; d++)
+			top[d] += s->top[i].rst[d];
+	/*
+	 * "other" is every RST the kernel counted that no top host carries:
+	 * hosts below the top, hosts evicted from the LRU map, failed host
+	 * updates. The host map is read before the counters, so the counters
+	 * are never behind it; clamp anyway rather than wrap.
+	 */
+	for (d = 0; d < 2; d++)
+		s->other_rst[d] = total[d] > top[d] ? total[d] - top[d] : 0;
+}
+
+/* ---- interface rows ---- */
+
+static void totals_add(struct rst_totals *dst, const struct rst_totals *src)
+{
+	int i;
+
+	for (i = 0; i < RST_C_MAX; i++)
+		dst->c[i] += src->c[i];
+	for (i = 0; i < RST_M_MAX; i++)
+		dst->malformed[i] += src->malformed[i];
+}
+
+static struct metrics_iface *iface_row(struct metrics_snapshot *s, const char *name, __u8 dir,
+				       size_t limit)
+{
+	struct metrics_iface *r;
+	size_t i;
+
+	for (i = 0; i < s->n_ifs; i++)
+		if (s->ifs[i].dir == dir && !strcmp(s->ifs[i].name, name))
+			return &s->ifs[i];
+	if (s->n_ifs >= limit)
+		return NULL;
+	r = &s->ifs[s->n_ifs++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->dir = dir;
+	return r;
+}
+
+static int iface_cmp(const void *pa, const void *pb)
+{
+	const struct metrics_iface *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : (int)a->dir - (int)b->dir;
+}
+
+void metrics_set_ifaces(struct metrics_snapshot *s, const struct rst_if_totals *per, size_t n,
+			const char *(*name_of)(__u32 ifindex, char *buf))
+{
+	char buf[IF_NAMESIZE + 8];
+	struct rst_totals sum = {}, rest;
+	struct metrics_iface *r;
+	const char *name;
+	size_t i;
+	int k, any = 0;
+
+	s->n_ifs = 0;
+	for (i = 0; i < n; i++) {
+		name = per[i].ifindex ? name_of(per[i].ifindex, buf) : "other";
+		/* Two rows stay free for "other", so a slot row always lands. */
+		r = iface_row(s, name, per[i].dir & 1, METRICS_IFACES_MAX - 2);
+		if (!r)
+			r = iface_row(s, "other", per[i].dir & 1, METRICS_IFACES_MAX);
+		totals_add(&r->t, &per[i].t);
+		totals_add(&sum, &per[i].t);
+	}
+	/*
+	 * What counters_read had no room for: its direction is lost with it.
+	 * XXX: booked as "in"; needs more than PER_MAX (ifindex, dir) owners.
+	 */
+	memset(&rest, 0, sizeof(rest));
+	for (k = 0; k < RST_C_MAX; k++) {
+		if (s->total.c[k] > sum.c[k]) {
+			rest.c[k] = s->total.c[k] - sum.c[k];
+			any = 1;
+		}
+	}
+	for (k = 0; k < RST_M_MAX; k++) {
+		if (s->total.malformed[k] > sum.malformed[k]) {
+			rest.malformed[k] = s->total.malformed[k] - sum.malformed[k];
+			any = 1;
+		}
+	}
+	if (any)
+		totals_add(&iface_row(s, "other", RST_DIR_IN, METRICS_IFACES_MAX)->t, &rest);
+	qsort(s->ifs, s->n_ifs, sizeof(s->ifs[0]), iface_cmp);
+}
+
+/* ---- rendering ---- */
+
+static void family(struct mtext *b, const char *name, const char *type, const char *help)
+{
+	mtext_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void iface_sample(struct mtext *b, const char *name, const struct metrics_iface *r,
+			 const char *extra, __u64 v)
+{
+	mtext_printf(b, "%s{iface=\"", name);
+	mtext_label(b, r->name);
+	mtext_printf(b, "\",dir=\"%s\"%s} %llu\n", dir_names[r->dir & 1], extra ? extra : "",
+		     (unsigned long long)v);
+}
+
+static const struct {
+	const char *name;
+	int c;
+	const char *help;
+} if_families[] = {
+	{ "rsttrace_packets_total", RST_C_PACKETS,
+	  "Packets the rsttrace programs saw, by interface and direction." },
+	{ "rsttrace_tcp_syn_packets_total", RST_C_SYN, "TCP packets with SYN and without ACK." },
+	{ "rsttrace_tcp_synack_packets_total", RST_C_SYNACK, "TCP packets with SYN and ACK." },
+	{ "rsttrace_tcp_fin_packets_total", RST_C_FIN, "TCP packets with FIN (any other flags)." },
+	{ "rsttrace_tcp_rst_packets_total", RST_C_RST, "TCP packets with RST and without ACK." },
+	{ "rsttrace_tcp_rstack_packets_total", RST_C_RSTACK, "TCP packets with RST and ACK." },
+	{ "rsttrace_ip_fragments_total", RST_C_FRAGMENT,
+	  "Non-first IP fragments (passed without parsing)." },
+};
+
+static const struct {
+	const char *result;
+	int c;
+} ev_results[] = {
+	{ "delivered", RST_C_EV_SENT },	      { "sampled_out", RST_C_EV_SAMPLED },
+	{ "rate_limited", RST_C_EV_RATELIM }, { "ring_full", RST_C_EV_RINGFULL },
+	{ "filtered", RST_C_EV_FILTERED },
+};
+
+static void host_label(char *buf, size_t len, const struct metrics_host *h)
+{
+	if (!inet_ntop(h->family == AF_INET6 ? AF_INET6 : AF_INET, h->addr, buf, len))
+		snprintf(buf, len, "invalid");
+}
+
+int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
+{
+	char host[INET6_ADDRSTRLEN];
+	size_t i, f;
+	int k, d;
+
+	for (f = 0; f < ARRAY_SIZE(if_families); f++) {
+		family(b, if_families[f].name, "counter", if_families[f].help);
+		for (i = 0; i < s->n_ifs; i++)
+			iface_sample(b, if_families[f].name, &s->ifs[i], NULL,
+				     s->ifs[i].t.c[if_families[f].c]);
+	}
+	family(b, "rsttrace_tcp_packets_total", "counter",
+	       "TCP packets with valid headers, by interface, direction and IP family.");
+	for (i = 0; i < s->n_ifs; i++) {
+		iface_sample(b, "rsttrace_tcp_packets_total", &s->ifs[i], ",family=\"ipv4\"",
+			     s->ifs[i].t.c[RST_C_TCP4]);
+		iface_sample(b, "rsttrace_tcp_packets_total", &s->ifs[i], ",family=\"ipv6\"",
+			     s->ifs[i].t.c[RST_C_TCP6]);
+	}
+
+	family(b, "rsttrace_malformed_packets_total", "counter",
+	       "Packets with truncated or invalid headers (counted and passed), by reason.");
+	for (k = 0; k < RST_M_MAX; k++)
+		mtext_printf(b, "rsttrace_malformed_packets_total{reason=\"%s\"} %llu\n",
+			     rst_malformed_names[k], (unsigned long long)s->total.malformed[k]);
+
+	family(b, "rsttrace_events_total", "counter",
+	       "RSTs by what became of their event: delivered to the ring buffer, or why not.");
+	for (i = 0; i < ARRAY_SIZE(ev_results); i++)
+		mtext_printf(b, "rsttrace_events_total{result=\"%s\"} %llu\n", ev_results[i].result,
+			     (unsigned long long)s->total.c[ev_results[i].c]);
+
+	family(b, "rsttrace_map_update_errors_total", "counter",
+	       "Failed flow or host map insertions (the packet is still counted).");
+	mtext_printf(b, "rsttrace_map_update_errors_total{map=\"flows\"} %llu\n",
+		     (unsigned long long)s->total.c[RST_C_FLOW_ERR]);
+	mtext_printf(b, "rsttrace_map_update_errors_total{map=\"hosts\"} %llu\n",
+		     (unsigned long long)s->total.c[RST_C_HOST_ERR]);
+
+	if (s->flows_ok) {
+		family(b, "rsttrace_flows_entries", "gauge", "Flows in the flow map (LRU).");
+		mtext_printf(b, "rsttrace_flows_entries %llu\n", (unsigned long long)s->flows);
+		family(b, "rsttrace_flows_entries_limit", "gauge", "Capacity of the flow map.");
+		mtext_printf(b, "rsttrace_flows_entries_limit %llu\n",
+			     (unsigned long long)s->flows_max);
+	}
+	if (s->hosts_ok) {
+		family(b, "rsttrace_hosts_entries", "gauge", "Hosts in the host map (LRU).");
+		mtext_printf(b, "rsttrace_hosts_entries %llu\n", (unsigned long long)s->hosts);
+		family(b, "rsttrace_hosts_entries_limit", "gauge", "Capacity of the host map.");
+		mtext_printf(b, "rsttrace_hosts_entries_limit %llu\n",
+			     (unsigned long long)s->hosts_max);
+	}
+
+	family(b, "rsttrace_host_rst_packets_total", "counter",
+	       "RST and RST-ACK packets by peer host and direction, for the top hosts by RSTs; "
+	       "host=\"other\" carries every other RST, so sums by dir equal the interface "
+	       "totals.");
+	for (i = 0; i < s->n_top; i++) {
+		host_label(host, sizeof(host), &s->top[i]);
+		for (d = 0; d < 2; d++)
+			mtext_printf(
+				b, "rsttrace_host_rst_packets_total{host=\"%s\",dir=\"%s\"} %llu\n",
+				host, dir_names[d], (unsigned long long)s->top[i].rst[d]);
+	}
+	for (d = 0; d < 2; d++)
+		mtext_printf(b, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"%s\"} %llu\n",
+			     dir_names[d], (unsigned long long)s->other_rst[d]);
+
+	if (s->att_ok) {
+		family(b, "rsttrace_attached_info", "gauge",
+		       "Programs of this datapath attached to an interface, with hook and mode.");
+		for (i = 0; i < s->n_att; i++) {
+			mtext_printf(b, "rsttrace_attached_info{iface=\"");
+			mtext_label(b, s->att[i].iface);
+			mtext_printf(b, "\",hook=\"%s\",mode=\"%s\"} 1\n", s->att[i].hook,
+				     s->att[i].mode);
+		}
+	}
+
+	family(b, "rsttrace_snapshot_duration_seconds", "gauge",
+	       "Time taken to read the maps for the snapshot this scrape got.");
+	mtext_printf(b, "rsttrace_snapshot_duration_seconds %.6f\n", s->build_seconds);
+	family(b, "rsttrace_snapshot_timestamp_seconds", "gauge",
+	       "Wall-clock time the snapshot this scrape got was taken.");
+	mtext_printf(b, "rsttrace_snapshot_timestamp_seconds %.3f\n", s->timestamp);
+
+	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
+	mtext_printf(b, "rsttrace_build_info{version=\"");
+	mtext_label(b, RST_VERSION);
+	mtext_printf(b, "\",abi=\"%d\"} 1\n", RST_ABI_VERSION);
+	return b->err;
+}
+
+/* ---- reading the maps ---- */
+
+struct metrics_server {
+	struct MHD_Daemon *d;
+	struct rst_maps maps;
+	struct metrics_opts o;
+	pthread_mutex_t lock;
+	/* Everything below is guarded by lock. */
+	struct metrics_snapshot *snap;
+	struct rst_if_totals *per;
+	void *kbuf, *vbuf;
+	__u32 counters_id;
+	struct mtext text;
+	int text_err; /* -errno of the last build, 0 when text is good */
+	__u64 built_ns;
+	int built;
+};
+
+struct map_meta {
+	__u32 id, key_size, value_size, max_entries;
+};
+
+static int map_meta(int fd, struct map_meta *mm)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0)
+		return -EBADF;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	mm->id = info.id;
+	mm->key_size = info.key_size;
+	mm->value_size = info.value_size;
+	mm->max_entries = info.max_entries;
+	return 0;
+}
+
+typedef void (*walk_fn)(void *ctx, const void *key, const void *val);
+
+/* Per-element fallback for kernels or map types without batch lookups. */
+static int walk_iter(int fd, const struct map_meta *mm, void *vbuf, walk_fn fn, void *ctx,
+		     __u64 *count)
+{
+	char key[WALK_ELEMMAX], next[WALK_ELEMMAX];
+	__u64 guard = (__u64)mm->max_entries * 2 + 16;
+	void *prev = NULL;
+
+	*count = 0;
+	while (guard--) {
+		if (bpf_map_get_next_key(fd, prev, next))
+			return errno == ENOENT ? 0 : -errno;
+		memcpy(key, next, mm->key_size);
+		prev = key;
+		if (fn && bpf_map_lookup_elem(fd, key, vbuf))
+			continue; /* deleted meanwhile */
+		if (fn)
+			fn(ctx, key, vbuf);
+		(*count)++;
+	}
+	return 0;
+}
+
+/*
+ * Visit every entry (fn may be NULL to count only). Batch lookups a chunk
+ * at a time; bounded by the map size whatever the map does meanwhile.
+ */
+static int map_walk(int fd, const struct map_meta *mm, void *kbuf, void *vbuf, walk_fn fn,
+		    void *ctx, __u64 *count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	/* A hash map's batch token is a bucket index; room to spare anyway. */
+	__u64 in_tok[8] = {}, out_tok[8] = {}, guard = mm->max_entries / WALK_CHUNK + 16;
+	__u32 n, i;
+	int err, first = 1;
+
+	if (mm->key_size > WALK_ELEMMAX || mm->value_size > WALK_ELEMMAX)
+		return -EINVAL;
+	*count = 0;
+	while (guard--) {
+		n = WALK_CHUNK;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in_tok, out_tok, kbuf, vbuf, &n, &bo);
+		if (err)
+			err = -errno;
+		if (err && err != -ENOENT) {
+			/*
+			 * No batch ops here (or a bucket larger than a chunk): iterate
+			 * instead, but only before fn saw anything, or it would see
+			 * entries twice.
+			 */
+			if (first) {
+				pr_debug("metrics: batch lookup: %s; iterating\n", strerror(-err));
+				return walk_iter(fd, mm, vbuf, fn, ctx, count);
+			}
+			return err;
+		}
+		for (i = 0; fn && i < n; i++)
+			fn(ctx, (char *)kbuf + (size_t)i * mm->key_size,
+			   (char *)vbuf + (size_t)i * mm->value_size);
+		*count += n;
+		if (err == -ENOENT)
+			return 0;
+		memcpy(in_tok, out_tok, sizeof(in_tok));
+		first = 0;
+	}
+	return 0;
+}
+
+static void host_visit(void *ctx, const void *key, const void *val)
+{
+	struct metrics_snapshot *s = ctx;
+	const struct rst_host_key *k = key;
+	const struct rst_host_val *v = val;
+	struct metrics_host h;
+
+	memcpy(h.addr, k->addr, sizeof(h.addr));
+	h.family = k->family;
+	h.rst[RST_DIR_IN] = v->rst_in;
+	h.rst[RST_DIR_OUT] = v->rst_out;
+	metrics_top_add(s, &h);
+}
+
+static int prog_uses_map(__u32 prog_id, __u32 map_id)
+{
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(pi), ids[64], i;
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return 0;
+	pi.nr_map_ids = ARRAY_SIZE(ids);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	err = bpf_obj_get_info_by_fd(fd, &pi, &len);
+	close(fd);
+	if (err)
+		return 0;
+	for (i = 0; i < pi.nr_map_ids && i < ARRAY_SIZE(ids); i++)
+		if (ids[i] == map_id)
+			return 1;
+	return 0;
+}
+
+static const char *xdp_mode_of(__u32 ifindex, __u32 prog_id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return "unknown";
+	if (q.drv_prog_id == prog_id)
+		return "native";
+	if (q.skb_prog_id == prog_id)
+		return "generic";
+	if (q.hw_prog_id == prog_id)
+		return "offload";
+	return "unknown";
+}
+
+static int att_cmp(const void *pa, const void *pb)
+{
+	const struct metrics_attach *a = pa, *b = pb;
+	int c = strcmp(a->iface, b->iface);
+
+	if (!c)
+		c = strcmp(a->hook, b->hook);
+	return c ? c : strcmp(a->mode, b->mode);
+}
+
+/* Sorted, each (iface, hook, mode) once: one series per row. */
+static void att_finish(struct metrics_snapshot *s)
+{
+	size_t i, n = 0;
+
+	qsort(s->att, s->n_att, sizeof(s->att[0]), att_cmp);
+	for (i = 0; i < s->n_att; i++)
+		if (!n || att_cmp(&s->att[n - 1], &s->att[i]))
+			s->att[n++] = s->att[i];
+	s->n_att = n;
+}
+
+/*
+ * The interfaces this datapath is attached to: every XDP or tcx link in the
+ * system whose program uses our counters map. It reads the kernel's own
+ * state, so it is right for watch and for a pinned attachment alike.
+ * Interface names resolve in our network namespace.
+ * XXX: legacy cls_bpf attachments (kernels without tcx) have no link and
+ * are not listed here; serve lists them from the attachment's records.
+ */
+static int scan_attach(struct metrics_server *srv, struct metrics_snapshot *s)
+{
+	struct bpf_link_info li;
+	struct tcx_link_info tcx;
+	struct metrics_attach a;
+	char buf[IF_NAMESIZE];
+	__u32 id = 0, len, ifindex;
+	int fd, err, guard = 65536;
+
+	s->n_att = 0;
+	while (guard--) {
+		err = bpf_link_get_next_id(id, &id);
+		if (err)
+			return errno == ENOENT ? 0 : -errno;
+		fd = bpf_link_get_fd_by_id(id);
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		memset(&li, 0, sizeof(li));
+		len = sizeof(li);
+		err = bpf_obj_get_info_by_fd(fd, &li, &len);
+		close(fd);
+		if (err)
+			continue;
+		memset(&a, 0, sizeof(a));
+		if (li.type == BPF_LINK_TYPE_XDP) {
+			ifindex = li.xdp.ifindex;
+			a.hook = "xdp";
+		} else if (li.type == RST_LINK_TYPE_TCX) {
+			memcpy(&tcx, &li.xdp, sizeof(tcx));
+			ifindex = tcx.ifindex;
+			a.hook = tcx.attach_type == RST_BPF_TCX_EGRESS ? "tc_egress" : "tc_ingress";
+			a.mode = "tcx";
+		} else {
+			continue;
+		}
+		if (!ifindex || !prog_uses_map(li.prog_id, srv->counters_id))
+			continue;
+		if (!a.mode)
+			a.mode = xdp_mode_of(ifindex, li.prog_id);
+		snprintf(a.iface, sizeof(a.iface), "%s", iface_name(ifindex, buf));
+		if (s->n_att < METRICS_ATTACH_MAX)
+			s->att[s->n_att++] = a;
+	}
+	return 0;
+}
+
+static int snapshot_build(struct metrics_server *srv)
+{
+	struct metrics_snapshot *s = srv->snap;
+	struct map_meta mm;
+	__u64 t0 = now_mono_ns();
+	size_t n_per = 0;
+	int err;
+
+	/* Hosts before counters: the programs bump counters first. */
+	s->n_top = 0;
+	s->hosts_ok = 0;
+	if (!map_meta(srv->maps.hosts, &mm) && mm.key_size == sizeof(struct rst_host_key) &&
+	    mm.value_size == sizeof(struct rst_host_val)) {
+		s->hosts_max = mm.max_entries;
+		err = map_walk(srv->maps.hosts, &mm, srv->kbuf, srv->vbuf, host_visit, s,
+			       &s->hosts);
+		s->hosts_ok = !err;
+		if (err)
+			pr_debug("metrics: reading the host map: %s\n", strerror(-err));
+	}
+	/* No partial top list: without the host map every RST is "other". */
+	if (!s->hosts_ok)
+		s->n_top = 0;
+	s->flows_ok = 0;
+	if (!map_meta(srv->maps.flows, &mm)) {
+		s->flows_max = mm.max_entries;
+		err = map_walk(srv->maps.flows, &mm, srv->kbuf, srv->vbuf, NULL, NULL, &s->flows);
+		s->flows_ok = !err;
+		if (err)
+			pr_debug("metrics: reading the flow map: %s\n", strerror(-err));
+	}
+	err = counters_read(srv->maps.counters, &s->total, srv->per, PER_MAX, &n_per);
+	if (err)
+		return err;
+	metrics_set_ifaces(s, srv->per, n_per, iface_name);
+	metrics_top_finish(s);
+	err = -ENOSYS;
+	s->n_att = 0;
+	if (srv->o.list_attach)
+		err = srv->o.list_attach(srv->o.list_ctx, s->att, METRICS_ATTACH_MAX, &s->n_att);
+	if (err)
+		err = scan_attach(srv, s);
+	s->att_ok = !err;
+	if (err)
+		pr_debug("metrics: listing attachments: %s\n", strerror(-err));
+	att_finish(s);
+	s->build_seconds = (now_mono_ns() - t0) / 1e9;
+	s->timestamp = now_real_ns() / 1e9;
+	srv->text.len = 0;
+	srv->text.err = 0;
+	return metrics_render(s, &srv->text);
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     const char *body, size_t len, int allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const char text_plain[] = "text/plain; charset=utf-8";
+
+static enum MHD_Result serve_metrics(struct metrics_server *srv, struct MHD_Connection *c)
+{
+	__u64 now = now_mono_ns();
+	enum MHD_Result ret;
+	char msg[160];
+	int err;
+
+	pthread_mutex_lock(&srv->lock);
+	if (!srv->built || now - srv->built_ns >= (__u64)srv->o.refresh_ms * 1000000ULL) {
+		err = snapshot_build(srv);
+		srv->text_err = err;
+		srv->built_ns = now_mono_ns();
+		srv->built = 1;
+		if (err)
+			pr_debug("metrics: snapshot: %s\n", strerror(-err));
+	}
+	if (!srv->text_err) {
+		/* Copied into the response under the lock: the next build reuses text. */
+		ret = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", srv->text.p,
+			    srv->text.len, 0);
+	} else {
+		snprintf(msg, sizeof(msg), "rsttrace: reading the maps: %s\n",
+			 strerror(-srv->text_err));
+		ret = reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text_plain, msg, strlen(msg), 0);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **req_cls)
+{
+	static const char index_html[] =
+		"<html><head><title>rsttrace</title></head><body>"
+		"<h1>rsttrace</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+	static const char not_found[] = "not found; metrics are at /metrics\n";
+	static const char not_allowed[] = "method not allowed; use GET or HEAD\n";
+	struct metrics_server *srv = cls;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_size;
+	(void)req_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text_plain, not_allowed,
+			     sizeof(not_allowed) - 1, 1);
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(srv, c);
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", index_html,
+			     sizeof(index_html) - 1, 0);
+	return reply(c, MHD_HTTP_NOT_FOUND, text_plain, not_found, sizeof(not_found) - 1, 0);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (log_level < LOG_DEBUG)
+		return;
+	fputs("microhttpd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+static void server_free(struct metrics_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->snap)
+		metrics_top_free(srv->snap);
+	free(srv->snap);
+	free(srv->per);
+	free(srv->kbuf);
+	free(srv->vbuf);
+	mtext_free(&srv->text);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
+
+static int listen_socket(const char *opt, const char *what, const struct sockaddr_storage *ss,
+			 socklen_t len)
+{
+	int fd, one = 1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_warn("rsttrace: %s %s: socket: %s\n", opt, what, strerror(errno));
+		return -1;
+	}
+	/* A restart must not wait out TIME_WAIT of the last scrapes. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, HTTP_BACKLOG)) {
+		pr_warn("rsttrace: %s %s: %s%s\n", opt, what, strerror(errno),
+			errno == EADDRINUSE ? " (another exporter on this port? choose another)"
+			: errno == EADDRNOTAVAIL ? " (not an address of this host)"
+						 : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct metrics_server *metrics_start(const char *listen, const struct rst_maps *m,
+				     const struct metrics_opts *o)
+{
+	struct metrics_server *srv;
+	struct sockaddr_storage ss;
+	struct map_meta mm;
+	sigset_t all, old;
+	char what[INET6_ADDRSTRLEN + 16];
+	socklen_t len;
+	const char *opt;
+	int fd, err;
+
+	opt = o && o->opt ? o->opt : "--listen";
+	if (metrics_parse_listen(opt, listen, &ss, &len))
+		return NULL;
+	addr_format(&ss, what, sizeof(what));
+
+	srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		pr_warn("rsttrace: metrics: %s\n", strerror(ENOMEM));
+		return NULL;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	srv->maps = *m;
+	srv->maps.owned = 0; /* borrowed: the caller closes them */
+	if (o)
+		srv->o = *o;
+	else
+		metrics_opts_default(&srv->o);
+	if (!srv->o.refresh_ms)
+		srv->o.refresh_ms = METRICS_REFRESH_MS_DEFAULT;
+	if (srv->o.top_n > METRICS_TOP_MAX)
+		srv->o.top_n = METRICS_TOP_MAX;
+
+	err = map_meta(m->counters, &mm);
+	if (err) {
+		pr_warn("rsttrace: metrics: counters map: %s\n", strerror(-err));
+		goto fail;
+	}
+	srv->counters_id = mm.id;
+	srv->snap = calloc(1, sizeof(*srv->snap));
+	srv->per = calloc(PER_MAX, sizeof(*srv->per));
+	srv->kbuf = malloc((size_t)WALK_CHUNK * WALK_ELEMMAX);
+	srv->vbuf = malloc((size_t)WALK_CHUNK * WALK_ELEMMAX);
+	if (!srv->snap || !srv->per || !srv->kbuf || !srv->vbuf ||
+	    metrics_top_init(srv->snap, srv->o.top_n)) {
+		pr_warn("rsttrace: metrics: %s\n", strerror(ENOMEM));
+		goto fail;
+	}
+
+	fd = listen_socket(opt, what, &ss, len);
+	if (fd < 0)
+		goto fail;
+	/* MHD's threads inherit this mask: signals go to the caller's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	srv->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)HTTP_CONN_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)HTTP_CONN_TIMEOUT, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!srv->d) {
+		pr_warn("rsttrace: %s %s: starting the HTTP server failed\n", opt, what);
+		close(fd);
+		goto fail;
+	}
+	fprintf(stderr, "rsttrace: serving metrics on http://%s/metrics\n", what);
+	if (!addr_is_loopback(&ss))
+		fprintf(stderr,
+			"rsttrace: note: %s is not a loopback address; anyone who can "
+			"reach it can read the metrics\n",
+			what);
+	return srv;
+fail:
+	server_free(srv);
+	return NULL;
+}
+
+int metrics_set_maps(struct metrics_server *s, const struct rst_maps *m)
+{
+	struct map_meta mm;
+	int err;
+
+	err = map_meta(m->counters, &mm);
+	if (err)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	s->maps = *m;
+	s->maps.owned = 0;
+	s->counters_id = mm.id;
+	s->built = 0;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void metrics_stop(struct metrics_server *s)
+{
+	if (!s)
+		return;
+	/* Joins MHD's threads and closes the listen socket it was given. */
+	MHD_stop_daemon(s->d);
+	server_free(s);
+}

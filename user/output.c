@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * watch's sinks: stdout (text or JSON), pcap savefile, syslog. Each event
+ * is formatted once per sink into a buffer and written whole, so lines
+ * never interleave and nothing from the network reaches a format string.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "classify.h"
+#include "json.h"
+#include "log.h"
+#include "output.h"
+#include "syslogout.h"
+#include "util.h"
+
+void output_opts_default(struct output_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->facility = syslogout_default_facility();
+}
+
+int output_parse_opt(struct output_opts *o, int opt, const char *arg)
+{
+	int fac;
+
+	switch (opt) {
+	case OPT_OUT_JSON:
+		o->json = 1;
+		return 1;
+	case OPT_OUT_PRINT:
+		o->print = 1;
+		return 1;
+	case OPT_OUT_SYSLOG:
+		o->syslog = 1;
+		return 1;
+	case OPT_OUT_FACILITY:
+		fac = syslogout_facility(arg);
+		if (fac < 0) {
+			pr_warn("rsttrace: invalid --syslog-facility '%s': expected one of %s\n",
+				arg, syslogout_facility_names);
+			return -EINVAL;
+		}
+		o->facility = fac;
+		o->syslog = 1; /* naming a facility asks for syslog */
+		return 1;
+	case 'w':
+		if (!*arg) {
+			pr_warn("rsttrace: invalid -w '': an empty string is not a valid file "
+				"name\n");
+			return -EINVAL;
+		}
+		o->wfile = arg;
+		return 1;
+	case 'C':
+		return pcapw_parse_size(arg, &o->size_limit) ? -EINVAL : 1;
+	case 'G':
+		return parse_u32("-G", arg, 1, 31536000, &o->rotate_secs) ? -EINVAL : 1;
+	case 'W':
+		return parse_u32("-W", arg, 1, 1000000000, &o->file_count) ? -EINVAL : 1;
+	}
+	return 0;
+}
+
+int output_check(struct output_opts *o)
+{
+	int to_stdout = o->wfile && !strcmp(o->wfile, "-");
+
+	if ((o->size_limit || o->rotate_secs || o->file_count) && !o->wfile) {
+		pr_warn("rsttrace: %s needs -w FILE\n", o->size_limit	 ? "-C"
+							: o->rotate_secs ? "-G"
+									 : "-W");
+		return -EINVAL;
+	}
+	if (to_stdout && (o->size_limit || o->rotate_secs)) {
+		pr_warn("rsttrace: -w -: standard output cannot be rotated (-C, -G)\n");
+		return -EINVAL;
+	}
+	if (to_stdout && (o->print || o->json)) {
+		pr_warn("rsttrace: -w - writes the pcap to standard output: %s cannot go there "
+			"too\n",
+			o->json ? "--json" : "--print");
+		return -EINVAL;
+	}
+	if (o->print && o->json) {
+		pr_warn("rsttrace: --print (text) and --json both choose what stdout carries\n");
+		return -EINVAL;
+	}
+	if (o->file_count && !o->size_limit && !o->rotate_secs)
+		pr_warn("rsttrace: warning: -W has no effect without -C or -G\n");
+	return 0;
+}
+
+int output_open(struct output *out, const struct output_opts *o, const struct fmt_opts *fo,
+		__u32 snaplen, int flows_fd)
+{
+	struct pcapw_opts po = {};
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->o = *o;
+	out->fo = *fo;
+	out->flows_fd = flows_fd;
+	if (o->json)
+		out->stdout_mode = OUT_STDOUT_JSON;
+	else if (o->print || (!o->wfile && !o->syslog))
+		out->stdout_mode = OUT_STDOUT_TEXT;
+	else
+		out->stdout_mode = OUT_STDOUT_NONE;
+
+	if (o->wfile) {
+		po.name = o->wfile;
+		po.size_limit = o->size_limit;
+		po.rotate_secs = o->rotate_secs;
+		po.file_count = o->file_count;
+		po.snaplen = snaplen;
+		err = pcapw_open(&out->pw, &po);
+		if (err)
+			return err;
+		out->pcap_open = 1;
+	}
+	if (o->syslog) {
+		syslogout_open(o->facility);
+		out->syslog_open = 1;
+	}
+	return 0;
+}
+
+static int write_stdout(const char *line, int len)
+{
+	errno = 0;
+	if (fwrite(line, 1, (size_t)len, stdout) != (size_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int output_event(struct output *out, const struct rst_event *e, const char *ifname,
+		 const struct timespec *wall)
+{
+	char line[2048];
+	int len, err;
+
+	if (out->done)
+		return 1;
+	/* The file first: a -G -W limit ends the run before the event is printed, as in tcpdump. */
+	if (out->pcap_open) {
+		err = pcapw_write(&out->pw, e, wall);
+		if (err) {
+			if (err > 0)
+				out->done = 1;
+			return err;
+		}
+	}
+	if (out->stdout_mode == OUT_STDOUT_TEXT) {
+		len = fmt_event_line(line, sizeof(line), e, ifname, wall, &out->fo, &out->fs);
+		if (len > 0) {
+			err = write_stdout(line, len);
+			if (err)
+				return err;
+			out->printed++;
+		}
+	} else if (out->stdout_mode == OUT_STDOUT_JSON) {
+		struct json_info ji = {
+			.ifname = ifname,
+			.wall = wall,
+			.class = classify_event(out->flows_fd, e),
+		};
+
+		len = json_event(line, sizeof(line), e, &ji);
+		if (len > 0) {
+			err = write_stdout(line, len);
+			if (err)
+				return err;
+			out->printed++;
+		}
+	}
+	if (out->syslog_open) {
+		/* The line without timestamp (syslog has one), always naming the interface. */
+		struct fmt_opts so = out->fo;
+
+		so.tstamp = TS_NONE;
+		so.any_prefix = 1;
+		len = fmt_event_line(line, sizeof(line), e, ifname, wall, &so, NULL);
+		if (len > 0) {
+			if (line[len - 1] == '\n')
+				line[len - 1] = '\0';
+			syslogout_line(line);
+			out->logged++;
+		}
+	}
+	return 0;
+}
+
+int output_flush(struct output *out)
+{
+	int err = 0;
+
+	if (out->stdout_mode != OUT_STDOUT_NONE) {
+		errno = 0;
+		if (fflush(stdout))
+			err = errno ? -errno : -EIO;
+	}
+	if (!err && out->pcap_open)
+		err = pcapw_flush(&out->pw);
+	return err;
+}
+
+int output_close(struct output *out)
+{
+	int err = 0;
+
+	if (out->stdout_mode != OUT_STDOUT_NONE && fflush(stdout))
+		err = errno ? -errno : -EIO;
+	if (out->pcap_open) {
+		int e2 = pcapw_close(&out->pw);
+
+		if (!err)
+			err = e2;
+		out->pcap_open = 0;
+	}
+	if (out->syslog_open) {
+		syslogout_close();
+		out->syslog_open = 0;
+	}
+	return err;
+}
+
+void output_summary(const struct output *out, FILE *f)
+{
+	if (out->stdout_mode != OUT_STDOUT_NONE)
+		fprintf(f, "%llu event%s printed\n", (unsigned long long)out->printed,
+			out->printed == 1 ? "" : "s");
+	if (out->o.wfile)
+		fprintf(f, "%llu packet%s written to %s (%llu file%s)\n",
+			(unsigned long long)out->pw.written, out->pw.written == 1 ? "" : "s",
+			strcmp(out->o.wfile, "-") ? out->o.wfile : "standard output",
+			(unsigned long long)out->pw.files, out->pw.files == 1 ? "" : "s");
+	if (out->o.syslog)
+		fprintf(f, "%llu event%s sent to syslog\n", (unsigned long long)out->logged,
+			out->logged == 1 ? "" : "s");
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Persistent attachment: the pin layout under /sys/fs/bpf/rsttrace (or
+ * --pin-path), the checks that the pins land on a bpffs the whole system
+ * shares, the meta map that carries the ABI version, and the recovery of
+ * what a crashed attach left behind. Only names of this layout are ever
+ * created or removed; anything else in the directory is left alone.
+ *
+ *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
+ *   PIN/maps/{counters,settings,flows,hosts,buckets,events}
+ *   PIN/progs/{rst_xdp,rst_tc_ingress,rst_tc_egress}
+ *   PIN/links/IFNAME@NETNS-IFINDEX/{xdp_native,xdp_generic,tcx_in,tcx_out}
+ *   PIN/links/IFNAME@NETNS-IFINDEX/cls_{in,out}-PRIO-HANDLE[-q]   legacy cls_bpf
+ *
+ * NETNS is the inode of the network namespace the links were made in,
+ * IFINDEX the interface index there at attach time; bpffs takes no dots in
+ * names, so IFNAME has '.' as %2e (and '%' as %25). A cls_ record is the
+ * TC program pinned once more: it names the filter to delete (and, with
+ * -q, that rsttrace created the clsact qdisc).
+ */
+#ifndef RST_PERSIST_H
+#define RST_PERSIST_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#include "maps.h"
+#include "rsttrace.h"
+
+#define RST_PIN_DEFAULT "/sys/fs/bpf/rsttrace"
+#define RST_PIN_MAGIC	0x4543415254545352ULL /* "RSTTRACE" read as little endian */
+
+/*
+ * The value of PIN/meta. magic and abi_version stay where they are in
+ * every version, so any rsttrace can tell whose pins these are.
+ */
+struct rst_pin_meta {
+	__u64 magic;
+	__u32 abi_version; /* RST_ABI_VERSION of the rsttrace that pinned */
+	__u32 size;	   /* sizeof(struct rst_pin_meta) as written */
+	__u64 created_ns;  /* CLOCK_REALTIME of the first attach */
+	__u32 snaplen;	   /* load-time options the programs were built with */
+	__u32 max_flows;
+	__u32 max_hosts;
+	__u32 ring_size;
+	char version[32]; /* rsttrace version string */
+};
+
+enum pin_map {
+	PM_COUNTERS = 0,
+	PM_SETTINGS,
+	PM_FLOWS,
+	PM_HOSTS,
+	PM_BUCKETS,
+	PM_EVENTS,
+	PM_MAX,
+};
+
+enum pin_prog {
+	PP_XDP = 0,
+	PP_TC_IN,
+	PP_TC_OUT,
+	PP_MAX,
+};
+
+extern const char *const pin_map_names[PM_MAX];
+extern const char *const pin_prog_names[PP_MAX];
+
+/* The map fd of one enum pin_map in m. */
+int *maps_slot(struct rst_maps *m, int which);
+
+/* What a link pin (or legacy record) is. */
+enum pin_kind {
+	PK_XDP_NATIVE = 0,
+	PK_XDP_GENERIC,
+	PK_TCX_IN,
+	PK_TCX_OUT,
+	PK_CLS_IN,
+	PK_CLS_OUT,
+	PK_MAX,
+};
+
+struct pin_link {
+	int kind;	      /* enum pin_kind */
+	char name[64];	      /* file name in the interface's directory */
+	__u32 link_id;	      /* 0 for cls_ records */
+	__u32 prog_id;
+	__u32 cur_ifindex;    /* where the kernel has it now; 0 once the interface is gone */
+	int alive;	      /* still attached (for cls_: filter found, or not checkable) */
+	__u64 since_ns;	      /* CLOCK_REALTIME of the pin */
+	__u32 cls_prio;	      /* cls_ records */
+	__u32 cls_handle;
+	int cls_qdisc;
+};
+
+#define PIN_LINKS_MAX 4
+
+struct pin_iface {
+	char dir[IF_NAMESIZE + 48]; /* directory name under links/ */
+	char ifname[IF_NAMESIZE];
+	__u64 netns;		    /* inode of the network namespace */
+	__u32 ifindex;		    /* at attach time */
+	int here;		    /* netns is the caller's */
+	int gone;		    /* no link of it is attached any more */
+	int n_links;
+	struct pin_link links[PIN_LINKS_MAX];
+	__u64 since_ns;		    /* earliest pin */
+};
+
+struct persist {
+	char path[PATH_MAX - 128];
+	int lock_fd;	      /* the directory, flock()ed; -1 when not locked */
+	int have_meta;
+	struct rst_pin_meta meta;
+	int prog_fd[PP_MAX];
+	__u32 prog_id[PP_MAX];
+	struct rst_maps maps; /* owned fds */
+};
+
+/* Whether a pin path check may create (mount bpffs, mkdir) or only read; quiet. */
+enum { PERSIST_READ = 0, PERSIST_CREATE = 1, PERSIST_QUIET = 2 };
+
+void persist_init(struct persist *p);
+void persist_close(struct persist *p);
+
+/*
+ * Check that path is on a bpffs this whole system shares (not one private
+ * to a mount namespace such as `ip netns exec` makes) and, with
+ * PERSIST_CREATE, mount bpffs on /sys/fs/bpf when absent and create the
+ * directory (0700; its subdirectories come with persist_create). Prints a one-line error with a hint (unless
+ * PERSIST_QUIET); -EXDEV for a private mount namespace; -ENOENT in read
+ * mode when there is nothing there, without printing.
+ */
+int persist_prepare(struct persist *p, const char *path, int mode);
+
+/* Take the directory's exclusive lock (waits for another attach/detach). */
+int persist_lock(struct persist *p);
+
+/*
+ * Read PIN/meta into p->meta. 0 when it is ours and of this ABI; -ENOENT
+ * when absent; -EPROTO (message printed) when of another ABI or not ours.
+ */
+int persist_read_meta(struct persist *p);
+
+/*
+ * Open the pinned programs and maps of a valid pin set (after
+ * persist_read_meta). With recover, missing pins are pinned again from
+ * a live link when possible (the caller holds the lock). Prints why and
+ * returns -errno when a map stays missing; a missing program leaves its
+ * prog_fd at -1.
+ */
+int persist_open_objects(struct persist *p, int recover);
+
+/*
+ * No meta: remove the leftovers of an unfinished attach (names of our
+ * layout only, objects checked by name). -EPROTO (printed) when the
+ * directory holds links or objects that are not ours.
+ */
+int persist_clean_partial(struct persist *p);
+
+/* Create the maps/, progs/ and links/ subdirectories (0700) if missing. */
+int persist_mkdirs(struct persist *p);
+
+/*
+ * Pin freshly loaded programs and maps (taken from prog/map fds), and
+ * last the meta map that marks the set complete. On failure unpins what
+ * it pinned.
+ */
+int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_fds[PM_MAX],
+		   const struct rst_pin_meta *meta);
+
+/* The attached interfaces, sorted by name; caller frees *out. */
+int persist_list(struct persist *p, struct pin_iface **out, int *n);
+
+/* Directory of one interface record, "PIN/links/DIR". */
+void persist_iface_path(const struct persist *p, const char *dir, char *buf, size_t len);
+/* The record directory name for an interface attached here now. */
+void persist_iface_dirname(char *buf, size_t len, const char *ifname, __u64 netns, __u32 ifindex);
+
+/*
+ * Detach and unpin one interface record (links detached explicitly, so no
+ * other holder of the link keeps it attached). Returns 0 or -errno.
+ */
+int persist_remove_iface(struct persist *p, const struct pin_iface *pi);
+
+/* Unpin programs, maps, meta and the (then empty) directories. */
+int persist_remove_objects(struct persist *p);
+
+/* Network namespace of this process (inode of /proc/self/ns/net). */
+__u64 netns_self(void);
+/* Name under /run/netns of namespace ino, into buf; NULL if it has none. */
+const char *netns_name(__u64 ino, char *buf, size_t len);
+
+/* "xdp", "tcx", "cls_bpf"; "in"/"out"; XDP mode or NULL. */
+const char *pin_kind_hook(int kind);
+const char *pin_kind_dir(int kind);
+const char *pin_kind_mode(int kind);
+
+/*
+ * Check that map fds have the layout this binary expects (key/value
+ * sizes, counters entries); prints and returns -EPROTO when not.
+ */
+int maps_check_layout(struct rst_maps *m, const char *where);
+
+#endif
