@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,22 @@ enum {
 	GIVEN_HOSTS = 1 << 2,
 	GIVEN_RING = 1 << 3,
 };
+
+/*
+ * Ctrl-C, SIGTERM and SIGHUP wait while the pins change: they are then
+ * delivered, with their default action, once the pins are consistent
+ * (an interface half pinned would pass for attached with a hook missing).
+ */
+static void signals_hold(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
 
 static struct bpf_map *skel_map(struct rsttrace *s, int which)
 {
@@ -224,9 +241,9 @@ static int pin_links(struct persist *p, struct rst_link *l, const char *dirname,
 				      pinned, &n);
 		} else if (l->legacy[d]) {
 			/* A filter has no link to pin: pin its program as the record. */
-			snprintf(name, sizeof(name), "cls_%s-%u-%u%s", d == RST_DIR_IN ? "in" : "out",
-				 l->legacy_prio[d], l->legacy_handle[d],
-				 l->legacy_qdisc ? "-q" : "");
+			snprintf(name, sizeof(name), "cls_%s-%u-%u%s",
+				 d == RST_DIR_IN ? "in" : "out", l->legacy_prio[d],
+				 l->legacy_handle[d], l->legacy_qdisc ? "-q" : "");
 			err = pin_one(dir, name, prog_fd[d == RST_DIR_IN ? PP_TC_IN : PP_TC_OUT],
 				      pinned, &n);
 		}
@@ -297,15 +314,21 @@ static int foreign_xdp_check(const char *ifname, __u32 ifindex)
 	return -EBUSY;
 }
 
-/* Whether ifname (ifindex, here) has a live record in list. */
-static int already_attached(const struct pin_iface *list, int n, const char *ifname, __u32 ifindex,
-			    __u64 netns)
+/*
+ * Whether a record of list is live on ifindex of this netns: by index, not
+ * name, so an interface renamed since its attach is still recognised.
+ */
+static int live_record(const struct pin_iface *pi, __u32 ifindex, __u64 netns)
+{
+	return pi->netns == netns && pi->ifindex == ifindex && !pi->gone;
+}
+
+static int already_attached(const struct pin_iface *list, int n, __u32 ifindex, __u64 netns)
 {
 	int j;
 
 	for (j = 0; j < n; j++)
-		if (!strcmp(list[j].ifname, ifname) && list[j].netns == netns &&
-		    list[j].ifindex == ifindex && !list[j].gone)
+		if (live_record(&list[j], ifindex, netns))
 			return 1;
 	return 0;
 }
@@ -316,7 +339,8 @@ static void describe(const struct rst_link *l, const char *path)
 	size_t n = 0;
 
 	if (l->xdp_fd >= 0)
-		n += snprintf(what + n, sizeof(what) - n, "in: xdp %s", xdp_mode_name(l->xdp_flags));
+		n += snprintf(what + n, sizeof(what) - n, "in: xdp %s",
+			      xdp_mode_name(l->xdp_flags));
 	if (l->tc_fd[RST_DIR_IN] >= 0 || l->legacy[RST_DIR_IN])
 		n += snprintf(what + n, sizeof(what) - n, "in: %s",
 			      l->legacy[RST_DIR_IN] ? "cls_bpf" : "tcx");
@@ -326,7 +350,7 @@ static void describe(const struct rst_link *l, const char *path)
 	printf("%s: attached (%s), pinned under %s\n", l->ifname, what, path);
 }
 
-static void describe_existing(const struct pin_iface *pi)
+static void describe_existing(const struct pin_iface *pi, const char *asked)
 {
 	char what[96] = "";
 	size_t n = 0;
@@ -340,7 +364,11 @@ static void describe_existing(const struct pin_iface *pi)
 			      pin_kind_dir(pl->kind), pin_kind_hook(pl->kind), mode ? " " : "",
 			      mode ? mode : "");
 	}
-	printf("%s: already attached (%s); nothing changed\n", pi->ifname, what);
+	if (strcmp(asked, pi->ifname))
+		printf("%s: already attached, as %s before a rename (%s); nothing changed\n", asked,
+		       pi->ifname, what);
+	else
+		printf("%s: already attached (%s); nothing changed\n", pi->ifname, what);
 }
 
 static void attach_usage(FILE *f)
@@ -371,6 +399,7 @@ int cmd_attach(int argc, char **argv)
 	struct rst_progs progs;
 	struct persist p;
 	struct rst_opts o;
+	sigset_t sigs;
 	int n_if = 0, n_done = 0, n_list = 0, given_load = 0, fresh = 0;
 	int opt, err, i, j, ret = EXIT_RUNTIME;
 	__u64 netns;
@@ -437,6 +466,7 @@ int cmd_attach(int argc, char **argv)
 	netns = netns_self();
 	log_setup_libbpf();
 
+	signals_hold(&sigs);
 	persist_init(&p);
 	if (persist_prepare(&p, pin_path, PERSIST_CREATE) || persist_lock(&p))
 		goto out;
@@ -449,7 +479,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (o.dirs & DIR_IN && o.ingress_hook == RST_HOOK_XDP) {
 		for (i = 0; i < n_if; i++)
-			if (!already_attached(list, n_list, ifnames[i], ifindex[i], netns) &&
+			if (!already_attached(list, n_list, ifindex[i], netns) &&
 			    foreign_xdp_check(ifnames[i], ifindex[i]))
 				goto out;
 	}
@@ -488,12 +518,11 @@ int cmd_attach(int argc, char **argv)
 		for (j = 0; j < n_list; j++) {
 			struct pin_iface *pi = &list[j];
 
-			if (strcmp(pi->ifname, ifnames[i]) || pi->netns != netns)
-				continue;
-			if (pi->ifindex == ifindex[i] && !pi->gone) {
-				describe_existing(pi);
+			if (live_record(pi, ifindex[i], netns)) {
+				describe_existing(pi, ifnames[i]);
 				already = 1;
-			} else if (pi->gone) {
+			} else if (!strcmp(pi->ifname, ifnames[i]) && pi->netns == netns &&
+				   pi->gone) {
 				/* The interface was deleted (and maybe made again). */
 				pr_info("rsttrace: %s: removing the record of its deleted "
 					"predecessor (ifindex %u)\n",
@@ -544,6 +573,8 @@ out:
 	if (ret != EXIT_OK && !p.have_meta && p.path[0])
 		remove_empty_dirs(&p); /* what persist_prepare made for nothing */
 	persist_close(&p);
+	fflush(stdout);
+	sigprocmask(SIG_SETMASK, &sigs, NULL);
 	return ret;
 }
 
@@ -571,6 +602,7 @@ int cmd_detach(int argc, char **argv)
 	int n_if = 0, all = 0, n_list = 0, opt, i, j, err, ret = EXIT_RUNTIME;
 	struct persist p;
 	char nsname[64];
+	sigset_t sigs;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+i:vh", longopts, NULL)) != -1) {
@@ -612,6 +644,7 @@ int cmd_detach(int argc, char **argv)
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
 
+	signals_hold(&sigs);
 	persist_init(&p);
 	err = persist_prepare(&p, pin_path, PERSIST_READ);
 	if (err == -ENOENT) {
@@ -642,17 +675,21 @@ int cmd_detach(int argc, char **argv)
 				ret = EXIT_RUNTIME;
 				continue;
 			}
-			printf("%s: detached%s\n", list[i].ifname, list[i].gone ? " (was gone)" : "");
+			printf("%s: detached%s\n", list[i].ifname,
+			       list[i].gone ? " (was gone)" : "");
 		}
 	}
 	for (i = 0; i < n_if; i++) {
+		/* Renamed since attach: the record still has the index. */
+		__u32 cur = if_nametoindex(ifnames[i]);
 		int found = 0, elsewhere = 0;
 		__u64 other = 0;
 
 		for (j = 0; j < n_list; j++) {
 			struct pin_iface *pi = &list[j];
 
-			if (strcmp(pi->ifname, ifnames[i]))
+			if (strcmp(pi->ifname, ifnames[i]) &&
+			    !(cur && pi->here && !pi->gone && pi->ifindex == cur))
 				continue;
 			/* A gone interface may be cleaned up from anywhere. */
 			if (!pi->here && !pi->gone) {
@@ -693,15 +730,18 @@ int cmd_detach(int argc, char **argv)
 	free(list);
 out:
 	persist_close(&p);
+	fflush(stdout);
+	sigprocmask(SIG_SETMASK, &sigs, NULL);
 	return ret;
 }
 
 static void set_usage(FILE *f)
 {
-	fprintf(f, "usage: rsttrace set [--sample N] [--rate-limit N] [--burst N] [--events on|off]\n"
-		   "                    [--pin-path DIR]\n"
-		   "Changes the event settings of the persistent attachment in place; the\n"
-		   "counters are not touched. --burst 0 means: as deep as the rate limit.\n");
+	fprintf(f,
+		"usage: rsttrace set [--sample N] [--rate-limit N] [--burst N] [--events on|off]\n"
+		"                    [--pin-path DIR]\n"
+		"Changes the event settings of the persistent attachment in place; the\n"
+		"counters are not touched. --burst 0 means: as deep as the rate limit.\n");
 }
 
 int cmd_set(int argc, char **argv)

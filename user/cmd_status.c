@@ -101,8 +101,9 @@ static const char *mib(char *buf, size_t len, __u64 bytes)
 	return buf;
 }
 
-static void print_text(struct persist *p, struct pin_iface *ifs, int n, const struct rst_config *cfg,
-		       const struct rst_totals *t, struct map_stat *ms, __u64 mem_total)
+static void print_text(struct persist *p, struct pin_iface *ifs, int n,
+		       const struct rst_config *cfg, const struct rst_totals *t,
+		       struct map_stat *ms, __u64 mem_total)
 {
 	char since[32], ns[64], buf[32];
 	int i, j;
@@ -169,8 +170,9 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n, const st
 	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
 }
 
-static void print_json(struct persist *p, struct pin_iface *ifs, int n, const struct rst_config *cfg,
-		       const struct rst_totals *t, struct map_stat *ms, __u64 mem_total)
+static void print_json(struct persist *p, struct pin_iface *ifs, int n,
+		       const struct rst_config *cfg, const struct rst_totals *t,
+		       struct map_stat *ms, __u64 mem_total)
 {
 	char ns[64];
 	const char *nsn;
@@ -213,8 +215,8 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n, const st
 			const struct pin_link *pl = &pi->links[j];
 			const char *mode = pin_kind_mode(pl->kind);
 
-			printf("%s{\"hook\":\"%s\",\"direction\":\"%s\",\"xdp_mode\":", j ? "," : "",
-			       pin_kind_hook(pl->kind), pin_kind_dir(pl->kind));
+			printf("%s{\"hook\":\"%s\",\"direction\":\"%s\",\"xdp_mode\":",
+			       j ? "," : "", pin_kind_hook(pl->kind), pin_kind_dir(pl->kind));
 			if (mode)
 				printf("\"%s\"", mode);
 			else

@@ -163,8 +163,8 @@ static __u32 map_capacity(int fd)
 	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
 }
 
-static void top_text(const struct top_state *st, const struct source *src, __u32 rows,
-		     __u32 capacity, int clear)
+static void top_text(const struct top_state *st, const struct source *src, __u32 capacity,
+		     int clear)
 {
 	__u64 now = now_mono_ns();
 	char addr[INET6_ADDRSTRLEN], age[16], ts[16], rt[16];
@@ -176,7 +176,7 @@ static void top_text(const struct top_state *st, const struct source *src, __u32
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 	if (clear)
 		fputs("\033[H\033[2J", stdout);
-	printf("rsttrace top - %s, over %.2fs, %zu/%u hosts, %s\n", ts, st->elapsed, st->n_rows,
+	printf("rsttrace top - %s, over %.2fs, %zu/%u hosts, %s\n", ts, st->elapsed, st->n_hosts,
 	       capacity, src->desc);
 	printf("RST/s %.1f  SYN/s %.1f  FIN/s %.1f  events/s: %.1f delivered, %.1f lost (ring "
 	       "full), %.1f sampled out, %.1f rate limited\n\n",
@@ -184,7 +184,7 @@ static void top_text(const struct top_state *st, const struct source *src, __u32
 	       st->ev_sampled_ps, st->ev_rate_limited_ps);
 	printf("%-39s %9s %9s %8s %7s %10s %10s %10s %6s\n", "HOST", "RST/s IN", "RST/s OUT",
 	       "SYN/s", "RST/SYN", "RST IN", "RST OUT", "SYN", "SEEN");
-	for (i = 0; i < st->n_rows && i < rows; i++) {
+	for (i = 0; i < st->n_rows; i++) {
 		const struct host_row *r = &st->rows[i];
 		double q = ratio(r->v.rst_in + r->v.rst_out, r->v.syn_in + r->v.syn_out);
 
@@ -201,8 +201,7 @@ static void top_text(const struct top_state *st, const struct source *src, __u32
 	}
 }
 
-static void top_json(const struct top_state *st, const struct source *src, __u32 rows,
-		     __u32 capacity)
+static void top_json(const struct top_state *st, const struct source *src, __u32 capacity)
 {
 	__s64 off = mono_to_real();
 	__u64 now = now_mono_ns();
@@ -214,7 +213,7 @@ static void top_json(const struct top_state *st, const struct source *src, __u32
 	printf(",\"interval\":");
 	jw_double(stdout, st->elapsed);
 	printf(",\"source\":\"%s\",\"hosts_in_map\":%zu,\"hosts_capacity\":%u",
-	       src->pinned ? "pinned" : "live", st->n_rows, capacity);
+	       src->pinned ? "pinned" : "live", st->n_hosts, capacity);
 	printf(",\"global\":{\"rst_per_s\":");
 	jw_double(stdout, st->rst_ps);
 	printf(",\"syn_per_s\":");
@@ -232,7 +231,7 @@ static void top_json(const struct top_state *st, const struct source *src, __u32
 	printf(",\"events_filtered_per_s\":");
 	jw_double(stdout, st->ev_filtered_ps);
 	printf("},\"hosts\":[");
-	for (i = 0; i < st->n_rows && i < rows; i++) {
+	for (i = 0; i < st->n_rows; i++) {
 		const struct host_row *r = &st->rows[i];
 
 		printf("%s{\"host\":\"%s\",\"family\":\"%s\",\"rst_in_per_s\":", i ? "," : "",
@@ -271,14 +270,15 @@ static void nap(double secs)
 
 static void top_usage(FILE *f)
 {
-	fprintf(f, "usage: rsttrace top [--interval SEC] [--once] [--json] [-N COUNT] "
-		   "[--pin-path DIR]\n"
-		   "  --interval SEC    refresh period and rate window (default 1)\n"
-		   "  --once            print one sample, rates over one interval, and exit\n"
-		   "  --json            one JSON object per refresh (keys in docs/persistent.md)\n"
-		   "  -N COUNT          hosts shown (default %d)\n"
-		   "  --pin-path DIR    read this attachment (default " RST_PIN_DEFAULT
-		   ", else a running watch)\n",
+	fprintf(f,
+		"usage: rsttrace top [--interval SEC] [--once] [--json] [-N COUNT] "
+		"[--pin-path DIR]\n"
+		"  --interval SEC    refresh period and rate window (default 1)\n"
+		"  --once            print one sample, rates over one interval, and exit\n"
+		"  --json            one JSON object per refresh (keys in docs/persistent.md)\n"
+		"  -N COUNT          hosts shown (default %d)\n"
+		"  --pin-path DIR    read this attachment (default " RST_PIN_DEFAULT
+		", else a running watch)\n",
 		TOP_ROWS_DEFAULT);
 }
 
@@ -309,7 +309,8 @@ int cmd_top(int argc, char **argv)
 			if (parse_seconds("--interval", optarg, 3600.0, &interval))
 				return EXIT_USAGE;
 			if (interval < 0.01) {
-				pr_warn("rsttrace: invalid --interval '%s': at least 0.01\n", optarg);
+				pr_warn("rsttrace: invalid --interval '%s': at least 0.01\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -352,21 +353,21 @@ int cmd_top(int argc, char **argv)
 	clear = !once && !json && isatty(STDOUT_FILENO);
 	capacity = map_capacity(src.m.hosts);
 
-	err = top_read(&st, src.m.counters, src.m.hosts);
+	err = top_read(&st, src.m.counters, src.m.hosts, rows);
 	while (!err && !top_stop) {
 		nap(interval);
 		if (top_stop)
 			break;
 		t0 = now_mono_ns();
-		err = top_read(&st, src.m.counters, src.m.hosts);
+		err = top_read(&st, src.m.counters, src.m.hosts, rows);
 		if (err)
 			break;
-		pr_debug("rsttrace: top: read and ranked %zu hosts in %.1f ms\n", st.n_rows,
+		pr_debug("rsttrace: top: read and ranked %zu hosts in %.1f ms\n", st.n_hosts,
 			 (now_mono_ns() - t0) / 1e6);
 		if (json)
-			top_json(&st, &src, rows, capacity);
+			top_json(&st, &src, capacity);
 		else
-			top_text(&st, &src, rows, capacity, clear);
+			top_text(&st, &src, capacity, clear);
 		if (fflush(stdout)) {
 			err = -errno;
 			break;
@@ -394,9 +395,8 @@ struct flow_filter {
 
 static int flow_match(const struct flow_filter *f, const struct rst_flow_key *k)
 {
-	if (f->have_host &&
-	    (k->family != f->family ||
-	     (memcmp(k->addr_a, f->addr, 16) && memcmp(k->addr_b, f->addr, 16))))
+	if (f->have_host && (k->family != f->family ||
+			     (memcmp(k->addr_a, f->addr, 16) && memcmp(k->addr_b, f->addr, 16))))
 		return 0;
 	if (f->port && k->port_a != f->port && k->port_b != f->port)
 		return 0;
@@ -546,8 +546,9 @@ int cmd_flows(int argc, char **argv)
 	if (json) {
 		printf("{\"source\":\"%s\",\"flows\":[", src.pinned ? "pinned" : "live");
 	} else {
-		printf("%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A", "ENDPOINT B",
-		       "SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE");
+		printf("%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A",
+		       "ENDPOINT B", "SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST",
+		       "IFACE");
 		printf("%-47s %-47s %7s %7s %7s %7s %7s\n", "", "", "a>b/b>a", "", "", "", "");
 	}
 	for (i = 0; i < n; i++) {
@@ -706,7 +707,8 @@ int cmd_stats(int argc, char **argv)
 			for (c = 0; c < RST_C_MAX; c++)
 				printf(",\"%s\":%llu", rst_counter_names[c],
 				       (unsigned long long)per[i].t.c[c]);
-			printf(",\"malformed\":%llu}", (unsigned long long)totals_malformed(&per[i].t));
+			printf(",\"malformed\":%llu}",
+			       (unsigned long long)totals_malformed(&per[i].t));
 		}
 		printf("]}\n");
 	} else {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -91,15 +92,50 @@ static void maps_of_prog(int prog_fd, struct rst_maps *m)
 	}
 }
 
+/*
+ * Programs attached to the interfaces of this network namespace (XDP and
+ * tcx), into ids; returns how many. tcx takes the ifindex where the query
+ * takes a target fd (the same field of the UAPI union).
+ */
+static int progs_here(__u32 *ids, int max)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	static const int tcx_types[] = { 46, 47 }; /* BPF_TCX_INGRESS, BPF_TCX_EGRESS */
+	__u32 got[16], cnt;
+	int n = 0, t, j;
+
+	for (i = ifs; i && i->if_index && n < max; i++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		if (!bpf_xdp_query(i->if_index, 0, &q)) {
+			if (q.drv_prog_id && n < max)
+				ids[n++] = q.drv_prog_id;
+			if (q.skb_prog_id && n < max)
+				ids[n++] = q.skb_prog_id;
+		}
+		for (t = 0; t < 2; t++) {
+			cnt = 16;
+			if (bpf_prog_query(i->if_index, tcx_types[t], 0, NULL, got, &cnt))
+				continue;
+			for (j = 0; j < (int)cnt && j < 16 && n < max; j++)
+				ids[n++] = got[j];
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return n;
+}
+
 int maps_find_live(struct rst_maps *m)
 {
-	__u32 id = 0, best_id = 0;
+	__u32 id = 0, best_id = 0, here[256];
+	int fd, i, n = 0, n_here, best_here = -1, is_here;
 	__u64 best_time = 0;
-	int fd, i, n = 0;
 
 	for (i = 0; i < PM_MAX; i++)
 		*maps_slot(m, i) = -1;
 	m->owned = 1;
+	n_here = progs_here(here, 256);
 	/* Bounded by the ids the kernel hands out; each step moves forward. */
 	while (!bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info pi = {};
@@ -112,9 +148,14 @@ int maps_find_live(struct rst_maps *m)
 		    (!strcmp(pi.name, "rst_xdp") || !strcmp(pi.name, "rst_tc_ingress") ||
 		     !strcmp(pi.name, "rst_tc_egress"))) {
 			n++;
-			if (!best_id || pi.load_time >= best_time) {
+			for (is_here = 0, i = 0; i < n_here && !is_here; i++)
+				is_here = here[i] == id;
+			/* One attached in our namespace first, then the newest. */
+			if (is_here > best_here ||
+			    (is_here == best_here && pi.load_time >= best_time)) {
 				best_id = id;
 				best_time = pi.load_time;
+				best_here = is_here;
 			}
 		}
 		close(fd);
@@ -127,9 +168,9 @@ int maps_find_live(struct rst_maps *m)
 	maps_of_prog(fd, m);
 	close(fd);
 	if (n > 3)
-		pr_info("rsttrace: several rsttrace datapaths are loaded; reading the newest "
-			"(program id %u)\n",
-			best_id);
+		pr_info("rsttrace: several rsttrace datapaths are loaded; reading program %u's "
+			"(%s)\n",
+			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
 		if (*maps_slot(m, i) < 0 && i != PM_EVENTS) {
 			pr_warn("rsttrace: program %u has no map %s: not rsttrace's\n", best_id,

@@ -39,9 +39,10 @@ int maps_open_pinned(const char *pin_dir, struct rst_maps *m);
 /*
  * Find the maps of a running rsttrace datapath (a `watch`, or any loaded
  * rsttrace programs) through its programs: rst_xdp, rst_tc_ingress and
- * rst_tc_egress, and the maps they use, by name. With several, the one
- * loaded last wins. -ENOENT, quietly, when none runs. Needs CAP_SYS_ADMIN
- * to walk program ids.
+ * rst_tc_egress, and the maps they use, by name. With several, one that
+ * is attached to an interface of the caller's network namespace wins,
+ * then the one loaded last. -ENOENT, quietly, when none runs. Needs
+ * CAP_SYS_ADMIN to walk program ids.
  */
 int maps_find_live(struct rst_maps *m);
 

@@ -22,6 +22,10 @@
 
 #define PIN_BPFFS_ROOT "/sys/fs/bpf"
 
+/* The meta map is a format of its own: other versions read its head. */
+_Static_assert(sizeof(struct rst_pin_meta) == 72, "pin ABI: rst_pin_meta");
+_Static_assert(__builtin_offsetof(struct rst_pin_meta, abi_version) == 8, "pin ABI: abi_version");
+
 const char *const pin_map_names[PM_MAX] = {
 	[PM_COUNTERS] = "counters", [PM_SETTINGS] = "settings", [PM_FLOWS] = "flows",
 	[PM_HOSTS] = "hosts",	    [PM_BUCKETS] = "buckets",	[PM_EVENTS] = "events",
@@ -34,9 +38,8 @@ const char *const pin_prog_names[PP_MAX] = {
 };
 
 static const char *const kind_names[PK_MAX] = {
-	[PK_XDP_NATIVE] = "xdp_native", [PK_XDP_GENERIC] = "xdp_generic",
-	[PK_TCX_IN] = "tcx_in",		[PK_TCX_OUT] = "tcx_out",
-	[PK_CLS_IN] = "cls_in",		[PK_CLS_OUT] = "cls_out",
+	[PK_XDP_NATIVE] = "xdp_native", [PK_XDP_GENERIC] = "xdp_generic", [PK_TCX_IN] = "tcx_in",
+	[PK_TCX_OUT] = "tcx_out",	[PK_CLS_IN] = "cls_in",		  [PK_CLS_OUT] = "cls_out",
 };
 
 int *maps_slot(struct rst_maps *m, int which)
@@ -393,8 +396,9 @@ int persist_read_meta(struct persist *p)
 	}
 	memcpy(&p->meta, buf, sizeof(p->meta));
 	if (m->abi_version != RST_ABI_VERSION) {
-		snprintf(why, sizeof(why), "pinned by an rsttrace of ABI %u, this one speaks ABI %d",
-			 m->abi_version, RST_ABI_VERSION);
+		snprintf(why, sizeof(why),
+			 "pinned by an rsttrace of ABI %u, this one speaks ABI %d", m->abi_version,
+			 RST_ABI_VERSION);
 		incompatible(p, why);
 		err = -EPROTO;
 		goto out;

@@ -82,14 +82,14 @@ enum pin_kind {
 };
 
 struct pin_link {
-	int kind;	      /* enum pin_kind */
-	char name[64];	      /* file name in the interface's directory */
-	__u32 link_id;	      /* 0 for cls_ records */
+	int kind;      /* enum pin_kind */
+	char name[64]; /* file name in the interface's directory */
+	__u32 link_id; /* 0 for cls_ records */
 	__u32 prog_id;
-	__u32 cur_ifindex;    /* where the kernel has it now; 0 once the interface is gone */
-	int alive;	      /* still attached (for cls_: filter found, or not checkable) */
-	__u64 since_ns;	      /* CLOCK_REALTIME of the pin */
-	__u32 cls_prio;	      /* cls_ records */
+	__u32 cur_ifindex; /* where the kernel has it now; 0 once the interface is gone */
+	int alive;	   /* still attached (for cls_: filter found, or not checkable) */
+	__u64 since_ns;	   /* CLOCK_REALTIME of the pin */
+	__u32 cls_prio;	   /* cls_ records */
 	__u32 cls_handle;
 	int cls_qdisc;
 };
@@ -99,18 +99,18 @@ struct pin_link {
 struct pin_iface {
 	char dir[IF_NAMESIZE + 48]; /* directory name under links/ */
 	char ifname[IF_NAMESIZE];
-	__u64 netns;		    /* inode of the network namespace */
-	__u32 ifindex;		    /* at attach time */
-	int here;		    /* netns is the caller's */
-	int gone;		    /* no link of it is attached any more */
+	__u64 netns;   /* inode of the network namespace */
+	__u32 ifindex; /* at attach time */
+	int here;      /* netns is the caller's */
+	int gone;      /* no link of it is attached any more */
 	int n_links;
 	struct pin_link links[PIN_LINKS_MAX];
-	__u64 since_ns;		    /* earliest pin */
+	__u64 since_ns; /* earliest pin */
 };
 
 struct persist {
 	char path[PATH_MAX - 128];
-	int lock_fd;	      /* the directory, flock()ed; -1 when not locked */
+	int lock_fd; /* the directory, flock()ed; -1 when not locked */
 	int have_meta;
 	struct rst_pin_meta meta;
 	int prog_fd[PP_MAX];

@@ -31,7 +31,9 @@ cleanup() {
 	for ns in "${_NS_MADE[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	for d in "${_PINS[@]}"; do
+	# Every pin_dir of this run shares the prefix, also those made in a
+	# $(pin_dir ...) subshell whose _PINS entry did not reach us.
+	for d in "${_PINS[@]}" /sys/fs/bpf/rsttrace-test-"${_TAG}"-*; do
 		[ -d "$d" ] && rm -rf "$d"
 	done
 	rm -rf "$_TMP"

@@ -15,7 +15,15 @@ source "$(dirname "$0")/lib.sh"
 
 R=$RSTTRACE
 T=$(tmpdir)
-P=$(pin_dir main)
+
+# mkpin VAR NAME: a pin directory from lib.sh's pin_dir, registered for the
+# EXIT trap (pin_dir registers it only when not called in a subshell).
+mkpin() {
+	pin_dir "$2" >/dev/null
+	printf -v "$1" '%s' "${_PINS[${#_PINS[@]} - 1]}"
+}
+
+mkpin P main
 
 # The hosts and their RST counts: H4 is also the rate-test sender.
 H1=10.201.1.11
@@ -143,9 +151,9 @@ t_attach_two() {
 }
 
 t_traffic() {
-	local hp i
-	for i in $(seq 1 $REF4); do refuse "$CLI" "$IP4_A" 9; done
-	for i in $(seq 1 $REF6); do refuse "$CLI" "$IP6_A" 9; done
+	local hp _
+	for _ in $(seq 1 $REF4); do refuse "$CLI" "$IP4_A" 9; done
+	for _ in $(seq 1 $REF6); do refuse "$CLI" "$IP6_A" 9; done
 	rsts "$CLI" "$H1" "$IP4_A" 80 $N1
 	rsts "$CLI" "$H2" "$IP4_A" 80 $N2
 	rsts "$CLI" "$H3" 10.209.1.1 80 $N3
@@ -199,7 +207,7 @@ t_traffic() {
 	assert_eq "top: per-host totals exact" "[$N4,$N1,$N2,$N3,0,0] [0,0,0,0,$REF4,$REF6]" \
 		"$(jqf "$T/top2.out" '[.hosts[].rst_in]') $(jqf "$T/top2.out" '[.hosts[].rst_out]')"
 	run top3 "$SRV" top --once --json --interval 0.2 -N 2 --pin-path "$P"
-	assert_eq "top -N 2" 2 "$(jqf "$T/top3.out" '.hosts | length')"
+	assert_eq "top -N 2: the first two" "[\"$H4\",\"$H1\"]" "$(jqf "$T/top3.out" '[.hosts[].host]')"
 }
 
 t_set() {
@@ -278,7 +286,16 @@ t_delete_under_traffic() {
 	run gone2 "$SRV" status --json --pin-path "$P"
 	assert_eq "recreated interface attaches again" "0 [[\"$IF1\",false],[\"$IF2\",false]]" \
 		"$RC $(jqf "$T/gone2.out" '[.interfaces[] | [.iface, .gone]]')"
-	ip -n "$SRV" link del "$IF2"
+	# Renamed while attached: still known by its index.
+	ip -n "$SRV" link set "$IF2" down
+	ip -n "$SRV" link set "$IF2" name "xr${_TAG}"
+	run ren "$SRV" attach -i "xr${_TAG}" --pin-path "$P"
+	assert_eq "renamed interface: attach says it is already attached" "0 1" \
+		"$RC $(grep -c "already attached, as $IF2" "$T/ren.out")"
+	run rend "$SRV" detach -i "xr${_TAG}" --pin-path "$P"
+	assert_eq "renamed interface: detach by its new name" "0 [\"$IF1\"]" \
+		"$RC $(nsx "$SRV" "$R" status --json --pin-path "$P" | jq -c '[.interfaces[].iface]')"
+	ip -n "$SRV" link del "xr${_TAG}"
 	run all "$SRV" detach --all --pin-path "$P"
 	assert_eq "detach --all: exit 0, pin directory removed" "0 no" \
 		"$RC $([ -e "$P" ] && echo yes || echo no)"
@@ -288,30 +305,32 @@ t_delete_under_traffic() {
 
 t_abi_mismatch() {
 	local P3
-	P3=$(pin_dir abi)
+	mkpin P3 abi
 	mkdir -p "$P3"
 	bpftool map create "$P3/meta" type array key 4 value 72 entries 1 name rst_meta
-	# magic "RSTTRACE", ABI 99, size 72
+	# magic "RSTTRACE", ABI 99, size 72, then 56 zero bytes
+	local zeros
+	read -ra zeros <<<"$(printf '0 %.0s' $(seq 1 56))"
 	bpftool map update pinned "$P3/meta" key 0 0 0 0 value 0x52 0x53 0x54 0x54 0x52 0x41 0x43 0x45 \
-		99 0 0 0 72 0 0 0 $(printf '0 %.0s' $(seq 1 56))
+		99 0 0 0 72 0 0 0 "${zeros[@]}"
 	run abi "$SRV" attach -i "$IF1" --pin-path "$P3"
 	assert_eq "pins of another ABI: attach refuses (exit 1)" 1 "$RC"
 	assert_cmd "pins of another ABI: says ABI 99 and how to detach" \
 		grep -q "ABI 99.*detach" "$T/abi.err"
 	run abis "$SRV" status --pin-path "$P3"
 	assert_eq "pins of another ABI: status refuses, pins untouched" "1 meta" \
-		"$RC $(ls "$P3" | xargs)"
+		"$RC $(find "$P3" -mindepth 1 -printf '%f\n' | xargs)"
 	assert_eq "pins of another ABI: nothing attached" "" "$(bpf_progs_in "$SRV")"
 }
 
 t_cycles() {
-	local P2 i fails=0
-	P2=$(pin_dir cycles)
+	local P2 _ fails=0
+	mkpin P2 cycles
 	# 40 cycles on an attachment that IF2 keeps loaded (programs reused),
 	# then 10 full ones that load, pin, unpin and unload everything.
 	make_if2
 	nsx "$SRV" "$R" attach -i "$IF2" --hook tc --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
-	for i in $(seq 1 40); do
+	for _ in $(seq 1 40); do
 		nsx "$SRV" "$R" attach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
 		nsx "$SRV" "$R" detach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
 	done
@@ -320,7 +339,7 @@ t_cycles() {
 	assert_eq "40 cycles on a kept attachment: only $IF2 left" "[\"$IF2\"]" \
 		"$(jqf "$T/cyc.json" '[.interfaces[].iface]')"
 	nsx "$SRV" "$R" detach -i "$IF2" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
-	for i in $(seq 1 10); do
+	for _ in $(seq 1 10); do
 		nsx "$SRV" "$R" attach -i "$IF1" --pin-path "$P2" >/dev/null 2>&1 || fails=$((fails + 1))
 		nsx "$SRV" "$R" status --json --pin-path "$P2" >"$T/cyc.json" 2>/dev/null
 		note_progs "$T/cyc.json"
@@ -334,12 +353,40 @@ t_cycles() {
 	assert_eq "50 cycles: nothing attached in the namespace" "" "$(bpf_progs_in "$SRV")"
 }
 
+watch_attached() {
+	bpf_progs_in "$SRV" | grep -q rst_xdp
+}
+
+t_live() {
+	local wp _
+	if [ -e /sys/fs/bpf/rsttrace ]; then
+		ok "readers against a running watch # SKIP a default attachment exists"
+		return
+	fi
+	bg_start wp nsx "$SRV" "$R" watch -i "$IF1" >/dev/null 2>&1
+	if ! wait_for 20 watch_attached; then
+		not_ok "watch attached"
+		bg_stop "$wp"
+		return
+	fi
+	for _ in 1 2 3; do refuse "$CLI" "$IP4_A" 9; done
+	run live "$SRV" stats --json
+	assert_eq "stats reads a running watch of this namespace (no pins)" '["live",3,3]' \
+		"$(jqf "$T/live.out" '[.source, .counters.syn, .counters.rstack]')"
+	run livetop "$SRV" top --once --json --interval 0.2
+	assert_eq "top reads a running watch" "[\"live\",\"$IP4_B\"]" \
+		"$(jqf "$T/livetop.out" '[.source, .hosts[0].host]')"
+	# (Without pins or watch the readers exit 1, but other rsttrace runs on
+	# this machine may be loaded: that case is not checked here.)
+	bg_stop "$wp"
+}
+
 t_foreign() {
 	local P4 snap0 snap1 fx fif
 	ns_pair fx || return 1
 	fx=$NS_A
 	fif=$VETH_A
-	P4=$(pin_dir foreign)
+	mkpin P4 foreign
 	if [ ! -s "$T/foreign.o" ]; then
 		not_ok "foreign program compiled"
 		sed 's/^/# /' "$T/clang.err"
@@ -382,6 +429,13 @@ t_foreign() {
 		"$([ -e "$P4" ] && echo yes || echo no) $(progs_left)"
 }
 
+# The harness checks attachments with its ifprogs tool: without it every
+# "nothing attached" check would pass for nothing.
+if [ ! -x "$IFPROGS" ]; then
+	not_ok "harness tool $IFPROGS built (make test, or make ${OUT:-build}/tests/ifprogs)"
+	finish
+	exit 1
+fi
 setup || {
 	not_ok "setup"
 	finish
@@ -396,5 +450,6 @@ run_test t_other_netns
 run_test t_delete_under_traffic
 run_test t_abi_mismatch
 run_test t_cycles
+run_test t_live
 run_test t_foreign
 finish
