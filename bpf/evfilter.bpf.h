@@ -4,10 +4,9 @@
  * an event under the rules userspace derived from a pcap-filter expression
  * (struct rst_evfilter, include/rsttrace.h). It must answer 1 wherever
  * libpcap's filter on the event's snapshot would, so frames on which the
- * two could disagree (VLAN tags, IPv6 extension headers: see evf_plain in
- * rsttrace.bpf.c) are never handed to it. Plain C on fixed-width types so
- * that tests/unit/test_filter.c compiles this very file and holds it
- * against pcap_offline_filter().
+ * two could disagree (evf_plain() says which) are never handed to it.
+ * Plain C on fixed-width types so that tests/unit/test_filter.c compiles
+ * this very file and holds it against pcap_offline_filter().
  */
 #ifndef RST_EVFILTER_BPF_H
 #define RST_EVFILTER_BPF_H
@@ -17,27 +16,38 @@
 #endif
 
 /*
- * evf_match() is a global function in the BPF object: the verifier checks
- * it once, on its own, instead of walking its 32 literals inside every
- * path of the caller (which, inlined, exceeded the 1M-instruction budget).
- * Arguments of a global function must be plain memory, so the packet's
- * fields are copied in by value, not pointed to.
+ * What the filter looks at: evf_pass() (rsttrace.bpf.c) fills it from the
+ * parser's struct rst_pkt, the unit test from an event. Addresses are 16
+ * bytes, IPv4 in the first 4.
  */
-#ifdef __BPF__
-#define EVF_GLOBAL __attribute__((noinline))
-#else
-#define EVF_GLOBAL static inline
-#endif
-
-/* What the filter looks at; addresses are 16 bytes, IPv4 in the first 4. */
 struct evf_pkt {
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u16 sport; /* host byte order */
 	__u16 dport;
+	__u16 l3_off; /* offsets in the frame, as struct rst_pkt has them */
+	__u16 l4_off;
 	__u8 family;
-	__u8 pad[3];
+	__u8 vlans; /* VLAN tags parsed */
+	__u8 pad[2];
 };
+
+/*
+ * Whether the filter may judge this frame: only where its answer equals
+ * libpcap's on the snapshot. A VLAN-tagged frame fails pcap's "ip"/"ip6"
+ * ethertype test at offset 12 whatever the addresses, and libpcap's IPv6
+ * port test reads the TCP header at a fixed 40 bytes, so there a negated
+ * literal could drop what the expression keeps. Such frames skip the
+ * kernel filter; userspace decides.
+ */
+static __always_inline int evf_plain(const struct evf_pkt *p)
+{
+	if (p->vlans)
+		return 0;
+	if (p->family == AF_INET6 && p->l4_off != p->l3_off + 40)
+		return 0;
+	return 1;
+}
 
 static __always_inline int evf_addr(const __u8 *a, const struct rst_evf_lit *l)
 {
@@ -84,16 +94,12 @@ static __always_inline int evf_lit(const struct rst_evf_lit *l, const struct evf
 	return (l->flags & RST_EVF_NOT) ? !r : r;
 }
 
-/* 1 if the packet may become an event, 0 if the expression rejects it. */
-EVF_GLOBAL int evf_match(const struct rst_evfilter *f, const struct evf_pkt *p)
+/* 1 if the packet may become an event, 0 if the rules reject it (plain frames only). */
+static __always_inline int evf_match(const struct rst_evfilter *f, const struct evf_pkt *p)
 {
+	__u32 n = f->n_terms;
 	int t, i, ok;
-	__u32 n;
 
-	/* A global function's pointer arguments may be NULL as far as the verifier knows. */
-	if (!f || !p)
-		return 1;
-	n = f->n_terms;
 	if (n == 0)
 		return 1;
 	for (t = 0; t < RST_EVF_TERMS; t++) {

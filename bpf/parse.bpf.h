@@ -49,7 +49,18 @@ struct rst_pkt {
 	__u8 family;
 	__u8 ttl;
 	__u8 vlans;
-	struct tcphdr *th;
+	/*
+	 * The TCP fields everything after the parser needs, as scalars: no
+	 * packet pointer outlives parse_frame(), so the code after it does
+	 * not depend on which path through the parser was taken.
+	 */
+	__u32 seq; /* host byte order */
+	__u32 ack;
+	__u16 sport;
+	__u16 dport;
+	__u16 win;
+	__u8 flags; /* byte 13 of the TCP header */
+	__u8 pad;
 };
 
 struct vlan_hdr_rst {
@@ -82,7 +93,12 @@ static __always_inline int parse_tcp(void *data, void *data_end, __u32 wire_len,
 	if (doff * 4 > l4_len || pk->l4_off + doff * 4 > wire_len)
 		return MALFORMED(RST_M_TCP_OPT_TRUNC);
 	pk->payload_len = l4_len - doff * 4;
-	pk->th = th;
+	pk->seq = bpf_ntohl(th->seq);
+	pk->ack = bpf_ntohl(th->ack_seq);
+	pk->sport = bpf_ntohs(th->source);
+	pk->dport = bpf_ntohs(th->dest);
+	pk->win = bpf_ntohs(th->window);
+	pk->flags = ((__u8 *)th)[13];
 	return PARSE_TCP;
 }
 

@@ -45,6 +45,11 @@ run_suite() {
 for t in "$OUT"/tests/test_*; do
 	[ -x "$t" ] && run_suite "unit/$(basename "$t")" "$t"
 done
+# Headroom under the verifier's 1M processed-instruction budget: a change
+# that would load here but not on a slightly different kernel fails now.
+if [ -x "$OUT/tests/verifier_stats" ]; then
+	run_suite verifier "$OUT/tests/verifier_stats" "$OUT/rsttrace.bpf.o" 25
+fi
 if [ -x "$OUT/tests/prog_test" ]; then
 	run_suite prog "$OUT/tests/prog_test"
 fi
