@@ -114,8 +114,8 @@ test: deps $(OUT)/rsttrace $(TEST_BINS)
 run: deps $(OUT)/rsttrace
 	$(Q)$(OUT)/rsttrace demo
 
-bench: deps $(OUT)/rsttrace $(TEST_BINS)
-	$(Q)OUT=$(OUT) bench/run.sh
+bench: deps $(OUT)/rsttrace $(SKELS) $(TEST_BINS)
+	$(Q)OUT=$(OUT) CLANG=$(CLANG) BPF_CFLAGS="$(BPF_CFLAGS)" bench/run.sh
 
 install: $(OUT)/rsttrace
 	install -D -m 0755 $(OUT)/rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace

@@ -401,6 +401,13 @@ int cmd_watch(int argc, char **argv)
 	ret = EXIT_OK;
 	while (!stop_signal) {
 		err = ring_buffer__poll(rb, 100);
+		/*
+		 * The kernel wakes this poll only past a fill threshold
+		 * (rsttrace.bpf.c ringbuf_wakeup), and libbpf consumes only
+		 * on a wakeup: take what arrived below it at every timeout.
+		 */
+		if (err == 0)
+			err = ring_buffer__consume(rb);
 		if (err == -EINTR)
 			continue;
 		if (err >= 0)

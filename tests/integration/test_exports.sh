@@ -35,10 +35,12 @@ for tool in tcpdump jq "$RSTGEN"; do
 done
 ns_pair x || { not_ok "netns setup"; finish; exit 1; }
 
-# start_tcpdump OUTPCAP: full capture of the RSTs on VETH_A; waits until it listens.
+# start_tcpdump OUTPCAP: full capture of the RSTs on VETH_A; waits until it
+# listens. --immediate-mode: without it, packets wait in a TPACKET_V3 block
+# for up to a second, and those of the last block are lost on SIGINT.
 start_tcpdump() {
-	bg_start TD_PID nsx "$NS_A" tcpdump -i "$VETH_A" -nn -S -U -w "$1" "$RST_FILTER" \
-		2>"$1.err"
+	bg_start TD_PID nsx "$NS_A" tcpdump -i "$VETH_A" --immediate-mode -nn -S -U -w "$1" \
+		"$RST_FILTER" 2>"$1.err"
 	wait_for 5 grep -q 'listening on' "$1.err"
 }
 
@@ -72,6 +74,7 @@ kernel_rsts() { sed -n 's/^\([0-9]*\) RSTs counted by the kernel.*/\1/p' "$1"; }
 delivered() { sed -n 's/^\([0-9]*\) events delivered.*/\1/p' "$1"; }
 kfiltered() { sed -n 's/.* ring full, \([0-9]*\) filtered$/\1/p' "$1"; }
 npkts() { tcpdump -r "$1" 2>/dev/null | wc -l; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # pkt_bytes PCAP: one line per packet, "LEN HEX" with HEX cut to SNAPLEN bytes.
 pkt_bytes() {
@@ -234,22 +237,29 @@ test_rotation_size() {
 		"$(grep -c 'packets written to .* (3 files)' "$T/r.out.err")"
 }
 
+# handled N OUT PID: wait until the watch printed N lines, or has exited.
+handled() {
+	[ "$(grep -c . "$2")" -ge "$1" ] || ! kill -0 "$3" 2>/dev/null
+}
+
 test_rotation_time() {
-	start_watch G1 "$T/g.out" --direction out -w "$T/g-%s.pcap" -G 1
-	start_watch G2 "$T/h.out" --direction out -w "$T/h-%s.pcap" -G 1 -W 2
+	# -G rotates on the wall clock when an event is *handled*, as tcpdump
+	# does when a packet is: so each reset is made only once both watches
+	# have handled the previous one (--print shows it), 1.1 s later, which
+	# puts every reset in a later second than the one before it.
+	start_watch G1 "$T/g.out" --direction out -w "$T/g-%s.pcap" -G 1 --print
+	start_watch G2 "$T/h.out" --direction out -w "$T/h-%s.pcap" -G 1 -W 2 --print
 	attached "$T/g.out" "$T/h.out" || { not_ok "-G watches attached"; return; }
-	gen refused "$IP4_A" 9 1
-	sleep 1.3
-	gen refused "$IP4_A" 9 1
-	sleep 1.3
-	gen refused "$IP4_A" 9 1
-	sleep 0.3
+	local k
+	for k in 1 2 3; do
+		gen refused "$IP4_A" 9 1
+		wait_for 10 handled "$k" "$T/g.out" "$G1" && wait_for 10 handled "$k" "$T/h.out" "$G2" ||
+			diag "reset $k not handled in time"
+		[ "$k" -lt 3 ] && sleep 1.1
+	done
 	# -G 1 -W 2 has ended by itself, as tcpdump does at its file limit.
-	if kill -0 "$G2" 2>/dev/null; then
+	wait_for 5 gone "$G2" && ok "-G 1 -W 2 exits after 2 files" ||
 		not_ok "-G 1 -W 2 exits after 2 files"
-	else
-		ok "-G 1 -W 2 exits after 2 files"
-	fi
 	bg_stop "$G2" INT
 	assert_eq "-G 1 -W 2: exit status 0" 0 "$BG_STATUS"
 	grep -q 'maximum file limit reached: 2' "$T/h.out.err" &&
