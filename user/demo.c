@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "classify.h"
 #include "commands.h"
 #include "counters.h"
 #include "log.h"
@@ -51,6 +52,7 @@ struct demo {
 	int listen4, listen6;
 	volatile int client_done;
 	int events;
+	int flows_fd;
 };
 
 static void sleep_ms(int ms)
@@ -214,6 +216,7 @@ static int demo_event(void *ctx, void *data, size_t size)
 	ns = e->ts_ns + d->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
 	wall.tv_nsec = ns % 1000000000ULL;
+	d->fo.class = classify_event(d->flows_fd, e);
 	len = fmt_event_line(line, sizeof(line), e, d->np.veth[0], &wall, &d->fo, &d->fs);
 	if (len > 0)
 		fwrite(line, 1, len, stdout);
@@ -318,6 +321,7 @@ int cmd_demo(int argc, char **argv)
 		goto cleanup;
 	}
 	d.mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
+	d.flows_fd = bpf_map__fd(skel->maps.flows);
 	d.fo.verbose = 1;
 	/* The client thread is created here, in the server namespace, then moves. */
 	if (pthread_create(&client, NULL, client_main, &d)) {
@@ -326,7 +330,9 @@ int cmd_demo(int argc, char **argv)
 	}
 	started = 1;
 	while (!d.client_done && !demo_stop) {
-		ring_buffer__poll(rb, 100);
+		/* The kernel batches wakeups: a poll timeout must consume too. */
+		if (ring_buffer__poll(rb, 100) == 0)
+			ring_buffer__consume(rb);
 		fflush(stdout);
 	}
 	ring_buffer__consume(rb);

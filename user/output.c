@@ -153,6 +153,8 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		}
 	}
 	if (out->stdout_mode == OUT_STDOUT_TEXT) {
+		if (out->fo.verbose > 0)
+			out->fo.class = classify_event(out->flows_fd, e);
 		len = fmt_event_line(line, sizeof(line), e, ifname, wall, &out->fo, &out->fs);
 		if (len > 0) {
 			err = write_stdout(line, len);

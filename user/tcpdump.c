@@ -1886,8 +1886,15 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 	if (o->any_prefix)
 		print_any_prefix(&out, ifname, ev->dir);
 	print_packet(&out, ev);
-	if (o->verbose > 0)
+	if (o->verbose > 0) {
 		out_fmt(&out, " ttl %u id %u hook %s", ev->ttl, ev->ip_id, hook_name(ev->hook));
+		if (o->class)
+			out_fmt(&out, " class %s", o->class);
+		if (o->reason)
+			out_fmt(&out, " reason %s", o->reason);
+		if (o->state)
+			out_fmt(&out, " state %s", o->state);
+	}
 	out_str(&out, "\n");
 	return out_done(&out);
 }

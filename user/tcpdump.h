@@ -29,6 +29,14 @@ struct fmt_opts {
 	int tstamp;	/* enum ts_mode */
 	int verbose;	/* -v count: > 0 appends " ttl N id N hook H" */
 	int any_prefix; /* print tcpdump -i any's "IFNAME In  " prefix */
+	/*
+	 * Per-event knowledge the caller may set before each line; with
+	 * verbose > 0 each non-NULL one is appended as " class X",
+	 * " reason X", " state X" after the hook.
+	 */
+	const char *class;
+	const char *reason;
+	const char *state;
 };
 
 /* What the relative timestamp modes remember between lines; zero it to start. */
@@ -58,7 +66,8 @@ int fmt_tcpdump_packet(char *buf, size_t len, const struct rst_event *ev);
 /*
  * The whole line with its '\n': timestamp and a space (unless TS_NONE),
  * the -i any prefix for ifname and ev->dir if o->any_prefix, the tcpdump
- * part, then with o->verbose " ttl N id N hook xdp|tc-in|tc-out".
+ * part, then with o->verbose " ttl N id N hook xdp|tc-in|tc-out" and the
+ * class, reason and state the caller set in o.
  */
 int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char *ifname,
 		   const struct timespec *wall, const struct fmt_opts *o, struct fmt_state *st);
