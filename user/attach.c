@@ -126,7 +126,8 @@ static int attach_xdp(struct rst_link *l, int prog_fd, int mode)
 			pr_warn("rsttrace: %s: attaching XDP in native mode: %s%s\n", l->ifname,
 				strerror(-err),
 				err == -EOPNOTSUPP || err == -EINVAL
-					? " (driver has no native XDP: try --xdp-mode generic or --hook tc)"
+					? " (driver has no native XDP: try --xdp-mode generic or "
+					  "--hook tc)"
 					: "");
 			return err;
 		}
@@ -273,8 +274,10 @@ void detach_iface(struct rst_link *l)
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, q);
-		LIBBPF_OPTS(bpf_tc_hook, hin, .ifindex = l->ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_hook, hout, .ifindex = l->ifindex, .attach_point = BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_hook, hin, .ifindex = l->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_hook, hout, .ifindex = l->ifindex,
+			    .attach_point = BPF_TC_EGRESS);
 
 		if (bpf_tc_query(&hin, &q) == -ENOENT && bpf_tc_query(&hout, &q) == -ENOENT)
 			bpf_tc_hook_destroy(&hook);

@@ -20,11 +20,11 @@
 struct rst_link {
 	char ifname[IF_NAMESIZE];
 	__u32 ifindex;
-	int xdp_fd;		/* XDP link */
-	__u32 xdp_flags;	/* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE, as attached */
-	int tc_fd[2];		/* tcx links, [RST_DIR_IN] and [RST_DIR_OUT] */
-	bool legacy[2];		/* cls_bpf filter of ours in that direction */
-	bool legacy_qdisc;	/* we created the clsact qdisc */
+	int xdp_fd;	   /* XDP link */
+	__u32 xdp_flags;   /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE, as attached */
+	int tc_fd[2];	   /* tcx links, [RST_DIR_IN] and [RST_DIR_OUT] */
+	bool legacy[2];	   /* cls_bpf filter of ours in that direction */
+	bool legacy_qdisc; /* we created the clsact qdisc */
 	__u32 legacy_prio[2];
 	__u32 legacy_handle[2];
 };

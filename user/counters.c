@@ -70,8 +70,8 @@ static struct rst_if_totals *per_find(struct rst_if_totals *per, size_t max, siz
 	return &per[(*n)++];
 }
 
-int counters_read(int map_fd, struct rst_totals *total, struct rst_if_totals *per,
-		  size_t max_per, size_t *n_per)
+int counters_read(int map_fd, struct rst_totals *total, struct rst_if_totals *per, size_t max_per,
+		  size_t *n_per)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct rst_counters *vals;

@@ -31,8 +31,8 @@ extern const char *const rst_malformed_names[RST_M_MAX];
  * Sum the counters map. total may be NULL; per (up to max_per entries, the
  * count in *n_per) may be NULL. Returns 0 or -errno.
  */
-int counters_read(int map_fd, struct rst_totals *total, struct rst_if_totals *per,
-		  size_t max_per, size_t *n_per);
+int counters_read(int map_fd, struct rst_totals *total, struct rst_if_totals *per, size_t max_per,
+		  size_t *n_per);
 
 /* RSTs the kernel counted (RST + RST-ACK). */
 static inline __u64 totals_rsts(const struct rst_totals *t)

@@ -30,7 +30,8 @@ int iface_resolve(const char *name, __u32 *ifindex, int allow_down)
 		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		strncpy(ifr.ifr_name, name, IF_NAMESIZE - 1);
-		if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP) && !allow_down) {
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP) &&
+		    !allow_down) {
 			pr_warn("rsttrace: %s: interface is down (ip link set %s up)\n", name,
 				name);
 			err = -ENETDOWN;

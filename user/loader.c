@@ -150,8 +150,9 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 	err = rsttrace__load(skel);
 	if (err) {
 		pr_warn("rsttrace: loading the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (need root or CAP_BPF + CAP_NET_ADMIN; is memlock limited?)"
-				      : " (run with -vv for the verifier log)");
+			err == -EPERM
+				? " (need root or CAP_BPF + CAP_NET_ADMIN; is memlock limited?)"
+				: " (run with -vv for the verifier log)");
 		rsttrace__destroy(skel);
 		errno = -err;
 		return NULL;

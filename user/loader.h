@@ -55,28 +55,31 @@ enum {
 	OPT_DATAPATH_LAST,
 };
 
-#define DATAPATH_LONGOPTS                                                                          \
-	{ "hook", required_argument, NULL, OPT_HOOK },                                             \
-		{ "direction", required_argument, NULL, OPT_DIRECTION },                           \
-		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },                             \
-		{ "sample", required_argument, NULL, OPT_SAMPLE },                                 \
-		{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },                         \
-		{ "burst", required_argument, NULL, OPT_BURST },                                   \
-		{ "snaplen", required_argument, NULL, OPT_SNAPLEN },                               \
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },                           \
-		{ "max-hosts", required_argument, NULL, OPT_MAX_HOSTS },                           \
-		{ "ring-size", required_argument, NULL, OPT_RING_SIZE }
+/* One option per line reads better than what clang-format makes of it. */
+/* clang-format off */
+#define DATAPATH_LONGOPTS						\
+	{ "hook", required_argument, NULL, OPT_HOOK },			\
+	{ "direction", required_argument, NULL, OPT_DIRECTION },	\
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },		\
+	{ "sample", required_argument, NULL, OPT_SAMPLE },		\
+	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },	\
+	{ "burst", required_argument, NULL, OPT_BURST },		\
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },		\
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },	\
+	{ "max-hosts", required_argument, NULL, OPT_MAX_HOSTS },	\
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE }
+/* clang-format on */
 
 #define DATAPATH_USAGE                                                                             \
-	"  --hook xdp|tc          ingress hook (default xdp)\n"                                   \
-	"  --direction in|out|both  what to trace (default both: ingress + TC egress)\n"            \
-	"  --xdp-mode auto|native|generic  (default auto: native, else generic)\n"                  \
-	"  --sample N             1 in N RSTs becomes an event (default 1)\n"                       \
-	"  --rate-limit N         events/s per source address, 0 = off (default 1000)\n"            \
-	"  --burst N              token bucket depth in events (default = rate limit)\n"            \
-	"  --snaplen N            header snapshot bytes per event, 64..256 (default 128)\n"         \
-	"  --max-flows N          flow map entries (default 65536)\n"                               \
-	"  --max-hosts N          host map entries (default 16384)\n"                               \
+	"  --hook xdp|tc          ingress hook (default xdp)\n"                                    \
+	"  --direction in|out|both  what to trace (default both: ingress + TC egress)\n"           \
+	"  --xdp-mode auto|native|generic  (default auto: native, else generic)\n"                 \
+	"  --sample N             1 in N RSTs becomes an event (default 1)\n"                      \
+	"  --rate-limit N         events/s per source address, 0 = off (default 1000)\n"           \
+	"  --burst N              token bucket depth in events (default = rate limit)\n"           \
+	"  --snaplen N            header snapshot bytes per event, 64..256 (default 128)\n"        \
+	"  --max-flows N          flow map entries (default 65536)\n"                              \
+	"  --max-hosts N          host map entries (default 16384)\n"                              \
 	"  --ring-size BYTES      ring buffer size, power of 2, >= 4096 (default 4194304)\n"
 
 void opts_default(struct rst_opts *o);

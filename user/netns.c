@@ -37,7 +37,7 @@ int run_cmd(const char *const argv[])
 
 #define RUN(...)                                                                                   \
 	({                                                                                         \
-		const char *const _argv[] = { __VA_ARGS__, NULL };                                \
+		const char *const _argv[] = { __VA_ARGS__, NULL };                                 \
 		run_cmd(_argv);                                                                    \
 	})
 
@@ -76,7 +76,9 @@ int netns_pair_create(struct netns_pair *p, const char *tag)
 		snprintf(a4, sizeof(a4), "%s/24", p->addr4[i]);
 		snprintf(a6, sizeof(a6), "%s/64", p->addr6[i]);
 		err = RUN("ip", "-n", p->ns[i], "addr", "add", a4, "dev", p->veth[i]);
-		err = err ?: RUN("ip", "-n", p->ns[i], "addr", "add", a6, "dev", p->veth[i], "nodad");
+		err = err
+			      ?: RUN("ip", "-n", p->ns[i], "addr", "add", a6, "dev", p->veth[i],
+				     "nodad");
 		err = err ?: RUN("ip", "-n", p->ns[i], "link", "set", "lo", "up");
 		err = err ?: RUN("ip", "-n", p->ns[i], "link", "set", p->veth[i], "up");
 		if (err) {

@@ -38,7 +38,8 @@ int main(int argc, char **argv)
 		perror("open");
 		return 1;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		if (n >= 16)
 			break;
 		logs[n] = calloc(1, LOG_SIZE);
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
 	}
 	err = bpf_object__load(obj);
 	n = 0;
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		const char *p = logs[n] ? strstr(logs[n], "processed ") : NULL;
 		long insns = p ? atol(p + strlen("processed ")) : -1;
 		double pct = insns >= 0 ? 100.0 * insns / BUDGET : 100.0;

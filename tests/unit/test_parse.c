@@ -81,10 +81,10 @@ struct sec_case {
 };
 
 static const struct sec_case sec_cases[] = {
-	{ "1", 0, 1.0 },     { "0.5", 0, 0.5 },	   { "86400", 0, 86400.0 },
-	{ "0", -ERANGE, 0 }, { "-1", -EINVAL, 0 }, { "1e400", -EINVAL, 0 },
+	{ "1", 0, 1.0 },       { "0.5", 0, 0.5 },     { "86400", 0, 86400.0 },
+	{ "0", -ERANGE, 0 },   { "-1", -EINVAL, 0 },  { "1e400", -EINVAL, 0 },
 	{ "nan", -EINVAL, 0 }, { "inf", -EINVAL, 0 }, { "1s", -EINVAL, 0 },
-	{ "", -EINVAL, 0 },  { "1e9", -ERANGE, 0 },
+	{ "", -EINVAL, 0 },    { "1e9", -ERANGE, 0 },
 };
 
 static void test_parse_seconds_table(void **state)
@@ -110,17 +110,28 @@ struct dp_case {
 };
 
 static const struct dp_case dp_cases[] = {
-	{ OPT_HOOK, "xdp", 1 },		 { OPT_HOOK, "tc", 1 },
-	{ OPT_HOOK, "XDP", -EINVAL },	 { OPT_DIRECTION, "in", 1 },
-	{ OPT_DIRECTION, "both", 1 },	 { OPT_DIRECTION, "sideways", -EINVAL },
-	{ OPT_XDP_MODE, "generic", 1 },	 { OPT_XDP_MODE, "offload", -EINVAL },
-	{ OPT_SAMPLE, "1", 1 },		 { OPT_SAMPLE, "0", -ERANGE },
-	{ OPT_RATE_LIMIT, "0", 1 },	 { OPT_RATE_LIMIT, "-5", -EINVAL },
-	{ OPT_SNAPLEN, "64", 1 },	 { OPT_SNAPLEN, "256", 1 },
-	{ OPT_SNAPLEN, "63", -ERANGE },	 { OPT_SNAPLEN, "257", -ERANGE },
-	{ OPT_RING_SIZE, "4096", 1 },	 { OPT_RING_SIZE, "5000", -EINVAL },
-	{ OPT_RING_SIZE, "2048", -ERANGE }, { OPT_MAX_FLOWS, "15", -ERANGE },
-	{ OPT_MAX_HOSTS, "100000", 1 },	 { 'x', "whatever", 0 },
+	{ OPT_HOOK, "xdp", 1 },
+	{ OPT_HOOK, "tc", 1 },
+	{ OPT_HOOK, "XDP", -EINVAL },
+	{ OPT_DIRECTION, "in", 1 },
+	{ OPT_DIRECTION, "both", 1 },
+	{ OPT_DIRECTION, "sideways", -EINVAL },
+	{ OPT_XDP_MODE, "generic", 1 },
+	{ OPT_XDP_MODE, "offload", -EINVAL },
+	{ OPT_SAMPLE, "1", 1 },
+	{ OPT_SAMPLE, "0", -ERANGE },
+	{ OPT_RATE_LIMIT, "0", 1 },
+	{ OPT_RATE_LIMIT, "-5", -EINVAL },
+	{ OPT_SNAPLEN, "64", 1 },
+	{ OPT_SNAPLEN, "256", 1 },
+	{ OPT_SNAPLEN, "63", -ERANGE },
+	{ OPT_SNAPLEN, "257", -ERANGE },
+	{ OPT_RING_SIZE, "4096", 1 },
+	{ OPT_RING_SIZE, "5000", -EINVAL },
+	{ OPT_RING_SIZE, "2048", -ERANGE },
+	{ OPT_MAX_FLOWS, "15", -ERANGE },
+	{ OPT_MAX_HOSTS, "100000", 1 },
+	{ 'x', "whatever", 0 },
 };
 
 static void test_datapath_options_table(void **state)
