@@ -22,7 +22,7 @@ endif
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
 	    libpcap-dev libmicrohttpd-dev libcmocka-dev tcpdump tshark \
-	    prometheus hping3 jq iproute2 util-linux procps curl
+	    prometheus hping3 jq iproute2 util-linux procps curl python3
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
