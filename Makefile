@@ -49,6 +49,8 @@ HDRS	  := $(wildcard include/*.h user/*.h bpf/*.bpf.h)
 
 .PHONY: all deps test run bench clean install format check-format
 .DELETE_ON_ERROR:
+# The skeletons and objects are inputs of several targets, not intermediates.
+.SECONDARY: $(SKELS) $(BPF_OBJS)
 
 all: deps $(OUT)/rsttrace
 

@@ -18,6 +18,24 @@ BEFORE=bench/before.json
 [ -r "$RES" ] || { echo "report: $RES missing; run make bench" >&2; exit 1; }
 
 # ---------------------------------------------------------------- stdout
+# Align each block of tab-separated lines on its own; other lines as they are.
+tables() {
+	local line block=()
+	flush() {
+		[ ${#block[@]} -gt 0 ] && printf '%s\n' "${block[@]}" | column -t -s $'\t' -o '  '
+		block=()
+	}
+	while IFS= read -r line; do
+		if [[ $line == *$'\t'* ]]; then
+			block+=("$line")
+		else
+			flush
+			printf '%s\n' "$line"
+		fi
+	done
+	flush
+}
+
 jq -r '
 def f(n): if . == null then "-" else (. * pow(10; n) | round / pow(10; n) | tostring) end;
 def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
@@ -29,15 +47,17 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 	[.class, .hook, (.empty_ns | f(2)), (.ns | f(2)), (.ratio | f(2)),
 	 (if .target == null then "-" else "<= \(.target)" end), (.pass | v)] | @tsv),
 "",
-"2. reset flood, \(.flood.packets_per_run) packets (10% RST from 10000 sources) per run",
-(["config", "Mpps", "ns/pkt", "added", "added(sys)", "x tcpdump", "events", "ring full",
+"2. reset flood, \(.flood.packets_per_run) packets (10% RST from 10000 sources) per run; ns/pkt = CPU per packet sent",
+(["config", "Mpps", "ns/pkt", "added", "own", "x tcpdump", "own x td", "events", "ring full",
   "drops", "exact", "verdict"] | @tsv),
 (.flood.summary[] | [.config, (.mpps | f(3)), (.task_ns_per_pkt | f(1)),
-	(.added_ns_per_pkt | f(1)), (.added_system_ns_per_pkt | f(1)),
-	(.ratio_to_tcpdump | f(3)), (.events_delivered // .captured | f(0)),
+	(.added_ns_per_pkt | f(1)), (.added_own_ns_per_pkt | f(1)),
+	(.ratio_to_tcpdump | f(3)), (.ratio_own_to_tcpdump | f(3)),
+	(.events_delivered // .captured | f(0)),
 	(.ring_full | f(0)), (.kernel_drops | f(0)),
 	(.all_exact | if . == null then "-" else tostring end), (.pass | v)] | @tsv),
 (if .features.watch_pcap then empty else "rsttrace_pcap\tnot measured: feature missing (watch -w)" end),
+(.flood.bpf_stats // [] | .[] | "  in-kernel (BPF stats run) \(.config): \(.bpf_ns_per_pkt | f(1)) ns/packet, \(.over_empty_xdp_ns_per_pkt | f(1)) over empty_xdp"),
 "",
 "3. consumer throughput (events/s, median of \(.consumer.reps // "-"))",
 (.consumer.modes // [] | .[] | if .missing then "\(.mode)\t\(.missing)" else
@@ -46,20 +66,24 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 "",
 "4. query cost (ms, median)",
 (if .features.top_flows_pinned | not then "not measured: feature missing (top --once / flows / attach --pin-path)"
- else (.query.summary[] | [.query, (.median_ms | f(1)),
+ else (["query", "wall ms", "refresh ms", "cpu ms", "lines", "target", "verdict"] | @tsv),
+ (.query.summary[] | [.query, (.median_wall_ms | f(1)), (.median_refresh_ms | f(1)),
+	(.median_cpu_ms | f(1)), .lines,
 	(if .target_ms == null then "-" else "< \(.target_ms)" end), (.pass | v)] | @tsv) end),
 "",
 "5. memory",
-"locked map memory at default sizes: \(.memory.memlock_total / 1048576 | f(2)) MiB (target <= 64 MiB: \(.memory.pass | v))",
+"locked map memory at default sizes: \(.memory.memlock_total // null | if . == null then null else . / 1048576 end | f(2)) MiB (target <= 64 MiB: \(.memory.pass | v))",
 (.memory.maps // [] | .[] | select(.bytes_per_entry != null) |
 	"  \(.name): \(.bytes_per_entry | f(1)) bytes/entry"),
 "rsttrace watch peak RSS: \(.memory.watch_rss_kb // null | if . == null then "-" else "\(. / 1024 | f(1)) MiB" end)"
-' "$RES" | column -t -s $'\t' -o '  '
+' "$RES" | tables
 
 # ---------------------------------------------------------------- markdown
 before_json=null
 [ -r "$BEFORE" ] && before_json=$(cat "$BEFORE")
 
-jq -r --argjson before "$before_json" -f bench/report.jq "$RES" >"$MD.tmp"
+notes=/dev/null
+[ -r bench/OPTIMIZATIONS.md ] && notes=bench/OPTIMIZATIONS.md
+jq -r --argjson before "$before_json" --rawfile notes "$notes" -f bench/report.jq "$RES" >"$MD.tmp"
 mv "$MD.tmp" "$MD"
 echo "wrote $MD"

@@ -26,7 +26,7 @@ def flood_run:
 		task_ns_per_pkt: (if $sent > 0 then $task / $sent else null end),
 		system_ns_per_pkt: (if $sent > 0 then $f.busy_ticks * 1e9 / $f.user_hz / $sent
 				    else null end),
-		rss_kb: $f.rss_kb, pcap_bytes: $f.pcap_bytes,
+		rss_kb: $f.rss_kb, pcap_bytes: $f.pcap_bytes, bpf_stats: $f.bpf_stats,
 		error: ($f.error // $f.gen.error)
 	  }
 	+ (if ($f.config | startswith("rsttrace")) then {
@@ -104,7 +104,17 @@ def flood_summary($runs):
 		     else .ratio_own_to_tcpdump <= .target and .all_exact end)
 	  ];
 
-($flood | map(flood_run)) as $fruns
+# The statistics runs (rep 0): kernel-timed program runs per packet sent.
+def stats_summary($runs):
+	$runs | map(select(.bpf_stats != null)) | map(. as $x
+	| ($x.bpf_stats.progs | map(select(.name | test("^rst_|^xdp_empty$")))) as $p
+	| {config: $x.config, sent: $x.sent,
+	   programs: ($p | map({name, run_cnt, ns_per_run: (if .run_cnt > 0 then .run_time_ns / .run_cnt | r(1) else null end)})),
+	   bpf_ns_per_pkt: (($p | map(.run_time_ns) | add // 0) / $x.sent | r(1))});
+
+($flood | map(flood_run)) as $fall
+| ($fall | map(select(.rep > 0))) as $fruns
+| ($fall | map(select(.rep == 0))) as $fstats
 | {
 	env: $env[0],
 	features: $feat[0],
@@ -116,18 +126,29 @@ def flood_summary($runs):
 	}),
 	flood: {
 		packets_per_run: $pkts, reps: $reps, rst_share: 0.1, rst_sources: 10000,
-		runs: $fruns,
-		summary: flood_summary($fruns)
+		runs: $fall,
+		summary: flood_summary($fruns),
+		bpf_stats: (stats_summary($fstats) as $st
+			| ($st | map(select(.config == "empty_xdp")) | .[0].bpf_ns_per_pkt) as $e
+			| $st | map(. + {over_empty_xdp_ns_per_pkt:
+				(if $e == null or .config == "empty_xdp" then null
+				 else (.bpf_ns_per_pkt - $e) | r(1) end)}))
 	},
 	consumer: $ring[0],
 	query: {
 		fill: $qfill[0],
 		runs: $query,
 		summary: ($query | group_by(.query) | map({
-			query: .[0].query, reps: length, median_ms: (map(.ms) | median | r(1)),
+			query: .[0].query, reps: length,
+			median_wall_ms: (map(.wall_ms) | median | r(1)),
+			median_refresh_ms: (map(.refresh_ms) | median | r(1)),
+			median_cpu_ms: (map(.cpu_per_refresh_ms // ((.cpu.user_s + .cpu.sys_s) * 1000)) | median | r(1)),
+			refreshes: .[0].refreshes,
+			max_rss_kb: (map(.cpu.max_rss_kb) | max),
 			ok: all(.rc == 0), lines: .[0].lines,
 			target_ms: (if (.[0].query | startswith("top")) then 100 else null end)
-		  } | .pass = (if .target_ms == null then null else .ok and .median_ms < .target_ms end)))
+		  } | .pass = (if .target_ms == null then null
+			       else .ok and .median_refresh_ms < .target_ms end)))
 	},
 	memory: ($mem[0] + {
 		target_bytes: 67108864,

@@ -20,10 +20,13 @@
 # Environment: OUT (build dir), CLANG, BPF_CFLAGS (from the Makefile),
 # BENCH_REPS (default 5), BENCH_FLOOD_PKTS (default 2000000),
 # BENCH_REPEAT (test_run repeat, default 1000000), BENCH_QUERY_FLOWS
-# (default 1000000), BENCH_QUERY_HOSTS (default 100000).
+# (default 1000000), BENCH_QUERY_HOSTS (default 100000), BENCH_SECTIONS
+# (default "1 2 3 4 5"), BENCH_RESULTS (default bench/results.json),
+# BENCH_DOC (default docs/benchmarks.md), BENCH_RSTTRACE (the binary under
+# test, default $OUT/rsttrace), BENCH_FLOOD_CONFIGS (a subset of the flood's).
 
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 OUT=${OUT:-build}
 REPS=${BENCH_REPS:-5}
 FLOOD_PKTS=${BENCH_FLOOD_PKTS:-2000000}
@@ -31,8 +34,14 @@ REPEAT=${BENCH_REPEAT:-1000000}
 Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
 Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
-TOOLS=$OUT/tests
-RSTTRACE=$(pwd)/$OUT/rsttrace
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5} # a subset, while working on one of them
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+case $OUT in
+/*) OUT_ABS=$OUT ;;
+*) OUT_ABS=$(pwd)/$OUT ;;
+esac
+TOOLS=$OUT_ABS/tests
+RSTTRACE=${BENCH_RSTTRACE:-$OUT_ABS/rsttrace}
 export RSTTRACE
 
 if [ "$(id -u)" != 0 ]; then
@@ -43,7 +52,7 @@ for t in "$RSTTRACE" "$TOOLS/bench_prog" "$TOOLS/bench_flood" "$TOOLS/bench_maps
 	[ -x "$t" ] || { echo "make bench: $t missing (run through make bench)" >&2; exit 1; }
 done
 
-# shellcheck source=../tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh
 . tests/integration/lib.sh
 T=$(tmpdir)
 BENCH_T0=$(date +%s)
@@ -53,9 +62,9 @@ log() { printf '# [%3ds] %s\n' $(($(date +%s) - BENCH_T0)) "$*" >&2; }
 # The empty reference programs, built with the project's own BPF flags.
 CLANG=${CLANG:-clang}
 BPF_CFLAGS=${BPF_CFLAGS:-"-g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror -Wno-unused-function -I$OUT -Iinclude -Ibpf -I/usr/include/$(uname -m)-linux-gnu"}
-mkdir -p "$OUT/bench"
+mkdir -p "$OUT_ABS/bench"
 # shellcheck disable=SC2086
-$CLANG $BPF_CFLAGS -c bench/empty.bpf.c -o "$OUT/bench/empty.bpf.o" ||
+$CLANG $BPF_CFLAGS -c bench/empty.bpf.c -o "$OUT_ABS/bench/empty.bpf.o" ||
 	{ echo "make bench: building bench/empty.bpf.c failed" >&2; exit 1; }
 
 NCPU=$(nproc)
@@ -98,25 +107,30 @@ jq -n --argjson w "$has_watch_w" --argjson j "$has_json" --argjson q "$has_query
 	'{watch_pcap:($w==1), watch_json:($j==1), top_flows_pinned:($q==1)}' >"$T/features.json"
 
 # ---------------------------------------------------------------- 1. per packet
-log "1. per-packet cost: BPF_PROG_TEST_RUN x $REPEAT, $REPS reps, CPU $CPU_RUN"
-if ! timeout 300 "$TOOLS/bench_prog" -r "$REPEAT" -n "$REPS" -c "$CPU_RUN" \
-	-e "$OUT/bench/empty.bpf.o" prog >"$T/prog.json" 2>"$T/prog.err"; then
+echo '{}' >"$T/prog.json"
+want 1 && log "1. per-packet cost: BPF_PROG_TEST_RUN x $REPEAT, $REPS reps, CPU $CPU_RUN"
+if want 1 && ! timeout 300 "$TOOLS/bench_prog" -r "$REPEAT" -n "$REPS" -c "$CPU_RUN" \
+	-e "$OUT_ABS/bench/empty.bpf.o" prog >"$T/prog.json" 2>"$T/prog.err"; then
 	cat "$T/prog.err" >&2
 	echo '{"error":"bench_prog prog failed"}' >"$T/prog.json"
 fi
 
 # ---------------------------------------------------------------- 3. consumer
-log "3. consumer throughput"
-if ! timeout 120 "$TOOLS/bench_prog" -n "$REPS" -c "$CPU_RUN" ring >"$T/ring.json" \
+echo '{}' >"$T/ring.json"
+want 3 && log "3. consumer throughput"
+if want 3 && ! timeout 120 "$TOOLS/bench_prog" -n "$REPS" -c "$CPU_RUN" ring >"$T/ring.json" \
 	2>"$T/ring.err"; then
 	cat "$T/ring.err" >&2
 	echo '{"error":"bench_prog ring failed"}' >"$T/ring.json"
 fi
 
 # ---------------------------------------------------------------- 5. memory
-log "5. map memory"
-timeout 60 "$TOOLS/bench_maps" mem >"$T/mem.json" 2>"$T/mem.err" ||
-	echo '{"error":"bench_maps mem failed"}' >"$T/mem.json"
+echo '{}' >"$T/mem.json"
+if want 5; then
+	log "5. map memory"
+	timeout 60 "$TOOLS/bench_maps" mem >"$T/mem.json" 2>"$T/mem.err" ||
+		echo '{"error":"bench_maps mem failed"}' >"$T/mem.json"
+fi
 
 # ---------------------------------------------------------------- 2. flood
 # A pair of test hosts without IPv6 (no ND, MLD or RS), so that the only
@@ -177,7 +191,7 @@ TCPDUMP_FILTER='tcp[tcpflags] & tcp-rst != 0'
 
 # flood_once CONFIG REP: one bounded flood with one capture config; a JSON line.
 flood_once() {
-	local cfg=$1 rep=$2 ready=1 min=0.3 f="$T/flood.$1.$2"
+	local cfg=$1 rep=$2 ready=1 progs=null min=0.3 f="$T/flood.$1.$2"
 	local b_ticks0 b_ticks1 k0 k1 c0=0 c1=0 rx0 rx1 gen rss="null" counters="null"
 	CAP_PID=""
 	: >"$f.err"
@@ -191,9 +205,16 @@ flood_once() {
 			>/dev/null 2>"$f.err"
 		wait_for 15 grep -q 'watching' "$f.err" || ready=0
 		;;
+	rsttrace_count)
+		# Counting only: persistent attach (TC), events off, no consumer.
+		nsx "$NS_B" timeout 60 "$RSTTRACE" attach -i "$VETH_B" --hook tc --pin-path "$PIN_COUNT" \
+			>"$f.err" 2>&1 &&
+			timeout 30 "$RSTTRACE" set --events off --pin-path "$PIN_COUNT" >>"$f.err" 2>&1 ||
+			ready=0
+		;;
 	empty_xdp)
 		bg_start CAP_PID nsx "$NS_B" taskset -c "$CPU_CAP" "$TOOLS/bench_prog" \
-			-e "$OUT/bench/empty.bpf.o" hold-xdp "$VETH_B" 600 >/dev/null 2>"$f.err"
+			-e "$OUT_ABS/bench/empty.bpf.o" hold-xdp "$VETH_B" 600 >/dev/null 2>"$f.err"
 		wait_for 15 grep -q 'attached' "$f.err" || ready=0
 		;;
 	tcpdump)
@@ -207,6 +228,8 @@ flood_once() {
 	if [ "$ready" = 0 ]; then
 		log "flood $cfg: capture did not start: $(head -3 "$f.err" | tr '\n' ' ')"
 		[ -n "$CAP_PID" ] && bg_stop "$CAP_PID" KILL
+		[ "$cfg" = rsttrace_count ] &&
+			nsx "$NS_B" timeout 30 "$RSTTRACE" detach --all --pin-path "$PIN_COUNT" >/dev/null 2>&1
 		jq -nc --arg c "$cfg" --argjson r "$rep" '{config:$c, rep:$r, error:"capture did not start"}'
 		return
 	fi
@@ -222,6 +245,11 @@ flood_once() {
 	k1=$(ksoftirqd_ns)
 	b_ticks1=$(sys_busy_ticks)
 	read -r rx1 _ < <(veth_rx)
+	progs=null
+	if [ -n "$CAP_PID" ] && [ "${STATS:-0}" = 1 ]; then
+		progs=$("$TOOLS/bench_maps" progs "$CAP_PID" 2>/dev/null) || progs=null
+		[ -n "$progs" ] || progs=null
+	fi
 	if [ -n "$CAP_PID" ]; then
 		case $cfg in
 		rsttrace*)
@@ -233,24 +261,44 @@ flood_once() {
 		esac
 		bg_stop "$CAP_PID" INT
 	fi
+	if [ "$cfg" = rsttrace_count ]; then
+		counters=$("$TOOLS/bench_maps" counters "$PIN_COUNT" 2>/dev/null) || counters=null
+		[ -n "$counters" ] || counters=null
+		if [ "${STATS:-0}" = 1 ]; then
+			progs=$(bpftool prog show pinned "$PIN_COUNT/progs/rst_tc_ingress" -j 2>/dev/null |
+				jq -c '{progs: [{name, id, run_time_ns: (.run_time_ns // 0),
+					run_cnt: (.run_cnt // 0)}]}') || progs=null
+			[ -n "$progs" ] || progs=null
+		fi
+		nsx "$NS_B" timeout 30 "$RSTTRACE" detach --all --pin-path "$PIN_COUNT" >/dev/null 2>&1
+	fi
 	local ifidx
 	ifidx=$(ip -n "$NS_B" -j link show dev "$VETH_B" | jq '.[0].ifindex')
 	jq -nc --arg c "$cfg" --argjson r "$rep" --argjson gen "$gen" \
 		--argjson cap_ns $((c1 - c0)) --argjson ksoft_ns $((k1 - k0)) \
 		--argjson busy_ticks $((b_ticks1 - b_ticks0)) --argjson hz "$(getconf CLK_TCK)" \
 		--argjson rx $((rx1 - rx0)) --argjson counters "$counters" --argjson rss "$rss" \
-		--argjson ifindex "$ifidx" --rawfile err "$f.err" \
+		--argjson ifindex "$ifidx" --rawfile err "$f.err" --argjson progs "$progs" \
 		--arg pcap_bytes "$( [ -f "$f.pcap" ] && stat -c %s "$f.pcap" || echo 0)" \
 		'{config:$c, rep:$r, gen:$gen, capture_cpu_ns:$cap_ns, ksoftirqd_cpu_ns:$ksoft_ns,
 		  busy_ticks:$busy_ticks, user_hz:$hz, veth_rx_packets:$rx, ifindex:$ifindex,
-		  counters:$counters, rss_kb:$rss, pcap_bytes:($pcap_bytes|tonumber), stderr:$err}'
+		  counters:$counters, rss_kb:$rss, pcap_bytes:($pcap_bytes|tonumber), stderr:$err,
+		  bpf_stats:$progs}'
 	rm -f "$f.pcap"
 }
 
 : >"$T/flood.jsonl"
-if bench_pair; then
+if ! want 2; then
+	:
+elif bench_pair; then
+	# pin_dir registers the directory for the EXIT trap: not in a subshell.
+	pin_dir count >/dev/null
+	PIN_COUNT=${_PINS[-1]}
 	configs=(none empty_xdp rsttrace_xdp rsttrace_tc tcpdump)
 	[ "$has_watch_w" = 1 ] && configs+=(rsttrace_pcap)
+	[ "$has_query" = 1 ] && configs+=(rsttrace_count)
+	# shellcheck disable=SC2206
+	[ -n "${BENCH_FLOOD_CONFIGS:-}" ] && configs=($BENCH_FLOOD_CONFIGS)
 	log "2. reset flood: $FLOOD_PKTS packets x ${#configs[@]} configs x $REPS reps"
 	for rep in $(seq 1 "$REPS"); do
 		# Rotate the order, so that drift on a shared machine spreads over all.
@@ -261,6 +309,23 @@ if bench_pair; then
 		done
 		log "   rep $rep done"
 	done
+	# One more run of each program config with BPF run-time statistics on:
+	# the kernel times every program run, which gives rsttrace's in-kernel
+	# cost per packet free of the sender's noise. Kept out of the CPU
+	# figures above (the statistics add two clock reads to every run).
+	log "   BPF run-time statistics runs"
+	bg_start STATS_PID "$TOOLS/bench_prog" hold-stats 300 2>"$T/stats.err"
+	if wait_for 10 grep -q enabled "$T/stats.err"; then
+		STATS=1
+		for cfg in "${configs[@]}"; do
+			case $cfg in
+			empty_xdp | rsttrace_xdp | rsttrace_tc | rsttrace_count)
+				flood_once "$cfg" 0 >>"$T/flood.jsonl" ;;
+			esac
+		done
+		STATS=0
+	fi
+	bg_stop "$STATS_PID" INT
 	ns_del "$NS_A"
 	ns_del "$NS_B"
 else
@@ -268,34 +333,69 @@ else
 fi
 
 # ---------------------------------------------------------------- 4. query
+# top_steady: a running `top --json` for about 12 refreshes. Each JSON
+# object carries the time between its two samples: the requested interval,
+# plus one read of the maps and whatever else the refresh did in between.
+top_steady() {
+	local iv=0.25 n cpu
+	/usr/bin/time -f '%U %S %M' -o "$T/q.time" nsenter --net="/run/netns/$NS_B" -- \
+		timeout -s INT 3.3 "$RSTTRACE" top --json --interval "$iv" --pin-path "$PIN" \
+		>"$T/top.json" 2>"$T/q.err"
+	cpu=$(awk 'END {printf "{\"user_s\":%s,\"sys_s\":%s,\"max_rss_kb\":%s}", $1, $2, $3}' "$T/q.time")
+	jq -sc --argjson iv "$iv" --argjson cpu "$cpu" '
+		def median: sort | if length == 0 then null elif length % 2 == 1 then .[(length - 1) / 2]
+			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		{query: "top --json --interval \($iv) (running)", rep: 1, refreshes: length,
+		 refresh_ms: (map((.interval - $iv) * 1000) | median),
+		 wall_ms: (map(.interval * 1000) | median), interval_s: $iv,
+		 cpu: $cpu, cpu_per_refresh_ms: (($cpu.user_s + $cpu.sys_s) * 1000 / ([length, 1] | max)),
+		 rc: (if length > 0 then 0 else 1 end), lines: length}' "$T/top.json"
+}
+
+# query_once "CMD ARGS" REP: wall and CPU time of one rsttrace query; a JSON line.
+query_once() {
+	local q=$1 rep=$2 s e rc lines interval=0 cpu
+	[[ $q =~ --interval\ ([0-9.]+) ]] && interval=${BASH_REMATCH[1]}
+	s=$(date +%s%N)
+	# shellcheck disable=SC2086
+	/usr/bin/time -f '%U %S %M' -o "$T/q.time" nsenter --net="/run/netns/$NS_B" -- \
+		timeout 120 "$RSTTRACE" $q --pin-path "$PIN" 2>"$T/q.err" | wc -l >"$T/q.lines"
+	rc=${PIPESTATUS[0]}
+	e=$(date +%s%N)
+	read -r lines <"$T/q.lines"
+	cpu=$(awk 'END {printf "{\"user_s\":%s,\"sys_s\":%s,\"max_rss_kb\":%s}", $1, $2, $3}' "$T/q.time")
+	jq -nc --arg q "$q" --argjson r "$rep" --argjson ns $((e - s)) --argjson iv "$interval" \
+		--argjson rc "$rc" --argjson lines "$lines" --argjson cpu "$cpu" \
+		'{query:$q, rep:$r, wall_ms:($ns/1e6), interval_s:$iv,
+		  refresh_ms:(($ns/1e6) - $iv*1000), cpu:$cpu, rc:$rc, lines:$lines}'
+}
+
 : >"$T/query.jsonl"
 echo '{}' >"$T/query_fill.json"
-if [ "$has_query" = 1 ]; then
+if ! want 4; then
+	:
+elif [ "$has_query" = 1 ]; then
 	log "4. query cost: $Q_HOSTS hosts, $Q_FLOWS flows"
-	PIN=$(pin_dir query)
+	pin_dir query >/dev/null
+	PIN=${_PINS[-1]}
 	if ns_pair query; then
 		max_flows=1; while [ "$max_flows" -lt "$Q_FLOWS" ]; do max_flows=$((max_flows * 2)); done
 		max_hosts=1; while [ "$max_hosts" -lt "$Q_HOSTS" ]; do max_hosts=$((max_hosts * 2)); done
-		# Twice the entries: an LRU may evict before it is quite full.
-		max_flows=$((max_flows * 2))
-		max_hosts=$((max_hosts * 2))
 		if nsx "$NS_B" timeout 60 "$RSTTRACE" attach -i "$VETH_B" --pin-path "$PIN" \
 			--max-flows "$max_flows" --max-hosts "$max_hosts" >"$T/attach.out" 2>&1; then
 			timeout 120 "$TOOLS/bench_maps" fill "$PIN" "$Q_FLOWS" "$Q_HOSTS" \
 				>"$T/query_fill.json" 2>"$T/fill.err" || echo '{"error":"fill failed"}' >"$T/query_fill.json"
+			# top --once samples twice, one --interval apart: the refresh cost is
+			# what it takes beyond that interval (open the pins, read the maps,
+			# sort, print). flows prints every flow: a million lines.
 			for rep in $(seq 1 "$REPS"); do
-				for q in "top --once" "top --once --json" "flows" "flows --json"; do
-					# shellcheck disable=SC2086
-					s=$(date +%s%N)
-					nsx "$NS_B" timeout 60 "$RSTTRACE" $q --pin-path "$PIN" >"$T/q.out" 2>"$T/q.err"
-					rc=$?
-					e=$(date +%s%N)
-					jq -nc --arg q "$q" --argjson r "$rep" --argjson ms "$(((e - s) / 1000))" \
-						--argjson rc "$rc" --argjson lines "$(wc -l <"$T/q.out")" \
-						--argjson bytes "$(wc -c <"$T/q.out")" \
-						'{query:$q, rep:$r, ms:($ms/1000), rc:$rc, lines:$lines, bytes:$bytes}' >>"$T/query.jsonl"
+				for q in "top --once --interval 0.1" "top --once --json --interval 0.1" \
+					"flows -N 20" "flows"; do
+					[ "$q" = flows ] && [ "$rep" -gt 3 ] && continue
+					query_once "$q" "$rep" >>"$T/query.jsonl"
 				done
 			done
+			top_steady >>"$T/query.jsonl"
 			nsx "$NS_B" timeout 30 "$RSTTRACE" detach --all --pin-path "$PIN" >/dev/null 2>&1
 		else
 			log "4. attach failed: $(head -3 "$T/attach.out" | tr '\n' ' ')"
@@ -316,7 +416,8 @@ jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
 	--slurpfile query "$T/query.jsonl" --slurpfile qfill "$T/query_fill.json" \
 	--argjson reps "$REPS" --argjson pkts "$FLOOD_PKTS" --argjson repeat "$REPEAT" \
 	--argjson secs $(($(date +%s) - BENCH_T0)) \
-	-f bench/results.jq >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS" ||
+	-f bench/results.jq >"$RESULTS.tmp" ||
 	{ echo "make bench: assembling results failed" >&2; exit 1; }
+mv "$RESULTS.tmp" "$RESULTS"
 
-bench/report.sh "$RESULTS" docs/benchmarks.md
+bench/report.sh "$RESULTS" "${BENCH_DOC:-docs/benchmarks.md}"

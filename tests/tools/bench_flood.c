@@ -31,13 +31,13 @@
 
 #include "util.h"
 
-#define FRAME_LEN 128
-#define BATCH_MAX 1024
+#define FRAME_LEN  128
+#define BATCH_MAX  1024
 #define DATA_FLOWS 64
 
-static __u8 *pool;   /* n_pool frames of FRAME_LEN bytes */
-static __u32 *plen;  /* their lengths */
-static __u8 *prst;   /* whether each is an RST */
+static __u8 *pool;  /* n_pool frames of FRAME_LEN bytes */
+static __u32 *plen; /* their lengths */
+static __u8 *prst;  /* whether each is an RST */
 static __u32 n_pool;
 
 static void put16(__u8 *p, __u32 v)
@@ -118,9 +118,9 @@ static int build_pool(const __u8 *dmac, __u32 sources, __u32 rst_every)
 		prst[i] = i % rst_every == rst_every - 1;
 		if (prst[i]) {
 			/* RST and RST-ACK in turn, each source in turn. */
-			plen[i] = frame(b, dmac, smac, 0xac100000 + r, 0x0a4d0002,
-					20000 + r % 40000, 443, 0x10000000 + i,
-					r & 1 ? 0x14 : 0x04, 0);
+			plen[i] =
+				frame(b, dmac, smac, 0xac100000 + r, 0x0a4d0002, 20000 + r % 40000,
+				      443, 0x10000000 + i, r & 1 ? 0x14 : 0x04, 0);
 			r++;
 		} else {
 			plen[i] = frame(b, dmac, smac, 0x0a4d0001, 0x0a4d0002,

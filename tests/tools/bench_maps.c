@@ -6,6 +6,8 @@
  *                             datapath process PID holds (found through its
  *                             own map fds, so another rsttrace running on
  *                             the machine is never mistaken for it)
+ *   bench_maps counters DIR   counters of the attachment pinned under DIR
+ *   bench_maps progs PID      the BPF programs PID holds, with run-time stats
  *   bench_maps mem            kernel memory of every map at the default
  *                             sizes, and per entry of flows/hosts/buckets
  *                             (from a second load with doubled sizes)
@@ -137,6 +139,83 @@ static int cmd_counters(int pid)
 	}
 	printf("]}\n");
 	close(counters_fd);
+	return 0;
+}
+
+/*
+ * The BPF programs process pid holds, with the kernel's run-time
+ * statistics (non-zero while BPF_ENABLE_STATS is on).
+ */
+static int cmd_progs(int pid)
+{
+	char path[64], link[64];
+	struct dirent *de;
+	int first = 1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d) {
+		fprintf(stderr, "bench_maps: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("{\"pid\":%d,\"progs\":[", pid);
+	while ((de = readdir(d))) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = atoi(de->d_name), pfd;
+		ssize_t l;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = 0;
+		if (strcmp(link, "anon_inode:bpf-prog"))
+			continue;
+		pfd = bpf_prog_get_fd_by_id(fdinfo_field(pid, fd, "prog_id"));
+		if (pfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(pfd, &info, &len))
+			printf("%s{\"name\":\"%s\",\"id\":%u,\"run_time_ns\":%llu,\"run_cnt\":%"
+			       "llu}",
+			       first ? "" : ",", info.name, info.id,
+			       (unsigned long long)info.run_time_ns,
+			       (unsigned long long)info.run_cnt);
+		first = 0;
+		close(pfd);
+	}
+	closedir(d);
+	printf("]}\n");
+	return 0;
+}
+
+/* The counters of a persistent attachment pinned under dir. */
+static int cmd_counters_pinned(const char *dir)
+{
+	struct rst_if_totals per[2 * (RST_IF_SLOTS + 1)];
+	struct rst_totals t;
+	size_t n_per = 0, i;
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/maps/counters", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || counters_read(fd, &t, per, ARRAY_SIZE(per), &n_per)) {
+		fprintf(stderr, "bench_maps: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	printf("{\"pin\":\"%s\",\"totals\":", dir);
+	print_totals(&t);
+	printf(",\"per_interface\":[");
+	for (i = 0; i < n_per; i++) {
+		printf("%s{\"ifindex\":%u,\"dir\":\"%s\",\"counters\":", i ? "," : "",
+		       per[i].ifindex, per[i].dir == RST_DIR_IN ? "in" : "out");
+		print_totals(&per[i].t);
+		printf("}");
+	}
+	printf("]}\n");
 	return 0;
 }
 
@@ -347,9 +426,16 @@ int main(int argc, char **argv)
 
 	log_setup_libbpf();
 	if (argc == 3 && !strcmp(argv[1], "counters")) {
+		if (argv[2][0] == '/')
+			return cmd_counters_pinned(argv[2]);
 		if (parse_u32("PID", argv[2], 1, 1U << 30, &pid))
 			return 2;
 		return cmd_counters(pid);
+	}
+	if (argc == 3 && !strcmp(argv[1], "progs")) {
+		if (parse_u32("PID", argv[2], 1, 1U << 30, &pid))
+			return 2;
+		return cmd_progs(pid);
 	}
 	if (argc == 2 && !strcmp(argv[1], "mem"))
 		return cmd_mem();
@@ -359,6 +445,7 @@ int main(int argc, char **argv)
 			return 2;
 		return cmd_fill(argv[2], nf, nh);
 	}
-	fprintf(stderr, "usage: bench_maps counters PID | mem | fill DIR FLOWS HOSTS\n");
+	fprintf(stderr,
+		"usage: bench_maps counters PID|DIR | progs PID | mem | fill DIR FLOWS HOSTS\n");
 	return 2;
 }

@@ -7,11 +7,14 @@
  * (bench/run.sh merges it into bench/results.json).
  *
  *   bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] prog|ring
+ *   bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS   (flood baseline)
+ *   bench_prog hold-stats SECONDS                    (BPF run-time stats on)
  *
  * Needs root; attaches nothing and sends no traffic. Every loop is bounded
  * by REPEAT * REPS program runs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <net/if.h>
@@ -28,14 +31,13 @@
 #include "counters.h"
 #include "loader.h"
 #include "log.h"
-#include "tcpdump.h"
+#include "output.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
 
 #define FRAME_MAX 256
 #define REPS_MAX  31
-#define XDP_PASS  2
 
 /*
  * RST event runs go in batches this long, the ring drained between them:
@@ -136,7 +138,7 @@ static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, 
 static __u32 *next_saddr;
 static __u64 drained;
 static __u32 last_kernel_ns; /* what the kernel reported for the last run */
-static const char *only; /* -k: one class or output mode only */
+static const char *only;     /* -k: one class or output mode only */
 
 static int on_drop(void *ctx, void *data, size_t size)
 {
@@ -351,20 +353,55 @@ struct cls {
 };
 
 static const struct cls classes[] = {
-	{ "tcp4_data", "IPv4 TCP data (ACK|PSH, 100 B) on a known flow",
-	  { F_IP4, 0, IPPROTO_TCP, 0x18, 0, 100 }, K_PLAIN, RST_RATE_DEFAULT, 0, 1.10 },
-	{ "tcp6_vlan_data", "802.1Q + IPv6 TCP data (ACK|PSH, 100 B)",
-	  { F_IP6, 1, IPPROTO_TCP, 0x18, 0, 100 }, K_PLAIN, RST_RATE_DEFAULT, 0, 1.10 },
-	{ "udp4", "IPv4 UDP (100 B): not TCP", { F_IP4, 0, IPPROTO_UDP, 0, 0, 100 }, K_PLAIN,
-	  RST_RATE_DEFAULT, 0, 1.05 },
-	{ "rst_event", "IPv4 RST|ACK that becomes an event (rate limit never reached)",
-	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 }, K_EVENT, 1000000000, 1000000000, 2.0 },
-	{ "rst_ratelimited", "IPv4 RST|ACK suppressed by the per-source rate limit",
-	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 }, K_PLAIN, 1, 1, 0 },
-	{ "syn_full_lru", "IPv4 SYN from a new source: new flow + host in 100%-full LRUs",
-	  { F_IP4, 0, IPPROTO_TCP, 0x02, 0, 0 }, K_DRIVE, RST_RATE_DEFAULT, 0, 3.0 },
-	{ "malformed", "IPv4 TCP with data offset 3 (malformed, counted)",
-	  { F_IP4, 0, IPPROTO_TCP, 0x10, 3, 0 }, K_PLAIN, RST_RATE_DEFAULT, 0, 0 },
+	{ "tcp4_data",
+	  "IPv4 TCP data (ACK|PSH, 100 B) on a known flow",
+	  { F_IP4, 0, IPPROTO_TCP, 0x18, 0, 100 },
+	  K_PLAIN,
+	  RST_RATE_DEFAULT,
+	  0,
+	  1.10 },
+	{ "tcp6_vlan_data",
+	  "802.1Q + IPv6 TCP data (ACK|PSH, 100 B)",
+	  { F_IP6, 1, IPPROTO_TCP, 0x18, 0, 100 },
+	  K_PLAIN,
+	  RST_RATE_DEFAULT,
+	  0,
+	  1.10 },
+	{ "udp4",
+	  "IPv4 UDP (100 B): not TCP",
+	  { F_IP4, 0, IPPROTO_UDP, 0, 0, 100 },
+	  K_PLAIN,
+	  RST_RATE_DEFAULT,
+	  0,
+	  1.05 },
+	{ "rst_event",
+	  "IPv4 RST|ACK that becomes an event (rate limit never reached)",
+	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 },
+	  K_EVENT,
+	  1000000000,
+	  1000000000,
+	  2.0 },
+	{ "rst_ratelimited",
+	  "IPv4 RST|ACK suppressed by the per-source rate limit",
+	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 },
+	  K_PLAIN,
+	  1,
+	  1,
+	  0 },
+	{ "syn_full_lru",
+	  "IPv4 SYN from a new source: new flow + host in 100%-full LRUs",
+	  { F_IP4, 0, IPPROTO_TCP, 0x02, 0, 0 },
+	  K_DRIVE,
+	  RST_RATE_DEFAULT,
+	  0,
+	  3.0 },
+	{ "malformed",
+	  "IPv4 TCP with data offset 3 (malformed, counted)",
+	  { F_IP4, 0, IPPROTO_TCP, 0x10, 3, 0 },
+	  K_PLAIN,
+	  RST_RATE_DEFAULT,
+	  0,
+	  0 },
 };
 
 struct hook {
@@ -403,11 +440,10 @@ static int set_target(int map_fd, int prog_fd)
 	return 0;
 }
 
-static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, int reps,
-		       int first)
+static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, int reps, int first)
 {
-	double rst[REPS_MAX], emp[REPS_MAX], drv_rst[REPS_MAX], drv_emp[REPS_MAX],
-		cost[REPS_MAX], ratio[REPS_MAX], kemp[REPS_MAX], krst[REPS_MAX];
+	double rst[REPS_MAX], emp[REPS_MAX], drv_rst[REPS_MAX], drv_emp[REPS_MAX], cost[REPS_MAX],
+		ratio[REPS_MAX], kemp[REPS_MAX], krst[REPS_MAX];
 	int fd = bpf_program__fd(h->prog), r, ok = 1;
 	struct rst_totals t0, t1;
 	__u32 fill_f = 0, fill_h = 0;
@@ -509,15 +545,16 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 		print_array("driver_empty_ns", drv_emp, reps);
 		printf(",");
 		print_array("driver_rsttrace_ns", drv_rst, reps);
-		printf(",\"flows_filled\":%u,\"flows_max\":%u,\"hosts_filled\":%u,\"hosts_max\":%u,",
+		printf(",\"flows_filled\":%u,\"flows_max\":%u,\"hosts_filled\":%u,\"hosts_max\":%"
+		       "u,",
 		       fill_f, bpf_map__max_entries(skel->maps.flows), fill_h,
 		       bpf_map__max_entries(skel->maps.hosts));
 	}
 	print_array("cost_ns", cost, reps);
 	printf(",");
 	print_array("ratio", ratio, reps);
-	printf(",\"median_empty_ns\":%.2f,\"median_ns\":%.2f,\"median_ratio\":%.3f,", median(emp, reps),
-	       median(cost, reps), median(ratio, reps));
+	printf(",\"median_empty_ns\":%.2f,\"median_ns\":%.2f,\"median_ratio\":%.3f,",
+	       median(emp, reps), median(cost, reps), median(ratio, reps));
 	if (c->target > 0)
 		printf("\"target\":%.2f,\"pass\":%s,", c->target,
 		       median(ratio, reps) <= c->target ? "true" : "false");
@@ -559,71 +596,60 @@ static int bench_prog(__u32 repeat, int reps)
 
 /* ---- consumer throughput ---- */
 
+/*
+ * Each output mode goes through watch's own per-event path: the wall clock
+ * from the event's stamp, then output_event() with the sinks watch opens
+ * for text (stdout), --json (stdout; the class looked up in the flow map)
+ * and -w FILE (pcap). stdout is /dev/null while a drain is timed.
+ */
 struct consumer {
-	FILE *out;
-	struct fmt_opts fo;
-	struct fmt_state fs;
+	struct output out[4];
 	__s64 mono_to_real;
-	__u64 n, bytes;
+	__u64 n;
 	int mode; /* index in fmt_modes */
+	int err;
 };
 
-static int cb_raw(struct consumer *c, const struct rst_event *e, size_t size)
-{
-	(void)e;
-	(void)size;
-	c->n++;
-	return 0;
-}
+struct fmt_mode {
+	const char *name;
+	int sink;      /* 0: none (raw) */
+	double target; /* ratio to raw; 0: none */
+};
 
-/* What watch's on_event does per event for text output, with the real formatter. */
-static int cb_text(struct consumer *c, const struct rst_event *e, size_t size)
+enum { SINK_NONE = 0, SINK_TEXT, SINK_JSON, SINK_PCAP };
+
+static const struct fmt_mode fmt_modes[] = {
+	{ "raw", SINK_NONE, 0 },
+	{ "text", SINK_TEXT, 0.1 },
+	{ "json", SINK_JSON, 0 },
+	{ "pcap", SINK_PCAP, 0.3 },
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
 {
+	struct consumer *c = ctx;
+	const struct rst_event *e = data;
 	struct timespec wall;
-	char line[2048];
 	__u64 ns;
-	int len;
+	int err;
 
 	if (size < sizeof(*e))
+		return 0;
+	c->n++;
+	if (fmt_modes[c->mode].sink == SINK_NONE)
 		return 0;
 	ns = e->ts_ns + c->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
 	wall.tv_nsec = ns % 1000000000ULL;
-	len = fmt_event_line(line, sizeof(line), e, "veth0", &wall, &c->fo, &c->fs);
-	if (len < 0)
-		return 0;
-	if (fwrite(line, 1, len, c->out) != (size_t)len)
-		return -EIO;
-	c->n++;
-	c->bytes += len;
+	err = output_event(&c->out[c->mode], e, "veth0", &wall);
+	if (err < 0)
+		c->err = err;
 	return 0;
 }
 
-struct fmt_mode {
-	const char *name;
-	int (*fn)(struct consumer *c, const struct rst_event *e, size_t size);
-	double target; /* ratio to raw; 0: none */
-};
-
-static const struct fmt_mode fmt_modes[] = {
-	{ "raw", cb_raw, 0 },
-	{ "text", cb_text, 0.1 },
-};
-
-/* Not measured until the functions exist (issue 4: JSON lines and pcap output). */
-static const char *const fmt_missing[] = { "json", "pcap" };
-
-/* One ring_buffer for every mode: the same mapping, the same pages. */
-static int on_sample(void *ctx, void *data, size_t size)
-{
-	struct consumer *c = ctx;
-
-	return fmt_modes[c->mode].fn(c, data, size);
-}
-
 /* Fill the ring (untimed), then time the drain alone; events/s or -1. */
-static double drain_rate(struct ring_buffer *r, struct consumer *c, int fd,
-			 const struct frame *f, __u32 fill)
+static double drain_rate(struct ring_buffer *r, struct consumer *c, int fd, const struct frame *f,
+			 __u32 fill)
 {
 	__u64 t0, t1;
 
@@ -632,14 +658,36 @@ static double drain_rate(struct ring_buffer *r, struct consumer *c, int fd,
 	c->n = 0;
 	t0 = mono_ns();
 	ring_buffer__consume(r);
-	fflush(c->out);
+	if (fmt_modes[c->mode].sink != SINK_NONE)
+		output_flush(&c->out[c->mode]);
 	t1 = mono_ns();
-	if (c->n != fill) {
-		fprintf(stderr, "bench_prog: drained %llu of %u events\n",
-			(unsigned long long)c->n, fill);
+	if (c->n != fill || c->err) {
+		fprintf(stderr, "bench_prog: drained %llu of %u events (%s)\n",
+			(unsigned long long)c->n, fill, strerror(c->err ? -c->err : 0));
 		return -1;
 	}
 	return c->n * 1e9 / (double)(t1 - t0);
+}
+
+static int open_sinks(struct consumer *c, const char *pcap_path)
+{
+	struct fmt_opts fo = {};
+	struct output_opts oo;
+	size_t m;
+
+	for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
+		output_opts_default(&oo);
+		if (fmt_modes[m].sink == SINK_JSON)
+			oo.json = 1;
+		else if (fmt_modes[m].sink == SINK_PCAP)
+			oo.wfile = pcap_path;
+		else if (fmt_modes[m].sink == SINK_NONE)
+			continue;
+		if (output_open(&c->out[m], &oo, &fo, RST_SNAPLEN_DEFAULT,
+				bpf_map__fd(skel->maps.flows)))
+			return -1;
+	}
+	return 0;
 }
 
 static int bench_ring(int reps)
@@ -647,38 +695,66 @@ static int bench_ring(int reps)
 	double rate[ARRAY_SIZE(fmt_modes)][REPS_MAX], ratio[REPS_MAX];
 	struct fspec s = { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 };
 	__u32 fill = bpf_map__max_entries(skel->maps.events) / (RST_EVENT_SIZE + 8) * 9 / 10;
-	int i, fd = bpf_program__fd(skel->progs.rst_xdp);
+	int i, fd = bpf_program__fd(skel->progs.rst_xdp), saved, devnull, err = -1;
+	char pcap_path[] = "/tmp/bench_prog.XXXXXX";
 	struct consumer c = {};
-	struct ring_buffer *r;
+	struct ring_buffer *r = NULL;
 	struct frame f;
 	size_t m;
 
 	build(&f, &s);
 	if (set_config(0, 0))
 		return -1;
-	c.out = fopen("/dev/null", "w");
-	if (!c.out)
+	i = mkstemp(pcap_path);
+	if (i < 0)
 		return -1;
+	close(i);
+	/* stdout is where the results go: the sinks get /dev/null instead. */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved < 0 || devnull < 0 || dup2(devnull, STDOUT_FILENO) < 0)
+		goto out;
 	c.mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
+	if (open_sinks(&c, pcap_path))
+		goto out;
 	r = ring_buffer__new(bpf_map__fd(skel->maps.events), on_sample, &c, NULL);
 	if (!r)
-		return -1;
-	/* Warm-up: every page of the ring mapped and touched once. */
+		goto out;
+	/* Warm-up: every page of the ring mapped and touched once, every sink used. */
 	for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
 		c.mode = m;
 		if (drain_rate(r, &c, fd, &f, fill) < 0)
-			return -1;
+			goto out;
 	}
 	for (i = 0; i < reps; i++) {
 		for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
 			c.mode = m;
+			rate[m][i] = 1; /* -k: modes left out */
+			if (m && only && strcmp(only, fmt_modes[m].name))
+				continue;
 			rate[m][i] = drain_rate(r, &c, fd, &f, fill);
 			if (rate[m][i] < 0)
-				return -1;
+				goto out;
 		}
 	}
+	err = 0;
+out:
 	ring_buffer__free(r);
-	fclose(c.out);
+	for (m = 0; m < ARRAY_SIZE(fmt_modes); m++)
+		if (fmt_modes[m].sink != SINK_NONE)
+			output_close(&c.out[m]);
+	unlink(pcap_path);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (err)
+		return err;
+
 	printf("{\"events_per_fill\":%u,\"ring_bytes\":%u,\"reps\":%d,\"modes\":[\n", fill,
 	       bpf_map__max_entries(skel->maps.events), reps);
 	for (m = 0; m < ARRAY_SIZE(fmt_modes); m++) {
@@ -696,9 +772,6 @@ static int bench_ring(int reps)
 		else
 			printf("\"target\":null,\"pass\":null}\n");
 	}
-	for (m = 0; m < ARRAY_SIZE(fmt_missing); m++)
-		printf(",{\"mode\":\"%s\",\"missing\":\"not measured: feature missing\"}\n",
-		       fmt_missing[m]);
 	printf("]}\n");
 	return 0;
 }
@@ -794,10 +867,36 @@ static int hold_xdp(const char *ifname, __u32 seconds)
 	return 0;
 }
 
+/*
+ * Keep BPF run-time statistics on (BPF_ENABLE_STATS) until a signal or the
+ * time limit: the kernel then times every program run. The fd scopes it:
+ * the statistics go off when this process exits, however it exits.
+ */
+static int hold_stats(__u32 seconds)
+{
+	__u64 end = mono_ns() + (__u64)seconds * 1000000000ULL;
+	int fd;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0) {
+		fprintf(stderr, "bench_prog: BPF_ENABLE_STATS: %s\n", strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "bench_prog: run-time statistics enabled\n");
+	while (!stop && mono_ns() < end)
+		usleep(50000);
+	close(fd);
+	return 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k CLASS] prog|ring\n"
-			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n");
+	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k "
+			"CLASS] prog|ring\n"
+			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n"
+			"       bench_prog hold-stats SECONDS\n");
 }
 
 int main(int argc, char **argv)
@@ -833,6 +932,13 @@ int main(int argc, char **argv)
 			usage();
 			return 2;
 		}
+	}
+	if (argc - optind == 2 && !strcmp(argv[optind], "hold-stats")) {
+		__u32 secs;
+
+		if (parse_u32("SECONDS", argv[optind + 1], 1, 3600, &secs))
+			return 2;
+		return hold_stats(secs) ? 1 : 0;
 	}
 	if (argc - optind == 3 && !strcmp(argv[optind], "hold-xdp")) {
 		__u32 secs;
