@@ -60,7 +60,15 @@ struct rst_pkt {
 	__u16 dport;
 	__u16 win;
 	__u8 flags; /* byte 13 of the TCP header */
-	__u8 pad;
+	/*
+	 * Not the parser's: rst_account() fills these in for emit_event()
+	 * (the event flags it found, the kernel's reason and socket state
+	 * of an RST this host sends, as struct rst_event has them).
+	 */
+	__u8 ev_flags;
+	__u8 reason;
+	__u8 sk_state;
+	__u8 pad[3];
 };
 
 struct vlan_hdr_rst {

@@ -5,6 +5,11 @@
  * per-CPU add; only SYN/FIN/RST touch the flow and host maps; only RSTs can
  * become ring buffer events, after 1-in-N sampling and a per-source token
  * bucket. Every program returns "pass": rsttrace only observes.
+ *
+ * A tracing program records why the kernel sends the RSTs it sends (its
+ * reset reason and the socket's state) under the RST's addresses and
+ * ports; the TC egress program takes the record when it sees that RST,
+ * or userspace does when the record only comes after (include/rsttrace.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,6 +18,11 @@
 #include "rsttrace.h"
 #include "parse.bpf.h"
 #include "evfilter.bpf.h"
+#ifndef RST_VMLINUX_FALLBACK_H
+#include <bpf/bpf_core_read.h>
+#else
+#define SOCK_STREAM 1 /* an enum of vmlinux.h; the UAPI headers leave it to libc */
+#endif
 
 #define TC_ACT_UNSPEC (-1) /* == TCX_NEXT: let the next program decide */
 
@@ -70,6 +80,14 @@ struct {
 	__uint(max_entries, RST_RINGBUF_DEFAULT);
 } events SEC(".maps");
 
+/* The kernel's reasons for the RSTs this host sends (rst_send_reset, below). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RST_REASONS_DEFAULT);
+	__type(key, struct rst_reason_key);
+	__type(value, struct rst_reason_val);
+} reasons SEC(".maps");
+
 /* What the entry point knows that the body cannot find out. */
 struct rst_ctx {
 	void *data;
@@ -119,9 +137,8 @@ static __always_inline int endpoint_cmp(const __u8 *a, __u16 pa, const __u8 *b, 
 	return 0;
 }
 
-static __always_inline void flow_update(struct rst_counters *cnt, const struct rst_pkt *pk,
-					__u16 sport, __u16 dport, __u8 flags, __u32 ifindex,
-					__u64 now)
+static __always_inline void flow_update(struct rst_counters *cnt, struct rst_pkt *pk, __u16 sport,
+					__u16 dport, __u8 flags, __u32 ifindex, __u64 now)
 {
 	struct rst_flow_key key = {};
 	struct rst_flow_val *v;
@@ -172,6 +189,14 @@ static __always_inline void flow_update(struct rst_counters *cnt, const struct r
 			__sync_fetch_and_add(&v->rstack[d], 1);
 		else
 			__sync_fetch_and_add(&v->rst[d], 1);
+		/*
+		 * The same sender's earlier SYN, FIN or RST came with another
+		 * TTL: this RST may not come from the host it names (0 is no
+		 * TTL recorded yet). Only SYN/FIN/RST record one, and a route
+		 * change moves it too: a hint, not a proof.
+		 */
+		if (v->ttl[d] && v->ttl[d] != pk->ttl)
+			pk->ev_flags |= RST_EV_TTL_CHANGE;
 	}
 	v->ttl[d] = pk->ttl;
 	v->ifindex = ifindex;
@@ -317,10 +342,41 @@ __attribute__((noinline)) __u64 ringbuf_wakeup(void)
 }
 
 /*
+ * The kernel's reason and socket state for an RST this host sends, if the
+ * tracepoint recorded them before it left; the record is taken either
+ * way, so that it cannot be matched to a later RST. Records of RSTs that
+ * left elsewhere (another interface, another network namespace) are never
+ * taken: they age out of the LRU map, and RST_REASON_MAX_AGE_NS keeps an
+ * old one from being mistaken for a new RST's. Late records are
+ * userspace's (a different key).
+ */
+static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
+{
+	struct rst_reason_key key = {};
+	struct rst_reason_val *v;
+
+	__builtin_memcpy(key.saddr, pk->saddr, 16);
+	__builtin_memcpy(key.daddr, pk->daddr, 16);
+	key.sport = pk->sport;
+	key.dport = pk->dport;
+	key.family = pk->family;
+	v = bpf_map_lookup_elem(&reasons, &key);
+	if (!v)
+		return;
+	if (now - v->ts_ns < RST_REASON_MAX_AGE_NS) {
+		pk->reason = v->reason;
+		pk->sk_state = v->state;
+	}
+	bpf_map_delete_elem(&reasons, &key);
+}
+
+/*
  * What a SYN, FIN or RST costs beyond the fast path: the flag counters, the
  * flow and host maps and, for an RST, the event decision (events off, the
  * expression filter, 1-in-N sampling, the rate limit), each refusal counted
- * by cause. Returns 1 when the caller should write the event.
+ * by cause; for an RST sent, the kernel's reason. Returns 1 when the
+ * caller should write the event, with pk->ev_flags, reason and sk_state
+ * set for it.
  *
  * A global function: the verifier checks it once, on its own, instead of
  * once per path through the parser (VLAN depth x IP version x extension
@@ -353,6 +409,9 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	host_update(cnt, pk, dir, flags, now);
 	if (!(flags & RST_TCP_RST))
 		return 0;
+	/* Before the event decision: the record goes whether or not an event does. */
+	if (dir == RST_DIR_OUT)
+		reason_take(pk, now);
 
 	cfg = bpf_map_lookup_elem(&settings, &zero);
 	if (!cfg)
@@ -414,9 +473,23 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 	e->dir = rc->dir;
 	e->tcp_flags = pk->flags;
 	e->ttl = pk->ttl;
-	e->ev_flags = pk->vlans ? RST_EV_VLAN : 0;
-	e->pad[0] = 0;
-	e->pad[1] = 0;
+	e->ev_flags = (pk->vlans ? RST_EV_VLAN : 0) | pk->ev_flags;
+	e->reason = pk->reason;
+	e->sk_state = pk->sk_state;
+	if (rc->hook == RST_HOOK_TC_EGRESS && !pk->reason) {
+		/*
+		 * Sent by a TCP socket of this host, its own connection's RST:
+		 * an active reset, whose reason the tracepoint records only
+		 * after this. The stack's replies come from a raw control
+		 * socket, forwarded packets have none.
+		 */
+		struct bpf_sock *sk = ((struct __sk_buff *)ctx)->sk;
+
+		if (sk)
+			sk = bpf_sk_fullsock(sk);
+		if (sk && sk->type == SOCK_STREAM && sk->protocol == IPPROTO_TCP)
+			e->ev_flags |= RST_EV_LOCAL;
+	}
 
 	/* Snapshot: the first min(wire length, snaplen) bytes, via the helpers. */
 	n = rc->wire_len < snaplen ? rc->wire_len : snaplen;
@@ -517,3 +590,127 @@ int rst_tc_egress(struct __sk_buff *skb)
 {
 	return handle_skb(skb, RST_HOOK_TC_EGRESS, RST_DIR_OUT);
 }
+
+#ifndef RST_VMLINUX_FALLBACK_H
+/*
+ * The tracing program reads kernel-internal types, so it exists only in a
+ * build from the kernel's BTF (vmlinux/README.md). Userspace loads it only
+ * where the kernel has the tracepoint with its reason argument
+ * (user/tracing.c) and attaches it only while egress is traced. It sees
+ * the resets of every network namespace; records of those that never
+ * reach a traced interface age out of the LRU map.
+ */
+
+/*
+ * The addresses and ports of the RST that answers skb: its own, swapped.
+ * Read as wire bytes (IPv4 addresses at 12 and 16, IPv6 at 8 and 24, TCP
+ * ports at 0 and 2), which no kernel version changes.
+ */
+static __always_inline int reply_key(const struct sk_buff *skb, struct rst_reason_key *k)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u8 ip[40];
+	__u16 ports[2];
+
+	if (bpf_probe_read_kernel(ip, 20, head + nh))
+		return -1;
+	if ((ip[0] >> 4) == 4) {
+		k->family = AF_INET;
+		__builtin_memcpy(k->saddr, ip + 16, 4);
+		__builtin_memcpy(k->daddr, ip + 12, 4);
+	} else if ((ip[0] >> 4) == 6) {
+		if (bpf_probe_read_kernel(ip, 40, head + nh))
+			return -1;
+		k->family = AF_INET6;
+		__builtin_memcpy(k->saddr, ip + 24, 16);
+		__builtin_memcpy(k->daddr, ip + 8, 16);
+	} else {
+		return -1;
+	}
+	if (bpf_probe_read_kernel(ports, sizeof(ports), head + th))
+		return -1;
+	k->sport = bpf_ntohs(ports[1]);
+	k->dport = bpf_ntohs(ports[0]);
+	return 0;
+}
+
+/*
+ * The addresses and ports of sk's own RST. A dual-stack socket speaking
+ * IPv4 has v4-mapped IPv6 addresses; its RST is IPv4, with the addresses
+ * sock_common keeps for IPv4.
+ */
+static __always_inline int sock_key(const struct sock *sk, struct rst_reason_key *k)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct in6_addr a6;
+	__u32 a;
+
+	if (family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+		BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_daddr);
+		if (a6.in6_u.u6_addr32[0] || a6.in6_u.u6_addr32[1] ||
+		    a6.in6_u.u6_addr32[2] != bpf_htonl(0xffff)) {
+			k->family = AF_INET6;
+			__builtin_memcpy(k->daddr, &a6, 16);
+			BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_rcv_saddr);
+			__builtin_memcpy(k->saddr, &a6, 16);
+		}
+	} else if (family != AF_INET) {
+		return -1;
+	}
+	if (!k->family) {
+		k->family = AF_INET;
+		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(k->saddr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(k->daddr, &a, 4);
+	}
+	/*
+	 * Not skc_num: tcp_disconnect() moves the socket to CLOSE, which
+	 * releases the port (skc_num 0), before it sends the RST; the header
+	 * takes inet_sport.
+	 */
+	k->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	k->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return 0;
+}
+
+/*
+ * tcp_send_reset(sk, skb, reason), reason since 6.10: every RST the TCP
+ * stack sends. With an skb, the RST answers it (tcp_v4_send_reset,
+ * tcp_v6_send_reset) and is sent after this tracepoint; sk is then NULL
+ * when no socket matched, or a full, request or timewait socket. Without
+ * an skb it is an active reset of sk (tcp_send_active_reset), and the
+ * tracepoint comes after the RST was sent: a late record.
+ */
+SEC("tp_btf/tcp_send_reset")
+int rst_send_reset(__u64 *ctx)
+{
+	const struct sock *sk = (const struct sock *)ctx[0];
+	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
+	struct rst_reason_key key = {};
+	struct rst_reason_val v = {};
+	__u64 reason;
+
+	/* Constant after CO-RE relocation: without reasons, nothing below loads. */
+	if (!bpf_core_type_exists(enum sk_rst_reason))
+		return 0;
+	if (skb) {
+		if (reply_key(skb, &key))
+			return 0;
+	} else {
+		if (!sk || sock_key(sk, &key))
+			return 0;
+		key.late = 1;
+	}
+	reason = ctx[2];
+	v.ts_ns = bpf_ktime_get_ns();
+	v.reason = reason < 255 ? reason + 1 : 0;
+	/* Full, request and timewait sockets all keep the state in sock_common. */
+	if (sk)
+		v.state = BPF_CORE_READ(sk, __sk_common.skc_state) + 1;
+	bpf_map_update_elem(&reasons, &key, &v, BPF_ANY);
+	return 0;
+}
+#endif /* RST_VMLINUX_FALLBACK_H */

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define RST_ABI_VERSION 1
+#define RST_ABI_VERSION 2
 
 /* Largest header snapshot an event can carry (--snaplen upper bound). */
 #define RST_SNAPLEN_MAX 256
@@ -39,6 +39,7 @@
 #define RST_MAX_HOSTS_DEFAULT 16384
 #define RST_RINGBUF_DEFAULT   (4U << 20)
 #define RST_RATE_DEFAULT      1000 /* events/s per source */
+#define RST_REASONS_DEFAULT   4096 /* entries of the kernel-reason map */
 
 /* Where a program runs. */
 enum rst_hook {
@@ -203,8 +204,40 @@ struct rst_bucket {
 	__u64 tat_ns;
 };
 
+/*
+ * The kernel's reason and socket state for an RST this host sends, keyed
+ * by the addresses and ports the RST carries (its source is this host),
+ * from the tcp_send_reset tracepoint. An RST that answers a packet is
+ * recorded before it leaves (late 0): the TC egress program takes the
+ * record into the event. An active reset (tcp_send_active_reset: abortive
+ * close, timeout...) reaches the tracepoint only after it left (late 1):
+ * userspace takes the record for the event it already has
+ * (RST_EV_LOCAL), matching by time.
+ */
+struct rst_reason_key {
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes, rest zero */
+	__u8 daddr[16];
+	__u16 sport; /* host byte order */
+	__u16 dport;
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 late;   /* 1: recorded after the RST left */
+	__u8 pad[2];
+};
+
+struct rst_reason_val {
+	__u64 ts_ns; /* CLOCK_MONOTONIC when recorded */
+	__u8 reason; /* enum sk_rst_reason + 1; 0: unknown */
+	__u8 state;  /* the socket's TCP state + 1; 0: no socket */
+	__u8 pad[6];
+};
+
+/* A record further than this from its RST in time is not that RST's. */
+#define RST_REASON_MAX_AGE_NS (1000ULL * 1000 * 1000)
+
 /* Event flags. */
-#define RST_EV_VLAN (1U << 0) /* the frame carried at least one VLAN tag */
+#define RST_EV_VLAN	  (1U << 0) /* the frame carried at least one VLAN tag */
+#define RST_EV_TTL_CHANGE (1U << 1) /* TTL differs from the sender's earlier SYN/FIN/RST */
+#define RST_EV_LOCAL	  (1U << 2) /* sent by its own socket here: a late reason may follow */
 
 /* One sampled RST, as the ring buffer carries it. */
 struct rst_event {
@@ -229,7 +262,8 @@ struct rst_event {
 	__u8 tcp_flags;	  /* byte 13 of the TCP header */
 	__u8 ttl;	  /* TTL or hop limit */
 	__u8 ev_flags;	  /* RST_EV_* */
-	__u8 pad[2];
+	__u8 reason;	  /* sent here: enum sk_rst_reason + 1; 0: unknown */
+	__u8 sk_state;	  /* sent here: the socket's TCP state + 1; 0: unknown */
 	__u8 snap[RST_SNAPLEN_MAX]; /* the frame from its Ethernet header on */
 };
 

@@ -9,6 +9,9 @@
 
 _Static_assert(sizeof(struct rst_event) == RST_EVENT_SIZE, "ABI: rst_event");
 _Static_assert(offsetof(struct rst_event, snap) == 80, "ABI: rst_event.snap");
+_Static_assert(offsetof(struct rst_event, ev_flags) == 77, "ABI: rst_event.ev_flags");
+_Static_assert(offsetof(struct rst_event, reason) == 78, "ABI: rst_event.reason");
+_Static_assert(offsetof(struct rst_event, sk_state) == 79, "ABI: rst_event.sk_state");
 _Static_assert(sizeof(struct rst_counters) == (RST_C_MAX + RST_M_MAX + 2) * 8, "ABI: counters");
 _Static_assert(sizeof(struct rst_config) == 16, "ABI: rst_config");
 _Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
@@ -16,6 +19,8 @@ _Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");
 _Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");
 _Static_assert(sizeof(struct rst_host_val) == 64, "ABI: rst_host_val");
 _Static_assert(sizeof(struct rst_bucket) == 8, "ABI: rst_bucket");
+_Static_assert(sizeof(struct rst_reason_key) == 40, "ABI: rst_reason_key");
+_Static_assert(sizeof(struct rst_reason_val) == 16, "ABI: rst_reason_val");
 _Static_assert(RST_SNAPLEN_MAX == 256, "the BPF side masks the snapshot length with 255");
 _Static_assert(sizeof(struct rst_evf_lit) == 40, "ABI: rst_evf_lit");
 _Static_assert(sizeof(struct rst_evfilter) == 8 + RST_EVF_TERMS * RST_EVF_LITS * 40,

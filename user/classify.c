@@ -39,6 +39,13 @@ const char *classify(const struct rst_event *e, const struct rst_flow_val *v, in
 {
 	int peer = !side;
 
+	/*
+	 * From the event alone: its TTL is not the one of the sender's
+	 * earlier SYN, FIN or RST (the kernel compared them, RST_EV_TTL_CHANGE).
+	 * Not for an RST the kernel here says it sent itself.
+	 */
+	if ((e->ev_flags & RST_EV_TTL_CHANGE) && !e->reason)
+		return "suspected_injection";
 	if (!v)
 		return "unknown";
 	/* A SYN from the peer answered by RST-ACK, nothing else from us: a closed port. */

@@ -2,9 +2,10 @@
 /*
  * The class of an RST event, decided in userspace from the event and the
  * kernel's per-flow SYN / SYN-ACK / FIN / RST counts for its connection
- * (flow map): "refused", "after_fin", "abort", "no_flow", or "unknown"
- * when the flow entry is gone. One packet alone cannot say why it was
- * sent; docs/json.md states the rules and what they cannot see.
+ * (flow map): "suspected_injection" (its TTL changed), "refused",
+ * "after_fin", "abort", "no_flow", or "unknown" when the flow entry is
+ * gone. One packet alone cannot say why it was sent; docs/json.md states
+ * the rules and what they cannot see.
  */
 #ifndef RST_CLASSIFY_H
 #define RST_CLASSIFY_H

@@ -25,6 +25,7 @@
 #include "loader.h"
 #include "log.h"
 #include "persist.h"
+#include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -73,6 +74,8 @@ static struct bpf_map *skel_map(struct rsttrace *s, int which)
 		return s->maps.hosts;
 	case PM_BUCKETS:
 		return s->maps.buckets;
+	case PM_REASONS:
+		return s->maps.reasons;
 	default:
 		return s->maps.events;
 	}
@@ -111,7 +114,7 @@ static int load_fresh(struct persist *p, const struct rst_opts *o)
 		prog_fds[i] = skel_prog_fd(skel, i);
 	for (i = 0; i < PM_MAX; i++)
 		map_fds[i] = bpf_map__fd(skel_map(skel, i));
-	err = persist_create(p, prog_fds, map_fds, &meta);
+	err = persist_create(p, prog_fds, map_fds, tracing_prog_fd(skel->obj), &meta);
 	if (!err)
 		err = persist_open_objects(p, 0);
 	rsttrace__destroy(skel); /* the pins hold what we need */
@@ -133,6 +136,11 @@ static int load_reusing(struct persist *p)
 	if (!skel)
 		return -errno;
 	skel->rodata->snaplen = p->meta.snaplen;
+	/* With the tracing program only if its pin is missing too and the kernel has it. */
+	if (p->trace_fd >= 0)
+		tracing_disable(skel->obj);
+	else
+		tracing_configure(skel->obj);
 	for (i = 0; i < PM_MAX; i++) {
 		struct bpf_map_info mi = {};
 		__u32 len = sizeof(mi);
@@ -150,6 +158,11 @@ static int load_reusing(struct persist *p)
 			continue;
 		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
 		if (bpf_obj_pin(skel_prog_fd(skel, i), path))
+			err = -errno;
+	}
+	if (!err && p->trace_fd < 0 && tracing_prog_fd(skel->obj) >= 0) {
+		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
+		if (bpf_obj_pin(tracing_prog_fd(skel->obj), path))
 			err = -errno;
 	}
 	if (!err) {
@@ -270,7 +283,7 @@ fail:
 /* rmdir fails on a directory that holds anything: only empty ones go. */
 static void remove_empty_dirs(const struct persist *p)
 {
-	static const char *const sub[] = { "links", "maps", "progs" };
+	static const char *const sub[] = { "links", "maps", "progs", "trace" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -546,6 +559,11 @@ int cmd_attach(int argc, char **argv)
 		n_done++;
 		describe(&l, p.path);
 	}
+	/* The kernel's reasons are for RSTs sent here: with egress traced. Optional. */
+	if (ret == EXIT_OK && (o.dirs & DIR_OUT) && !persist_trace_attach(&p) && p.trace_fd >= 0)
+		pr_info("rsttrace: kernel reset reasons: tcp_send_reset traced, pinned under "
+			"%s/trace\n",
+			p.path);
 
 rollback:
 	free(list);

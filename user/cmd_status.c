@@ -3,7 +3,7 @@
  * rsttrace status: what the persistent attachment has where. For every
  * interface record, its hooks (XDP mode, tcx or cls_bpf, direction), the
  * program and link ids, since when, and whether the interface is gone;
- * then the settings, the fill level, capacity and memory of each map, and
+ * the tracing link of the kernel's reset reasons; then the settings, the fill level, capacity and memory of each map, and
  * the counters of events that were not delivered. Reads only.
  */
 #include <arpa/inet.h>
@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mapread.h"
 #include "persist.h"
+#include "tracing.h"
 #include "util.h"
 
 enum {
@@ -106,13 +107,28 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		       struct map_stat *ms, __u64 mem_total)
 {
 	char since[32], ns[64], buf[32];
+	struct pin_trace tr;
 	int i, j;
 
 	since_text(since, sizeof(since), p->meta.created_ns);
 	printf("persistent attachment at %s (rsttrace %s, ABI %u, since %s)\n", p->path,
 	       p->meta.version[0] ? p->meta.version : "?", p->meta.abi_version, since);
-	printf("programs: %s %u, %s %u, %s %u\n", pin_prog_names[0], p->prog_id[0],
-	       pin_prog_names[1], p->prog_id[1], pin_prog_names[2], p->prog_id[2]);
+	printf("programs: %s %u, %s %u, %s %u", pin_prog_names[0], p->prog_id[0], pin_prog_names[1],
+	       p->prog_id[1], pin_prog_names[2], p->prog_id[2]);
+	if (p->trace_fd >= 0)
+		printf(", %s %u", RST_TRACE_PROG, p->trace_id);
+	printf("\n");
+	persist_trace_info(p, &tr);
+	since_text(since, sizeof(since), tr.since_ns);
+	if (tr.alive)
+		printf("kernel reset reasons: tracepoint tcp_send_reset, link %u, since %s\n",
+		       tr.link_id, since);
+	else if (tr.pinned)
+		printf("kernel reset reasons: tracepoint link pinned but not attached\n");
+	else
+		printf("kernel reset reasons: off (%s)\n",
+		       p->trace_fd < 0 ? "the kernel had no tcp_send_reset tracepoint with a reason"
+				       : "egress not traced");
 	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s; "
 	       "snaplen %u\n",
 	       cfg->sample ? cfg->sample : 1, cfg->rate_limit, cfg->rate_limit ? "" : " (off)",
@@ -174,6 +190,7 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
 		       struct map_stat *ms, __u64 mem_total)
 {
+	struct pin_trace tr;
 	char ns[64];
 	const char *nsn;
 	int i, j;
@@ -194,7 +211,17 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 	for (i = 0; i < PP_MAX; i++)
 		printf("%s{\"name\":\"%s\",\"id\":%u}", i ? "," : "", pin_prog_names[i],
 		       p->prog_id[i]);
-	printf("],\"interfaces\":[");
+	if (p->trace_fd >= 0)
+		printf(",{\"name\":\"%s\",\"id\":%u}", RST_TRACE_PROG, p->trace_id);
+	persist_trace_info(p, &tr);
+	printf("],\"tracing\":{\"hook\":\"tp_btf/tcp_send_reset\",\"prog_id\":%u,\"link_id\":%u,"
+	       "\"attached\":%s,\"since\":",
+	       tr.pinned ? tr.prog_id : 0, tr.link_id, tr.alive ? "true" : "false");
+	if (tr.pinned)
+		jw_time(stdout, tr.since_ns);
+	else
+		printf("null");
+	printf("},\"interfaces\":[");
 	for (i = 0; i < n; i++) {
 		const struct pin_iface *pi = &ifs[i];
 

@@ -29,7 +29,9 @@
 #include "counters.h"
 #include "log.h"
 #include "netns.h"
+#include "rstreason.h"
 #include "tcpdump.h"
+#include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -53,6 +55,7 @@ struct demo {
 	volatile int client_done;
 	int events;
 	int flows_fd;
+	int reasons_fd; /* -1 without kernel reasons */
 };
 
 static void sleep_ms(int ms)
@@ -206,6 +209,7 @@ static int demo_event(void *ctx, void *data, size_t size)
 {
 	struct demo *d = ctx;
 	const struct rst_event *e = data;
+	struct rst_event joined;
 	char line[2048];
 	struct timespec wall;
 	__u64 ns;
@@ -216,7 +220,14 @@ static int demo_event(void *ctx, void *data, size_t size)
 	ns = e->ts_ns + d->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
 	wall.tv_nsec = ns % 1000000000ULL;
+	if (e->ev_flags & RST_EV_LOCAL && !e->reason && d->reasons_fd >= 0) {
+		joined = *e;
+		tracing_join(d->reasons_fd, &joined);
+		e = &joined;
+	}
 	d->fo.class = classify_event(d->flows_fd, e);
+	d->fo.reason = rst_reason_name(e->reason);
+	d->fo.state = rst_state_name(e->sk_state);
 	len = fmt_event_line(line, sizeof(line), e, d->np.veth[0], &wall, &d->fo, &d->fs);
 	if (len > 0)
 		fwrite(line, 1, len, stdout);
@@ -248,7 +259,7 @@ static void print_hosts(int hosts_fd)
 
 int cmd_demo(int argc, char **argv)
 {
-	struct demo d = { .listen4 = -1, .listen6 = -1 };
+	struct demo d = { .listen4 = -1, .listen6 = -1, .reasons_fd = -1 };
 	struct rsttrace *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct rst_link link;
@@ -258,7 +269,7 @@ int cmd_demo(int argc, char **argv)
 	struct sigaction sa = {};
 	pthread_t client;
 	char tag[16];
-	int orig_ns = -1, started = 0, ret = EXIT_RUNTIME;
+	int orig_ns = -1, started = 0, ret = EXIT_RUNTIME, trace_fd = -1;
 	__u32 ifindex;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -306,8 +317,18 @@ int cmd_demo(int argc, char **argv)
 	progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
 	if (attach_iface(&link, &progs, &o))
 		goto cleanup;
-	printf("attached to %s in %s: XDP (%s) ingress, TC egress\n\n", link.ifname, d.np.ns[0],
-	       xdp_mode_name(link.xdp_flags));
+	/* The kernel's reasons for the resets the server sends, where it has them. */
+	if (tracing_prog_fd(skel->obj) >= 0) {
+		trace_fd = tracing_attach(tracing_prog_fd(skel->obj));
+		if (trace_fd >= 0)
+			d.reasons_fd = bpf_map__fd(skel->maps.reasons);
+		else
+			pr_debug("rsttrace: demo: attaching to tcp_send_reset: %s\n",
+				 strerror(-trace_fd));
+	}
+	printf("attached to %s in %s: XDP (%s) ingress, TC egress%s\n\n", link.ifname, d.np.ns[0],
+	       xdp_mode_name(link.xdp_flags),
+	       trace_fd >= 0 ? ", tcp_send_reset tracepoint (kernel reasons)" : "");
 
 	d.listen4 = tcp_listen(AF_INET, d.np.addr4[0], DEMO_PORT_OPEN);
 	d.listen6 = tcp_listen(AF_INET6, d.np.addr6[0], DEMO_PORT_OPEN);
@@ -353,6 +374,8 @@ cleanup:
 		pthread_join(client, NULL);
 	if (skel)
 		detach_iface(&link);
+	if (trace_fd >= 0)
+		close(trace_fd);
 	ring_buffer__free(rb);
 	rsttrace__destroy(skel);
 	if (d.listen4 >= 0)

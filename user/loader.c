@@ -7,6 +7,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -129,7 +130,8 @@ int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 	return 0;
 }
 
-struct rsttrace *loader_open_load(const struct rst_opts *o)
+/* Open and configure; the tracing program only if wanted and the kernel has it. */
+static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, bool *traced)
 {
 	struct rsttrace *skel;
 	int err;
@@ -146,8 +148,38 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 	bpf_map__set_max_entries(skel->maps.hosts, o->max_hosts);
 	bpf_map__set_max_entries(skel->maps.buckets, o->max_hosts);
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
+	if (tracing)
+		*traced = tracing_configure(skel->obj);
+	else
+		tracing_disable(skel->obj);
+	return skel;
+}
 
+struct rsttrace *loader_open_load(const struct rst_opts *o)
+{
+	struct rsttrace *skel;
+	bool traced = false;
+	int err;
+
+	skel = open_configured(o, true, &traced);
+	if (!skel)
+		return NULL;
 	err = rsttrace__load(skel);
+	if (err && traced) {
+		/*
+		 * The kernel has the tracepoint, yet the program did not load
+		 * (a policy against tracing programs, say): the datapath does
+		 * not need it. Once more without; a real problem fails again.
+		 */
+		pr_debug("rsttrace: loading with the reset-reason program failed (%s); "
+			 "again without it\n",
+			 strerror(-err));
+		rsttrace__destroy(skel);
+		skel = open_configured(o, false, &traced);
+		if (!skel)
+			return NULL;
+		err = rsttrace__load(skel);
+	}
 	if (err) {
 		pr_warn("rsttrace: loading the BPF programs: %s%s\n", strerror(-err),
 			err == -EPERM

@@ -19,12 +19,14 @@ void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel)
 	m->hosts = bpf_map__fd(skel->maps.hosts);
 	m->buckets = bpf_map__fd(skel->maps.buckets);
 	m->events = bpf_map__fd(skel->maps.events);
+	m->reasons = bpf_map__fd(skel->maps.reasons);
 	m->owned = 0;
 }
 
 void maps_close(struct rst_maps *m)
 {
-	int *fds[] = { &m->counters, &m->settings, &m->flows, &m->hosts, &m->buckets, &m->events };
+	int *fds[] = { &m->counters, &m->settings, &m->flows,  &m->hosts,
+		       &m->buckets,  &m->events,   &m->reasons };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -172,7 +174,7 @@ int maps_find_live(struct rst_maps *m)
 			"(%s)\n",
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
-		if (*maps_slot(m, i) < 0 && i != PM_EVENTS) {
+		if (*maps_slot(m, i) < 0 && i != PM_EVENTS && i != PM_REASONS) {
 			pr_warn("rsttrace: program %u has no map %s: not rsttrace's\n", best_id,
 				pin_map_names[i]);
 			maps_close(m);

@@ -18,7 +18,8 @@ struct rst_maps {
 	int hosts;
 	int buckets;
 	int events;
-	int owned; /* the fds are ours to close (not the skeleton's) */
+	int reasons; /* kernel reset reasons (tracing.h) */
+	int owned;   /* the fds are ours to close (not the skeleton's) */
 };
 
 /* Borrow the fds of a loaded skeleton (not closed by maps_close). */
@@ -39,7 +40,8 @@ int maps_open_pinned(const char *pin_dir, struct rst_maps *m);
 /*
  * Find the maps of a running rsttrace datapath (a `watch`, or any loaded
  * rsttrace programs) through its programs: rst_xdp, rst_tc_ingress and
- * rst_tc_egress, and the maps they use, by name. With several, one that
+ * rst_tc_egress, and the maps they use, by name (events and reasons may
+ * be missing). With several, one that
  * is attached to an interface of the caller's network namespace wins,
  * then the one loaded last. -ENOENT, quietly, when none runs. Needs
  * CAP_SYS_ADMIN to walk program ids.

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "output.h"
+#include "rstreason.h"
 #include "syslogout.h"
 #include "util.h"
 
@@ -153,8 +154,11 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		}
 	}
 	if (out->stdout_mode == OUT_STDOUT_TEXT) {
-		if (out->fo.verbose > 0)
+		if (out->fo.verbose > 0) {
 			out->fo.class = classify_event(out->flows_fd, e);
+			out->fo.reason = rst_reason_name(e->reason);
+			out->fo.state = rst_state_name(e->sk_state);
+		}
 		len = fmt_event_line(line, sizeof(line), e, ifname, wall, &out->fo, &out->fs);
 		if (len > 0) {
 			err = write_stdout(line, len);
@@ -167,6 +171,8 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 			.ifname = ifname,
 			.wall = wall,
 			.class = classify_event(out->flows_fd, e),
+			.reason = rst_reason_name(e->reason),
+			.state = rst_state_name(e->sk_state),
 		};
 
 		len = json_event(line, sizeof(line), e, &ji);

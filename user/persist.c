@@ -18,6 +18,7 @@
 #include "attach.h"
 #include "log.h"
 #include "persist.h"
+#include "tracing.h"
 #include "util.h"
 
 #define PIN_BPFFS_ROOT "/sys/fs/bpf"
@@ -29,6 +30,7 @@ _Static_assert(__builtin_offsetof(struct rst_pin_meta, abi_version) == 8, "pin A
 const char *const pin_map_names[PM_MAX] = {
 	[PM_COUNTERS] = "counters", [PM_SETTINGS] = "settings", [PM_FLOWS] = "flows",
 	[PM_HOSTS] = "hosts",	    [PM_BUCKETS] = "buckets",	[PM_EVENTS] = "events",
+	[PM_REASONS] = "reasons",
 };
 
 const char *const pin_prog_names[PP_MAX] = {
@@ -55,6 +57,8 @@ int *maps_slot(struct rst_maps *m, int which)
 		return &m->hosts;
 	case PM_BUCKETS:
 		return &m->buckets;
+	case PM_REASONS:
+		return &m->reasons;
 	default:
 		return &m->events;
 	}
@@ -91,6 +95,7 @@ void persist_init(struct persist *p)
 	p->lock_fd = -1;
 	for (i = 0; i < PP_MAX; i++)
 		p->prog_fd[i] = -1;
+	p->trace_fd = -1;
 	for (i = 0; i < PM_MAX; i++)
 		*maps_slot(&p->maps, i) = -1;
 	p->maps.owned = 1;
@@ -105,6 +110,9 @@ void persist_close(struct persist *p)
 			close(p->prog_fd[i]);
 		p->prog_fd[i] = -1;
 	}
+	if (p->trace_fd >= 0)
+		close(p->trace_fd);
+	p->trace_fd = -1;
 	p->maps.owned = 1;
 	maps_close(&p->maps);
 	p->maps.owned = 1;
@@ -514,6 +522,20 @@ static int open_pinned(struct persist *p)
 		else
 			*maps_slot(&p->maps, i) = fd;
 	}
+	/* Optional: only where the kernel had the tracepoint at the first attach. */
+	if (p->trace_fd < 0) {
+		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && (obj_info(fd, &pi, sizeof(pi)) || strcmp(pi.name, RST_TRACE_PROG))) {
+			close(fd);
+			pr_warn("rsttrace: %s is not rsttrace's program\n", path);
+			return -EPROTO;
+		}
+		if (fd >= 0) {
+			p->trace_fd = fd;
+			p->trace_id = pi.id;
+		}
+	}
 	return missing;
 }
 
@@ -580,8 +602,19 @@ int persist_clean_partial(struct persist *p)
 	int i, err = 0, found = 0;
 	DIR *d;
 
-	/* Links without meta are not the remains of a crash of this version. */
+	/*
+	 * Links without meta are not the remains of a crash of this version
+	 * (links come after meta, and go before it).
+	 */
 	pathf(dir, sizeof(dir), p, "links");
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				found++;
+		closedir(d);
+	}
+	pathf(dir, sizeof(dir), p, "trace");
 	d = opendir(dir);
 	if (d) {
 		while ((de = readdir(d)))
@@ -599,6 +632,8 @@ int persist_clean_partial(struct persist *p)
 		err = unpin_checked(dir, pin_prog_names[i], pin_prog_names[i], 1);
 		found += !err;
 	}
+	if (!err)
+		err = unpin_checked(dir, RST_TRACE_PROG, RST_TRACE_PROG, 1);
 	pathf(dir, sizeof(dir), p, "maps");
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(dir, pin_map_names[i], pin_map_names[i], 0);
@@ -612,7 +647,7 @@ int persist_clean_partial(struct persist *p)
 
 int persist_mkdirs(struct persist *p)
 {
-	static const char *const subdirs[] = { "maps", "progs", "links" };
+	static const char *const subdirs[] = { "maps", "progs", "links", "trace" };
 	char sub[PATH_MAX];
 	size_t i;
 
@@ -627,7 +662,7 @@ int persist_mkdirs(struct persist *p)
 }
 
 int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_fds[PM_MAX],
-		   const struct rst_pin_meta *meta)
+		   int trace_fd, const struct rst_pin_meta *meta)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo);
 	char path[PATH_MAX];
@@ -645,6 +680,11 @@ int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_
 	for (i = 0; i < PP_MAX && !err; i++) {
 		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
 		if (bpf_obj_pin(prog_fds[i], path))
+			err = -errno;
+	}
+	if (!err && trace_fd >= 0) {
+		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
+		if (bpf_obj_pin(trace_fd, path))
 			err = -errno;
 	}
 	if (!err) {
@@ -975,17 +1015,110 @@ int persist_remove_iface(struct persist *p, const struct pin_iface *pi)
 	return 0;
 }
 
+/* Detach and unpin PIN/trace/rst_send_reset. */
+static int trace_remove(struct persist *p)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		/*
+		 * Explicitly, as the interface links, where the kernel can
+		 * (raw tracepoint links cannot be detached: another holder
+		 * of the link keeps it; it only observes).
+		 */
+		if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL &&
+		    errno != EOPNOTSUPP)
+			pr_debug("rsttrace: detaching %s: %s\n", path, strerror(errno));
+		close(fd);
+	}
+	if (unlink(path) && errno != ENOENT) {
+		pr_warn("rsttrace: unpinning %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int persist_trace_attach(struct persist *p)
+{
+	struct pin_trace t;
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (p->trace_fd < 0)
+		return 0; /* the kernel had no tracepoint for it at the first attach */
+	persist_trace_info(p, &t);
+	if (t.alive)
+		return 0;
+	if (t.pinned) {
+		/* Detached by someone else: make it again. */
+		err = trace_remove(p);
+		if (err)
+			return err;
+	}
+	err = persist_mkdirs(p);
+	if (err)
+		return err;
+	fd = tracing_attach(p->trace_fd);
+	if (fd < 0) {
+		pr_info("rsttrace: kernel reset reasons unavailable: attaching to tcp_send_reset: "
+			"%s\n",
+			strerror(-fd));
+		return fd;
+	}
+	snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (err)
+		pr_warn("rsttrace: pinning %s: %s\n", path, strerror(-err));
+	close(fd); /* the pin holds it, or nothing does */
+	return err;
+}
+
+void persist_trace_info(const struct persist *p, struct pin_trace *t)
+{
+	struct bpf_link_info li;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
+	if (stat(path, &st))
+		return;
+	t->pinned = 1;
+	t->since_ns = (__u64)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!obj_info(fd, &li, sizeof(li))) {
+		t->link_id = li.id;
+		t->prog_id = li.prog_id;
+		/* A raw tracepoint link stays attached while anything holds it. */
+		t->alive = li.prog_id != 0;
+	}
+	close(fd);
+}
+
 int persist_remove_objects(struct persist *p)
 {
 	char path[PATH_MAX];
 	int i, err = 0;
 
+	/* The tracing link before meta, like the interfaces' links. */
+	err = trace_remove(p);
 	/* meta first: a crash half-way leaves an unfinished set, cleaned next time. */
 	pathf(path, sizeof(path), p, "meta");
-	if (unlink(path) && errno != ENOENT)
+	if (!err && unlink(path) && errno != ENOENT)
 		err = -errno;
 	for (i = 0; i < PP_MAX && !err; i++) {
 		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	if (!err) {
+		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
 		if (unlink(path) && errno != ENOENT)
 			err = -errno;
 	}
@@ -1006,6 +1139,8 @@ int persist_remove_objects(struct persist *p)
 	rmdir(path);
 	pathf(path, sizeof(path), p, "links");
 	rmdir(path);
+	pathf(path, sizeof(path), p, "trace");
+	rmdir(path);
 	if (rmdir(p->path) && errno != ENOENT)
 		pr_warn("rsttrace: %s not removed: %s (files rsttrace did not make?)\n", p->path,
 			strerror(errno));
@@ -1023,6 +1158,7 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 		{ PM_FLOWS, sizeof(struct rst_flow_key), sizeof(struct rst_flow_val) },
 		{ PM_HOSTS, sizeof(struct rst_host_key), sizeof(struct rst_host_val) },
 		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
+		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
 	};
 	struct bpf_map_info mi;
 	size_t i;

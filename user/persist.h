@@ -7,10 +7,14 @@
  * created or removed; anything else in the directory is left alone.
  *
  *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
- *   PIN/maps/{counters,settings,flows,hosts,buckets,events}
+ *   PIN/maps/{counters,settings,flows,hosts,buckets,events,reasons}
  *   PIN/progs/{rst_xdp,rst_tc_ingress,rst_tc_egress}
+ *   PIN/progs/rst_send_reset       where the kernel has the tracepoint (tracing.h)
  *   PIN/links/IFNAME@NETNS-IFINDEX/{xdp_native,xdp_generic,tcx_in,tcx_out}
  *   PIN/links/IFNAME@NETNS-IFINDEX/cls_{in,out}-PRIO-HANDLE[-q]   legacy cls_bpf
+ *   PIN/trace/rst_send_reset       its link: global, not per interface; made by
+ *                                  the first attach that traces egress, removed
+ *                                  with the last interface
  *
  * NETNS is the inode of the network namespace the links were made in,
  * IFINDEX the interface index there at attach time; bpffs takes no dots in
@@ -54,6 +58,7 @@ enum pin_map {
 	PM_HOSTS,
 	PM_BUCKETS,
 	PM_EVENTS,
+	PM_REASONS,
 	PM_MAX,
 };
 
@@ -115,7 +120,18 @@ struct persist {
 	struct rst_pin_meta meta;
 	int prog_fd[PP_MAX];
 	__u32 prog_id[PP_MAX];
+	int trace_fd; /* the pinned tracing program; -1: none (optional) */
+	__u32 trace_id;
 	struct rst_maps maps; /* owned fds */
+};
+
+/* The global tracing link (PIN/trace/rst_send_reset), as persist_trace_info reads it. */
+struct pin_trace {
+	int pinned; /* the pin exists */
+	int alive;  /* and its link is attached */
+	__u32 link_id;
+	__u32 prog_id;
+	__u64 since_ns; /* CLOCK_REALTIME of the pin */
 };
 
 /* Whether a pin path check may create (mount bpffs, mkdir) or only read; quiet. */
@@ -163,12 +179,22 @@ int persist_clean_partial(struct persist *p);
 int persist_mkdirs(struct persist *p);
 
 /*
- * Pin freshly loaded programs and maps (taken from prog/map fds), and
- * last the meta map that marks the set complete. On failure unpins what
- * it pinned.
+ * Pin freshly loaded programs and maps (taken from prog/map fds; trace_fd
+ * -1 when the tracing program was not loaded), and last the meta map that
+ * marks the set complete. On failure unpins what it pinned.
  */
 int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_fds[PM_MAX],
-		   const struct rst_pin_meta *meta);
+		   int trace_fd, const struct rst_pin_meta *meta);
+
+/*
+ * Attach the pinned tracing program and pin its link, unless a live link
+ * is pinned already or there is no such program (0 then too). -errno,
+ * printed at info level: the interfaces do not need it.
+ */
+int persist_trace_attach(struct persist *p);
+
+/* What PIN/trace holds. */
+void persist_trace_info(const struct persist *p, struct pin_trace *t);
 
 /* The attached interfaces, sorted by name; caller frees *out. */
 int persist_list(struct persist *p, struct pin_iface **out, int *n);
@@ -184,7 +210,7 @@ void persist_iface_dirname(char *buf, size_t len, const char *ifname, __u64 netn
  */
 int persist_remove_iface(struct persist *p, const struct pin_iface *pi);
 
-/* Unpin programs, maps, meta and the (then empty) directories. */
+/* Detach and unpin the tracing link, unpin programs, maps, meta and the (then empty) directories. */
 int persist_remove_objects(struct persist *p);
 
 /* Network namespace of this process (inode of /proc/self/ns/net). */

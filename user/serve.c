@@ -137,7 +137,13 @@ int cmd_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct rst_maps m = { -1, -1, -1, -1, -1, -1, 0 };
+	struct rst_maps m = { .counters = -1,
+			      .settings = -1,
+			      .flows = -1,
+			      .hosts = -1,
+			      .buckets = -1,
+			      .events = -1,
+			      .reasons = -1 };
 	struct metrics_server *srv = NULL;
 	struct metrics_opts mo;
 	const char *listen = NULL, *pin = RST_PIN_DEFAULT;

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "tcpdump.h"
+#include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -56,6 +57,8 @@ struct watch {
 	struct output_opts oo;
 	struct output out;
 	struct rst_filter filter;
+	int trace_fd;	/* link of the reset-reason program; -1: none */
+	int reasons_fd; /* where active resets' reasons arrive late; -1: none */
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -72,6 +75,7 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
 	const struct rst_event *e = data;
+	struct rst_event joined;
 	char namebuf[IF_NAMESIZE];
 	struct timespec wall;
 	const char *ifname;
@@ -88,6 +92,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (!filter_match(&w->filter, e)) {
 		w->filtered++;
 		return 0;
+	}
+	if (e->ev_flags & RST_EV_LOCAL && !e->reason && w->reasons_fd >= 0) {
+		/* An active reset: its reason comes after the event (tracing.h). */
+		joined = *e;
+		tracing_join(w->reasons_fd, &joined);
+		e = &joined;
 	}
 	ns = e->ts_ns + w->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
@@ -118,7 +128,8 @@ static void usage(FILE *f)
 		   "  --metrics ADDR:PORT    serve Prometheus /metrics there while tracing\n"
 		   "  -t, -tt, -ttt, -tttt, -ttttt   timestamps as tcpdump prints them\n"
 		   "  -n, -nn                accepted (output is always numeric)\n"
-		   "  -v                     append ttl, IP id and hook after the tcpdump part\n"
+		   "  -v                     append ttl, IP id, hook, class and, for resets sent\n"
+		   "                         here, the kernel's reason and socket state\n"
 		   "  EXPRESSION             pcap-filter(7), as tcpdump\n" OUTPUT_USAGE
 			   DATAPATH_USAGE);
 }
@@ -233,6 +244,25 @@ static void describe(const struct rst_link *l, const struct rst_opts *o)
 		o->snaplen);
 }
 
+/* The reset-reason program, where it was loaded; without it, events lack reasons. */
+static void attach_tracing(struct watch *w, struct rsttrace *skel)
+{
+	int prog_fd = tracing_prog_fd(skel->obj);
+
+	if (prog_fd < 0)
+		return; /* tracing_configure said why at -vv */
+	w->trace_fd = tracing_attach(prog_fd);
+	if (w->trace_fd < 0) {
+		pr_info("rsttrace: kernel reset reasons unavailable: attaching to tcp_send_reset: "
+			"%s\n",
+			strerror(-w->trace_fd));
+		w->trace_fd = -1;
+		return;
+	}
+	w->reasons_fd = bpf_map__fd(skel->maps.reasons);
+	pr_debug("rsttrace: kernel reset reasons: tracing tcp_send_reset\n");
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -246,7 +276,7 @@ int cmd_watch(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct watch w = {};
+	struct watch w = { .trace_fd = -1, .reasons_fd = -1 };
 	struct rsttrace *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct rst_progs progs;
@@ -388,6 +418,9 @@ int cmd_watch(int argc, char **argv)
 			goto cleanup;
 		describe(&w.links[i], &w.o);
 	}
+	/* The reasons are for RSTs sent here: only with egress traced. */
+	if (w.o.dirs & DIR_OUT)
+		attach_tracing(&w, skel);
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &w, NULL);
 	if (!rb) {
@@ -425,6 +458,8 @@ int cmd_watch(int argc, char **argv)
 cleanup:
 	for (i = 0; i < w.n_if; i++)
 		detach_iface(&w.links[i]);
+	if (w.trace_fd >= 0)
+		close(w.trace_fd);
 	/*
 	 * Whatever the kernel delivered before the detach still belongs to
 	 * the run (after a signal or --duration alike), so that what was

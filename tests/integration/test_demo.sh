@@ -25,7 +25,7 @@ test_demo() {
 	grep -q 'IP6 fd00:200::2.[0-9]* > fd00:200::1.8080: Flags \[R.\].*hook xdp class abort$' "$T/demo.out" &&
 		ok "client abort seen on ingress (XDP)" || not_ok "client abort seen on ingress (XDP)"
 	assert_eq "classes in order" "refused refused abort after_fin abort" \
-		"$(grep -o ' class [a-z_]*$' "$T/demo.out" | awk '{ printf "%s%s", sep, $2; sep = " " }')"
+		"$(grep -o ' class [a-z_]*' "$T/demo.out" | awk '{ printf "%s%s", sep, $2; sep = " " }')"
 	assert_eq "kernel counters line" \
 		"5 events; kernel counted 1 RST, 4 RST-ACK" \
 		"$(grep -o '^5 events; kernel counted [0-9]* RST, [0-9]* RST-ACK' "$T/demo.out")"

@@ -143,7 +143,10 @@ test_exposition() {
 		ok "per-host series for $IP4_B" || not_ok "per-host series for $IP4_B"
 	assert_eq "host series sum to the RST counters" "$rsts" \
 		"$(sum "$T/m1.txt" 'rsttrace_host_rst_packets_total{')"
-	assert_eq "build_info" 1 "$(grep -c '^rsttrace_build_info{version="[^"]*",abi="1"} 1$' "$T/m1.txt")"
+	local abi
+	abi=$(sed -n 's/^#define RST_ABI_VERSION \([0-9]*\)$/\1/p' "$(dirname "$0")/../../include/rsttrace.h")
+	assert_eq "build_info (ABI $abi)" 1 \
+		"$(grep -c "^rsttrace_build_info{version=\"[^\"]*\",abi=\"$abi\"} 1\$" "$T/m1.txt")"
 	RSS0=$(rss_kb "$W_PID")
 }
 

@@ -25,6 +25,7 @@
 
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
+#include "tracing.h"
 
 #define ETH_HLEN  14
 #define FRAME_MAX 6144
@@ -199,6 +200,7 @@ struct pkt_spec {
 	__u8 swap;	/* the server (bigger endpoint) sends */
 	__u8 same_addr; /* both ends share one address; ports decide */
 	__u8 src_idx;	/* added to the client address' last byte */
+	__u8 ttl;	/* TTL / hop limit; 0: default */
 	__u32 seq;	/* 0: default */
 	struct poke poke[2];
 };
@@ -396,7 +398,7 @@ static void build(struct frame *f, const struct pkt_spec *s)
 		p[0] = 0x40 | f->ip_hlen / 4;
 		put16(p + 4, ID_DEFAULT);
 		put16(p + 6, s->frag ? s->frag : 0x4000);
-		p[8] = TTL4;
+		p[8] = s->ttl ? s->ttl : TTL4;
 		p[9] = proto;
 		memcpy(p + 12, f->saddr, 4);
 		memcpy(p + 16, f->daddr, 4);
@@ -405,7 +407,7 @@ static void build(struct frame *f, const struct pkt_spec *s)
 		if (s->ip_opt)
 			p[f->ip_hlen - 1] = 0;
 		f->ip_id = ID_DEFAULT;
-		f->ttl = TTL4;
+		f->ttl = p[8];
 		f->l4_off = off + f->ip_hlen;
 	} else {
 		__u32 o = off + 40;
@@ -414,7 +416,7 @@ static void build(struct frame *f, const struct pkt_spec *s)
 		f->ip_hlen = 40;
 		put32(p, 0x60012345); /* version 6, flow label 0x12345 */
 		p[6] = s->ext[0].len ? s->ext[0].type : proto;
-		p[7] = TTL6;
+		p[7] = s->ttl ? s->ttl : TTL6;
 		memcpy(p + 8, f->saddr, 16);
 		memcpy(p + 24, f->daddr, 16);
 		for (i = 0; i < EXT_MAX && s->ext[i].len; i++) {
@@ -427,7 +429,7 @@ static void build(struct frame *f, const struct pkt_spec *s)
 			o += s->ext[i].len;
 		}
 		f->n_ext = i;
-		f->ttl = TTL6;
+		f->ttl = p[7];
 		f->l4_off = o;
 	}
 
@@ -574,7 +576,7 @@ static int cut_reason(const struct frame *f, __u32 len, int fix)
 
 static struct rsttrace *skel;
 static struct ring_buffer *rb;
-static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_buckets;
+static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_buckets, fd_reasons;
 static int fd_evfilter = -1; /* the kernel-side event filter, where the build has one */
 static __u32 snaplen = 100, lo_ifindex, ring_size;
 static struct rst_counters *pcpu; /* one slot's worth: ncpu values */
@@ -664,6 +666,7 @@ static void reset_state(const struct rst_config *cfg)
 	clear_map(fd_flows, "flows");
 	clear_map(fd_hosts, "hosts");
 	clear_map(fd_buckets, "buckets");
+	clear_map(fd_reasons, "reasons");
 	if (fd_evfilter >= 0) {
 		/* All zero is "no filter": every RST may become an event. */
 		static __u8 zero_filter[65536];
@@ -918,8 +921,8 @@ static void check_event(const struct rst_event *got, const struct frame *f, int 
 	EV_FIELD(tcp_flags);
 	EV_FIELD(ttl);
 	EV_FIELD(ev_flags);
-	EV_FIELD(pad[0]);
-	EV_FIELD(pad[1]);
+	EV_FIELD(reason);
+	EV_FIELD(sk_state);
 	/* Bytes past snap_len are not defined: the ring slot is reused. */
 	hexdiff("event snap", want.snap, got->snap,
 		got->snap_len < want.snap_len ? got->snap_len : want.snap_len);
@@ -1947,6 +1950,260 @@ static void scen_conversation(void)
 	tap_end("SYN in, SYN-ACK out, ACK in, RST out: one flow, one host, per-direction slots");
 }
 
+/*
+ * Run first, then rst (an RST) on their programs from a clean state; the
+ * one event (rst's) must be rst's in every field but ev_flags, which must
+ * be want_flags.
+ */
+static void ttl_pair(const char *what, int pi_first, const struct pkt_spec *first, int pi_rst,
+		     const struct pkt_spec *rst, __u8 want_flags)
+{
+	static struct frame a, b;
+	struct rst_event want;
+	__u64 t0, t1;
+
+	cur_prog = what;
+	build(&a, first);
+	build(&b, rst);
+	reset_state(NULL);
+	run_prog(pi_first, &a, NULL, NULL);
+	run_prog(pi_rst, &b, &t0, &t1);
+	if (drain_events() != (size_t)1 + !!(first->flags & TH_RST)) {
+		fail("events: expected %d, got %zu", 1 + !!(first->flags & TH_RST), n_ev);
+		return;
+	}
+	expect_event(&want, &b, pi_rst);
+	want.ev_flags |= want_flags;
+	/* check_event compares with expect_event: compare the flags here, the rest there. */
+	if (evs[n_ev - 1].ev_flags != want.ev_flags)
+		fail("event ev_flags: expected %#x, got %#x", want.ev_flags,
+		     evs[n_ev - 1].ev_flags);
+	evs[n_ev - 1].ev_flags = want.ev_flags & ~want_flags;
+	check_event(&evs[n_ev - 1], &b, pi_rst, t0, t1);
+}
+
+/*
+ * Suspected injection: an RST whose TTL is not the one of its sender's
+ * earlier SYN, FIN or RST on the same flow sets RST_EV_TTL_CHANGE.
+ */
+static void scen_ttl_change(void)
+{
+	const struct pkt_spec syn = { .flags = TH_SYN }, syn6 = { V6, .flags = TH_SYN };
+	const struct pkt_spec rst7 = { .flags = TH_RST, .ttl = 7 };
+	const struct pkt_spec rst7_6 = { V6, .flags = TH_RST, .ttl = 7 };
+	const struct pkt_spec rst = { .flags = TH_RST };
+	const struct pkt_spec fin = { .flags = TH_FIN | TH_ACK };
+	const struct pkt_spec synack = { .flags = TH_SYN | TH_ACK, .swap = 1 };
+	const struct pkt_spec srst7 = { .flags = TH_RST | TH_ACK, .swap = 1, .ttl = 7 };
+	const struct pkt_spec rst200 = { .flags = TH_RST, .ttl = 200 };
+
+	ttl_pair("xdp", 0, &syn, 0, &rst7, RST_EV_TTL_CHANGE);
+	ttl_pair("tc-in", 1, &syn, 1, &rst7, RST_EV_TTL_CHANGE);
+	ttl_pair("xdp ipv6", 0, &syn6, 0, &rst7_6, RST_EV_TTL_CHANGE);
+	ttl_pair("tc-out", 2, &synack, 2, &srst7, RST_EV_TTL_CHANGE);
+	ttl_pair("xdp after FIN", 0, &fin, 0, &rst200, RST_EV_TTL_CHANGE);
+	ttl_pair("xdp after RST", 0, &rst, 0, &rst7, RST_EV_TTL_CHANGE);
+	tap_end("RST with another TTL than its sender's earlier SYN/FIN/RST: RST_EV_TTL_CHANGE");
+
+	ttl_pair("xdp", 0, &syn, 0, &rst, 0);
+	ttl_pair("tc-out", 2, &synack, 2, &(struct pkt_spec){ .flags = TH_RST, .swap = 1 }, 0);
+	ttl_pair("xdp after FIN", 0, &fin, 0, &rst, 0);
+	tap_end("RST with its sender's earlier TTL: no flag");
+
+	/* The peer's TTL is not the sender's: client SYN at 57, server RST at 7. */
+	ttl_pair("xdp+tc-out", 0, &syn, 2, &srst7, 0);
+	/* Nothing earlier on the flow (a UDP packet makes no flow entry). */
+	ttl_pair("tc-in first RST", 1, &(struct pkt_spec){ .proto = IPPROTO_UDP }, 1, &rst7, 0);
+	tap_end("RST whose sender has no earlier TTL on the flow (only the peer's): no flag");
+}
+
+/* Seed a reasons record for the RST of f (sent by f's source). */
+static void seed_reason(const struct frame *f, __u8 late, __u64 ts, __u8 reason, __u8 state)
+{
+	struct rst_reason_key k = { .late = late };
+	struct rst_reason_val v = { .ts_ns = ts, .reason = reason, .state = state };
+
+	memcpy(k.saddr, f->saddr, 16);
+	memcpy(k.daddr, f->daddr, 16);
+	k.sport = f->sport;
+	k.dport = f->dport;
+	k.family = f->family;
+	if (bpf_map_update_elem(fd_reasons, &k, &v, BPF_ANY))
+		fail("seeding reasons: %s", strerror(errno));
+}
+
+/*
+ * One RST through program pi after seeding; the event must carry reason
+ * and state (0: none) and the map must hold left entries afterwards.
+ */
+static void reason_case(const char *what, int pi, const struct pkt_spec *ps, __u8 late, __u64 age,
+			__u8 reason, __u8 state, __u8 want_reason, __u8 want_state, int left)
+{
+	static struct frame f;
+	struct rst_event want;
+	__u64 t0, t1;
+
+	cur_prog = what;
+	build(&f, ps);
+	reset_state(NULL);
+	seed_reason(&f, late, now_ns() - age, reason, state);
+	run_prog(pi, &f, &t0, &t1);
+	if (drain_events() != 1) {
+		fail("events: expected 1, got %zu", n_ev);
+		return;
+	}
+	expect_event(&want, &f, pi);
+	if (evs[0].reason != want_reason || evs[0].sk_state != want_state)
+		fail("event reason/sk_state: expected %u/%u, got %u/%u", want_reason, want_state,
+		     evs[0].reason, evs[0].sk_state);
+	evs[0].reason = 0;
+	evs[0].sk_state = 0;
+	check_event(&evs[0], &f, pi, t0, t1);
+	if (map_count(fd_reasons) != left)
+		fail("reasons: expected %d entries left, got %d", left, map_count(fd_reasons));
+}
+
+/*
+ * The kernel half of the reason join: TC egress takes a record the
+ * tracepoint made for the RST it sees (and deletes it); nothing else does.
+ * BPF_PROG_TEST_RUN has no tracepoint: without a seeded record the fields
+ * stay 0, as every other row checks.
+ */
+static void scen_reasons(void)
+{
+	const struct pkt_spec srv = { .flags = TH_RST | TH_ACK, .swap = 1 };
+	const struct pkt_spec srv6 = { V6, .flags = TH_RST, .swap = 1 };
+	const struct pkt_spec cli = { .flags = TH_RST };
+	const __u64 old = 2 * RST_REASON_MAX_AGE_NS;
+	const struct rst_config half = { .sample = 2 };
+	static struct frame f, other;
+
+	reason_case("tc-out", 2, &srv, 0, 1000, 2, 0, 2, 0, 0);
+	reason_case("tc-out with state", 2, &srv, 0, 1000, 13, 7, 13, 7, 0);
+	reason_case("tc-out ipv6", 2, &srv6, 0, 1000, 10, 2, 10, 2, 0);
+	tap_end("TC egress takes the tracepoint's record of its RST into the event, deletes it");
+
+	reason_case("xdp", 0, &cli, 0, 1000, 2, 0, 0, 0, 1);
+	reason_case("tc-in", 1, &cli, 0, 1000, 2, 0, 0, 0, 1);
+	tap_end("ingress leaves the records alone: reasons are for RSTs sent here");
+
+	reason_case("tc-out, record 2 s old", 2, &srv, 0, old, 2, 0, 0, 0, 0);
+	reason_case("tc-out, late record", 2, &srv, 1, 1000, 13, 2, 0, 0, 1);
+	tap_end("TC egress drops an old record unused, leaves a late one to userspace");
+
+	/* Another port: not this RST's record. */
+	cur_prog = "tc-out, other port";
+	build(&f, &srv);
+	other = f;
+	other.dport++;
+	reset_state(NULL);
+	seed_reason(&other, 0, now_ns(), 2, 0);
+	run_prog(2, &f, NULL, NULL);
+	if (drain_events() != 1 || evs[0].reason)
+		fail("expected one event without reason, got %zu (reason %u)", n_ev,
+		     n_ev ? evs[0].reason : 0);
+	if (map_count(fd_reasons) != 1)
+		fail("reasons: the other port's record must stay");
+	/* Sampled out: the record goes all the same, no event. */
+	cur_prog = "tc-out, sampled out";
+	reset_state(&half);
+	run_prog(2, &f, NULL, NULL);
+	seed_reason(&f, 0, now_ns(), 2, 0);
+	run_prog(2, &f, NULL, NULL);
+	if (drain_events() != 1 || evs[0].reason)
+		fail("expected the first RST's event only, without reason");
+	if (map_count(fd_reasons))
+		fail("reasons: the sampled-out RST's record must be gone, %d left",
+		     map_count(fd_reasons));
+	tap_end("records of other RSTs stay; an RST not sampled takes its record too");
+}
+
+/*
+ * The userspace half (user/tracing.c): an active reset's event
+ * (RST_EV_LOCAL) takes the late record the tracepoint made after it, if
+ * that record is its own by time. No program runs here: the map is the
+ * kernel's, the records are seeded.
+ */
+static void scen_late_join(void)
+{
+	const struct pkt_spec srv = { .flags = TH_RST | TH_ACK, .swap = 1 };
+	static struct frame f;
+	struct rst_event e;
+	__u64 t, t0;
+	int got;
+
+	build(&f, &srv);
+	cur_prog = "late join";
+	/* The event as TC egress writes it for an active reset: no reason yet. */
+	expect_event(&e, &f, 2);
+	e.ev_flags = RST_EV_LOCAL;
+	t = now_ns();
+	e.ts_ns = t - 1000000;
+
+	reset_state(NULL);
+	seed_reason(&f, 1, t - 1000000 + 20000, 14, 7);
+	got = tracing_join(fd_reasons, &e);
+	if (got != 1 || e.reason != 14 || e.sk_state != 7)
+		fail("own late record: joined %d, reason/state %u/%u, want 1, 14/7", got, e.reason,
+		     e.sk_state);
+	if (map_count(fd_reasons))
+		fail("own late record: not deleted");
+
+	/* A state the event already has is kept. */
+	e.reason = 0;
+	e.sk_state = 2;
+	seed_reason(&f, 1, t - 1000000 + 20000, 14, 7);
+	tracing_join(fd_reasons, &e);
+	if (e.reason != 14 || e.sk_state != 2)
+		fail("state kept: reason/state %u/%u, want 14/2", e.reason, e.sk_state);
+
+	/* Not late (the egress program's kind), or not a local socket's event: not looked at. */
+	e.reason = e.sk_state = 0;
+	reset_state(NULL);
+	seed_reason(&f, 0, t - 1000000 + 20000, 14, 7);
+	if (tracing_join(fd_reasons, &e) || e.reason || map_count(fd_reasons) != 1)
+		fail("a record that is not late was taken");
+	reset_state(NULL);
+	seed_reason(&f, 1, t - 1000000 + 20000, 14, 7);
+	e.ev_flags = 0;
+	if (tracing_join(fd_reasons, &e) || e.reason || map_count(fd_reasons) != 1)
+		fail("an event without RST_EV_LOCAL took a record");
+	e.ev_flags = RST_EV_LOCAL;
+	e.dir = RST_DIR_IN;
+	if (tracing_join(fd_reasons, &e) || e.reason)
+		fail("a received RST took a record");
+	e.dir = RST_DIR_OUT;
+
+	/* An earlier RST's record (before the event): left, and not this event's. */
+	reset_state(NULL);
+	seed_reason(&f, 1, t - 2000000, 14, 7);
+	if (tracing_join(fd_reasons, &e) || e.reason || map_count(fd_reasons) != 1)
+		fail("an earlier RST's record was taken");
+	/* A later RST's (more than RST_REASON_MAX_AGE_NS after): left for it. */
+	reset_state(NULL);
+	seed_reason(&f, 1, e.ts_ns + RST_REASON_MAX_AGE_NS + 1000, 14, 7);
+	if (tracing_join(fd_reasons, &e) || e.reason || map_count(fd_reasons) != 1)
+		fail("a later RST's record was taken");
+	tap_end("userspace takes an active reset's late record, only its own");
+
+	/* A fresh event whose record is not there yet waits for it, once and briefly. */
+	reset_state(NULL);
+	e.ts_ns = now_ns();
+	t0 = now_ns();
+	got = tracing_join(fd_reasons, &e);
+	t = now_ns() - t0;
+	if (got || t < 3000000 || t > 100000000)
+		fail("fresh event, no record: joined %d after %llu ns, want 0 after ~5 ms", got,
+		     (unsigned long long)t);
+	/* An old one does not wait. */
+	e.ts_ns = now_ns() - 1000000000ULL;
+	t0 = now_ns();
+	tracing_join(fd_reasons, &e);
+	if (now_ns() - t0 > 3000000)
+		fail("an old event waited for its record");
+	tap_end("a missing late record is waited for only while the event is fresh (5 ms)");
+}
+
 /* ---- main ---- */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -2015,6 +2272,8 @@ usage:
 	if (!skel)
 		bail("open skeleton", errno);
 	skel->rodata->snaplen = snaplen;
+	/* The tracing program only where the kernel has its tracepoint, as rsttrace does. */
+	tracing_configure(skel->obj);
 	err = rsttrace__load(skel);
 	if (err)
 		bail("load skeleton (root?)", -err);
@@ -2029,6 +2288,7 @@ usage:
 	fd_flows = bpf_map__fd(skel->maps.flows);
 	fd_hosts = bpf_map__fd(skel->maps.hosts);
 	fd_buckets = bpf_map__fd(skel->maps.buckets);
+	fd_reasons = bpf_map__fd(skel->maps.reasons);
 	{
 		/* Looked up by name: not every build has the filter map. */
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, "evfilter");
@@ -2062,6 +2322,9 @@ usage:
 	scen_ringfull();
 	scen_slot_overflow();
 	scen_conversation();
+	scen_ttl_change();
+	scen_reasons();
+	scen_late_join();
 
 	printf("1..%d\n", tap_num);
 	if (tap_failed)

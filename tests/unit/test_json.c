@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/json.c and user/classify.c: the escape of every byte 0..255 (and
- * that a small JSON string decoder gets every byte back), the documented
- * key set in its order, field values for a table of events, RFC 3339
- * timestamps, buffer exhaustion, and the classification rules.
+ * user/json.c, user/classify.c and user/rstreason.c: the escape of every
+ * byte 0..255 (and that a small JSON string decoder gets every byte back),
+ * the documented key set in its order, field values for a table of events,
+ * RFC 3339 timestamps, buffer exhaustion, the classification rules, and
+ * the names of kernel reset reasons and socket states.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,9 +19,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
 #include "classify.h"
 #include "json.h"
 #include "rsttrace.h"
+#include "rstreason.h"
 
 /* The keys of docs/json.md, in the order they are printed. */
 static const char *const keys[] = {
@@ -532,6 +537,145 @@ static void test_classify(void **state)
 	assert_string_equal(classify(&e, NULL, 0), "unknown");
 }
 
+/* A TTL change comes first, whatever the flow says; not for an RST the kernel owns. */
+static void test_classify_injection(void **state)
+{
+	struct rst_flow_key key;
+	struct rst_flow_val v;
+	struct rst_event e;
+	int side;
+
+	(void)state;
+	mkevent(&e, 0, "10.0.0.2", "10.0.0.1", 40000, 80, RST_TCP_RST);
+	e.dir = RST_DIR_IN;
+	e.hook = RST_HOOK_XDP;
+	e.ev_flags = RST_EV_TTL_CHANGE;
+	side = classify_flow_key(&e, &key);
+	memset(&v, 0, sizeof(v));
+	v.syn[side] = 1;
+	v.synack[!side] = 1;
+	v.rst[side] = 1;
+	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	assert_string_equal(classify(&e, NULL, side), "suspected_injection");
+	assert_string_equal(classify_event(-1, &e), "suspected_injection");
+	v.fin[0] = 1;
+	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	/* With other flags beside it. */
+	e.ev_flags |= RST_EV_VLAN;
+	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	/* The kernel here says it sent it: its own RST, classified by the flow. */
+	e.reason = 2;
+	assert_string_equal(classify(&e, &v, side), "after_fin");
+	e.reason = 0;
+	e.ev_flags = RST_EV_VLAN;
+	assert_string_equal(classify(&e, &v, side), "after_fin");
+}
+
+/* A BTF with just enum sk_rst_reason, values as given. */
+static struct btf *reason_btf(const char *const *names, const int *vals, int n)
+{
+	struct btf *btf = btf__new_empty();
+	int i;
+
+	assert_non_null(btf);
+	assert_true(btf__add_enum(btf, "sk_rst_reason", 4) > 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(btf__add_enum_value(btf, names[i], vals[i]), 0);
+	return btf;
+}
+
+static void test_reason_names(void **state)
+{
+	static const char *const names[] = { "SK_RST_REASON_NOT_SPECIFIED",
+					     "SK_RST_REASON_NO_SOCKET",
+					     "SK_RST_REASON_TCP_ABORT_ON_LINGER", "ODDLY_NAMED",
+					     "SK_RST_REASON_TOO_BIG" };
+	static const int vals[] = { 0, 1, 12, 30, 255 };
+	struct timespec wall = { 1700000000, 0 };
+	struct json_info ji = { "eth0", &wall, "refused", NULL, NULL };
+	struct btf *btf = reason_btf(names, vals, 5);
+	char line[2048], v[64];
+	struct rst_event e;
+
+	(void)state;
+	assert_int_equal(rst_reason_names_from(btf), 0);
+	/* The event holds reason + 1; 0 is unknown. */
+	assert_null(rst_reason_name(0));
+	assert_string_equal(rst_reason_name(1), "not_specified");
+	assert_string_equal(rst_reason_name(2), "no_socket");
+	assert_string_equal(rst_reason_name(13), "tcp_abort_on_linger");
+	assert_string_equal(rst_reason_name(31), "oddly_named");
+	/* Not in the BTF (255 does not fit the event): the number. */
+	assert_string_equal(rst_reason_name(3), "reason_2");
+	assert_string_equal(rst_reason_name(255), "reason_254");
+	btf__free(btf);
+
+	/* A BTF without the enum: numbers only. */
+	btf = btf__new_empty();
+	assert_int_equal(rst_reason_names_from(btf), -ENOENT);
+	assert_string_equal(rst_reason_name(2), "reason_1");
+	btf__free(btf);
+
+	assert_null(rst_state_name(0));
+	assert_string_equal(rst_state_name(2), "established");
+	assert_string_equal(rst_state_name(7), "time_wait");
+	assert_string_equal(rst_state_name(8), "close");
+	assert_string_equal(rst_state_name(9), "close_wait");
+	assert_string_equal(rst_state_name(13), "new_syn_recv");
+	assert_string_equal(rst_state_name(14), "bound_inactive");
+	assert_string_equal(rst_state_name(15), "state_14");
+	assert_string_equal(rst_state_name(1), "state_0");
+
+	/* In JSON: strings where known, null where not. */
+	btf = reason_btf(names, vals, 5);
+	rst_reason_names_from(btf);
+	mkevent(&e, 0, "10.0.0.1", "10.0.0.2", 9, 40000, RST_TCP_RST | RST_TCP_ACK);
+	e.reason = 2;
+	e.sk_state = 8;
+	ji.reason = rst_reason_name(e.reason);
+	ji.state = rst_state_name(e.sk_state);
+	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
+	value_of(line, "reason", v, sizeof(v));
+	assert_string_equal(v, "\"no_socket\"");
+	value_of(line, "state", v, sizeof(v));
+	assert_string_equal(v, "\"close\"");
+	e.sk_state = 0;
+	ji.state = rst_state_name(e.sk_state);
+	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
+	value_of(line, "state", v, sizeof(v));
+	assert_string_equal(v, "null");
+	btf__free(btf);
+	rst_reason_names_from(NULL);
+}
+
+/* The running kernel's own names, where it has them: NO_SOCKET is "no_socket". */
+static void test_reason_names_kernel(void **state)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	const struct btf_enum *en;
+	__s32 id;
+	__u32 i;
+
+	(void)state;
+	id = btf ? btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM) : -1;
+	if (id < 0) {
+		btf__free(btf);
+		skip(); /* no BTF, or a kernel without reset reasons */
+		return;
+	}
+	t = btf__type_by_id(btf, id);
+	en = btf_enum(t);
+	rst_reason_names_from(NULL);
+	for (i = 0; i < btf_vlen(t); i++, en++) {
+		if (!strcmp(btf__name_by_offset(btf, en->name_off), "SK_RST_REASON_NO_SOCKET"))
+			assert_string_equal(rst_reason_name(en->val + 1), "no_socket");
+		if (!strcmp(btf__name_by_offset(btf, en->name_off), "SK_RST_REASON_TCP_STATE"))
+			assert_string_equal(rst_reason_name(en->val + 1), "tcp_state");
+	}
+	btf__free(btf);
+}
+
 static void test_flow_key(void **state)
 {
 	struct rst_flow_key k1, k2;
@@ -564,7 +708,10 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_classify_injection),
 		cmocka_unit_test(test_flow_key),
+		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_reason_names_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

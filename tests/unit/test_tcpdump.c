@@ -610,8 +610,26 @@ static void test_verbose_extras(void **state)
 	snprintf(want, sizeof(want), "%s ttl 57 id 0 hook xdp\n", pkt);
 	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
 	assert_string_equal(buf, want);
+	/* Class, then the kernel's reason and state, each only when known. */
+	o.class = "abort";
+	o.reason = "tcp_state";
+	o.state = "close";
+	snprintf(want, sizeof(want),
+		 "%s ttl 57 id 0 hook xdp class abort reason tcp_state state close\n", pkt);
+	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
+	assert_string_equal(buf, want);
+	o.state = NULL;
+	snprintf(want, sizeof(want), "%s ttl 57 id 0 hook xdp class abort reason tcp_state\n", pkt);
+	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
+	assert_string_equal(buf, want);
+	o.reason = NULL;
+	o.class = "suspected_injection";
+	snprintf(want, sizeof(want), "%s ttl 57 id 0 hook xdp class suspected_injection\n", pkt);
+	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
+	assert_string_equal(buf, want);
 	/* Without -v the line is tcpdump's alone. */
 	o.verbose = 0;
+	o.reason = "no_socket";
 	snprintf(want, sizeof(want), "%s\n", pkt);
 	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
 	assert_string_equal(buf, want);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "tracing.h"
+#include "util.h"
+
+/* How long a fresh active-reset event waits for its late record, at most. */
+#define LATE_WAIT_NS (5ULL * 1000 * 1000)
+
+static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+/*
+ * NULL when the kernel's BTF has tcp_send_reset(sk, skb, reason) with
+ * reason an enum sk_rst_reason (6.10 on), else why not. A raw tracepoint's
+ * BTF is the typedef btf_trace_NAME: a pointer to a prototype whose first
+ * parameter is the context.
+ */
+static const char *tracepoint_missing(const struct btf *btf)
+{
+	const struct btf_type *t, *arg;
+	const char *name;
+	__s32 id;
+
+	if (btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM) < 0)
+		return "the kernel has no enum sk_rst_reason";
+	id = btf__find_by_name_kind(btf, "btf_trace_tcp_send_reset", BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return "the kernel has no tcp_send_reset tracepoint";
+	t = btf__type_by_id(btf, id);
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) != 4)
+		return "the tcp_send_reset tracepoint has no reason argument";
+	arg = skip_mods(btf, btf_params(t)[3].type);
+	name = arg ? btf__name_by_offset(btf, arg->name_off) : NULL;
+	if (!arg || !btf_is_enum(arg) || !name || strcmp(name, "sk_rst_reason"))
+		return "the tcp_send_reset tracepoint's third argument is not a reset reason";
+	return NULL;
+}
+
+bool tracing_configure(struct bpf_object *obj)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, RST_TRACE_PROG);
+	const char *why;
+	struct btf *btf;
+
+	if (!prog) {
+		pr_debug("rsttrace: kernel reset reasons off: built without the kernel's BTF "
+			 "(vmlinux/fallback.h)\n");
+		return false;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		why = "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
+	else
+		why = tracepoint_missing(btf);
+	btf__free(btf);
+	bpf_program__set_autoload(prog, !why);
+	if (why)
+		pr_debug("rsttrace: kernel reset reasons off: %s\n", why);
+	else
+		pr_debug("rsttrace: kernel reset reasons on: tp_btf/tcp_send_reset\n");
+	return !why;
+}
+
+void tracing_disable(struct bpf_object *obj)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, RST_TRACE_PROG);
+
+	if (prog)
+		bpf_program__set_autoload(prog, false);
+}
+
+int tracing_prog_fd(struct bpf_object *obj)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, RST_TRACE_PROG);
+	int fd;
+
+	if (!prog || !bpf_program__autoload(prog))
+		return -1;
+	fd = bpf_program__fd(prog);
+	return fd >= 0 ? fd : -1;
+}
+
+int tracing_attach(int prog_fd)
+{
+	/* A BTF-typed raw tracepoint knows its target: no name needed. */
+	int fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The late record of e, if it is e's: recorded after the event (an older one
+ * is an earlier RST's whose event went elsewhere, left to age out), and
+ * within RST_REASON_MAX_AGE_NS (a newer one is a later RST's, left for it).
+ */
+static int late_record(int reasons_fd, const struct rst_reason_key *key, const struct rst_event *e,
+		       struct rst_reason_val *v)
+{
+	if (bpf_map_lookup_elem(reasons_fd, key, v))
+		return -ENOENT;
+	if (v->ts_ns < e->ts_ns)
+		return -ENOENT;
+	if (v->ts_ns - e->ts_ns > RST_REASON_MAX_AGE_NS)
+		return -ESRCH;
+	return 0;
+}
+
+int tracing_join(int reasons_fd, struct rst_event *e)
+{
+	struct rst_reason_key key = {};
+	struct rst_reason_val v;
+	__u64 age;
+	int err;
+
+	if (reasons_fd < 0 || e->dir != RST_DIR_OUT || e->reason || !(e->ev_flags & RST_EV_LOCAL))
+		return 0;
+	memcpy(key.saddr, e->saddr, 16);
+	memcpy(key.daddr, e->daddr, 16);
+	key.sport = e->sport;
+	key.dport = e->dport;
+	key.family = e->family;
+	key.late = 1;
+	err = late_record(reasons_fd, &key, e, &v);
+	if (err == -ENOENT) {
+		age = now_mono_ns() - e->ts_ns;
+		if (age >= LATE_WAIT_NS)
+			return 0;
+		nanosleep(&(struct timespec){ 0, (long)(LATE_WAIT_NS - age) }, NULL);
+		err = late_record(reasons_fd, &key, e, &v);
+	}
+	if (err)
+		return 0;
+	bpf_map_delete_elem(reasons_fd, &key);
+	e->reason = v.reason;
+	if (!e->sk_state)
+		e->sk_state = v.state;
+	return 1;
+}

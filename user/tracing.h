@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel's reset reasons: the tracing program rst_send_reset on the
+ * tcp_send_reset tracepoint, whether this kernel can run it, attaching
+ * it, and the userspace half of the join. The kernel half is in
+ * bpf/rsttrace.bpf.c: an RST that answers a packet gets its reason in
+ * the TC egress program; an active reset (abortive close, keepalive
+ * timeout...) reaches the tracepoint only after it left, so its event
+ * carries RST_EV_LOCAL and tracing_join() takes its late record.
+ * Everything works without the program, only without reasons.
+ */
+#ifndef RST_TRACING_H
+#define RST_TRACING_H
+
+#include <stdbool.h>
+
+#include "rsttrace.h"
+
+struct bpf_object;
+
+#define RST_TRACE_PROG "rst_send_reset"
+
+/*
+ * Before load: keep the tracing program in obj only if the running
+ * kernel has BTF, the tcp_send_reset tracepoint with its reason argument
+ * and enum sk_rst_reason (features, not versions); otherwise do not load
+ * it. Says which at debug level (-vv). Returns whether it will load.
+ */
+bool tracing_configure(struct bpf_object *obj);
+
+/* Before load: do not load the tracing program (for a retry without it). */
+void tracing_disable(struct bpf_object *obj);
+
+/* After load: its fd, -1 when it was not loaded. */
+int tracing_prog_fd(struct bpf_object *obj);
+
+/*
+ * Attach a loaded tracing program by fd: a link fd (close it to detach;
+ * pin it to keep it), or -errno.
+ */
+int tracing_attach(int prog_fd);
+
+/*
+ * The late half of the join: for an event of an active reset sent here
+ * (RST_EV_LOCAL, no reason yet), take the tracepoint's record of it from
+ * the reasons map, if it is this RST's (recorded after the event, within
+ * RST_REASON_MAX_AGE_NS), into e->reason (and e->sk_state if unknown).
+ * The tracepoint runs microseconds after the RST left, on its CPU; for an
+ * event younger than a few milliseconds a missing record is waited for
+ * once. Returns 1 when e got a reason, else 0.
+ */
+int tracing_join(int reasons_fd, struct rst_event *e);
+
+#endif
