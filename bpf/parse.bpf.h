@@ -12,15 +12,15 @@
 
 #include <bpf/bpf_endian.h>
 
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88A8
-#define AF_INET		2
-#define AF_INET6	10
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1FFF
-#define IP6_OFFSET	0xFFF8
+#define ETH_P_IP     0x0800
+#define ETH_P_IPV6   0x86DD
+#define ETH_P_8021Q  0x8100
+#define ETH_P_8021AD 0x88A8
+#define AF_INET	     2
+#define AF_INET6     10
+#define IP_MF	     0x2000
+#define IP_OFFSET    0x1FFF
+#define IP6_OFFSET   0xFFF8
 
 #define NEXTHDR_HOP	 0
 #define NEXTHDR_TCP	 6
@@ -82,8 +82,7 @@ struct ip6_ext_rst {
 	__be16 frag_off; /* meaningful in the fragment header only */
 };
 
-static __always_inline int parse_tcp(void *data, void *data_end, __u32 wire_len,
-				     struct rst_pkt *pk)
+static __always_inline int parse_tcp(void *data, void *data_end, __u32 wire_len, struct rst_pkt *pk)
 {
 	struct tcphdr *th = data + pk->l4_off;
 	__u32 doff, l4_len;

@@ -383,8 +383,7 @@ static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
  * chain). Inlined, the three programs took 87-95% of the 1M processed-
  * instruction budget and two seconds to load.
  */
-__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir,
-					  __u64 now)
+__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir, __u64 now)
 {
 	struct rst_counters *cnt;
 	struct rst_config *cfg;

@@ -17,7 +17,7 @@
 #define RST_ABI_VERSION 2
 
 /* Largest header snapshot an event can carry (--snaplen upper bound). */
-#define RST_SNAPLEN_MAX 256
+#define RST_SNAPLEN_MAX	    256
 #define RST_SNAPLEN_DEFAULT 128
 
 /*
@@ -77,21 +77,21 @@ enum rst_counter {
 
 /* Malformed-packet reasons (struct rst_counters.malformed[]). */
 enum rst_malformed {
-	RST_M_ETH_TRUNC = 0,  /* shorter than an Ethernet header */
-	RST_M_VLAN_TRUNC,     /* VLAN tag cut short */
-	RST_M_IP4_TRUNC,      /* shorter than a 20-byte IPv4 header */
-	RST_M_IP4_VERSION,    /* ethertype IPv4, version field not 4 */
-	RST_M_IP4_IHL,	      /* IHL below 5 */
-	RST_M_IP4_OPT_TRUNC,  /* IHL * 4 runs past the packet */
-	RST_M_IP4_TOTLEN,     /* total length below IHL * 4 or past the packet */
-	RST_M_IP6_TRUNC,      /* shorter than a 40-byte IPv6 header */
-	RST_M_IP6_VERSION,    /* ethertype IPv6, version field not 6 */
-	RST_M_IP6_PAYLEN,     /* payload length past the packet */
-	RST_M_IP6_EXT_TRUNC,  /* extension header runs past the packet */
-	RST_M_IP6_EXT_DEPTH,  /* more than RST_IPV6_EXT_MAX extension headers */
-	RST_M_TCP_TRUNC,      /* shorter than a 20-byte TCP header */
-	RST_M_TCP_DOFF,	      /* data offset below 5 */
-	RST_M_TCP_OPT_TRUNC,  /* doff * 4 runs past the IP payload */
+	RST_M_ETH_TRUNC = 0, /* shorter than an Ethernet header */
+	RST_M_VLAN_TRUNC,    /* VLAN tag cut short */
+	RST_M_IP4_TRUNC,     /* shorter than a 20-byte IPv4 header */
+	RST_M_IP4_VERSION,   /* ethertype IPv4, version field not 4 */
+	RST_M_IP4_IHL,	     /* IHL below 5 */
+	RST_M_IP4_OPT_TRUNC, /* IHL * 4 runs past the packet */
+	RST_M_IP4_TOTLEN,    /* total length below IHL * 4 or past the packet */
+	RST_M_IP6_TRUNC,     /* shorter than a 40-byte IPv6 header */
+	RST_M_IP6_VERSION,   /* ethertype IPv6, version field not 6 */
+	RST_M_IP6_PAYLEN,    /* payload length past the packet */
+	RST_M_IP6_EXT_TRUNC, /* extension header runs past the packet */
+	RST_M_IP6_EXT_DEPTH, /* more than RST_IPV6_EXT_MAX extension headers */
+	RST_M_TCP_TRUNC,     /* shorter than a 20-byte TCP header */
+	RST_M_TCP_DOFF,	     /* data offset below 5 */
+	RST_M_TCP_OPT_TRUNC, /* doff * 4 runs past the IP payload */
 	RST_M_MAX,
 };
 
@@ -99,8 +99,8 @@ enum rst_malformed {
 struct rst_counters {
 	__u64 c[RST_C_MAX];
 	__u64 malformed[RST_M_MAX];
-	__u64 rst_seq;	/* per-CPU RST sequence, drives 1-in-N sampling */
-	__u32 ifindex;	/* owner of the slot; 0 while unused */
+	__u64 rst_seq; /* per-CPU RST sequence, drives 1-in-N sampling */
+	__u32 ifindex; /* owner of the slot; 0 while unused */
 	__u32 pad;
 };
 
@@ -241,29 +241,29 @@ struct rst_reason_val {
 
 /* One sampled RST, as the ring buffer carries it. */
 struct rst_event {
-	__u64 ts_ns;	  /* CLOCK_MONOTONIC */
-	__u8 saddr[16];	  /* IPv4 in the first 4 bytes */
+	__u64 ts_ns;	/* CLOCK_MONOTONIC */
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	__u32 ifindex;
-	__u32 seq;	  /* host byte order */
+	__u32 seq; /* host byte order */
 	__u32 ack;
-	__u32 pkt_len;	  /* bytes on the wire (frame length) */
-	__u16 sport;	  /* host byte order */
+	__u32 pkt_len; /* bytes on the wire (frame length) */
+	__u16 sport;   /* host byte order */
 	__u16 dport;
 	__u16 win;
-	__u16 ip_id;	  /* IPv4 identification; 0 for IPv6 */
-	__u16 payload_len; /* TCP payload bytes per the IP length */
-	__u16 snap_len;	  /* valid bytes in snap[] */
-	__u16 l3_off;	  /* offset of the IP header in snap[] */
-	__u16 l4_off;	  /* offset of the TCP header in snap[] */
-	__u8 family;	  /* AF_INET or AF_INET6 */
-	__u8 hook;	  /* enum rst_hook */
-	__u8 dir;	  /* enum rst_dir */
-	__u8 tcp_flags;	  /* byte 13 of the TCP header */
-	__u8 ttl;	  /* TTL or hop limit */
-	__u8 ev_flags;	  /* RST_EV_* */
-	__u8 reason;	  /* sent here: enum sk_rst_reason + 1; 0: unknown */
-	__u8 sk_state;	  /* sent here: the socket's TCP state + 1; 0: unknown */
+	__u16 ip_id;		    /* IPv4 identification; 0 for IPv6 */
+	__u16 payload_len;	    /* TCP payload bytes per the IP length */
+	__u16 snap_len;		    /* valid bytes in snap[] */
+	__u16 l3_off;		    /* offset of the IP header in snap[] */
+	__u16 l4_off;		    /* offset of the TCP header in snap[] */
+	__u8 family;		    /* AF_INET or AF_INET6 */
+	__u8 hook;		    /* enum rst_hook */
+	__u8 dir;		    /* enum rst_dir */
+	__u8 tcp_flags;		    /* byte 13 of the TCP header */
+	__u8 ttl;		    /* TTL or hop limit */
+	__u8 ev_flags;		    /* RST_EV_* */
+	__u8 reason;		    /* sent here: enum sk_rst_reason + 1; 0: unknown */
+	__u8 sk_state;		    /* sent here: the socket's TCP state + 1; 0: unknown */
 	__u8 snap[RST_SNAPLEN_MAX]; /* the frame from its Ethernet header on */
 };
 

@@ -248,8 +248,7 @@ static void print_hosts(int hosts_fd)
 		prev = &key;
 		if (bpf_map_lookup_elem(hosts_fd, &key, &v))
 			continue;
-		inet_ntop(key.family == AF_INET ? AF_INET : AF_INET6, key.addr, addr,
-			  sizeof(addr));
+		inet_ntop(key.family == AF_INET ? AF_INET : AF_INET6, key.addr, addr, sizeof(addr));
 		printf("%-26s %7llu %7llu %7llu %7llu %7llu %7llu\n", addr,
 		       (unsigned long long)v.rst_in, (unsigned long long)v.rst_out,
 		       (unsigned long long)v.syn_in, (unsigned long long)v.syn_out,
@@ -296,8 +295,8 @@ int cmd_demo(int argc, char **argv)
 	if (netns_pair_create(&d.np, tag))
 		return EXIT_RUNTIME;
 	printf("rsttrace demo: namespaces %s (%s, %s) and %s (%s, %s), veth %s <-> %s\n",
-	       d.np.ns[0], d.np.addr4[0], d.np.addr6[0], d.np.ns[1], d.np.addr4[1],
-	       d.np.addr6[1], d.np.veth[0], d.np.veth[1]);
+	       d.np.ns[0], d.np.addr4[0], d.np.addr6[0], d.np.ns[1], d.np.addr4[1], d.np.addr6[1],
+	       d.np.veth[0], d.np.veth[1]);
 
 	orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (orig_ns < 0 || netns_enter(d.np.ns[0])) {

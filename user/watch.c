@@ -233,7 +233,8 @@ static void describe(const struct rst_link *l, const struct rst_opts *o)
 	size_t n = 0;
 
 	if (l->xdp_fd >= 0)
-		n += snprintf(what + n, sizeof(what) - n, "in: xdp %s", xdp_mode_name(l->xdp_flags));
+		n += snprintf(what + n, sizeof(what) - n, "in: xdp %s",
+			      xdp_mode_name(l->xdp_flags));
 	if (l->tc_fd[RST_DIR_IN] >= 0 || l->legacy[RST_DIR_IN])
 		n += snprintf(what + n, sizeof(what) - n, "in: tc%s",
 			      l->legacy[RST_DIR_IN] ? " (cls_bpf)" : "");
