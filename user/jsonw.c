@@ -1,40 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "jsonw.h"
 
+/* Escaping and timestamps are json.c's, so every JSON rsttrace prints agrees. */
 void jw_str(FILE *f, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
+	char buf[6 * 256 + 1];
+	size_t n = strlen(s);
 
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-		} else if (c < 0x20 || c >= 0x7f) {
-			/* Interface names are bytes, not UTF-8: escape them one by one. */
-			fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-		} else {
-			fputc(c, f);
-		}
-	}
-	fputc('"', f);
+	/* Interface names and addresses: far below the buffer; longer is cut, never raw. */
+	if (n > 250)
+		n = 250;
+	if (json_escape(buf, sizeof(buf), s, n) < 0)
+		buf[0] = '\0';
+	fprintf(f, "\"%s\"", buf);
 }
 
 void fmt_rfc3339(char *buf, size_t len, __u64 real_ns)
 {
-	time_t sec = (time_t)(real_ns / 1000000000ULL);
-	struct tm tm;
-	size_t n;
+	struct timespec ts = {
+		.tv_sec = (time_t)(real_ns / 1000000000ULL),
+		.tv_nsec = (long)(real_ns % 1000000000ULL),
+	};
 
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06lluZ",
-		 (unsigned long long)(real_ns % 1000000000ULL / 1000));
+	if (json_rfc3339(buf, len, &ts) < 0 && len)
+		buf[0] = '\0';
 }
 
 void jw_time(FILE *f, __u64 real_ns)
