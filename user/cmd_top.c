@@ -41,6 +41,15 @@ enum {
 
 #define TOP_ROWS_DEFAULT 20
 
+/* Interfaces whose names a reader remembers; the rest are looked up each time. */
+#define IFNAME_CACHE 64
+
+struct ifname_ent {
+	__u32 ifindex;
+	int known; /* 0: no name (gone, or not in this netns) */
+	char name[IF_NAMESIZE];
+};
+
 /* Where the maps came from, and the interface names known there. */
 struct source {
 	struct rst_maps m;
@@ -48,6 +57,12 @@ struct source {
 	char desc[PATH_MAX + 16];
 	struct pin_iface *ifs; /* records of the pinned attachment, for names */
 	int n_ifs;
+	/*
+	 * Names already resolved: flows prints one per row, and
+	 * if_indextoname() is three system calls (socket, ioctl, close).
+	 */
+	struct ifname_ent ifc[IFNAME_CACHE];
+	int n_ifc;
 };
 
 static volatile sig_atomic_t top_stop;
@@ -100,22 +115,36 @@ static void source_close(struct source *s)
 	s->ifs = NULL;
 }
 
-/* The interface name of ifindex: the pinned record made here, else this netns. */
-static const char *source_ifname(const struct source *s, __u32 ifindex, char *buf)
+/*
+ * The interface name of ifindex: the pinned record made here, else this
+ * netns; the first answer for an ifindex holds for the rest of the command.
+ */
+static const char *source_ifname(struct source *s, __u32 ifindex, char *buf)
 {
+	struct ifname_ent *e;
 	int i;
 
 	if (!ifindex)
 		return NULL;
+	for (i = 0; i < s->n_ifc; i++)
+		if (s->ifc[i].ifindex == ifindex)
+			return s->ifc[i].known ? s->ifc[i].name : NULL;
+	e = s->n_ifc < IFNAME_CACHE ? &s->ifc[s->n_ifc++] : NULL;
 	for (i = 0; i < s->n_ifs; i++) {
 		if (s->ifs[i].ifindex == ifindex && s->ifs[i].here && !s->ifs[i].gone) {
 			snprintf(buf, IF_NAMESIZE, "%s", s->ifs[i].ifname);
-			return buf;
+			break;
 		}
 	}
-	if (if_indextoname(ifindex, buf))
-		return buf;
-	return NULL;
+	if (i == s->n_ifs && !if_indextoname(ifindex, buf))
+		buf = NULL;
+	if (e) {
+		e->ifindex = ifindex;
+		e->known = buf != NULL;
+		if (buf)
+			snprintf(e->name, sizeof(e->name), "%s", buf);
+	}
+	return buf;
 }
 
 static const char *addr_str(const __u8 *addr, __u8 family, char *buf, size_t len)
@@ -359,6 +388,7 @@ int cmd_top(int argc, char **argv)
 		if (top_stop)
 			break;
 		t0 = now_mono_ns();
+		st.last = once;
 		err = top_read(&st, src.m.counters, src.m.hosts, rows);
 		if (err)
 			break;
@@ -403,9 +433,34 @@ static int flow_match(const struct flow_filter *f, const struct rst_flow_key *k)
 	return 1;
 }
 
+/*
+ * A flow to list, with the two sort keys copied out of its value: sorting
+ * a million rows then compares within the rows, and follows k only on a
+ * tie (a cache miss into the map dump per comparison otherwise).
+ */
 struct flow_row {
+	__u64 rsts;
+	__u64 last_ns;
 	const struct rst_flow_key *k;
 	const struct rst_flow_val *v;
+	__u32 slot; /* its copy in flow_pick.slots, if there are copies */
+};
+
+/* The copy of a flow kept from a batch that the next batch overwrites. */
+struct flow_slot {
+	struct rst_flow_key k;
+	struct rst_flow_val v;
+};
+
+/* Up to this -N, flows reads the map a batch at a time, keeping copies of the best N. */
+#define FLOWS_PICK_MAX 65536
+
+/* The flows to list: every match (k 0), or the best k of them. */
+struct flow_pick {
+	const struct flow_filter *flt;
+	struct flow_row *rows;
+	struct flow_slot *slots; /* NULL: rows point into a whole-map dump */
+	size_t n, k;
 };
 
 static __u64 flow_rsts(const struct rst_flow_val *v)
@@ -413,16 +468,91 @@ static __u64 flow_rsts(const struct rst_flow_val *v)
 	return (__u64)v->rst[0] + v->rst[1] + v->rstack[0] + v->rstack[1];
 }
 
+/* Most RSTs first, then the most recent, then by key: a total order (keys are unique). */
 static int flow_cmp(const void *a, const void *b)
 {
 	const struct flow_row *x = a, *y = b;
-	__u64 rx = flow_rsts(x->v), ry = flow_rsts(y->v);
 
-	if (rx != ry)
-		return rx > ry ? -1 : 1;
-	if (x->v->last_ns != y->v->last_ns)
-		return x->v->last_ns > y->v->last_ns ? -1 : 1;
+	if (x->rsts != y->rsts)
+		return x->rsts > y->rsts ? -1 : 1;
+	if (x->last_ns != y->last_ns)
+		return x->last_ns > y->last_ns ? -1 : 1;
 	return memcmp(x->k, y->k, sizeof(*x->k));
+}
+
+/* Sift h[i] down a heap of n rows whose root is the row that sorts last. */
+static void flow_heap_down(struct flow_row *h, size_t n, size_t i)
+{
+	struct flow_row t;
+	size_t w, l;
+
+	for (;;) {
+		w = i;
+		l = 2 * i + 1;
+		if (l < n && flow_cmp(&h[l], &h[w]) > 0)
+			w = l;
+		if (l + 1 < n && flow_cmp(&h[l + 1], &h[w]) > 0)
+			w = l + 1;
+		if (w == i)
+			return;
+		t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/*
+ * Keep the flow k/v if it matches: every one (p->k 0), or if it is among
+ * the best p->k so far. Once p->k are kept they form a heap rooted at the
+ * one that sorts last, so most of a million flows cost one comparison and
+ * no write, where sorting them all for `-N 20` took most of the command's
+ * time.
+ */
+static void flow_pick_one(struct flow_pick *p, const struct rst_flow_key *k,
+			  const struct rst_flow_val *v)
+{
+	struct flow_row r;
+	struct flow_slot *s;
+	size_t i;
+
+	if (!flow_match(p->flt, k))
+		return;
+	r.rsts = flow_rsts(v);
+	r.last_ns = v->last_ns;
+	r.k = k;
+	r.v = v;
+	r.slot = (__u32)p->n;
+	if (p->k && p->n == p->k) {
+		if (flow_cmp(&r, &p->rows[0]) >= 0)
+			return;
+		r.slot = p->rows[0].slot; /* the copy of the row it evicts is reused */
+	}
+	if (p->slots) {
+		s = &p->slots[r.slot];
+		s->k = *k;
+		s->v = *v;
+		r.k = &s->k;
+		r.v = &s->v;
+	}
+	if (!p->k || p->n < p->k) {
+		p->rows[p->n++] = r;
+		if (p->k && p->n == p->k)
+			for (i = p->k / 2; i-- > 0;)
+				flow_heap_down(p->rows, p->k, i);
+		return;
+	}
+	p->rows[0] = r;
+	flow_heap_down(p->rows, p->k, 0);
+}
+
+static int flow_pick_batch(void *ctx, const struct map_dump *batch)
+{
+	size_t i;
+
+	for (i = 0; i < batch->n; i++)
+		flow_pick_one(ctx, map_dump_key(batch, i), map_dump_val(batch, i));
+	return 0;
 }
 
 static const char *endpoint(const __u8 *addr, __u16 port, __u8 family, char *buf, size_t len)
@@ -467,11 +597,12 @@ int cmd_flows(int argc, char **argv)
 	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8], nm[IF_NAMESIZE], fs[40], ls[40];
 	const char *pin_path = NULL, *ifn;
 	struct flow_filter flt = {};
-	struct flow_row *rows = NULL;
+	struct flow_pick pick = { .flt = &flt };
+	struct flow_row *rows;
 	struct map_dump d = {};
 	struct source src;
 	__u32 limit = 0;
-	size_t i, n = 0;
+	size_t i, n;
 	int opt, json = 0, err, ret = EXIT_RUNTIME;
 	__s64 off;
 
@@ -522,26 +653,34 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (source_open(pin_path, &src))
 		return EXIT_RUNTIME;
-	err = map_dump_read(src.m.flows, sizeof(struct rst_flow_key), sizeof(struct rst_flow_val),
-			    &d);
+	pick.k = limit;
+	if (limit && limit <= FLOWS_PICK_MAX) {
+		/* The best N, copied out batch by batch: no whole-map dump. */
+		pick.rows = calloc(limit, sizeof(*pick.rows));
+		pick.slots = calloc(limit, sizeof(*pick.slots));
+		err = pick.rows && pick.slots ? 0 : -ENOMEM;
+		if (!err)
+			err = map_dump_each(src.m.flows, sizeof(struct rst_flow_key),
+					    sizeof(struct rst_flow_val), &d, flow_pick_batch,
+					    &pick);
+	} else {
+		err = map_dump_read(src.m.flows, sizeof(struct rst_flow_key),
+				    sizeof(struct rst_flow_val), &d);
+		if (!err) {
+			pick.rows = calloc(d.n ? d.n : 1, sizeof(*pick.rows));
+			err = pick.rows ? 0 : -ENOMEM;
+		}
+		if (!err)
+			flow_pick_batch(&pick, &d);
+	}
 	if (err) {
 		pr_warn("rsttrace: flows: reading the flow map: %s\n", strerror(-err));
 		goto out;
 	}
 	off = mono_to_real();
-	rows = calloc(d.n ? d.n : 1, sizeof(*rows));
-	if (!rows)
-		goto out;
-	for (i = 0; i < d.n; i++) {
-		if (!flow_match(&flt, map_dump_key(&d, i)))
-			continue;
-		rows[n].k = map_dump_key(&d, i);
-		rows[n].v = map_dump_val(&d, i);
-		n++;
-	}
+	rows = pick.rows;
+	n = pick.n;
 	qsort(rows, n, sizeof(*rows), flow_cmp);
-	if (limit && n > limit)
-		n = limit;
 
 	if (json) {
 		printf("{\"source\":\"%s\",\"flows\":[", src.pinned ? "pinned" : "live");
@@ -602,7 +741,8 @@ int cmd_flows(int argc, char **argv)
 		printf("]}\n");
 	ret = fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 out:
-	free(rows);
+	free(pick.rows);
+	free(pick.slots);
 	map_dump_free(&d);
 	source_close(&src);
 	return ret;

@@ -27,7 +27,7 @@
  * third of a first read of 100,000 hosts). Only what the map fills is
  * populated, never its whole capacity.
  */
-static void *buf_resize(void *old, size_t old_len, size_t len)
+void *map_buf_resize(void *old, size_t old_len, size_t len)
 {
 	char *p;
 
@@ -51,14 +51,14 @@ static int dump_grow(struct map_dump *d, size_t want)
 		return 0;
 	/* Page-table moves are cheap: grow by what is wanted, in whole chunks. */
 	cap = (want + DUMP_CHUNK - 1) / DUMP_CHUNK * DUMP_CHUNK;
-	k = buf_resize(d->keys, d->cap * d->key_size, cap * d->key_size);
+	k = map_buf_resize(d->keys, d->cap * d->key_size, cap * d->key_size);
 	if (!k)
 		return -ENOMEM;
 	d->keys = k;
-	v = buf_resize(d->vals, d->cap * d->val_size, cap * d->val_size);
+	v = map_buf_resize(d->vals, d->cap * d->val_size, cap * d->val_size);
 	if (!v) {
 		/* Keys already grew: bring them back to the size d->cap says. */
-		k = buf_resize(d->keys, cap * d->key_size, d->cap * d->key_size);
+		k = map_buf_resize(d->keys, cap * d->key_size, d->cap * d->key_size);
 		if (k)
 			d->keys = k;
 		return -ENOMEM;
@@ -96,20 +96,19 @@ static int dump_iterate(int fd, struct map_dump *d, size_t limit)
 	}
 }
 
-int map_dump_read(int fd, __u32 key_size, __u32 val_size, struct map_dump *d)
+/*
+ * The batch walk, into d from entry 0. Without fn every entry stays in d;
+ * with fn, d holds one batch at a time and fn sees each.
+ */
+static int dump_batches(int fd, struct map_dump *d, map_chunk_fn fn, void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	/* The batch token of hash maps is a bucket index; keep room to spare. */
 	__u64 in_batch[8], out_batch[8];
-	size_t chunk = DUMP_CHUNK, limit;
+	size_t chunk = DUMP_CHUNK, limit, total = 0;
 	int first = 1, err;
 	__u32 count;
 
-	if (d->key_size != key_size || d->val_size != val_size) {
-		map_dump_free(d);
-		d->key_size = key_size;
-		d->val_size = val_size;
-	}
 	/*
 	 * A hash map's batch walk visits each bucket once, so it ends; bound
 	 * the loop anyway, far above any map size the options allow.
@@ -131,16 +130,49 @@ int map_dump_read(int fd, __u32 key_size, __u32 val_size, struct map_dump *d)
 				chunk *= 2;
 				continue;
 			}
-			if (first && (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP))
-				return dump_iterate(fd, d, limit);
+			if (first && (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP)) {
+				/* No batches: one pass key by key, then one call of fn. */
+				err = dump_iterate(fd, d, limit);
+				return err || !fn ? err : fn(ctx, d);
+			}
 			return err;
 		}
 		d->n += count;
-		if (err == -ENOENT || d->n >= limit)
+		total += count;
+		if (fn && d->n) {
+			int fn_err = fn(ctx, d);
+
+			if (fn_err)
+				return fn_err;
+			d->n = 0;
+		}
+		if (err == -ENOENT || total >= limit)
 			return 0;
 		memcpy(in_batch, out_batch, sizeof(in_batch));
 		first = 0;
 	}
+}
+
+static void dump_sizes(struct map_dump *d, __u32 key_size, __u32 val_size)
+{
+	if (d->key_size != key_size || d->val_size != val_size) {
+		map_dump_free(d);
+		d->key_size = key_size;
+		d->val_size = val_size;
+	}
+}
+
+int map_dump_read(int fd, __u32 key_size, __u32 val_size, struct map_dump *d)
+{
+	dump_sizes(d, key_size, val_size);
+	return dump_batches(fd, d, NULL, NULL);
+}
+
+int map_dump_each(int fd, __u32 key_size, __u32 val_size, struct map_dump *d, map_chunk_fn fn,
+		  void *ctx)
+{
+	dump_sizes(d, key_size, val_size);
+	return dump_batches(fd, d, fn, ctx);
 }
 
 void map_dump_free(struct map_dump *d)

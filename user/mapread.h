@@ -25,6 +25,20 @@ struct map_dump {
  * the map's). Returns 0 or -errno; d->n is the count.
  */
 int map_dump_read(int fd, __u32 key_size, __u32 val_size, struct map_dump *d);
+
+/* Called with each batch of entries (chunk->n of them); 0, or -errno to stop. */
+typedef int (*map_chunk_fn)(void *ctx, const struct map_dump *chunk);
+
+/*
+ * Read every entry of the hash map fd a batch at a time, calling fn on
+ * each: d then holds one batch (a few thousand entries) and is reused for
+ * the next, so reading a large map costs a few hundred KiB of memory, which
+ * stays mapped and in cache, instead of fresh memory for all of it (on a
+ * VM, first touches by the kernel's copy and by the reader cost more than
+ * the read: bench/OPTIMIZATIONS.md). Returns 0, fn's error or -errno.
+ */
+int map_dump_each(int fd, __u32 key_size, __u32 val_size, struct map_dump *d, map_chunk_fn fn,
+		  void *ctx);
 void map_dump_free(struct map_dump *d);
 
 static inline void *map_dump_key(const struct map_dump *d, size_t i)
@@ -36,6 +50,15 @@ static inline void *map_dump_val(const struct map_dump *d, size_t i)
 {
 	return (char *)d->vals + i * d->val_size;
 }
+
+/*
+ * The buffers behind a map_dump, for other large arrays a reader fills:
+ * an anonymous mapping grown from old_len to len bytes (old NULL: a new
+ * one), by mremap, with the new part populated in one call rather than a
+ * page fault per 4 KiB. NULL on failure, old then still valid. Free with
+ * munmap(p, len).
+ */
+void *map_buf_resize(void *old, size_t old_len, size_t len);
 
 /* Entries in a hash map (a full read, values discarded). -errno on failure. */
 long map_count_entries(int fd);

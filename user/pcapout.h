@@ -9,6 +9,7 @@
 #define RST_PCAPOUT_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "rsttrace.h"
@@ -26,10 +27,15 @@ struct pcapw_opts {
 struct pcap;
 struct pcap_dumper;
 
+/* The stdio buffer of the file being written (stdio's default is 4 KiB). */
+#define PCAPW_STDIO_BUF (64 * 1024)
+
 struct pcapw {
 	struct pcapw_opts o;
 	struct pcap *dead;	/* pcap_t */
 	struct pcap_dumper *d;	/* pcap_dumper_t */
+	FILE *f;		/* pcap_dump_file(d) */
+	char *buf;		/* PCAPW_STDIO_BUF bytes, the stream's buffer */
 	char cur[PATH_MAX + 1]; /* the file being written */
 	int wchars;		/* digits for -W numbering, tcpdump's WflagChars */
 	__u32 c_count;		/* -C file number, tcpdump's Cflag_count */

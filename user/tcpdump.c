@@ -78,6 +78,138 @@ static void __attribute__((format(printf, 2, 3))) out_fmt(struct out *o, const c
 	o->pos += n;
 }
 
+/*
+ * The cheap appenders of the hot path (the RST line prints a dozen numbers
+ * and two addresses; vsnprintf parses its format for each). put_*() write
+ * at a cursor and return the new end, each exactly what the printf
+ * conversion in its comment would print. A run of them goes between
+ * out_begin(), given the run's worst-case length, and out_end(): straight
+ * into the buffer when the worst case fits, else into the caller's scratch
+ * array of that size, which out_raw() then copies if it fits (so a full
+ * buffer fails at exactly the same length as before). Writing in place
+ * also keeps the bytes from being stored twice and read back in between.
+ */
+#define out_lit(o, s) out_raw((o), (s), sizeof(s) - 1) /* s: a string literal */
+
+static char *out_begin(struct out *o, char *scratch, size_t max)
+{
+	return !o->full && max < o->size - o->pos ? o->buf + o->pos : scratch;
+}
+
+static void out_end(struct out *o, char *start, char *end)
+{
+	if (start != o->buf + o->pos) {
+		out_raw(o, start, (size_t)(end - start));
+		return;
+	}
+	o->pos = (size_t)(end - o->buf);
+	o->buf[o->pos] = '\0';
+}
+
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324"
+				 "25262728293031323334353637383940414243444546474849"
+				 "50515253545556575859606162636465666768697071727374"
+				 "75767778798081828384858687888990919293949596979899";
+
+static char *put_lit(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The decimal digits of v, in three or four comparisons. */
+static int dec_digits(__u32 v)
+{
+	if (v < 100000) {
+		if (v < 100)
+			return v < 10 ? 1 : 2;
+		if (v < 10000)
+			return v < 1000 ? 3 : 4;
+		return 5;
+	}
+	if (v < 10000000)
+		return v < 1000000 ? 6 : 7;
+	if (v < 1000000000)
+		return v < 100000000 ? 8 : 9;
+	return 10;
+}
+
+/* "%u": at most 10 characters. */
+static char *put_u32(char *p, __u32 v)
+{
+	int n = dec_digits(v);
+	char *q = p + n;
+
+	while (v >= 100) {
+		q -= 2;
+		q[0] = digits2[(v % 100) * 2];
+		q[1] = digits2[(v % 100) * 2 + 1];
+		v /= 100;
+	}
+	if (v >= 10) {
+		q[-2] = digits2[v * 2];
+		q[-1] = digits2[v * 2 + 1];
+	} else {
+		q[-1] = (char)('0' + v);
+	}
+	return p + n;
+}
+
+/* "%02u" of v < 100. */
+static char *put_02u(char *p, __u32 v)
+{
+	p[0] = digits2[v * 2];
+	p[1] = digits2[v * 2 + 1];
+	return p + 2;
+}
+
+/* "%06u" of v < 1000000. */
+static char *put_06u(char *p, __u32 v)
+{
+	p = put_02u(p, v / 10000);
+	p = put_02u(p, v / 100 % 100);
+	return put_02u(p, v % 100);
+}
+
+/* "%x": at most 4 characters for a 16-bit word. */
+static char *put_x16(char *p, __u16 v)
+{
+	static const char hex[16] = "0123456789abcdef";
+	int shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0;
+
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(v >> shift) & 0xf];
+	return p;
+}
+
+/* "%u.%u.%u.%u": at most 15 characters. */
+static char *put_ip4(char *p, const __u8 *a)
+{
+	p = put_u32(p, a[0]);
+	*p++ = '.';
+	p = put_u32(p, a[1]);
+	*p++ = '.';
+	p = put_u32(p, a[2]);
+	*p++ = '.';
+	return put_u32(p, a[3]);
+}
+
+static void out_u32(struct out *o, __u32 v)
+{
+	char t[10], *q = out_begin(o, t, sizeof(t));
+
+	out_end(o, q, put_u32(q, v));
+}
+
+/* " %u" */
+static void out_sp_u32(struct out *o, __u32 v)
+{
+	char t[11], *q = out_begin(o, t, sizeof(t));
+
+	*q = ' ';
+	out_end(o, q, put_u32(q + 1, v));
+}
+
 static int out_init(struct out *o, char *buf, size_t len)
 {
 	if (!buf)
@@ -195,21 +327,18 @@ static int is_print(__u8 c)
 
 /* ---- addresses -------------------------------------------------------- */
 
-static void fmt_ip4(char *s, size_t n, const __u8 *a)
-{
-	snprintf(s, n, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-}
+/* The longest address text: eight words, or six and a dotted quad, with colons. */
+#define IP6_TEXT_MAX 45
 
 /*
  * tcpdump's addrtostr6(): the longest run (the first of equals) of two or
  * more zero words becomes "::", and an IPv4-compatible or -mapped address
- * ends in dotted quad.
+ * ends in dotted quad. At most IP6_TEXT_MAX characters.
  */
-static void fmt_ip6(char *s, size_t n, const __u8 *a)
+static char *put_ip6(char *p, const __u8 *a)
 {
 	int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
 	__u16 w[8];
-	size_t pos = 0;
 	int i;
 
 	for (i = 0; i < 8; i++)
@@ -233,40 +362,67 @@ static void fmt_ip6(char *s, size_t n, const __u8 *a)
 	if (best_len < 2)
 		best_base = -1;
 
-	s[0] = '\0';
-	for (i = 0; i < 8 && pos < n; i++) {
+	for (i = 0; i < 8; i++) {
 		if (best_base >= 0 && i >= best_base && i < best_base + best_len) {
 			if (i == best_base)
-				pos += snprintf(s + pos, n - pos, ":");
+				*p++ = ':';
 			continue;
 		}
 		if (i != 0)
-			pos += snprintf(s + pos, n - pos, ":");
+			*p++ = ':';
 		if (i == 6 && best_base == 0 &&
-		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-			pos += snprintf(s + pos, n - pos, "%u.%u.%u.%u", a[12], a[13], a[14],
-					a[15]);
-			break;
-		}
-		pos += snprintf(s + pos, n - pos, "%x", w[i]);
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_ip4(p, a + 12);
+		p = put_x16(p, w[i]);
 	}
-	if (pos < n && best_base >= 0 && best_base + best_len == 8)
-		snprintf(s + pos, n - pos, ":");
+	if (best_base >= 0 && best_base + best_len == 8)
+		*p++ = ':';
+	return p;
+}
+
+/* The address of family is6 at a. */
+static char *put_ip(char *p, const __u8 *a, int is6)
+{
+	return is6 ? put_ip6(p, a) : put_ip4(p, a);
+}
+
+static void out_ip(struct out *o, const __u8 *a, int is6)
+{
+	char s[IP6_TEXT_MAX], *q = out_begin(o, s, sizeof(s));
+
+	out_end(o, q, put_ip(q, a, is6));
 }
 
 /* The address pair of an IPv4 (is6 0) or IPv6 header at off, "a > b". */
 static void print_addr_pair(struct pkt *p, __u32 ip, int is6, const char *sep)
 {
-	char a[64], b[64];
+	char s[2 * IP6_TEXT_MAX + 3], *b = out_begin(p->o, s, sizeof(s)), *q;
 
-	if (is6) {
-		fmt_ip6(a, sizeof(a), p->data + ip + 8);
-		fmt_ip6(b, sizeof(b), p->data + ip + 24);
-	} else {
-		fmt_ip4(a, sizeof(a), p->data + ip + 12);
-		fmt_ip4(b, sizeof(b), p->data + ip + 16);
-	}
-	out_fmt(p->o, "%s > %s%s", a, b, sep);
+	q = put_ip(b, p->data + ip + (is6 ? 8 : 12), is6);
+	q = put_lit(q, " > ", 3);
+	q = put_ip(q, p->data + ip + (is6 ? 24 : 16), is6);
+	out_end(p->o, b, q);
+	out_str(p->o, sep);
+}
+
+/*
+ * "A.SPORT > B.DPORT: ", tcp_print()'s and print_fields()'s start, for
+ * the addresses a and b of family is6.
+ */
+static void print_endpoints(struct out *o, const __u8 *a, __u16 sport, const __u8 *b, __u16 dport,
+			    int is6)
+{
+	char s[2 * (IP6_TEXT_MAX + 6) + 5], *start = out_begin(o, s, sizeof(s)), *q;
+
+	q = put_ip(start, a, is6);
+	*q++ = '.';
+	q = put_u32(q, sport);
+	q = put_lit(q, " > ", 3);
+	q = put_ip(q, b, is6);
+	*q++ = '.';
+	q = put_u32(q, dport);
+	q = put_lit(q, ": ", 2);
+	out_end(o, start, q);
 }
 
 /* ---- payload printers -------------------------------------------------- */
@@ -769,7 +925,6 @@ static int mptcp_print(struct pkt *p, __u32 opt, __u32 len, __u8 flags)
 			[0x6] = "v0-ip6",
 		};
 		__u8 e;
-		char a[64];
 
 		if (!(len == 8 || len == 10 || len == 16 || len == 18 || len == 20 || len == 22 ||
 		      len == 28 || len == 30))
@@ -778,8 +933,8 @@ static int mptcp_print(struct pkt *p, __u32 opt, __u32 len, __u8 flags)
 		out_fmt(o, " %s", e < 7 && echo[e] ? echo[e] : "[bad version/echo]");
 		out_fmt(o, " id %u", get8(p, opt + 3));
 		if (len <= 18) {
-			fmt_ip4(a, sizeof(a), p->data + opt + 4);
-			out_fmt(o, " %s", a);
+			out_lit(o, " ");
+			out_ip(o, p->data + opt + 4, 0);
 			if (len == 10 || len == 18)
 				out_fmt(o, ":%u", get16(p, opt + 8));
 			if (len == 16)
@@ -787,8 +942,8 @@ static int mptcp_print(struct pkt *p, __u32 opt, __u32 len, __u8 flags)
 			if (len == 18)
 				out_fmt(o, " hmac 0x%llx", (unsigned long long)get64(p, opt + 10));
 		} else {
-			fmt_ip6(a, sizeof(a), p->data + opt + 4);
-			out_fmt(o, " %s", a);
+			out_lit(o, " ");
+			out_ip(o, p->data + opt + 4, 1);
 			if (len == 22 || len == 30)
 				out_fmt(o, ":%u", get16(p, opt + 20));
 			if (len == 28)
@@ -852,9 +1007,10 @@ static int tcp_options(struct pkt *p, __u32 tcp, __u32 hlen, __u32 length, __u8 
 	struct out *o = p->o;
 	__u32 cp = tcp + 20;
 	__u32 opt, len, datalen, i;
+	const char *name;
 
 	hlen -= 20;
-	out_str(o, ", options [");
+	out_lit(o, ", options [");
 	while (hlen > 0) {
 		if (*ch)
 			out_raw(o, ch, 1);
@@ -883,36 +1039,45 @@ static int tcp_options(struct pkt *p, __u32 tcp, __u32 hlen, __u32 length, __u8 
 			return OPT_TRUNC_LABEL;                                                    \
 	} while (0)
 
-		if (tcpopt_name((__u8)opt))
-			out_str(o, tcpopt_name((__u8)opt));
-		else
-			out_fmt(o, "unknown-%u", opt);
+		name = tcpopt_name((__u8)opt);
+		if (name) {
+			out_str(o, name);
+		} else {
+			out_lit(o, "unknown-");
+			out_u32(o, opt);
+		}
 
 		switch (opt) {
 		case TCPOPT_MAXSEG:
 			datalen = 2;
 			LENCHECK(datalen);
-			out_fmt(o, " %u", get16(p, cp));
+			out_sp_u32(o, get16(p, cp));
 			break;
 		case TCPOPT_WSCALE:
 			datalen = 1;
 			LENCHECK(datalen);
-			out_fmt(o, " %u", get8(p, cp));
+			out_sp_u32(o, get8(p, cp));
 			break;
 		case TCPOPT_SACK:
 			datalen = len - 2;
 			if (datalen % 8 != 0) {
 				out_str(o, " invalid sack");
 			} else {
-				out_fmt(o, " %u ", datalen / 8);
+				out_sp_u32(o, datalen / 8);
+				out_lit(o, " ");
 				for (i = 0; i < datalen; i += 8) {
-					__u32 s, e;
+					char t[sizeof("{:}") - 1 + 2 * 10], *b, *q;
 
 					LENCHECK(i + 4);
-					s = get32(p, cp + i);
 					LENCHECK(i + 8);
-					e = get32(p, cp + i + 4);
-					out_fmt(o, "{%u:%u}", s, e);
+					b = out_begin(o, t, sizeof(t));
+					q = b;
+					*q++ = '{';
+					q = put_u32(q, get32(p, cp + i));
+					*q++ = ':';
+					q = put_u32(q, get32(p, cp + i + 4));
+					*q++ = '}';
+					out_end(o, b, q);
 				}
 			}
 			break;
@@ -923,13 +1088,21 @@ static int tcp_options(struct pkt *p, __u32 tcp, __u32 hlen, __u32 length, __u8 
 		case TCPOPT_ECHOREPLY:
 			datalen = 4;
 			LENCHECK(datalen);
-			out_fmt(o, " %u", get32(p, cp));
+			out_sp_u32(o, get32(p, cp));
 			break;
-		case TCPOPT_TIMESTAMP:
+		case TCPOPT_TIMESTAMP: {
+			char t[sizeof(" val  ecr ") - 1 + 2 * 10], *b, *q;
+
 			datalen = 8;
 			LENCHECK(datalen);
-			out_fmt(o, " val %u ecr %u", get32(p, cp), get32(p, cp + 4));
+			b = out_begin(o, t, sizeof(t));
+			q = put_lit(b, " val ", 5);
+			q = put_u32(q, get32(p, cp));
+			q = put_lit(q, " ecr ", 5);
+			q = put_u32(q, get32(p, cp + 4));
+			out_end(o, b, q);
 			break;
+		}
 		case TCPOPT_SIGNATURE:
 			datalen = 16;
 			LENCHECK(datalen);
@@ -1037,14 +1210,49 @@ static void print_tcp_flags(struct out *o, __u8 flags)
 		{ 0x01, 'F' }, { 0x02, 'S' }, { 0x04, 'R' }, { 0x08, 'P' },
 		{ 0x10, '.' }, { 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'W' },
 	};
-	char s[9];
-	size_t i, n = 0;
+	char s[sizeof("Flags [none]") - 1 + 8], *start = out_begin(o, s, sizeof(s)), *q;
+	size_t i;
 
+	q = put_lit(start, "Flags [", 7);
 	for (i = 0; i < sizeof(tok) / sizeof(tok[0]); i++)
 		if (flags & tok[i].bit)
-			s[n++] = tok[i].c;
-	s[n] = '\0';
-	out_fmt(o, "Flags [%s]", n ? s : "none");
+			*q++ = tok[i].c;
+	if (!flags)
+		q = put_lit(q, "none", 4);
+	*q++ = ']';
+	out_end(o, start, q);
+}
+
+/*
+ * ", seq S[:E], ack A, win W[, urg U]" as tcp_print() prints it after the
+ * flags (seq only with payload, SYN, FIN or RST; ack only with ACK; urg
+ * only with URG). length is the payload's.
+ */
+static void print_seq_win(struct out *o, __u8 flags, __u32 seq, __u32 ack, __u16 win, __u16 urp,
+			  __u32 length)
+{
+	char s[sizeof(", seq :, ack , win , urg ") - 1 + 4 * 10 + 2 * 5];
+	char *start = out_begin(o, s, sizeof(s)), *q = start;
+
+	if (length > 0 || flags & (TH_SYN | TH_FIN | TH_RST)) {
+		q = put_lit(q, ", seq ", 6);
+		q = put_u32(q, seq);
+		if (length > 0) {
+			*q++ = ':';
+			q = put_u32(q, seq + length);
+		}
+	}
+	if (flags & TH_ACK) {
+		q = put_lit(q, ", ack ", 6);
+		q = put_u32(q, ack);
+	}
+	q = put_lit(q, ", win ", 6);
+	q = put_u32(q, win);
+	if (flags & TH_URG) {
+		q = put_lit(q, ", urg ", 6);
+		q = put_u32(q, urp);
+	}
+	out_end(o, start, q);
 }
 
 /*
@@ -1072,16 +1280,8 @@ static int tcp_print(struct pkt *p, __u32 tcp, __u32 length, __u32 ip, int is6)
 	/* Addresses only when TCP follows the IP header directly. */
 	direct = is6 ? get8(p, ip + 6) == IPPROTO_TCP : get8(p, ip + 9) == IPPROTO_TCP;
 	if (direct) {
-		char a[64], b[64];
-
-		if (is6) {
-			fmt_ip6(a, sizeof(a), p->data + ip + 8);
-			fmt_ip6(b, sizeof(b), p->data + ip + 24);
-		} else {
-			fmt_ip4(a, sizeof(a), p->data + ip + 12);
-			fmt_ip4(b, sizeof(b), p->data + ip + 16);
-		}
-		out_fmt(o, "%s.%u > %s.%u: ", a, sport, b, dport);
+		print_endpoints(o, p->data + ip + (is6 ? 8 : 12), sport,
+				p->data + ip + (is6 ? 24 : 16), dport, is6);
 	} else {
 		out_fmt(o, "%u > %u: ", sport, dport);
 	}
@@ -1107,16 +1307,7 @@ static int tcp_print(struct pkt *p, __u32 tcp, __u32 length, __u32 ip, int is6)
 		return 0;
 	}
 	length -= hlen;
-	if (length > 0 || flags & (TH_SYN | TH_FIN | TH_RST)) {
-		out_fmt(o, ", seq %u", seq);
-		if (length > 0)
-			out_fmt(o, ":%u", seq + length);
-	}
-	if (flags & TH_ACK)
-		out_fmt(o, ", ack %u", ack);
-	out_fmt(o, ", win %u", win);
-	if (flags & TH_URG)
-		out_fmt(o, ", urg %u", urp);
+	print_seq_win(o, flags, seq, ack, win, urp, length);
 
 	if (hlen > 20) {
 		switch (tcp_options(p, tcp, hlen, length, flags, &ch)) {
@@ -1135,7 +1326,8 @@ static int tcp_print(struct pkt *p, __u32 tcp, __u32 length, __u32 ip, int is6)
 		}
 	}
 
-	out_fmt(o, ", length %u", length);
+	out_lit(o, ", length ");
+	out_u32(o, length);
 	if (length == 0)
 		return 0;
 	if (!avail(p, tcp, hlen)) {
@@ -1232,13 +1424,13 @@ static int ip_print(struct pkt *p, __u32 ip, __u32 length)
 	v = get8(p, ip) >> 4;
 	if (v != 4) {
 		if (v == 6)
-			out_str(o, "IP6, wrong link-layer encapsulation");
+			out_lit(o, "IP6, wrong link-layer encapsulation");
 		else
 			out_fmt(o, "IP%u", v);
 		print_invalid(p);
 		return 0;
 	}
-	out_str(o, "IP ");
+	out_lit(o, "IP ");
 	if (!avail(p, ip, 20))
 		return P_TRUNC;
 	if (length < 20) {
@@ -1367,7 +1559,6 @@ static int rt6_print(struct pkt *p, __u32 dp, __u32 *advance)
 {
 	struct out *o = p->o;
 	__u32 len, type, i, a;
-	char s[64];
 
 	p->proto = "rt6";
 	print_proto_caps(p);
@@ -1420,8 +1611,8 @@ static int rt6_print(struct pkt *p, __u32 dp, __u32 *advance)
 	for (i = 0, a = dp + 8; i < len; i++, a += 16) {
 		if (!avail(p, a, 16))
 			return P_TRUNC;
-		fmt_ip6(s, sizeof(s), p->data + a);
-		out_fmt(o, ", [%u]%s", i, s);
+		out_fmt(o, ", [%u]", i);
+		out_ip(o, p->data + a, 1);
 	}
 	out_str(o, ") ");
 	*advance = (get8(p, dp + 1) + 1) << 3;
@@ -1450,7 +1641,7 @@ static int ip6_print(struct pkt *p, __u32 ip6, __u32 length)
 		out_fmt(o, "truncated-ip6 %u", length);
 		return 0;
 	}
-	out_str(o, "IP6 ");
+	out_lit(o, "IP6 ");
 	if (get8(p, ip6) >> 4 != 6) {
 		out_fmt(o, "version error: %u != 6", get8(p, ip6) >> 4);
 		return 0;
@@ -1668,29 +1859,19 @@ static int ether_print(struct pkt *p, __u32 length)
 /* What an event without snapshot prints: its fields, as if without options. */
 static void print_fields(struct out *o, const struct rst_event *ev)
 {
-	char a[64], b[64];
 	__u32 length = ev->payload_len;
+	int is6 = ev->family == AF_INET6;
 
-	if (ev->family == AF_INET6) {
-		fmt_ip6(a, sizeof(a), ev->saddr);
-		fmt_ip6(b, sizeof(b), ev->daddr);
-		out_str(o, "IP6 ");
-	} else {
-		fmt_ip4(a, sizeof(a), ev->saddr);
-		fmt_ip4(b, sizeof(b), ev->daddr);
-		out_str(o, "IP ");
-	}
-	out_fmt(o, "%s.%u > %s.%u: ", a, ev->sport, b, ev->dport);
+	if (is6)
+		out_lit(o, "IP6 ");
+	else
+		out_lit(o, "IP ");
+	print_endpoints(o, ev->saddr, ev->sport, ev->daddr, ev->dport, is6);
 	print_tcp_flags(o, ev->tcp_flags);
-	if (length > 0 || ev->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) {
-		out_fmt(o, ", seq %u", ev->seq);
-		if (length > 0)
-			out_fmt(o, ":%u", ev->seq + length);
-	}
-	if (ev->tcp_flags & TH_ACK)
-		out_fmt(o, ", ack %u", ev->ack);
-	out_fmt(o, ", win %u", ev->win);
-	out_fmt(o, ", length %u", length);
+	/* The event keeps no urgent pointer: no ", urg", whatever the flags. */
+	print_seq_win(o, (__u8)(ev->tcp_flags & ~TH_URG), ev->seq, ev->ack, ev->win, 0, length);
+	out_lit(o, ", length ");
+	out_u32(o, length);
 }
 
 static void print_packet(struct out *o, const struct rst_event *ev)
@@ -1764,6 +1945,47 @@ static void print_delta(struct out *o, __s64 us)
 }
 
 /*
+ * localtime_r() of the last second converted, per thread: a flood of
+ * events shares a handful of seconds, and the conversion (the zone's lock,
+ * a search of its transitions) costs as much as the rest of the line.
+ * localtime_r() leaves tzname, timezone and daylight describing the zone
+ * at the time it converted; a tzset() to another zone changes them, and
+ * so does a conversion elsewhere in the process of a time whose zone
+ * state differs: either way the next line converts again.
+ * XXX: a tzset() to a zone with the same names, base offset and DST flag
+ * but other rules is not noticed before the second changes.
+ */
+struct tm_cache {
+	time_t sec;
+	struct tm tm;
+	const char *tzname0, *tzname1;
+	long tz_off;
+	int tz_dst;
+	int valid;
+};
+
+static _Thread_local struct tm_cache tm_cache;
+
+static const struct tm *local_tm(time_t sec)
+{
+	struct tm_cache *c = &tm_cache;
+
+	if (c->valid && c->sec == sec && c->tzname0 == tzname[0] && c->tzname1 == tzname[1] &&
+	    c->tz_off == timezone && c->tz_dst == daylight)
+		return &c->tm;
+	c->valid = 0;
+	if (!localtime_r(&sec, &c->tm))
+		return NULL;
+	c->sec = sec;
+	c->tzname0 = tzname[0];
+	c->tzname1 = tzname[1];
+	c->tz_off = timezone;
+	c->tz_dst = daylight;
+	c->valid = 1;
+	return &c->tm;
+}
+
+/*
  * tcpdump takes a reference time of exactly 0 for "no reference yet", so a
  * line at the epoch starts the count again; so does this.
  */
@@ -1775,8 +1997,9 @@ static int ref_set(const struct fmt_state *st, const struct timespec *ref)
 int fmt_timestamp(char *buf, size_t len, int mode, const struct timespec *wall,
 		  struct fmt_state *st)
 {
+	char t[sizeof("YYYY-MM-DD HH:MM:SS.uuuuuu")], *b, *q;
+	const struct tm *tm;
 	struct out o;
-	struct tm tm;
 	time_t sec;
 	__u32 usec;
 	int err;
@@ -1790,6 +2013,8 @@ int fmt_timestamp(char *buf, size_t len, int mode, const struct timespec *wall,
 		return -EINVAL;
 	sec = wall->tv_sec;
 	usec = (__u32)(ts_usec(wall) - (__s64)sec * 1000000);
+	b = out_begin(&o, t, sizeof(t));
+	q = b;
 
 	switch (mode) {
 	case TS_NONE:
@@ -1803,17 +2028,37 @@ int fmt_timestamp(char *buf, size_t len, int mode, const struct timespec *wall,
 			break;
 		}
 		if (mode == TS_EPOCH) {
-			out_fmt(&o, "%lld.%06u", (long long)sec, usec);
+			/* "%lld.%06u"; sec fits 32 bits here. */
+			q = put_u32(q, (__u32)sec);
+			*q++ = '.';
+			q = put_06u(q, usec);
+			out_end(&o, b, q);
 			break;
 		}
-		if (!localtime_r(&sec, &tm)) {
+		tm = local_tm(sec);
+		if (!tm) {
 			out_str(&o, "[Error converting time]");
 			break;
 		}
-		if (mode == TS_DATE)
-			out_fmt(&o, "%04d-%02d-%02d ", tm.tm_year + 1900, tm.tm_mon + 1,
-				tm.tm_mday);
-		out_fmt(&o, "%02d:%02d:%02d.%06u", tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+		if (mode == TS_DATE) {
+			/* "%04d-%02d-%02d ": years 1901 to 2038 here. */
+			q = put_02u(q, (__u32)(tm->tm_year + 1900) / 100);
+			q = put_02u(q, (__u32)(tm->tm_year + 1900) % 100);
+			*q++ = '-';
+			q = put_02u(q, (__u32)tm->tm_mon + 1);
+			*q++ = '-';
+			q = put_02u(q, (__u32)tm->tm_mday);
+			*q++ = ' ';
+		}
+		/* "%02d:%02d:%02d.%06u"; a leap second is tm_sec 60. */
+		q = put_02u(q, (__u32)tm->tm_hour);
+		*q++ = ':';
+		q = put_02u(q, (__u32)tm->tm_min);
+		*q++ = ':';
+		q = put_02u(q, (__u32)tm->tm_sec);
+		*q++ = '.';
+		q = put_06u(q, usec);
+		out_end(&o, b, q);
 		break;
 	case TS_DELTA:
 		print_delta(&o, ref_set(st, &st->prev) ? ts_usec(wall) - ts_usec(&st->prev) : 0);
@@ -1836,8 +2081,17 @@ int fmt_timestamp(char *buf, size_t len, int mode, const struct timespec *wall,
 static void print_any_prefix(struct out *o, const char *ifname, int dir)
 {
 	/* if_indextoname() failing makes tcpdump print "?". */
-	out_fmt(o, "%-5s ", ifname && *ifname ? ifname : "?");
-	out_fmt(o, "%-3s ", dir == RST_DIR_OUT ? "Out" : "In");
+	const char *name = ifname && *ifname ? ifname : "?";
+	size_t n = strlen(name);
+
+	/* "%-5s %-3s " */
+	out_raw(o, name, n);
+	if (n < 5)
+		out_raw(o, "     ", 5 - n);
+	if (dir == RST_DIR_OUT)
+		out_lit(o, " Out ");
+	else
+		out_lit(o, " In  ");
 }
 
 int fmt_any_prefix(char *buf, size_t len, const char *ifname, int dir)
@@ -1881,20 +2135,31 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 		if (n < 0)
 			return n;
 		out.pos = (size_t)n;
-		out_str(&out, " ");
+		out_lit(&out, " ");
 	}
 	if (o->any_prefix)
 		print_any_prefix(&out, ifname, ev->dir);
 	print_packet(&out, ev);
 	if (o->verbose > 0) {
-		out_fmt(&out, " ttl %u id %u hook %s", ev->ttl, ev->ip_id, hook_name(ev->hook));
-		if (o->class)
-			out_fmt(&out, " class %s", o->class);
-		if (o->reason)
-			out_fmt(&out, " reason %s", o->reason);
-		if (o->state)
-			out_fmt(&out, " state %s", o->state);
+		out_lit(&out, " ttl");
+		out_sp_u32(&out, ev->ttl);
+		out_lit(&out, " id");
+		out_sp_u32(&out, ev->ip_id);
+		out_lit(&out, " hook ");
+		out_str(&out, hook_name(ev->hook));
+		if (o->class) {
+			out_lit(&out, " class ");
+			out_str(&out, o->class);
+		}
+		if (o->reason) {
+			out_lit(&out, " reason ");
+			out_str(&out, o->reason);
+		}
+		if (o->state) {
+			out_lit(&out, " state ");
+			out_str(&out, o->state);
+		}
 	}
-	out_str(&out, "\n");
+	out_lit(&out, "\n");
 	return out_done(&out);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "toprates.h"
 #include "util.h"
@@ -21,7 +22,7 @@ static __u32 key_hash(const struct rst_host_key *k)
 }
 
 /* Index the previous sample's keys so each current host finds its old counts in O(1). */
-static int index_build(struct top_state *st, const struct map_dump *prev)
+static int index_build(struct top_state *st, const struct top_sample *prev)
 {
 	size_t cap = 1024, i;
 	__u32 h;
@@ -41,7 +42,7 @@ static int index_build(struct top_state *st, const struct map_dump *prev)
 		memset(st->index, 0, cap * sizeof(*st->index));
 	}
 	for (i = 0; i < prev->n; i++) {
-		h = key_hash(map_dump_key(prev, i)) & (cap - 1);
+		h = key_hash(&prev->recs[i].key) & (cap - 1);
 		while (st->index[h])
 			h = (h + 1) & (cap - 1);
 		st->index[h] = (__u32)i + 1;
@@ -49,15 +50,15 @@ static int index_build(struct top_state *st, const struct map_dump *prev)
 	return 0;
 }
 
-static const struct rst_host_val *
-index_find(const struct top_state *st, const struct map_dump *prev, const struct rst_host_key *k)
+static const struct host_rec *index_find(const struct top_state *st, const struct top_sample *prev,
+					 const struct rst_host_key *k)
 {
 	size_t cap = st->index_cap;
 	__u32 h = key_hash(k) & (cap - 1), e;
 
 	while ((e = st->index[h])) {
-		if (!memcmp(map_dump_key(prev, e - 1), k, sizeof(*k)))
-			return map_dump_val(prev, e - 1);
+		if (!memcmp(&prev->recs[e - 1].key, k, sizeof(*k)))
+			return &prev->recs[e - 1];
 		h = (h + 1) & (cap - 1);
 	}
 	return NULL;
@@ -94,31 +95,18 @@ int host_row_cmp(const void *a, const void *b)
 		     &y->key, &y->v);
 }
 
-static int cand_cmp(const void *a, const void *b, void *ctx)
+/* Sift h[i] down a heap of n rows whose root is the row that sorts last. */
+static void heap_down(struct host_row *h, size_t n, size_t i)
 {
-	const struct top_cand *x = a, *y = b;
-	const struct map_dump *d = ctx;
-
-	return order(x->rst_in_ps + x->rst_out_ps, map_dump_key(d, x->idx), map_dump_val(d, x->idx),
-		     y->rst_in_ps + y->rst_out_ps, map_dump_key(d, y->idx),
-		     map_dump_val(d, y->idx));
-}
-
-/*
- * Keep the first k candidates in c[0..k) as a heap whose root sorts last,
- * so each further candidate costs one comparison unless it belongs in.
- */
-static void heap_down(struct top_cand *h, size_t n, size_t i, const struct map_dump *d)
-{
-	struct top_cand t;
+	struct host_row t;
 	size_t w, l;
 
 	for (;;) {
 		w = i;
 		l = 2 * i + 1;
-		if (l < n && cand_cmp(&h[l], &h[w], (void *)d) > 0)
+		if (l < n && host_row_cmp(&h[l], &h[w]) > 0)
 			w = l;
-		if (l + 1 < n && cand_cmp(&h[l + 1], &h[w], (void *)d) > 0)
+		if (l + 1 < n && host_row_cmp(&h[l + 1], &h[w]) > 0)
 			w = l + 1;
 		if (w == i)
 			return;
@@ -127,34 +115,6 @@ static void heap_down(struct top_cand *h, size_t n, size_t i, const struct map_d
 		h[w] = t;
 		i = w;
 	}
-}
-
-/*
- * Keep x if it is among the best k seen (k 0: keep all) in h[0..*n): a
- * heap once full, its root the one that sorts last, so most hosts cost a
- * single comparison and no write.
- */
-static void offer(struct top_cand *h, size_t *n, size_t k, const struct top_cand *x,
-		  const struct map_dump *d)
-{
-	size_t i;
-
-	if (!k || *n < k) {
-		h[(*n)++] = *x;
-		if (k && *n == k)
-			for (i = k / 2; i-- > 0;)
-				heap_down(h, k, i, d);
-		return;
-	}
-	if (cand_cmp(x, &h[0], (void *)d) < 0) {
-		h[0] = *x;
-		heap_down(h, k, 0, d);
-	}
-}
-
-static double grate(const struct rst_totals *c, const struct rst_totals *p, int idx, double secs)
-{
-	return rate(c->c[idx], p->c[idx], 0, secs);
 }
 
 static int grow(void **buf, size_t *cap, size_t want, size_t elem)
@@ -171,55 +131,88 @@ static int grow(void **buf, size_t *cap, size_t want, size_t elem)
 	return 0;
 }
 
-int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
+/*
+ * Keep the host k/v with these rates if it is among the best st->limit
+ * (0: keep all) in st->rows[0..n_rows): a heap once full, its root the
+ * one that sorts last, so most hosts cost a single comparison and no
+ * write; the rows are copies, the batch they came from is reused.
+ */
+static int offer(struct top_state *st, const struct rst_host_key *k, const struct rst_host_val *v,
+		 const double ps[4])
 {
-	static const struct rst_host_val zero;
-	const struct rst_host_val *old, *v;
-	struct top_sample *cur, *prev;
-	struct top_cand *c;
+	size_t lim = st->limit, want, i;
 	struct host_row *r;
-	size_t i, j, t, n;
-	int err, fresh, indexed;
-	double secs;
+	int full = lim && st->n_rows == lim, err;
 
-	st->cur = st->n_samples ? !st->cur : 0;
-	cur = &st->s[st->cur];
-	prev = &st->s[!st->cur];
-	cur->mono_ns = now_mono_ns();
-	err = counters_read(counters_fd, &cur->tot, NULL, 0, NULL);
-	if (!err)
-		err = map_dump_read(hosts_fd, sizeof(struct rst_host_key),
-				    sizeof(struct rst_host_val), &cur->hosts);
-	if (err)
-		return err;
-	st->n_samples++;
-	st->n_rows = 0;
-	st->n_hosts = cur->hosts.n;
-	if (st->n_samples < 2)
-		return 0;
+	if (full) {
+		r = &st->rows[0];
+		if (order(ps[0] + ps[1], k, v, r->rst_in_ps + r->rst_out_ps, &r->key, &r->v) >= 0)
+			return 0;
+	} else {
+		if (st->n_rows == st->rows_cap) {
+			want = st->n_rows < 1024 ? 1024 : st->n_rows * 2;
+			if (lim && want > lim)
+				want = lim;
+			err = grow((void **)&st->rows, &st->rows_cap, want, sizeof(*st->rows));
+			if (err)
+				return err;
+		}
+		r = &st->rows[st->n_rows++];
+	}
+	r->key = *k;
+	r->v = *v;
+	r->rst_in_ps = ps[0];
+	r->rst_out_ps = ps[1];
+	r->syn_ps = ps[2];
+	r->fin_ps = ps[3];
+	if (full)
+		heap_down(st->rows, lim, 0);
+	else if (lim && st->n_rows == lim)
+		for (i = lim / 2; i-- > 0;)
+			heap_down(st->rows, lim, i);
+	return 0;
+}
 
-	secs = (double)(cur->mono_ns - prev->mono_ns) / 1e9;
-	st->elapsed = secs;
-	st->rst_ps = grate(&cur->tot, &prev->tot, RST_C_RST, secs) +
-		     grate(&cur->tot, &prev->tot, RST_C_RSTACK, secs);
-	st->syn_ps = grate(&cur->tot, &prev->tot, RST_C_SYN, secs);
-	st->fin_ps = grate(&cur->tot, &prev->tot, RST_C_FIN, secs);
-	st->ev_delivered_ps = grate(&cur->tot, &prev->tot, RST_C_EV_SENT, secs);
-	st->ev_ring_full_ps = grate(&cur->tot, &prev->tot, RST_C_EV_RINGFULL, secs);
-	st->ev_sampled_ps = grate(&cur->tot, &prev->tot, RST_C_EV_SAMPLED, secs);
-	st->ev_rate_limited_ps = grate(&cur->tot, &prev->tot, RST_C_EV_RATELIM, secs);
-	st->ev_filtered_ps = grate(&cur->tot, &prev->tot, RST_C_EV_FILTERED, secs);
+/* A batch of the host map: each host recorded in the newest sample, and rated against the last. */
+static int top_batch(void *ctx, const struct map_dump *b)
+{
+	static const struct host_rec zero;
+	struct top_state *st = ctx;
+	struct top_sample *cur = &st->s[st->cur], *prev = &st->s[!st->cur];
+	/* Nothing will rate against a last sample: rate and rank only. */
+	int keep = !st->last || !st->n_samples, err, fresh;
+	const struct host_rec *old;
+	size_t i, t, j;
+	double ps[4];
 
-	n = limit && limit < cur->hosts.n ? limit : cur->hosts.n;
-	err = grow((void **)&st->cand, &st->cand_cap, n ? n : 1, sizeof(*st->cand));
-	if (err)
-		return err;
-	for (i = 0, j = 0, n = 0, indexed = 0; i < cur->hosts.n; i++) {
-		const struct rst_host_key *k = map_dump_key(&cur->hosts, i);
-		struct top_cand x;
+	if (keep && cur->n + b->n > cur->cap) {
+		size_t cap = cur->n + b->n < 4096 ? 4096 : 2 * (cur->n + b->n);
+		void *p = map_buf_resize(cur->recs, cur->cap * sizeof(*cur->recs),
+					 cap * sizeof(*cur->recs));
 
-		c = &x;
-		v = map_dump_val(&cur->hosts, i);
+		if (!p)
+			return -ENOMEM;
+		cur->recs = p;
+		cur->cap = cap;
+	}
+	for (i = 0; i < b->n; i++) {
+		const struct rst_host_key *k = map_dump_key(b, i);
+		const struct rst_host_val *v = map_dump_val(b, i);
+
+		st->n_hosts++;
+		if (keep) {
+			struct host_rec *rec = &cur->recs[cur->n++];
+
+			rec->key = *k;
+			rec->pad = 0;
+			rec->first_ns = v->first_ns;
+			rec->rst_in = v->rst_in;
+			rec->rst_out = v->rst_out;
+			rec->syn = v->syn_in + v->syn_out;
+			rec->fin = v->fin_in + v->fin_out;
+		}
+		if (st->n_samples < 1)
+			continue; /* the first sample: nothing to rate against */
 		/*
 		 * A batch read walks the buckets in order, so two reads list
 		 * nearly the same keys in the same order: follow the previous
@@ -227,60 +220,100 @@ int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
 		 * when the cursor loses the key.
 		 */
 		old = NULL;
-		for (t = 0; t < 4 && j + t < prev->hosts.n; t++) {
-			if (!memcmp(map_dump_key(&prev->hosts, j + t), k, sizeof(*k))) {
-				old = map_dump_val(&prev->hosts, j + t);
-				j += t + 1;
+		j = st->cursor;
+		for (t = 0; t < 4 && j + t < prev->n; t++) {
+			if (!memcmp(&prev->recs[j + t].key, k, sizeof(*k))) {
+				old = &prev->recs[j + t];
+				st->cursor = j + t + 1;
 				break;
 			}
 		}
-		if (!old && prev->hosts.n) {
-			if (!indexed) {
-				err = index_build(st, &prev->hosts);
+		if (!old && prev->n) {
+			if (!st->indexed) {
+				err = index_build(st, prev);
 				if (err)
 					return err;
-				indexed = 1;
+				st->indexed = 1;
 			}
-			old = index_find(st, &prev->hosts, k);
+			old = index_find(st, prev, k);
 			if (old)
-				j = ((const char *)old - (const char *)prev->hosts.vals) /
-					    prev->hosts.val_size +
-				    1;
+				st->cursor = (size_t)(old - prev->recs) + 1;
 		}
 		fresh = !old || old->first_ns != v->first_ns;
 		if (!old)
 			old = &zero;
-		c->idx = (__u32)i;
-		c->rst_in_ps = rate(v->rst_in, old->rst_in, fresh, secs);
-		c->rst_out_ps = rate(v->rst_out, old->rst_out, fresh, secs);
-		c->syn_ps = rate(v->syn_in + v->syn_out, old->syn_in + old->syn_out, fresh, secs);
-		c->fin_ps = rate(v->fin_in + v->fin_out, old->fin_in + old->fin_out, fresh, secs);
-		offer(st->cand, &n, limit, c, &cur->hosts);
+		ps[0] = rate(v->rst_in, old->rst_in, fresh, st->secs);
+		ps[1] = rate(v->rst_out, old->rst_out, fresh, st->secs);
+		ps[2] = rate(v->syn_in + v->syn_out, old->syn, fresh, st->secs);
+		ps[3] = rate(v->fin_in + v->fin_out, old->fin, fresh, st->secs);
+		err = offer(st, k, v, ps);
+		if (err)
+			return err;
 	}
-	qsort_r(st->cand, n, sizeof(*st->cand), cand_cmp, &cur->hosts);
-	err = grow((void **)&st->rows, &st->rows_cap, n ? n : 1, sizeof(*st->rows));
+	return 0;
+}
+
+static double grate(const struct rst_totals *c, const struct rst_totals *p, int idx, double secs)
+{
+	return rate(c->c[idx], p->c[idx], 0, secs);
+}
+
+int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
+{
+	struct top_sample *cur, *prev;
+	int err;
+
+	st->cur = st->n_samples ? !st->cur : 0;
+	cur = &st->s[st->cur];
+	prev = &st->s[!st->cur];
+	cur->mono_ns = now_mono_ns();
+	cur->n = 0;
+	st->n_rows = 0;
+	st->n_hosts = 0;
+	err = counters_read(counters_fd, &cur->tot, NULL, 0, NULL);
 	if (err)
 		return err;
-	for (i = 0; i < n; i++) {
-		c = &st->cand[i];
-		r = &st->rows[i];
-		memcpy(&r->key, map_dump_key(&cur->hosts, c->idx), sizeof(r->key));
-		memcpy(&r->v, map_dump_val(&cur->hosts, c->idx), sizeof(r->v));
-		r->rst_in_ps = c->rst_in_ps;
-		r->rst_out_ps = c->rst_out_ps;
-		r->syn_ps = c->syn_ps;
-		r->fin_ps = c->fin_ps;
+	/* The rates need the window before the hosts are read. */
+	st->secs = st->n_samples ? (double)(cur->mono_ns - prev->mono_ns) / 1e9 : 0;
+	st->limit = limit;
+	st->cursor = 0;
+	st->indexed = 0;
+	err = map_dump_each(hosts_fd, sizeof(struct rst_host_key), sizeof(struct rst_host_val),
+			    &st->batch, top_batch, st);
+	if (err) {
+		st->n_rows = 0;
+		return err;
 	}
-	st->n_rows = n;
+	st->n_samples++;
+	if (st->n_samples < 2)
+		return 0;
+
+	st->elapsed = st->secs;
+	st->rst_ps = grate(&cur->tot, &prev->tot, RST_C_RST, st->secs) +
+		     grate(&cur->tot, &prev->tot, RST_C_RSTACK, st->secs);
+	st->syn_ps = grate(&cur->tot, &prev->tot, RST_C_SYN, st->secs);
+	st->fin_ps = grate(&cur->tot, &prev->tot, RST_C_FIN, st->secs);
+	st->ev_delivered_ps = grate(&cur->tot, &prev->tot, RST_C_EV_SENT, st->secs);
+	st->ev_ring_full_ps = grate(&cur->tot, &prev->tot, RST_C_EV_RINGFULL, st->secs);
+	st->ev_sampled_ps = grate(&cur->tot, &prev->tot, RST_C_EV_SAMPLED, st->secs);
+	st->ev_rate_limited_ps = grate(&cur->tot, &prev->tot, RST_C_EV_RATELIM, st->secs);
+	st->ev_filtered_ps = grate(&cur->tot, &prev->tot, RST_C_EV_FILTERED, st->secs);
+	qsort(st->rows, st->n_rows, sizeof(*st->rows), host_row_cmp);
 	return 0;
+}
+
+static void sample_free(struct top_sample *s)
+{
+	if (s->recs)
+		munmap(s->recs, s->cap * sizeof(*s->recs));
 }
 
 void top_free(struct top_state *st)
 {
-	map_dump_free(&st->s[0].hosts);
-	map_dump_free(&st->s[1].hosts);
+	sample_free(&st->s[0]);
+	sample_free(&st->s[1]);
+	map_dump_free(&st->batch);
 	free(st->index);
-	free(st->cand);
 	free(st->rows);
 	memset(st, 0, sizeof(*st));
 }

@@ -24,34 +24,52 @@ struct host_row {
 	double fin_ps;
 };
 
-/* A host of the newest sample, before it is known to be among the rows shown. */
-struct top_cand {
-	double rst_in_ps;
-	double rst_out_ps;
-	double syn_ps;
-	double fin_ps;
-	__u32 idx; /* entry in the newest sample's dump */
+/* What a sample keeps of a host: what the next sample's rates need. */
+struct host_rec {
+	struct rst_host_key key;
 	__u32 pad;
+	__u64 first_ns;
+	__u64 rst_in;
+	__u64 rst_out;
+	__u64 syn; /* in + out */
+	__u64 fin; /* in + out */
 };
 
 struct top_sample {
-	struct map_dump hosts;
+	struct host_rec *recs; /* in the order the map was read */
+	size_t n;
+	size_t cap;
 	struct rst_totals tot;
 	__u64 mono_ns; /* when the read started */
 };
 
+/*
+ * The host map is read a batch at a time (map_dump_each), each host rated
+ * and offered to the rows as it comes: a whole-map dump per sample, fresh
+ * memory that the kernel and then the ranking touch for the first time,
+ * cost more than the reads themselves in `top --once` (bench/OPTIMIZATIONS.md).
+ */
 struct top_state {
 	struct top_sample s[2];
 	int cur;       /* index of the newest sample in s[] */
 	int n_samples; /* reads so far */
 	__u32 *index;  /* open-addressing hash of the previous sample: entry + 1 */
 	size_t index_cap;
-	struct top_cand *cand; /* every host of the newest sample */
-	size_t cand_cap;
+	struct map_dump batch; /* the batch of hosts being read */
 	struct host_row *rows; /* the first `limit` hosts by RST rate, sorted */
 	size_t n_rows;
 	size_t rows_cap;
 	size_t n_hosts; /* hosts in the map at the newest read */
+	/*
+	 * Set before a read that no other will follow (top --once): its hosts
+	 * are rated and ranked, but not kept for a next one.
+	 */
+	int last;
+	/* The read in progress: its limit, cursor in the previous sample, window. */
+	size_t limit;
+	size_t cursor;
+	int indexed;
+	double secs;
 	double elapsed; /* seconds between the two latest reads */
 	/* Global rates, per second, over the same interval. */
 	double rst_ps, syn_ps, fin_ps;
