@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "classify.h"
 #include "json.h"
@@ -109,6 +110,17 @@ int output_open(struct output *out, const struct output_opts *o, const struct fm
 		out->stdout_mode = OUT_STDOUT_TEXT;
 	else
 		out->stdout_mode = OUT_STDOUT_NONE;
+	/*
+	 * Into a pipe or file, stdout gets a 64 KiB buffer instead of stdio's
+	 * 4 KiB (the poll loop flushes it after every batch, so lines are not
+	 * held back longer). A terminal stays line-buffered. Only before the
+	 * first byte is written; watch writes nothing to stdout before this.
+	 */
+	if (out->stdout_mode != OUT_STDOUT_NONE && !isatty(STDOUT_FILENO)) {
+		static char stdout_buf[64 << 10];
+
+		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	}
 
 	if (o->wfile) {
 		po.name = o->wfile;
