@@ -24,12 +24,11 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
-#include "classify.h"
 #include "commands.h"
 #include "counters.h"
 #include "log.h"
 #include "netns.h"
-#include "rstreason.h"
+#include "output.h"
 #include "tcpdump.h"
 #include "tracing.h"
 #include "util.h"
@@ -48,13 +47,11 @@ static void demo_signal(int sig)
 
 struct demo {
 	struct netns_pair np;
-	struct fmt_opts fo;
-	struct fmt_state fs;
+	struct output out; /* the same text lines as watch -v */
 	__s64 mono_to_real;
 	int listen4, listen6;
 	volatile int client_done;
 	int events;
-	int flows_fd;
 	int reasons_fd; /* -1 without kernel reasons */
 };
 
@@ -208,30 +205,20 @@ static void *client_main(void *arg)
 static int demo_event(void *ctx, void *data, size_t size)
 {
 	struct demo *d = ctx;
-	const struct rst_event *e = data;
-	struct rst_event joined;
-	char line[2048];
+	struct rst_event e;
 	struct timespec wall;
 	__u64 ns;
-	int len;
 
-	if (size < sizeof(*e))
+	if (size < sizeof(e))
 		return 0;
-	ns = e->ts_ns + d->mono_to_real;
+	e = *(const struct rst_event *)data;
+	/* An active reset's kernel reason arrives after its event (tracing.h). */
+	tracing_join(d->reasons_fd, &e);
+	ns = e.ts_ns + d->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
 	wall.tv_nsec = ns % 1000000000ULL;
-	if (e->ev_flags & RST_EV_LOCAL && !e->reason && d->reasons_fd >= 0) {
-		joined = *e;
-		tracing_join(d->reasons_fd, &joined);
-		e = &joined;
-	}
-	d->fo.class = classify_event(d->flows_fd, e);
-	d->fo.reason = rst_reason_name(e->reason);
-	d->fo.state = rst_state_name(e->sk_state);
-	len = fmt_event_line(line, sizeof(line), e, d->np.veth[0], &wall, &d->fo, &d->fs);
-	if (len > 0)
-		fwrite(line, 1, len, stdout);
-	d->events++;
+	if (output_event(&d->out, &e, d->np.veth[0], &wall) == 0)
+		d->events++;
 	return 0;
 }
 
@@ -265,6 +252,8 @@ int cmd_demo(int argc, char **argv)
 	struct rst_progs progs;
 	struct rst_opts o;
 	struct rst_totals t;
+	struct output_opts oo;
+	struct fmt_opts fo = {};
 	struct sigaction sa = {};
 	pthread_t client;
 	char tag[16];
@@ -291,9 +280,17 @@ int cmd_demo(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	snprintf(tag, sizeof(tag), "%d", (int)getpid() % 100000);
-	if (netns_pair_create(&d.np, tag))
+	/* Before the first byte on stdout: output_open() sets its buffering. */
+	output_opts_default(&oo);
+	fo.verbose = 1;
+	if (output_open(&d.out, &oo, &fo, RST_SNAPLEN_DEFAULT, -1))
 		return EXIT_RUNTIME;
+
+	snprintf(tag, sizeof(tag), "%d", (int)getpid() % 100000);
+	if (netns_pair_create(&d.np, tag)) {
+		output_close(&d.out);
+		return EXIT_RUNTIME;
+	}
 	printf("rsttrace demo: namespaces %s (%s, %s) and %s (%s, %s), veth %s <-> %s\n",
 	       d.np.ns[0], d.np.addr4[0], d.np.addr6[0], d.np.ns[1], d.np.addr4[1], d.np.addr6[1],
 	       d.np.veth[0], d.np.veth[1]);
@@ -341,8 +338,7 @@ int cmd_demo(int argc, char **argv)
 		goto cleanup;
 	}
 	d.mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
-	d.flows_fd = bpf_map__fd(skel->maps.flows);
-	d.fo.verbose = 1;
+	d.out.flows_fd = bpf_map__fd(skel->maps.flows);
 	/* The client thread is created here, in the server namespace, then moves. */
 	if (pthread_create(&client, NULL, client_main, &d)) {
 		pr_warn("rsttrace: demo: cannot start the client thread\n");
@@ -353,7 +349,7 @@ int cmd_demo(int argc, char **argv)
 		/* The kernel batches wakeups: a poll timeout must consume too. */
 		if (ring_buffer__poll(rb, 100) == 0)
 			ring_buffer__consume(rb);
-		fflush(stdout);
+		output_flush(&d.out);
 	}
 	ring_buffer__consume(rb);
 	pthread_join(client, NULL);
@@ -389,6 +385,7 @@ cleanup:
 	}
 	netns_pair_destroy(&d.np);
 	printf("\nremoved %s and %s\n", d.np.ns[0], d.np.ns[1]);
+	output_close(&d.out);
 	fflush(stdout);
 	return ret;
 }

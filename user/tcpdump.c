@@ -800,6 +800,25 @@ static const char *const mptcp_names[] = {
  * print-mptcp.c, for an option at opt of len bytes, all captured (the
  * caller checked). Returns 0 where tcpdump says "[bad opt]".
  */
+
+/*
+ * An MPTCP DSS data ack or sequence number, 8 bytes when wide else 4, at
+ * *cur within *left bytes: printed and consumed, or 0 when it is cut.
+ */
+static int dss_number(struct out *o, const struct pkt *p, __u32 *cur, __u32 *left, int wide)
+{
+	__u32 n = wide ? 8 : 4;
+
+	if (*left < n)
+		return 0;
+	if (wide)
+		out_fmt(o, "%llu", (unsigned long long)get64(p, *cur));
+	else
+		out_fmt(o, "%u", get32(p, *cur));
+	*cur += n;
+	*left -= n;
+	return 1;
+}
 static int mptcp_print(struct pkt *p, __u32 opt, __u32 len, __u8 flags)
 {
 	struct out *o = p->o;
@@ -871,35 +890,13 @@ static int mptcp_print(struct pkt *p, __u32 opt, __u32 len, __u8 flags)
 			out_str(o, " fin");
 		if (f & 0x01) {
 			out_str(o, " ack ");
-			if (f & 0x02) {
-				if (left < 8)
-					return 0;
-				out_fmt(o, "%llu", (unsigned long long)get64(p, cur));
-				cur += 8;
-				left -= 8;
-			} else {
-				if (left < 4)
-					return 0;
-				out_fmt(o, "%u", get32(p, cur));
-				cur += 4;
-				left -= 4;
-			}
+			if (!dss_number(o, p, &cur, &left, f & 0x02))
+				return 0;
 		}
 		if (f & 0x04) {
 			out_str(o, " seq ");
-			if (f & 0x08) {
-				if (left < 8)
-					return 0;
-				out_fmt(o, "%llu", (unsigned long long)get64(p, cur));
-				cur += 8;
-				left -= 8;
-			} else {
-				if (left < 4)
-					return 0;
-				out_fmt(o, "%u", get32(p, cur));
-				cur += 4;
-				left -= 4;
-			}
+			if (!dss_number(o, p, &cur, &left, f & 0x08))
+				return 0;
 			if (left < 4)
 				return 0;
 			out_fmt(o, " subseq %u", get32(p, cur));

@@ -93,11 +93,14 @@ static int on_event(void *ctx, void *data, size_t size)
 		w->filtered++;
 		return 0;
 	}
-	if (e->ev_flags & RST_EV_LOCAL && !e->reason && w->reasons_fd >= 0) {
-		/* An active reset: its reason comes after the event (tracing.h). */
+	/*
+	 * An active reset's kernel reason arrives after its event (tracing.h);
+	 * the flag test spares every other event the copy.
+	 */
+	if (e->ev_flags & RST_EV_LOCAL) {
 		joined = *e;
-		tracing_join(w->reasons_fd, &joined);
-		e = &joined;
+		if (tracing_join(w->reasons_fd, &joined))
+			e = &joined;
 	}
 	ns = e->ts_ns + w->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
