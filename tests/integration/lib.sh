@@ -167,6 +167,26 @@ bg_stop() {
 	BG_STATUS=$?
 }
 
+# assert_settles NAME EXPECTED CMD...: passes once CMD prints EXPECTED; polls
+# every 0.1 s for up to SETTLE_S seconds (5) first. The kernel frees
+# programs, maps and links asynchronously after their last reference goes,
+# so a leak check that looks once right after a detach sees ghosts; one that
+# waits a few seconds and still sees something has found a leak, and says what.
+SETTLE_S=${SETTLE_S:-5}
+assert_settles() {
+	local name=$1 want=$2 got i
+	shift 2
+	for i in $(seq 1 $((SETTLE_S * 10))); do
+		got=$("$@" 2>/dev/null)
+		[ "$got" == "$want" ] && { ok "$name"; return 0; }
+		sleep 0.1
+	done
+	not_ok "$name"
+	diag "expected (within ${SETTLE_S} s): $want"
+	diag "still there:   $got"
+	return 1
+}
+
 # wait_for TIMEOUT_S CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local t=$1 i

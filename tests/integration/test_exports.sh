@@ -359,10 +359,10 @@ test_bad_usage() {
 	usage_error "bad -G" -w "$T/x.pcap" -G 0
 	usage_error "--print with --json" --print --json
 	usage_error "bad facility" --syslog-facility nosuch
-	assert_eq "nothing attached after usage errors" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "nothing attached after usage errors" "" bpf_progs_in "$NS_A"
 	nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" -w /nonexistent-dir/x.pcap >/dev/null 2>"$T/u.err"
 	assert_eq "-w into a missing directory: exit 1" 1 "$?"
-	assert_eq "-w into a missing directory: nothing attached" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "-w into a missing directory: nothing attached" "" bpf_progs_in "$NS_A"
 }
 
 test_syslog() {
@@ -426,5 +426,5 @@ run_test test_rotation_size
 run_test test_rotation_time
 run_test test_expressions
 run_test test_syslog
-assert_eq "no programs left" "" "$(bpf_progs_in "$NS_A")"
+assert_settles "no programs left" "" bpf_progs_in "$NS_A"
 finish

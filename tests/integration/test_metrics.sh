@@ -372,7 +372,7 @@ test_values_equal_kernel() {
 		"$(value "$T/m5.txt" 'rsttrace_events_total{result="delivered"}')"
 	assert_eq "events by result sum to the RSTs counted" $((${k_rst:-0} + ${k_rstack:-0})) \
 		"$(sum "$T/m5.txt" 'rsttrace_events_total{')"
-	assert_eq "no XDP program left after watch --metrics" "" "$(xdp_of "$NS_A" "$VETH_A")"
+	assert_settles "no XDP program left after watch --metrics" "" xdp_of "$NS_A" "$VETH_A"
 	nsx "$NS_A" curl -s --max-time 2 "$URL/metrics" >/dev/null 2>&1 &&
 		not_ok "port closed after exit" || ok "port closed after exit"
 }

@@ -187,11 +187,11 @@ test_persistent() {
 	assert_eq "detach the last interface: exit 0, pins gone" "0 no" \
 		"$? $([ -e "$P" ] && echo yes || echo no)"
 	if [ -n "$HAVE_REASONS" ] && [ "$link" != 0 ]; then
-		bpftool link show id "$link" >/dev/null 2>&1 &&
-			not_ok "the tracing link $link is gone after detach" ||
-			ok "the tracing link $link is gone after detach"
+		assert_settles "the tracing link $link is gone after detach" no link_alive "$link"
 	fi
 }
+
+link_alive() { bpftool link show id "$1" >/dev/null 2>&1 && echo yes || echo no; }
 
 # --direction in: nothing is sent through a traced hook, no tracing either.
 test_ingress_only() {

@@ -81,7 +81,7 @@ test_identical_to_tcpdump() {
 	grep -q 'R\.\], seq [0-9]*, ack [0-9]*, win 0, length 0' "$T/w.txt" &&
 		grep -q 'Flags \[R\], seq' "$T/w.txt" &&
 		ok "RST and RST-ACK both present" || not_ok "RST and RST-ACK both present"
-	assert_eq "no programs left after SIGINT" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "no programs left after SIGINT" "" bpf_progs_in "$NS_A"
 }
 
 test_hooks_and_verbose() {
@@ -154,7 +154,7 @@ test_count_and_duration() {
 	local rc=$?
 	[ $rc -eq 0 ] && [ $((SECONDS - t0)) -le 4 ] && ok "--duration 1 exits 0 on time" ||
 		not_ok "--duration 1 exits 0 on time (rc $rc, $((SECONDS - t0)) s)"
-	assert_eq "nothing attached after --duration" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "nothing attached after --duration" "" bpf_progs_in "$NS_A"
 }
 
 test_sigkill_detaches() {
@@ -164,7 +164,7 @@ test_sigkill_detaches() {
 	bg_stop "$W_PID" KILL
 	# Links die with the last fd; the kernel releases them asynchronously.
 	wait_for 5 bash -c "! nsenter --net=/run/netns/$NS_A $IFPROGS | grep -q rst_"
-	assert_eq "SIGKILL leaves no program attached" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "SIGKILL leaves no program attached" "" bpf_progs_in "$NS_A"
 }
 
 # expect_fail NAME STATUS PATTERN ARGS...: one-line error, exact exit status.
@@ -195,7 +195,7 @@ test_bad_input() {
 	ip -n "$NS_A" link set "nx${_TAG}" up
 	expect_fail "native XDP unsupported: exit 1 with a hint" 1 "xdp-mode generic" \
 		"$R" watch -i "nx${_TAG}" --xdp-mode native
-	assert_eq "nothing left on the ifb interface" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "nothing left on the ifb interface" "" bpf_progs_in "$NS_A"
 	expect_fail "bad --sample: exit 2" 2 "invalid --sample 'abc'" "$R" watch -i "$VETH_A" --sample abc
 	expect_fail "negative -c: exit 2" 2 "invalid -c '-1'" "$R" watch -i "$VETH_A" -c -1
 	expect_fail "--snaplen out of range: exit 2" 2 "invalid --snaplen '9999'" \
@@ -222,7 +222,7 @@ test_bad_input() {
 	all_progs_in "$NS_A" | grep -q "^$VETH_A xdp_generic foreign_xdp " &&
 		ok "foreign XDP program untouched" || not_ok "foreign XDP program untouched"
 	ip -n "$NS_A" link set dev "$VETH_A" xdpgeneric off
-	assert_eq "no program of ours left after the failures" "" "$(bpf_progs_in "$NS_A")"
+	assert_settles "no program of ours left after the failures" "" bpf_progs_in "$NS_A"
 }
 
 run_test test_identical_to_tcpdump
