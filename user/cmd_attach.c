@@ -24,6 +24,7 @@
 #include "iface.h"
 #include "loader.h"
 #include "log.h"
+#include "privs.h"
 #include "persist.h"
 #include "tracing.h"
 #include "util.h"
@@ -462,7 +463,7 @@ int cmd_attach(int argc, char **argv)
 		pr_warn("rsttrace: attach: name at least one interface with -i\n");
 		return EXIT_USAGE;
 	}
-	if (check_privileges())
+	if (check_privileges(PRIV_LOAD))
 		return EXIT_RUNTIME;
 	/* Down interfaces are fine: a persistent attachment waits for them. */
 	for (i = 0; i < n_if; i++) {
@@ -658,7 +659,7 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("rsttrace: detach: give either -i IFACE... or --all\n");
 		return EXIT_USAGE;
 	}
-	if (check_privileges())
+	if (check_privileges(PRIV_DETACH))
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
 
@@ -833,7 +834,7 @@ int cmd_set(int argc, char **argv)
 				"--events)\n");
 		return EXIT_USAGE;
 	}
-	if (check_privileges())
+	if (check_privileges(PRIV_READ))
 		return EXIT_RUNTIME;
 
 	persist_init(&p);

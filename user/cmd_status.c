@@ -22,6 +22,7 @@
 #include "iface.h"
 #include "jsonw.h"
 #include "log.h"
+#include "privs.h"
 #include "mapread.h"
 #include "persist.h"
 #include "tracing.h"
@@ -342,7 +343,7 @@ int cmd_status(int argc, char **argv)
 		pr_warn("rsttrace: status: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (check_privileges())
+	if (check_privileges(PRIV_READ))
 		return EXIT_RUNTIME;
 
 	persist_init(&p);

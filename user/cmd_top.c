@@ -24,6 +24,7 @@
 #include "iface.h"
 #include "jsonw.h"
 #include "log.h"
+#include "privs.h"
 #include "mapread.h"
 #include "maps.h"
 #include "persist.h"
@@ -79,7 +80,7 @@ static int source_open(const char *pin_path, struct source *s)
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	if (check_privileges())
+	if (check_privileges(PRIV_READ))
 		return -EPERM;
 	err = maps_open_pinned(pin_path, &s->m);
 	if (!err) {

@@ -27,6 +27,7 @@
 #include "commands.h"
 #include "counters.h"
 #include "log.h"
+#include "privs.h"
 #include "netns.h"
 #include "output.h"
 #include "tcpdump.h"
@@ -270,7 +271,7 @@ int cmd_demo(int argc, char **argv)
 		pr_warn("rsttrace: demo: unknown option '%s'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	if (check_privileges())
+	if (check_privileges(PRIV_LOAD | PRIV_SYS_ADMIN))
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
 

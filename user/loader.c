@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -99,6 +100,9 @@ int opts_parse_datapath(struct rst_opts *o, int opt, const char *arg)
 	case OPT_MAX_HOSTS:
 		err = parse_u32("--max-hosts", arg, 16, 1U << 24, &o->max_hosts);
 		break;
+	case OPT_FORCE_MEMORY:
+		o->force_memory = 1;
+		break;
 	case OPT_RING_SIZE:
 		err = parse_u32("--ring-size", arg, 4096, 1U << 30, &o->ring_size);
 		if (!err && (o->ring_size & (o->ring_size - 1))) {
@@ -128,6 +132,113 @@ int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 		return err;
 	}
 	return 0;
+}
+
+static __u64 round8(__u64 v)
+{
+	return (v + 7) & ~7ULL;
+}
+
+static __u64 pow2_ceil(__u64 v)
+{
+	__u64 p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * The kernel memory one map will take once created, as the kernel itself
+ * accounts it (htab_map_mem_usage, array_map_mem_usage and
+ * ringbuf_map_mem_usage in kernel/bpf/): the fixed structs are 6.x's
+ * x86_64 sizes (bpf_htab 896, htab_elem 48, bucket 16, bpf_array 312,
+ * bpf_ringbuf 12 KiB), close enough on other builds for a ceiling. LRU and
+ * array maps are preallocated: all of it is taken at load, full or not.
+ */
+__u64 loader_map_bytes(const struct bpf_map *m, int ncpus)
+{
+	__u64 n = bpf_map__max_entries(m);
+	__u64 key = round8(bpf_map__key_size(m)), val = round8(bpf_map__value_size(m));
+
+	switch (bpf_map__type(m)) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+		return 896 + 16 * pow2_ceil(n) + 4ULL * ncpus * 8 + n * (48 + key + val);
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return 896 + 16 * pow2_ceil(n) + 4ULL * ncpus * 8 + n * (48 + key + 8) +
+		       n * val * ncpus;
+	case BPF_MAP_TYPE_ARRAY:
+		return 312 + n * val;
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return 312 + n * 8 + n * val * ncpus;
+	case BPF_MAP_TYPE_RINGBUF:
+		return 12288 + n + 2 * 4096;
+	default:
+		return 0;
+	}
+}
+
+__u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	const struct bpf_map *m;
+	__u64 total = 0, b;
+	size_t o = 0;
+
+	if (ncpus < 1)
+		ncpus = 1;
+	if (len)
+		detail[0] = '\0';
+	bpf_object__for_each_map(m, obj)
+	{
+		if (!bpf_map__autocreate(m))
+			continue;
+		b = loader_map_bytes(m, ncpus);
+		total += b;
+		/* The maps the options size; the small fixed ones are not worth a word. */
+		if (b < (1 << 20) || o >= len)
+			continue;
+		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
+			o += snprintf(detail + o, len - o, "%s%s ring %.1f MiB", o ? ", " : "",
+				      bpf_map__name(m), b / 1048576.0);
+		else
+			o += snprintf(detail + o, len - o, "%s%s %u x %llu B = %.1f MiB",
+				      o ? ", " : "", bpf_map__name(m), bpf_map__max_entries(m),
+				      (unsigned long long)(b / bpf_map__max_entries(m)),
+				      b / 1048576.0);
+	}
+	return total;
+}
+
+static __u64 machine_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && psz > 0 ? (__u64)pages * (__u64)psz : 0;
+}
+
+/*
+ * Maps are preallocated: --max-flows 2^26 and a 1 GiB ring take their
+ * whole size at load, full or empty. More than a quarter of the machine is
+ * refused (-E2BIG, a usage error) unless --force-memory says it is meant.
+ */
+static int check_memory(const struct bpf_object *obj, const struct rst_opts *o)
+{
+	__u64 total, ram = machine_memory();
+	char detail[256];
+
+	total = loader_memory(obj, detail, sizeof(detail));
+	pr_info("rsttrace: the maps take %.1f MiB of kernel memory (%s)\n", total / 1048576.0,
+		detail);
+	if (!ram || total <= ram / 4 || o->force_memory)
+		return 0;
+	pr_warn("rsttrace: the maps would take %.1f MiB of kernel memory, more than a quarter of "
+		"this machine's %.1f MiB (%s): lower --max-flows, --max-hosts or --ring-size, or "
+		"add --force-memory\n",
+		total / 1048576.0, ram / 1048576.0, detail);
+	return -E2BIG;
 }
 
 /* Open and configure; the tracing program only if wanted and the kernel has it. */
@@ -164,6 +275,12 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 	skel = open_configured(o, true, &traced);
 	if (!skel)
 		return NULL;
+	err = check_memory(skel->obj, o);
+	if (err) {
+		rsttrace__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
 	err = rsttrace__load(skel);
 	if (err && traced) {
 		/*
@@ -183,7 +300,8 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 	if (err) {
 		pr_warn("rsttrace: loading the BPF programs: %s%s\n", strerror(-err),
 			err == -EPERM
-				? " (need root or CAP_BPF + CAP_NET_ADMIN; is memlock limited?)"
+				? " (the capabilities are there: a security module, lockdown or "
+				  "kernel.unprivileged_bpf_disabled refused it)"
 				: " (run with -vv for the verifier log)");
 		rsttrace__destroy(skel);
 		errno = -err;

@@ -9,6 +9,7 @@
 #define RST_LOADER_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "rsttrace.h"
@@ -36,6 +37,7 @@ struct rst_opts {
 	int ingress_hook; /* RST_HOOK_XDP or RST_HOOK_TC_INGRESS */
 	int dirs;	  /* DIR_* mask */
 	int xdp_mode;	  /* enum xdp_mode_opt */
+	int force_memory; /* load maps larger than a quarter of the machine */
 	/* Which of the settings were given on the command line. */
 	int set_sample, set_rate, set_burst;
 };
@@ -52,6 +54,7 @@ enum {
 	OPT_MAX_FLOWS,
 	OPT_MAX_HOSTS,
 	OPT_RING_SIZE,
+	OPT_FORCE_MEMORY,
 	OPT_DATAPATH_LAST,
 };
 
@@ -67,7 +70,8 @@ enum {
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },		\
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },	\
 	{ "max-hosts", required_argument, NULL, OPT_MAX_HOSTS },	\
-	{ "ring-size", required_argument, NULL, OPT_RING_SIZE }
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },	\
+	{ "force-memory", no_argument, NULL, OPT_FORCE_MEMORY }
 /* clang-format on */
 
 #define DATAPATH_USAGE                                                                             \
@@ -80,7 +84,8 @@ enum {
 	"  --snaplen N            header snapshot bytes per event, 64..256 (default 128)\n"        \
 	"  --max-flows N          flow map entries (default 65536)\n"                              \
 	"  --max-hosts N          host map entries (default 16384)\n"                              \
-	"  --ring-size BYTES      ring buffer size, power of 2, >= 4096 (default 4194304)\n"
+	"  --ring-size BYTES      ring buffer size, power of 2, >= 4096 (default 4194304)\n"       \
+	"  --force-memory         load maps larger than a quarter of the machine's memory\n"
 
 void opts_default(struct rst_opts *o);
 /* Handle one datapath option; 1 if handled, 0 if not ours, -errno on a bad value. */
@@ -88,6 +93,15 @@ int opts_parse_datapath(struct rst_opts *o, int opt, const char *arg);
 
 /* Open, size, configure and load. NULL (errno set) after printing why. */
 struct rsttrace *loader_open_load(const struct rst_opts *o);
+/*
+ * Kernel memory a map (sized, not yet created) or all of an object's maps
+ * will take, in bytes; detail names the maps of 1 MiB and more.
+ */
+struct bpf_map;
+struct bpf_object;
+__u64 loader_map_bytes(const struct bpf_map *m, int ncpus);
+__u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len);
+
 /* Write sample / rate limit / burst into the settings map. */
 int loader_apply_settings(int settings_fd, const struct rst_opts *o);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -12,6 +13,64 @@ void log_set_level(int level)
 	log_level = level;
 }
 
+/*
+ * Messages name interfaces, paths and namespaces that another user may
+ * have chosen: an ESC or BEL in a name must not reach the terminal raw.
+ * Every control byte but the closing newline (and tabs) is written as
+ * \xNN, as escape_text does for standard output. libbpf's messages keep
+ * their newlines: the verifier log is one message of many lines.
+ */
+static void put_escaped(const char *msg, size_t n, int newlines)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[4096 + 16];
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		if (o + 4 > sizeof(out) - 1) {
+			fwrite(out, 1, o, stderr);
+			o = 0;
+		}
+		if ((c >= 0x20 && c < 0x7f) || c == '\t' ||
+		    (c == '\n' && (newlines || i == n - 1))) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	fwrite(out, 1, o, stderr);
+}
+
+static void log_vprint(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024], *msg = buf;
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n >= (int)sizeof(buf)) {
+		msg = malloc((size_t)n + 1);
+		if (msg)
+			vsnprintf(msg, (size_t)n + 1, fmt, copy);
+		else
+			n = sizeof(buf) - 1; /* print what fits */
+	}
+	va_end(copy);
+	if (n < 0)
+		return;
+	if (prefix)
+		fputs(prefix, stderr);
+	put_escaped(msg ? msg : buf, (size_t)n, prefix != NULL);
+	if (msg != buf)
+		free(msg);
+}
+
 void log_print(int level, const char *fmt, ...)
 {
 	va_list ap;
@@ -19,7 +78,7 @@ void log_print(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vprint(NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -30,8 +89,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 	if (ours > log_level)
 		return 0;
-	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	log_vprint("libbpf: ", fmt, ap);
+	return 0;
 }
 
 void log_setup_libbpf(void)

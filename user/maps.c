@@ -138,6 +138,13 @@ int maps_find_live(struct rst_maps *m)
 		*maps_slot(m, i) = -1;
 	m->owned = 1;
 	n_here = progs_here(here, 256);
+	/* Walking ids is CAP_SYS_ADMIN's: without it the walk ends at once. */
+	if (bpf_prog_get_next_id(0, &id) && errno == EPERM) {
+		pr_warn("rsttrace: finding a running watch's maps needs CAP_SYS_ADMIN "
+			"(a persistent attachment's pins need only CAP_BPF)\n");
+		return -EPERM;
+	}
+	id = 0;
 	/* Bounded by the ids the kernel hands out; each step moves forward. */
 	while (!bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info pi = {};

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "privs.h"
 #include "maps.h"
 #include "metrics.h"
 #include "persist.h"
@@ -188,7 +189,7 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	mo.list_ctx = (void *)pin;
-	if (check_privileges())
+	if (check_privileges(PRIV_READ))
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
 

@@ -6,15 +6,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
-#include <linux/capability.h>
 
 #include "log.h"
 #include "util.h"
-
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 int parse_u64(const char *opt, const char *s, __u64 min, __u64 max, __u64 *out)
 {
@@ -73,25 +67,6 @@ int parse_seconds(const char *opt, const char *s, double max, double *out)
 	}
 	*out = v;
 	return 0;
-}
-
-int check_privileges(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-	__u64 eff;
-
-	if (geteuid() == 0)
-		return 0;
-	if (syscall(SYS_capget, &hdr, data) == 0) {
-		eff = ((__u64)data[1].effective << 32) | data[0].effective;
-		if ((eff & (1ULL << CAP_NET_ADMIN)) &&
-		    (eff & ((1ULL << CAP_BPF) | (1ULL << CAP_SYS_ADMIN))))
-			return 0;
-	}
-	pr_warn("rsttrace: permission denied: need root or CAP_BPF and CAP_NET_ADMIN (uid %u)\n",
-		(unsigned)geteuid());
-	return -EPERM;
 }
 
 static __u64 clock_ns(clockid_t id)

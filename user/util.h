@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small helpers shared by the commands: strict number parsing that prints
- * the one-line error itself, privilege checks, and the exit codes.
+ * the one-line error itself, clocks, text escaping, and the exit codes.
  */
 #ifndef RST_UTIL_H
 #define RST_UTIL_H
@@ -25,13 +25,6 @@ int parse_u64(const char *opt, const char *s, __u64 min, __u64 max, __u64 *out);
 int parse_u32(const char *opt, const char *s, __u32 min, __u32 max, __u32 *out);
 /* Seconds with an optional fraction ("1", "0.5"), in (0, max]. */
 int parse_seconds(const char *opt, const char *s, double max, double *out);
-
-/*
- * 0 when the process may load BPF and attach to interfaces (root, or
- * CAP_BPF + CAP_NET_ADMIN, or CAP_SYS_ADMIN on older kernels); otherwise
- * prints why and returns -EPERM.
- */
-int check_privileges(void);
 
 /* Monotonic and wall clocks in nanoseconds. */
 __u64 now_mono_ns(void);

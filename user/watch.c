@@ -23,6 +23,7 @@
 #include "loader.h"
 #include "filter.h"
 #include "log.h"
+#include "privs.h"
 #include "maps.h"
 #include "metrics.h"
 #include "output.h"
@@ -356,7 +357,7 @@ int cmd_watch(int argc, char **argv)
 	if (err)
 		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 
-	if (check_privileges())
+	if (check_privileges(PRIV_LOAD))
 		return EXIT_RUNTIME;
 
 	if (!w.n_if) {
