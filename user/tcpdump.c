@@ -25,12 +25,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "rsttrace.h"
 #include "tcpdump.h"
+#include "util.h"
 
 /* ---- output ---------------------------------------------------------- */
 
@@ -2078,9 +2080,16 @@ int fmt_timestamp(char *buf, size_t len, int mode, const struct timespec *wall,
 static void print_any_prefix(struct out *o, const char *ifname, int dir)
 {
 	/* if_indextoname() failing makes tcpdump print "?". */
-	const char *name = ifname && *ifname ? ifname : "?";
-	size_t n = strlen(name);
+	const char *raw = ifname && *ifname ? ifname : "?";
+	char name[IF_NAMESIZE * 4 + 1];
+	size_t n;
 
+	/*
+	 * tcpdump prints the name raw; a name with ESC or BEL in it (the
+	 * kernel allows them) must not reach the terminal so: \xNN. Names
+	 * of printable ASCII come out the same as tcpdump's.
+	 */
+	n = escape_text(name, sizeof(name), raw);
 	/* "%-5s %-3s " */
 	out_raw(o, name, n);
 	if (n < 5)

@@ -109,3 +109,9 @@ size_t escape_text(char *dst, size_t len, const char *src)
 	dst[o] = '\0';
 	return o;
 }
+
+const char *esc_str(char buf[ESC_LEN], const char *s)
+{
+	escape_text(buf, ESC_LEN, s ? s : "");
+	return buf;
+}

@@ -33,4 +33,13 @@ __u64 now_real_ns(void);
 /* Escape bytes for text output: printable ASCII kept, the rest as \xNN. */
 size_t escape_text(char *dst, size_t len, const char *src);
 
+/*
+ * A name for text output (an interface, a namespace, a path: anything
+ * another user may have chosen), escaped into a buffer that lives until
+ * the end of the caller's full expression's block: printf("%s", ESC(name)).
+ */
+#define ESC_LEN 1024
+#define ESC(s)	esc_str((char[ESC_LEN]){ 0 }, (s))
+const char *esc_str(char buf[ESC_LEN], const char *s);
+
 #endif
