@@ -322,7 +322,8 @@ int tcx_foreign_before(const struct tcx_chain *c, int pos, const char *ifname, i
 	return n;
 }
 
-int tcx_check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id)
+/* Query one hook; *rev gets its revision. Warns as tcx_check_order says. */
+static int check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id, __u64 *rev)
 {
 	struct tcx_chain c;
 	int err, pos;
@@ -333,12 +334,37 @@ int tcx_check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id)
 			 dir == RST_DIR_IN ? "ingress" : "egress", strerror(-err));
 		return err;
 	}
+	if (rev)
+		*rev = c.revision;
 	pos = tcx_chain_pos(&c, prog_id);
 	if (pos < 0)
 		return -ENOENT;
 	pr_debug("%s: tcx %s: rsttrace runs at position %d of %u\n", ifname,
 		 dir == RST_DIR_IN ? "ingress" : "egress", pos + 1, c.count);
 	return tcx_foreign_before(&c, pos, ifname, dir, true);
+}
+
+int tcx_check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id)
+{
+	return check_order(ifname, ifindex, dir, prog_id, NULL);
+}
+
+int link_check_order(struct rst_link *l)
+{
+	struct tcx_chain c;
+	int dir, n = 0;
+
+	for (dir = 0; dir < 2; dir++) {
+		if (l->tc_fd[dir] < 0)
+			continue;
+		/* The revision changes with every attach and detach on the hook. */
+		if (tcx_chain_query(l->ifindex, dir, &c) || c.revision == l->tc_rev[dir])
+			continue;
+		if (check_order(l->ifname, l->ifindex, dir, l->tc_prog_id[dir], &l->tc_rev[dir]) >
+		    0)
+			n++;
+	}
+	return n;
 }
 
 static __u32 prog_id_of(int fd)
@@ -367,7 +393,9 @@ static int attach_tc(struct rst_link *l, int prog_fd, int dir)
 			pr_info("%s: TC %s attached through a tcx link, first in the chain\n",
 				l->ifname, dir == RST_DIR_IN ? "ingress" : "egress");
 			/* Someone may have put a program before ours since. */
-			tcx_check_order(l->ifname, l->ifindex, dir, prog_id_of(prog_fd));
+			l->tc_prog_id[dir] = prog_id_of(prog_fd);
+			check_order(l->ifname, l->ifindex, dir, l->tc_prog_id[dir],
+				    &l->tc_rev[dir]);
 			return 0;
 		}
 		err = fd;

@@ -27,6 +27,8 @@ struct rst_link {
 	bool legacy_qdisc; /* we created the clsact qdisc */
 	__u32 legacy_prio[2];
 	__u32 legacy_handle[2];
+	__u32 tc_prog_id[2]; /* program id of each tcx link */
+	__u64 tc_rev[2];     /* chain revision last checked (link_check_order) */
 };
 
 /* Program fds to attach, -1 for the ones not wanted. */
@@ -125,5 +127,14 @@ int tcx_foreign_before(const struct tcx_chain *c, int pos, const char *ifname, i
  * before rsttrace's prog_id. Returns how many do, or -errno.
  */
 int tcx_check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id);
+
+/*
+ * For a running tracer, now and then: check the run order of l's tcx hooks
+ * again and warn once for each change of a chain that leaves another
+ * tool's program before ours (another tool can attach with BPF_F_BEFORE at
+ * any time). Cheap when nothing changed. Returns the number of hooks where
+ * rsttrace does not run first.
+ */
+int link_check_order(struct rst_link *l);
 
 #endif

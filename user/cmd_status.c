@@ -4,8 +4,9 @@
  * interface record, its hooks (XDP mode, tcx or cls_bpf, direction), the
  * program and link ids, since when, and whether the interface is gone;
  * the run order of each tcx hook (ours among the other programs there);
- * the tracing link of the kernel's reset reasons; then the settings, the fill level, capacity and memory of each map, and
- * the counters of events that were not delivered. Reads only.
+ * the tracing link of the kernel's reset reasons; then the settings, the
+ * fill level, capacity and memory of each map, and the counters of events
+ * that were not delivered. Reads only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
