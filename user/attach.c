@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,11 +13,40 @@
 #include "log.h"
 
 /*
- * tcx (kernel 6.6) postdates the UAPI headers and libbpf 1.1 we build
- * with, so the attach types are spelled out; the values are UAPI.
+ * The parts of union bpf_attr that tcx uses and the 6.1 UAPI header does
+ * not have, laid out as the kernel has them (its BTF, link_create.tcx and
+ * query): the command's fields from offset 0, u64s 8-aligned. libbpf 1.1
+ * passes neither the anchor nor link_ids/revision, so these go to bpf(2)
+ * directly. The kernel zero-fills what follows the size we pass.
  */
-#define RST_BPF_TCX_INGRESS 46
-#define RST_BPF_TCX_EGRESS  47
+struct tcx_link_attr {
+	__u32 prog_fd;
+	__u32 target_ifindex;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 relative; /* relative_fd or relative_id */
+	__u32 pad;
+	__u64 expected_revision;
+};
+_Static_assert(offsetof(struct tcx_link_attr, relative) == 16, "link_create.tcx");
+_Static_assert(offsetof(struct tcx_link_attr, expected_revision) == 24, "link_create.tcx");
+
+struct tcx_query_attr {
+	__u32 target_ifindex;
+	__u32 attach_type;
+	__u32 query_flags;
+	__u32 attach_flags;
+	__u64 prog_ids;
+	__u32 count;
+	__u32 pad;
+	__u64 prog_attach_flags;
+	__u64 link_ids;
+	__u64 link_attach_flags;
+	__u64 revision;
+};
+_Static_assert(offsetof(struct tcx_query_attr, count) == 24, "query");
+_Static_assert(offsetof(struct tcx_query_attr, link_ids) == 40, "query");
+_Static_assert(offsetof(struct tcx_query_attr, revision) == 56, "query");
 
 /* Priority band for our legacy cls_bpf filters, away from tc's default 1+. */
 #define RST_LEGACY_PRIO 0xc000
@@ -80,38 +111,62 @@ static void prog_name(__u32 id, char *buf, size_t len)
 	close(fd);
 }
 
+/* What a user can do when another program holds the XDP hook. */
+static const char *xdp_hint(const char *holder)
+{
+	/*
+	 * libxdp (xdp-tools, packaged in Debian 12) chains several XDP
+	 * programs behind its dispatcher, but only programs loaded through
+	 * libxdp join it (as freplace programs, which need BPF trampolines);
+	 * rsttrace attaches a plain XDP link and cannot join. XXX: loading
+	 * through libxdp where it is installed would let both run.
+	 */
+	if (!strcmp(holder, "xdp_dispatcher"))
+		return "it is libxdp's dispatcher (`xdp-loader status` lists its programs), "
+		       "which rsttrace cannot join: use --hook tc";
+	return "use --hook tc (ingress then seen at TC, after that program's verdict)";
+}
+
+int xdp_hook_check(const char *ifname, __u32 ifindex)
+{
+	char name[BPF_OBJ_NAME_LEN] = "";
+	__u32 foreign = 0, fmode = 0;
+	int i;
+
+	if (xdp_foreign(ifindex, &foreign, &fmode) || !foreign)
+		return 0;
+	prog_name(foreign, name, sizeof(name));
+	/*
+	 * The kernel releases a link after its last fd closes from a
+	 * workqueue, so an rsttrace that just died can still show for a
+	 * moment. Give one of ours that long before refusing.
+	 */
+	for (i = 0; i < 40 && !strcmp(name, "rst_xdp"); i++) {
+		usleep(50000);
+		if (xdp_foreign(ifindex, &foreign, &fmode) || !foreign)
+			return 0;
+	}
+	if (!strcmp(name, "rst_xdp")) {
+		pr_warn("rsttrace: %s: rsttrace's XDP program is already attached (id %u) "
+			"by another rsttrace; see rsttrace status\n",
+			ifname, foreign);
+		return -EBUSY;
+	}
+	/* One hook, one program: replacing it would blind the other tool. */
+	pr_warn("rsttrace: %s: XDP hook held by program %u (%s, %s mode); rsttrace will not "
+		"replace it: %s\n",
+		ifname, foreign, name, xdp_mode_name(fmode), xdp_hint(name));
+	return -EBUSY;
+}
+
 static int attach_xdp(struct rst_link *l, int prog_fd, int mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
-	__u32 foreign = 0, fmode = 0;
-	char name[BPF_OBJ_NAME_LEN] = "";
-	int fd, err, i;
+	int fd, err;
 
-	if (!xdp_foreign(l->ifindex, &foreign, &fmode) && foreign) {
-		prog_name(foreign, name, sizeof(name));
-		/*
-		 * The kernel releases a link after its last fd closes from a
-		 * workqueue, so an rsttrace that just died can still show for
-		 * a moment. Give one of ours that long before refusing.
-		 */
-		for (i = 0; i < 40 && !strcmp(name, "rst_xdp"); i++) {
-			usleep(50000);
-			if (xdp_foreign(l->ifindex, &foreign, &fmode) || !foreign)
-				break;
-		}
-	}
-	if (foreign) {
-		if (!strcmp(name, "rst_xdp")) {
-			pr_warn("rsttrace: %s: rsttrace's XDP program is already attached (id %u) "
-				"by another rsttrace; see rsttrace status\n",
-				l->ifname, foreign);
-			return -EBUSY;
-		}
-		pr_warn("rsttrace: %s: an XDP program is already attached (id %u, %s, %s mode); "
-			"rsttrace will not replace it (use --hook tc)\n",
-			l->ifname, foreign, name, xdp_mode_name(fmode));
-		return -EBUSY;
-	}
+	err = xdp_hook_check(l->ifname, l->ifindex);
+	if (err)
+		return err;
 	if (mode != XDPM_GENERIC) {
 		lo.flags = XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(prog_fd, l->ifindex, BPF_XDP, &lo);
@@ -182,22 +237,168 @@ static int attach_tc_legacy(struct rst_link *l, int prog_fd, int dir)
 	return 0;
 }
 
+int tcx_link_create(int prog_fd, __u32 ifindex, int dir, __u32 flags, __u32 relative,
+		    __u64 expected_revision)
+{
+	struct tcx_link_attr a = {
+		.prog_fd = prog_fd,
+		.target_ifindex = ifindex,
+		.attach_type = dir == RST_DIR_IN ? RST_BPF_TCX_INGRESS : RST_BPF_TCX_EGRESS,
+		.flags = flags,
+		.relative = relative,
+		.expected_revision = expected_revision,
+	};
+	int fd;
+
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : fd;
+}
+
+int tcx_chain_query(__u32 ifindex, int dir, struct tcx_chain *c)
+{
+	__u32 prog_ids[TCX_CHAIN_MAX], link_ids[TCX_CHAIN_MAX];
+	struct tcx_query_attr a = {
+		.target_ifindex = ifindex,
+		.attach_type = dir == RST_DIR_IN ? RST_BPF_TCX_INGRESS : RST_BPF_TCX_EGRESS,
+		.prog_ids = (__u64)(unsigned long)prog_ids,
+		.count = TCX_CHAIN_MAX,
+		.link_ids = (__u64)(unsigned long)link_ids,
+	};
+	__u32 i;
+
+	memset(c, 0, sizeof(*c));
+	/* ENOSPC: more than we asked for, the first TCX_CHAIN_MAX are filled. */
+	if (syscall(__NR_bpf, BPF_PROG_QUERY, &a, sizeof(a)) && errno != ENOSPC)
+		return -errno;
+	c->count = a.count;
+	c->n = a.count < TCX_CHAIN_MAX ? a.count : TCX_CHAIN_MAX;
+	c->revision = a.revision;
+	for (i = 0; i < c->n; i++) {
+		c->e[i].prog_id = prog_ids[i];
+		c->e[i].link_id = link_ids[i];
+		prog_name(prog_ids[i], c->e[i].name, sizeof(c->e[i].name));
+	}
+	return 0;
+}
+
+int tcx_chain_pos(const struct tcx_chain *c, __u32 prog_id)
+{
+	__u32 i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].prog_id == prog_id)
+			return i;
+	return -1;
+}
+
+bool tcx_entry_rsttrace(const struct tcx_entry *e)
+{
+	/* Another rsttrace's program returns TCX_NEXT too: it hides nothing. */
+	return !strcmp(e->name, "rst_tc_ingress") || !strcmp(e->name, "rst_tc_egress");
+}
+
+int tcx_foreign_before(const struct tcx_chain *c, int pos, const char *ifname, int dir, bool warn)
+{
+	char list[256] = "";
+	size_t len = 0;
+	int i, n = 0;
+
+	for (i = 0; i < pos && i < (int)c->n; i++) {
+		if (tcx_entry_rsttrace(&c->e[i]))
+			continue;
+		if (len < sizeof(list))
+			len += snprintf(list + len, sizeof(list) - len, "%s%u (%s)", n ? ", " : "",
+					c->e[i].prog_id, c->e[i].name);
+		n++;
+	}
+	if (n && warn)
+		pr_warn("rsttrace: %s: WARNING: tcx %s: program%s %s of another tool run%s before "
+			"rsttrace's; a verdict of its own (pass, drop, redirect) ends the chain "
+			"and "
+			"rsttrace never sees that packet (detach and attach rsttrace again to run "
+			"first)\n",
+			ifname, dir == RST_DIR_IN ? "ingress" : "egress", n == 1 ? "" : "s", list,
+			n == 1 ? "s" : "");
+	return n;
+}
+
+/* Query one hook; *rev gets its revision. Warns as tcx_check_order says. */
+static int check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id, __u64 *rev)
+{
+	struct tcx_chain c;
+	int err, pos;
+
+	err = tcx_chain_query(ifindex, dir, &c);
+	if (err) {
+		pr_debug("%s: querying the tcx %s chain: %s\n", ifname,
+			 dir == RST_DIR_IN ? "ingress" : "egress", strerror(-err));
+		return err;
+	}
+	if (rev)
+		*rev = c.revision;
+	pos = tcx_chain_pos(&c, prog_id);
+	if (pos < 0)
+		return -ENOENT;
+	pr_debug("%s: tcx %s: rsttrace runs at position %d of %u\n", ifname,
+		 dir == RST_DIR_IN ? "ingress" : "egress", pos + 1, c.count);
+	return tcx_foreign_before(&c, pos, ifname, dir, true);
+}
+
+int tcx_check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id)
+{
+	return check_order(ifname, ifindex, dir, prog_id, NULL);
+}
+
+int link_check_order(struct rst_link *l)
+{
+	struct tcx_chain c;
+	int dir, n = 0;
+
+	for (dir = 0; dir < 2; dir++) {
+		if (l->tc_fd[dir] < 0)
+			continue;
+		/* The revision changes with every attach and detach on the hook. */
+		if (tcx_chain_query(l->ifindex, dir, &c) || c.revision == l->tc_rev[dir])
+			continue;
+		if (check_order(l->ifname, l->ifindex, dir, l->tc_prog_id[dir], &l->tc_rev[dir]) >
+		    0)
+			n++;
+	}
+	return n;
+}
+
+static __u32 prog_id_of(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
 static int attach_tc(struct rst_link *l, int prog_fd, int dir)
 {
 	int fd, err;
 
 	if (tcx_state != 0) {
-		fd = bpf_link_create(prog_fd, l->ifindex,
-				     dir == RST_DIR_IN ? RST_BPF_TCX_INGRESS : RST_BPF_TCX_EGRESS,
-				     NULL);
+		/*
+		 * At the head of the chain (BPF_F_BEFORE, no anchor): on tcx a
+		 * program's verdict other than TCX_NEXT ends the chain, so an
+		 * observer appended after another tool's program sees nothing
+		 * that program passes, drops or redirects itself.
+		 */
+		fd = tcx_link_create(prog_fd, l->ifindex, dir, RST_BPF_F_BEFORE, 0, 0);
 		if (fd >= 0) {
 			tcx_state = 1;
 			l->tc_fd[dir] = fd;
-			pr_info("%s: TC %s attached through a tcx link\n", l->ifname,
-				dir == RST_DIR_IN ? "ingress" : "egress");
+			pr_info("%s: TC %s attached through a tcx link, first in the chain\n",
+				l->ifname, dir == RST_DIR_IN ? "ingress" : "egress");
+			/* Someone may have put a program before ours since. */
+			l->tc_prog_id[dir] = prog_id_of(prog_fd);
+			check_order(l->ifname, l->ifindex, dir, l->tc_prog_id[dir],
+				    &l->tc_rev[dir]);
 			return 0;
 		}
-		err = -errno;
+		err = fd;
 		/* An unknown attach type is EINVAL: no tcx, use cls_bpf. */
 		if (err != -EINVAL || tcx_state == 1) {
 			pr_warn("rsttrace: %s: attaching TC %s (tcx): %s\n", l->ifname,

@@ -27,6 +27,8 @@ struct rst_link {
 	bool legacy_qdisc; /* we created the clsact qdisc */
 	__u32 legacy_prio[2];
 	__u32 legacy_handle[2];
+	__u32 tc_prog_id[2]; /* program id of each tcx link */
+	__u64 tc_rev[2];     /* chain revision last checked (link_check_order) */
 };
 
 /* Program fds to attach, -1 for the ones not wanted. */
@@ -53,9 +55,86 @@ void detach_iface(struct rst_link *l);
  */
 int xdp_foreign(__u32 ifindex, __u32 *prog_id, __u32 *mode);
 
+/*
+ * 0 when the XDP hook of ifindex is free (an rsttrace that just died is
+ * given its moment to go); otherwise prints one line naming the program
+ * that holds it and what the user can do instead, and returns -EBUSY.
+ */
+int xdp_hook_check(const char *ifname, __u32 ifindex);
+
 const char *xdp_mode_name(__u32 flags);
 
 /* Whether this kernel can create tcx links (probed once). */
 bool have_tcx(void);
+
+/*
+ * tcx (kernel 6.6) postdates the UAPI headers and libbpf 1.1 we build
+ * with: attach types and the multi-program anchor flags are spelled out
+ * here; the values are UAPI (include/uapi/linux/bpf.h).
+ */
+#define RST_BPF_TCX_INGRESS 46
+#define RST_BPF_TCX_EGRESS  47
+#define RST_BPF_F_BEFORE    (1U << 3)
+#define RST_BPF_F_AFTER	    (1U << 4)
+#define RST_BPF_F_ID	    (1U << 5)
+
+/*
+ * bpf(BPF_LINK_CREATE) of a tcx link on ifindex in direction dir, placed by
+ * flags: RST_BPF_F_BEFORE or RST_BPF_F_AFTER relative to the program (or
+ * link) fd `relative`, or its id with RST_BPF_F_ID; relative 0 means the
+ * head (BEFORE) or the tail (AFTER, or no flag). expected_revision 0: any.
+ * Returns the link fd or -errno.
+ */
+int tcx_link_create(int prog_fd, __u32 ifindex, int dir, __u32 flags, __u32 relative,
+		    __u64 expected_revision);
+
+/* One program on a tcx hook. */
+struct tcx_entry {
+	__u32 prog_id;
+	__u32 link_id; /* 0: attached without a link (BPF_PROG_ATTACH) */
+	char name[16]; /* BPF_OBJ_NAME_LEN; "?" when it could not be read */
+};
+
+#define TCX_CHAIN_MAX 64
+
+/* A tcx hook's programs in the order the kernel runs them. */
+struct tcx_chain {
+	__u32 count; /* programs on the hook; more than n when truncated */
+	__u32 n;     /* entries read into e[] */
+	__u64 revision;
+	struct tcx_entry e[TCX_CHAIN_MAX];
+};
+
+/* BPF_PROG_QUERY of the tcx hook (ifindex in this netns, dir). 0 or -errno. */
+int tcx_chain_query(__u32 ifindex, int dir, struct tcx_chain *c);
+
+/* Index of prog_id in c, or -1. */
+int tcx_chain_pos(const struct tcx_chain *c, __u32 prog_id);
+
+/* Whether an entry is an rsttrace program (ours or another rsttrace's): by name. */
+bool tcx_entry_rsttrace(const struct tcx_entry *e);
+
+/*
+ * Count the programs of other tools that run before pos in c; with warn,
+ * name them in one pr_warn line for ifname. A program that returns
+ * anything but TCX_NEXT there ends the chain before rsttrace sees the
+ * packet.
+ */
+int tcx_foreign_before(const struct tcx_chain *c, int pos, const char *ifname, int dir, bool warn);
+
+/*
+ * Query the hook and warn (one line) when another tool's program runs
+ * before rsttrace's prog_id. Returns how many do, or -errno.
+ */
+int tcx_check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id);
+
+/*
+ * For a running tracer, now and then: check the run order of l's tcx hooks
+ * again and warn once for each change of a chain that leaves another
+ * tool's program before ours (another tool can attach with BPF_F_BEFORE at
+ * any time). Cheap when nothing changed. Returns the number of hooks where
+ * rsttrace does not run first.
+ */
+int link_check_order(struct rst_link *l);
 
 #endif

@@ -295,39 +295,6 @@ static void remove_empty_dirs(const struct persist *p)
 	rmdir(p->path);
 }
 
-static void prog_name_of(__u32 id, char *buf, size_t len)
-{
-	struct bpf_prog_info pi = {};
-	__u32 ilen = sizeof(pi);
-	int fd;
-
-	snprintf(buf, len, "?");
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return;
-	if (!bpf_obj_get_info_by_fd(fd, &pi, &ilen))
-		snprintf(buf, len, "%s", pi.name);
-	close(fd);
-}
-
-/*
- * Refuse early, before loading anything, when another tool's XDP program
- * sits on an interface we would attach XDP to (attach_iface checks again).
- */
-static int foreign_xdp_check(const char *ifname, __u32 ifindex)
-{
-	char name[BPF_OBJ_NAME_LEN];
-	__u32 id, mode;
-
-	if (xdp_foreign(ifindex, &id, &mode) || !id)
-		return 0;
-	prog_name_of(id, name, sizeof(name));
-	pr_warn("rsttrace: %s: an XDP program is already attached (id %u, %s, %s mode); "
-		"rsttrace will not replace it (use --hook tc)\n",
-		ifname, id, name, xdp_mode_name(mode));
-	return -EBUSY;
-}
-
 /*
  * Whether a record of list is live on ifindex of this netns: by index, not
  * name, so an interface renamed since its attach is still recognised.
@@ -383,6 +350,22 @@ static void describe_existing(const struct pin_iface *pi, const char *asked)
 		       pi->ifname, what);
 	else
 		printf("%s: already attached (%s); nothing changed\n", pi->ifname, what);
+}
+
+/*
+ * A tool that attached since with BPF_F_BEFORE runs before our tcx links:
+ * say so at every attach that finds the interface attached already.
+ */
+static void warn_tcx_order(const struct pin_iface *pi, const char *ifname, __u32 ifindex)
+{
+	int i;
+
+	for (i = 0; i < pi->n_links; i++)
+		if ((pi->links[i].kind == PK_TCX_IN || pi->links[i].kind == PK_TCX_OUT) &&
+		    pi->links[i].alive)
+			tcx_check_order(ifname, ifindex,
+					pi->links[i].kind == PK_TCX_IN ? RST_DIR_IN : RST_DIR_OUT,
+					pi->links[i].prog_id);
 }
 
 static void attach_usage(FILE *f)
@@ -491,10 +474,11 @@ int cmd_attach(int argc, char **argv)
 		if (persist_open_objects(&p, 1) || persist_list(&p, &list, &n_list))
 			goto out;
 	}
+	/* Another tool's XDP program: refuse before loading anything (attach_iface checks again). */
 	if (o.dirs & DIR_IN && o.ingress_hook == RST_HOOK_XDP) {
 		for (i = 0; i < n_if; i++)
 			if (!already_attached(list, n_list, ifindex[i], netns) &&
-			    foreign_xdp_check(ifnames[i], ifindex[i]))
+			    xdp_hook_check(ifnames[i], ifindex[i]))
 				goto out;
 	}
 	free(list);
@@ -534,6 +518,7 @@ int cmd_attach(int argc, char **argv)
 
 			if (live_record(pi, ifindex[i], netns)) {
 				describe_existing(pi, ifnames[i]);
+				warn_tcx_order(pi, ifnames[i], ifindex[i]);
 				already = 1;
 			} else if (!strcmp(pi->ifname, ifnames[i]) && pi->netns == netns &&
 				   pi->gone) {

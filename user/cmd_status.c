@@ -3,8 +3,10 @@
  * rsttrace status: what the persistent attachment has where. For every
  * interface record, its hooks (XDP mode, tcx or cls_bpf, direction), the
  * program and link ids, since when, and whether the interface is gone;
- * the tracing link of the kernel's reset reasons; then the settings, the fill level, capacity and memory of each map, and
- * the counters of events that were not delivered. Reads only.
+ * the run order of each tcx hook (ours among the other programs there);
+ * the tracing link of the kernel's reset reasons; then the settings, the
+ * fill level, capacity and memory of each map, and the counters of events
+ * that were not delivered. Reads only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "commands.h"
 #include "counters.h"
 #include "iface.h"
@@ -103,6 +106,97 @@ static const char *mib(char *buf, size_t len, __u64 bytes)
 	return buf;
 }
 
+/*
+ * The run order of the tcx hook of pl (a live tcx link of ours on an
+ * interface of this netns): 0 with *pos the 0-based position of our
+ * program in c (-1 if absent), -errno when not queryable here.
+ */
+static int tcx_chain_of(const struct pin_iface *pi, const struct pin_link *pl, struct tcx_chain *c,
+			int *pos)
+{
+	int err;
+
+	if ((pl->kind != PK_TCX_IN && pl->kind != PK_TCX_OUT) || !pl->alive)
+		return -EINVAL;
+	/* XXX: a record of another netns is not followed there; `status` there shows it. */
+	if (!pi->here)
+		return -EXDEV;
+	err = tcx_chain_query(pl->cur_ifindex, pl->kind == PK_TCX_IN ? RST_DIR_IN : RST_DIR_OUT, c);
+	if (err)
+		return err;
+	*pos = tcx_chain_pos(c, pl->prog_id);
+	return 0;
+}
+
+static const char *chain_owner(const struct tcx_chain *c, __u32 i, int pos)
+{
+	return (int)i == pos ? "this" : tcx_entry_rsttrace(&c->e[i]) ? "rsttrace" : "foreign";
+}
+
+/* One line per tcx hook: its programs in run order, ours marked. */
+static void print_chains_text(const struct pin_iface *ifs, int n)
+{
+	struct tcx_chain c;
+	int i, j, pos, before, header = 0;
+	__u32 k;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ifs[i].n_links; j++) {
+			const struct pin_link *pl = &ifs[i].links[j];
+
+			if (tcx_chain_of(&ifs[i], pl, &c, &pos))
+				continue;
+			if (!header++)
+				printf("\ntcx order (run first to last; a verdict other than "
+				       "\"next\" ends the chain):\n");
+			printf("  %-16s %-4s", ifs[i].ifname, pin_kind_dir(pl->kind));
+			for (k = 0; k < c.n; k++)
+				printf("%s%s (prog %u%s)", k ? " -> " : " ", c.e[k].name,
+				       c.e[k].prog_id,
+				       (int)k == pos		     ? ", this attachment"
+				       : tcx_entry_rsttrace(&c.e[k]) ? ", another rsttrace"
+								     : "");
+			if (c.count > c.n)
+				printf(" ... (%u in all)", c.count);
+			before = tcx_foreign_before(&c, pos < 0 ? 0 : pos, ifs[i].ifname, 0, false);
+			if (pos < 0)
+				printf("  (ours not in the chain)");
+			else if (before)
+				printf("  WARNING: %d program%s of another tool run%s before "
+				       "rsttrace",
+				       before, before == 1 ? "" : "s", before == 1 ? "s" : "");
+			printf("\n");
+		}
+	}
+}
+
+/* "chain" (run order), "position" (1-based) and "foreign_before" of a hook; null off tcx. */
+static void print_chain_json(const struct pin_iface *pi, const struct pin_link *pl)
+{
+	struct tcx_chain c;
+	int pos;
+	__u32 k;
+
+	if (tcx_chain_of(pi, pl, &c, &pos)) {
+		printf(",\"chain\":null,\"position\":null,\"foreign_before\":null");
+		return;
+	}
+	printf(",\"chain\":[");
+	for (k = 0; k < c.n; k++) {
+		printf("%s{\"prog_id\":%u,\"link_id\":%u,\"name\":", k ? "," : "", c.e[k].prog_id,
+		       c.e[k].link_id);
+		jw_str(stdout, c.e[k].name);
+		printf(",\"owner\":\"%s\"}", chain_owner(&c, k, pos));
+	}
+	printf("],\"position\":");
+	if (pos >= 0)
+		printf("%d", pos + 1);
+	else
+		printf("null");
+	printf(",\"foreign_before\":%d",
+	       tcx_foreign_before(&c, pos < 0 ? 0 : pos, pi->ifname, 0, false));
+}
+
 static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
 		       struct map_stat *ms, __u64 mem_total)
@@ -165,6 +259,7 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		if (!pi->n_links)
 			printf("%-16s %7u %-12s (empty record)\n", pi->ifname, pi->ifindex, nsn);
 	}
+	print_chains_text(ifs, n);
 	printf("\nmaps:\n");
 	for (i = 0; i < PM_MAX; i++) {
 		char fill[48];
@@ -252,6 +347,7 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 			printf(",\"prog_id\":%u,\"link_id\":%u,\"attached\":%s,\"since\":",
 			       pl->prog_id, pl->link_id, pl->alive ? "true" : "false");
 			jw_time(stdout, pl->since_ns);
+			print_chain_json(pi, pl);
 			printf("}");
 		}
 		printf("]}");

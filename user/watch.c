@@ -290,7 +290,7 @@ int cmd_watch(int argc, char **argv)
 	const char *metrics_at = NULL;
 	struct rst_maps maps;
 	char defif[IF_NAMESIZE];
-	__u64 deadline = 0;
+	__u64 deadline = 0, order_check = 0;
 	int opt, i, err, ret = EXIT_RUNTIME;
 	int ts_count = 0;
 
@@ -458,6 +458,12 @@ int cmd_watch(int argc, char **argv)
 			break;
 		if (deadline && now_mono_ns() >= deadline)
 			break;
+		/* Another tool can attach before ours at any time (BPF_F_BEFORE): say so. */
+		if (now_mono_ns() >= order_check) {
+			for (i = 0; i < w.n_if; i++)
+				link_check_order(&w.links[i]);
+			order_check = now_mono_ns() + 1000000000ULL;
+		}
 	}
 
 cleanup:

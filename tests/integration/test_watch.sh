@@ -217,7 +217,8 @@ test_bad_input() {
 	EOF
 	clang -O2 -target bpf -I/usr/include/$(uname -m)-linux-gnu -c "$T/foreign.c" -o "$T/foreign.o"
 	ip -n "$NS_A" link set dev "$VETH_A" xdpgeneric obj "$T/foreign.o" sec xdp
-	expect_fail "foreign XDP program: refused, exit 1" 1 "already attached" \
+	expect_fail "foreign XDP program: refused, exit 1, names it and the way out" 1 \
+		"XDP hook held by program [0-9]* (foreign_xdp, generic mode); rsttrace will not replace it: use --hook tc" \
 		"$R" watch -i "$VETH_A"
 	all_progs_in "$NS_A" | grep -q "^$VETH_A xdp_generic foreign_xdp " &&
 		ok "foreign XDP program untouched" || not_ok "foreign XDP program untouched"
