@@ -5,7 +5,9 @@
  * refresh interval rebuilds it under the server mutex, so concurrent
  * scrapes cost one map walk per interval and the caller's thread (watch's
  * ring buffer loop) never takes part. Every limit that bounds memory is
- * here: connections, per-connection memory, idle timeout, series counts.
+ * here: connections, per-connection memory, idle timeout, series counts,
+ * and the admission that keeps a scrape answered under a connection flood
+ * (request deadlines and eviction, see metrics.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,10 +16,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -32,8 +37,12 @@
 #define RST_VERSION "unknown"
 #endif
 
-/* HTTP limits: 100 concurrent scrapes fit; a slow client holds one slot. */
-#define HTTP_CONN_LIMIT	  128
+/*
+ * HTTP limits: 100 concurrent scrapes fit; a slow client holds a slot only
+ * until its deadline, or until a newcomer evicts it (metrics.h). The idle
+ * timeout stays as a second bound; the deadlines are what a trickle cannot
+ * reset.
+ */
 #define HTTP_CONN_MEMORY  (16 * 1024) /* request line + headers per connection */
 #define HTTP_CONN_TIMEOUT 10	      /* seconds a connection may sit idle */
 #define HTTP_THREADS	  2
@@ -599,11 +608,114 @@ int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
 	       "Wall-clock time the snapshot this scrape got was taken.");
 	mtext_printf(b, "rsttrace_snapshot_timestamp_seconds %.3f\n", s->timestamp);
 
+	if (s->http_ok) {
+		family(b, "rsttrace_http_connections", "gauge",
+		       "Open connections to this metrics endpoint (not counting those being "
+		       "closed).");
+		mtext_printf(b, "rsttrace_http_connections %llu\n",
+			     (unsigned long long)s->http_open);
+		family(b, "rsttrace_http_connections_closed_total", "counter",
+		       "Connections the exporter closed itself: request or response past its "
+		       "deadline, or evicted to make room for a new connection.");
+		mtext_printf(b,
+			     "rsttrace_http_connections_closed_total{reason=\"deadline\"} %llu\n",
+			     (unsigned long long)s->http_closed_deadline);
+		mtext_printf(b, "rsttrace_http_connections_closed_total{reason=\"evicted\"} %llu\n",
+			     (unsigned long long)s->http_closed_evicted);
+	}
+
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
 	mtext_printf(b, "rsttrace_build_info{version=\"");
 	mtext_label(b, RST_VERSION);
 	mtext_printf(b, "\",abi=\"%d\"} 1\n", RST_ABI_VERSION);
 	return b->err;
+}
+
+/* ---- connection admission: pure parts ---- */
+
+__u64 metrics_conn_deadline(const struct metrics_conn *c)
+{
+	switch (c->state) {
+	case METRICS_CONN_REQUEST:
+		return c->since_ns + METRICS_REQUEST_DEADLINE_MS * 1000000ULL;
+	case METRICS_CONN_RESPONSE:
+		return c->since_ns + METRICS_RESPONSE_DEADLINE_MS * 1000000ULL;
+	default:
+		return 0;
+	}
+}
+
+static int conn_open(const struct metrics_conn *c)
+{
+	return c->state == METRICS_CONN_REQUEST || c->state == METRICS_CONN_RESPONSE;
+}
+
+struct conn_key {
+	__u8 family;
+	__u8 addr[16];
+	__u16 row;
+};
+
+static int conn_key_cmp(const void *pa, const void *pb)
+{
+	const struct conn_key *a = pa, *b = pb;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* Is a (with same_a open rows at its address) a better victim than b? */
+static int victim_before(const struct metrics_conn *a, size_t same_a, const struct metrics_conn *b,
+			 size_t same_b)
+{
+	if (same_a != same_b)
+		return same_a > same_b;
+	if (a->state != b->state)
+		return a->state == METRICS_CONN_REQUEST;
+	return a->since_ns < b->since_ns;
+}
+
+int metrics_conn_victim(const struct metrics_conn *t, size_t n, size_t skip)
+{
+	struct conn_key k[METRICS_CONN_MAX];
+	__u16 same[METRICS_CONN_MAX]; /* per key: open rows of its address */
+	size_t i, j, g, m = 0, best_same = 0;
+	int best = -1;
+
+	if (n > METRICS_CONN_MAX)
+		n = METRICS_CONN_MAX;
+	/*
+	 * Sorting groups the rows by address in O(n log n): this runs for each
+	 * newcomer while the table is full, i.e. all through a flood.
+	 */
+	for (i = 0; i < n; i++) {
+		if (!conn_open(&t[i]))
+			continue;
+		k[m].family = t[i].family;
+		memcpy(k[m].addr, t[i].addr, sizeof(k[m].addr));
+		k[m].row = i;
+		m++;
+	}
+	qsort(k, m, sizeof(k[0]), conn_key_cmp);
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && !conn_key_cmp(&k[i], &k[j]); j++)
+			;
+		for (g = i; g < j; g++)
+			same[g] = j - i;
+	}
+	for (i = 0; i < m; i++) {
+		if (k[i].row == skip)
+			continue;
+		/* Ties in every respect go to the lower row: deterministic. */
+		if (best < 0 || victim_before(&t[k[i].row], same[i], &t[best], best_same) ||
+		    (!victim_before(&t[best], best_same, &t[k[i].row], same[i]) &&
+		     k[i].row < (size_t)best)) {
+			best = k[i].row;
+			best_same = same[i];
+		}
+	}
+	return best;
 }
 
 /* ---- reading the maps ---- */
@@ -622,6 +734,19 @@ struct metrics_server {
 	int text_err; /* -errno of the last build, 0 when text is good */
 	__u64 built_ns;
 	int built;
+	/*
+	 * Connection admission, guarded by conn_lock. Lock order: lock, then
+	 * conn_lock (a build copies the counters); conn_lock is never held
+	 * while taking lock, so accepting never waits for a map walk.
+	 */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t conn_cond; /* CLOCK_MONOTONIC; wakes the reaper */
+	pthread_t reaper;
+	int reaper_started, reaper_stop, warned_full;
+	__u64 reaper_wake_ns; /* when the reaper wakes next; UINT64_MAX: when signalled */
+	struct metrics_conn conns[METRICS_CONN_MAX];
+	size_t n_open; /* rows REQUEST or RESPONSE */
+	__u64 closed_deadline, closed_evicted;
 };
 
 struct map_meta {
@@ -886,11 +1011,190 @@ static int snapshot_build(struct metrics_server *srv)
 	if (err)
 		pr_debug("metrics: listing attachments: %s\n", strerror(-err));
 	att_finish(s);
+	pthread_mutex_lock(&srv->conn_lock);
+	s->http_ok = 1;
+	s->http_open = srv->n_open;
+	s->http_closed_deadline = srv->closed_deadline;
+	s->http_closed_evicted = srv->closed_evicted;
+	pthread_mutex_unlock(&srv->conn_lock);
 	s->build_seconds = (now_mono_ns() - t0) / 1e9;
 	s->timestamp = now_real_ns() / 1e9;
 	srv->text.len = 0;
 	srv->text.err = 0;
 	return metrics_render(s, &srv->text);
+}
+
+/* ---- connection admission: the server side ---- */
+
+/* Wake the reaper if deadline comes before its next wake-up. conn_lock held. */
+static void conn_wake(struct metrics_server *srv, __u64 deadline)
+{
+	if (deadline && deadline < srv->reaper_wake_ns)
+		pthread_cond_signal(&srv->conn_cond);
+}
+
+/*
+ * Close c: shutdown(2) hangs the socket up, libmicrohttpd's next look at it
+ * closes the connection and notifies us, which frees the row. Until then
+ * the descriptor is still the connection's, so this is safe under
+ * conn_lock (the row is freed under it, before the descriptor is closed).
+ */
+static void conn_close(struct metrics_server *srv, struct metrics_conn *c, __u64 *counter)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	c->state = METRICS_CONN_CLOSING;
+	srv->n_open--;
+	(*counter)++;
+}
+
+static void conn_set_addr(struct metrics_conn *c, const struct sockaddr *sa)
+{
+	memset(c->addr, 0, sizeof(c->addr));
+	c->family = sa ? sa->sa_family : AF_UNSPEC;
+	if (c->family == AF_INET)
+		memcpy(c->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (c->family == AF_INET6)
+		memcpy(c->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+}
+
+/* libmicrohttpd's notification of a new or finished connection (its threads). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *fdi, *ai;
+	struct metrics_server *srv = cls;
+	struct metrics_conn *mc = *socket_context;
+	int victim, warn = 0;
+	size_t i;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!mc)
+			return;
+		pthread_mutex_lock(&srv->conn_lock);
+		if (conn_open(mc))
+			srv->n_open--;
+		mc->state = METRICS_CONN_FREE;
+		mc->fd = -1;
+		pthread_mutex_unlock(&srv->conn_lock);
+		*socket_context = NULL;
+		return;
+	}
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	fdi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!fdi)
+		return;
+	pthread_mutex_lock(&srv->conn_lock);
+	for (i = 0; i < METRICS_CONN_MAX && srv->conns[i].state != METRICS_CONN_FREE; i++)
+		;
+	if (i == METRICS_CONN_MAX) {
+		/* Cannot happen (libmicrohttpd keeps at most that many): refuse it. */
+		pthread_mutex_unlock(&srv->conn_lock);
+		shutdown(fdi->connect_fd, SHUT_RDWR);
+		return;
+	}
+	mc = &srv->conns[i];
+	mc->fd = fdi->connect_fd;
+	mc->state = METRICS_CONN_REQUEST;
+	mc->since_ns = now_mono_ns();
+	conn_set_addr(mc, ai ? ai->client_addr : NULL);
+	*socket_context = mc;
+	if (++srv->n_open > METRICS_CONN_LIVE_MAX) {
+		victim = metrics_conn_victim(srv->conns, METRICS_CONN_MAX, i);
+		if (victim >= 0) {
+			conn_close(srv, &srv->conns[victim], &srv->closed_evicted);
+			warn = !srv->warned_full;
+			srv->warned_full = 1;
+		}
+	}
+	conn_wake(srv, metrics_conn_deadline(mc));
+	pthread_mutex_unlock(&srv->conn_lock);
+	/* Once per server, outside the lock: stderr may be slow. */
+	if (warn)
+		pr_warn("rsttrace: metrics: %d connections open; each new one now closes the "
+			"oldest of the busiest client (see "
+			"rsttrace_http_connections_closed_total)\n",
+			METRICS_CONN_LIVE_MAX);
+}
+
+/* Move c's row from state from to state to, restarting its deadline. */
+static void conn_step(struct metrics_server *srv, struct MHD_Connection *c, __u8 from, __u8 to)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct metrics_conn *mc;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	mc = ci ? ci->socket_context : NULL;
+	if (!mc)
+		return;
+	pthread_mutex_lock(&srv->conn_lock);
+	if (mc->state == from) {
+		mc->state = to;
+		mc->since_ns = now_mono_ns();
+		conn_wake(srv, metrics_conn_deadline(mc));
+	}
+	pthread_mutex_unlock(&srv->conn_lock);
+}
+
+/*
+ * A request is over (response sent, or aborted). Today libmicrohttpd closes
+ * every connection after its response (one queued from the first handler
+ * call gets "Connection: close"); should keep-alive ever be served, the
+ * next request's deadline runs from here, not from accept.
+ */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)req_cls;
+	(void)toe;
+	conn_step(cls, c, METRICS_CONN_RESPONSE, METRICS_CONN_REQUEST);
+}
+
+/* Closes the connections past their deadline; sleeps until the next one. */
+static void *conn_reaper(void *arg)
+{
+	struct metrics_server *srv = arg;
+	struct timespec ts;
+	__u64 now, d, next;
+	size_t i;
+
+	pthread_mutex_lock(&srv->conn_lock);
+	while (!srv->reaper_stop) {
+		now = now_mono_ns();
+		next = UINT64_MAX;
+		for (i = 0; i < METRICS_CONN_MAX; i++) {
+			d = metrics_conn_deadline(&srv->conns[i]);
+			if (!d)
+				continue;
+			if (d <= now)
+				conn_close(srv, &srv->conns[i], &srv->closed_deadline);
+			else if (d < next)
+				next = d;
+		}
+		srv->reaper_wake_ns = next;
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&srv->conn_cond, &srv->conn_lock);
+		} else {
+			ts.tv_sec = next / 1000000000ULL;
+			ts.tv_nsec = next % 1000000000ULL;
+			pthread_cond_timedwait(&srv->conn_cond, &srv->conn_lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&srv->conn_lock);
+	return NULL;
+}
+
+static void reaper_stop(struct metrics_server *srv)
+{
+	if (!srv->reaper_started)
+		return;
+	pthread_mutex_lock(&srv->conn_lock);
+	srv->reaper_stop = 1;
+	pthread_cond_signal(&srv->conn_cond);
+	pthread_mutex_unlock(&srv->conn_lock);
+	pthread_join(srv->reaper, NULL);
+	srv->reaper_started = 0;
 }
 
 /* ---- HTTP ---- */
@@ -958,6 +1262,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload_data;
 	(void)upload_size;
 	(void)req_cls;
+	/* The request is complete (headers parsed): now the response deadline. */
+	conn_step(srv, c, METRICS_CONN_REQUEST, METRICS_CONN_RESPONSE);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text_plain, not_allowed,
 			     sizeof(not_allowed) - 1, 1);
@@ -990,6 +1296,8 @@ static void server_free(struct metrics_server *srv)
 	free(srv->vbuf);
 	mtext_free(&srv->text);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->conn_cond);
+	pthread_mutex_destroy(&srv->conn_lock);
 	free(srv);
 }
 
@@ -1022,10 +1330,12 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 	struct metrics_server *srv;
 	struct sockaddr_storage ss;
 	struct map_meta mm;
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	char what[INET6_ADDRSTRLEN + 16];
 	socklen_t len;
 	const char *opt;
+	size_t i;
 	int fd, err;
 
 	opt = o && o->opt ? o->opt : "--listen";
@@ -1039,6 +1349,15 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 		return NULL;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->conn_lock, NULL);
+	/* The reaper sleeps until a monotonic deadline. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->conn_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	srv->reaper_wake_ns = UINT64_MAX;
+	for (i = 0; i < METRICS_CONN_MAX; i++)
+		srv->conns[i].fd = -1;
 	srv->maps = *m;
 	srv->maps.owned = 0; /* borrowed: the caller closes them */
 	if (o)
@@ -1069,21 +1388,33 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 	fd = listen_socket(opt, what, &ss, len);
 	if (fd < 0)
 		goto fail;
-	/* MHD's threads inherit this mask: signals go to the caller's threads. */
+	/* MHD's threads and the reaper inherit this mask: signals go to the caller's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	srv->d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)HTTP_CONN_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)HTTP_CONN_TIMEOUT, MHD_OPTION_END);
+	err = pthread_create(&srv->reaper, NULL, conn_reaper, srv);
+	srv->reaper_started = !err;
+	/*
+	 * No MHD_OPTION_PER_IP_CONNECTION_LIMIT: it refuses a newcomer before
+	 * we hear of it, so a local flood would lock out a local Prometheus.
+	 * Eviction by address (metrics_conn_victim) bounds one address instead.
+	 */
+	if (!err)
+		srv->d = MHD_start_daemon(
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
+			NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+			(unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+			(unsigned int)METRICS_CONN_MAX, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+			(unsigned int)HTTP_CONN_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION,
+			on_connection, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!srv->d) {
-		pr_warn("rsttrace: %s %s: starting the HTTP server failed\n", opt, what);
+		pr_warn("rsttrace: %s %s: starting the HTTP server failed%s%s\n", opt, what,
+			err ? ": " : "", err ? strerror(err) : "");
 		close(fd);
+		reaper_stop(srv);
 		goto fail;
 	}
 	fprintf(stderr, "rsttrace: serving metrics on http://%s/metrics\n", what);
@@ -1121,5 +1452,7 @@ void metrics_stop(struct metrics_server *s)
 		return;
 	/* Joins MHD's threads and closes the listen socket it was given. */
 	MHD_stop_daemon(s->d);
+	/* After MHD: its last notifications take conn_lock, not the reaper. */
+	reaper_stop(s);
 	server_free(s);
 }

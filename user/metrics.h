@@ -132,6 +132,9 @@ struct metrics_snapshot {
 	int flows_ok, hosts_ok;
 	double build_seconds;
 	double timestamp; /* wall clock, seconds */
+	/* The HTTP server's own state (not from the maps); http_ok: present. */
+	int http_ok;
+	__u64 http_open, http_closed_deadline, http_closed_evicted;
 };
 
 /* Bounded top-N selection (a min-heap on RSTs, ties broken by address). */
@@ -154,5 +157,54 @@ void metrics_set_ifaces(struct metrics_snapshot *s, const struct rst_if_totals *
 
 /* Render the exposition text. Returns 0 or -ENOMEM. */
 int metrics_render(const struct metrics_snapshot *s, struct mtext *b);
+
+/*
+ * Connection admission. libmicrohttpd's own timeout is an idle timeout,
+ * reset by every byte, and its connection limit refuses newcomers once
+ * full: a client trickling bytes on enough connections would starve every
+ * scrape. So the server keeps one row per open connection (from
+ * libmicrohttpd's connection notifications) and closes, itself:
+ * - a connection whose request is not complete METRICS_REQUEST_DEADLINE_MS
+ *   after it was accepted or after its previous response ended, and one
+ *   whose response is not sent METRICS_RESPONSE_DEADLINE_MS after its
+ *   request was complete, however steadily bytes arrive;
+ * - when METRICS_CONN_LIVE_MAX are open and another arrives, one chosen by
+ *   metrics_conn_victim.
+ * "Closing" is shutdown(2) of the socket, which libmicrohttpd then sees and
+ * closes; the row stays CLOSING until it does (the descriptor is not ours
+ * to reuse). libmicrohttpd's own limit is METRICS_CONN_MAX, one row each.
+ */
+#define METRICS_CONN_LIVE_MAX	     128
+#define METRICS_CONN_MAX	     (METRICS_CONN_LIVE_MAX + 32)
+#define METRICS_REQUEST_DEADLINE_MS  5000
+#define METRICS_RESPONSE_DEADLINE_MS 10000
+
+enum metrics_conn_state {
+	METRICS_CONN_FREE = 0,
+	METRICS_CONN_REQUEST,  /* waiting for a complete request */
+	METRICS_CONN_RESPONSE, /* request complete, response being sent */
+	METRICS_CONN_CLOSING,  /* shut down by us, libmicrohttpd not done yet */
+};
+
+struct metrics_conn {
+	__u64 since_ns; /* monotonic start of the current state */
+	__u8 addr[16];	/* client address; IPv4 in the first 4 bytes */
+	int fd;
+	__u8 family;
+	__u8 state; /* enum metrics_conn_state */
+};
+
+/* Monotonic time by which c's current state must be over; 0: no deadline. */
+__u64 metrics_conn_deadline(const struct metrics_conn *c);
+/*
+ * The row to close so that a newcomer (row skip) fits: among the open rows
+ * other than skip, those of the client address holding the most open rows
+ * (the newcomer counted), there an incomplete request before a response
+ * being sent, the oldest first. One flooding address thus only ever evicts
+ * its own connections, while another address' scrape gets in; and when
+ * the flood and the scraper share an address (both local), the scraper's
+ * fresh, complete request is the last to go. -1 when no row is open.
+ */
+int metrics_conn_victim(const struct metrics_conn *t, size_t n, size_t skip);
 
 #endif

@@ -5,8 +5,10 @@
 # on the test host's own loopback while real resets cross its veth. The
 # text passes `promtool check metrics`, the values equal the kernel's
 # counters (watch's end summary), 10,000 distinct spoofed hosts leave the
-# series count bounded, and 100 concurrent scrapes, malformed requests and
-# slow clients neither stop the server nor grow its memory without bound.
+# series count bounded, and 100 concurrent scrapes, malformed requests,
+# slow clients and a flood of trickling connections neither stop the server
+# nor grow its memory without bound; the request deadline closes what
+# trickles.
 # `serve` is tested against a pinned attachment when `attach` exists.
 
 . "$(dirname "$0")/lib.sh"
@@ -119,7 +121,8 @@ test_exposition() {
 		tcp_fin_packets_total tcp_rst_packets_total tcp_rstack_packets_total \
 		ip_fragments_total malformed_packets_total events_total map_update_errors_total \
 		flows_entries flows_entries_limit hosts_entries hosts_entries_limit \
-		host_rst_packets_total attached_info build_info snapshot_duration_seconds; do
+		host_rst_packets_total attached_info build_info snapshot_duration_seconds \
+		http_connections http_connections_closed_total; do
 		grep -q "^# HELP rsttrace_$f " "$T/m1.txt" && grep -q "^# TYPE rsttrace_$f " "$T/m1.txt" ||
 			missing="$missing $f"
 	done
@@ -222,6 +225,216 @@ test_slow_clients() {
 	[ -n "$RSS0" ] && [ -n "$rss1" ] && [ $((rss1 - RSS0)) -lt 20480 ] &&
 		ok "RSS bounded under stress (${RSS0} -> ${rss1} KiB)" ||
 		not_ok "RSS bounded under stress (${RSS0:-?} -> ${rss1:-?} KiB)"
+}
+
+# The two clients below are bounded by themselves: flood.py runs HOLD
+# seconds and opens at most CAP connections, slowreq.py gives up after 20 s.
+write_flood_py() {
+	cat >"$T/flood.py" <<'PY'
+# flood.py HOST PORT N HOLD: N connections that each trickle one byte of a
+# request that never ends every 0.5 s; a connection the server closes is
+# opened again 0.2 s later (at most 5000 in all). Prints one line:
+# opened closed_by_server connect_failed max_age_ms.
+import errno, select, socket, sys, time
+host, port, n, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+CAP, TICK, AGAIN = 5000, 0.5, 0.2
+req = b"GET /metrics HTTP/1.1\r\nX-Pad: " + b"a" * 4096
+t_end = time.monotonic() + hold
+conns = {}  # socket -> [opened_at, bytes_sent]
+opened = closed = failed = 0
+max_age = 0.0
+pending = []  # times at which to open a new connection
+def open_one():
+    global opened, failed
+    opened += 1
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(1.0)
+    try:
+        s.connect((host, port))
+    except OSError:
+        failed += 1
+        s.close()
+        return
+    s.setblocking(False)
+    conns[s] = [time.monotonic(), 0]
+def lost(s):
+    global closed, max_age
+    closed += 1
+    max_age = max(max_age, time.monotonic() - conns[s][0])
+    del conns[s]
+    s.close()
+    if opened < CAP:
+        pending.append(time.monotonic() + AGAIN)
+for _ in range(n):
+    open_one()
+next_tick = time.monotonic()
+while time.monotonic() < t_end:
+    now = time.monotonic()
+    for t in [t for t in pending if t <= now]:
+        pending.remove(t)
+        if opened < CAP:
+            open_one()
+    if now >= next_tick:
+        next_tick = now + TICK
+        for s, st in list(conns.items()):
+            try:
+                st[1] += s.send(req[st[1] % len(req):st[1] % len(req) + 1])
+            except BlockingIOError:
+                pass
+            except OSError:
+                lost(s)
+    wait = max(0.0, min(next_tick, t_end, min(pending, default=t_end)) - time.monotonic())
+    if not conns:
+        time.sleep(wait)
+        continue
+    r, _, _ = select.select(list(conns), [], [], wait)
+    for s in r:
+        try:
+            if s.recv(65536) == b"":
+                lost(s)
+        except BlockingIOError:
+            pass
+        except OSError:
+            lost(s)
+now = time.monotonic()
+for s, st in conns.items():
+    max_age = max(max_age, now - st[0])
+    s.close()
+print(opened, closed, failed, int(max_age * 1000))
+PY
+}
+
+write_slowreq_py() {
+	cat >"$T/slowreq.py" <<'PY'
+# slowreq.py HOST PORT: a complete GET /metrics sent one byte every 0.5 s
+# (36 bytes: 18 s). Prints "closed MS SENT REPLY" when the server closes
+# first (REPLY: the first bytes it sent, "-" for none), "complete MS" when
+# the whole request went out, "open" after 20 s.
+import socket, sys, time
+req = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+t0 = time.monotonic()
+sent, got = 0, b""
+while time.monotonic() - t0 < 20:
+    if sent < len(req):
+        try:
+            s.send(req[sent:sent + 1])
+            sent += 1
+        except OSError:
+            break
+    s.settimeout(0.5)
+    try:
+        d = s.recv(4096)
+        if d == b"":
+            break
+        got += d
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+else:
+    print("open")
+    sys.exit(0)
+ms = int((time.monotonic() - t0) * 1000)
+if sent == len(req) and got:
+    print("complete", ms)
+else:
+    print("closed", ms, sent, got[:12].decode("ascii", "replace").replace(" ", "_") or "-")
+PY
+}
+
+# During a flood of 200 trickling connections from one local process (more
+# than the 128 the server keeps), 10 scrapes all get valid metrics at once,
+# the exporter closes the flood's connections by itself (deadline or
+# eviction: no connection lives past the request deadline), and memory
+# stays bounded.
+test_connection_flood() {
+	local flood i code t0 dt ok_n=0 got="" bad="" rss0 rss1 rmax=0 r
+	local opened closed failed max_age srv_closed
+	write_flood_py
+	sleep 1.1
+	scrape "$NS_A" "$URL/metrics" "$T/f0.txt" >/dev/null
+	srv_closed=$(sum "$T/f0.txt" 'rsttrace_http_connections_closed_total{')
+	rss0=$(rss_kb "$W_PID")
+	bg_start flood nsx "$NS_A" timeout 30 python3 "$T/flood.py" 127.0.0.1 "$PORT" 200 10 \
+		>"$T/flood.out" 2>"$T/flood.err"
+	sleep 1.5
+	for i in $(seq 1 10); do
+		t0=$(date +%s%N)
+		code=$(nsx "$NS_A" curl -sS -g --max-time 3 -o "$T/fl$i.txt" -w '%{http_code}' \
+			"$URL/metrics" 2>>"$T/curl.err")
+		dt=$((($(date +%s%N) - t0) / 1000000))
+		r=$(rss_kb "$W_PID")
+		[ "${r:-0}" -gt "$rmax" ] && rmax=$r
+		# Only scrapes answered while the flood still holds count.
+		if ! kill -0 "$flood" 2>/dev/null; then
+			bad="$bad (flood over at #$i)"
+			break
+		fi
+		# promtool runs after the flood: the loop stays well inside it.
+		[ "$code" = 200 ] && got="$got $i" || bad="$bad #$i:$code/${dt}ms"
+		sleep 0.3
+	done
+	for i in $got; do
+		promtool check metrics <"$T/fl$i.txt" >/dev/null 2>&1 && ok_n=$((ok_n + 1)) ||
+			bad="$bad #$i:promtool"
+	done
+	assert_eq "10 scrapes during a 200-connection flood: 200 and valid metrics$bad" 10 "$ok_n"
+	# The control: the scrapes did meet a full endpoint, which never held more than 128.
+	local open_max
+	open_max=$(awk '$1 == "rsttrace_http_connections" && $2 > m { m = $2 } END { print m + 0 }' \
+		/dev/null $(for i in $got; do echo "$T/fl$i.txt"; done))
+	[ "$open_max" -ge 100 ] && [ "$open_max" -le 128 ] &&
+		ok "the flood kept the endpoint full, at most 128 open (${open_max})" ||
+		not_ok "the flood kept the endpoint full, at most 128 open (got ${open_max})"
+	wait "$flood" 2>/dev/null
+	read -r opened closed failed max_age <"$T/flood.out"
+	diag "flood: opened ${opened:-?}, closed by the exporter ${closed:-?}, connect failed ${failed:-?}, oldest ${max_age:-?} ms"
+	# Deadline 5 s: all of the first 200 are closed within the 10 s hold.
+	[ "${closed:-0}" -ge 200 ] && ok "the exporter closed the flood's connections (${closed})" ||
+		not_ok "the exporter closed the flood's connections (got ${closed:-none}, want >= 200)"
+	[ -n "$max_age" ] && [ "$max_age" -lt 8000 ] &&
+		ok "no flood connection outlived the 5 s request deadline by much (${max_age} ms)" ||
+		not_ok "no flood connection outlived the 5 s request deadline by much (${max_age:-?} ms, want < 8000)"
+	sleep 1.1
+	scrape "$NS_A" "$URL/metrics" "$T/f1.txt" >/dev/null
+	srv_closed=$(($(sum "$T/f1.txt" 'rsttrace_http_connections_closed_total{') - ${srv_closed:-0}))
+	# Every close the flood saw is one the server counted (it may count a
+	# few more that the flood exited before noticing).
+	[ "$srv_closed" -ge "${closed:-1}" ] &&
+		ok "rsttrace_http_connections_closed_total counts them ($srv_closed >= ${closed:-?})" ||
+		not_ok "rsttrace_http_connections_closed_total counts them (got $srv_closed, want >= ${closed:-?})"
+	rss1=$(rss_kb "$W_PID")
+	[ "${rss1:-0}" -gt "$rmax" ] && rmax=$rss1
+	[ -n "$rss0" ] && [ $((rmax - rss0)) -lt 4096 ] &&
+		ok "RSS bounded during the flood (${rss0} -> max ${rmax} KiB)" ||
+		not_ok "RSS bounded during the flood (${rss0:-?} -> max ${rmax} KiB, want < +4096)"
+}
+
+# A complete request sent one byte every 0.5 s (18 s) is closed at the
+# 5 s request deadline, however steady the trickle (each byte resets an
+# idle timeout, not the deadline).
+test_slow_request_deadline() {
+	local r d0 d1
+	write_slowreq_py
+	sleep 1.1
+	scrape "$NS_A" "$URL/metrics" "$T/d0.txt" >/dev/null
+	d0=$(value "$T/d0.txt" 'rsttrace_http_connections_closed_total{reason="deadline"}')
+	r=$(nsx "$NS_A" timeout 30 python3 "$T/slowreq.py" 127.0.0.1 "$PORT" 2>&1)
+	case "$r" in
+	"closed "*)
+		set -- $r
+		[ "$2" -ge 4500 ] && [ "$2" -lt 9000 ] && [ "$4" = - ] &&
+			ok "byte-by-byte request closed at the deadline, unanswered ($2 ms, $3 of 36 bytes)" ||
+			not_ok "byte-by-byte request closed at the deadline, unanswered (got: $r)"
+		;;
+	*) not_ok "byte-by-byte request closed at the deadline (got: $r)" ;;
+	esac
+	sleep 1.1
+	assert_eq "server answers after the slow request" 200 "$(scrape "$NS_A" "$URL/metrics" "$T/m7.txt")"
+	d1=$(value "$T/m7.txt" 'rsttrace_http_connections_closed_total{reason="deadline"}')
+	assert_eq "one more connection closed for its deadline (${d0:-?} -> ${d1:-?})" 1 \
+		$((${d1:-0} - ${d0:-0}))
 }
 
 test_many_hosts() {
@@ -385,6 +598,8 @@ if start_main_watch; then
 	run_test test_malformed_requests
 	run_test test_concurrent_scrapes
 	run_test test_slow_clients
+	run_test test_connection_flood
+	run_test test_slow_request_deadline
 	run_test test_many_hosts
 	run_test test_port_in_use_and_ipv6
 	run_test test_serve_pinned

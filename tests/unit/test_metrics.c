@@ -3,8 +3,9 @@
  * user/metrics.c without a kernel or a socket: label escaping, the
  * ADDR:PORT parser (a table of accepted and refused values), top-N host
  * selection with its "other" aggregate, the interface rows and their
- * bound, and the exposition text itself. When promtool is in PATH the
- * rendered text must also pass `promtool check metrics`.
+ * bound, the exposition text itself, and the HTTP admission rules
+ * (request deadlines, which connection a newcomer evicts). When promtool is
+ * in PATH the rendered text must also pass `promtool check metrics`.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -428,6 +429,10 @@ static struct metrics_snapshot *big_snapshot(size_t top_n, int n_hosts, int n_if
 	s->att[1].mode = "tcx";
 	s->build_seconds = 0.0123;
 	s->timestamp = 1700000000.5;
+	s->http_ok = 1;
+	s->http_open = 3;
+	s->http_closed_deadline = 7;
+	s->http_closed_evicted = 11;
 	return s;
 }
 
@@ -463,9 +468,152 @@ static void test_render(void **state)
 		strstr(b.p, "rsttrace_host_rst_packets_total{host=\"10.0.0.49\",dir=\"in\"} 50\n"));
 	assert_non_null(
 		strstr(b.p, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"out\"} "));
+	assert_non_null(strstr(b.p, "# TYPE rsttrace_http_connections gauge\n"
+				    "rsttrace_http_connections 3\n"));
+	assert_non_null(strstr(b.p,
+			       "# TYPE rsttrace_http_connections_closed_total counter\n"
+			       "rsttrace_http_connections_closed_total{reason=\"deadline\"} 7\n"
+			       "rsttrace_http_connections_closed_total{reason=\"evicted\"} 11\n"));
 	promtool_check(b.p, b.len);
 	mtext_free(&b);
+	/* A snapshot without the server's state (http_ok 0) has no such family. */
+	s->http_ok = 0;
+	b = (struct mtext){};
+	assert_int_equal(metrics_render(s, &b), 0);
+	assert_null(strstr(b.p, "rsttrace_http_"));
+	mtext_free(&b);
 	snap_free(s);
+}
+
+/* ---- HTTP admission: deadlines and eviction ---- */
+
+static void test_conn_deadline(void **state)
+{
+	struct metrics_conn c = { .since_ns = 1000000000ULL, .fd = 5 };
+
+	(void)state;
+	c.state = METRICS_CONN_REQUEST;
+	assert_int_equal(metrics_conn_deadline(&c), 1000000000ULL + 5000000000ULL);
+	c.state = METRICS_CONN_RESPONSE;
+	assert_int_equal(metrics_conn_deadline(&c), 1000000000ULL + 10000000000ULL);
+	c.state = METRICS_CONN_CLOSING;
+	assert_int_equal(metrics_conn_deadline(&c), 0);
+	c.state = METRICS_CONN_FREE;
+	assert_int_equal(metrics_conn_deadline(&c), 0);
+}
+
+/*
+ * A row: client (0 = free row; 'A', 'B': 10.0.0.1, 10.0.0.2; '6': ::a00:1,
+ * the same 4 first bytes as A in the other family), state, since (s).
+ */
+struct crow {
+	char who;
+	__u8 state;
+	int since;
+};
+
+#define R  METRICS_CONN_REQUEST
+#define S  METRICS_CONN_RESPONSE
+#define CL METRICS_CONN_CLOSING
+
+static const struct {
+	const char *name;
+	struct crow rows[8];
+	size_t n, skip;
+	int want;
+} victim_rows[] = {
+	{ "empty table", { { 0 } }, 8, 0, -1 },
+	{ "only the newcomer", { { 'A', R, 9 } }, 1, 0, -1 },
+	{ "one client: its oldest",
+	  { { 'A', R, 3 }, { 'A', R, 1 }, { 'A', R, 2 }, { 'A', R, 9 } },
+	  4,
+	  3,
+	  1 },
+	{ "the flooding client's, not the older scrape's",
+	  { { 'B', R, 0 }, { 'A', R, 3 }, { 'A', R, 2 }, { 'A', R, 4 }, { 'B', R, 9 } },
+	  5,
+	  4,
+	  2 },
+	{ "the newcomer counts: B with it outweighs A",
+	  { { 'A', R, 0 }, { 'A', R, 1 }, { 'B', R, 5 }, { 'B', R, 3 }, { 'B', R, 9 } },
+	  5,
+	  4,
+	  3 },
+	{ "an incomplete request before an older response",
+	  { { 'A', S, 1 }, { 'A', R, 5 }, { 'A', S, 0 }, { 'A', R, 9 } },
+	  4,
+	  3,
+	  1 },
+	{ "responses only: the oldest", { { 'A', S, 4 }, { 'A', S, 2 }, { 'A', R, 9 } }, 3, 2, 1 },
+	{ "closing and free rows are not open",
+	  { { 'A', CL, 0 }, { 0 }, { 'A', R, 7 }, { 'A', CL, 1 }, { 'A', R, 9 } },
+	  5,
+	  4,
+	  2 },
+	{ "families apart: 3 IPv4 rows of A outweigh 2 IPv6",
+	  { { '6', R, 0 }, { '6', R, 1 }, { 'A', R, 4 }, { 'A', R, 3 }, { 'A', R, 9 } },
+	  5,
+	  4,
+	  3 },
+	{ "full tie: the lower row", { { 'A', R, 2 }, { 'A', R, 2 }, { 'A', R, 9 } }, 3, 2, 0 },
+	{ "tie between clients: the older request",
+	  { { 'A', R, 4 }, { 'B', R, 3 }, { 'A', R, 1 }, { 'B', R, 2 } },
+	  4,
+	  0,
+	  2 },
+};
+
+static void crow_fill(struct metrics_conn *c, const struct crow *r, int i)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = r->who ? 100 + i : -1;
+	c->state = r->who ? r->state : METRICS_CONN_FREE;
+	c->since_ns = (__u64)r->since * 1000000000ULL;
+	c->family = r->who == '6' ? AF_INET6 : AF_INET;
+	c->addr[0] = 10;
+	c->addr[3] = r->who == 'B' ? 2 : 1;
+}
+
+static void test_conn_victim(void **state)
+{
+	struct metrics_conn t[8];
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(victim_rows); i++) {
+		for (k = 0; k < victim_rows[i].n; k++)
+			crow_fill(&t[k], &victim_rows[i].rows[k], k);
+		if (metrics_conn_victim(t, victim_rows[i].n, victim_rows[i].skip) !=
+		    victim_rows[i].want)
+			fail_msg("%s: victim %d, want %d", victim_rows[i].name,
+				 metrics_conn_victim(t, victim_rows[i].n, victim_rows[i].skip),
+				 victim_rows[i].want);
+	}
+}
+
+/* A full table, one client, rows in random age order: always the oldest. */
+static void test_conn_victim_full(void **state)
+{
+	struct metrics_conn *t = calloc(METRICS_CONN_MAX, sizeof(*t));
+	struct crow r = { 'A', R, 0 };
+	size_t i, oldest = 0;
+	int v;
+
+	(void)state;
+	assert_non_null(t);
+	srand(8);
+	for (i = 0; i < METRICS_CONN_MAX; i++) {
+		crow_fill(&t[i], &r, i);
+		t[i].since_ns = 1000 + rand() % 100000;
+		if (i != 7 && t[i].since_ns < t[oldest].since_ns)
+			oldest = i;
+	}
+	v = metrics_conn_victim(t, METRICS_CONN_MAX, 7);
+	assert_int_equal(v, oldest);
+	/* The row skipped (the newcomer) is never the victim, even when oldest. */
+	t[7].since_ns = 0;
+	assert_int_equal(metrics_conn_victim(t, METRICS_CONN_MAX, 7), oldest);
+	free(t);
 }
 
 /* Sum of the values of the lines that start with prefix. */
@@ -523,6 +671,9 @@ int main(void)
 		cmocka_unit_test(test_ifaces_rows),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_cardinality_bound),
+		cmocka_unit_test(test_conn_deadline),
+		cmocka_unit_test(test_conn_victim),
+		cmocka_unit_test(test_conn_victim_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
