@@ -9,11 +9,11 @@
  *
  * One parser, two ways to read a header (struct rst_src): the fast path
  * reads it in place, bounded by data_end (the first XDP buffer, the linear
- * skb); when a header lies past data_end but within wire_len, it returns
- * PARSE_SLOW and the caller parses the frame again, from the start, in
- * parse_frags_xdp() / parse_frags_skb(), which copy every header with
- * bpf_xdp_load_bytes() / bpf_skb_load_bytes() (XDP frags, skb frags). A
- * packet is malformed only when its headers really are cut short.
+ * skb); when a header lies past data_end, it returns PARSE_SLOW and the
+ * caller parses the frame again, from the start, in parse_frags_xdp() /
+ * parse_frags_skb(), which copy every header with bpf_xdp_load_bytes() /
+ * bpf_skb_load_bytes() (XDP frags, skb frags) and judge it against
+ * wire_len. A packet is malformed only when its headers really are.
  */
 #ifndef RST_PARSE_BPF_H
 #define RST_PARSE_BPF_H
@@ -42,7 +42,7 @@ enum parse_result {
 	PARSE_TCP = 0,
 	PARSE_OTHER = 1,    /* not TCP: not ours, passed */
 	PARSE_FRAGMENT = 2, /* non-first fragment: no TCP header to read */
-	PARSE_SLOW = 3,	    /* a header past data_end, within the packet: parse_frags_*() */
+	PARSE_SLOW = 3,	    /* a header past data_end: parse again with parse_frags_*() */
 };
 
 #define MALFORMED(reason) (-1 - (int)(reason))
@@ -123,40 +123,39 @@ union rst_hdr_buf {
 };
 
 /*
- * The len bytes at off, or NULL if they are not there: in place on the fast
- * path (NULL past data_end), else copied into buf (NULL past wire_len).
- * len is a constant; callers keep off small enough for the verifier on the
- * fast path, and on the slow path it is just a scalar argument.
+ * Point *p at the len bytes at off; false if they are not there: in place
+ * on the fast path (not past data_end), else copied into buf (not past
+ * wire_len). A flag, not a NULL pointer, so that the fast path tests the
+ * bound itself and nothing more. len is a constant; callers keep off small
+ * enough for the verifier on the fast path; on the slow path it is only a
+ * helper argument.
  */
-static __always_inline void *hdr_at(const struct rst_src *s, __u32 off, __u32 len, void *buf)
+static __always_inline int hdr_at(const struct rst_src *s, __u32 off, __u32 len, void *buf,
+				  void **p)
 {
-	void *p;
-
 	if (s->mode == RST_SRC_DIRECT) {
-		p = s->data + off;
-		if (p + len > s->data_end)
-			return NULL;
-		return p;
+		*p = s->data + off;
+		return *p + len <= s->data_end;
 	}
+	*p = buf;
 	if (off + len > s->wire_len)
-		return NULL;
-	if (s->mode == RST_SRC_XDP) {
-		if (bpf_xdp_load_bytes(s->ctx, off, buf, len))
-			return NULL;
-	} else if (bpf_skb_load_bytes(s->ctx, off, buf, len)) {
-		return NULL;
-	}
-	return buf;
+		return 0;
+	if (s->mode == RST_SRC_XDP)
+		return !bpf_xdp_load_bytes(s->ctx, off, buf, len);
+	return !bpf_skb_load_bytes(s->ctx, off, buf, len);
 }
 
 /*
- * What a header that hdr_at() could not give means: cut short (malformed
- * by reason) if the packet ends before it, else, on the fast path, only
- * beyond the direct part (an XDP frag, a non-linear skb): PARSE_SLOW.
+ * What a header that hdr_at() could not read means. On the slow path: the
+ * packet ends before it, malformed by reason. On the fast path only that
+ * it is past data_end: the slow path reads on, and finds the packet's real
+ * verdict (a frame cut short is malformed there, at a few helper calls'
+ * cost). Not telling the two apart here keeps the fast path's bound checks
+ * bare: no wire length and no reason to keep at hand for each of them.
  */
-static __always_inline int hdr_missing(const struct rst_src *s, __u32 off, __u32 len, int reason)
+static __always_inline int hdr_missing(const struct rst_src *s, int reason)
 {
-	if (s->mode == RST_SRC_DIRECT && off + len <= s->wire_len)
+	if (s->mode == RST_SRC_DIRECT)
 		return PARSE_SLOW;
 	return MALFORMED(reason);
 }
@@ -171,9 +170,8 @@ static __always_inline int parse_tcp(const struct rst_src *s, union rst_hdr_buf 
 	/* Cut short by the IP length first: such a frame needs no slow path. */
 	if (pk->l4_off + sizeof(*th) > pk->ip_end)
 		return MALFORMED(RST_M_TCP_TRUNC);
-	th = hdr_at(s, pk->l4_off, sizeof(*th), buf);
-	if (!th)
-		return hdr_missing(s, pk->l4_off, sizeof(*th), RST_M_TCP_TRUNC);
+	if (!hdr_at(s, pk->l4_off, sizeof(*th), buf, (void **)&th))
+		return hdr_missing(s, RST_M_TCP_TRUNC);
 	l4_len = pk->ip_end - pk->l4_off;
 	doff = th->doff;
 	if (doff < 5)
@@ -198,9 +196,8 @@ static __always_inline int parse_ipv4(const struct rst_src *s, union rst_hdr_buf
 	struct iphdr *ip;
 	__u32 hlen, tot;
 
-	ip = hdr_at(s, pk->l3_off, sizeof(*ip), buf);
-	if (!ip)
-		return hdr_missing(s, pk->l3_off, sizeof(*ip), RST_M_IP4_TRUNC);
+	if (!hdr_at(s, pk->l3_off, sizeof(*ip), buf, (void **)&ip))
+		return hdr_missing(s, RST_M_IP4_TRUNC);
 	if (ip->version != 4)
 		return MALFORMED(RST_M_IP4_VERSION);
 	if (ip->ihl < 5)
@@ -235,9 +232,8 @@ static __always_inline int parse_ipv6(const struct rst_src *s, union rst_hdr_buf
 	__u8 nexthdr;
 	int i;
 
-	ip6 = hdr_at(s, pk->l3_off, sizeof(*ip6), buf);
-	if (!ip6)
-		return hdr_missing(s, pk->l3_off, sizeof(*ip6), RST_M_IP6_TRUNC);
+	if (!hdr_at(s, pk->l3_off, sizeof(*ip6), buf, (void **)&ip6))
+		return hdr_missing(s, RST_M_IP6_TRUNC);
 	if (ip6->version != 6)
 		return MALFORMED(RST_M_IP6_VERSION);
 	/*
@@ -279,9 +275,8 @@ static __always_inline int parse_ipv6(const struct rst_src *s, union rst_hdr_buf
 			return MALFORMED(RST_M_IP6_EXT_TRUNC);
 		if (off + sizeof(*ext) > pk->ip_end)
 			return MALFORMED(RST_M_IP6_EXT_TRUNC);
-		ext = hdr_at(s, off, sizeof(*ext), buf);
-		if (!ext)
-			return hdr_missing(s, off, sizeof(*ext), RST_M_IP6_EXT_TRUNC);
+		if (!hdr_at(s, off, sizeof(*ext), buf, (void **)&ext))
+			return hdr_missing(s, RST_M_IP6_EXT_TRUNC);
 		if (nexthdr == NEXTHDR_FRAGMENT) {
 			if (ext->frag_off & bpf_htons(IP6_OFFSET))
 				return PARSE_FRAGMENT;
@@ -320,17 +315,15 @@ static __always_inline int parse_frame(const struct rst_src *s, union rst_hdr_bu
 	__be16 proto;
 	int i;
 
-	eth = hdr_at(s, 0, sizeof(*eth), buf);
-	if (!eth)
-		return hdr_missing(s, 0, sizeof(*eth), RST_M_ETH_TRUNC);
+	if (!hdr_at(s, 0, sizeof(*eth), buf, (void **)&eth))
+		return hdr_missing(s, RST_M_ETH_TRUNC);
 	proto = eth->h_proto;
 #pragma unroll
 	for (i = 0; i < RST_VLAN_MAX; i++) {
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
-		vh = hdr_at(s, off, sizeof(*vh), buf);
-		if (!vh)
-			return hdr_missing(s, off, sizeof(*vh), RST_M_VLAN_TRUNC);
+		if (!hdr_at(s, off, sizeof(*vh), buf, (void **)&vh))
+			return hdr_missing(s, RST_M_VLAN_TRUNC);
 		proto = vh->proto;
 		off += sizeof(*vh);
 		pk->vlans++;
