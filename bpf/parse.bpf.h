@@ -2,14 +2,23 @@
 /*
  * Cursor parsers for Ethernet -> VLAN (x2) -> IPv4 | IPv6 (+ext) -> TCP.
  * parse_frame() fills a struct rst_pkt and returns PARSE_TCP, PARSE_OTHER,
- * PARSE_FRAGMENT, or a negative malformed reason, -(1 + enum rst_malformed).
- * Every header read is preceded by a check against data_end; every length a
- * header claims is checked against the real packet length (wire_len), which
- * on TC may exceed the linear part.
+ * PARSE_FRAGMENT, PARSE_SLOW, or a negative malformed reason,
+ * -(1 + enum rst_malformed). Every length a header claims is checked
+ * against the real packet length (wire_len: bpf_xdp_get_buff_len(),
+ * skb->len), never against the part the program can address directly.
+ *
+ * One parser, two ways to read a header (struct rst_src): the fast path
+ * reads it in place, bounded by data_end (the first XDP buffer, the linear
+ * skb); when a header lies past data_end, it returns PARSE_SLOW and the
+ * caller parses the frame again, from the start, in parse_frags_xdp() /
+ * parse_frags_skb(), which copy every header with bpf_xdp_load_bytes() /
+ * bpf_skb_load_bytes() (XDP frags, skb frags) and judge it against
+ * wire_len. A packet is malformed only when its headers really are.
  */
 #ifndef RST_PARSE_BPF_H
 #define RST_PARSE_BPF_H
 
+#include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #define ETH_P_IP     0x0800
@@ -33,6 +42,7 @@ enum parse_result {
 	PARSE_TCP = 0,
 	PARSE_OTHER = 1,    /* not TCP: not ours, passed */
 	PARSE_FRAGMENT = 2, /* non-first fragment: no TCP header to read */
+	PARSE_SLOW = 3,	    /* a header past data_end: parse again with parse_frags_*() */
 };
 
 #define MALFORMED(reason) (-1 - (int)(reason))
@@ -82,17 +92,87 @@ struct ip6_ext_rst {
 	__be16 frag_off; /* meaningful in the fragment header only */
 };
 
-static __always_inline int parse_tcp(void *data, void *data_end, __u32 wire_len, struct rst_pkt *pk)
+/* How headers are read: in place (the fast path), or copied by a helper. */
+enum rst_src_mode {
+	RST_SRC_DIRECT = 0, /* packet pointers bounded by data_end */
+	RST_SRC_XDP,	    /* bpf_xdp_load_bytes(): through XDP frags */
+	RST_SRC_SKB,	    /* bpf_skb_load_bytes(): through skb frags */
+};
+
+/*
+ * Where the parser reads from. Always a compile-time constant mode after
+ * inlining, so each entry point gets specialised copies of one parser: no
+ * branch on the mode is left at run time.
+ */
+struct rst_src {
+	void *ctx;  /* RST_SRC_XDP, RST_SRC_SKB: the program's context */
+	void *data; /* RST_SRC_DIRECT: the directly addressable part */
+	void *data_end;
+	__u32 wire_len; /* the whole packet, frags included */
+	__u8 mode;	/* enum rst_src_mode */
+};
+
+/* Room for the largest header the parser reads whole (IPv6: 40 bytes). */
+union rst_hdr_buf {
+	struct ethhdr eth;
+	struct vlan_hdr_rst vlan;
+	struct iphdr ip;
+	struct ipv6hdr ip6;
+	struct ip6_ext_rst ext;
+	struct tcphdr tcp;
+};
+
+/*
+ * Point *p at the len bytes at off; false if they are not there: in place
+ * on the fast path (not past data_end), else copied into buf (not past
+ * wire_len). A flag, not a NULL pointer, so that the fast path tests the
+ * bound itself and nothing more. len is a constant; callers keep off small
+ * enough for the verifier on the fast path; on the slow path it is only a
+ * helper argument.
+ */
+static __always_inline int hdr_at(const struct rst_src *s, __u32 off, __u32 len, void *buf,
+				  void **p)
 {
-	struct tcphdr *th = data + pk->l4_off;
+	if (s->mode == RST_SRC_DIRECT) {
+		*p = s->data + off;
+		return *p + len <= s->data_end;
+	}
+	*p = buf;
+	if (off + len > s->wire_len)
+		return 0;
+	if (s->mode == RST_SRC_XDP)
+		return !bpf_xdp_load_bytes(s->ctx, off, buf, len);
+	return !bpf_skb_load_bytes(s->ctx, off, buf, len);
+}
+
+/*
+ * What a header that hdr_at() could not read means. On the slow path: the
+ * packet ends before it, malformed by reason. On the fast path only that
+ * it is past data_end: the slow path reads on, and finds the packet's real
+ * verdict (a frame cut short is malformed there, at a few helper calls'
+ * cost). Not telling the two apart here keeps the fast path's bound checks
+ * bare: no wire length and no reason to keep at hand for each of them.
+ */
+static __always_inline int hdr_missing(const struct rst_src *s, int reason)
+{
+	if (s->mode == RST_SRC_DIRECT)
+		return PARSE_SLOW;
+	return MALFORMED(reason);
+}
+
+static __always_inline int parse_tcp(const struct rst_src *s, union rst_hdr_buf *buf,
+				     struct rst_pkt *pk)
+{
+	__u32 wire_len = s->wire_len;
+	struct tcphdr *th;
 	__u32 doff, l4_len;
 
-	/* The bound check first, on the pointer the verifier tracks. */
-	if ((void *)(th + 1) > data_end)
-		return MALFORMED(RST_M_TCP_TRUNC);
-	l4_len = pk->ip_end - pk->l4_off;
+	/* Cut short by the IP length first: such a frame needs no slow path. */
 	if (pk->l4_off + sizeof(*th) > pk->ip_end)
 		return MALFORMED(RST_M_TCP_TRUNC);
+	if (!hdr_at(s, pk->l4_off, sizeof(*th), buf, (void **)&th))
+		return hdr_missing(s, RST_M_TCP_TRUNC);
+	l4_len = pk->ip_end - pk->l4_off;
 	doff = th->doff;
 	if (doff < 5)
 		return MALFORMED(RST_M_TCP_DOFF);
@@ -109,14 +189,15 @@ static __always_inline int parse_tcp(void *data, void *data_end, __u32 wire_len,
 	return PARSE_TCP;
 }
 
-static __always_inline int parse_ipv4(void *data, void *data_end, __u32 wire_len,
+static __always_inline int parse_ipv4(const struct rst_src *s, union rst_hdr_buf *buf,
 				      struct rst_pkt *pk)
 {
-	struct iphdr *ip = data + pk->l3_off;
+	__u32 wire_len = s->wire_len;
+	struct iphdr *ip;
 	__u32 hlen, tot;
 
-	if ((void *)(ip + 1) > data_end)
-		return MALFORMED(RST_M_IP4_TRUNC);
+	if (!hdr_at(s, pk->l3_off, sizeof(*ip), buf, (void **)&ip))
+		return hdr_missing(s, RST_M_IP4_TRUNC);
 	if (ip->version != 4)
 		return MALFORMED(RST_M_IP4_VERSION);
 	if (ip->ihl < 5)
@@ -139,20 +220,20 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 wire_len
 	__builtin_memcpy(pk->daddr, &ip->daddr, 4);
 	pk->l4_off = pk->l3_off + hlen;
 	pk->ip_end = pk->l3_off + tot;
-	return parse_tcp(data, data_end, wire_len, pk);
+	return parse_tcp(s, buf, pk);
 }
 
-static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len,
+static __always_inline int parse_ipv6(const struct rst_src *s, union rst_hdr_buf *buf,
 				      struct rst_pkt *pk)
 {
-	struct ipv6hdr *ip6 = data + pk->l3_off;
 	struct ip6_ext_rst *ext;
+	struct ipv6hdr *ip6;
 	__u32 off, len;
 	__u8 nexthdr;
 	int i;
 
-	if ((void *)(ip6 + 1) > data_end)
-		return MALFORMED(RST_M_IP6_TRUNC);
+	if (!hdr_at(s, pk->l3_off, sizeof(*ip6), buf, (void **)&ip6))
+		return hdr_missing(s, RST_M_IP6_TRUNC);
 	if (ip6->version != 6)
 		return MALFORMED(RST_M_IP6_VERSION);
 	/*
@@ -160,7 +241,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len
 	 * option) ends at the IPv6 header here, so it counts as ext_truncated.
 	 */
 	pk->ip_end = pk->l3_off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (pk->ip_end > wire_len)
+	if (pk->ip_end > s->wire_len)
 		return MALFORMED(RST_M_IP6_PAYLEN);
 	pk->family = AF_INET6;
 	pk->ttl = ip6->hop_limit;
@@ -175,7 +256,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len
 		switch (nexthdr) {
 		case NEXTHDR_TCP:
 			pk->l4_off = off;
-			return parse_tcp(data, data_end, wire_len, pk);
+			return parse_tcp(s, buf, pk);
 		case NEXTHDR_HOP:
 		case NEXTHDR_ROUTING:
 		case NEXTHDR_DEST:
@@ -185,12 +266,17 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len
 		default:
 			return PARSE_OTHER;
 		}
-		/* Keep the offset small enough for the verifier to add it. */
+		/*
+		 * Keep the offset small enough for the verifier to add it to a
+		 * packet pointer. Never true of a real chain: before the sixth
+		 * header it is at most 22 + 40 + 5 x 2048.
+		 */
 		if (off > 0x3fff)
 			return MALFORMED(RST_M_IP6_EXT_TRUNC);
-		ext = data + off;
-		if ((void *)(ext + 1) > data_end || off + sizeof(*ext) > pk->ip_end)
+		if (off + sizeof(*ext) > pk->ip_end)
 			return MALFORMED(RST_M_IP6_EXT_TRUNC);
+		if (!hdr_at(s, off, sizeof(*ext), buf, (void **)&ext))
+			return hdr_missing(s, RST_M_IP6_EXT_TRUNC);
 		if (nexthdr == NEXTHDR_FRAGMENT) {
 			if (ext->frag_off & bpf_htons(IP6_OFFSET))
 				return PARSE_FRAGMENT;
@@ -207,7 +293,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len
 	}
 	if (nexthdr == NEXTHDR_TCP) {
 		pk->l4_off = off;
-		return parse_tcp(data, data_end, wire_len, pk);
+		return parse_tcp(s, buf, pk);
 	}
 	switch (nexthdr) {
 	case NEXTHDR_HOP:
@@ -220,35 +306,67 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 wire_len
 	return PARSE_OTHER;
 }
 
-static __always_inline int parse_frame(void *data, void *data_end, __u32 wire_len,
+static __always_inline int parse_frame(const struct rst_src *s, union rst_hdr_buf *buf,
 				       struct rst_pkt *pk)
 {
-	struct ethhdr *eth = data;
 	struct vlan_hdr_rst *vh;
-	__u32 off = sizeof(*eth);
+	__u32 off = sizeof(struct ethhdr);
+	struct ethhdr *eth;
 	__be16 proto;
 	int i;
 
-	if ((void *)(eth + 1) > data_end)
-		return MALFORMED(RST_M_ETH_TRUNC);
+	if (!hdr_at(s, 0, sizeof(*eth), buf, (void **)&eth))
+		return hdr_missing(s, RST_M_ETH_TRUNC);
 	proto = eth->h_proto;
 #pragma unroll
 	for (i = 0; i < RST_VLAN_MAX; i++) {
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
-		vh = data + off;
-		if ((void *)(vh + 1) > data_end)
-			return MALFORMED(RST_M_VLAN_TRUNC);
+		if (!hdr_at(s, off, sizeof(*vh), buf, (void **)&vh))
+			return hdr_missing(s, RST_M_VLAN_TRUNC);
 		proto = vh->proto;
 		off += sizeof(*vh);
 		pk->vlans++;
 	}
 	pk->l3_off = off;
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(data, data_end, wire_len, pk);
+		return parse_ipv4(s, buf, pk);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(data, data_end, wire_len, pk);
+		return parse_ipv6(s, buf, pk);
 	return PARSE_OTHER;
+}
+
+/*
+ * The slow path, for frames whose headers run past the directly readable
+ * part: the whole parse again, from the start and from a clean pk, every
+ * header copied with the load helper. Global functions, so that the
+ * verifier checks each once on its own, not once for every path through
+ * the fast parser that can end in PARSE_SLOW. A frame costs at most one
+ * helper call per header (Ethernet, 2 VLAN tags, IP, 6 extension headers,
+ * TCP) here, and only a frame the fast path could not read comes here.
+ */
+__attribute__((noinline)) int parse_frags_xdp(struct xdp_md *ctx, struct rst_pkt *pk,
+					      __u32 wire_len)
+{
+	struct rst_src s = { .ctx = ctx, .wire_len = wire_len, .mode = RST_SRC_XDP };
+	union rst_hdr_buf buf;
+
+	if (!ctx || !pk)
+		return PARSE_OTHER;
+	__builtin_memset(pk, 0, sizeof(*pk));
+	return parse_frame(&s, &buf, pk);
+}
+
+__attribute__((noinline)) int parse_frags_skb(struct __sk_buff *ctx, struct rst_pkt *pk,
+					      __u32 wire_len)
+{
+	struct rst_src s = { .ctx = ctx, .wire_len = wire_len, .mode = RST_SRC_SKB };
+	union rst_hdr_buf buf;
+
+	if (!ctx || !pk)
+		return PARSE_OTHER;
+	__builtin_memset(pk, 0, sizeof(*pk));
+	return parse_frame(&s, &buf, pk);
 }
 
 #endif /* RST_PARSE_BPF_H */

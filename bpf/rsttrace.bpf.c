@@ -513,6 +513,13 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 
 static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 {
+	struct rst_src src = {
+		.data = rc->data,
+		.data_end = rc->data_end,
+		.wire_len = rc->wire_len,
+		.mode = RST_SRC_DIRECT,
+	};
+	union rst_hdr_buf buf; /* unused on the direct path: optimised away */
 	struct rst_counters *cnt;
 	struct rst_pkt pk = {};
 	__u64 now;
@@ -523,20 +530,35 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 		return;
 	cnt->c[RST_C_PACKETS]++;
 
-	ret = parse_frame(rc->data, rc->data_end, rc->wire_len, &pk);
-	if (ret < 0) {
-		__u32 reason = -1 - ret;
+	ret = parse_frame(&src, &buf, &pk);
+	if (ret != PARSE_TCP) {
+		/*
+		 * Headers past the directly readable part (XDP frags, a
+		 * non-linear skb): parse again with the load helpers. The
+		 * common case, headers in the first buffer, never comes here.
+		 */
+		if (ret == PARSE_SLOW) {
+			if (rc->hook == RST_HOOK_XDP)
+				ret = parse_frags_xdp(ctx, &pk, rc->wire_len);
+			else
+				ret = parse_frags_skb(ctx, &pk, rc->wire_len);
+		}
+		if (ret < 0) {
+			__u32 reason = -1 - ret;
 
-		if (reason < RST_M_MAX)
-			cnt->malformed[reason]++;
-		return;
+			/* One register for test and index: ret may come from a global function. */
+			barrier_var(reason);
+			if (reason < RST_M_MAX)
+				cnt->malformed[reason]++;
+			return;
+		}
+		if (ret == PARSE_FRAGMENT) {
+			cnt->c[RST_C_FRAGMENT]++;
+			return;
+		}
+		if (ret != PARSE_TCP)
+			return;
 	}
-	if (ret == PARSE_FRAGMENT) {
-		cnt->c[RST_C_FRAGMENT]++;
-		return;
-	}
-	if (ret != PARSE_TCP)
-		return;
 	cnt->c[pk.family == AF_INET ? RST_C_TCP4 : RST_C_TCP6]++;
 
 	/* Fast path: data and pure ACKs stop here. */

@@ -28,10 +28,13 @@
 #include "tracing.h"
 
 #define ETH_HLEN  14
-#define FRAME_MAX 6144
-#define EV_CAP	  64	      /* events kept whole; only seq is kept beyond */
-#define TC_PASS	  0xffffffffU /* TC_ACT_UNSPEC (-1) as test_run reports it */
-#define XDP_PASS  2
+#define FRAME_MAX 16384
+/* test_run on 6.18 (4 KiB pages): XDP's linear buffer, TC's largest frame. */
+#define XDP_LINEAR   3520
+#define TC_FRAME_MAX 3712
+#define EV_CAP	     64		 /* events kept whole; only seq is kept beyond */
+#define TC_PASS	     0xffffffffU /* TC_ACT_UNSPEC (-1) as test_run reports it */
+#define XDP_PASS     2
 
 #define TH_FIN RST_TCP_FIN
 #define TH_SYN RST_TCP_SYN
@@ -522,7 +525,8 @@ static void cut_frame(struct frame *d, const struct frame *s, __u32 len, int fix
  * runs, as found on 6.18: XDP and TC both want at least an Ethernet header
  * (so eth_trunc cannot be reached here); TC also wants the fixed IPv4 or
  * IPv6 header whole when the Ethernet type (not a VLAN tag's) says IPv4 or
- * IPv6. The test asserts the refusal, so a kernel that changes it shows.
+ * IPv6, and no frame over TC_FRAME_MAX (it builds a linear skb of at most
+ * a page). The test asserts the refusal, so a kernel that changes it shows.
  */
 static int test_run_refuses(int pi, const struct frame *f)
 {
@@ -533,7 +537,7 @@ static int test_run_refuses(int pi, const struct frame *f)
 	if (progs[pi].hook == RST_HOOK_XDP)
 		return 0;
 	proto = get16(f->b + 12);
-	return (proto == 0x0800 && f->len < ETH_HLEN + 20) ||
+	return f->len > TC_FRAME_MAX || (proto == 0x0800 && f->len < ETH_HLEN + 20) ||
 	       (proto == 0x86dd && f->len < ETH_HLEN + 40);
 }
 
@@ -1260,15 +1264,54 @@ static const struct row rows[] = {
 	  .flags = TH_RST }, RST6 },
 
 	/*
-	 * XXX: known gap, pinned so that a fix shows up here. The parser reads
-	 * headers only from the linear part (data..data_end); in an XDP
-	 * multi-buffer frame that is 3520 bytes, so 4 KiB of extension headers
-	 * push a valid RST's TCP header out of its reach: counted as tcp_trunc,
-	 * no event. (TC test_run has no non-linear skb to show the same.)
+	 * Headers past the first buffer. XDP test_run of an xdp.frags program
+	 * puts the first XDP_LINEAR bytes in the linear buffer (a page less
+	 * headroom and shared info) and the rest in frags, which the parser
+	 * reads with bpf_xdp_load_bytes(). TC test_run builds a linear skb of
+	 * at most TC_FRAME_MAX bytes: TC frags are tests/integration/test_jumbo.sh's.
 	 */
-	{ "XXX ipv6 4 KiB of ext headers, TCP header past the XDP linear part: tcp_trunc",
-	  { V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_RST }, .progs = P_XDP,
-	  MAL(RST_M_TCP_TRUNC) },
+	{ "ipv6 RST, TCP at 4150 behind hbh 2048 + dest 2048 (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_RST }, .progs = P_XDP, RST6 },
+	{ "ipv6 RST-ACK doff 8 + 5 bytes, TCP at 8046 behind 4 ext headers (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048), RTG(2048), DEST(1848) }, .flags = TH_RST | TH_ACK,
+	  .tcp_opt = 12, .payload = 5 }, .progs = P_XDP, RSTACK6 },
+	{ "ipv6 RST, 6 ext headers of 2 KiB (RST_IPV6_EXT_MAX), TCP at 12342 (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048), RTG(2048), DEST(2048), DEST(2048), DEST(2048) },
+	  .flags = TH_RST }, .progs = P_XDP, RST6 },
+	{ "802.1ad+802.1Q ipv6 SYN, TCP at 4158 (XDP frags)", { .tpid = { 0x88a8, 0x8100 }, V6,
+	  .ext = { HBH(2048), DEST(2048) }, .flags = TH_SYN }, .progs = P_XDP,
+	  TCP6([RST_C_SYN] = 1) },
+	{ "802.1Q ipv6 RST-ACK, TCP at 4154 (XDP frags): VLAN flag and offsets in the event",
+	  { .tpid = { 0x8100 }, V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_RST | TH_ACK },
+	  .progs = P_XDP, RSTACK6 },
+	{ "ipv6 data behind 4 KiB of ext headers (XDP frags): counted, no flow or host entry",
+	  { V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_PSH | TH_ACK, .payload = 100 },
+	  .progs = P_XDP, TCP6() },
+	{ "ipv6 RST, TCP header across the first buffer's end (at 3510)",
+	  { V6, .ext = { HBH(2048), DEST(1408) }, .flags = TH_RST }, .progs = P_XDP, RST6 },
+	{ "ipv6 RST, dest options header across the first buffer's end (at 3518)",
+	  { V6, .ext = { HBH(2048), DEST(1416), DEST(8) }, .flags = TH_RST }, .progs = P_XDP,
+	  RST6 },
+	{ "ipv6 RST, TCP at 4150 + 1000 payload bytes (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_RST, .payload = 1000 },
+	  .progs = P_XDP, RST6 },
+	/* Really malformed past the first buffer: the right reason, no event. */
+	{ "ipv6 tcp doff 4 at 4150 (XDP frags)", { V6, .ext = { HBH(2048), DEST(2048) },
+	  .flags = TH_RST, .poke = { POKE_DOFF(4) } }, .progs = P_XDP, MAL(RST_M_TCP_DOFF) },
+	{ "ipv6 tcp doff 15 at 4150 past the datagram (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048) }, .flags = TH_RST, .poke = { POKE_DOFF(15) } },
+	  .progs = P_XDP, MAL(RST_M_TCP_OPT_TRUNC) },
+	{ "ipv6 third ext header at 4150, hdrlen 255 past the end (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048), DEST(8) }, .flags = TH_RST,
+	  .poke = { POKE_EXTLEN(2, 255) } }, .progs = P_XDP, MAL(RST_M_IP6_EXT_TRUNC) },
+	{ "ipv6 7 ext headers of 2 KiB (> RST_IPV6_EXT_MAX, XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048), RTG(2048), DEST(2048), DEST(2048), DEST(2048),
+	  DEST(2048) }, .flags = TH_RST }, .progs = P_XDP, MAL(RST_M_IP6_EXT_DEPTH) },
+	{ "ipv6 non-first fragment header at 4150 (XDP frags)",
+	  { V6, .ext = { HBH(2048), DEST(2048), FRAG(185 << 3) }, .flags = TH_RST },
+	  .progs = P_XDP, FRAGMENT },
+	{ "ipv6 UDP behind 4 KiB of ext headers (XDP frags)", { V6, .proto = IPPROTO_UDP,
+	  .ext = { HBH(2048), DEST(2048) }, .payload = 20 }, .progs = P_XDP, OTHER },
 
 	/* Settings a single packet can show. */
 	{ "sample 0 means every RST", { .flags = TH_RST }, .cfg = &cfg_sample0, RST4 },
@@ -1461,6 +1504,61 @@ static void run_truncations(void)
 				refused == 6 ? " (test_run refuses it)"
 				: refused    ? " (TC test_run refuses it)"
 					     : "");
+		}
+	}
+}
+
+/*
+ * The same around and past the end of XDP's first buffer: frames whose
+ * headers the parser must read from frags. Every cut from just before
+ * XDP_LINEAR to just past it, one every 64 bytes through the long
+ * extension headers, every cut around the start of the last one, and every
+ * cut from just before the TCP header on.
+ */
+static const struct trunc_base frag_bases[] = {
+	{ "ipv6 hbh 2048,dst 2048,dst 8 RST-ACK doff 8 + 5 bytes",
+	  { V6, .ext = { HBH(2048), DEST(2048), DEST(8) }, .flags = TH_RST | TH_ACK, .tcp_opt = 12,
+	    .payload = 5 } },
+	{ "ipv6 hbh 2048,dst 2048,rtg 2048,dst 1848 RST",
+	  { V6, .ext = { HBH(2048), DEST(2048), RTG(2048), DEST(1848) }, .flags = TH_RST } },
+};
+
+static int frag_cut_wanted(const struct frame *f, __u32 len)
+{
+	__u32 last = f->ext_off[f->n_ext - 1];
+
+	return (len >= XDP_LINEAR - 24 && len <= XDP_LINEAR + 8) || len % 64 == 0 ||
+	       (len + 4 >= last && len < last + 8) || len + 4 >= f->l4_off;
+}
+
+static void run_frag_truncations(void)
+{
+	static struct frame base, f;
+	struct expect x;
+	size_t bi;
+	__u32 len;
+	int fix, pi, r[2];
+
+	for (bi = 0; bi < sizeof(frag_bases) / sizeof(frag_bases[0]); bi++) {
+		build(&base, &frag_bases[bi].p);
+		for (len = XDP_LINEAR - 24; len < base.len; len++) {
+			int refused = 0;
+
+			if (!frag_cut_wanted(&base, len))
+				continue;
+			for (fix = 0; fix < 2; fix++) {
+				r[fix] = cut_reason(&base, len, fix);
+				cut_frame(&f, &base, len, fix);
+				expect_reason(&x, &f, r[fix]);
+				for (pi = 0; pi < 3; pi++) {
+					x.refused = test_run_refuses(pi, &f);
+					refused += x.refused;
+					check_one(pi, &f, &x, NULL);
+				}
+			}
+			tap_end("%s cut to %u/%u: %s, length fixed: %s%s", frag_bases[bi].name, len,
+				base.len, reason_name(r[0]), reason_name(r[1]),
+				refused ? " (TC test_run refuses it)" : "");
 		}
 	}
 }
@@ -2312,6 +2410,7 @@ usage:
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i]);
 	run_truncations();
+	run_frag_truncations();
 	scen_sampling();
 	scen_sampling_dirs();
 	scen_events_off();
