@@ -26,6 +26,7 @@
 #include "maps.h"
 #include "metrics.h"
 #include "output.h"
+#include "stdoutw.h"
 #include "tcpdump.h"
 #include "tracing.h"
 #include "util.h"
@@ -38,6 +39,8 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	/* From here the output has STDOUTW_GRACE_MS to drain, whatever its reader does. */
+	stdoutw_stop();
 }
 
 struct watch {
