@@ -105,9 +105,74 @@ test_stuck_reader_signal() {
 	assert_settles "nothing attached after the stuck runs" "" bpf_progs_in "$NS_A"
 }
 
+# top_has FILE HOST RST_OUT: a refresh of top --json in FILE shows HOST
+# with exactly RST_OUT resets sent to it, all told.
+top_has() {
+	grep -q "\"host\":\"$2\",[^}]*\"rst_out\":$3," "$1"
+}
+
+# top across detach --all + attach: it reads the new maps (exact counts
+# from zero), says so in one line; detached with nothing back, it says
+# the attachment is gone, once, shows nothing, and waits for it to come
+# back (as serve does); SIGINT ends it with 0.
+test_top_follows_reattach() {
+	local P out="$T/top.json" err="$T/top.err" tpid n1 n2
+	P=$(pin_dir top)
+	if ! nsx "$NS_A" "$R" attach -i "$VETH_A" --pin-path "$P" >/dev/null 2>"$T/att.err"; then
+		not_ok "attach for top"
+		sed 's/^/# /' "$T/att.err"
+		return
+	fi
+	bg_start tpid nsx "$NS_A" "$R" top --json --interval 0.2 --pin-path "$P" \
+		>"$out" 2>"$err"
+	local pid=$tpid
+	gen refused "$IP4_A" 9 3
+	wait_for 5 top_has "$out" "$IP4_B" 3 && ok "top shows the first attachment's 3 RSTs" ||
+		not_ok "top shows the first attachment's 3 RSTs"
+	nsx "$NS_A" "$R" detach --all --pin-path "$P" >/dev/null 2>&1
+	nsx "$NS_A" "$R" attach -i "$VETH_A" --pin-path "$P" >/dev/null 2>&1
+	gen refused "$IP4_A" 9 5
+	# From zero in the new maps: 5, not 3 (old maps, frozen) nor 8.
+	wait_for 5 top_has "$out" "$IP4_B" 5 &&
+		ok "after detach --all + attach, top shows the new maps' 5 RSTs" ||
+		{ not_ok "after detach --all + attach, top shows the new maps' 5 RSTs"
+		  diag "last: $(tail -1 "$out" | cut -c1-300)"; }
+	assert_eq "one line says the attachment was made anew" 1 \
+		"$(grep -c "the attachment at $P was made anew" "$err")"
+
+	# (top may have seen the first detach --all alone, and said so: count from here.)
+	local e0
+	e0=$(wc -l <"$err")
+	nsx "$NS_A" "$R" detach --all --pin-path "$P" >/dev/null 2>&1
+	wait_for 5 bash -c "tail -n +$((e0 + 1)) '$err' | grep -q 'is gone'"
+	n1=$(wc -l <"$out")
+	sleep 1.2 # six refreshes
+	n2=$(wc -l <"$out")
+	assert_eq "detached: one line says the attachment is gone" \
+		"rsttrace: top: the attachment at $P is gone (detached); waiting for it to come back" \
+		"$(tail -n +$((e0 + 1)) "$err")"
+	assert_eq "detached: top shows nothing (no frozen rates) and keeps waiting" \
+		"$n1 running" "$n2 $(kill -0 "$pid" 2>/dev/null && echo running || echo exited)"
+
+	nsx "$NS_A" "$R" attach -i "$VETH_A" --pin-path "$P" >/dev/null 2>&1
+	gen refused "$IP4_A" 9 2
+	wait_for 5 top_has "$out" "$IP4_B" 2 && ok "attached again: top reads it (2 RSTs)" ||
+		not_ok "attached again: top reads it (2 RSTs)"
+	bg_stop "$pid" INT
+	assert_eq "top ends with 0 on SIGINT; made anew twice, nothing else on stderr" "0 2 0" \
+		"$BG_STATUS $(grep -c 'made anew' "$err") $(grep -vc 'made anew\|is gone' "$err")"
+	nsx "$NS_A" "$R" detach --all --pin-path "$P" >/dev/null 2>&1
+
+	# top --once has no refresh to wait for: detached, it fails with one line.
+	nsx "$NS_A" "$R" top --once --pin-path "$P" >/dev/null 2>"$T/once.err"
+	assert_eq "top --once with nothing attached: exit 1, one line" "1 1" \
+		"$? $(grep -c . "$T/once.err")"
+}
+
 if [ $# -gt 0 ]; then
 	for t in "$@"; do run_test "$t"; done
 else
 	run_test test_stuck_reader_signal
+	run_test test_top_follows_reattach
 fi
 finish
