@@ -169,10 +169,111 @@ test_top_follows_reattach() {
 		"$? $(grep -c . "$T/once.err")"
 }
 
+# A third namespace to move interfaces into (removed by lib.sh's trap).
+NS_C="rt${_TAG}lc"
+ip netns add "$NS_C" && _NS_MADE+=("$NS_C")
+
+# vpair NAME: a veth pair NAME / NAME-peer ("p" appended), both ends up in NS_A.
+vpair() {
+	ip -n "$NS_A" link add "$1" type veth peer name "${1}p" &&
+		ip -n "$NS_A" link set "$1" up && ip -n "$NS_A" link set "${1}p" up
+}
+
+# watch_gone NAME IFACE HOW CMD...: watch -i IFACE alone; CMD takes IFACE
+# away; watch must say so in one line, print the summary and exit 1.
+watch_gone() {
+	local name=$1 ifc=$2 how=$3 wpid err="$T/gone-$2.err"
+	shift 3
+	vpair "$ifc" || { not_ok "$name: veth setup"; return; }
+	bg_start wpid nsx "$NS_A" "$R" watch -i "$ifc" >"$T/gone-$ifc.out" 2>"$err"
+	local pid=$wpid
+	wait_for 10 grep -q watching "$err" || { not_ok "$name: watch started"; return; }
+	"$@"
+	if gone_within "$pid" 50; then ok "$name: watch ends by itself"; else
+		not_ok "$name: watch ends by itself"; fi
+	bg_stop "$pid" INT
+	assert_eq "$name: one line says so, then the summary, exit 1" \
+		"1 rsttrace: $ifc: interface vanished ($how) yes" \
+		"$BG_STATUS $(grep vanished "$err") $(grep -q '^0 RSTs counted by the kernel' "$err" && grep -q 'events printed' "$err" && echo yes || echo no)"
+	assert_eq "$name: stderr: 'watching', the vanished line once, the summary" 2 \
+		"$(grep -c '^rsttrace: ' "$err")"
+}
+
+test_watch_last_iface_vanishes() {
+	watch_gone "deleted" "vd${_TAG}" deleted ip -n "$NS_A" link del "vd${_TAG}"
+	watch_gone "moved" "vm${_TAG}" "moved to another network namespace" \
+		ip -n "$NS_A" link set "vm${_TAG}" netns "$NS_C"
+	# Moved away with its links: watch took them off it there.
+	assert_settles "nothing of ours left on the moved interface" "" bpf_progs_in "$NS_C"
+	ip -n "$NS_C" link del "vm${_TAG}" 2>/dev/null
+}
+
+# One of two traced interfaces moves away: said so, detached there, the
+# other goes on being traced (exactly its 3 resets printed), SIGINT 0.
+test_watch_one_of_two_vanishes() {
+	local ifc="vo${_TAG}" wpid err="$T/one.err" out="$T/one.out"
+	vpair "$ifc" || { not_ok "veth setup"; return; }
+	bg_start wpid nsx "$NS_A" "$R" watch -i "$VETH_A" -i "$ifc" -t --rate-limit 0 \
+		>"$out" 2>"$err"
+	local pid=$wpid
+	wait_for 10 bash -c "[ \$(grep -c watching '$err') -eq 2 ]" ||
+		{ not_ok "watch on two interfaces started"; return; }
+	ip -n "$NS_A" link set "$ifc" netns "$NS_C"
+	wait_for 5 grep -q vanished "$err"
+	assert_eq "the moved one is said to have vanished" \
+		"rsttrace: $ifc: interface vanished (moved to another network namespace)" \
+		"$(grep vanished "$err")"
+	assert_settles "nothing of ours left on it in the other namespace" "" bpf_progs_in "$NS_C"
+	gen refused "$IP4_A" 9 3
+	wait_for 5 bash -c "[ \$(grep -c . '$out') -ge 3 ]"
+	kill -0 "$pid" 2>/dev/null && ok "watch goes on with the other" ||
+		not_ok "watch goes on with the other"
+	bg_stop "$pid" INT
+	assert_eq "3 resets of the other printed, SIGINT ends it with 0" "3 3 0" \
+		"$(grep -c "^$VETH_A Out IP $IP4_A.9 > $IP4_B" "$out") $(num_of "$err" 'events\? printed') $BG_STATUS"
+	ip -n "$NS_C" link del "$ifc" 2>/dev/null
+}
+
+# status of an attachment whose interface moved to another namespace
+# (links still attached there), then was deleted there.
+test_status_moved_then_gone() {
+	local ifc="vs${_TAG}" P js idx
+	P=$(pin_dir st)
+	vpair "$ifc" || { not_ok "veth setup"; return; }
+	nsx "$NS_A" "$R" attach -i "$ifc" --pin-path "$P" >/dev/null 2>"$T/sa.err" ||
+		{ not_ok "attach"; sed 's/^/# /' "$T/sa.err"; return; }
+	ip -n "$NS_A" link set "$ifc" netns "$NS_C"
+	idx=$(ip -n "$NS_C" -o link show "$ifc" | cut -d: -f1)
+	nsx "$NS_A" "$R" status --pin-path "$P" >"$T/st.txt" 2>&1
+	assert_eq "status: each hook of the moved interface says so" \
+		"2 2" \
+		"$(grep -c "^$ifc .* moved .*MOVED to another namespace (ifindex $idx there, still traced)\$" "$T/st.txt") $(grep -c "^$ifc " "$T/st.txt")"
+	js=$(nsx "$NS_A" "$R" status --json --pin-path "$P" | python3 -c '
+import json, sys
+i = json.load(sys.stdin)["interfaces"][0]
+print(i["state"], i["moved"], i["this_netns"], i["gone"], i.get("ifindex_there"))')
+	assert_eq "status --json: moved to another namespace, not this one" \
+		"moved to another namespace True False False $idx" "$js"
+	ip -n "$NS_C" link del "$ifc"
+	js=$(nsx "$NS_A" "$R" status --json --pin-path "$P" | python3 -c '
+import json, sys
+i = json.load(sys.stdin)["interfaces"][0]
+print(i["state"], i["moved"], i["gone"])')
+	assert_eq "status --json after its deletion there: gone" "gone False True" "$js"
+	nsx "$NS_A" "$R" status --pin-path "$P" >"$T/st2.txt" 2>&1
+	assert_eq "status: GONE on each hook" 2 "$(grep -c "^$ifc .*GONE (interface deleted" "$T/st2.txt")"
+	nsx "$NS_A" "$R" detach --all --pin-path "$P" >/dev/null 2>&1
+	assert_eq "detach --all cleans up" "nothing attached (no pins under $P)" \
+		"$(nsx "$NS_A" "$R" status --pin-path "$P" 2>&1)"
+}
+
 if [ $# -gt 0 ]; then
 	for t in "$@"; do run_test "$t"; done
 else
 	run_test test_stuck_reader_signal
 	run_test test_top_follows_reattach
+	run_test test_watch_last_iface_vanishes
+	run_test test_watch_one_of_two_vanishes
+	run_test test_status_moved_then_gone
 fi
 finish
