@@ -189,6 +189,9 @@ int stdoutw_install(void)
 	sw.orig = stdout;
 	stdout = f;
 	sw.fd = STDOUT_FILENO;
+	/* A stop that came before there was a descriptor to make non-blocking. */
+	if (sw_stopping)
+		fcntl(sw.fd, F_SETFL, sw.flags | O_NONBLOCK);
 	return 0;
 }
 
