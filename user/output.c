@@ -284,7 +284,13 @@ void output_summary(const struct output *out, FILE *f)
 			n == 1 ? "" : "s", pcap_stdout ? "standard output" : out->o.wfile,
 			(unsigned long long)out->pw.files, out->pw.files == 1 ? "" : "s");
 	}
-	if (ss.dropping)
+	if (ss.dropping && ss.err)
+		fprintf(f, "%llu %s%s not written (%llu bytes): standard output: %s%s\n",
+			(unsigned long long)ss.records_dropped, pcap_stdout ? "packet" : "event",
+			ss.records_dropped == 1 ? "" : "s", (unsigned long long)ss.bytes_dropped,
+			ss.err == EPIPE ? "the reader went away" : strerror(ss.err),
+			ss.cut ? "; the last one written is cut short" : "");
+	else if (ss.dropping)
 		fprintf(f,
 			"%llu %s%s not written (%llu bytes): standard output still blocked "
 			"%d ms after the signal%s\n",

@@ -41,6 +41,7 @@ static struct {
 	unsigned int head, tail; /* free-running; tail..head pending */
 	__u64 records_dropped, bytes_dropped;
 	int dropping, cut;
+	int err; /* errno of a failed write: nothing more is written */
 } sw = { .fd = -1 };
 
 /* Set by stdoutw_stop(), possibly in a signal handler: the deadline first, then the flag. */
@@ -130,6 +131,12 @@ static ssize_t sw_write(void *cookie, const char *buf, size_t len)
 	size_t off = 0;
 
 	(void)cookie;
+	if (sw.err) {
+		sw.bytes_dropped += len;
+		sw.pos += len;
+		errno = sw.err;
+		return -1;
+	}
 	while (off < len) {
 		size_t chunk = len - off;
 		ssize_t n;
@@ -153,7 +160,16 @@ static ssize_t sw_write(void *cookie, const char *buf, size_t len)
 				wait_writable();
 				continue;
 			}
-			return -1; /* errno says why; EPIPE: the reader went away */
+			/*
+			 * EPIPE: the reader went away. stdio reports it and
+			 * discards its buffer; what it held is counted here.
+			 */
+			sw.err = errno;
+			start_drop();
+			sw.bytes_dropped += len - off;
+			sw.pos += len - off;
+			errno = sw.err;
+			return -1;
 		}
 		off += (size_t)n;
 		sw.pos += (__u64)n;
@@ -183,7 +199,7 @@ int stdoutw_install(void)
 	sw.pos = 0;
 	sw.head = sw.tail = 0;
 	sw.records_dropped = sw.bytes_dropped = 0;
-	sw.dropping = sw.cut = 0;
+	sw.dropping = sw.cut = sw.err = 0;
 	sw.flags = flags;
 	sw.f = f;
 	sw.orig = stdout;
@@ -226,6 +242,7 @@ void stdoutw_stats(struct stdoutw_stats *s)
 	s->bytes_dropped = sw.bytes_dropped;
 	s->cut = sw.cut;
 	s->dropping = sw.dropping;
+	s->err = sw.err;
 }
 
 int stdoutw_finish(void)

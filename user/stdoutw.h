@@ -26,6 +26,7 @@ struct stdoutw_stats {
 	__u64 bytes_dropped;
 	int cut; /* the last record that reached the reader is incomplete */
 	int dropping;
+	int err; /* errno of the write that failed (EPIPE: the reader went away); 0: none */
 };
 
 /* Take stdout over; before its first byte. 0, or -errno (stdout left as it was). */

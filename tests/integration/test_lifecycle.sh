@@ -267,10 +267,33 @@ print(i["state"], i["moved"], i["gone"])')
 		"$(nsx "$NS_A" "$R" status --pin-path "$P" 2>&1)"
 }
 
+# The reader takes one line and goes (watch | head -1): watch ends by
+# itself with 0 at the next write, and what it could not write is counted.
+test_reader_goes_away() {
+	local err="$T/head.err"
+	timeout 30 bash -c "nsenter --net=/run/netns/$NS_A -- '$R' watch -i '$VETH_A' \
+		--rate-limit 0 2>'$err' | head -1 >'$T/head.out'; echo \${PIPESTATUS[0]} >'$T/head.rc'" &
+	local bpid=$!
+	wait_for 10 grep -q watching "$err" || { not_ok "watch | head -1 started"; return; }
+	gen refused "$IP4_A" 9 20
+	sleep 0.5 # one poll batch: head has its line and is gone
+	gen refused "$IP4_A" 9 5
+	wait "$bpid"
+	local written notw deliv
+	written=$(num_of "$err" 'events\? printed')
+	notw=$(num_of "$err" 'events\? not written')
+	deliv=$(num_of "$err" 'events delivered')
+	assert_eq "watch | head -1: exit 0, one line taken, 25 delivered" "0 1 25" \
+		"$(cat "$T/head.rc") $(grep -c . "$T/head.out") $deliv"
+	assert_eq "watch | head -1: printed + not written (the reader went away) = delivered" \
+		"25 1" "$((written + notw)) $(grep -c 'not written .*the reader went away' "$err")"
+}
+
 if [ $# -gt 0 ]; then
 	for t in "$@"; do run_test "$t"; done
 else
 	run_test test_stuck_reader_signal
+	run_test test_reader_goes_away
 	run_test test_top_follows_reattach
 	run_test test_watch_last_iface_vanishes
 	run_test test_watch_one_of_two_vanishes
