@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,7 +42,8 @@ static struct {
 	unsigned int head, tail; /* free-running; tail..head pending */
 	__u64 records_dropped, bytes_dropped;
 	int dropping, cut;
-	int err; /* errno of a failed write: nothing more is written */
+	int err;     /* errno of a failed write: nothing more is written */
+	int restore; /* the flags are to be given back at exit */
 } sw = { .fd = -1 };
 
 /* Set by stdoutw_stop(), possibly in a signal handler: the deadline first, then the flag. */
@@ -152,6 +154,10 @@ static ssize_t sw_write(void *cookie, const char *buf, size_t len)
 			chunk = drain_chunk(len - off);
 		}
 		n = write(sw.fd, buf + off, chunk);
+		if (n == 0) {
+			wait_writable(); /* no room, and no error: as EAGAIN */
+			continue;
+		}
 		if (n < 0) {
 			/* A signal is no write error: the loop looks at the stop again. */
 			if (errno == EINTR)
@@ -178,6 +184,17 @@ static ssize_t sw_write(void *cookie, const char *buf, size_t len)
 	return (ssize_t)len;
 }
 
+/*
+ * At exit, not at finish: stderr is often the same pipe or terminal (one
+ * open file, `2>&1`), and a summary written to a reader that stopped
+ * reading must fail (EAGAIN), not block the exit the stop asked for.
+ */
+static void restore_flags(void)
+{
+	if (sw.restore && sw_stopping)
+		fcntl(STDOUT_FILENO, F_SETFL, sw.flags);
+}
+
 int stdoutw_install(void)
 {
 	cookie_io_functions_t io = { .write = sw_write };
@@ -201,6 +218,8 @@ int stdoutw_install(void)
 	sw.records_dropped = sw.bytes_dropped = 0;
 	sw.dropping = sw.cut = sw.err = 0;
 	sw.flags = flags;
+	if (!sw.restore && !atexit(restore_flags))
+		sw.restore = 1;
 	sw.f = f;
 	sw.orig = stdout;
 	stdout = f;
@@ -254,9 +273,9 @@ int stdoutw_finish(void)
 	errno = 0;
 	if (fflush(sw.f))
 		err = errno ? -errno : -EIO;
-	/* fd first: a signal from now on leaves the flags alone. */
+	/* A signal from now on leaves the flags alone; they come back at exit. */
 	sw.fd = -1;
-	if (sw_stopping)
+	if (sw_stopping && !sw.restore)
 		fcntl(fd, F_SETFL, sw.flags);
 	stdout = sw.orig;
 	sw.orig = NULL;

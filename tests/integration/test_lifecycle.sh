@@ -96,12 +96,35 @@ stuck_stop() {
 	rm -f "$fifo"
 }
 
+# The same with stderr into the same stuck fifo (2>&1): the summary cannot
+# be written there, and must not hold the exit either.
+stuck_stop_shared() {
+	local fifo="$T/fifo-shared" rc fd wpid
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo"
+	bg_start wpid nsx "$NS_A" "$R" watch -i "$VETH_A" --rate-limit 0 --json >"$fifo" 2>&1
+	local pid=$wpid
+	sleep 2 # its "watching" line is in the fifo, unread
+	gen refused "$IP4_A" 9 1500
+	wait_for 10 grep -q pipe_write "/proc/$pid/wchan" ||
+		not_ok "2>&1: watch blocked writing to the full pipe"
+	kill -TERM "$pid"
+	if gone_within "$pid" 20; then ok "2>&1 into the stuck pipe: watch gone within 2 s"; else
+		not_ok "2>&1 into the stuck pipe: watch gone within 2 s"; fi
+	bg_stop "$pid" KILL
+	rc=$BG_STATUS
+	exec {fd}>&-
+	assert_eq "2>&1 into the stuck pipe: exit 0" 0 "$rc"
+	rm -f "$fifo"
+}
+
 test_stuck_reader_signal() {
 	stuck_stop 1 TERM --json
 	stuck_stop 2 INT --json
 	stuck_stop 3 TERM --json
 	stuck_stop 4 INT --json
 	stuck_stop 5 TERM -w -
+	stuck_stop_shared
 	assert_settles "nothing attached after the stuck runs" "" bpf_progs_in "$NS_A"
 }
 
