@@ -21,7 +21,7 @@ gen() { # gen MODE ADDR PORT COUNT: server side in NS_A, client in NS_B
 	"$RSTGEN" -s "$NS_A" -c "$NS_B" "$@" >/dev/null 2>&1
 }
 
-# gone_within PID TENTHS: 0 once PID has exited, polled every 0.05 s.
+# gone_within PID TENTHS: 0 once PID has exited (bash reaps it), polled every 0.05 s.
 gone_within() {
 	local pid=$1 n=$(($2 * 2)) i
 	for i in $(seq 1 "$n"); do
@@ -31,7 +31,7 @@ gone_within() {
 	return 1
 }
 
-# sum_line FILE PATTERN: the number that starts the stderr line matching PATTERN.
+# num_of FILE PATTERN: the number that starts the first line of FILE matching PATTERN.
 num_of() { sed -n "s/^\([0-9]*\) $2.*/\1/p" "$1" | head -1; }
 
 # stuck_stop RUN SIGNAL FORMAT...: watch writes FORMAT (--json or -w -) into
