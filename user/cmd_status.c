@@ -9,6 +9,7 @@
  * that were not delivered. Reads only.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -197,6 +198,26 @@ static void print_chain_json(const struct pin_iface *pi, const struct pin_link *
 	       tcx_foreign_before(&c, pos < 0 ? 0 : pos, pi->ifname, 0, false));
 }
 
+/*
+ * A record made in this namespace whose interface is no longer here while
+ * its links are still attached (they report the device's ifindex, 0 once
+ * it is deleted: pi->gone) was moved to another namespace, where it goes
+ * on being traced. 1 and the ifindex there in *now, or 0.
+ */
+static int iface_moved(const struct pin_iface *pi, __u32 *now)
+{
+	char name[IF_NAMESIZE];
+	int j;
+
+	*now = 0;
+	if (!pi->here || pi->gone || if_indextoname(pi->ifindex, name))
+		return 0;
+	for (j = 0; j < pi->n_links; j++)
+		if (pi->links[j].alive && pi->links[j].cur_ifindex)
+			*now = pi->links[j].cur_ifindex;
+	return *now != 0;
+}
+
 static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
 		       struct map_stat *ms, __u64 mem_total)
@@ -239,7 +260,15 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 	for (i = 0; i < n; i++) {
 		const struct pin_iface *pi = &ifs[i];
 		const char *nsn = pi->here ? "this" : netns_name(pi->netns, ns, sizeof(ns));
+		char movedbuf[96] = "";
+		__u32 now;
 
+		if (iface_moved(pi, &now)) {
+			nsn = "moved";
+			snprintf(movedbuf, sizeof(movedbuf),
+				 "  MOVED to another namespace (ifindex %u there, still traced)",
+				 now);
+		}
 		if (!nsn) {
 			snprintf(ns, sizeof(ns), "%llu", (unsigned long long)pi->netns);
 			nsn = ns;
@@ -252,7 +281,8 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 			printf("%-16s %7u %-12s %-7s %-3s %-8s %6u %6u  %s%s\n", pi->ifname,
 			       pi->ifindex, nsn, pin_kind_hook(pl->kind), pin_kind_dir(pl->kind),
 			       mode ? mode : "-", pl->prog_id, pl->link_id, since,
-			       pi->gone ? "  GONE (interface deleted; rsttrace detach cleans up)"
+			       pi->gone	   ? "  GONE (interface deleted; rsttrace detach cleans up)"
+			       : *movedbuf ? movedbuf
 			       : !pl->alive ? "  DETACHED (by someone else)"
 					    : "");
 		}
@@ -320,6 +350,8 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 	printf("},\"interfaces\":[");
 	for (i = 0; i < n; i++) {
 		const struct pin_iface *pi = &ifs[i];
+		__u32 now;
+		int moved = iface_moved(pi, &now);
 
 		printf("%s{\"iface\":", i ? "," : "");
 		jw_str(stdout, pi->ifname);
@@ -330,8 +362,16 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 			jw_str(stdout, nsn);
 		else
 			printf("null");
-		printf(",\"this_netns\":%s,\"gone\":%s,\"attached_since\":",
-		       pi->here ? "true" : "false", pi->gone ? "true" : "false");
+		/* this_netns: where the interface is now; netns: where it was attached. */
+		printf(",\"this_netns\":%s,\"gone\":%s,\"moved\":%s,\"state\":\"%s\"",
+		       pi->here && !moved ? "true" : "false", pi->gone ? "true" : "false",
+		       moved ? "true" : "false",
+		       pi->gone ? "gone"
+		       : moved	? "moved to another namespace"
+				: "attached");
+		if (moved)
+			printf(",\"ifindex_there\":%u", now);
+		printf(",\"attached_since\":");
 		jw_time(stdout, pi->since_ns);
 		printf(",\"hooks\":[");
 		for (j = 0; j < pi->n_links; j++) {

@@ -28,6 +28,7 @@
 #include "mapread.h"
 #include "maps.h"
 #include "persist.h"
+#include "pinfollow.h"
 #include "toprates.h"
 #include "util.h"
 
@@ -74,9 +75,25 @@ static void on_signal(int sig)
 	top_stop = 1;
 }
 
-static int source_open(const char *pin_path, struct source *s)
+/* The interface records of the pinned attachment, for names; none is no error. */
+static void source_load_names(struct source *s, const char *pin_path)
 {
 	struct persist p;
+
+	free(s->ifs);
+	s->ifs = NULL;
+	s->n_ifs = 0;
+	s->n_ifc = 0;
+	persist_init(&p);
+	if (!persist_prepare(&p, pin_path ? pin_path : RST_PIN_DEFAULT,
+			     PERSIST_READ | PERSIST_QUIET))
+		persist_list(&p, &s->ifs, &s->n_ifs);
+	snprintf(s->desc, sizeof(s->desc), "pinned %s", p.path);
+	persist_close(&p);
+}
+
+static int source_open(const char *pin_path, struct source *s)
+{
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -85,12 +102,7 @@ static int source_open(const char *pin_path, struct source *s)
 	err = maps_open_pinned(pin_path, &s->m);
 	if (!err) {
 		s->pinned = 1;
-		persist_init(&p);
-		if (!persist_prepare(&p, pin_path ? pin_path : RST_PIN_DEFAULT,
-				     PERSIST_READ | PERSIST_QUIET))
-			persist_list(&p, &s->ifs, &s->n_ifs);
-		snprintf(s->desc, sizeof(s->desc), "pinned %s", p.path);
-		persist_close(&p);
+		source_load_names(s, pin_path);
 		return 0;
 	}
 	if (err != -ENOENT)
@@ -289,6 +301,55 @@ static void top_json(const struct top_state *st, const struct source *src, __u32
 	printf("]}\n");
 }
 
+enum { FOLLOW_READ, FOLLOW_WAIT };
+
+/*
+ * Before a refresh of a pinned source: are the maps read still the ones
+ * pinned? A `detach --all` leaves them to us, frozen; a new `attach` pins
+ * new ones. Gone: say so once and wait (FOLLOW_WAIT) for an attachment to
+ * come back, as serve does, rather than show frozen maps as zero rates.
+ * New: take the new maps and read them once for a baseline (FOLLOW_WAIT:
+ * nothing to show until the next refresh). FOLLOW_READ, FOLLOW_WAIT or
+ * -errno.
+ */
+static int top_follow(struct source *s, const char *pin_path, struct top_state *st, size_t rows,
+		      int once, int *gone)
+{
+	const char *pin = pin_path ? pin_path : RST_PIN_DEFAULT;
+	struct rst_maps nm;
+	int err, saved_level;
+
+	switch (pin_follow_check(pin, s->m.counters)) {
+	case PIN_SAME:
+		return FOLLOW_READ;
+	case PIN_GONE:
+		if (!*gone)
+			pr_warn("rsttrace: top: the attachment at %s is gone (detached)%s\n", pin,
+				once ? "" : "; waiting for it to come back");
+		*gone = 1;
+		return FOLLOW_WAIT;
+	case PIN_NEW:
+		break;
+	}
+	/*
+	 * An attach may be pinning its maps right now (some are not there
+	 * yet): quietly, and again at the next refresh.
+	 */
+	saved_level = log_level;
+	log_level = -1;
+	err = maps_open_pinned(pin, &nm);
+	log_level = saved_level;
+	if (err)
+		return FOLLOW_WAIT;
+	maps_close(&s->m);
+	s->m = nm;
+	source_load_names(s, pin_path);
+	*gone = 0;
+	pr_warn("rsttrace: top: the attachment at %s was made anew; reading its maps\n", pin);
+	top_free(st);
+	return top_read(st, s->m.counters, s->m.hosts, rows) ?: FOLLOW_WAIT;
+}
+
 /* Sleep secs unless a signal asks to stop. */
 static void nap(double secs)
 {
@@ -330,7 +391,7 @@ int cmd_top(int argc, char **argv)
 	double interval = 1.0;
 	__u32 rows = TOP_ROWS_DEFAULT, capacity;
 	__u64 t0;
-	int opt, once = 0, json = 0, clear, err, ret = EXIT_RUNTIME;
+	int opt, once = 0, json = 0, clear, err, ret = EXIT_RUNTIME, gone = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+N:vh", longopts, NULL)) != -1) {
@@ -388,6 +449,25 @@ int cmd_top(int argc, char **argv)
 		nap(interval);
 		if (top_stop)
 			break;
+		/*
+		 * XXX: a live source (the maps of a running watch) is not
+		 * followed: when that watch ends, its frozen maps show zero rates.
+		 */
+		if (src.pinned) {
+			err = top_follow(&src, pin_path, &st, rows, once, &gone);
+			if (err < 0)
+				break;
+			/* top --once has no refresh to wait for: gone is a failure. */
+			if (gone && once) {
+				err = -ENOENT;
+				break;
+			}
+			capacity = map_capacity(src.m.hosts);
+			if (err == FOLLOW_WAIT) {
+				err = 0;
+				continue;
+			}
+		}
 		t0 = now_mono_ns();
 		st.last = once;
 		err = top_read(&st, src.m.counters, src.m.hosts, rows);
@@ -408,6 +488,8 @@ int cmd_top(int argc, char **argv)
 	}
 	if (err == -EPIPE)
 		ret = EXIT_OK;
+	else if (err == -ENOENT && gone)
+		; /* said by top_follow */
 	else if (err)
 		pr_warn("rsttrace: top: reading the maps: %s\n", strerror(-err));
 	else

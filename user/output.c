@@ -14,6 +14,7 @@
 #include "log.h"
 #include "output.h"
 #include "rstreason.h"
+#include "stdoutw.h"
 #include "syslogout.h"
 #include "util.h"
 
@@ -116,6 +117,18 @@ int output_open(struct output *out, const struct output_opts *o, const struct fm
 	 * held back longer). A terminal stays line-buffered. Only before the
 	 * first byte is written; watch writes nothing to stdout before this.
 	 */
+	/*
+	 * Whatever goes to stdout goes through stdoutw, so that a reader that
+	 * stopped reading cannot hold a stop (watch's signals) for longer
+	 * than STDOUTW_GRACE_MS.
+	 */
+	if (out->stdout_mode != OUT_STDOUT_NONE || (o->wfile && !strcmp(o->wfile, "-"))) {
+		err = stdoutw_install();
+		if (err) {
+			pr_warn("rsttrace: standard output: %s\n", strerror(-err));
+			return err;
+		}
+	}
 	if (out->stdout_mode != OUT_STDOUT_NONE && !isatty(STDOUT_FILENO)) {
 		static char stdout_buf[64 << 10];
 
@@ -142,6 +155,7 @@ int output_open(struct output *out, const struct output_opts *o, const struct fm
 
 static int write_stdout(const char *line, int len)
 {
+	stdoutw_record((size_t)len);
 	errno = 0;
 	if (fwrite(line, 1, (size_t)len, stdout) != (size_t)len)
 		return errno ? -errno : -EIO;
@@ -228,12 +242,12 @@ int output_flush(struct output *out)
 
 int output_close(struct output *out)
 {
-	int err = 0;
+	int err = 0, e2;
 
 	if (out->stdout_mode != OUT_STDOUT_NONE && fflush(stdout))
 		err = errno ? -errno : -EIO;
 	if (out->pcap_open) {
-		int e2 = pcapw_close(&out->pw);
+		e2 = pcapw_close(&out->pw);
 
 		if (!err)
 			err = e2;
@@ -243,19 +257,46 @@ int output_close(struct output *out)
 		syslogout_close();
 		out->syslog_open = 0;
 	}
+	e2 = stdoutw_finish();
+	if (!err)
+		err = e2;
 	return err;
 }
 
 void output_summary(const struct output *out, FILE *f)
 {
-	if (out->stdout_mode != OUT_STDOUT_NONE)
-		fprintf(f, "%llu event%s printed\n", (unsigned long long)out->printed,
-			out->printed == 1 ? "" : "s");
-	if (out->o.wfile)
-		fprintf(f, "%llu packet%s written to %s (%llu file%s)\n",
-			(unsigned long long)out->pw.written, out->pw.written == 1 ? "" : "s",
-			strcmp(out->o.wfile, "-") ? out->o.wfile : "standard output",
+	int pcap_stdout = out->o.wfile && !strcmp(out->o.wfile, "-");
+	struct stdoutw_stats ss;
+	__u64 n;
+
+	/* What stdoutw dropped was handed to stdout, never written whole. */
+	stdoutw_stats(&ss);
+	if (out->stdout_mode != OUT_STDOUT_NONE) {
+		n = out->printed -
+		    (ss.records_dropped < out->printed ? ss.records_dropped : out->printed);
+		fprintf(f, "%llu event%s printed\n", (unsigned long long)n, n == 1 ? "" : "s");
+	}
+	if (out->o.wfile) {
+		n = out->pw.written;
+		if (pcap_stdout)
+			n -= ss.records_dropped < n ? ss.records_dropped : n;
+		fprintf(f, "%llu packet%s written to %s (%llu file%s)\n", (unsigned long long)n,
+			n == 1 ? "" : "s", pcap_stdout ? "standard output" : out->o.wfile,
 			(unsigned long long)out->pw.files, out->pw.files == 1 ? "" : "s");
+	}
+	if (ss.dropping && ss.err)
+		fprintf(f, "%llu %s%s not written (%llu bytes): standard output: %s%s\n",
+			(unsigned long long)ss.records_dropped, pcap_stdout ? "packet" : "event",
+			ss.records_dropped == 1 ? "" : "s", (unsigned long long)ss.bytes_dropped,
+			ss.err == EPIPE ? "the reader went away" : strerror(ss.err),
+			ss.cut ? "; the last one written is cut short" : "");
+	else if (ss.dropping)
+		fprintf(f,
+			"%llu %s%s not written (%llu bytes): standard output still blocked "
+			"%d ms after the signal%s\n",
+			(unsigned long long)ss.records_dropped, pcap_stdout ? "packet" : "event",
+			ss.records_dropped == 1 ? "" : "s", (unsigned long long)ss.bytes_dropped,
+			STDOUTW_GRACE_MS, ss.cut ? "; the last one written is cut short" : "");
 	if (out->o.syslog)
 		fprintf(f, "%llu event%s sent to syslog\n", (unsigned long long)out->logged,
 			out->logged == 1 ? "" : "s");

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "pcapout.h"
+#include "stdoutw.h"
 
 int pcapw_parse_size(const char *arg, __u64 *bytes)
 {
@@ -234,8 +235,14 @@ static int close_file(struct pcapw *w)
 	if (pcap_dump_flush(w->d))
 		err = errno ? -errno : -EIO;
 	err = check_stream(w, err);
-	pcap_dump_close(w->d);
+	/*
+	 * pcap_dump_close() is fclose(): standard output stays open, its
+	 * stream may be stdoutw's, which stdoutw_finish() closes.
+	 */
+	if (w->f != stdout)
+		pcap_dump_close(w->d);
 	w->d = NULL;
+	w->f = NULL;
 	return err;
 }
 
@@ -293,6 +300,9 @@ int pcapw_write(struct pcapw *w, const struct rst_event *e, const struct timespe
 	if (h.caplen > w->o.snaplen)
 		h.caplen = w->o.snaplen;
 	h.len = e->pkt_len > h.caplen ? e->pkt_len : h.caplen;
+	/* A record on stdout is the 16-byte record header and the bytes. */
+	if (w->f == stdout)
+		stdoutw_record(16 + h.caplen);
 	errno = 0;
 	pcap_dump((u_char *)w->d, &h, e->snap);
 	/* Unlocked (see open_file), the error flag is a test without a call. */

@@ -22,44 +22,18 @@
 #include "maps.h"
 #include "metrics.h"
 #include "persist.h"
+#include "pinfollow.h"
 #include "util.h"
 
 #define SERVE_RECHECK_S 5
-
-/* Id of the counters map pinned under pin now; 0 when there is none. */
-static __u32 pinned_counters_id(const char *pin)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/maps/%s", pin, pin_map_names[PM_COUNTERS]);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.id = 0;
-	close(fd);
-	return info.id;
-}
-
-static __u32 map_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
 
 /* The pins name other maps than the ones served: follow them. */
 static void follow_pins(struct metrics_server *srv, const char *pin, struct rst_maps *m)
 {
 	struct rst_maps nm;
-	__u32 id = pinned_counters_id(pin);
 
 	/* Nothing pinned (detached): keep the last maps, frozen, until re-attach. */
-	if (!id || id == map_id(m->counters))
+	if (pin_follow_check(pin, m->counters) != PIN_NEW)
 		return;
 	if (maps_open_pinned(pin, &nm))
 		return;

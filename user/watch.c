@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "counters.h"
 #include "iface.h"
+#include "linkmon.h"
 #include "loader.h"
 #include "filter.h"
 #include "log.h"
@@ -27,6 +28,7 @@
 #include "maps.h"
 #include "metrics.h"
 #include "output.h"
+#include "stdoutw.h"
 #include "tcpdump.h"
 #include "tracing.h"
 #include "util.h"
@@ -39,6 +41,8 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	/* From here the output has STDOUTW_GRACE_MS to drain, whatever its reader does. */
+	stdoutw_stop();
 }
 
 struct watch {
@@ -60,6 +64,9 @@ struct watch {
 	struct rst_filter filter;
 	int trace_fd;	/* link of the reset-reason program; -1: none */
 	int reasons_fd; /* where active resets' reasons arrive late; -1: none */
+	int linkmon_fd; /* interfaces leaving this netns (linkmon.h); -1: not watched */
+	int vanished[WATCH_MAX_IFACES]; /* 1: that interface left: detached, said so */
+	int n_vanished;
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -120,6 +127,62 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	w->matched++;
 	return 0;
+}
+
+/*
+ * A traced interface left this namespace: say so, once, and detach from
+ * it. A moved interface keeps its links, and would go on being traced in a
+ * namespace that is not the one watch was asked to trace.
+ */
+static void iface_vanished(struct watch *w, int i, enum link_gone how)
+{
+	struct rst_link *l = &w->links[i];
+
+	if (w->vanished[i])
+		return;
+	w->vanished[i] = 1;
+	w->n_vanished++;
+	pr_warn("rsttrace: %s: interface vanished (%s)\n", l->ifname,
+		how == LINK_MOVED ? "moved to another network namespace" : "deleted");
+	/*
+	 * A cls_bpf filter went with its device: there is no ifindex here to
+	 * remove it from. XXX: a moved device keeps it, in the other namespace.
+	 */
+	l->legacy[RST_DIR_IN] = l->legacy[RST_DIR_OUT] = false;
+	l->legacy_qdisc = false;
+	detach_iface(l);
+}
+
+static void on_link_gone(void *ctx, __u32 ifindex, enum link_gone how)
+{
+	struct watch *w = ctx;
+	int i;
+
+	for (i = 0; i < w->n_if; i++)
+		/* Moved there and back already: still here, still traced. */
+		if (w->links[i].ifindex == ifindex && !linkmon_present(ifindex))
+			iface_vanished(w, i, how);
+}
+
+/* What left since the last look; 1 when no traced interface is left. */
+static int check_ifaces(struct watch *w)
+{
+	int i, err;
+
+	if (w->linkmon_fd < 0)
+		return 0;
+	err = linkmon_read(w->linkmon_fd, on_link_gone, w);
+	if (err == -ENOBUFS) {
+		/* Messages lost: look at each one. Deleted or moved, we cannot tell. */
+		for (i = 0; i < w->n_if; i++)
+			if (!w->vanished[i] && !linkmon_present(w->links[i].ifindex))
+				iface_vanished(w, i, LINK_DELETED);
+	} else if (err) {
+		pr_debug("rsttrace: rtnetlink: %s; interfaces no longer watched\n", strerror(-err));
+		close(w->linkmon_fd);
+		w->linkmon_fd = -1;
+	}
+	return w->n_vanished == w->n_if;
 }
 
 static void usage(FILE *f)
@@ -281,7 +344,7 @@ int cmd_watch(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct watch w = { .trace_fd = -1, .reasons_fd = -1 };
+	struct watch w = { .trace_fd = -1, .reasons_fd = -1, .linkmon_fd = -1 };
 	struct rsttrace *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct rst_progs progs;
@@ -291,7 +354,7 @@ int cmd_watch(int argc, char **argv)
 	struct rst_maps maps;
 	char defif[IF_NAMESIZE];
 	__u64 deadline = 0, order_check = 0;
-	int opt, i, err, ret = EXIT_RUNTIME;
+	int opt, i, err, ret = EXIT_RUNTIME, summary, all_gone;
 	int ts_count = 0;
 
 	opts_default(&w.o);
@@ -415,6 +478,11 @@ int cmd_watch(int argc, char **argv)
 	if (output_open(&w.out, &w.oo, &w.fo, w.o.snaplen, bpf_map__fd(skel->maps.flows)))
 		goto cleanup;
 
+	/* Before attaching, so that no interface can leave unseen. */
+	w.linkmon_fd = linkmon_open();
+	if (w.linkmon_fd < 0)
+		pr_info("rsttrace: rtnetlink: %s; a vanished interface will not be noticed\n",
+			strerror(-w.linkmon_fd));
 	progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
 	progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
 	progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
@@ -458,10 +526,16 @@ int cmd_watch(int argc, char **argv)
 			break;
 		if (deadline && now_mono_ns() >= deadline)
 			break;
+		if (check_ifaces(&w)) {
+			/* Nothing left to trace: the summary, and a failure. */
+			ret = EXIT_RUNTIME;
+			break;
+		}
 		/* Another tool can attach before ours at any time (BPF_F_BEFORE): say so. */
 		if (now_mono_ns() >= order_check) {
 			for (i = 0; i < w.n_if; i++)
-				link_check_order(&w.links[i]);
+				if (!w.vanished[i])
+					link_check_order(&w.links[i]);
 			order_check = now_mono_ns() + 1000000000ULL;
 		}
 	}
@@ -471,27 +545,35 @@ cleanup:
 		detach_iface(&w.links[i]);
 	if (w.trace_fd >= 0)
 		close(w.trace_fd);
+	if (w.linkmon_fd >= 0)
+		close(w.linkmon_fd);
+	/* Every interface vanished: a failure, but the run is told as any other. */
+	all_gone = w.n_if && w.n_vanished == w.n_if;
+	summary = ret == EXIT_OK || all_gone;
 	/*
 	 * Whatever the kernel delivered before the detach still belongs to
 	 * the run (after a signal or --duration alike), so that what was
 	 * written adds up with the kernel's counters in the summary.
 	 */
-	if (rb && ret == EXIT_OK) {
+	if (rb && summary) {
 		err = ring_buffer__consume(rb);
 		if (err >= 0)
 			err = watch_flush(&w);
-		if (err < 0)
+		if (err < 0) {
 			ret = watch_io_error(&w, err);
+			summary = ret == EXIT_OK;
+		}
 	}
 	err = output_close(&w.out);
-	if (err < 0 && ret == EXIT_OK && !w.out_err) {
+	if (err < 0 && summary && !w.out_err) {
 		w.out_err = -err;
 		ret = watch_io_error(&w, err);
+		summary = ret == EXIT_OK;
 	}
-	if (skel) {
-		if (ret == EXIT_OK)
-			print_summary(&w, bpf_map__fd(skel->maps.counters));
-	}
+	if (skel && summary)
+		print_summary(&w, bpf_map__fd(skel->maps.counters));
+	if (all_gone)
+		ret = EXIT_RUNTIME;
 	filter_free(&w.filter);
 	metrics_stop(metrics); /* before the maps it reads go */
 	ring_buffer__free(rb);
