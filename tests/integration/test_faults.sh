@@ -16,8 +16,8 @@ source "$(dirname "$0")/lib.sh"
 
 R=$RSTTRACE
 T=$(tmpdir)
-SEED=${FAULT_SEED:-4242}
-ITER=${FAULT_ITER:-30}
+SEED=${FAULT_SEED:-99}
+ITER=${FAULT_ITER:-40}
 ALL_TESTS=(t_dead_link t_missing_link t_all_dead t_kill)
 
 mkpin() {
@@ -226,6 +226,7 @@ ms_of() {
 # so that kills land in every phase: loading, pinning, linking, unpinning.
 t_kill() {
 	local P i op delay pid max_att max_det bad_status=0 bad_view=0 first="" v t_end
+	local repairs=0 bad_repair=0
 	STATES=()
 	mkpin P kill
 	RANDOM=$SEED
@@ -270,11 +271,27 @@ t_kill() {
 			bad_view=$((bad_view + 1))
 			[ -z "$first" ] && first="kill $i (${op[*]} after $delay ms): $v"
 		fi
+		# A half-detached record: attach must make it whole from here.
+		case ${STATES[${#STATES[@]} - 1]:-} in
+		*dead*)
+			repairs=$((repairs + 1))
+			nsx "$SRV" "$R" attach -i "$IF" --pin-path "$P" >/dev/null 2>&1
+			v=$(nsx "$SRV" "$R" status --json --pin-path "$P" 2>/dev/null |
+				jq -c '[.interfaces[].hooks[] | "\(.hook)/\(.attached)"]')
+			if [ "$v" != '["xdp/true","tcx/true"]' ]; then
+				bad_repair=$((bad_repair + 1))
+				[ -z "$first" ] && first="kill $i: attach left $v"
+			fi
+			note_ids "$P"
+			;;
+		esac
 	done
 	# Which states the kills left, to see that they land in every phase.
 	diag "states after the kills: $(printf '%s\n' "${STATES[@]}" | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')"
 	assert_eq "kills: status exits 0 after every kill" 0 "$bad_status"
 	assert_eq "kills: status says what the kernel has after every kill" 0 "$bad_view"
+	assert_eq "kills: attach made each half-detached record whole ($repairs of them)" 0 \
+		"$bad_repair"
 	[ -n "$first" ] && diag "first failure: $first"
 	converge "$P" "after the kills"
 	assert_settles "after the kills: no program of ours left loaded" "" seen_left
