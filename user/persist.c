@@ -305,10 +305,10 @@ int persist_path_check(const char *path)
  * Whether the directory fd (at path) may hold our pins or lead to them.
  * Whoever owns a directory or may write into it can swap what it holds
  * for a symbolic link between our check and our use, and have us unlink
- * or chmod through it: the pin directory and everything below it must be
- * ours (root's) and writable by nobody else. An ancestor may be root's
- * and writable by others only when sticky (as /sys/fs/bpf, often 1777):
- * then no one else can rename or remove what is ours in it.
+ * or chmod through it: the pin directory, everything below it and every
+ * ancestor must be root's (or the caller's) and writable by nobody else.
+ * An ancestor may be writable by others only when sticky (as /sys/fs/bpf,
+ * often 1777): then no one else can rename or remove what is ours in it.
  */
 static int dir_refused(int fd, const char *path, int ancestor, int quiet)
 {
@@ -317,11 +317,18 @@ static int dir_refused(int fd, const char *path, int ancestor, int quiet)
 
 	if (fstat(fd, &st))
 		return -errno;
-	if (st.st_uid != me && !(ancestor && st.st_uid == 0)) {
-		if (!quiet)
-			pr_warn("rsttrace: %s: owned by uid %u, not %s: refusing (remove it or use "
-				"--pin-path)\n",
-				path, (unsigned)st.st_uid, me ? "this user" : "root");
+	/* Root is trusted by whoever runs rsttrace (a user with CAP_BPF, say). */
+	if (st.st_uid != me && st.st_uid != 0) {
+		if (!quiet) {
+			if (me)
+				pr_warn("rsttrace: %s: owned by uid %u, not root or uid %u: "
+					"refusing (remove it or use --pin-path)\n",
+					path, (unsigned)st.st_uid, (unsigned)me);
+			else
+				pr_warn("rsttrace: %s: owned by uid %u, not root: refusing (remove "
+					"it or use --pin-path)\n",
+					path, (unsigned)st.st_uid);
+		}
 		return -EPERM;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(ancestor && (st.st_mode & S_ISVTX))) {
@@ -628,7 +635,7 @@ int persist_get(const struct persist *p, const char *rel, const char *name, int 
 	/* bpffs shows every pinned object as a regular file of its pinner. */
 	if (!S_ISREG(st.st_mode))
 		why = S_ISLNK(st.st_mode) ? "a symbolic link" : "not a pinned object";
-	else if (st.st_uid != geteuid())
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
 		why = "pinned by another user";
 	if (why) {
 		pr_warn("rsttrace: %s: %s, not what rsttrace pinned: left alone\n", path, why);
