@@ -412,8 +412,7 @@ static int walk(struct persist *p, int create, int quiet)
 		    faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) && errno == ENOENT) {
 			if (!quiet)
 				pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or "
-					"use "
-					"a --pin-path under %s)\n",
+					"use a --pin-path under %s)\n",
 					p->path, PIN_BPFFS_ROOT);
 			close(fd);
 			return -ENOTDIR;
@@ -423,21 +422,21 @@ static int walk(struct persist *p, int create, int quiet)
 			close(fd);
 			return nfd;
 		}
-		err = dir_refused(nfd, sofar, *e != '\0', quiet);
+		if (!*e)
+			break; /* checked below, after what it is */
+		err = dir_refused(nfd, sofar, 1, quiet);
 		if (err) {
 			close(nfd);
 			close(fd);
 			return err;
 		}
-		if (!*e)
-			break;
 		close(fd);
 		fd = nfd;
 		s = e + 1;
 	}
 	err = 0;
 	if (fstatfs(nfd, &sfs) || (unsigned long)sfs.f_type != BPF_FS_MAGIC) {
-		if (!quiet)
+		if (!quiet && create)
 			pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or use a "
 				"--pin-path under %s)\n",
 				p->path, PIN_BPFFS_ROOT);
@@ -449,6 +448,8 @@ static int walk(struct persist *p, int create, int quiet)
 				"must be a directory below it, e.g. %s/rsttrace)\n",
 				p->path, p->path);
 		err = -EISDIR;
+	} else {
+		err = dir_refused(nfd, p->path, 0, quiet);
 	}
 	if (err) {
 		close(nfd);
