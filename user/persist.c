@@ -965,8 +965,8 @@ static void prog_name(__u32 id, char *buf, size_t len)
 
 /*
  * Whether fd (of kind) is what rsttrace pins under that name: a map or a
- * program of kernel name want, or a link of link_type (-1: any) whose
- * program is want. What someone else pinned under one of our names is
+ * program of kernel name want and of the type rsttrace makes it (meta: an
+ * array), or a link of link_type (-1: any) whose program is want. What someone else pinned under one of our names is
  * never unpinned (it might be what keeps their program attached).
  */
 static int obj_is(int fd, int kind, const char *want, int link_type)
@@ -976,10 +976,27 @@ static int obj_is(int fd, int kind, const char *want, int link_type)
 	struct bpf_link_info li;
 	char name[BPF_OBJ_NAME_LEN];
 
-	if (kind == PO_MAP)
-		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want);
-	if (kind == PO_PROG)
-		return !obj_info(fd, &pi, sizeof(pi)) && !strcmp(pi.name, want);
+	/* The types of bpf/rsttrace.bpf.c, in enum pin_map / pin_prog order. */
+	static const __u32 map_types[PM_MAX] = {
+		[PM_COUNTERS] = BPF_MAP_TYPE_PERCPU_ARRAY, [PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
+		[PM_FLOWS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_HOSTS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
+		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
+	};
+	int idx;
+
+	if (kind == PO_MAP) {
+		idx = map_index(want);
+		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) &&
+		       mi.type == (idx >= 0 ? map_types[idx] : BPF_MAP_TYPE_ARRAY);
+	}
+	if (kind == PO_PROG) {
+		idx = prog_index(want);
+		return !obj_info(fd, &pi, sizeof(pi)) && !strcmp(pi.name, want) &&
+		       pi.type == (idx == PP_XDP ? BPF_PROG_TYPE_XDP
+				   : idx >= 0	 ? BPF_PROG_TYPE_SCHED_CLS
+						 : BPF_PROG_TYPE_TRACING);
+	}
 	if (obj_info(fd, &li, sizeof(li)) || (link_type >= 0 && li.type != (__u32)link_type))
 		return 0;
 	prog_name(li.prog_id, name, sizeof(name));

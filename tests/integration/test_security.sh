@@ -20,8 +20,8 @@ R=$RSTTRACE
 T=$(tmpdir)
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 MNT="$T/mnt"
-ALL_TESTS=(t_precreated t_writable t_ancestor t_symlink_dir t_swap t_swap_record t_dotdot
-	t_relative t_bpffs_root)
+ALL_TESTS=(t_precreated t_writable t_ancestor t_symlink_dir t_swap t_swap_record t_foreign_pin
+	t_dotdot t_relative t_bpffs_root)
 
 # Our own bpffs mount (t_bpffs_root) goes before lib.sh removes the tmp dir.
 trap 'mountpoint -q "$MNT" && umount "$MNT"; cleanup' EXIT
@@ -181,6 +181,37 @@ t_swap_record() {
 		"$RC $([ -e "$d" ] && echo yes || echo no)"
 	make_victim
 	nothing_attached "record link undone"
+}
+
+# Another tool's program pinned under one of our names: detach leaves it
+# (it may be what keeps that tool's program alive) and says so.
+t_foreign_pin() {
+	local d="$B/fp" f
+	cat >"$T/foreign.c" <<'EOF2'
+#include <linux/bpf.h>
+#define SEC(n) __attribute__((section(n), used))
+SEC("tc") int foreign_tc(struct __sk_buff *s) { return -1; }
+char _license[] SEC("license") = "GPL";
+EOF2
+	clang -O2 -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c "$T/foreign.c" \
+		-o "$T/foreign.o" || {
+		not_ok "foreign pin: building the foreign program"
+		return
+	}
+	run fp_att attach -i "$IF" --pin-path "$d"
+	assert_eq "foreign pin: attach exit 0" 0 "$RC"
+	# rst_tc_ingress runs nowhere by default (XDP takes ingress): its pin can go.
+	f="$d/progs/rst_tc_ingress"
+	rm "$f"
+	bpftool prog load "$T/foreign.o" "$f" type classifier
+	run fp_det detach --all --pin-path "$d"
+	assert_eq "foreign pin: detach --all exit 1, names it and leaves it" "1 1 yes" \
+		"$RC $(grep -c "^rsttrace: $f: not the rst_tc_ingress rsttrace pinned there: left alone$" "$T/fp_det.err") $([ -e "$f" ] && echo yes || echo no)"
+	rm -f "$f"
+	run fp_fin detach --all --pin-path "$d"
+	assert_eq "foreign pin: once it is gone, detach --all exit 0, pins gone" "0 no" \
+		"$RC $([ -e "$d" ] && echo yes || echo no)"
+	nothing_attached "foreign pin"
 }
 
 t_dotdot() {
