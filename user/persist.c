@@ -577,6 +577,7 @@ static int rel_open(const struct persist *p, const char *rel, int create, int qu
 {
 	char path[PATH_MAX], name[NAME_MAX + 1];
 	const char *s = rel, *e;
+	struct stat st, top;
 	int fd, nfd, err;
 	size_t n;
 
@@ -601,6 +602,14 @@ static int rel_open(const struct persist *p, const char *rel, int create, int qu
 		if (nfd < 0)
 			return nfd;
 		err = dir_refused(nfd, path, 0, quiet);
+		/* Still the pin directory's bpffs: nothing mounted over a subdirectory. */
+		if (!err &&
+		    (fstat(nfd, &st) || fstat(p->dir_fd, &top) || st.st_dev != top.st_dev)) {
+			if (!quiet)
+				pr_warn("rsttrace: %s: not on the bpffs of %s: refusing\n", path,
+					p->path);
+			err = -EXDEV;
+		}
 		if (err) {
 			close(nfd);
 			return err;
