@@ -259,7 +259,7 @@ static void private_mount_error(const char *path)
  * let the checks see one directory and the words name another (a
  * trailing "/.." once had the bpffs root chmod-ed 0700).
  */
-static int normalize(const char *path, char *out, size_t len)
+int persist_path_normalize(const char *path, char *out, size_t len)
 {
 	const char *s = path, *e, *why = NULL;
 	size_t o = 0, n;
@@ -298,7 +298,7 @@ int persist_path_check(const char *path)
 {
 	char buf[sizeof(((struct persist *)0)->path)];
 
-	return normalize(path, buf, sizeof(buf));
+	return persist_path_normalize(path, buf, sizeof(buf));
 }
 
 /*
@@ -469,7 +469,7 @@ int persist_prepare(struct persist *p, const char *path, int mode)
 	struct stat mine, theirs;
 	pid_t opid;
 
-	err = normalize(path, p->path, sizeof(p->path));
+	err = persist_path_normalize(path, p->path, sizeof(p->path));
 	if (err) {
 		p->path[0] = '\0';
 		return err;

@@ -154,6 +154,8 @@ void persist_close(struct persist *p);
  * -EINVAL with the reason printed (the caller exits 2).
  */
 int persist_path_check(const char *path);
+/* The same, writing the normalized path ("//", "." and trailing "/" dropped) into out. */
+int persist_path_normalize(const char *path, char *out, size_t len);
 
 /*
  * Check that path is on a bpffs this whole system shares (not one private
