@@ -4,7 +4,11 @@
  * --pin-path), the checks that the pins land on a bpffs the whole system
  * shares, the meta map that carries the ABI version, and the recovery of
  * what a crashed attach left behind. Only names of this layout are ever
- * created or removed; anything else in the directory is left alone.
+ * created or removed; anything else in the directory is left alone. The
+ * directory is trusted only when it and everything on the way to it is
+ * root's and writable by no one else; below it nothing is reached through
+ * a path again, only relative to the checked directory fds, and a pin is
+ * unlinked only once it is known to be the object rsttrace pinned there.
  *
  *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
  *   PIN/maps/{counters,settings,flows,hosts,buckets,events,reasons}
