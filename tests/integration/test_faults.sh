@@ -271,9 +271,11 @@ t_kill() {
 			bad_view=$((bad_view + 1))
 			[ -z "$first" ] && first="kill $i (${op[*]} after $delay ms): $v"
 		fi
-		# A half-detached record: attach must make it whole from here.
+		# A half-detached record (a link dead or missing): attach must
+		# make it whole from here.
 		case ${STATES[${#STATES[@]} - 1]:-} in
-		*dead*)
+		xdp-in-live+tcx-out-live) ;;
+		xdp-* | tcx-*)
 			repairs=$((repairs + 1))
 			nsx "$SRV" "$R" attach -i "$IF" --pin-path "$P" >/dev/null 2>&1
 			v=$(nsx "$SRV" "$R" status --json --pin-path "$P" 2>/dev/null |
