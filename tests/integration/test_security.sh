@@ -23,8 +23,9 @@ MNT="$T/mnt"
 ALL_TESTS=(t_precreated t_writable t_ancestor t_symlink_dir t_swap t_swap_record t_foreign_pin
 	t_dotdot t_relative t_bpffs_root)
 
-# Our own bpffs mount (t_bpffs_root) goes before lib.sh removes the tmp dir.
-trap 'mountpoint -q "$MNT" && umount "$MNT"; cleanup' EXIT
+OWNFS="$T/fs"
+# Our own bpffs mounts go before lib.sh removes the tmp dir.
+trap 'for m in "$MNT" "$OWNFS"; do mountpoint -q "$m" && umount "$m"; done; cleanup' EXIT
 
 mkpin() {
 	pin_dir "$2" >/dev/null
@@ -62,6 +63,16 @@ setup() {
 	# The parent all users may write in, sticky, as /sys/fs/bpf often is.
 	mkpin B base
 	mkdir -p "$B" && chmod 1777 "$B" || return 1
+	# Where /sys/fs/bpf is 0700 (systemd mounts it so), nobody cannot reach
+	# it: play on a bpffs of our own then (SEC_OWN_BPFFS=1 forces it).
+	if [ -n "${SEC_OWN_BPFFS:-}" ] || ! "${NOBODY[@]}" test -w "$B"; then
+		diag "playing on a bpffs of our own (SEC_OWN_BPFFS=${SEC_OWN_BPFFS:-}; /sys/fs/bpf is $(stat -c %a /sys/fs/bpf))"
+		chmod 0711 "$T"
+		mkdir -p "$OWNFS"
+		mount -t bpf bpf "$OWNFS" -o mode=0755 || return 1
+		B="$OWNFS/base"
+		mkdir "$B" && chmod 1777 "$B" || return 1
+	fi
 	make_victim
 }
 
