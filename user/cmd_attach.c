@@ -129,7 +129,6 @@ static int load_fresh(struct persist *p, const struct rst_opts *o)
  */
 static int load_reusing(struct persist *p)
 {
-	char path[PATH_MAX];
 	struct rsttrace *skel;
 	int i, err;
 
@@ -157,15 +156,10 @@ static int load_reusing(struct persist *p)
 	for (i = 0; !err && i < PP_MAX; i++) {
 		if (p->prog_fd[i] >= 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
-		if (bpf_obj_pin(skel_prog_fd(skel, i), path))
-			err = -errno;
+		err = persist_pin(p, "progs", pin_prog_names[i], skel_prog_fd(skel, i));
 	}
-	if (!err && p->trace_fd < 0 && tracing_prog_fd(skel->obj) >= 0) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
-		if (bpf_obj_pin(tracing_prog_fd(skel->obj), path))
-			err = -errno;
-	}
+	if (!err && p->trace_fd < 0 && tracing_prog_fd(skel->obj) >= 0)
+		err = persist_pin(p, "progs", RST_TRACE_PROG, tracing_prog_fd(skel->obj));
 	if (!err) {
 		pr_info("rsttrace: reloaded the programs missing from %s on its maps\n", p->path);
 		err = persist_open_objects(p, 0);
@@ -217,48 +211,44 @@ static void warn_ignored(struct persist *p, const struct rst_opts *o, int given_
 			"change them with `rsttrace set`\n");
 }
 
-static int pin_one(const char *dir, const char *name, int fd, char pinned[][64], int *n)
+static int pin_one(struct persist *p, const char *rel, const char *name, int fd, char pinned[][64],
+		   int *n)
 {
-	char path[PATH_MAX + 80];
+	int err = persist_pin(p, rel, name, fd);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bpf_obj_pin(fd, path)) {
-		pr_warn("rsttrace: pinning %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	snprintf(pinned[(*n)++], 64, "%s", name);
-	return 0;
+	if (!err)
+		snprintf(pinned[(*n)++], 64, "%s", name);
+	return err;
 }
 
-/* Pin what attach_iface made on l into PIN/links/DIR; undo all on failure. */
+/*
+ * Pin what attach_iface made on l into PIN/links/DIR (which may exist:
+ * a repair); undo all on failure.
+ */
 static int pin_links(struct persist *p, struct rst_link *l, const char *dirname,
 		     const int prog_fd[PP_MAX])
 {
-	char dir[PATH_MAX], name[64], pinned[PIN_LINKS_MAX][64], path[PATH_MAX + 300];
+	char rel[IF_NAMESIZE + 64], name[64], pinned[PIN_LINKS_MAX][64];
 	int n = 0, err = 0, d, i;
 
-	persist_iface_path(p, dirname, dir, sizeof(dir));
+	snprintf(rel, sizeof(rel), "links/%s", dirname);
 	err = persist_mkdirs(p);
 	if (err)
 		goto fail;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		err = -errno;
-		pr_warn("rsttrace: creating %s: %s\n", dir, strerror(-err));
-		goto fail;
-	}
 	if (l->xdp_fd >= 0)
-		err = pin_one(dir, l->xdp_flags & XDP_FLAGS_DRV_MODE ? "xdp_native" : "xdp_generic",
+		err = pin_one(p, rel,
+			      l->xdp_flags & XDP_FLAGS_DRV_MODE ? "xdp_native" : "xdp_generic",
 			      l->xdp_fd, pinned, &n);
 	for (d = 0; !err && d < 2; d++) {
 		if (l->tc_fd[d] >= 0) {
-			err = pin_one(dir, d == RST_DIR_IN ? "tcx_in" : "tcx_out", l->tc_fd[d],
+			err = pin_one(p, rel, d == RST_DIR_IN ? "tcx_in" : "tcx_out", l->tc_fd[d],
 				      pinned, &n);
 		} else if (l->legacy[d]) {
 			/* A filter has no link to pin: pin its program as the record. */
 			snprintf(name, sizeof(name), "cls_%s-%u-%u%s",
 				 d == RST_DIR_IN ? "in" : "out", l->legacy_prio[d],
 				 l->legacy_handle[d], l->legacy_qdisc ? "-q" : "");
-			err = pin_one(dir, name, prog_fd[d == RST_DIR_IN ? PP_TC_IN : PP_TC_OUT],
+			err = pin_one(p, rel, name, prog_fd[d == RST_DIR_IN ? PP_TC_IN : PP_TC_OUT],
 				      pinned, &n);
 		}
 	}
@@ -273,11 +263,9 @@ static int pin_links(struct persist *p, struct rst_link *l, const char *dirname,
 	return 0;
 fail:
 	detach_iface(l);
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pinned[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	for (i = 0; i < n; i++)
+		persist_unpin(p, rel, pinned[i]);
+	persist_rmdir(p, rel); /* only when empty: a repaired record keeps its live links */
 	return err;
 }
 
@@ -285,14 +273,11 @@ fail:
 static void remove_empty_dirs(const struct persist *p)
 {
 	static const char *const sub[] = { "links", "maps", "progs", "trace" };
-	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(sub); i++) {
-		snprintf(path, sizeof(path), "%s/%s", p->path, sub[i]);
-		rmdir(path);
-	}
-	rmdir(p->path);
+	for (i = 0; i < ARRAY_SIZE(sub); i++)
+		persist_rmdir(p, sub[i]);
+	persist_rmdir(p, "");
 }
 
 /*
@@ -368,6 +353,94 @@ static void warn_tcx_order(const struct pin_iface *pi, const char *ifname, __u32
 					pi->links[i].prog_id);
 }
 
+/* Copy into l what part made (one direction; the rest of part is empty). */
+static void link_merge(struct rst_link *l, const struct rst_link *part, int d)
+{
+	if (part->xdp_fd >= 0) {
+		l->xdp_fd = part->xdp_fd;
+		l->xdp_flags = part->xdp_flags;
+	}
+	l->tc_fd[d] = part->tc_fd[d];
+	l->legacy[d] = part->legacy[d];
+	l->legacy_prio[d] = part->legacy_prio[d];
+	l->legacy_handle[d] = part->legacy_handle[d];
+	l->legacy_qdisc |= part->legacy_qdisc;
+}
+
+/*
+ * An attached record that is not whole: a link of it dead (detached by
+ * another tool, `bpftool link detach`, or a detach killed between
+ * detaching and unpinning), or a direction this attach asks for missing
+ * (an attach killed between pinning one link and the next). Re-create the
+ * dead links with the hook and mode they had, add the missing ones as o
+ * asks, keep the live ones; "already attached" is said only of a whole
+ * record. *changed says whether anything was made.
+ */
+static int repair_iface(struct persist *p, const struct pin_iface *pi, const char *ifname,
+			__u32 ifindex, const struct rst_opts *o, const struct rst_progs *progs,
+			int *changed)
+{
+	const struct pin_link *have[2] = { NULL, NULL };
+	struct rst_link l, part;
+	struct rst_opts one;
+	int d, i, err, made = 0;
+
+	*changed = 0;
+	for (i = 0; i < pi->n_links; i++) {
+		const struct pin_link *pl = &pi->links[i];
+
+		d = strcmp(pin_kind_dir(pl->kind), "out") ? RST_DIR_IN : RST_DIR_OUT;
+		if (!have[d] || pl->alive)
+			have[d] = pl;
+	}
+	link_init(&l, ifname, ifindex);
+	for (d = 0; d < 2; d++) {
+		const struct pin_link *pl = have[d];
+
+		if ((pl && pl->alive) || (!pl && !(o->dirs & (1 << d))))
+			continue;
+		one = *o;
+		one.dirs = 1 << d;
+		if (pl && pl->kind <= PK_XDP_GENERIC) {
+			one.ingress_hook = RST_HOOK_XDP;
+			one.xdp_mode = pl->kind == PK_XDP_NATIVE ? XDPM_NATIVE : XDPM_GENERIC;
+		} else if (pl && d == RST_DIR_IN) {
+			one.ingress_hook = RST_HOOK_TC_INGRESS;
+		}
+		link_init(&part, ifname, ifindex);
+		err = attach_iface(&part, progs, &one);
+		if (err) {
+			detach_iface(&l);
+			return err;
+		}
+		link_merge(&l, &part, d);
+		made = 1;
+		pr_warn("rsttrace: %s: repaired: %s %s link was %s\n", ifname,
+			d == RST_DIR_IN && part.xdp_fd >= 0 ? "xdp"
+			: part.legacy[d]		    ? "cls_bpf"
+							    : "tcx",
+			d == RST_DIR_IN ? "in" : "out", pl ? "dead" : "missing");
+	}
+	if (!made)
+		return 0;
+	/* The dead pins make way for the new links (only what rsttrace pinned there goes). */
+	for (d = 0; d < 2; d++) {
+		if (have[d] && !have[d]->alive) {
+			err = persist_unpin_link(p, pi, have[d]);
+			if (err) {
+				detach_iface(&l);
+				return err;
+			}
+		}
+	}
+	err = pin_links(p, &l, pi->dir, p->prog_fd);
+	if (err)
+		return err;
+	*changed = 1;
+	describe(&l, p->path);
+	return 0;
+}
+
 static void attach_usage(FILE *f)
 {
 	fprintf(f, "usage: rsttrace attach -i IFACE... [options]\n"
@@ -425,6 +498,8 @@ int cmd_attach(int argc, char **argv)
 			ifnames[n_if++] = optarg;
 			break;
 		case OPT_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'v':
@@ -513,13 +588,19 @@ int cmd_attach(int argc, char **argv)
 		struct rst_link l;
 		int already = 0;
 
-		for (j = 0; j < n_list; j++) {
+		for (j = 0; j < n_list && ret == EXIT_OK; j++) {
 			struct pin_iface *pi = &list[j];
+			int changed;
 
 			if (live_record(pi, ifindex[i], netns)) {
-				describe_existing(pi, ifnames[i]);
-				warn_tcx_order(pi, ifnames[i], ifindex[i]);
 				already = 1;
+				if (repair_iface(&p, pi, ifnames[i], ifindex[i], &o, &progs,
+						 &changed))
+					ret = EXIT_RUNTIME;
+				else if (!changed)
+					describe_existing(pi, ifnames[i]);
+				if (ret == EXIT_OK)
+					warn_tcx_order(pi, ifnames[i], ifindex[i]);
 			} else if (!strcmp(pi->ifname, ifnames[i]) && pi->netns == netns &&
 				   pi->gone) {
 				/* The interface was deleted (and maybe made again). */
@@ -529,7 +610,7 @@ int cmd_attach(int argc, char **argv)
 				persist_remove_iface(&p, pi);
 			}
 		}
-		if (already)
+		if (already || ret != EXIT_OK)
 			continue;
 		link_init(&l, ifnames[i], ifindex[i]);
 		if (attach_iface(&l, &progs, &o)) {
@@ -623,6 +704,8 @@ int cmd_detach(int argc, char **argv)
 			all = 1;
 			break;
 		case OPT_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'v':
@@ -656,7 +739,15 @@ int cmd_detach(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (err || persist_lock(&p))
+	if (!err)
+		err = persist_lock(&p);
+	if (err == -ENOENT) {
+		/* Removed by a detach --all we waited for. */
+		printf("nothing attached (no pins under %s)\n", p.path);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (err)
 		goto out;
 	err = persist_read_meta(&p);
 	if (err == -ENOENT) {
@@ -797,6 +888,8 @@ int cmd_set(int argc, char **argv)
 			}
 			break;
 		case OPT_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'v':

@@ -283,7 +283,7 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 			       mode ? mode : "-", pl->prog_id, pl->link_id, since,
 			       pi->gone	   ? "  GONE (interface deleted; rsttrace detach cleans up)"
 			       : *movedbuf ? movedbuf
-			       : !pl->alive ? "  DETACHED (by someone else)"
+			       : !pl->alive ? "  DETACHED (dead link; rsttrace attach repairs it)"
 					    : "");
 		}
 		if (!pi->n_links)

@@ -93,6 +93,8 @@ void persist_init(struct persist *p)
 
 	memset(p, 0, sizeof(*p));
 	p->lock_fd = -1;
+	p->dir_fd = -1;
+	p->parent_fd = -1;
 	for (i = 0; i < PP_MAX; i++)
 		p->prog_fd[i] = -1;
 	p->trace_fd = -1;
@@ -100,6 +102,8 @@ void persist_init(struct persist *p)
 		*maps_slot(&p->maps, i) = -1;
 	p->maps.owned = 1;
 }
+
+static void close_dirs(struct persist *p);
 
 void persist_close(struct persist *p)
 {
@@ -116,14 +120,7 @@ void persist_close(struct persist *p)
 	p->maps.owned = 1;
 	maps_close(&p->maps);
 	p->maps.owned = 1;
-	if (p->lock_fd >= 0)
-		close(p->lock_fd); /* drops the flock */
-	p->lock_fd = -1;
-}
-
-static void pathf(char *buf, size_t len, const struct persist *p, const char *rel)
-{
-	snprintf(buf, len, "%s/%s", p->path, rel);
+	close_dirs(p);
 }
 
 __u64 netns_self(void)
@@ -256,42 +253,227 @@ static void private_mount_error(const char *path)
 		path, name ? name : "NAME");
 }
 
-static int mkdir_p(const char *path)
+/*
+ * Syntax of a pin path, normalized into out: absolute, "//" and "."
+ * components and trailing slashes dropped, ".." refused. A ".." would
+ * let the checks see one directory and the words name another (a
+ * trailing "/.." once had the bpffs root chmod-ed 0700).
+ */
+int persist_path_normalize(const char *path, char *out, size_t len)
 {
-	char buf[PATH_MAX];
-	size_t i;
+	const char *s = path, *e, *why = NULL;
+	size_t o = 0, n;
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (i = 1; buf[i]; i++) {
-		if (buf[i] != '/')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		buf[i] = '/';
+	if (path[0] != '/')
+		why = "need an absolute path on bpffs";
+	while (!why && *s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		e = strchrnul(s, '/');
+		n = (size_t)(e - s);
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			why = "'..' is not allowed (name the directory itself)";
+		else if (o + n + 2 > len || n > NAME_MAX)
+			why = "too long";
+		else if (!(n == 1 && s[0] == '.')) {
+			out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s = e;
 	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
+	if (!why && !o)
+		why = "'/' cannot hold pins (use a directory below a bpffs mount)";
+	if (why) {
+		pr_warn("rsttrace: invalid --pin-path '%s': %s\n", path, why);
+		return -EINVAL;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int persist_path_check(const char *path)
+{
+	char buf[sizeof(((struct persist *)0)->path)];
+
+	return persist_path_normalize(path, buf, sizeof(buf));
+}
+
+/*
+ * Whether the directory fd (at path) may hold our pins or lead to them.
+ * Whoever owns a directory or may write into it can swap what it holds
+ * for a symbolic link between our check and our use, and have us unlink
+ * or chmod through it: the pin directory, everything below it and every
+ * ancestor must be root's (or the caller's) and writable by nobody else.
+ * An ancestor may be writable by others only when sticky (as /sys/fs/bpf,
+ * often 1777): then no one else can rename or remove what is ours in it.
+ */
+static int dir_refused(int fd, const char *path, int ancestor, int quiet)
+{
+	uid_t me = geteuid();
+	struct stat st;
+
+	if (fstat(fd, &st))
 		return -errno;
+	/* Root is trusted by whoever runs rsttrace (a user with CAP_BPF, say). */
+	if (st.st_uid != me && st.st_uid != 0) {
+		if (!quiet) {
+			if (me)
+				pr_warn("rsttrace: %s: owned by uid %u, not root or uid %u: "
+					"refusing (remove it or use --pin-path)\n",
+					path, (unsigned)st.st_uid, (unsigned)me);
+			else
+				pr_warn("rsttrace: %s: owned by uid %u, not root: refusing (remove "
+					"it or use --pin-path)\n",
+					path, (unsigned)st.st_uid);
+		}
+		return -EPERM;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(ancestor && (st.st_mode & S_ISVTX))) {
+		if (!quiet)
+			pr_warn("rsttrace: %s: mode %04o lets other users write in it: refusing "
+				"(chmod go-w it, or use --pin-path)\n",
+				path, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* openat(dfd, name) as a directory, never through a symbolic link; made 0700 with create. */
+static int open_dir_at(int dfd, const char *name, const char *path, int create, int quiet)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(dfd, name, 0700) && errno != EEXIST) {
+			fd = -errno;
+			if (!quiet)
+				pr_warn("rsttrace: creating %s: %s\n", path, strerror(-fd));
+			return fd;
+		}
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd >= 0)
+		return fd;
+	fd = -errno;
+	if (fd == -ELOOP || fd == -ENOTDIR) {
+		int link = !fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode);
+
+		if (!quiet)
+			pr_warn("rsttrace: %s: %s: refusing (remove it or use --pin-path)\n", path,
+				link ? "a symbolic link" : "not a directory");
+		return link ? -ELOOP : -ENOTDIR;
+	}
+	if (fd != -ENOENT && !quiet)
+		pr_warn("rsttrace: opening %s: %s\n", path, strerror(-fd));
+	return fd;
+}
+
+static void close_dirs(struct persist *p)
+{
+	if (p->dir_fd >= 0)
+		close(p->dir_fd); /* drops the flock */
+	if (p->parent_fd >= 0)
+		close(p->parent_fd);
+	p->dir_fd = p->parent_fd = p->lock_fd = -1;
+}
+
+/*
+ * Open p->path one component at a time from "/", checking each directory
+ * (dir_refused); with create, components missing below a bpffs are made
+ * 0700. Then the pin directory must be strictly below a bpffs mount: on a
+ * bpffs, as its parent, and not the root of the mount (chmod-ing that to
+ * 0700 would lock every other user of bpffs out).
+ */
+static int walk(struct persist *p, int create, int quiet)
+{
+	char sofar[sizeof(p->path)] = "", name[NAME_MAX + 1];
+	const char *s = p->path + 1, *e;
+	struct stat st, pst;
+	struct statfs sfs;
+	int fd, nfd, err;
+	size_t n;
+
+	close_dirs(p);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		e = strchrnul(s, '/');
+		n = (size_t)(e - s);
+		memcpy(name, s, n);
+		name[n] = '\0';
+		snprintf(sofar + strlen(sofar), sizeof(sofar) - strlen(sofar), "/%s", name);
+		if (create && (fstatfs(fd, &sfs) || (unsigned long)sfs.f_type != BPF_FS_MAGIC) &&
+		    faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) && errno == ENOENT) {
+			if (!quiet)
+				pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or "
+					"use a --pin-path under %s)\n",
+					p->path, PIN_BPFFS_ROOT);
+			close(fd);
+			return -ENOTDIR;
+		}
+		nfd = open_dir_at(fd, name, sofar, create, quiet);
+		if (nfd < 0) {
+			close(fd);
+			return nfd;
+		}
+		if (!*e)
+			break; /* checked below, after what it is */
+		err = dir_refused(nfd, sofar, 1, quiet);
+		if (err) {
+			close(nfd);
+			close(fd);
+			return err;
+		}
+		close(fd);
+		fd = nfd;
+		s = e + 1;
+	}
+	err = 0;
+	if (fstatfs(nfd, &sfs) || (unsigned long)sfs.f_type != BPF_FS_MAGIC) {
+		if (!quiet && create)
+			pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or use a "
+				"--pin-path under %s)\n",
+				p->path, PIN_BPFFS_ROOT);
+		err = create ? -ENOTDIR : -ENOENT;
+	} else if (fstat(nfd, &st) || fstat(fd, &pst) || st.st_dev != pst.st_dev ||
+		   st.st_ino == pst.st_ino) {
+		if (!quiet)
+			pr_warn("rsttrace: %s: the root of a bpffs mount: refusing (the pin path "
+				"must be a directory below it, e.g. %s/rsttrace)\n",
+				p->path, p->path);
+		err = -EISDIR;
+	} else {
+		err = dir_refused(nfd, p->path, 0, quiet);
+	}
+	if (err) {
+		close(nfd);
+		close(fd);
+		return err;
+	}
+	p->dir_fd = nfd;
+	p->parent_fd = fd;
+	snprintf(p->base, sizeof(p->base), "%s", name);
 	return 0;
 }
 
 int persist_prepare(struct persist *p, const char *path, int mode)
 {
 	char prefix[PATH_MAX], outer[PATH_MAX + 64];
+	int err, bpf, quiet = mode & PERSIST_QUIET;
 	struct stat mine, theirs;
-	size_t len = strlen(path);
 	pid_t opid;
-	int err, bpf;
 
-	if (path[0] != '/' || len >= sizeof(p->path) || strstr(path, "/../") || len < 2) {
-		pr_warn("rsttrace: invalid --pin-path '%s': need an absolute path on bpffs\n",
-			path);
-		return -EINVAL;
+	err = persist_path_normalize(path, p->path, sizeof(p->path));
+	if (err) {
+		p->path[0] = '\0';
+		return err;
 	}
-	snprintf(p->path, sizeof(p->path), "%s", path);
-	while (len > 1 && p->path[len - 1] == '/')
-		p->path[--len] = '\0';
-
 	existing_prefix(p->path, prefix, sizeof(prefix));
 	bpf = is_bpffs(prefix);
 	opid = mntns_outer_pid();
@@ -304,7 +486,7 @@ int persist_prepare(struct persist *p, const char *path, int mode)
 		snprintf(outer, sizeof(outer), "/proc/%d/root%s", (int)opid, prefix);
 		if (!bpf || stat(prefix, &mine) || stat(outer, &theirs) ||
 		    mine.st_dev != theirs.st_dev) {
-			if (!(mode & PERSIST_QUIET))
+			if (!quiet)
 				private_mount_error(p->path);
 			return -EXDEV;
 		}
@@ -327,44 +509,243 @@ int persist_prepare(struct persist *p, const char *path, int mode)
 		}
 		pr_info("rsttrace: mounted bpffs on %s\n", PIN_BPFFS_ROOT);
 	}
-	if (!(mode & PERSIST_CREATE))
-		return stat(p->path, &mine) ? -ENOENT : 0;
-
-	umask(077);
-	err = mkdir_p(p->path);
-	if (!err && chmod(p->path, 0700))
+	p->create = !!(mode & PERSIST_CREATE);
+	if (p->create)
+		umask(077);
+	err = walk(p, p->create, quiet);
+	/* Ours and writable by no one else (checked): 0700 as documented. */
+	if (!err && p->create && fchmod(p->dir_fd, 0700)) {
 		err = -errno;
-	if (err) {
-		pr_warn("rsttrace: creating %s: %s\n", p->path, strerror(-err));
-		return err;
+		pr_warn("rsttrace: chmod 0700 %s: %s\n", p->path, strerror(-err));
 	}
-	return 0;
+	return err;
 }
 
 int persist_lock(struct persist *p)
 {
 	struct stat st;
-	int tries, fd;
+	int tries, err;
 
 	for (tries = 0; tries < 3; tries++) {
-		fd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			break;
-		if (flock(fd, LOCK_EX)) {
-			close(fd);
-			break;
+		if (p->dir_fd < 0)
+			return -EBADF;
+		if (flock(p->dir_fd, LOCK_EX)) {
+			err = -errno;
+			pr_warn("rsttrace: locking %s: %s\n", p->path, strerror(-err));
+			return err;
 		}
 		/* A detach --all that held the lock may have removed the directory. */
-		if (!fstat(fd, &st) && st.st_nlink > 0) {
-			p->lock_fd = fd;
+		if (!fstat(p->dir_fd, &st) && st.st_nlink > 0) {
+			p->lock_fd = p->dir_fd;
 			return 0;
 		}
-		close(fd);
-		if (mkdir_p(p->path))
-			break;
+		err = walk(p, p->create, 0);
+		if (err)
+			return err;
 	}
-	pr_warn("rsttrace: locking %s: %s\n", p->path, strerror(errno));
-	return -errno;
+	pr_warn("rsttrace: locking %s: removed again and again while waiting\n", p->path);
+	return -EAGAIN;
+}
+
+/* What kind of BPF object fd is, by the name of its anonymous inode. */
+static int obj_kind(int fd)
+{
+	char path[64], buf[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	if (!strcmp(buf, "anon_inode:bpf-map"))
+		return PO_MAP;
+	if (!strcmp(buf, "anon_inode:bpf-prog"))
+		return PO_PROG;
+	/* "bpf_link" when made, "bpf-link" when opened from a pin or an id */
+	if (!strcmp(buf, "anon_inode:bpf-link") || !strcmp(buf, "anon_inode:bpf_link"))
+		return PO_LINK;
+	return 0;
+}
+
+/*
+ * Open the directory REL below the pin directory, each component checked
+ * like the pin directory; create makes missing ones 0700. "" is a new fd
+ * of the pin directory itself.
+ */
+static int rel_open(const struct persist *p, const char *rel, int create, int quiet)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	const char *s = rel, *e;
+	struct stat st, top;
+	int fd, nfd, err;
+	size_t n;
+
+	if (p->dir_fd < 0)
+		return -EBADF;
+	fd = openat(p->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s", p->path);
+	while (*s) {
+		e = strchrnul(s, '/');
+		n = (size_t)(e - s);
+		if (!n || n > NAME_MAX) {
+			close(fd);
+			return -EINVAL;
+		}
+		memcpy(name, s, n);
+		name[n] = '\0';
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", name);
+		nfd = open_dir_at(fd, name, path, create, quiet);
+		close(fd);
+		if (nfd < 0)
+			return nfd;
+		err = dir_refused(nfd, path, 0, quiet);
+		/* Still the pin directory's bpffs: nothing mounted over a subdirectory. */
+		if (!err &&
+		    (fstat(nfd, &st) || fstat(p->dir_fd, &top) || st.st_dev != top.st_dev)) {
+			if (!quiet)
+				pr_warn("rsttrace: %s: not on the bpffs of %s: refusing\n", path,
+					p->path);
+			err = -EXDEV;
+		}
+		if (err) {
+			close(nfd);
+			return err;
+		}
+		fd = nfd;
+		s = *e ? e + 1 : e;
+	}
+	return fd;
+}
+
+static void rel_path(char *buf, size_t len, const struct persist *p, const char *rel,
+		     const char *name)
+{
+	snprintf(buf, len, "%s%s%s/%s", p->path, *rel ? "/" : "", rel, name);
+}
+
+int persist_get(const struct persist *p, const char *rel, const char *name, int kind)
+{
+	char path[PATH_MAX + NAME_MAX], proc[64 + NAME_MAX];
+	const char *why = NULL;
+	struct stat st;
+	int dfd, fd;
+
+	dfd = rel_open(p, rel, 0, 0);
+	if (dfd < 0)
+		return dfd;
+	rel_path(path, sizeof(path), p, rel, name);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		fd = -errno;
+		close(dfd);
+		return fd;
+	}
+	/* bpffs shows every pinned object as a regular file of its pinner. */
+	if (!S_ISREG(st.st_mode))
+		why = S_ISLNK(st.st_mode) ? "a symbolic link" : "not a pinned object";
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		why = "pinned by another user";
+	if (why) {
+		pr_warn("rsttrace: %s: %s, not what rsttrace pinned: left alone\n", path, why);
+		close(dfd);
+		return -EPROTO;
+	}
+	/* The name resolved in the checked directory, not along the path again. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dfd, name);
+	fd = bpf_obj_get(proc);
+	if (fd < 0) {
+		fd = -errno;
+		if (fd != -ENOENT)
+			pr_warn("rsttrace: opening %s: %s\n", path, strerror(-fd));
+		close(dfd);
+		return fd;
+	}
+	close(dfd);
+	if (obj_kind(fd) != kind) {
+		pr_warn("rsttrace: %s: not a BPF %s, not what rsttrace pinned: left alone\n", path,
+			kind == PO_MAP	  ? "map"
+			: kind == PO_PROG ? "program"
+					  : "link");
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+int persist_pin(const struct persist *p, const char *rel, const char *name, int fd)
+{
+	char path[PATH_MAX + NAME_MAX], proc[64 + NAME_MAX];
+	int dfd, err = 0;
+
+	rel_path(path, sizeof(path), p, rel, name);
+	dfd = rel_open(p, rel, 1, 0);
+	if (dfd < 0)
+		return dfd;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dfd, name);
+	if (bpf_obj_pin(fd, proc)) {
+		err = -errno;
+		pr_warn("rsttrace: pinning %s: %s\n", path, strerror(-err));
+	}
+	close(dfd);
+	return err;
+}
+
+int persist_unpin(const struct persist *p, const char *rel, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX];
+	int dfd, err = 0;
+
+	dfd = rel_open(p, rel, 0, 0);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) && errno != ENOENT) {
+		err = -errno;
+		rel_path(path, sizeof(path), p, rel, name);
+		pr_warn("rsttrace: unpinning %s: %s\n", path, strerror(-err));
+	}
+	close(dfd);
+	return err;
+}
+
+int persist_rmdir(const struct persist *p, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	char parent[PATH_MAX];
+	int dfd, err = 0;
+
+	if (!*rel) {
+		if (p->parent_fd < 0)
+			return -EBADF;
+		return unlinkat(p->parent_fd, p->base, AT_REMOVEDIR) ? -errno : 0;
+	}
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - rel) : 0, rel);
+	dfd = rel_open(p, parent, 0, 1);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, slash ? slash + 1 : rel, AT_REMOVEDIR))
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+/* A DIR stream of REL, checked (quiet -ENOENT); NULL with errno. */
+static DIR *rel_opendir(const struct persist *p, const char *rel)
+{
+	int fd = rel_open(p, rel, 0, 0);
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
 }
 
 static int obj_info(int fd, void *info, __u32 len)
@@ -384,17 +765,16 @@ static void incompatible(const struct persist *p, const char *why)
 int persist_read_meta(struct persist *p)
 {
 	struct bpf_map_info info;
-	char path[PATH_MAX], why[160];
+	char why[160];
 	__u8 buf[4096] = {};
 	struct rst_pin_meta *m = (struct rst_pin_meta *)buf;
 	__u32 zero = 0;
 	int fd, err = 0;
 
 	p->have_meta = 0;
-	pathf(path, sizeof(path), p, "meta");
-	fd = bpf_obj_get(path);
+	fd = persist_get(p, "", "meta", PO_MAP);
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
+		return fd;
 	if (obj_info(fd, &info, sizeof(info)) || info.type != BPF_MAP_TYPE_ARRAY ||
 	    info.key_size != 4 || info.value_size < 16 || info.value_size > sizeof(buf) ||
 	    bpf_map_lookup_elem(fd, &zero, buf) || m->magic != RST_PIN_MAGIC) {
@@ -446,7 +826,6 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 	struct bpf_prog_info pi;
 	struct bpf_map_info mi;
 	__u32 map_ids[16], i;
-	char path[PATH_MAX];
 	int fd, mfd, idx;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
@@ -459,8 +838,7 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 		goto out;
 	idx = prog_index(pi.name);
 	if (idx >= 0 && p->prog_fd[idx] < 0) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[idx]);
-		if (!bpf_obj_pin(fd, path)) {
+		if (!persist_pin(p, "progs", pin_prog_names[idx], fd)) {
 			pr_info("rsttrace: recovered the pin of program %s from its link\n",
 				pin_prog_names[idx]);
 			p->prog_fd[idx] = fd;
@@ -474,8 +852,7 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 			continue;
 		idx = obj_info(mfd, &mi, sizeof(mi)) ? -1 : map_index(mi.name);
 		if (idx >= 0 && *maps_slot(&p->maps, idx) < 0) {
-			snprintf(path, sizeof(path), "%s/maps/%s", p->path, pin_map_names[idx]);
-			if (!bpf_obj_pin(mfd, path)) {
+			if (!persist_pin(p, "maps", pin_map_names[idx], mfd)) {
 				pr_info("rsttrace: recovered the pin of map %s\n",
 					pin_map_names[idx]);
 				*maps_slot(&p->maps, idx) = mfd;
@@ -489,6 +866,7 @@ out:
 		close(fd);
 }
 
+/* Where prog/map pins failed to open: missing counts, anything else is refused. */
 static int open_pinned(struct persist *p)
 {
 	struct bpf_prog_info pi;
@@ -498,14 +876,16 @@ static int open_pinned(struct persist *p)
 	for (i = 0; i < PP_MAX; i++) {
 		if (p->prog_fd[i] >= 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
-		fd = bpf_obj_get(path);
-		if (fd < 0) {
+		fd = persist_get(p, "progs", pin_prog_names[i], PO_PROG);
+		if (fd == -ENOENT) {
 			missing++;
 			continue;
 		}
+		if (fd < 0)
+			return -EPROTO;
 		if (obj_info(fd, &pi, sizeof(pi)) || strcmp(pi.name, pin_prog_names[i])) {
 			close(fd);
+			snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
 			pr_warn("rsttrace: %s is not rsttrace's program\n", path);
 			return -EPROTO;
 		}
@@ -515,19 +895,22 @@ static int open_pinned(struct persist *p)
 	for (i = 0; i < PM_MAX; i++) {
 		if (*maps_slot(&p->maps, i) >= 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/maps/%s", p->path, pin_map_names[i]);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
+		fd = persist_get(p, "maps", pin_map_names[i], PO_MAP);
+		if (fd == -ENOENT)
 			missing++;
+		else if (fd < 0)
+			return -EPROTO;
 		else
 			*maps_slot(&p->maps, i) = fd;
 	}
 	/* Optional: only where the kernel had the tracepoint at the first attach. */
 	if (p->trace_fd < 0) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
-		fd = bpf_obj_get(path);
+		fd = persist_get(p, "progs", RST_TRACE_PROG, PO_PROG);
+		if (fd < 0 && fd != -ENOENT)
+			return -EPROTO;
 		if (fd >= 0 && (obj_info(fd, &pi, sizeof(pi)) || strcmp(pi.name, RST_TRACE_PROG))) {
 			close(fd);
+			snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
 			pr_warn("rsttrace: %s is not rsttrace's program\n", path);
 			return -EPROTO;
 		}
@@ -572,71 +955,127 @@ int persist_open_objects(struct persist *p, int recover)
 	return err;
 }
 
-/* Unlink dir/name if it is a BPF object whose kernel name is want (NULL: any map). */
-static int unpin_checked(const char *dir, const char *name, const char *want, int is_prog)
+#define RST_BPF_LINK_TYPE_TCX 11 /* UAPI; newer than the headers we build with */
+
+/* The kernel name of program id, into buf ("" when it cannot be read). */
+static void prog_name(__u32 id, char *buf, size_t len)
+{
+	struct bpf_prog_info pi;
+	int fd;
+
+	buf[0] = '\0';
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	if (!obj_info(fd, &pi, sizeof(pi)))
+		snprintf(buf, len, "%s", pi.name);
+	close(fd);
+}
+
+/*
+ * Whether fd (of kind) is what rsttrace pins under that name: a map or a
+ * program of kernel name want and of the type rsttrace makes it (meta: an
+ * array), or a link of link_type (-1: any) whose program is want. What someone else pinned under one of our names is
+ * never unpinned (it might be what keeps their program attached).
+ */
+static int obj_is(int fd, int kind, const char *want, int link_type)
 {
 	struct bpf_prog_info pi;
 	struct bpf_map_info mi;
-	char path[PATH_MAX];
-	const char *kname;
+	struct bpf_link_info li;
+	char name[BPF_OBJ_NAME_LEN];
+
+	/* The types of bpf/rsttrace.bpf.c, in enum pin_map / pin_prog order. */
+	static const __u32 map_types[PM_MAX] = {
+		[PM_COUNTERS] = BPF_MAP_TYPE_PERCPU_ARRAY, [PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
+		[PM_FLOWS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_HOSTS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
+		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
+	};
+	int idx;
+
+	if (kind == PO_MAP) {
+		idx = map_index(want);
+		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) &&
+		       mi.type == (idx >= 0 ? map_types[idx] : BPF_MAP_TYPE_ARRAY);
+	}
+	if (kind == PO_PROG) {
+		idx = prog_index(want);
+		return !obj_info(fd, &pi, sizeof(pi)) && !strcmp(pi.name, want) &&
+		       pi.type == (idx == PP_XDP ? BPF_PROG_TYPE_XDP
+				   : idx >= 0	 ? BPF_PROG_TYPE_SCHED_CLS
+						 : BPF_PROG_TYPE_TRACING);
+	}
+	if (obj_info(fd, &li, sizeof(li)) || (link_type >= 0 && li.type != (__u32)link_type))
+		return 0;
+	prog_name(li.prog_id, name, sizeof(name));
+	return !strcmp(name, want);
+}
+
+/*
+ * Unlink REL/NAME if it is what rsttrace pinned there (obj_is); 0 when
+ * absent, -EPROTO (printed, left in place) when it is something else.
+ */
+static int unpin_checked(const struct persist *p, const char *rel, const char *name, int kind,
+			 const char *want)
+{
+	char path[PATH_MAX + NAME_MAX];
 	int fd, ok;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
+	fd = persist_get(p, rel, name, kind);
+	if (fd == -ENOENT)
+		return 0;
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (is_prog)
-		ok = !obj_info(fd, &pi, sizeof(pi)), kname = pi.name;
-	else
-		ok = !obj_info(fd, &mi, sizeof(mi)), kname = mi.name;
-	close(fd);
-	if (!ok || (want && strcmp(kname, want)))
 		return -EPROTO;
-	return unlink(path) ? -errno : 0;
+	ok = obj_is(fd, kind, want, -1);
+	close(fd);
+	if (!ok) {
+		rel_path(path, sizeof(path), p, rel, name);
+		pr_warn("rsttrace: %s: not the %s rsttrace pinned there: left alone\n", path, want);
+		return -EPROTO;
+	}
+	return persist_unpin(p, rel, name);
+}
+
+/* Entries of REL other than "." and ".."; 0 when it does not exist. */
+static int count_entries(const struct persist *p, const char *rel)
+{
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	d = rel_opendir(p, rel);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			found++;
+	closedir(d);
+	return found;
 }
 
 int persist_clean_partial(struct persist *p)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	int i, err = 0, found = 0;
-	DIR *d;
+	int i, err = 0, n1, n2;
 
 	/*
 	 * Links without meta are not the remains of a crash of this version
 	 * (links come after meta, and go before it).
 	 */
-	pathf(dir, sizeof(dir), p, "links");
-	d = opendir(dir);
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.')
-				found++;
-		closedir(d);
-	}
-	pathf(dir, sizeof(dir), p, "trace");
-	d = opendir(dir);
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.')
-				found++;
-		closedir(d);
-	}
-	if (found) {
+	n1 = count_entries(p, "links");
+	n2 = count_entries(p, "trace");
+	if (n1 < 0 || n2 < 0)
+		return -EPROTO; /* refused, and said why */
+	if (n1 + n2) {
 		incompatible(p, "links are pinned but the meta map is missing");
 		return -EPROTO;
 	}
-	found = 0;
-	pathf(dir, sizeof(dir), p, "progs");
-	for (i = 0; i < PP_MAX && !err; i++) {
-		err = unpin_checked(dir, pin_prog_names[i], pin_prog_names[i], 1);
-		found += !err;
-	}
+	for (i = 0; i < PP_MAX && !err; i++)
+		err = unpin_checked(p, "progs", pin_prog_names[i], PO_PROG, pin_prog_names[i]);
 	if (!err)
-		err = unpin_checked(dir, RST_TRACE_PROG, RST_TRACE_PROG, 1);
-	pathf(dir, sizeof(dir), p, "maps");
+		err = unpin_checked(p, "progs", RST_TRACE_PROG, PO_PROG, RST_TRACE_PROG);
 	for (i = 0; i < PM_MAX && !err; i++)
-		err = unpin_checked(dir, pin_map_names[i], pin_map_names[i], 0);
+		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
 	if (err) {
 		incompatible(p, "it holds objects that are not rsttrace's");
 		return -EPROTO;
@@ -648,15 +1087,14 @@ int persist_clean_partial(struct persist *p)
 int persist_mkdirs(struct persist *p)
 {
 	static const char *const subdirs[] = { "maps", "progs", "links", "trace" };
-	char sub[PATH_MAX];
 	size_t i;
+	int fd;
 
 	for (i = 0; i < ARRAY_SIZE(subdirs); i++) {
-		snprintf(sub, sizeof(sub), "%s/%s", p->path, subdirs[i]);
-		if (mkdir(sub, 0700) && errno != EEXIST) {
-			pr_warn("rsttrace: creating %s: %s\n", sub, strerror(errno));
-			return -errno;
-		}
+		fd = rel_open(p, subdirs[i], 1, 0);
+		if (fd < 0)
+			return fd;
+		close(fd);
 	}
 	return 0;
 }
@@ -665,42 +1103,30 @@ int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_
 		   int trace_fd, const struct rst_pin_meta *meta)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo);
-	char path[PATH_MAX];
 	__u32 zero = 0;
 	int i, fd = -1, err;
 
 	/* The subdirectories only now: a refused attach leaves no trace. */
 	err = persist_mkdirs(p);
 	/* Order matters: meta is pinned last and marks the set complete. */
-	for (i = 0; i < PM_MAX && !err; i++) {
-		snprintf(path, sizeof(path), "%s/maps/%s", p->path, pin_map_names[i]);
-		if (bpf_obj_pin(map_fds[i], path))
-			err = -errno;
-	}
-	for (i = 0; i < PP_MAX && !err; i++) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
-		if (bpf_obj_pin(prog_fds[i], path))
-			err = -errno;
-	}
-	if (!err && trace_fd >= 0) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
-		if (bpf_obj_pin(trace_fd, path))
-			err = -errno;
-	}
+	for (i = 0; i < PM_MAX && !err; i++)
+		err = persist_pin(p, "maps", pin_map_names[i], map_fds[i]);
+	for (i = 0; i < PP_MAX && !err; i++)
+		err = persist_pin(p, "progs", pin_prog_names[i], prog_fds[i]);
+	if (!err && trace_fd >= 0)
+		err = persist_pin(p, "progs", RST_TRACE_PROG, trace_fd);
 	if (!err) {
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rst_meta", 4, sizeof(*meta), 1, &mo);
-		if (fd < 0 || bpf_map_update_elem(fd, &zero, meta, BPF_ANY))
+		if (fd < 0 || bpf_map_update_elem(fd, &zero, meta, BPF_ANY)) {
 			err = -errno;
+			pr_warn("rsttrace: making the meta map: %s\n", strerror(-err));
+		}
 	}
-	if (!err) {
-		pathf(path, sizeof(path), p, "meta");
-		if (bpf_obj_pin(fd, path))
-			err = -errno;
-	}
+	if (!err)
+		err = persist_pin(p, "", "meta", fd);
 	if (fd >= 0)
 		close(fd);
 	if (err) {
-		pr_warn("rsttrace: pinning under %s: %s\n", p->path, strerror(-err));
 		persist_clean_partial(p);
 		return err;
 	}
@@ -797,16 +1223,47 @@ static int cls_alive(__u32 ifindex, const struct pin_link *pl)
 	return !bpf_tc_query(&hook, &to) && to.prog_id == pl->prog_id;
 }
 
-static void read_link(struct pin_iface *pi, struct pin_link *pl, const char *path)
+/* The program a link of kind must run; the link type it must be. */
+static const char *kind_prog(int kind, int *link_type)
+{
+	*link_type = kind <= PK_XDP_GENERIC ? BPF_LINK_TYPE_XDP : RST_BPF_LINK_TYPE_TCX;
+	if (kind <= PK_XDP_GENERIC)
+		return pin_prog_names[PP_XDP];
+	return kind == PK_TCX_IN || kind == PK_CLS_IN ? pin_prog_names[PP_TC_IN]
+						      : pin_prog_names[PP_TC_OUT];
+}
+
+/* Open links/DIR/NAME, which must be what rsttrace pinned for kind; -errno (printed). */
+static int link_get(const struct persist *p, const char *rel, const struct pin_link *pl)
+{
+	int cls = pl->kind >= PK_CLS_IN, type, fd;
+	const char *want = kind_prog(pl->kind, &type);
+	char path[PATH_MAX + NAME_MAX];
+
+	fd = persist_get(p, rel, pl->name, cls ? PO_PROG : PO_LINK);
+	if (fd < 0)
+		return fd;
+	if (!obj_is(fd, cls ? PO_PROG : PO_LINK, want, cls ? -1 : type)) {
+		rel_path(path, sizeof(path), p, rel, pl->name);
+		pr_warn("rsttrace: %s: not the %s %s rsttrace pinned there: left alone\n", path,
+			cls ? "program" : "link of", want);
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+static void read_link(const struct persist *p, struct pin_iface *pi, struct pin_link *pl, int dfd,
+		      const char *rel)
 {
 	struct bpf_link_info li;
 	struct bpf_prog_info pgi;
 	struct stat st;
 	int fd;
 
-	if (!stat(path, &st))
+	if (!fstatat(dfd, pl->name, &st, AT_SYMLINK_NOFOLLOW))
 		pl->since_ns = (__u64)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
-	fd = bpf_obj_get(path);
+	fd = link_get(p, rel, pl);
 	if (fd < 0)
 		return;
 	if (pl->kind >= PK_CLS_IN) {
@@ -847,7 +1304,7 @@ static int iface_cmp(const void *a, const void *b)
 int persist_list(struct persist *p, struct pin_iface **out, int *n)
 {
 	struct pin_iface *arr = NULL, *pi, *tmp;
-	char dir[PATH_MAX], sub[PATH_MAX + 300];
+	char rel[NAME_MAX + 8], name[IF_NAMESIZE];
 	struct dirent *de, *le;
 	__u64 self = netns_self();
 	int cap = 0, cnt = 0, i;
@@ -855,8 +1312,7 @@ int persist_list(struct persist *p, struct pin_iface **out, int *n)
 
 	*out = NULL;
 	*n = 0;
-	pathf(dir, sizeof(dir), p, "links");
-	d = opendir(dir);
+	d = rel_opendir(p, "links");
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
@@ -874,16 +1330,16 @@ int persist_list(struct persist *p, struct pin_iface **out, int *n)
 		}
 		pi = &arr[cnt];
 		if (parse_dirname(pi, de->d_name)) {
-			pr_debug("rsttrace: %s/%s: not an interface record, ignored\n", dir,
-				 de->d_name);
+			pr_debug("rsttrace: %s/links/%s: not an interface record, ignored\n",
+				 p->path, de->d_name);
 			continue;
 		}
 		pi->here = pi->netns == self;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-		ld = opendir(sub);
+		snprintf(rel, sizeof(rel), "links/%s", de->d_name);
+		/* A record that is a symbolic link or not ours is refused (and said so). */
+		ld = rel_opendir(p, rel);
 		while (ld && (le = readdir(ld))) {
 			struct pin_link *pl = &pi->links[pi->n_links];
-			char lpath[sizeof(sub) + 300];
 
 			if (le->d_name[0] == '.' || pi->n_links >= PIN_LINKS_MAX)
 				continue;
@@ -891,8 +1347,7 @@ int persist_list(struct persist *p, struct pin_iface **out, int *n)
 			if (strlen(le->d_name) >= sizeof(pl->name) || parse_kind(pl, le->d_name))
 				continue;
 			memcpy(pl->name, le->d_name, strlen(le->d_name) + 1);
-			snprintf(lpath, sizeof(lpath), "%s/%s", sub, le->d_name);
-			read_link(pi, pl, lpath);
+			read_link(p, pi, pl, dirfd(ld), rel);
 			if (!pi->since_ns || (pl->since_ns && pl->since_ns < pi->since_ns))
 				pi->since_ns = pl->since_ns;
 			pi->n_links++;
@@ -904,6 +1359,13 @@ int persist_list(struct persist *p, struct pin_iface **out, int *n)
 		for (i = 0; i < pi->n_links; i++)
 			if (pi->links[i].alive)
 				pi->gone = 0;
+		/*
+		 * Every link dead but the interface still here (another tool
+		 * detached them, or a detach was killed half-way): not gone,
+		 * its links are dead, and attach repairs them.
+		 */
+		if (pi->gone && pi->n_links && pi->here && if_indextoname(pi->ifindex, name))
+			pi->gone = 0;
 		cnt++;
 	}
 	closedir(d);
@@ -978,73 +1440,101 @@ static int remove_cls(const struct pin_iface *pi)
 
 int persist_remove_iface(struct persist *p, const struct pin_iface *pi)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 80];
-	int i, fd, err;
+	char rel[sizeof(pi->dir) + 8], path[PATH_MAX];
+	int i, fd, err, ret = 0;
 
 	err = remove_cls(pi);
 	if (err)
 		return err;
-	persist_iface_path(p, pi->dir, dir, sizeof(dir));
+	snprintf(rel, sizeof(rel), "links/%s", pi->dir);
 	for (i = 0; i < pi->n_links; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pi->links[i].name);
-		if (pi->links[i].kind < PK_CLS_IN) {
+		const struct pin_link *pl = &pi->links[i];
+
+		/* Only what is ours goes: another object under our name stays, reported. */
+		fd = link_get(p, rel, pl);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0) {
+			ret = fd;
+			continue;
+		}
+		if (pl->kind < PK_CLS_IN) {
 			/*
 			 * Detach explicitly: unpinning alone leaves the link
 			 * attached while anyone else (bpftool, a reader) holds it.
 			 */
-			fd = bpf_obj_get(path);
-			if (fd >= 0) {
-				if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
-					pr_debug("rsttrace: detaching %s: %s\n", path,
-						 strerror(errno));
-				close(fd);
-			}
+			if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+				pr_debug("rsttrace: detaching %s/%s/%s: %s\n", p->path, rel,
+					 pl->name, strerror(errno));
 		}
-		if (unlink(path) && errno != ENOENT) {
-			err = -errno;
-			pr_warn("rsttrace: unpinning %s: %s\n", path, strerror(-err));
+		close(fd);
+		err = persist_unpin(p, rel, pl->name);
+		if (err)
 			return err;
-		}
 	}
-	if (rmdir(dir) && errno != ENOENT) {
-		err = -errno;
-		pr_warn("rsttrace: removing %s: %s (it holds files rsttrace did not make)\n", dir,
+	if (ret)
+		return ret;
+	err = persist_rmdir(p, rel);
+	if (err && err != -ENOENT) {
+		persist_iface_path(p, pi->dir, path, sizeof(path));
+		pr_warn("rsttrace: removing %s: %s (it holds files rsttrace did not make)\n", path,
 			strerror(-err));
 		return err;
 	}
 	return 0;
 }
 
-/* Detach and unpin PIN/trace/rst_send_reset. */
+int persist_unpin_link(struct persist *p, const struct pin_iface *pi, const struct pin_link *pl)
+{
+	char rel[sizeof(pi->dir) + 8];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "links/%s", pi->dir);
+	fd = link_get(p, rel, pl);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (pl->kind < PK_CLS_IN && bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+		pr_debug("rsttrace: detaching %s/%s/%s: %s\n", p->path, rel, pl->name,
+			 strerror(errno));
+	close(fd);
+	return persist_unpin(p, rel, pl->name);
+}
+
+/* Detach and unpin PIN/trace/rst_send_reset, if it is ours. */
 static int trace_remove(struct persist *p)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		/*
-		 * Explicitly, as the interface links, where the kernel can
-		 * (raw tracepoint links cannot be detached: another holder
-		 * of the link keeps it; it only observes).
-		 */
-		if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL &&
-		    errno != EOPNOTSUPP)
-			pr_debug("rsttrace: detaching %s: %s\n", path, strerror(errno));
+	fd = persist_get(p, "trace", RST_TRACE_PROG, PO_LINK);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (!obj_is(fd, PO_LINK, RST_TRACE_PROG, -1)) {
+		snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
+		pr_warn("rsttrace: %s: not the link of %s rsttrace pinned there: left alone\n",
+			path, RST_TRACE_PROG);
 		close(fd);
+		return -EPROTO;
 	}
-	if (unlink(path) && errno != ENOENT) {
-		pr_warn("rsttrace: unpinning %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	/*
+	 * Explicitly, as the interface links, where the kernel can (raw
+	 * tracepoint links cannot be detached: another holder of the link
+	 * keeps it; it only observes).
+	 */
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL && errno != EOPNOTSUPP)
+		pr_debug("rsttrace: detaching %s/trace/%s: %s\n", p->path, RST_TRACE_PROG,
+			 strerror(errno));
+	close(fd);
+	return persist_unpin(p, "trace", RST_TRACE_PROG);
 }
 
 int persist_trace_attach(struct persist *p)
 {
 	struct pin_trace t;
-	char path[PATH_MAX];
 	int fd, err;
 
 	if (p->trace_fd < 0)
@@ -1068,10 +1558,7 @@ int persist_trace_attach(struct persist *p)
 			strerror(-fd));
 		return fd;
 	}
-	snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
-	err = bpf_obj_pin(fd, path) ? -errno : 0;
-	if (err)
-		pr_warn("rsttrace: pinning %s: %s\n", path, strerror(-err));
+	err = persist_pin(p, "trace", RST_TRACE_PROG, fd);
 	close(fd); /* the pin holds it, or nothing does */
 	return err;
 }
@@ -1079,17 +1566,20 @@ int persist_trace_attach(struct persist *p)
 void persist_trace_info(const struct persist *p, struct pin_trace *t)
 {
 	struct bpf_link_info li;
-	char path[PATH_MAX];
 	struct stat st;
-	int fd;
+	int dfd, fd;
 
 	memset(t, 0, sizeof(*t));
-	snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
-	if (stat(path, &st))
+	dfd = rel_open(p, "trace", 0, 1);
+	if (dfd < 0)
+		return;
+	fd = fstatat(dfd, RST_TRACE_PROG, &st, AT_SYMLINK_NOFOLLOW);
+	close(dfd);
+	if (fd)
 		return;
 	t->pinned = 1;
 	t->since_ns = (__u64)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
-	fd = bpf_obj_get(path);
+	fd = persist_get(p, "trace", RST_TRACE_PROG, PO_LINK);
 	if (fd < 0)
 		return;
 	if (!obj_info(fd, &li, sizeof(li))) {
@@ -1103,47 +1593,35 @@ void persist_trace_info(const struct persist *p, struct pin_trace *t)
 
 int persist_remove_objects(struct persist *p)
 {
-	char path[PATH_MAX];
-	int i, err = 0;
+	static const char *const subdirs[] = { "progs", "maps", "links", "trace" };
+	size_t k;
+	int i, err;
 
 	/* The tracing link before meta, like the interfaces' links. */
 	err = trace_remove(p);
-	/* meta first: a crash half-way leaves an unfinished set, cleaned next time. */
-	pathf(path, sizeof(path), p, "meta");
-	if (!err && unlink(path) && errno != ENOENT)
-		err = -errno;
-	for (i = 0; i < PP_MAX && !err; i++) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	}
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	}
-	for (i = 0; i < PM_MAX && !err; i++) {
-		snprintf(path, sizeof(path), "%s/maps/%s", p->path, pin_map_names[i]);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	}
-	if (err) {
-		pr_warn("rsttrace: unpinning %s: %s\n", path, strerror(-err));
-		return err;
-	}
+	/*
+	 * meta first: a crash half-way leaves an unfinished set, cleaned next
+	 * time. Each pin is checked to be the object rsttrace pinned before it
+	 * is unlinked, relative to the checked directories.
+	 */
+	if (!err)
+		err = unpin_checked(p, "", "meta", PO_MAP, "rst_meta");
+	for (i = 0; i < PP_MAX && !err; i++)
+		err = unpin_checked(p, "progs", pin_prog_names[i], PO_PROG, pin_prog_names[i]);
+	if (!err)
+		err = unpin_checked(p, "progs", RST_TRACE_PROG, PO_PROG, RST_TRACE_PROG);
+	for (i = 0; i < PM_MAX && !err; i++)
+		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
+	if (err)
+		return err; /* said why */
 	p->have_meta = 0;
 	/* The directories go only when empty: what others put there stays. */
-	pathf(path, sizeof(path), p, "progs");
-	rmdir(path);
-	pathf(path, sizeof(path), p, "maps");
-	rmdir(path);
-	pathf(path, sizeof(path), p, "links");
-	rmdir(path);
-	pathf(path, sizeof(path), p, "trace");
-	rmdir(path);
-	if (rmdir(p->path) && errno != ENOENT)
+	for (k = 0; k < ARRAY_SIZE(subdirs); k++)
+		persist_rmdir(p, subdirs[k]);
+	err = persist_rmdir(p, "");
+	if (err && err != -ENOENT)
 		pr_warn("rsttrace: %s not removed: %s (files rsttrace did not make?)\n", p->path,
-			strerror(errno));
+			strerror(-err));
 	return 0;
 }
 

@@ -4,7 +4,11 @@
  * --pin-path), the checks that the pins land on a bpffs the whole system
  * shares, the meta map that carries the ABI version, and the recovery of
  * what a crashed attach left behind. Only names of this layout are ever
- * created or removed; anything else in the directory is left alone.
+ * created or removed; anything else in the directory is left alone. The
+ * directory is trusted only when it and everything on the way to it is
+ * root's and writable by no one else; below it nothing is reached through
+ * a path again, only relative to the checked directory fds, and a pin is
+ * unlinked only once it is known to be the object rsttrace pinned there.
  *
  *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
  *   PIN/maps/{counters,settings,flows,hosts,buckets,events,reasons}
@@ -107,15 +111,24 @@ struct pin_iface {
 	__u64 netns;   /* inode of the network namespace */
 	__u32 ifindex; /* at attach time */
 	int here;      /* netns is the caller's */
-	int gone;      /* no link of it is attached any more */
+	int gone; /* no link of it is attached any more, and (here) no interface of its index */
 	int n_links;
 	struct pin_link links[PIN_LINKS_MAX];
 	__u64 since_ns; /* earliest pin */
 };
 
 struct persist {
-	char path[PATH_MAX - 128];
-	int lock_fd; /* the directory, flock()ed; -1 when not locked */
+	char path[PATH_MAX - 128]; /* normalized: absolute, no "." or ".." */
+	/*
+	 * The pin directory and its parent, opened one component at a time
+	 * without following symbolic links and checked (persist_prepare);
+	 * every pin and subdirectory is reached relative to dir_fd. -1: none.
+	 */
+	int dir_fd;
+	int parent_fd;
+	char base[NAME_MAX + 1]; /* the pin directory's name in parent_fd */
+	int create;		 /* prepared with PERSIST_CREATE */
+	int lock_fd;		 /* dir_fd once flock()ed; -1 when not locked */
 	int have_meta;
 	struct rst_pin_meta meta;
 	int prog_fd[PP_MAX];
@@ -141,17 +154,51 @@ void persist_init(struct persist *p);
 void persist_close(struct persist *p);
 
 /*
+ * The syntax of a --pin-path: absolute, no ".." component, not "/". 0, or
+ * -EINVAL with the reason printed (the caller exits 2).
+ */
+int persist_path_check(const char *path);
+/* The same, writing the normalized path ("//", "." and trailing "/" dropped) into out. */
+int persist_path_normalize(const char *path, char *out, size_t len);
+
+/*
  * Check that path is on a bpffs this whole system shares (not one private
  * to a mount namespace such as `ip netns exec` makes) and, with
  * PERSIST_CREATE, mount bpffs on /sys/fs/bpf when absent and create the
- * directory (0700; its subdirectories come with persist_create). Prints a one-line error with a hint (unless
- * PERSIST_QUIET); -EXDEV for a private mount namespace; -ENOENT in read
- * mode when there is nothing there, without printing.
+ * directory (0700; its subdirectories come with persist_create). Then
+ * open it without following symbolic links, refusing (-EPERM, -ELOOP) a
+ * pin directory not owned by us (root) or writable by others, an
+ * ancestor that others could rename it in (writable, not sticky), and a
+ * directory that is the root of a bpffs mount (-EISDIR): pins are
+ * created and removed only below that checked directory fd. Prints a
+ * one-line error with a hint (unless PERSIST_QUIET); -EINVAL for a bad
+ * path, -EXDEV for a private mount namespace; -ENOENT in read mode when
+ * there is nothing there, without printing.
  */
 int persist_prepare(struct persist *p, const char *path, int mode);
 
-/* Take the directory's exclusive lock (waits for another attach/detach). */
+/*
+ * Take the directory's exclusive lock (waits for another attach/detach).
+ * -ENOENT, quietly, when it was removed meanwhile and was prepared to read.
+ */
 int persist_lock(struct persist *p);
+
+/* What a pinned object must be (persist_get). */
+enum { PO_MAP = 1, PO_PROG, PO_LINK };
+
+/*
+ * The object pinned as REL/NAME below the pin directory (REL "" for the
+ * directory itself): every directory on the way checked as persist_prepare
+ * checks the pin directory, NAME a pin (not a symbolic link) owned by us,
+ * the object of kind PO_*. An fd, -ENOENT quietly, or -errno (printed).
+ */
+int persist_get(const struct persist *p, const char *rel, const char *name, int kind);
+/* Pin fd as REL/NAME (REL's directories made 0700 when missing); prints on failure. */
+int persist_pin(const struct persist *p, const char *rel, const char *name, int fd);
+/* Unlink REL/NAME (no follow); 0 when it is not there. Prints on failure. */
+int persist_unpin(const struct persist *p, const char *rel, const char *name);
+/* Remove the directory REL if empty ("" the pin directory itself); quiet. */
+int persist_rmdir(const struct persist *p, const char *rel);
 
 /*
  * Read PIN/meta into p->meta. 0 when it is ours and of this ABI; -ENOENT
@@ -209,6 +256,9 @@ void persist_iface_dirname(char *buf, size_t len, const char *ifname, __u64 netn
  * other holder of the link keeps it attached). Returns 0 or -errno.
  */
 int persist_remove_iface(struct persist *p, const struct pin_iface *pi);
+
+/* Detach and unpin one link pin of a record, if it is what rsttrace pinned there. */
+int persist_unpin_link(struct persist *p, const struct pin_iface *pi, const struct pin_link *pl);
 
 /* Detach and unpin the tracing link, unpin programs, maps, meta and the (then empty) directories. */
 int persist_remove_objects(struct persist *p);

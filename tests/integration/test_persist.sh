@@ -416,7 +416,8 @@ t_foreign() {
 
 	# Leftovers of an attach that died before its meta map: cleaned, then attach.
 	mkdir -p "$P4/maps"
-	bpftool map create "$P4/maps/flows" type hash key 4 value 4 entries 4 name flows
+	# As rsttrace makes it (an LRU hash named flows): anything else would be refused.
+	bpftool map create "$P4/maps/flows" type lru_hash key 4 value 4 entries 4 name flows
 	run ftc "$fx" attach -i "$fif" --hook tc --pin-path "$P4"
 	assert_eq "half-finished attach cleaned; tc attach next to foreign programs" 0 "$RC"
 	run fst "$fx" status --json --pin-path "$P4"
