@@ -313,7 +313,7 @@ static void describe(const struct rst_link *l, const char *path)
 	if (l->tc_fd[RST_DIR_OUT] >= 0 || l->legacy[RST_DIR_OUT])
 		n += snprintf(what + n, sizeof(what) - n, "%sout: %s", n ? ", " : "",
 			      l->legacy[RST_DIR_OUT] ? "cls_bpf" : "tcx");
-	printf("%s: attached (%s), pinned under %s\n", l->ifname, what, path);
+	printf("%s: attached (%s), pinned under %s\n", ESC(l->ifname), what, ESC(path));
 }
 
 static void describe_existing(const struct pin_iface *pi, const char *asked)
@@ -331,10 +331,10 @@ static void describe_existing(const struct pin_iface *pi, const char *asked)
 			      mode ? mode : "");
 	}
 	if (strcmp(asked, pi->ifname))
-		printf("%s: already attached, as %s before a rename (%s); nothing changed\n", asked,
-		       pi->ifname, what);
+		printf("%s: already attached, as %s before a rename (%s); nothing changed\n",
+		       ESC(asked), ESC(pi->ifname), what);
 	else
-		printf("%s: already attached (%s); nothing changed\n", pi->ifname, what);
+		printf("%s: already attached (%s); nothing changed\n", ESC(pi->ifname), what);
 }
 
 /*
@@ -735,7 +735,7 @@ int cmd_detach(int argc, char **argv)
 	persist_init(&p);
 	err = persist_prepare(&p, pin_path, PERSIST_READ);
 	if (err == -ENOENT) {
-		printf("nothing attached (no pins under %s)\n", p.path);
+		printf("nothing attached (no pins under %s)\n", ESC(p.path));
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -743,7 +743,7 @@ int cmd_detach(int argc, char **argv)
 		err = persist_lock(&p);
 	if (err == -ENOENT) {
 		/* Removed by a detach --all we waited for. */
-		printf("nothing attached (no pins under %s)\n", p.path);
+		printf("nothing attached (no pins under %s)\n", ESC(p.path));
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -756,7 +756,7 @@ int cmd_detach(int argc, char **argv)
 			goto out;
 		persist_remove_objects(&p);
 		printf("nothing attached (removed what an unfinished attach left under %s)\n",
-		       p.path);
+		       ESC(p.path));
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -770,7 +770,7 @@ int cmd_detach(int argc, char **argv)
 				ret = EXIT_RUNTIME;
 				continue;
 			}
-			printf("%s: detached%s\n", list[i].ifname,
+			printf("%s: detached%s\n", ESC(list[i].ifname),
 			       list[i].gone ? " (was gone)" : "");
 		}
 	}
@@ -797,7 +797,7 @@ int cmd_detach(int argc, char **argv)
 				ret = EXIT_RUNTIME;
 				continue;
 			}
-			printf("%s: detached%s\n", pi->ifname, pi->gone ? " (was gone)" : "");
+			printf("%s: detached%s\n", ESC(pi->ifname), pi->gone ? " (was gone)" : "");
 		}
 		if (found)
 			continue;
@@ -811,7 +811,7 @@ int cmd_detach(int argc, char **argv)
 				(unsigned long long)other, nm ? nm : "NAME", ifnames[i]);
 			ret = EXIT_RUNTIME;
 		} else {
-			printf("%s: not attached; nothing to do\n", ifnames[i]);
+			printf("%s: not attached; nothing to do\n", ESC(ifnames[i]));
 		}
 	}
 	free(list);

@@ -150,9 +150,9 @@ static void print_chains_text(const struct pin_iface *ifs, int n)
 			if (!header++)
 				printf("\ntcx order (run first to last; a verdict other than "
 				       "\"next\" ends the chain):\n");
-			printf("  %-16s %-4s", ifs[i].ifname, pin_kind_dir(pl->kind));
+			printf("  %-16s %-4s", ESC(ifs[i].ifname), pin_kind_dir(pl->kind));
 			for (k = 0; k < c.n; k++)
-				printf("%s%s (prog %u%s)", k ? " -> " : " ", c.e[k].name,
+				printf("%s%s (prog %u%s)", k ? " -> " : " ", ESC(c.e[k].name),
 				       c.e[k].prog_id,
 				       (int)k == pos		     ? ", this attachment"
 				       : tcx_entry_rsttrace(&c.e[k]) ? ", another rsttrace"
@@ -227,7 +227,7 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 	int i, j;
 
 	since_text(since, sizeof(since), p->meta.created_ns);
-	printf("persistent attachment at %s (rsttrace %s, ABI %u, since %s)\n", p->path,
+	printf("persistent attachment at %s (rsttrace %s, ABI %u, since %s)\n", ESC(p->path),
 	       p->meta.version[0] ? p->meta.version : "?", p->meta.abi_version, since);
 	printf("programs: %s %u, %s %u, %s %u", pin_prog_names[0], p->prog_id[0], pin_prog_names[1],
 	       p->prog_id[1], pin_prog_names[2], p->prog_id[2]);
@@ -278,16 +278,18 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 			const char *mode = pin_kind_mode(pl->kind);
 
 			since_text(since, sizeof(since), pl->since_ns);
-			printf("%-16s %7u %-12s %-7s %-3s %-8s %6u %6u  %s%s\n", pi->ifname,
-			       pi->ifindex, nsn, pin_kind_hook(pl->kind), pin_kind_dir(pl->kind),
-			       mode ? mode : "-", pl->prog_id, pl->link_id, since,
+			printf("%-16s %7u %-12s %-7s %-3s %-8s %6u %6u  %s%s\n", ESC(pi->ifname),
+			       pi->ifindex, ESC(nsn), pin_kind_hook(pl->kind),
+			       pin_kind_dir(pl->kind), mode ? mode : "-", pl->prog_id, pl->link_id,
+			       since,
 			       pi->gone	   ? "  GONE (interface deleted; rsttrace detach cleans up)"
 			       : *movedbuf ? movedbuf
 			       : !pl->alive ? "  DETACHED (dead link; rsttrace attach repairs it)"
 					    : "");
 		}
 		if (!pi->n_links)
-			printf("%-16s %7u %-12s (empty record)\n", pi->ifname, pi->ifindex, nsn);
+			printf("%-16s %7u %-12s (empty record)\n", ESC(pi->ifname), pi->ifindex,
+			       ESC(nsn));
 	}
 	print_chains_text(ifs, n);
 	printf("\nmaps:\n");
@@ -430,9 +432,9 @@ static void print_none(const char *path, int json, int unfinished)
 	} else if (unfinished) {
 		printf("nothing attached; %s holds what an unfinished attach left (the next "
 		       "attach cleans it, or `rsttrace detach --all`)\n",
-		       path);
+		       ESC(path));
 	} else {
-		printf("nothing attached (no pins under %s)\n", path);
+		printf("nothing attached (no pins under %s)\n", ESC(path));
 	}
 }
 

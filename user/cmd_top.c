@@ -818,7 +818,7 @@ int cmd_flows(int argc, char **argv)
 		printf("%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n",
 		       endpoint(k->addr_a, k->port_a, k->family, a, sizeof(a)),
 		       endpoint(k->addr_b, k->port_b, k->family, b, sizeof(b)), c[0], c[1], c[2],
-		       c[3], c[4], fs, ls, ifn ? ifn : "-");
+		       c[3], c[4], fs, ls, ESC(ifn ? ifn : "-"));
 	}
 	if (json)
 		printf("]}\n");
@@ -960,7 +960,7 @@ int cmd_stats(int argc, char **argv)
 				snprintf(nm, sizeof(nm), "if%u", per[i].ifindex);
 				ifn = nm;
 			}
-			printf("  %-16s %-3s %12llu %10llu %10llu %10llu %10llu %10llu\n", ifn,
+			printf("  %-16s %-3s %12llu %10llu %10llu %10llu %10llu %10llu\n", ESC(ifn),
 			       per[i].dir == RST_DIR_OUT ? "out" : "in",
 			       (unsigned long long)per[i].t.c[RST_C_PACKETS],
 			       (unsigned long long)per[i].t.c[RST_C_SYN],

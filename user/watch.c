@@ -275,22 +275,21 @@ static void install_kernel_filter(struct watch *w, int map_fd)
 
 	err = filter_kernel_rules(w->filter.expr, &rules, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "rsttrace: expression applied in userspace only (%s)\n",
+		pr_warn("rsttrace: expression applied in userspace only (%s)\n",
 			err == -EOPNOTSUPP ? why : strerror(-err));
 		return;
 	}
 	if (!rules.n_terms) {
-		fprintf(stderr, "rsttrace: expression matches every TCP packet\n");
+		pr_warn("rsttrace: expression matches every TCP packet\n");
 		return;
 	}
 	if (bpf_map_update_elem(map_fd, &(__u32){ 0 }, &rules, BPF_ANY)) {
 		err = -errno;
-		fprintf(stderr,
-			"rsttrace: expression applied in userspace only (evfilter map: %s)\n",
+		pr_warn("rsttrace: expression applied in userspace only (evfilter map: %s)\n",
 			strerror(-err));
 		return;
 	}
-	fprintf(stderr, "rsttrace: expression also applied in the kernel (%u alternative%s)\n",
+	pr_warn("rsttrace: expression also applied in the kernel (%u alternative%s)\n",
 		rules.n_terms, rules.n_terms == 1 ? "" : "s");
 }
 
@@ -308,8 +307,7 @@ static void describe(const struct rst_link *l, const struct rst_opts *o)
 	if (l->tc_fd[RST_DIR_OUT] >= 0 || l->legacy[RST_DIR_OUT])
 		n += snprintf(what + n, sizeof(what) - n, "%sout: tc%s", n ? ", " : "",
 			      l->legacy[RST_DIR_OUT] ? " (cls_bpf)" : "");
-	fprintf(stderr, "rsttrace: watching %s (%s), snaplen %u bytes\n", l->ifname, what,
-		o->snaplen);
+	pr_warn("rsttrace: watching %s (%s), snaplen %u bytes\n", l->ifname, what, o->snaplen);
 }
 
 /* The reset-reason program, where it was loaded; without it, events lack reasons. */
@@ -429,7 +427,7 @@ int cmd_watch(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		w.ifnames[w.n_if++] = defif;
-		fprintf(stderr, "rsttrace: no -i given, using %s (default route)\n", defif);
+		pr_warn("rsttrace: no -i given, using %s (default route)\n", defif);
 	}
 	for (i = 0; i < w.n_if; i++) {
 		__u32 idx;
