@@ -111,7 +111,7 @@ $(OUT)/tests/prog_test: tests/prog/prog_test.c $(LIB_OBJS) | $(OUT)/tests
 TEST_BINS := $(UNIT_BINS) $(TOOL_BINS) $(if $(wildcard tests/prog/prog_test.c),$(OUT)/tests/prog_test)
 
 test: deps $(OUT)/rsttrace $(TEST_BINS)
-	$(Q)OUT=$(OUT) tests/run.sh
+	$(Q)OUT=$(OUT) SUITES="$(SUITES)" TESTS="$(TESTS)" tests/run.sh
 
 run: deps $(OUT)/rsttrace
 	$(Q)$(OUT)/rsttrace demo

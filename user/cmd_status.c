@@ -464,6 +464,8 @@ int cmd_status(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_S_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'v':

@@ -412,6 +412,8 @@ int cmd_top(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_T_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'N':
@@ -713,6 +715,8 @@ int cmd_flows(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case OPT_T_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'N':
@@ -877,6 +881,8 @@ int cmd_stats(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_T_PIN_PATH:
+			if (persist_path_check(optarg))
+				return EXIT_USAGE;
 			pin_path = optarg;
 			break;
 		case 'v':

@@ -141,10 +141,8 @@ int cmd_serve(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'P':
-			if (!*optarg) {
-				pr_warn("rsttrace: invalid --pin-path '': empty\n");
+			if (persist_path_check(optarg))
 				return EXIT_USAGE;
-			}
 			pin = optarg;
 			break;
 		case 'v':

@@ -144,8 +144,10 @@ t_memory_ceiling() {
 	assert_settles "the refused loads attached nothing" "" bpf_progs_in "$NS_A"
 }
 
-for t in ${TESTS:-t_missing_caps t_enough_caps t_root_without_caps t_reader_caps t_memory_stated \
-	t_memory_ceiling}; do
-	run_test "$t"
-done
+run_test t_missing_caps
+run_test t_enough_caps
+run_test t_root_without_caps
+run_test t_reader_caps
+run_test t_memory_stated
+run_test t_memory_ceiling
 finish

@@ -241,12 +241,13 @@ t_dotdot() {
 
 t_relative() {
 	local c
-	for c in attach detach set status; do
+	for c in attach detach set status top flows stats serve; do
 		case $c in
 		attach) run "rel_$c" attach -i "$IF" --pin-path rsttrace-rel ;;
 		detach) run "rel_$c" detach --all --pin-path rsttrace-rel ;;
 		set) run "rel_$c" set --sample 2 --pin-path rsttrace-rel ;;
-		status) continue ;; # XXX: status' option parsing is not part of this change
+		top) run "rel_$c" top --once --pin-path rsttrace-rel ;;
+		*) run "rel_$c" "$c" --pin-path rsttrace-rel ;;
 		esac
 		assert_eq "$c --pin-path relative: exit 2, one line naming it" "2 1" \
 			"$RC $(grep -c "invalid --pin-path 'rsttrace-rel': need an absolute path" "$T/rel_$c.err")"

@@ -9,6 +9,7 @@
  * Needs root (BPF_PROG_TEST_RUN); attaches nothing, sends no traffic.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -2318,10 +2319,59 @@ static void bail(const char *what, int err)
 	exit(1);
 }
 
+/*
+ * TESTS="pat ..." (fnmatch patterns, as `make test TESTS=...` passes them)
+ * runs only the rows and groups whose names match; unset runs everything.
+ */
+static int selected(const char *name)
+{
+	const char *sel = getenv("TESTS");
+	char pat[128];
+	size_t n;
+
+	if (!sel || !*sel)
+		return 1;
+	while (*sel) {
+		sel += strspn(sel, " \t");
+		n = strcspn(sel, " \t");
+		if (n && n < sizeof(pat)) {
+			memcpy(pat, sel, n);
+			pat[n] = '\0';
+			if (!fnmatch(pat, name, 0))
+				return 1;
+		}
+		sel += n;
+	}
+	return 0;
+}
+
+/* Generated checks and scenarios, by the names TESTS selects them with. */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} groups[] = {
+	{ "matrix", run_matrix },
+	{ "truncations", run_truncations },
+	{ "frag_truncations", run_frag_truncations },
+	{ "sampling", scen_sampling },
+	{ "sampling_dirs", scen_sampling_dirs },
+	{ "events_off", scen_events_off },
+	{ "ratelimit", scen_ratelimit },
+	{ "burst", scen_burst },
+	{ "refill", scen_refill },
+	{ "sample_and_rate", scen_sample_and_rate },
+	{ "ringfull", scen_ringfull },
+	{ "slot_overflow", scen_slot_overflow },
+	{ "conversation", scen_conversation },
+	{ "ttl_change", scen_ttl_change },
+	{ "reasons", scen_reasons },
+	{ "late_join", scen_late_join },
+};
+
 int main(int argc, char **argv)
 {
 	cpu_set_t set;
-	size_t i;
+	size_t i, j;
 	int opt, cpu, err;
 
 	while ((opt = getopt(argc, argv, "s:")) != -1) {
@@ -2406,24 +2456,15 @@ usage:
 	if (bpf_map__value_size(skel->maps.counters) != sizeof(struct rst_counters))
 		bail("counters value size differs from struct rst_counters", EINVAL);
 
-	run_matrix();
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		run_row(&rows[i]);
-	run_truncations();
-	run_frag_truncations();
-	scen_sampling();
-	scen_sampling_dirs();
-	scen_events_off();
-	scen_ratelimit();
-	scen_burst();
-	scen_refill();
-	scen_sample_and_rate();
-	scen_ringfull();
-	scen_slot_overflow();
-	scen_conversation();
-	scen_ttl_change();
-	scen_reasons();
-	scen_late_join();
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		/* The table rows, each by its own name, come after the matrix. */
+		if (i == 1)
+			for (j = 0; j < sizeof(rows) / sizeof(rows[0]); j++)
+				if (selected(rows[j].name))
+					run_row(&rows[j]);
+		if (selected(groups[i].name))
+			groups[i].fn();
+	}
 
 	printf("1..%d\n", tap_num);
 	if (tap_failed)

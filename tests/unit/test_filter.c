@@ -395,5 +395,8 @@ int main(void)
 		cmocka_unit_test(test_match_basics),
 	};
 
+	/* tests/run.sh passes one TESTS pattern at a time. */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

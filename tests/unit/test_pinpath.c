@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -88,5 +89,8 @@ int main(void)
 		cmocka_unit_test(test_too_long),
 	};
 
+	/* tests/run.sh passes one TESTS pattern at a time. */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

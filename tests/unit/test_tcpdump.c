@@ -1125,5 +1125,8 @@ int main(void)
 		cmocka_unit_test(test_random_frames_match_tcpdump),
 	};
 
+	/* tests/run.sh passes one TESTS pattern at a time. */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
