@@ -19,18 +19,25 @@ msg	= @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-# Debian packages the build, the tests and the benchmarks need.
-DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
-	    libpcap-dev libmicrohttpd-dev libcmocka-dev tcpdump tshark \
-	    prometheus hping3 jq iproute2 util-linux procps curl python3
+# Debian packages the build needs, and those the tests and benchmarks add.
+BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
+	      libpcap-dev libmicrohttpd-dev libcmocka-dev
+DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
+	    curl python3
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 WARN	:= -Wall -Wextra -Werror
+# Each object records the headers it includes (-MMD): a change rebuilds
+# only what uses it.
+DEPFLAGS := -MMD -MP
 CFLAGS	?= -O2 -g
+# user/ is folders by layer (docs/architecture.md); headers are included by
+# name, so every folder is on the include path.
+USER_DIRS := $(sort $(dir $(wildcard user/*/*.c user/*/*.h)))
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
-	       -DRST_VERSION='"$(VERSION)"'
+	       $(patsubst %/,-I%,$(USER_DIRS)) -DRST_VERSION='"$(VERSION)"'
 LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -I$(OUT) -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
@@ -38,23 +45,33 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-fun
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS	  := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(TOOL_SRCS))
-HDRS	  := $(wildcard include/*.h user/*.h bpf/*.bpf.h)
 
-.PHONY: all deps test run bench clean install format check-format
+.PHONY: all deps check-build-deps test run bench clean install format check-format
 .DELETE_ON_ERROR:
 # The skeletons and objects are inputs of several targets, not intermediates.
 .SECONDARY: $(SKELS) $(BPF_OBJS)
 
-all: deps $(OUT)/rsttrace
+# A plain build installs nothing: it says what is missing and how to get it.
+all: check-build-deps $(OUT)/rsttrace
 
-# Installs what is missing, and only then touches apt.
+check-build-deps:
+	$(Q)missing=""; for p in $(BUILD_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make: missing build packages:$$missing; run 'make deps' (as root) first" >&2; \
+		exit 1; \
+	fi
+
+# Installs what is missing, and only then touches apt (make run/test/bench call it).
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || \
@@ -80,17 +97,20 @@ $(OUT)/vmlinux.h: | $(OUT)
 		cp vmlinux/fallback.h $@; \
 	fi
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h $(HDRS) | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(OUT)/user/%.o: user/%.c $(SKELS) $(HDRS) | $(OUT)/user
+# The skeletons exist before the first compile; after it, -MMD knows who
+# includes them.
+$(OUT)/user/%.o: user/%.c | $(SKELS) $(OUT)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUT)/rsttrace: $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -98,15 +118,15 @@ $(OUT)/rsttrace: $(USER_OBJS)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
 $(OUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tests/prog_test: tests/prog/prog_test.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 TEST_BINS := $(UNIT_BINS) $(TOOL_BINS) $(if $(wildcard tests/prog/prog_test.c),$(OUT)/tests/prog_test)
 
@@ -124,11 +144,13 @@ install: $(OUT)/rsttrace
 	install -D -m 0644 docs/rsttrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/rsttrace.8
 
 format:
-	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] tests/*/*.c)
+	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] user/*/*.[ch] tests/*/*.c)
 
 check-format:
-	clang-format --dry-run --Werror $(BPF_SRCS) $(wildcard include/*.h user/*.[ch])
+	clang-format --dry-run --Werror $(BPF_SRCS) $(wildcard include/*.h user/*.[ch] user/*/*.[ch])
 
 clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
+
+-include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(addsuffix .d,$(TEST_BINS))

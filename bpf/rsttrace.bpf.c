@@ -617,7 +617,7 @@ int rst_tc_egress(struct __sk_buff *skb)
  * The tracing program reads kernel-internal types, so it exists only in a
  * build from the kernel's BTF (vmlinux/README.md). Userspace loads it only
  * where the kernel has the tracepoint with its reason argument
- * (user/tracing.c) and attaches it only while egress is traced. It sees
+ * (user/kernel/tracing.c) and attaches it only while egress is traced. It sees
  * the resets of every network namespace; records of those that never
  * reach a traced interface age out of the LRU map.
  */

@@ -2,7 +2,7 @@
 /*
  * The ABI shared by the BPF programs and the rsttrace binary: map keys and
  * values, the ring buffer event, counter indexes. Fixed-width types only,
- * largest fields first, padding explicit; user/abi.c asserts every size.
+ * largest fields first, padding explicit; user/kernel/abi.c asserts every size.
  * Changing a layout means bumping RST_ABI_VERSION (pinned maps carry it).
  */
 #ifndef RSTTRACE_H
@@ -120,7 +120,7 @@ struct rst_config {
  * space. An OR of up to RST_EVF_TERMS terms, each an AND of up to
  * RST_EVF_LITS literals; n_terms 0 lets every RST through. Userspace keeps
  * the whole expression (libpcap) as the truth: this filter may only ever
- * pass a superset of what the expression selects (user/filter.c).
+ * pass a superset of what the expression selects (user/filter/filter.c).
  */
 #define RST_EVF_TERMS 8
 #define RST_EVF_LITS  4

@@ -2218,7 +2218,7 @@ static void scen_reasons(void)
 }
 
 /*
- * The userspace half (user/tracing.c): an active reset's event
+ * The userspace half (user/kernel/tracing.c): an active reset's event
  * (RST_EV_LOCAL) takes the late record the tracepoint made after it, if
  * that record is its own by time. No program runs here: the map is the
  * kernel's, the records are seeded.

@@ -5,7 +5,7 @@
  * anchor) or the tail of the chain of IFNAME (in the current network
  * namespace), pins the link at PIN (on bpffs; removing the pin detaches
  * it) and prints "PROG_ID LINK_ID". bpftool 7.1 (Debian 12) cannot attach
- * tcx; this uses rsttrace's own tcx_link_create (user/attach.c).
+ * tcx; this uses rsttrace's own tcx_link_create (user/kernel/attach.c).
  *
  *   tcxattach OBJ PROG IFNAME in|out head|tail PIN
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/filter.c and the kernel's evf_match() (bpf/evfilter.bpf.h, compiled
+ * user/filter/filter.c and the kernel's evf_match() (bpf/evfilter.bpf.h, compiled
  * here as plain C) against libpcap itself: for every recognised expression
  * and every frame of a generated set (IPv4/IPv6, addresses in and out of
  * the nets, ports, both directions, VLAN tags, IPv6 extension headers),

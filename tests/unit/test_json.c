@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/json.c, user/classify.c and user/rstreason.c: the escape of every
+ * user/outputs/json.c, user/views/classify.c and user/views/rstreason.c: the escape of every
  * byte 0..255 (and that a small JSON string decoder gets every byte back),
  * the documented key set in its order, field values for a table of events,
  * RFC 3339 timestamps, buffer exhaustion, the classification rules, and

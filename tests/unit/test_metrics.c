@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/metrics.c without a kernel or a socket: label escaping, the
+ * user/outputs/metrics.c without a kernel or a socket: label escaping, the
  * ADDR:PORT parser (a table of accepted and refused values), top-N host
  * selection with its "other" aggregate, the interface rows and their
  * bound, the exposition text itself, and the HTTP admission rules

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/pcapout.c: records read back with libpcap equal what was written,
+ * user/outputs/pcapout.c: records read back with libpcap equal what was written,
  * and rotation makes exactly the files tcpdump 4.99 makes for -C, -G, -W
  * and their combinations (the -G clock is replaced by a fake one), plus
  * tcpdump's file names and the -C size syntax.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The syntax of --pin-path (user/persist.c persist_path_normalize): what
+ * The syntax of --pin-path (user/kernel/persist.c persist_path_normalize): what
  * is normalized to what, and what is refused before anything is opened.
  * A ".." would let the directory checks see one directory while the path
  * names another (a trailing "/.." once had the bpffs root chmod-ed 0700).

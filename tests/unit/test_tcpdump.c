@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/tcpdump.c against the real thing: every row is built into a frame
+ * user/outputs/tcpdump.c against the real thing: every row is built into a frame
  * and an rst_event, all frames are written to a pcap with libpcap, and
  * `tcpdump -nn -S -t -r` must print, line for line, exactly what
  * fmt_tcpdump_packet() prints. The same oracle checks the timestamp modes
