@@ -74,7 +74,10 @@ run_suite() {
 # A cmocka binary takes one filter pattern: once per pattern of TESTS.
 run_unit() {
 	local pat rc=0
-	[ -z "${TESTS:-}" ] && exec "$1"
+	if [ -z "${TESTS:-}" ]; then
+		"$1"
+		return
+	fi
 	set -f
 	for pat in $TESTS; do
 		TEST_FILTER=$pat "$1" || rc=1
