@@ -64,6 +64,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "rsttrace: unknown command '%s' (rsttrace --help lists them)\n", argv[1]);
+	pr_warn("unknown command '%s' (rsttrace --help lists them)", argv[1]);
 	return EXIT_USAGE;
 }

@@ -16,8 +16,8 @@ void log_set_level(int level)
 /*
  * Messages name interfaces, paths and namespaces that another user may
  * have chosen: an ESC or BEL in a name must not reach the terminal raw.
- * Every control byte but the closing newline (and tabs) is written as
- * \xNN, as escape_text does for standard output. libbpf's messages keep
+ * Every control byte but tabs is written as \xNN, as escape_text does for
+ * standard output; the closing newline is ours. libbpf's messages keep
  * their newlines: the verifier log is one message of many lines.
  */
 static void put_escaped(const char *msg, size_t n, int newlines)
@@ -33,8 +33,7 @@ static void put_escaped(const char *msg, size_t n, int newlines)
 			fwrite(out, 1, o, stderr);
 			o = 0;
 		}
-		if ((c >= 0x20 && c < 0x7f) || c == '\t' ||
-		    (c == '\n' && (newlines || i == n - 1))) {
+		if ((c >= 0x20 && c < 0x7f) || c == '\t' || (c == '\n' && newlines)) {
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '\\';
@@ -46,7 +45,11 @@ static void put_escaped(const char *msg, size_t n, int newlines)
 	fwrite(out, 1, o, stderr);
 }
 
-static void log_vprint(const char *prefix, const char *fmt, va_list ap)
+/*
+ * prefix goes before the message; ours end with a newline added here,
+ * libbpf's carry their own (and keep the ones inside them).
+ */
+static void log_vprint(const char *prefix, int own, const char *fmt, va_list ap)
 {
 	char buf[1024], *msg = buf;
 	va_list copy;
@@ -66,20 +69,28 @@ static void log_vprint(const char *prefix, const char *fmt, va_list ap)
 		return;
 	if (prefix)
 		fputs(prefix, stderr);
-	put_escaped(msg ? msg : buf, (size_t)n, prefix != NULL);
+	put_escaped(msg ? msg : buf, (size_t)n, !own);
+	if (own)
+		fputc('\n', stderr);
 	if (msg != buf)
 		free(msg);
 }
 
-void log_print(int level, const char *fmt, ...)
+void log_print(int level, int prefixed, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	log_vprint(NULL, fmt, ap);
+	log_vprint(prefixed ? "rsttrace: " : NULL, 1, fmt, ap);
 	va_end(ap);
+}
+
+void log_vprint_lib(int level, const char *prefix, const char *fmt, va_list ap)
+{
+	if (level <= log_level)
+		log_vprint(prefix, 0, fmt, ap);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -89,7 +100,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 	if (ours > log_level)
 		return 0;
-	log_vprint("libbpf: ", fmt, ap);
+	log_vprint("libbpf: ", 0, fmt, ap);
 	return 0;
 }
 

@@ -161,13 +161,13 @@ static int load_reusing(struct persist *p)
 	if (!err && p->trace_fd < 0 && tracing_prog_fd(skel->obj) >= 0)
 		err = persist_pin(p, "progs", RST_TRACE_PROG, tracing_prog_fd(skel->obj));
 	if (!err) {
-		pr_info("rsttrace: reloaded the programs missing from %s on its maps\n", p->path);
+		pr_info("reloaded the programs missing from %s on its maps", p->path);
 		err = persist_open_objects(p, 0);
 	}
 out:
 	if (err)
-		pr_warn("rsttrace: reloading the programs of %s: %s; `rsttrace detach --all "
-			"--pin-path %s` starts over\n",
+		pr_warn("reloading the programs of %s: %s; `rsttrace detach --all "
+			"--pin-path %s` starts over",
 			p->path, strerror(-err), p->path);
 	rsttrace__destroy(skel);
 	return err;
@@ -178,7 +178,7 @@ static int read_settings(struct persist *p, struct rst_config *cfg)
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(p->maps.settings, &zero, cfg)) {
-		pr_warn("rsttrace: reading the settings map: %s\n", strerror(errno));
+		pr_warn("reading the settings map: %s", strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -191,24 +191,24 @@ static void warn_ignored(struct persist *p, const struct rst_opts *o, int given_
 	struct rst_config cfg;
 
 	if ((given_load & GIVEN_SNAPLEN) && o->snaplen != p->meta.snaplen)
-		pr_warn("rsttrace: --snaplen %u ignored: the pinned programs use %u; %s\n",
-			o->snaplen, p->meta.snaplen, hint);
+		pr_warn("--snaplen %u ignored: the pinned programs use %u; %s", o->snaplen,
+			p->meta.snaplen, hint);
 	if ((given_load & GIVEN_FLOWS) && o->max_flows != p->meta.max_flows)
-		pr_warn("rsttrace: --max-flows %u ignored: the pinned map holds %u; %s\n",
-			o->max_flows, p->meta.max_flows, hint);
+		pr_warn("--max-flows %u ignored: the pinned map holds %u; %s", o->max_flows,
+			p->meta.max_flows, hint);
 	if ((given_load & GIVEN_HOSTS) && o->max_hosts != p->meta.max_hosts)
-		pr_warn("rsttrace: --max-hosts %u ignored: the pinned map holds %u; %s\n",
-			o->max_hosts, p->meta.max_hosts, hint);
+		pr_warn("--max-hosts %u ignored: the pinned map holds %u; %s", o->max_hosts,
+			p->meta.max_hosts, hint);
 	if ((given_load & GIVEN_RING) && o->ring_size != p->meta.ring_size)
-		pr_warn("rsttrace: --ring-size %u ignored: the pinned ring has %u bytes; %s\n",
-			o->ring_size, p->meta.ring_size, hint);
+		pr_warn("--ring-size %u ignored: the pinned ring has %u bytes; %s", o->ring_size,
+			p->meta.ring_size, hint);
 	if (read_settings(p, &cfg))
 		return;
 	if ((o->set_sample && o->sample != (cfg.sample ? cfg.sample : 1)) ||
 	    (o->set_rate && o->rate_limit != cfg.rate_limit) ||
 	    (o->set_burst && o->burst != cfg.burst))
-		pr_warn("rsttrace: --sample/--rate-limit/--burst ignored: the attachment exists; "
-			"change them with `rsttrace set`\n");
+		pr_warn("--sample/--rate-limit/--burst ignored: the attachment exists; "
+			"change them with `rsttrace set`");
 }
 
 static int pin_one(struct persist *p, const char *rel, const char *name, int fd, char pinned[][64],
@@ -415,7 +415,7 @@ static int repair_iface(struct persist *p, const struct pin_iface *pi, const cha
 		}
 		link_merge(&l, &part, d);
 		made = 1;
-		pr_warn("rsttrace: %s: repaired: %s %s link was %s\n", ifname,
+		pr_warn("%s: repaired: %s %s link was %s", ifname,
 			d == RST_DIR_IN && part.xdp_fd >= 0 ? "xdp"
 			: part.legacy[d]		    ? "cls_bpf"
 							    : "tcx",
@@ -491,8 +491,7 @@ int cmd_attach(int argc, char **argv)
 		switch (opt) {
 		case 'i':
 			if (n_if >= ATTACH_MAX_IFACES) {
-				pr_warn("rsttrace: too many interfaces (at most %d)\n",
-					ATTACH_MAX_IFACES);
+				pr_warn("too many interfaces (at most %d)", ATTACH_MAX_IFACES);
 				return EXIT_USAGE;
 			}
 			ifnames[n_if++] = optarg;
@@ -514,11 +513,11 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: attach: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("attach: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (!n_if) {
-		pr_warn("rsttrace: attach: name at least one interface with -i\n");
+		pr_warn("attach: name at least one interface with -i");
 		return EXIT_USAGE;
 	}
 	if (check_privileges(PRIV_LOAD))
@@ -530,7 +529,7 @@ int cmd_attach(int argc, char **argv)
 			return EXIT_USAGE;
 		for (j = 0; j < i; j++) {
 			if (ifindex[j] == ifindex[i]) {
-				pr_warn("rsttrace: interface %s given twice\n", ifnames[i]);
+				pr_warn("interface %s given twice", ifnames[i]);
 				return EXIT_USAGE;
 			}
 		}
@@ -574,9 +573,8 @@ int cmd_attach(int argc, char **argv)
 			goto out;
 		warn_ignored(&p, &o, given_load);
 	}
-	pr_debug("rsttrace: %s programs: xdp %u, tc-in %u, tc-out %u\n",
-		 fresh ? "loaded" : "reusing pinned", p.prog_id[PP_XDP], p.prog_id[PP_TC_IN],
-		 p.prog_id[PP_TC_OUT]);
+	pr_debug("%s programs: xdp %u, tc-in %u, tc-out %u", fresh ? "loaded" : "reusing pinned",
+		 p.prog_id[PP_XDP], p.prog_id[PP_TC_IN], p.prog_id[PP_TC_OUT]);
 	progs.xdp = p.prog_fd[PP_XDP];
 	progs.tc_in = p.prog_fd[PP_TC_IN];
 	progs.tc_out = p.prog_fd[PP_TC_OUT];
@@ -604,8 +602,8 @@ int cmd_attach(int argc, char **argv)
 			} else if (!strcmp(pi->ifname, ifnames[i]) && pi->netns == netns &&
 				   pi->gone) {
 				/* The interface was deleted (and maybe made again). */
-				pr_info("rsttrace: %s: removing the record of its deleted "
-					"predecessor (ifindex %u)\n",
+				pr_info("%s: removing the record of its deleted "
+					"predecessor (ifindex %u)",
 					ifnames[i], pi->ifindex);
 				persist_remove_iface(&p, pi);
 			}
@@ -628,8 +626,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	/* The kernel's reasons are for RSTs sent here: with egress traced. Optional. */
 	if (ret == EXIT_OK && (o.dirs & DIR_OUT) && !persist_trace_attach(&p) && p.trace_fd >= 0)
-		pr_info("rsttrace: kernel reset reasons: tcp_send_reset traced, pinned under "
-			"%s/trace\n",
+		pr_info("kernel reset reasons: tcp_send_reset traced, pinned under "
+			"%s/trace",
 			p.path);
 
 rollback:
@@ -647,8 +645,8 @@ rollback:
 			list = NULL;
 		}
 		if (n_done)
-			pr_warn("rsttrace: attach failed; detached the %d interface%s this call "
-				"had attached\n",
+			pr_warn("attach failed; detached the %d interface%s this call "
+				"had attached",
 				n_done, n_done == 1 ? "" : "s");
 		if (!persist_list(&p, &list, &n_list) && n_list == 0)
 			persist_remove_objects(&p); /* nothing attached: leave no pins */
@@ -694,8 +692,7 @@ int cmd_detach(int argc, char **argv)
 		switch (opt) {
 		case 'i':
 			if (n_if >= ATTACH_MAX_IFACES) {
-				pr_warn("rsttrace: too many interfaces (at most %d)\n",
-					ATTACH_MAX_IFACES);
+				pr_warn("too many interfaces (at most %d)", ATTACH_MAX_IFACES);
 				return EXIT_USAGE;
 			}
 			ifnames[n_if++] = optarg;
@@ -720,11 +717,11 @@ int cmd_detach(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: detach: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("detach: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (!n_if == !all) {
-		pr_warn("rsttrace: detach: give either -i IFACE... or --all\n");
+		pr_warn("detach: give either -i IFACE... or --all");
 		return EXIT_USAGE;
 	}
 	if (check_privileges(PRIV_DETACH))
@@ -804,9 +801,9 @@ int cmd_detach(int argc, char **argv)
 		if (elsewhere) {
 			const char *nm = netns_name(other, nsname, sizeof(nsname));
 
-			pr_warn("rsttrace: %s is attached in another network namespace (%s%s%llu); "
+			pr_warn("%s is attached in another network namespace (%s%s%llu); "
 				"run `nsenter --net=/run/netns/%s rsttrace detach -i %s`, or "
-				"`rsttrace detach --all`\n",
+				"`rsttrace detach --all`",
 				ifnames[i], nm ? nm : "", nm ? ", inode " : "inode ",
 				(unsigned long long)other, nm ? nm : "NAME", ifnames[i]);
 			ret = EXIT_RUNTIME;
@@ -882,8 +879,7 @@ int cmd_set(int argc, char **argv)
 			} else if (!strcmp(optarg, "off")) {
 				events = 0;
 			} else {
-				pr_warn("rsttrace: invalid --events '%s': expected on or off\n",
-					optarg);
+				pr_warn("invalid --events '%s': expected on or off", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -906,10 +902,10 @@ int cmd_set(int argc, char **argv)
 	any = set_sample || set_rate || set_burst || events >= 0;
 	if (optind < argc || !any) {
 		if (optind < argc)
-			pr_warn("rsttrace: set: unexpected argument '%s'\n", argv[optind]);
+			pr_warn("set: unexpected argument '%s'", argv[optind]);
 		else
-			pr_warn("rsttrace: set: nothing to set (--sample, --rate-limit, --burst, "
-				"--events)\n");
+			pr_warn("set: nothing to set (--sample, --rate-limit, --burst, "
+				"--events)");
 		return EXIT_USAGE;
 	}
 	if (check_privileges(PRIV_READ))
@@ -922,8 +918,8 @@ int cmd_set(int argc, char **argv)
 	if (!err)
 		err = persist_read_meta(&p);
 	if (err == -ENOENT)
-		pr_warn("rsttrace: set: no persistent attachment under %s (rsttrace attach "
-			"first)\n",
+		pr_warn("set: no persistent attachment under %s (rsttrace attach "
+			"first)",
 			p.path);
 	if (err || persist_open_objects(&p, 0) || read_settings(&p, &cfg))
 		goto out;
@@ -939,7 +935,7 @@ int cmd_set(int argc, char **argv)
 		cfg.flags &= ~RST_CFG_EVENTS_OFF;
 	/* One array element, written whole: the programs see old or new, never a mix. */
 	if (bpf_map_update_elem(p.maps.settings, &zero, &cfg, BPF_ANY)) {
-		pr_warn("rsttrace: updating the settings map: %s\n", strerror(errno));
+		pr_warn("updating the settings map: %s", strerror(errno));
 		goto out;
 	}
 	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s\n",

@@ -480,7 +480,7 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: status: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("status: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (check_privileges(PRIV_READ))
@@ -499,9 +499,9 @@ int cmd_status(int argc, char **argv)
 	if (err || persist_open_objects(&p, 0) || persist_list(&p, &ifs, &n))
 		goto out;
 	if (bpf_map_lookup_elem(p.maps.settings, &zero, &cfg))
-		pr_warn("rsttrace: reading the settings map: %s\n", strerror(errno));
+		pr_warn("reading the settings map: %s", strerror(errno));
 	if (counters_read(p.maps.counters, &t, NULL, 0, NULL)) {
-		pr_warn("rsttrace: reading the counters map: %s\n", strerror(errno));
+		pr_warn("reading the counters map: %s", strerror(errno));
 		memset(&t, 0, sizeof(t));
 	}
 	map_stats(&p, ms, &mem_total);

@@ -108,13 +108,13 @@ static int source_open(const char *pin_path, struct source *s)
 	if (err != -ENOENT)
 		return err;
 	if (pin_path) {
-		pr_warn("rsttrace: no persistent attachment under %s\n", pin_path);
+		pr_warn("no persistent attachment under %s", pin_path);
 		return err;
 	}
 	err = maps_find_live(&s->m);
 	if (err == -ENOENT)
-		pr_warn("rsttrace: nothing to read: no persistent attachment under %s and no "
-			"running rsttrace (start `rsttrace attach` or `rsttrace watch`)\n",
+		pr_warn("nothing to read: no persistent attachment under %s and no "
+			"running rsttrace (start `rsttrace attach` or `rsttrace watch`)",
 			RST_PIN_DEFAULT);
 	if (!err)
 		snprintf(s->desc, sizeof(s->desc), "live");
@@ -324,7 +324,7 @@ static int top_follow(struct source *s, const char *pin_path, struct top_state *
 		return FOLLOW_READ;
 	case PIN_GONE:
 		if (!*gone)
-			pr_warn("rsttrace: top: the attachment at %s is gone (detached)%s\n", pin,
+			pr_warn("top: the attachment at %s is gone (detached)%s", pin,
 				once ? "" : "; waiting for it to come back");
 		*gone = 1;
 		return FOLLOW_WAIT;
@@ -345,7 +345,7 @@ static int top_follow(struct source *s, const char *pin_path, struct top_state *
 	s->m = nm;
 	source_load_names(s, pin_path);
 	*gone = 0;
-	pr_warn("rsttrace: top: the attachment at %s was made anew; reading its maps\n", pin);
+	pr_warn("top: the attachment at %s was made anew; reading its maps", pin);
 	top_free(st);
 	return top_read(st, s->m.counters, s->m.hosts, rows) ?: FOLLOW_WAIT;
 }
@@ -400,8 +400,7 @@ int cmd_top(int argc, char **argv)
 			if (parse_seconds("--interval", optarg, 3600.0, &interval))
 				return EXIT_USAGE;
 			if (interval < 0.01) {
-				pr_warn("rsttrace: invalid --interval '%s': at least 0.01\n",
-					optarg);
+				pr_warn("invalid --interval '%s': at least 0.01", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -432,7 +431,7 @@ int cmd_top(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: top: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("top: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (source_open(pin_path, &src))
@@ -475,7 +474,7 @@ int cmd_top(int argc, char **argv)
 		err = top_read(&st, src.m.counters, src.m.hosts, rows);
 		if (err)
 			break;
-		pr_debug("rsttrace: top: read and ranked %zu hosts in %.1f ms\n", st.n_hosts,
+		pr_debug("top: read and ranked %zu hosts in %.1f ms", st.n_hosts,
 			 (now_mono_ns() - t0) / 1e6);
 		if (json)
 			top_json(&st, &src, capacity);
@@ -493,7 +492,7 @@ int cmd_top(int argc, char **argv)
 	else if (err == -ENOENT && gone)
 		; /* said by top_follow */
 	else if (err)
-		pr_warn("rsttrace: top: reading the maps: %s\n", strerror(-err));
+		pr_warn("top: reading the maps: %s", strerror(-err));
 	else
 		ret = EXIT_OK;
 	top_free(&st);
@@ -704,8 +703,8 @@ int cmd_flows(int argc, char **argv)
 			} else if (inet_pton(AF_INET6, optarg, flt.addr) == 1) {
 				flt.family = AF_INET6;
 			} else {
-				pr_warn("rsttrace: invalid --host '%s': not an IPv4 or IPv6 "
-					"address\n",
+				pr_warn("invalid --host '%s': not an IPv4 or IPv6 "
+					"address",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -735,7 +734,7 @@ int cmd_flows(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: flows: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("flows: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (source_open(pin_path, &src))
@@ -761,7 +760,7 @@ int cmd_flows(int argc, char **argv)
 			flow_pick_batch(&pick, &d);
 	}
 	if (err) {
-		pr_warn("rsttrace: flows: reading the flow map: %s\n", strerror(-err));
+		pr_warn("flows: reading the flow map: %s", strerror(-err));
 		goto out;
 	}
 	off = mono_to_real();
@@ -897,13 +896,13 @@ int cmd_stats(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: stats: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("stats: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (source_open(pin_path, &src))
 		return EXIT_RUNTIME;
 	if (counters_read(src.m.counters, &t, per, RST_COUNTER_ENTRIES, &n_per)) {
-		pr_warn("rsttrace: stats: reading the counters map: %s\n", strerror(errno));
+		pr_warn("stats: reading the counters map: %s", strerror(errno));
 		goto out;
 	}
 	if (json) {

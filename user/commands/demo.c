@@ -147,7 +147,7 @@ static void *client_main(void *arg)
 	int fd, a;
 
 	if (netns_enter(d->np.ns[1])) {
-		pr_warn("rsttrace: demo: entering %s: %s\n", d->np.ns[1], strerror(errno));
+		pr_warn("demo: entering %s: %s", d->np.ns[1], strerror(errno));
 		d->client_done = 1;
 		return NULL;
 	}
@@ -165,11 +165,11 @@ static void *client_main(void *arg)
 	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
 	if (fd >= 0) {
 		if (write(fd, "hello\n", 6) < 0)
-			pr_debug("demo: write: %s\n", strerror(errno));
+			pr_debug("demo: write: %s", strerror(errno));
 		a = accept(d->listen4, NULL, NULL);
 		if (a >= 0) {
 			if (read(a, buf, sizeof(buf)) < 0)
-				pr_debug("demo: read: %s\n", strerror(errno));
+				pr_debug("demo: read: %s", strerror(errno));
 			abort_close(a);
 		}
 		close(fd);
@@ -184,7 +184,7 @@ static void *client_main(void *arg)
 			close(a);
 		sleep_ms(50);
 		if (write(fd, "late\n", 5) < 0)
-			pr_debug("demo: write to a closed peer: %s\n", strerror(errno));
+			pr_debug("demo: write to a closed peer: %s", strerror(errno));
 		sleep_ms(50);
 		close(fd);
 	}
@@ -268,7 +268,7 @@ int cmd_demo(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "-v"))
 		log_set_level(LOG_DEBUG);
 	else if (argc > 1) {
-		pr_warn("rsttrace: demo: unknown option '%s'\n", argv[1]);
+		pr_warn("demo: unknown option '%s'", argv[1]);
 		return EXIT_USAGE;
 	}
 	if (check_privileges(PRIV_LOAD | PRIV_SYS_ADMIN))
@@ -298,7 +298,7 @@ int cmd_demo(int argc, char **argv)
 
 	orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (orig_ns < 0 || netns_enter(d.np.ns[0])) {
-		pr_warn("rsttrace: demo: entering %s: %s\n", d.np.ns[0], strerror(errno));
+		pr_warn("demo: entering %s: %s", d.np.ns[0], strerror(errno));
 		goto cleanup;
 	}
 	ifindex = if_nametoindex(d.np.veth[0]);
@@ -320,8 +320,7 @@ int cmd_demo(int argc, char **argv)
 		if (trace_fd >= 0)
 			d.reasons_fd = bpf_map__fd(skel->maps.reasons);
 		else
-			pr_debug("rsttrace: demo: attaching to tcp_send_reset: %s\n",
-				 strerror(-trace_fd));
+			pr_debug("demo: attaching to tcp_send_reset: %s", strerror(-trace_fd));
 	}
 	printf("attached to %s in %s: XDP (%s) ingress, TC egress%s\n\n", link.ifname, d.np.ns[0],
 	       xdp_mode_name(link.xdp_flags),
@@ -330,19 +329,19 @@ int cmd_demo(int argc, char **argv)
 	d.listen4 = tcp_listen(AF_INET, d.np.addr4[0], DEMO_PORT_OPEN);
 	d.listen6 = tcp_listen(AF_INET6, d.np.addr6[0], DEMO_PORT_OPEN);
 	if (d.listen4 < 0 || d.listen6 < 0) {
-		pr_warn("rsttrace: demo: listening on port %d failed\n", DEMO_PORT_OPEN);
+		pr_warn("demo: listening on port %d failed", DEMO_PORT_OPEN);
 		goto cleanup;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), demo_event, &d, NULL);
 	if (!rb) {
-		pr_warn("rsttrace: demo: ring buffer: %s\n", strerror(errno));
+		pr_warn("demo: ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
 	d.mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
 	d.out.flows_fd = bpf_map__fd(skel->maps.flows);
 	/* The client thread is created here, in the server namespace, then moves. */
 	if (pthread_create(&client, NULL, client_main, &d)) {
-		pr_warn("rsttrace: demo: cannot start the client thread\n");
+		pr_warn("demo: cannot start the client thread");
 		goto cleanup;
 	}
 	started = 1;
@@ -380,8 +379,7 @@ cleanup:
 		close(d.listen6);
 	if (orig_ns >= 0) {
 		if (setns(orig_ns, CLONE_NEWNET))
-			pr_warn("rsttrace: demo: returning to the original namespace: %s\n",
-				strerror(errno));
+			pr_warn("demo: returning to the original namespace: %s", strerror(errno));
 		close(orig_ns);
 	}
 	netns_pair_destroy(&d.np);

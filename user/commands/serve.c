@@ -43,7 +43,7 @@ static void follow_pins(struct metrics_server *srv, const char *pin, struct rst_
 	}
 	maps_close(m);
 	*m = nm;
-	fprintf(stderr, "rsttrace: the attachment at %s was made anew; exporting its maps\n", pin);
+	pr_warn("the attachment at %s was made anew; exporting its maps", pin);
 }
 
 /* rsttrace_attached_info labels of each kind of link record. */
@@ -157,7 +157,7 @@ int cmd_serve(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		pr_warn("rsttrace: serve: unexpected argument '%s'\n", argv[optind]);
+		pr_warn("serve: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	mo.list_ctx = (void *)pin;
@@ -168,8 +168,8 @@ int cmd_serve(int argc, char **argv)
 	/* maps_open_pinned prints why it failed, except when nothing is there. */
 	err = maps_open_pinned(pin, &m);
 	if (err == -ENOENT)
-		pr_warn("rsttrace: nothing is attached at %s (rsttrace attach -i IFACE first, "
-			"or give --pin-path)\n",
+		pr_warn("nothing is attached at %s (rsttrace attach -i IFACE first, "
+			"or give --pin-path)",
 			pin);
 	if (err)
 		return EXIT_RUNTIME;
@@ -190,7 +190,7 @@ int cmd_serve(int argc, char **argv)
 		maps_close(&m);
 		return EXIT_RUNTIME;
 	}
-	fprintf(stderr, "rsttrace: exporting the attachment pinned at %s\n", pin);
+	pr_warn("exporting the attachment pinned at %s", pin);
 	for (;;) {
 		struct timespec ts = { .tv_sec = SERVE_RECHECK_S };
 
@@ -200,7 +200,7 @@ int cmd_serve(int argc, char **argv)
 		if (errno == EAGAIN)
 			follow_pins(srv, pin, &m);
 	}
-	pr_info("rsttrace: %s, stopping\n", strsignal(sig));
+	pr_info("%s, stopping", strsignal(sig));
 	metrics_stop(srv);
 	maps_close(&m);
 	return EXIT_OK;

@@ -142,7 +142,7 @@ static void iface_vanished(struct watch *w, int i, enum link_gone how)
 		return;
 	w->vanished[i] = 1;
 	w->n_vanished++;
-	pr_warn("rsttrace: %s: interface vanished (%s)\n", l->ifname,
+	pr_warn("%s: interface vanished (%s)", l->ifname,
 		how == LINK_MOVED ? "moved to another network namespace" : "deleted");
 	/*
 	 * A cls_bpf filter went with its device: there is no ifindex here to
@@ -178,7 +178,7 @@ static int check_ifaces(struct watch *w)
 			if (!w->vanished[i] && !linkmon_present(w->links[i].ifindex))
 				iface_vanished(w, i, LINK_DELETED);
 	} else if (err) {
-		pr_debug("rsttrace: rtnetlink: %s; interfaces no longer watched\n", strerror(-err));
+		pr_debug("rtnetlink: %s; interfaces no longer watched", strerror(-err));
 		close(w->linkmon_fd);
 		w->linkmon_fd = -1;
 	}
@@ -247,12 +247,12 @@ static void print_summary(const struct watch *w, int counters_fd)
 static int watch_io_error(struct watch *w, int err)
 {
 	if (!w->out_err) {
-		pr_warn("rsttrace: ring buffer poll: %s\n", strerror(-err));
+		pr_warn("ring buffer poll: %s", strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	if (w->out_err == EPIPE)
 		return EXIT_OK;
-	pr_warn("rsttrace: writing output: %s\n", strerror(w->out_err));
+	pr_warn("writing output: %s", strerror(w->out_err));
 	return EXIT_RUNTIME;
 }
 
@@ -275,22 +275,21 @@ static void install_kernel_filter(struct watch *w, int map_fd)
 
 	err = filter_kernel_rules(w->filter.expr, &rules, why, sizeof(why));
 	if (err) {
-		pr_warn("rsttrace: expression applied in userspace only (%s)\n",
+		pr_warn("expression applied in userspace only (%s)",
 			err == -EOPNOTSUPP ? why : strerror(-err));
 		return;
 	}
 	if (!rules.n_terms) {
-		pr_warn("rsttrace: expression matches every TCP packet\n");
+		pr_warn("expression matches every TCP packet");
 		return;
 	}
 	if (bpf_map_update_elem(map_fd, &(__u32){ 0 }, &rules, BPF_ANY)) {
 		err = -errno;
-		pr_warn("rsttrace: expression applied in userspace only (evfilter map: %s)\n",
-			strerror(-err));
+		pr_warn("expression applied in userspace only (evfilter map: %s)", strerror(-err));
 		return;
 	}
-	pr_warn("rsttrace: expression also applied in the kernel (%u alternative%s)\n",
-		rules.n_terms, rules.n_terms == 1 ? "" : "s");
+	pr_warn("expression also applied in the kernel (%u alternative%s)", rules.n_terms,
+		rules.n_terms == 1 ? "" : "s");
 }
 
 static void describe(const struct rst_link *l, const struct rst_opts *o)
@@ -307,7 +306,7 @@ static void describe(const struct rst_link *l, const struct rst_opts *o)
 	if (l->tc_fd[RST_DIR_OUT] >= 0 || l->legacy[RST_DIR_OUT])
 		n += snprintf(what + n, sizeof(what) - n, "%sout: tc%s", n ? ", " : "",
 			      l->legacy[RST_DIR_OUT] ? " (cls_bpf)" : "");
-	pr_warn("rsttrace: watching %s (%s), snaplen %u bytes\n", l->ifname, what, o->snaplen);
+	pr_warn("watching %s (%s), snaplen %u bytes", l->ifname, what, o->snaplen);
 }
 
 /* The reset-reason program, where it was loaded; without it, events lack reasons. */
@@ -319,14 +318,14 @@ static void attach_tracing(struct watch *w, struct rsttrace *skel)
 		return; /* tracing_configure said why at -vv */
 	w->trace_fd = tracing_attach(prog_fd);
 	if (w->trace_fd < 0) {
-		pr_info("rsttrace: kernel reset reasons unavailable: attaching to tcp_send_reset: "
-			"%s\n",
+		pr_info("kernel reset reasons unavailable: attaching to tcp_send_reset: "
+			"%s",
 			strerror(-w->trace_fd));
 		w->trace_fd = -1;
 		return;
 	}
 	w->reasons_fd = bpf_map__fd(skel->maps.reasons);
-	pr_debug("rsttrace: kernel reset reasons: tracing tcp_send_reset\n");
+	pr_debug("kernel reset reasons: tracing tcp_send_reset");
 }
 
 int cmd_watch(int argc, char **argv)
@@ -370,8 +369,7 @@ int cmd_watch(int argc, char **argv)
 		switch (opt) {
 		case 'i':
 			if (w.n_if >= WATCH_MAX_IFACES) {
-				pr_warn("rsttrace: too many interfaces (at most %d)\n",
-					WATCH_MAX_IFACES);
+				pr_warn("too many interfaces (at most %d)", WATCH_MAX_IFACES);
 				return EXIT_USAGE;
 			}
 			w.ifnames[w.n_if++] = optarg;
@@ -407,7 +405,7 @@ int cmd_watch(int argc, char **argv)
 		}
 	}
 	if (ts_count > 5) {
-		pr_warn("rsttrace: invalid -t: at most -ttttt\n");
+		pr_warn("invalid -t: at most -ttttt");
 		return EXIT_USAGE;
 	}
 	w.fo.tstamp = ts_count; /* -t..-ttttt map onto enum ts_mode in order */
@@ -423,11 +421,11 @@ int cmd_watch(int argc, char **argv)
 
 	if (!w.n_if) {
 		if (iface_default_route(defif, sizeof(defif))) {
-			pr_warn("rsttrace: no default route; name an interface with -i\n");
+			pr_warn("no default route; name an interface with -i");
 			return EXIT_USAGE;
 		}
 		w.ifnames[w.n_if++] = defif;
-		pr_warn("rsttrace: no -i given, using %s (default route)\n", defif);
+		pr_warn("no -i given, using %s (default route)", defif);
 	}
 	for (i = 0; i < w.n_if; i++) {
 		__u32 idx;
@@ -438,7 +436,7 @@ int cmd_watch(int argc, char **argv)
 			return err == -ENETDOWN ? EXIT_RUNTIME : EXIT_USAGE;
 		for (j = 0; j < i; j++) {
 			if (w.links[j].ifindex == idx) {
-				pr_warn("rsttrace: interface %s given twice\n", w.ifnames[i]);
+				pr_warn("interface %s given twice", w.ifnames[i]);
 				return EXIT_USAGE;
 			}
 		}
@@ -479,7 +477,7 @@ int cmd_watch(int argc, char **argv)
 	/* Before attaching, so that no interface can leave unseen. */
 	w.linkmon_fd = linkmon_open();
 	if (w.linkmon_fd < 0)
-		pr_info("rsttrace: rtnetlink: %s; a vanished interface will not be noticed\n",
+		pr_info("rtnetlink: %s; a vanished interface will not be noticed",
 			strerror(-w.linkmon_fd));
 	progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
 	progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
@@ -495,7 +493,7 @@ int cmd_watch(int argc, char **argv)
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &w, NULL);
 	if (!rb) {
-		pr_warn("rsttrace: ring buffer: %s\n", strerror(errno));
+		pr_warn("ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
 	w.mono_to_real = mono_to_real_offset();

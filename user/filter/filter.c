@@ -46,7 +46,7 @@ int filter_compile_str(struct rst_filter *f, const char *expr)
 	}
 	/* Optimised, netmask 0: what tcpdump passes without -f. */
 	if (pcap_compile(p, prog, f->expr, 1, 0) < 0) {
-		pr_warn("rsttrace: %s\n", pcap_geterr(p));
+		pr_warn("%s", pcap_geterr(p));
 		pcap_close(p);
 		free(prog);
 		filter_free(f);

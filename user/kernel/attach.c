@@ -147,14 +147,14 @@ int xdp_hook_check(const char *ifname, __u32 ifindex)
 			return 0;
 	}
 	if (!strcmp(name, "rst_xdp")) {
-		pr_warn("rsttrace: %s: rsttrace's XDP program is already attached (id %u) "
-			"by another rsttrace; see rsttrace status\n",
+		pr_warn("%s: rsttrace's XDP program is already attached (id %u) "
+			"by another rsttrace; see rsttrace status",
 			ifname, foreign);
 		return -EBUSY;
 	}
 	/* One hook, one program: replacing it would blind the other tool. */
-	pr_warn("rsttrace: %s: XDP hook held by program %u (%s, %s mode); rsttrace will not "
-		"replace it: %s\n",
+	pr_warn("%s: XDP hook held by program %u (%s, %s mode); rsttrace will not "
+		"replace it: %s",
 		ifname, foreign, name, xdp_mode_name(fmode), xdp_hint(name));
 	return -EBUSY;
 }
@@ -173,33 +173,31 @@ static int attach_xdp(struct rst_link *l, int prog_fd, int mode)
 		if (fd >= 0) {
 			l->xdp_fd = fd;
 			l->xdp_flags = XDP_FLAGS_DRV_MODE;
-			pr_info("%s: XDP attached in native mode\n", l->ifname);
+			pr_note("%s: XDP attached in native mode", l->ifname);
 			return 0;
 		}
 		err = -errno;
 		if (mode == XDPM_NATIVE || (err != -EOPNOTSUPP && err != -EINVAL)) {
-			pr_warn("rsttrace: %s: attaching XDP in native mode: %s%s\n", l->ifname,
-				strerror(-err),
+			pr_warn("%s: attaching XDP in native mode: %s%s", l->ifname, strerror(-err),
 				err == -EOPNOTSUPP || err == -EINVAL
 					? " (driver has no native XDP: try --xdp-mode generic or "
 					  "--hook tc)"
 					: "");
 			return err;
 		}
-		pr_debug("%s: native XDP unavailable (%s), trying generic\n", l->ifname,
+		pr_debug("%s: native XDP unavailable (%s), trying generic", l->ifname,
 			 strerror(-err));
 	}
 	lo.flags = XDP_FLAGS_SKB_MODE;
 	fd = bpf_link_create(prog_fd, l->ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("rsttrace: %s: attaching XDP in generic mode: %s\n", l->ifname,
-			strerror(-err));
+		pr_warn("%s: attaching XDP in generic mode: %s", l->ifname, strerror(-err));
 		return err;
 	}
 	l->xdp_fd = fd;
 	l->xdp_flags = XDP_FLAGS_SKB_MODE;
-	pr_info("%s: XDP attached in generic mode\n", l->ifname);
+	pr_note("%s: XDP attached in generic mode", l->ifname);
 	return 0;
 }
 
@@ -220,19 +218,19 @@ static int attach_tc_legacy(struct rst_link *l, int prog_fd, int dir)
 	if (!err)
 		l->legacy_qdisc = true;
 	else if (err != -EEXIST) {
-		pr_warn("rsttrace: %s: creating clsact qdisc: %s\n", l->ifname, strerror(-err));
+		pr_warn("%s: creating clsact qdisc: %s", l->ifname, strerror(-err));
 		return err;
 	}
 	err = bpf_tc_attach(&hook, &to);
 	if (err) {
-		pr_warn("rsttrace: %s: attaching cls_bpf %s filter: %s\n", l->ifname,
+		pr_warn("%s: attaching cls_bpf %s filter: %s", l->ifname,
 			dir == RST_DIR_IN ? "ingress" : "egress", strerror(-err));
 		return err;
 	}
 	l->legacy[dir] = true;
 	l->legacy_prio[dir] = to.priority;
 	l->legacy_handle[dir] = to.handle;
-	pr_info("%s: TC %s attached as legacy cls_bpf (no tcx in this kernel)\n", l->ifname,
+	pr_note("%s: TC %s attached as legacy cls_bpf (no tcx in this kernel)", l->ifname,
 		dir == RST_DIR_IN ? "ingress" : "egress");
 	return 0;
 }
@@ -312,11 +310,11 @@ int tcx_foreign_before(const struct tcx_chain *c, int pos, const char *ifname, i
 		n++;
 	}
 	if (n && warn)
-		pr_warn("rsttrace: %s: WARNING: tcx %s: program%s %s of another tool run%s before "
+		pr_warn("%s: WARNING: tcx %s: program%s %s of another tool run%s before "
 			"rsttrace's; a verdict of its own (pass, drop, redirect) ends the chain "
 			"and "
 			"rsttrace never sees that packet (detach and attach rsttrace again to run "
-			"first)\n",
+			"first)",
 			ifname, dir == RST_DIR_IN ? "ingress" : "egress", n == 1 ? "" : "s", list,
 			n == 1 ? "s" : "");
 	return n;
@@ -330,7 +328,7 @@ static int check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id
 
 	err = tcx_chain_query(ifindex, dir, &c);
 	if (err) {
-		pr_debug("%s: querying the tcx %s chain: %s\n", ifname,
+		pr_debug("%s: querying the tcx %s chain: %s", ifname,
 			 dir == RST_DIR_IN ? "ingress" : "egress", strerror(-err));
 		return err;
 	}
@@ -339,7 +337,7 @@ static int check_order(const char *ifname, __u32 ifindex, int dir, __u32 prog_id
 	pos = tcx_chain_pos(&c, prog_id);
 	if (pos < 0)
 		return -ENOENT;
-	pr_debug("%s: tcx %s: rsttrace runs at position %d of %u\n", ifname,
+	pr_debug("%s: tcx %s: rsttrace runs at position %d of %u", ifname,
 		 dir == RST_DIR_IN ? "ingress" : "egress", pos + 1, c.count);
 	return tcx_foreign_before(&c, pos, ifname, dir, true);
 }
@@ -390,7 +388,7 @@ static int attach_tc(struct rst_link *l, int prog_fd, int dir)
 		if (fd >= 0) {
 			tcx_state = 1;
 			l->tc_fd[dir] = fd;
-			pr_info("%s: TC %s attached through a tcx link, first in the chain\n",
+			pr_note("%s: TC %s attached through a tcx link, first in the chain",
 				l->ifname, dir == RST_DIR_IN ? "ingress" : "egress");
 			/* Someone may have put a program before ours since. */
 			l->tc_prog_id[dir] = prog_id_of(prog_fd);
@@ -401,12 +399,11 @@ static int attach_tc(struct rst_link *l, int prog_fd, int dir)
 		err = fd;
 		/* An unknown attach type is EINVAL: no tcx, use cls_bpf. */
 		if (err != -EINVAL || tcx_state == 1) {
-			pr_warn("rsttrace: %s: attaching TC %s (tcx): %s\n", l->ifname,
+			pr_warn("%s: attaching TC %s (tcx): %s", l->ifname,
 				dir == RST_DIR_IN ? "ingress" : "egress", strerror(-err));
 			return err;
 		}
-		pr_debug("no tcx links in this kernel (%s); using legacy cls_bpf\n",
-			 strerror(-err));
+		pr_debug("no tcx links in this kernel (%s); using legacy cls_bpf", strerror(-err));
 		tcx_state = 0;
 	}
 	return attach_tc_legacy(l, prog_fd, dir);
@@ -445,8 +442,7 @@ static void detach_tc_legacy(struct rst_link *l, int dir)
 
 	err = bpf_tc_detach(&hook, &to);
 	if (err && err != -ENOENT && err != -ENODEV)
-		pr_warn("rsttrace: %s: removing our cls_bpf filter: %s\n", l->ifname,
-			strerror(-err));
+		pr_warn("%s: removing our cls_bpf filter: %s", l->ifname, strerror(-err));
 	l->legacy[dir] = false;
 }
 

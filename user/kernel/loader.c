@@ -42,7 +42,7 @@ const char *hook_name(int hook)
 
 static int bad_choice(const char *opt, const char *arg, const char *choices)
 {
-	pr_warn("rsttrace: invalid %s '%s': expected %s\n", opt, arg, choices);
+	pr_warn("invalid %s '%s': expected %s", opt, arg, choices);
 	return -EINVAL;
 }
 
@@ -106,7 +106,7 @@ int opts_parse_datapath(struct rst_opts *o, int opt, const char *arg)
 	case OPT_RING_SIZE:
 		err = parse_u32("--ring-size", arg, 4096, 1U << 30, &o->ring_size);
 		if (!err && (o->ring_size & (o->ring_size - 1))) {
-			pr_warn("rsttrace: invalid --ring-size '%s': not a power of 2\n", arg);
+			pr_warn("invalid --ring-size '%s': not a power of 2", arg);
 			err = -EINVAL;
 		}
 		break;
@@ -128,7 +128,7 @@ int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 	if (bpf_map_update_elem(settings_fd, &zero, &cfg, BPF_ANY)) {
 		int err = -errno;
 
-		pr_warn("rsttrace: settings map update: %s\n", strerror(-err));
+		pr_warn("settings map update: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -230,13 +230,12 @@ static int check_memory(const struct bpf_object *obj, const struct rst_opts *o)
 	char detail[256];
 
 	total = loader_memory(obj, detail, sizeof(detail));
-	pr_info("rsttrace: the maps take %.1f MiB of kernel memory (%s)\n", total / 1048576.0,
-		detail);
+	pr_info("the maps take %.1f MiB of kernel memory (%s)", total / 1048576.0, detail);
 	if (!ram || total <= ram / 4 || o->force_memory)
 		return 0;
-	pr_warn("rsttrace: the maps would take %.1f MiB of kernel memory, more than a quarter of "
+	pr_warn("the maps would take %.1f MiB of kernel memory, more than a quarter of "
 		"this machine's %.1f MiB (%s): lower --max-flows, --max-hosts or --ring-size, or "
-		"add --force-memory\n",
+		"add --force-memory",
 		total / 1048576.0, ram / 1048576.0, detail);
 	return -E2BIG;
 }
@@ -250,7 +249,7 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 	skel = rsttrace__open();
 	if (!skel) {
 		err = -errno;
-		pr_warn("rsttrace: opening the BPF object: %s\n", strerror(-err));
+		pr_warn("opening the BPF object: %s", strerror(-err));
 		errno = -err;
 		return NULL;
 	}
@@ -288,8 +287,8 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 		 * (a policy against tracing programs, say): the datapath does
 		 * not need it. Once more without; a real problem fails again.
 		 */
-		pr_debug("rsttrace: loading with the reset-reason program failed (%s); "
-			 "again without it\n",
+		pr_debug("loading with the reset-reason program failed (%s); "
+			 "again without it",
 			 strerror(-err));
 		rsttrace__destroy(skel);
 		skel = open_configured(o, false, &traced);
@@ -298,7 +297,7 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 		err = rsttrace__load(skel);
 	}
 	if (err) {
-		pr_warn("rsttrace: loading the BPF programs: %s%s\n", strerror(-err),
+		pr_warn("loading the BPF programs: %s%s", strerror(-err),
 			err == -EPERM
 				? " (the capabilities are there: a security module, lockdown or "
 				  "kernel.unprivileged_bpf_disabled refused it)"
@@ -313,7 +312,7 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 		errno = -err;
 		return NULL;
 	}
-	pr_debug("loaded: snaplen %u, flows %u, hosts %u, ring %u bytes\n", o->snaplen,
-		 o->max_flows, o->max_hosts, o->ring_size);
+	pr_debug("loaded: snaplen %u, flows %u, hosts %u, ring %u bytes", o->snaplen, o->max_flows,
+		 o->max_hosts, o->ring_size);
 	return skel;
 }

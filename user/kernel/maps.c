@@ -140,8 +140,8 @@ int maps_find_live(struct rst_maps *m)
 	n_here = progs_here(here, 256);
 	/* Walking ids is CAP_SYS_ADMIN's: without it the walk ends at once. */
 	if (bpf_prog_get_next_id(0, &id) && errno == EPERM) {
-		pr_warn("rsttrace: finding a running watch's maps needs CAP_SYS_ADMIN "
-			"(a persistent attachment's pins need only CAP_BPF)\n");
+		pr_warn("finding a running watch's maps needs CAP_SYS_ADMIN "
+			"(a persistent attachment's pins need only CAP_BPF)");
 		return -EPERM;
 	}
 	id = 0;
@@ -177,12 +177,12 @@ int maps_find_live(struct rst_maps *m)
 	maps_of_prog(fd, m);
 	close(fd);
 	if (n > 3)
-		pr_info("rsttrace: several rsttrace datapaths are loaded; reading program %u's "
-			"(%s)\n",
+		pr_info("several rsttrace datapaths are loaded; reading program %u's "
+			"(%s)",
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
 		if (*maps_slot(m, i) < 0 && i != PM_EVENTS && i != PM_REASONS) {
-			pr_warn("rsttrace: program %u has no map %s: not rsttrace's\n", best_id,
+			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);
 			return -EPROTO;

@@ -247,9 +247,9 @@ static void private_mount_error(const char *path)
 	char ns[64];
 	const char *name = netns_name(netns_self(), ns, sizeof(ns));
 
-	pr_warn("rsttrace: %s is not on the system's bpffs: this process runs in a private "
+	pr_warn("%s is not on the system's bpffs: this process runs in a private "
 		"mount namespace (as `ip netns exec` makes), where pins would vanish with it; "
-		"run `nsenter --net=/run/netns/%s rsttrace ...` instead\n",
+		"run `nsenter --net=/run/netns/%s rsttrace ...` instead",
 		path, name ? name : "NAME");
 }
 
@@ -287,7 +287,7 @@ int persist_path_normalize(const char *path, char *out, size_t len)
 	if (!why && !o)
 		why = "'/' cannot hold pins (use a directory below a bpffs mount)";
 	if (why) {
-		pr_warn("rsttrace: invalid --pin-path '%s': %s\n", path, why);
+		pr_warn("invalid --pin-path '%s': %s", path, why);
 		return -EINVAL;
 	}
 	out[o] = '\0';
@@ -321,20 +321,20 @@ static int dir_refused(int fd, const char *path, int ancestor, int quiet)
 	if (st.st_uid != me && st.st_uid != 0) {
 		if (!quiet) {
 			if (me)
-				pr_warn("rsttrace: %s: owned by uid %u, not root or uid %u: "
-					"refusing (remove it or use --pin-path)\n",
+				pr_warn("%s: owned by uid %u, not root or uid %u: "
+					"refusing (remove it or use --pin-path)",
 					path, (unsigned)st.st_uid, (unsigned)me);
 			else
-				pr_warn("rsttrace: %s: owned by uid %u, not root: refusing (remove "
-					"it or use --pin-path)\n",
+				pr_warn("%s: owned by uid %u, not root: refusing (remove "
+					"it or use --pin-path)",
 					path, (unsigned)st.st_uid);
 		}
 		return -EPERM;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(ancestor && (st.st_mode & S_ISVTX))) {
 		if (!quiet)
-			pr_warn("rsttrace: %s: mode %04o lets other users write in it: refusing "
-				"(chmod go-w it, or use --pin-path)\n",
+			pr_warn("%s: mode %04o lets other users write in it: refusing "
+				"(chmod go-w it, or use --pin-path)",
 				path, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
@@ -352,7 +352,7 @@ static int open_dir_at(int dfd, const char *name, const char *path, int create, 
 		if (mkdirat(dfd, name, 0700) && errno != EEXIST) {
 			fd = -errno;
 			if (!quiet)
-				pr_warn("rsttrace: creating %s: %s\n", path, strerror(-fd));
+				pr_warn("creating %s: %s", path, strerror(-fd));
 			return fd;
 		}
 		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -364,12 +364,12 @@ static int open_dir_at(int dfd, const char *name, const char *path, int create, 
 		int link = !fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode);
 
 		if (!quiet)
-			pr_warn("rsttrace: %s: %s: refusing (remove it or use --pin-path)\n", path,
+			pr_warn("%s: %s: refusing (remove it or use --pin-path)", path,
 				link ? "a symbolic link" : "not a directory");
 		return link ? -ELOOP : -ENOTDIR;
 	}
 	if (fd != -ENOENT && !quiet)
-		pr_warn("rsttrace: opening %s: %s\n", path, strerror(-fd));
+		pr_warn("opening %s: %s", path, strerror(-fd));
 	return fd;
 }
 
@@ -411,8 +411,8 @@ static int walk(struct persist *p, int create, int quiet)
 		if (create && (fstatfs(fd, &sfs) || (unsigned long)sfs.f_type != BPF_FS_MAGIC) &&
 		    faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) && errno == ENOENT) {
 			if (!quiet)
-				pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or "
-					"use a --pin-path under %s)\n",
+				pr_warn("%s is not on a bpffs (mount -t bpf bpf DIR, or "
+					"use a --pin-path under %s)",
 					p->path, PIN_BPFFS_ROOT);
 			close(fd);
 			return -ENOTDIR;
@@ -437,15 +437,15 @@ static int walk(struct persist *p, int create, int quiet)
 	err = 0;
 	if (fstatfs(nfd, &sfs) || (unsigned long)sfs.f_type != BPF_FS_MAGIC) {
 		if (!quiet && create)
-			pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or use a "
-				"--pin-path under %s)\n",
+			pr_warn("%s is not on a bpffs (mount -t bpf bpf DIR, or use a "
+				"--pin-path under %s)",
 				p->path, PIN_BPFFS_ROOT);
 		err = create ? -ENOTDIR : -ENOENT;
 	} else if (fstat(nfd, &st) || fstat(fd, &pst) || st.st_dev != pst.st_dev ||
 		   st.st_ino == pst.st_ino) {
 		if (!quiet)
-			pr_warn("rsttrace: %s: the root of a bpffs mount: refusing (the pin path "
-				"must be a directory below it, e.g. %s/rsttrace)\n",
+			pr_warn("%s: the root of a bpffs mount: refusing (the pin path "
+				"must be a directory below it, e.g. %s/rsttrace)",
 				p->path, p->path);
 		err = -EISDIR;
 	} else {
@@ -496,18 +496,18 @@ int persist_prepare(struct persist *p, const char *path, int mode)
 			return -ENOENT;
 		if (strncmp(p->path, PIN_BPFFS_ROOT "/", sizeof(PIN_BPFFS_ROOT)) ||
 		    strcmp(prefix, PIN_BPFFS_ROOT)) {
-			pr_warn("rsttrace: %s is not on a bpffs (mount -t bpf bpf DIR, or use a "
-				"--pin-path under %s)\n",
+			pr_warn("%s is not on a bpffs (mount -t bpf bpf DIR, or use a "
+				"--pin-path under %s)",
 				p->path, PIN_BPFFS_ROOT);
 			return -ENOTDIR;
 		}
 		if (mount("bpf", PIN_BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 			err = -errno;
-			pr_warn("rsttrace: mounting bpffs on %s: %s (mount -t bpf bpf %s)\n",
-				PIN_BPFFS_ROOT, strerror(-err), PIN_BPFFS_ROOT);
+			pr_warn("mounting bpffs on %s: %s (mount -t bpf bpf %s)", PIN_BPFFS_ROOT,
+				strerror(-err), PIN_BPFFS_ROOT);
 			return err;
 		}
-		pr_info("rsttrace: mounted bpffs on %s\n", PIN_BPFFS_ROOT);
+		pr_info("mounted bpffs on %s", PIN_BPFFS_ROOT);
 	}
 	p->create = !!(mode & PERSIST_CREATE);
 	if (p->create)
@@ -516,7 +516,7 @@ int persist_prepare(struct persist *p, const char *path, int mode)
 	/* Ours and writable by no one else (checked): 0700 as documented. */
 	if (!err && p->create && fchmod(p->dir_fd, 0700)) {
 		err = -errno;
-		pr_warn("rsttrace: chmod 0700 %s: %s\n", p->path, strerror(-err));
+		pr_warn("chmod 0700 %s: %s", p->path, strerror(-err));
 	}
 	return err;
 }
@@ -531,7 +531,7 @@ int persist_lock(struct persist *p)
 			return -EBADF;
 		if (flock(p->dir_fd, LOCK_EX)) {
 			err = -errno;
-			pr_warn("rsttrace: locking %s: %s\n", p->path, strerror(-err));
+			pr_warn("locking %s: %s", p->path, strerror(-err));
 			return err;
 		}
 		/* A detach --all that held the lock may have removed the directory. */
@@ -543,7 +543,7 @@ int persist_lock(struct persist *p)
 		if (err)
 			return err;
 	}
-	pr_warn("rsttrace: locking %s: removed again and again while waiting\n", p->path);
+	pr_warn("locking %s: removed again and again while waiting", p->path);
 	return -EAGAIN;
 }
 
@@ -606,8 +606,7 @@ static int rel_open(const struct persist *p, const char *rel, int create, int qu
 		if (!err &&
 		    (fstat(nfd, &st) || fstat(p->dir_fd, &top) || st.st_dev != top.st_dev)) {
 			if (!quiet)
-				pr_warn("rsttrace: %s: not on the bpffs of %s: refusing\n", path,
-					p->path);
+				pr_warn("%s: not on the bpffs of %s: refusing", path, p->path);
 			err = -EXDEV;
 		}
 		if (err) {
@@ -648,7 +647,7 @@ int persist_get(const struct persist *p, const char *rel, const char *name, int 
 	else if (st.st_uid != geteuid() && st.st_uid != 0)
 		why = "pinned by another user";
 	if (why) {
-		pr_warn("rsttrace: %s: %s, not what rsttrace pinned: left alone\n", path, why);
+		pr_warn("%s: %s, not what rsttrace pinned: left alone", path, why);
 		close(dfd);
 		return -EPROTO;
 	}
@@ -658,13 +657,13 @@ int persist_get(const struct persist *p, const char *rel, const char *name, int 
 	if (fd < 0) {
 		fd = -errno;
 		if (fd != -ENOENT)
-			pr_warn("rsttrace: opening %s: %s\n", path, strerror(-fd));
+			pr_warn("opening %s: %s", path, strerror(-fd));
 		close(dfd);
 		return fd;
 	}
 	close(dfd);
 	if (obj_kind(fd) != kind) {
-		pr_warn("rsttrace: %s: not a BPF %s, not what rsttrace pinned: left alone\n", path,
+		pr_warn("%s: not a BPF %s, not what rsttrace pinned: left alone", path,
 			kind == PO_MAP	  ? "map"
 			: kind == PO_PROG ? "program"
 					  : "link");
@@ -686,7 +685,7 @@ int persist_pin(const struct persist *p, const char *rel, const char *name, int 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dfd, name);
 	if (bpf_obj_pin(fd, proc)) {
 		err = -errno;
-		pr_warn("rsttrace: pinning %s: %s\n", path, strerror(-err));
+		pr_warn("pinning %s: %s", path, strerror(-err));
 	}
 	close(dfd);
 	return err;
@@ -705,7 +704,7 @@ int persist_unpin(const struct persist *p, const char *rel, const char *name)
 	if (unlinkat(dfd, name, 0) && errno != ENOENT) {
 		err = -errno;
 		rel_path(path, sizeof(path), p, rel, name);
-		pr_warn("rsttrace: unpinning %s: %s\n", path, strerror(-err));
+		pr_warn("unpinning %s: %s", path, strerror(-err));
 	}
 	close(dfd);
 	return err;
@@ -756,9 +755,9 @@ static int obj_info(int fd, void *info, __u32 len)
 
 static void incompatible(const struct persist *p, const char *why)
 {
-	pr_warn("rsttrace: %s: %s; detach them with the rsttrace that made them "
+	pr_warn("%s: %s; detach them with the rsttrace that made them "
 		"(`rsttrace detach --all --pin-path %s`), or `rm -r %s` to unpin and so detach "
-		"everything in it\n",
+		"everything in it",
 		p->path, why, p->path, p->path);
 }
 
@@ -839,7 +838,7 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 	idx = prog_index(pi.name);
 	if (idx >= 0 && p->prog_fd[idx] < 0) {
 		if (!persist_pin(p, "progs", pin_prog_names[idx], fd)) {
-			pr_info("rsttrace: recovered the pin of program %s from its link\n",
+			pr_info("recovered the pin of program %s from its link",
 				pin_prog_names[idx]);
 			p->prog_fd[idx] = fd;
 			p->prog_id[idx] = prog_id;
@@ -853,8 +852,7 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 		idx = obj_info(mfd, &mi, sizeof(mi)) ? -1 : map_index(mi.name);
 		if (idx >= 0 && *maps_slot(&p->maps, idx) < 0) {
 			if (!persist_pin(p, "maps", pin_map_names[idx], mfd)) {
-				pr_info("rsttrace: recovered the pin of map %s\n",
-					pin_map_names[idx]);
+				pr_info("recovered the pin of map %s", pin_map_names[idx]);
 				*maps_slot(&p->maps, idx) = mfd;
 				continue;
 			}
@@ -886,7 +884,7 @@ static int open_pinned(struct persist *p)
 		if (obj_info(fd, &pi, sizeof(pi)) || strcmp(pi.name, pin_prog_names[i])) {
 			close(fd);
 			snprintf(path, sizeof(path), "%s/progs/%s", p->path, pin_prog_names[i]);
-			pr_warn("rsttrace: %s is not rsttrace's program\n", path);
+			pr_warn("%s is not rsttrace's program", path);
 			return -EPROTO;
 		}
 		p->prog_fd[i] = fd;
@@ -911,7 +909,7 @@ static int open_pinned(struct persist *p)
 		if (fd >= 0 && (obj_info(fd, &pi, sizeof(pi)) || strcmp(pi.name, RST_TRACE_PROG))) {
 			close(fd);
 			snprintf(path, sizeof(path), "%s/progs/%s", p->path, RST_TRACE_PROG);
-			pr_warn("rsttrace: %s is not rsttrace's program\n", path);
+			pr_warn("%s is not rsttrace's program", path);
 			return -EPROTO;
 		}
 		if (fd >= 0) {
@@ -945,8 +943,8 @@ int persist_open_objects(struct persist *p, int recover)
 	}
 	for (i = 0; i < PM_MAX; i++) {
 		if (*maps_slot(&p->maps, i) < 0) {
-			pr_warn("rsttrace: %s: pinned map %s is missing and no live program holds "
-				"it; `rsttrace detach --all --pin-path %s` removes the rest\n",
+			pr_warn("%s: pinned map %s is missing and no live program holds "
+				"it; `rsttrace detach --all --pin-path %s` removes the rest",
 				p->path, pin_map_names[i], p->path);
 			return -ENOENT;
 		}
@@ -1031,7 +1029,7 @@ static int unpin_checked(const struct persist *p, const char *rel, const char *n
 	close(fd);
 	if (!ok) {
 		rel_path(path, sizeof(path), p, rel, name);
-		pr_warn("rsttrace: %s: not the %s rsttrace pinned there: left alone\n", path, want);
+		pr_warn("%s: not the %s rsttrace pinned there: left alone", path, want);
 		return -EPROTO;
 	}
 	return persist_unpin(p, rel, name);
@@ -1080,7 +1078,7 @@ int persist_clean_partial(struct persist *p)
 		incompatible(p, "it holds objects that are not rsttrace's");
 		return -EPROTO;
 	}
-	pr_debug("rsttrace: %s: cleaned what an unfinished attach left\n", p->path);
+	pr_debug("%s: cleaned what an unfinished attach left", p->path);
 	return 0;
 }
 
@@ -1119,7 +1117,7 @@ int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rst_meta", 4, sizeof(*meta), 1, &mo);
 		if (fd < 0 || bpf_map_update_elem(fd, &zero, meta, BPF_ANY)) {
 			err = -errno;
-			pr_warn("rsttrace: making the meta map: %s\n", strerror(-err));
+			pr_warn("making the meta map: %s", strerror(-err));
 		}
 	}
 	if (!err)
@@ -1245,7 +1243,7 @@ static int link_get(const struct persist *p, const char *rel, const struct pin_l
 		return fd;
 	if (!obj_is(fd, cls ? PO_PROG : PO_LINK, want, cls ? -1 : type)) {
 		rel_path(path, sizeof(path), p, rel, pl->name);
-		pr_warn("rsttrace: %s: not the %s %s rsttrace pinned there: left alone\n", path,
+		pr_warn("%s: not the %s %s rsttrace pinned there: left alone", path,
 			cls ? "program" : "link of", want);
 		close(fd);
 		return -EPROTO;
@@ -1330,8 +1328,8 @@ int persist_list(struct persist *p, struct pin_iface **out, int *n)
 		}
 		pi = &arr[cnt];
 		if (parse_dirname(pi, de->d_name)) {
-			pr_debug("rsttrace: %s/links/%s: not an interface record, ignored\n",
-				 p->path, de->d_name);
+			pr_debug("%s/links/%s: not an interface record, ignored", p->path,
+				 de->d_name);
 			continue;
 		}
 		pi->here = pi->netns == self;
@@ -1422,8 +1420,8 @@ static int remove_cls(const struct pin_iface *pi)
 	if (!pi->here) {
 		err = netns_switch(pi->netns, &saved);
 		if (err) {
-			pr_warn("rsttrace: %s: its cls_bpf filters are in network namespace %llu, "
-				"which has no name under /run/netns; run `rsttrace detach` there\n",
+			pr_warn("%s: its cls_bpf filters are in network namespace %llu, "
+				"which has no name under /run/netns; run `rsttrace detach` there",
 				pi->ifname, (unsigned long long)pi->netns);
 			return -EXDEV;
 		}
@@ -1431,8 +1429,7 @@ static int remove_cls(const struct pin_iface *pi)
 	detach_iface(&l);
 	if (saved >= 0) {
 		if (setns(saved, CLONE_NEWNET))
-			pr_warn("rsttrace: returning to our network namespace: %s\n",
-				strerror(errno));
+			pr_warn("returning to our network namespace: %s", strerror(errno));
 		close(saved);
 	}
 	return 0;
@@ -1464,8 +1461,8 @@ int persist_remove_iface(struct persist *p, const struct pin_iface *pi)
 			 * attached while anyone else (bpftool, a reader) holds it.
 			 */
 			if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
-				pr_debug("rsttrace: detaching %s/%s/%s: %s\n", p->path, rel,
-					 pl->name, strerror(errno));
+				pr_debug("detaching %s/%s/%s: %s", p->path, rel, pl->name,
+					 strerror(errno));
 		}
 		close(fd);
 		err = persist_unpin(p, rel, pl->name);
@@ -1477,7 +1474,7 @@ int persist_remove_iface(struct persist *p, const struct pin_iface *pi)
 	err = persist_rmdir(p, rel);
 	if (err && err != -ENOENT) {
 		persist_iface_path(p, pi->dir, path, sizeof(path));
-		pr_warn("rsttrace: removing %s: %s (it holds files rsttrace did not make)\n", path,
+		pr_warn("removing %s: %s (it holds files rsttrace did not make)", path,
 			strerror(-err));
 		return err;
 	}
@@ -1496,8 +1493,7 @@ int persist_unpin_link(struct persist *p, const struct pin_iface *pi, const stru
 	if (fd < 0)
 		return fd;
 	if (pl->kind < PK_CLS_IN && bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
-		pr_debug("rsttrace: detaching %s/%s/%s: %s\n", p->path, rel, pl->name,
-			 strerror(errno));
+		pr_debug("detaching %s/%s/%s: %s", p->path, rel, pl->name, strerror(errno));
 	close(fd);
 	return persist_unpin(p, rel, pl->name);
 }
@@ -1515,8 +1511,8 @@ static int trace_remove(struct persist *p)
 		return fd;
 	if (!obj_is(fd, PO_LINK, RST_TRACE_PROG, -1)) {
 		snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
-		pr_warn("rsttrace: %s: not the link of %s rsttrace pinned there: left alone\n",
-			path, RST_TRACE_PROG);
+		pr_warn("%s: not the link of %s rsttrace pinned there: left alone", path,
+			RST_TRACE_PROG);
 		close(fd);
 		return -EPROTO;
 	}
@@ -1526,8 +1522,7 @@ static int trace_remove(struct persist *p)
 	 * keeps it; it only observes).
 	 */
 	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL && errno != EOPNOTSUPP)
-		pr_debug("rsttrace: detaching %s/trace/%s: %s\n", p->path, RST_TRACE_PROG,
-			 strerror(errno));
+		pr_debug("detaching %s/trace/%s: %s", p->path, RST_TRACE_PROG, strerror(errno));
 	close(fd);
 	return persist_unpin(p, "trace", RST_TRACE_PROG);
 }
@@ -1553,8 +1548,8 @@ int persist_trace_attach(struct persist *p)
 		return err;
 	fd = tracing_attach(p->trace_fd);
 	if (fd < 0) {
-		pr_info("rsttrace: kernel reset reasons unavailable: attaching to tcp_send_reset: "
-			"%s\n",
+		pr_info("kernel reset reasons unavailable: attaching to tcp_send_reset: "
+			"%s",
 			strerror(-fd));
 		return fd;
 	}
@@ -1620,7 +1615,7 @@ int persist_remove_objects(struct persist *p)
 		persist_rmdir(p, subdirs[k]);
 	err = persist_rmdir(p, "");
 	if (err && err != -ENOENT)
-		pr_warn("rsttrace: %s not removed: %s (files rsttrace did not make?)\n", p->path,
+		pr_warn("%s not removed: %s (files rsttrace did not make?)", p->path,
 			strerror(-err));
 	return 0;
 }
@@ -1648,8 +1643,8 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 			continue;
 		if (mi.key_size != want[i].key || mi.value_size != want[i].val ||
 		    (want[i].which == PM_COUNTERS && mi.max_entries != RST_COUNTER_ENTRIES)) {
-			pr_warn("rsttrace: %s: map %s has another layout (key %u, value %u bytes; "
-				"expected %u, %u): made by an incompatible rsttrace\n",
+			pr_warn("%s: map %s has another layout (key %u, value %u bytes; "
+				"expected %u, %u): made by an incompatible rsttrace",
 				where, pin_map_names[want[i].which], mi.key_size, mi.value_size,
 				want[i].key, want[i].val);
 			return -EPROTO;

@@ -58,8 +58,8 @@ bool tracing_configure(struct bpf_object *obj)
 	struct btf *btf;
 
 	if (!prog) {
-		pr_debug("rsttrace: kernel reset reasons off: built without the kernel's BTF "
-			 "(vmlinux/fallback.h)\n");
+		pr_debug("kernel reset reasons off: built without the kernel's BTF "
+			 "(vmlinux/fallback.h)");
 		return false;
 	}
 	btf = btf__load_vmlinux_btf();
@@ -70,9 +70,9 @@ bool tracing_configure(struct bpf_object *obj)
 	btf__free(btf);
 	bpf_program__set_autoload(prog, !why);
 	if (why)
-		pr_debug("rsttrace: kernel reset reasons off: %s\n", why);
+		pr_debug("kernel reset reasons off: %s", why);
 	else
-		pr_debug("rsttrace: kernel reset reasons on: tp_btf/tcp_send_reset\n");
+		pr_debug("kernel reset reasons on: tp_btf/tcp_send_reset");
 	return !why;
 }
 

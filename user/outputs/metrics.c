@@ -168,7 +168,7 @@ void metrics_opts_default(struct metrics_opts *o)
 
 static int listen_err(const char *opt, const char *s, const char *why)
 {
-	pr_warn("rsttrace: invalid %s '%s': %s\n", opt, s, why);
+	pr_warn("invalid %s '%s': %s", opt, s, why);
 	return -EINVAL;
 }
 
@@ -822,7 +822,7 @@ static int map_walk(int fd, const struct map_meta *mm, void *kbuf, void *vbuf, w
 			 * entries twice.
 			 */
 			if (first) {
-				pr_debug("metrics: batch lookup: %s; iterating\n", strerror(-err));
+				pr_debug("metrics: batch lookup: %s; iterating", strerror(-err));
 				return walk_iter(fd, mm, vbuf, fn, ctx, count);
 			}
 			return err;
@@ -983,7 +983,7 @@ static int snapshot_build(struct metrics_server *srv)
 			       &s->hosts);
 		s->hosts_ok = !err;
 		if (err)
-			pr_debug("metrics: reading the host map: %s\n", strerror(-err));
+			pr_debug("metrics: reading the host map: %s", strerror(-err));
 	}
 	/* No partial top list: without the host map every RST is "other". */
 	if (!s->hosts_ok)
@@ -994,7 +994,7 @@ static int snapshot_build(struct metrics_server *srv)
 		err = map_walk(srv->maps.flows, &mm, srv->kbuf, srv->vbuf, NULL, NULL, &s->flows);
 		s->flows_ok = !err;
 		if (err)
-			pr_debug("metrics: reading the flow map: %s\n", strerror(-err));
+			pr_debug("metrics: reading the flow map: %s", strerror(-err));
 	}
 	err = counters_read(srv->maps.counters, &s->total, srv->per, PER_MAX, &n_per);
 	if (err)
@@ -1009,7 +1009,7 @@ static int snapshot_build(struct metrics_server *srv)
 		err = scan_attach(srv, s);
 	s->att_ok = !err;
 	if (err)
-		pr_debug("metrics: listing attachments: %s\n", strerror(-err));
+		pr_debug("metrics: listing attachments: %s", strerror(-err));
 	att_finish(s);
 	pthread_mutex_lock(&srv->conn_lock);
 	s->http_ok = 1;
@@ -1112,9 +1112,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	pthread_mutex_unlock(&srv->conn_lock);
 	/* Once per server, outside the lock: stderr may be slow. */
 	if (warn)
-		pr_warn("rsttrace: metrics: %d connections open; each new one now closes the "
+		pr_warn("metrics: %d connections open; each new one now closes the "
 			"oldest of the busiest client (see "
-			"rsttrace_http_connections_closed_total)\n",
+			"rsttrace_http_connections_closed_total)",
 			METRICS_CONN_LIVE_MAX);
 }
 
@@ -1232,7 +1232,7 @@ static enum MHD_Result serve_metrics(struct metrics_server *srv, struct MHD_Conn
 		srv->built_ns = now_mono_ns();
 		srv->built = 1;
 		if (err)
-			pr_debug("metrics: snapshot: %s\n", strerror(-err));
+			pr_debug("metrics: snapshot: %s", strerror(-err));
 	}
 	if (!srv->text_err) {
 		/* Copied into the response under the lock: the next build reuses text. */
@@ -1278,10 +1278,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	if (log_level < LOG_DEBUG)
-		return;
-	fputs("microhttpd: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	log_vprint_lib(LOG_DEBUG, "microhttpd: ", fmt, ap);
 }
 
 static void server_free(struct metrics_server *srv)
@@ -1308,13 +1305,13 @@ static int listen_socket(const char *opt, const char *what, const struct sockadd
 
 	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		pr_warn("rsttrace: %s %s: socket: %s\n", opt, what, strerror(errno));
+		pr_warn("%s %s: socket: %s", opt, what, strerror(errno));
 		return -1;
 	}
 	/* A restart must not wait out TIME_WAIT of the last scrapes. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)ss, len) || listen(fd, HTTP_BACKLOG)) {
-		pr_warn("rsttrace: %s %s: %s%s\n", opt, what, strerror(errno),
+		pr_warn("%s %s: %s%s", opt, what, strerror(errno),
 			errno == EADDRINUSE ? " (another exporter on this port? choose another)"
 			: errno == EADDRNOTAVAIL ? " (not an address of this host)"
 						 : "");
@@ -1345,7 +1342,7 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
-		pr_warn("rsttrace: metrics: %s\n", strerror(ENOMEM));
+		pr_warn("metrics: %s", strerror(ENOMEM));
 		return NULL;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
@@ -1371,7 +1368,7 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 
 	err = map_meta(m->counters, &mm);
 	if (err) {
-		pr_warn("rsttrace: metrics: counters map: %s\n", strerror(-err));
+		pr_warn("metrics: counters map: %s", strerror(-err));
 		goto fail;
 	}
 	srv->counters_id = mm.id;
@@ -1381,7 +1378,7 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 	srv->vbuf = malloc((size_t)WALK_CHUNK * WALK_ELEMMAX);
 	if (!srv->snap || !srv->per || !srv->kbuf || !srv->vbuf ||
 	    metrics_top_init(srv->snap, srv->o.top_n)) {
-		pr_warn("rsttrace: metrics: %s\n", strerror(ENOMEM));
+		pr_warn("metrics: %s", strerror(ENOMEM));
 		goto fail;
 	}
 
@@ -1411,17 +1408,16 @@ struct metrics_server *metrics_start(const char *listen, const struct rst_maps *
 			MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!srv->d) {
-		pr_warn("rsttrace: %s %s: starting the HTTP server failed%s%s\n", opt, what,
-			err ? ": " : "", err ? strerror(err) : "");
+		pr_warn("%s %s: starting the HTTP server failed%s%s", opt, what, err ? ": " : "",
+			err ? strerror(err) : "");
 		close(fd);
 		reaper_stop(srv);
 		goto fail;
 	}
-	fprintf(stderr, "rsttrace: serving metrics on http://%s/metrics\n", what);
+	pr_warn("serving metrics on http://%s/metrics", what);
 	if (!addr_is_loopback(&ss))
-		fprintf(stderr,
-			"rsttrace: note: %s is not a loopback address; anyone who can "
-			"reach it can read the metrics\n",
+		pr_warn("note: %s is not a loopback address; anyone who can reach it can read the "
+			"metrics",
 			what);
 	return srv;
 fail:

@@ -41,8 +41,8 @@ int output_parse_opt(struct output_opts *o, int opt, const char *arg)
 	case OPT_OUT_FACILITY:
 		fac = syslogout_facility(arg);
 		if (fac < 0) {
-			pr_warn("rsttrace: invalid --syslog-facility '%s': expected one of %s\n",
-				arg, syslogout_facility_names);
+			pr_warn("invalid --syslog-facility '%s': expected one of %s", arg,
+				syslogout_facility_names);
 			return -EINVAL;
 		}
 		o->facility = fac;
@@ -50,8 +50,8 @@ int output_parse_opt(struct output_opts *o, int opt, const char *arg)
 		return 1;
 	case 'w':
 		if (!*arg) {
-			pr_warn("rsttrace: invalid -w '': an empty string is not a valid file "
-				"name\n");
+			pr_warn("invalid -w '': an empty string is not a valid file "
+				"name");
 			return -EINVAL;
 		}
 		o->wfile = arg;
@@ -71,27 +71,25 @@ int output_check(struct output_opts *o)
 	int to_stdout = o->wfile && !strcmp(o->wfile, "-");
 
 	if ((o->size_limit || o->rotate_secs || o->file_count) && !o->wfile) {
-		pr_warn("rsttrace: %s needs -w FILE\n", o->size_limit	 ? "-C"
-							: o->rotate_secs ? "-G"
-									 : "-W");
+		pr_warn("%s needs -w FILE", o->size_limit ? "-C" : o->rotate_secs ? "-G" : "-W");
 		return -EINVAL;
 	}
 	if (to_stdout && (o->size_limit || o->rotate_secs)) {
-		pr_warn("rsttrace: -w -: standard output cannot be rotated (-C, -G)\n");
+		pr_warn("-w -: standard output cannot be rotated (-C, -G)");
 		return -EINVAL;
 	}
 	if (to_stdout && (o->print || o->json)) {
-		pr_warn("rsttrace: -w - writes the pcap to standard output: %s cannot go there "
-			"too\n",
+		pr_warn("-w - writes the pcap to standard output: %s cannot go there "
+			"too",
 			o->json ? "--json" : "--print");
 		return -EINVAL;
 	}
 	if (o->print && o->json) {
-		pr_warn("rsttrace: --print (text) and --json both choose what stdout carries\n");
+		pr_warn("--print (text) and --json both choose what stdout carries");
 		return -EINVAL;
 	}
 	if (o->file_count && !o->size_limit && !o->rotate_secs)
-		pr_warn("rsttrace: warning: -W has no effect without -C or -G\n");
+		pr_warn("warning: -W has no effect without -C or -G");
 	return 0;
 }
 
@@ -125,7 +123,7 @@ int output_open(struct output *out, const struct output_opts *o, const struct fm
 	if (out->stdout_mode != OUT_STDOUT_NONE || (o->wfile && !strcmp(o->wfile, "-"))) {
 		err = stdoutw_install();
 		if (err) {
-			pr_warn("rsttrace: standard output: %s\n", strerror(-err));
+			pr_warn("standard output: %s", strerror(-err));
 			return err;
 		}
 	}

@@ -70,11 +70,11 @@ int pcapw_parse_size(const char *arg, __u64 *bytes)
 	*bytes = v * mult;
 	return 0;
 range:
-	pr_warn("rsttrace: invalid -C '%s': file size too large\n", arg);
+	pr_warn("invalid -C '%s': file size too large", arg);
 	return -ERANGE;
 bad:
-	pr_warn("rsttrace: invalid -C '%s': expected a positive number of millions of bytes, "
-		"or with a k, m or g suffix\n",
+	pr_warn("invalid -C '%s': expected a positive number of millions of bytes, "
+		"or with a k, m or g suffix",
 		arg ? arg : "");
 	return -EINVAL;
 }
@@ -135,7 +135,7 @@ static int open_file(struct pcapw *w, __u32 count, int wchars)
 	err = pcapw_filename(w->cur, sizeof(w->cur), w->o.name, w->o.rotate_secs != 0, w->g_time,
 			     count, wchars);
 	if (err) {
-		pr_warn("rsttrace: -w '%s': %s\n", w->o.name,
+		pr_warn("-w '%s': %s", w->o.name,
 			err == -ENAMETOOLONG ? "file name too long (> PATH_MAX)"
 					     : "not a valid file name");
 		return err;
@@ -153,7 +153,7 @@ static int open_file(struct pcapw *w, __u32 count, int wchars)
 		f = fopen(w->cur, "w");
 		if (!f) {
 			err = -errno;
-			pr_warn("rsttrace: %s: %s\n", w->cur, strerror(errno));
+			pr_warn("%s: %s", w->cur, strerror(errno));
 			return err;
 		}
 	} else {
@@ -175,7 +175,7 @@ static int open_file(struct pcapw *w, __u32 count, int wchars)
 	w->d = pcap_dump_fopen(w->dead, f);
 	if (!w->d) {
 		err = errno ? -errno : -EIO;
-		pr_warn("rsttrace: %s\n", pcap_geterr(w->dead));
+		pr_warn("%s", pcap_geterr(w->dead));
 		return err;
 	}
 	w->f = f;
@@ -193,8 +193,8 @@ static int check_stream(struct pcapw *w, int err_in)
 		clearerr(f);
 	}
 	if (err && err != -EPIPE)
-		pr_warn("rsttrace: writing %s: %s\n",
-			strcmp(w->cur, "-") ? w->cur : "standard output", strerror(-err));
+		pr_warn("writing %s: %s", strcmp(w->cur, "-") ? w->cur : "standard output",
+			strerror(-err));
 	return err;
 }
 
@@ -205,7 +205,7 @@ int pcapw_open(struct pcapw *w, const struct pcapw_opts *o)
 	memset(w, 0, sizeof(*w));
 	w->o = *o;
 	if (!o->name || !*o->name) {
-		pr_warn("rsttrace: -w: an empty string is not a valid file name\n");
+		pr_warn("-w: an empty string is not a valid file name");
 		return -EINVAL;
 	}
 	w->wchars = wflag_chars(o->file_count);
@@ -214,7 +214,7 @@ int pcapw_open(struct pcapw *w, const struct pcapw_opts *o)
 	w->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, (int)o->snaplen,
 						       PCAP_TSTAMP_PRECISION_MICRO);
 	if (!w->dead || !w->buf) {
-		pr_warn("rsttrace: pcap_open_dead: out of memory\n");
+		pr_warn("pcap_open_dead: out of memory");
 		pcapw_close(w);
 		return -ENOMEM;
 	}
@@ -263,8 +263,7 @@ int pcapw_write(struct pcapw *w, const struct rst_event *e, const struct timespe
 			if (err)
 				return err;
 			if (!w->o.size_limit && w->o.file_count && w->g_count >= w->o.file_count) {
-				fprintf(stderr, "rsttrace: maximum file limit reached: %u\n",
-					w->o.file_count);
+				pr_warn("maximum file limit reached: %u", w->o.file_count);
 				return 1;
 			}
 			w->c_count = 0;
@@ -278,8 +277,7 @@ int pcapw_write(struct pcapw *w, const struct rst_event *e, const struct timespe
 
 		if (size < 0) {
 			err = errno ? -errno : -EIO;
-			pr_warn("rsttrace: -C: cannot tell the size of %s: %s\n", w->cur,
-				strerror(-err));
+			pr_warn("-C: cannot tell the size of %s: %s", w->cur, strerror(-err));
 			return err;
 		}
 		if ((__u64)size > w->o.size_limit) {

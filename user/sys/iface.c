@@ -17,12 +17,12 @@ int iface_resolve(const char *name, __u32 *ifindex, int allow_down)
 	int fd, err = 0;
 
 	if (!name || !*name || strlen(name) >= IF_NAMESIZE) {
-		pr_warn("rsttrace: invalid interface name '%s'\n", name ? name : "");
+		pr_warn("invalid interface name '%s'", name ? name : "");
 		return -EINVAL;
 	}
 	idx = if_nametoindex(name);
 	if (!idx) {
-		pr_warn("rsttrace: %s: no such interface in this network namespace\n", name);
+		pr_warn("%s: no such interface in this network namespace", name);
 		return -ENODEV;
 	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -32,8 +32,7 @@ int iface_resolve(const char *name, __u32 *ifindex, int allow_down)
 		strncpy(ifr.ifr_name, name, IF_NAMESIZE - 1);
 		if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP) &&
 		    !allow_down) {
-			pr_warn("rsttrace: %s: interface is down (ip link set %s up)\n", name,
-				name);
+			pr_warn("%s: interface is down (ip link set %s up)", name, name);
 			err = -ENETDOWN;
 		}
 		close(fd);

@@ -57,8 +57,7 @@ int netns_pair_create(struct netns_pair *p, const char *tag)
 	for (i = 0; i < 2; i++) {
 		err = RUN("ip", "netns", "add", p->ns[i]);
 		if (err) {
-			pr_warn("rsttrace: creating network namespace %s failed (ip exit %d)\n",
-				p->ns[i], err);
+			pr_warn("creating network namespace %s failed (ip exit %d)", p->ns[i], err);
 			goto fail;
 		}
 		p->made_ns[i] = 1;
@@ -66,8 +65,8 @@ int netns_pair_create(struct netns_pair *p, const char *tag)
 	err = RUN("ip", "link", "add", p->veth[0], "netns", p->ns[0], "type", "veth", "peer",
 		  "name", p->veth[1], "netns", p->ns[1]);
 	if (err) {
-		pr_warn("rsttrace: creating veth pair %s/%s failed (ip exit %d)\n", p->veth[0],
-			p->veth[1], err);
+		pr_warn("creating veth pair %s/%s failed (ip exit %d)", p->veth[0], p->veth[1],
+			err);
 		goto fail;
 	}
 	for (i = 0; i < 2; i++) {
@@ -82,8 +81,8 @@ int netns_pair_create(struct netns_pair *p, const char *tag)
 		err = err ?: RUN("ip", "-n", p->ns[i], "link", "set", "lo", "up");
 		err = err ?: RUN("ip", "-n", p->ns[i], "link", "set", p->veth[i], "up");
 		if (err) {
-			pr_warn("rsttrace: configuring %s in %s failed (ip exit %d)\n", p->veth[i],
-				p->ns[i], err);
+			pr_warn("configuring %s in %s failed (ip exit %d)", p->veth[i], p->ns[i],
+				err);
 			goto fail;
 		}
 	}
@@ -99,7 +98,7 @@ void netns_pair_destroy(struct netns_pair *p)
 
 	for (i = 0; i < 2; i++) {
 		if (p->made_ns[i] && RUN("ip", "netns", "del", p->ns[i]))
-			pr_warn("rsttrace: could not delete network namespace %s\n", p->ns[i]);
+			pr_warn("could not delete network namespace %s", p->ns[i]);
 		p->made_ns[i] = 0;
 	}
 }

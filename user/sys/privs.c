@@ -108,10 +108,10 @@ int check_privileges(unsigned int need)
 
 	if (!missing) {
 		if (!in_initial_userns()) {
-			pr_warn("rsttrace: permission denied: this process runs in a user "
+			pr_warn("permission denied: this process runs in a user "
 				"namespace; "
 				"the kernel grants BPF only to capabilities of the initial one "
-				"(run it in the host's user namespace)\n");
+				"(run it in the host's user namespace)");
 			return -EPERM;
 		}
 		return 0;
@@ -119,8 +119,8 @@ int check_privileges(unsigned int need)
 	join_names(want, sizeof(want), need, 0);
 	join_names(lack, sizeof(lack), missing, 0);
 	join_names(hint, sizeof(hint), need, 1);
-	pr_warn("rsttrace: permission denied: missing %s (this needs %s; uid %u: grant them, "
-		"e.g. AmbientCapabilities= in a unit or setpriv --inh-caps %s --ambient-caps %s)\n",
+	pr_warn("permission denied: missing %s (this needs %s; uid %u: grant them, "
+		"e.g. AmbientCapabilities= in a unit or setpriv --inh-caps %s --ambient-caps %s)",
 		lack, want, (unsigned int)geteuid(), hint, hint);
 	return -EPERM;
 }

@@ -17,18 +17,18 @@ int parse_u64(const char *opt, const char *s, __u64 min, __u64 max, __u64 *out)
 
 	/* strtoull accepts "-1" and leading blanks; a count must not. */
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ' || *s == '\t') {
-		pr_warn("rsttrace: invalid %s '%s': not a number\n", opt, s ? s : "");
+		pr_warn("invalid %s '%s': not a number", opt, s ? s : "");
 		return -EINVAL;
 	}
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno == ERANGE || v > max || v < min) {
-		pr_warn("rsttrace: invalid %s '%s': out of range %llu..%llu\n", opt, s,
-			(unsigned long long)min, (unsigned long long)max);
+		pr_warn("invalid %s '%s': out of range %llu..%llu", opt, s, (unsigned long long)min,
+			(unsigned long long)max);
 		return -ERANGE;
 	}
 	if (errno || end == s || *end) {
-		pr_warn("rsttrace: invalid %s '%s': not a number\n", opt, s);
+		pr_warn("invalid %s '%s': not a number", opt, s);
 		return -EINVAL;
 	}
 	*out = v;
@@ -52,17 +52,17 @@ int parse_seconds(const char *opt, const char *s, double max, double *out)
 	double v;
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
-		pr_warn("rsttrace: invalid %s '%s': not a number of seconds\n", opt, s ? s : "");
+		pr_warn("invalid %s '%s': not a number of seconds", opt, s ? s : "");
 		return -EINVAL;
 	}
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v)) {
-		pr_warn("rsttrace: invalid %s '%s': not a number of seconds\n", opt, s);
+		pr_warn("invalid %s '%s': not a number of seconds", opt, s);
 		return -EINVAL;
 	}
 	if (v <= 0 || v > max) {
-		pr_warn("rsttrace: invalid %s '%s': out of range (0, %g]\n", opt, s, max);
+		pr_warn("invalid %s '%s': out of range (0, %g]", opt, s, max);
 		return -ERANGE;
 	}
 	*out = v;

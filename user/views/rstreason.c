@@ -65,14 +65,14 @@ static void load_kernel_names(void)
 	int err = libbpf_get_error(btf);
 
 	if (err) {
-		pr_debug("rsttrace: no kernel BTF for reset reason names (%s); printing numbers\n",
+		pr_debug("no kernel BTF for reset reason names (%s); printing numbers",
 			 strerror(-err));
 		reasons_loaded = 1;
 		return;
 	}
 	if (rst_reason_names_from(btf))
-		pr_debug("rsttrace: the kernel's BTF has no enum sk_rst_reason; printing "
-			 "numbers\n");
+		pr_debug("the kernel's BTF has no enum sk_rst_reason; printing "
+			 "numbers");
 	btf__free(btf);
 }
 
