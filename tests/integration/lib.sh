@@ -206,6 +206,42 @@ pin_dir() {
 	echo "$d"
 }
 
+# jqf FILE FILTER: one jq value, compact, or "ERR" when the file is not JSON.
+jqf() { jq -c "$2" "$1" 2>/dev/null || echo ERR; }
+
+# mkpin VAR NAME: a private pin directory (pin_dir) in VAR, in this shell.
+mkpin() {
+	pin_dir "$2" >/dev/null
+	printf -v "$1" '%s' "${_PINS[${#_PINS[@]} - 1]}"
+}
+
+# rt_in NAME NS ARGS...: rsttrace ARGS in NS; output in $T/NAME.{out,err},
+# the exit status in RC.
+rt_in() {
+	local name=$1 ns=$2
+	shift 2
+	nsx "$ns" "$RSTTRACE" "$@" >"$T/$name.out" 2>"$T/$name.err"
+	RC=$?
+}
+
+# progs_left_of ID...: those of the program ids still loaded, one line.
+progs_left_of() {
+	local live id left=()
+	live=" $(bpftool prog show -j 2>/dev/null | jq -r '.[].id' | tr '\n' ' ') "
+	for id in $(printf '%s\n' "$@" | sort -un); do
+		case "$live" in *" $id "*) left+=("$id") ;; esac
+	done
+	echo "${left[*]}"
+}
+
+# links_left_of ID...: the ids of links still running one of these programs.
+links_left_of() {
+	[ $# -eq 0 ] && return
+	bpftool link show -j 2>/dev/null |
+		jq -r --argjson ids "[$(printf '%s,' "$@" | sed 's/,$//')]" \
+			'[.[] | select(.prog_id as $p | $ids | index($p)) | .id] | join(" ")'
+}
+
 IFPROGS=${IFPROGS:-$(dirname "$RSTTRACE")/tests/ifprogs}
 
 # all_progs_in NS: every XDP / tcx program attached in NS, "IFNAME HOOK NAME ID"

@@ -23,15 +23,9 @@ N=5 # resets per direction
 FP=$(pin_dir foreign)
 mkdir -p "$FP"
 
-# run NAME NS CMD...: rsttrace in NS; stdout $T/NAME.out, stderr $T/NAME.err, status RC.
-run() {
-	local name=$1 ns=$2
-	shift 2
-	nsx "$ns" "$R" "$@" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-}
+# run NAME NS ARGS...: see lib.sh rt_in.
+run() { rt_in "$@"; }
 
-jqf() { jq -c "$2" "$1" 2>/dev/null || echo ERR; }
 
 # foreign NS IFACE in|out head|tail PIN: the foreign TC program on a tcx hook; its prog id in FID.
 foreign() {

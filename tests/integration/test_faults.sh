@@ -20,22 +20,8 @@ SEED=${FAULT_SEED:-99}
 ITER=${FAULT_ITER:-40}
 ALL_TESTS=(t_dead_link t_missing_link t_all_dead t_kill)
 
-mkpin() {
-	pin_dir "$2" >/dev/null
-	printf -v "$1" '%s' "${_PINS[${#_PINS[@]} - 1]}"
-}
-
-# run NAME CMD...: rsttrace in the server namespace; $T/NAME.{out,err}, RC.
-run() {
-	local name=$1
-	shift
-	nsx "$SRV" "$R" "$@" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-}
-
-jqf() {
-	jq -c "$2" "$1" 2>/dev/null || echo ERR
-}
+# run NAME ARGS...: rsttrace in SRV (lib.sh rt_in).
+run() { rt_in "$1" "$SRV" "${@:2}"; }
 
 setup() {
 	ns_pair flt || return 1
@@ -78,20 +64,8 @@ note_ids() {
 	done
 	for id in $(kernel_view | awk '{ print $2 }'); do SEEN+=("$id"); done
 }
-seen_left() {
-	local live id left=()
-	live=" $(bpftool prog show -j 2>/dev/null | jq -r '.[].id' | tr '\n' ' ') "
-	for id in $(printf '%s\n' "${SEEN[@]}" | sort -un); do
-		case "$live" in *" $id "*) left+=("$id") ;; esac
-	done
-	echo "${left[*]}"
-}
-links_left() {
-	[ ${#SEEN[@]} -eq 0 ] && return
-	bpftool link show -j 2>/dev/null |
-		jq -r --argjson ids "[$(printf '%s,' "${SEEN[@]}" | sed 's/,$//')]" \
-			'[.[] | select(.prog_id as $p | $ids | index($p)) | .id] | join(" ")'
-}
+seen_left() { progs_left_of "${SEEN[@]}"; }
+links_left() { links_left_of "${SEEN[@]}"; }
 
 # hook_link ST HOOK: link id of that hook in status --json output ST.
 hook_link() {

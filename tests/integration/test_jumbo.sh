@@ -49,16 +49,8 @@ send_malformed() {
 	raw cutext "$IP6_B" "$IP6_A" 447 -x 8192 -k 1000
 }
 
-run() {
-	local name=$1
-	shift
-	nsx "$NS_A" "$R" "$@" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-}
-
-jqf() {
-	jq -c "$2" "$1" 2>/dev/null || echo ERR
-}
+# run NAME ARGS...: rsttrace in NS_A (lib.sh rt_in).
+run() { rt_in "$1" "$NS_A" "${@:2}"; }
 
 # attach_counts NAME ATTACH-OPTIONS...: persistent attachment, the five
 # frames, exact counters; then detach.

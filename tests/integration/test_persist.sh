@@ -16,13 +16,6 @@ source "$(dirname "$0")/lib.sh"
 R=$RSTTRACE
 T=$(tmpdir)
 
-# mkpin VAR NAME: a pin directory from lib.sh's pin_dir, registered for the
-# EXIT trap (pin_dir registers it only when not called in a subshell).
-mkpin() {
-	pin_dir "$2" >/dev/null
-	printf -v "$1" '%s' "${_PINS[${#_PINS[@]} - 1]}"
-}
-
 mkpin P main
 
 # The hosts and their RST counts: H4 is also the rate-test sender.
@@ -37,19 +30,8 @@ N4=60
 REF4=4 # refused IPv4 connections
 REF6=2 # refused IPv6 connections
 
-# run NAME NS CMD...: run rsttrace in NS; stdout in $T/NAME.out, stderr in
-# $T/NAME.err, exit status in RC.
-run() {
-	local name=$1 ns=$2
-	shift 2
-	nsx "$ns" "$R" "$@" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-}
-
-# jqf FILE FILTER: one jq value, or "ERR" when the file is not JSON.
-jqf() {
-	jq -c "$2" "$1" 2>/dev/null || echo ERR
-}
+# run NAME NS ARGS...: see lib.sh rt_in.
+run() { rt_in "$@"; }
 
 # rsts NS SRC DST DPORT COUNT [USEC]: COUNT RSTs from SRC (one source port).
 rsts() {
@@ -68,23 +50,10 @@ note_progs() {
 	done
 }
 
-# Programs, by id, that are still loaded among those we saw: the ids, one
-# line, empty when none is left (check it with assert_settles).
-progs_left() {
-	local live id left=()
-	live=" $(bpftool prog show -j 2>/dev/null | jq -r '.[].id' | tr '\n' ' ') "
-	for id in $(printf '%s\n' "${SEEN_PROGS[@]}" | sort -u); do
-		case "$live" in *" $id "*) left+=("$id") ;; esac
-	done
-	echo "${left[*]}"
-}
-
-# Links left among those of the programs we saw.
-links_left() {
-	bpftool link show -j 2>/dev/null |
-		jq -r --argjson ids "[$(printf '%s,' "${SEEN_PROGS[@]}" | sed 's/,$//')]" \
-			'[.[] | select(.prog_id as $p | $ids | index($p)) | .id] | join(" ")'
-}
+# Programs (and their links), by id, still loaded among those we saw;
+# empty when none is left (check it with assert_settles).
+progs_left() { progs_left_of "${SEEN_PROGS[@]}"; }
+links_left() { links_left_of "${SEEN_PROGS[@]}"; }
 
 pin_exists() { [ -e "$1" ] && echo yes || echo no; }
 

@@ -27,18 +27,8 @@ OWNFS="$T/fs"
 # Our own bpffs mounts go before lib.sh removes the tmp dir.
 trap 'for m in "$MNT" "$OWNFS"; do mountpoint -q "$m" && umount "$m"; done; cleanup' EXIT
 
-mkpin() {
-	pin_dir "$2" >/dev/null
-	printf -v "$1" '%s' "${_PINS[${#_PINS[@]} - 1]}"
-}
-
-# run NAME CMD...: rsttrace in the server namespace; $T/NAME.{out,err}, RC.
-run() {
-	local name=$1
-	shift
-	nsx "$SRV" "$R" "$@" >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-}
+# run NAME ARGS...: rsttrace in SRV (lib.sh rt_in).
+run() { rt_in "$1" "$SRV" "${@:2}"; }
 
 # The victim: a root-owned directory outside bpffs holding every name
 # that rsttrace unlinks (maps, programs, meta, an interface record).
