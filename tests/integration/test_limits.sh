@@ -62,6 +62,33 @@ t_enough_caps() {
 		"$(sed -n 's/.*RSTs counted by the kernel (\([0-9]*\) RST, \([0-9]*\) RST-ACK).*/\2/p' "$T/e.err")"
 }
 
+# The documented minimum, as a systemd unit would grant it: uid 0 with only
+# CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN attaches, counts and detaches
+# cleanly; readers with CAP_BPF alone.
+as_root_caps() {
+	local caps=$1
+	shift
+	nsenter --net="/run/netns/$NS_A" -- setpriv --bounding-set="-all,$caps" \
+		--inh-caps="-all,$caps" --ambient-caps="-all,$caps" -- "$@"
+}
+
+t_minimal_caps_lifecycle() {
+	local P
+	P=$(pin_dir mincaps)
+	as_root_caps "+bpf,+perfmon,+net_admin" "$RSTTRACE" attach -i "$VETH_A" --pin-path "$P" \
+		>"$T/ma.out" 2>"$T/ma.err"
+	assert_eq "attach with CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN only: exit 0" 0 $?
+	refuse "$NS_B" "$IP4_A" 9
+	as_root_caps "+bpf" "$RSTTRACE" stats --json --pin-path "$P" >"$T/ms.json" 2>"$T/ms.err"
+	assert_eq "stats with CAP_BPF only: exit 0, the RST-ACK counted" "0 1" \
+		"$? $(jq '.counters.rstack' "$T/ms.json" 2>/dev/null)"
+	as_root_caps "+bpf,+net_admin" "$RSTTRACE" detach --all --pin-path "$P" \
+		>"$T/md.out" 2>"$T/md.err"
+	assert_eq "detach --all with CAP_BPF + CAP_NET_ADMIN only: exit 0, silent, pins gone" \
+		"0 0 no" "$? $(grep -c . "$T/md.err") $([ -e "$P" ] && echo yes || echo no)"
+	assert_settles "minimal capabilities: nothing of ours left attached" "" bpf_progs_in "$NS_A"
+}
+
 # A container's root without CAP_SYS_ADMIN and CAP_PERFMON (a bounding set
 # took them away): uid 0 is not enough.
 t_root_without_caps() {
@@ -147,6 +174,7 @@ t_memory_ceiling() {
 run_test t_missing_caps
 run_test t_enough_caps
 run_test t_root_without_caps
+run_test t_minimal_caps_lifecycle
 run_test t_reader_caps
 run_test t_memory_stated
 run_test t_memory_ceiling

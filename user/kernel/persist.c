@@ -970,18 +970,35 @@ static void prog_name(__u32 id, char *buf, size_t len)
 	close(fd);
 }
 
+/* The id of progs/NAME when it is there and named so; 0 otherwise. */
+static __u32 pinned_prog_id(const struct persist *p, const char *name)
+{
+	struct bpf_prog_info pi;
+	__u32 id = 0;
+	int fd;
+
+	fd = persist_get(p, "progs", name, PO_PROG);
+	if (fd < 0)
+		return 0;
+	if (!obj_info(fd, &pi, sizeof(pi)) && !strcmp(pi.name, name))
+		id = pi.id;
+	close(fd);
+	return id;
+}
+
 /*
  * Whether fd (of kind) is what rsttrace pins under that name: a map or a
  * program of kernel name want and of the type rsttrace makes it (meta: an
  * array), or a link of link_type (-1: any) whose program is want. What someone else pinned under one of our names is
  * never unpinned (it might be what keeps their program attached).
  */
-static int obj_is(int fd, int kind, const char *want, int link_type)
+static int obj_is(const struct persist *p, int fd, int kind, const char *want, int link_type)
 {
 	struct bpf_prog_info pi;
 	struct bpf_map_info mi;
 	struct bpf_link_info li;
 	char name[BPF_OBJ_NAME_LEN];
+	__u32 id;
 
 	/* The types of bpf/rsttrace.bpf.c, in enum pin_map / pin_prog order. */
 	static const __u32 map_types[PM_MAX] = {
@@ -1006,6 +1023,20 @@ static int obj_is(int fd, int kind, const char *want, int link_type)
 	}
 	if (obj_info(fd, &li, sizeof(li)) || (link_type >= 0 && li.type != (__u32)link_type))
 		return 0;
+	/*
+	 * A link is ours when it runs one of this attachment's programs, by
+	 * id: that needs no more than CAP_BPF. Only when the program pins are
+	 * gone (an unfinished attach) is its program looked up by id for its
+	 * name, which needs CAP_SYS_ADMIN; without it the link is left alone.
+	 */
+	idx = prog_index(want);
+	if (idx >= 0 && p->prog_id[idx])
+		return li.prog_id == p->prog_id[idx];
+	if (idx < 0 && !strcmp(want, RST_TRACE_PROG) && p->trace_id)
+		return li.prog_id == p->trace_id;
+	id = pinned_prog_id(p, want);
+	if (id)
+		return li.prog_id == id;
 	prog_name(li.prog_id, name, sizeof(name));
 	return !strcmp(name, want);
 }
@@ -1025,7 +1056,7 @@ static int unpin_checked(const struct persist *p, const char *rel, const char *n
 		return 0;
 	if (fd < 0)
 		return -EPROTO;
-	ok = obj_is(fd, kind, want, -1);
+	ok = obj_is(p, fd, kind, want, -1);
 	close(fd);
 	if (!ok) {
 		rel_path(path, sizeof(path), p, rel, name);
@@ -1241,7 +1272,7 @@ static int link_get(const struct persist *p, const char *rel, const struct pin_l
 	fd = persist_get(p, rel, pl->name, cls ? PO_PROG : PO_LINK);
 	if (fd < 0)
 		return fd;
-	if (!obj_is(fd, cls ? PO_PROG : PO_LINK, want, cls ? -1 : type)) {
+	if (!obj_is(p, fd, cls ? PO_PROG : PO_LINK, want, cls ? -1 : type)) {
 		rel_path(path, sizeof(path), p, rel, pl->name);
 		pr_warn("%s: not the %s %s rsttrace pinned there: left alone", path,
 			cls ? "program" : "link of", want);
@@ -1509,7 +1540,7 @@ static int trace_remove(struct persist *p)
 		return 0;
 	if (fd < 0)
 		return fd;
-	if (!obj_is(fd, PO_LINK, RST_TRACE_PROG, -1)) {
+	if (!obj_is(p, fd, PO_LINK, RST_TRACE_PROG, -1)) {
 		snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
 		pr_warn("%s: not the link of %s rsttrace pinned there: left alone", path,
 			RST_TRACE_PROG);
