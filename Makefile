@@ -53,7 +53,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(TOOL_SRCS))
 
-.PHONY: all deps check-build-deps test run bench clean install format check-format
+.PHONY: all deps check-build-deps test run bench clean install uninstall format check-format
 .DELETE_ON_ERROR:
 # The skeletons and objects are inputs of several targets, not intermediates.
 .SECONDARY: $(SKELS) $(BPF_OBJS)
@@ -139,9 +139,36 @@ run: deps $(OUT)/rsttrace
 bench: deps $(OUT)/rsttrace $(SKELS) $(TEST_BINS)
 	$(Q)OUT=$(OUT) CLANG=$(CLANG) BPF_CFLAGS="$(BPF_CFLAGS)" bench/run.sh
 
+# Where `make install` puts things; DESTDIR is prepended to all of them.
+SBINDIR	   ?= $(PREFIX)/sbin
+MANDIR	   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR	   ?= $(PREFIX)/lib/systemd/system
+COMPLDIR   ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR	   ?= $(PREFIX)/share/doc/rsttrace
+UNITS	   := $(wildcard dist/systemd/*.service)
+PROM_DOCS  := $(wildcard docs/prometheus/*.yml)
+# Every file install makes, for uninstall.
+INSTALLED  := $(SBINDIR)/rsttrace $(MANDIR)/man8/rsttrace.8 $(SYSCONFDIR)/default/rsttrace \
+	      $(COMPLDIR)/rsttrace $(patsubst dist/systemd/%,$(UNITDIR)/%,$(UNITS)) \
+	      $(patsubst docs/%,$(DOCDIR)/%,$(PROM_DOCS))
+
 install: $(OUT)/rsttrace
-	install -D -m 0755 $(OUT)/rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace
-	install -D -m 0644 docs/rsttrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/rsttrace.8
+	install -D -m 0755 $(OUT)/rsttrace $(DESTDIR)$(SBINDIR)/rsttrace
+	install -D -m 0644 docs/rsttrace.8 $(DESTDIR)$(MANDIR)/man8/rsttrace.8
+	install -D -m 0644 dist/default/rsttrace $(DESTDIR)$(SYSCONFDIR)/default/rsttrace
+	install -D -m 0644 dist/bash-completion/rsttrace $(DESTDIR)$(COMPLDIR)/rsttrace
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
+			>$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -m 0644 $(PROM_DOCS) $(DESTDIR)$(DOCDIR)/prometheus/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR)/prometheus $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 format:
 	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] user/*/*.[ch] tests/*/*.c)
