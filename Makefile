@@ -23,10 +23,13 @@ endif
 BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
 	      libpcap-dev libmicrohttpd-dev libcmocka-dev
 DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
-	    curl python3
+	    curl python3 groff-base systemd debhelper lintian
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-VERSION	:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# A release tag (v0.2.0) gives 0.2.0, a commit after it 0.2.0-3-gHASH;
+# without a tag, the commit; a package build passes its own (debian/rules).
+VERSION	:= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//' | \
+		grep . || git describe --always --dirty 2>/dev/null || echo unknown)
 
 WARN	:= -Wall -Wextra -Werror
 # Each object records the headers it includes (-MMD): a change rebuilds
@@ -114,7 +117,7 @@ $(OUT)/user/%.o: user/%.c | $(SKELS) $(OUT)/user
 
 $(OUT)/rsttrace: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
