@@ -46,23 +46,42 @@ struct {
 	__type(value, struct rst_config);
 } settings SEC(".maps");
 
+/*
+ * Host and flow tables: per-CPU arrays of sets of lines (include/rsttrace.h).
+ * The masks are the number of sets - 1, set at load with the map sizes.
+ */
+const volatile __u32 host_set_mask = RST_MAX_HOSTS_DEFAULT / RST_HOST_WAYS - 1;
+const volatile __u32 flow_set_mask = RST_MAX_FLOWS_DEFAULT / RST_FLOW_WAYS - 1;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RST_MAX_FLOWS_DEFAULT);
-	__type(key, struct rst_flow_key);
-	__type(value, struct rst_flow_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_MAX_FLOWS_DEFAULT / RST_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct rst_flow_set);
 } flows SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RST_MAX_HOSTS_DEFAULT);
-	__type(key, struct rst_host_key);
-	__type(value, struct rst_host_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_MAX_HOSTS_DEFAULT / RST_HOST_WAYS);
+	__type(key, __u32);
+	__type(value, struct rst_host_set);
 } hosts SEC(".maps");
 
+/* The per-CPU budgets of new flows and events; not pinned, nobody reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rst_budget);
+} budget SEC(".maps");
+
+/*
+ * XXX: unused since the token buckets moved into the host lines; kept for
+ * the pinned-map layout of persist.c until the pin format drops it.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RST_MAX_HOSTS_DEFAULT);
+	__uint(max_entries, 16);
 	__type(key, struct rst_host_key);
 	__type(value, struct rst_bucket);
 } buckets SEC(".maps");
@@ -137,146 +156,300 @@ static __always_inline int endpoint_cmp(const __u8 *a, __u16 pa, const __u8 *b, 
 	return 0;
 }
 
-static __always_inline void flow_update(struct rst_counters *cnt, struct rst_pkt *pk, __u16 sport,
-					__u16 dport, __u8 flags, __u32 ifindex, __u64 now)
+static __always_inline int addr_eq(const __u8 *x, const __u32 *w)
 {
-	struct rst_flow_key key = {};
-	struct rst_flow_val *v;
-	__u32 d;
+	const __u32 *v = (const __u32 *)x;
 
-	if (endpoint_cmp(pk->saddr, sport, pk->daddr, dport) <= 0) {
-		__builtin_memcpy(key.addr_a, pk->saddr, 16);
-		__builtin_memcpy(key.addr_b, pk->daddr, 16);
-		key.port_a = sport;
-		key.port_b = dport;
+	return v[0] == w[0] && v[1] == w[1] && v[2] == w[2] && v[3] == w[3];
+}
+
+/* Each flag of a packet the flow table could not take, by cause. */
+static __always_inline void flow_lost(struct rst_counters *cnt, __u32 cause, __u8 flags)
+{
+	if (cause >= RST_FL_MAX)
+		return;
+	if (flags & RST_TCP_SYN)
+		cnt->flow_lost[cause][(flags & RST_TCP_ACK) ? RST_FF_SYNACK : RST_FF_SYN]++;
+	if (flags & RST_TCP_FIN)
+		cnt->flow_lost[cause][RST_FF_FIN]++;
+	if (flags & RST_TCP_RST)
+		cnt->flow_lost[cause][(flags & RST_TCP_ACK) ? RST_FF_RSTACK : RST_FF_RST]++;
+}
+
+/* A flow line's counts leave the table: into the evicted counters, exactly. */
+static __always_inline void flow_flush(struct rst_counters *cnt, struct rst_flow_line *l)
+{
+	__u64 *e = cnt->flow_lost[RST_FL_EVICTED];
+
+	e[RST_FF_SYN] += l->syn[0] + l->syn[1];
+	e[RST_FF_SYNACK] += l->synack[0] + l->synack[1];
+	e[RST_FF_FIN] += l->fin[0] + l->fin[1];
+	e[RST_FF_RST] += l->rst[0] + l->rst[1];
+	e[RST_FF_RSTACK] += l->rstack[0] + l->rstack[1];
+	__builtin_memset(l->syn, 0, 5 * 2 * sizeof(__u32));
+}
+
+/*
+ * A new flow may be made on this CPU: one more within the budget of this
+ * second (a window of 2^30 ns; the count restarts with each).
+ */
+static __always_inline int flow_budget_take(const struct rst_config *cfg, __u32 now_t)
+{
+	struct rst_budget *b;
+	__u32 zero = 0, win = now_t >> (30 - RST_TICK_SHIFT);
+
+	if (!cfg->flow_budget)
+		return 1;
+	b = bpf_map_lookup_elem(&budget, &zero);
+	if (!b)
+		return 0;
+	if (b->flow_win != win) {
+		b->flow_win = win;
+		b->flow_used = 0;
+	}
+	if (b->flow_used >= cfg->flow_budget)
+		return 0;
+	b->flow_used++;
+	return 1;
+}
+
+/*
+ * The flow of a SYN, FIN or RST. Only SYN and SYN-ACK make flows, within
+ * the CPU's budget and only into a way not seen for a second; FIN and RST
+ * look one up only when their host line says this CPU made a flow with the
+ * host: a spoofed RST costs no flow lookup. Everything the table does not
+ * take is counted in flow_lost by cause. Per CPU, no atomics.
+ */
+static __always_inline void flow_update(struct rst_counters *cnt, const struct rst_config *cfg,
+					struct rst_pkt *pk, struct rst_host_line *h, __u8 flags,
+					__u32 ifindex, __u32 now_t)
+{
+	__u32 a[4], b[4], idx, d, best = 0, best_age = 0, age;
+	struct rst_flow_line *l = NULL, *w;
+	struct rst_flow_set *s;
+	__u16 pa, pb;
+	int syn = flags & RST_TCP_SYN, i;
+
+	if (!syn && !(h && (h->flags & RST_HL_FLOWS))) {
+		flow_lost(cnt, RST_FL_NOFLOW, flags);
+		return;
+	}
+	if (endpoint_cmp(pk->saddr, pk->sport, pk->daddr, pk->dport) <= 0) {
+		__builtin_memcpy(a, pk->saddr, 16);
+		__builtin_memcpy(b, pk->daddr, 16);
+		pa = pk->sport;
+		pb = pk->dport;
 		d = 0;
 	} else {
-		__builtin_memcpy(key.addr_a, pk->daddr, 16);
-		__builtin_memcpy(key.addr_b, pk->saddr, 16);
-		key.port_a = dport;
-		key.port_b = sport;
+		__builtin_memcpy(a, pk->daddr, 16);
+		__builtin_memcpy(b, pk->saddr, 16);
+		pa = pk->dport;
+		pb = pk->sport;
 		d = 1;
 	}
-	key.family = pk->family;
-	key.proto = IPPROTO_TCP;
-
-	v = bpf_map_lookup_elem(&flows, &key);
-	if (!v) {
-		/*
-		 * Insert zeroes, then add like everyone else: if two CPUs race
-		 * to create the entry, NOEXIST lets one win and neither count
-		 * is lost.
-		 */
-		struct rst_flow_val nv = { .first_ns = now };
-
-		bpf_map_update_elem(&flows, &key, &nv, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&flows, &key);
-		if (!v) {
-			cnt->c[RST_C_FLOW_ERR]++;
-			return;
+	idx = rst_flow_hash(a, b, pa, pb, pk->family) & flow_set_mask;
+	s = bpf_map_lookup_elem(&flows, &idx);
+	if (!s) {
+		cnt->c[RST_C_FLOW_ERR]++;
+		return;
+	}
+#pragma unroll
+	for (i = 0; i < RST_FLOW_WAYS; i++) {
+		w = &s->way[i];
+		if (w->family == pk->family && w->port_a == pa && w->port_b == pb &&
+		    addr_eq(w->addr_a, a) && addr_eq(w->addr_b, b)) {
+			l = w;
+			break;
+		}
+		/* A free way is the oldest of all. */
+		age = w->family ? now_t - w->last_t : 0xffffffff;
+		if (age >= best_age) {
+			best_age = age;
+			best = i;
 		}
 	}
-	if (flags & RST_TCP_SYN) {
+	if (!l) {
+		if (!syn) {
+			flow_lost(cnt, RST_FL_NOFLOW, flags);
+			return;
+		}
+		/* Busy ways stay: a flood of new flows cannot push live ones out. */
+		if (best_age < RST_FLOW_BUSY_TICKS) {
+			flow_lost(cnt, RST_FL_FULL, flags);
+			return;
+		}
+		if (!flow_budget_take(cfg, now_t)) {
+			flow_lost(cnt, RST_FL_BUDGET, flags);
+			return;
+		}
+		l = &s->way[best & (RST_FLOW_WAYS - 1)];
+		if (l->family)
+			flow_flush(cnt, l);
+		__builtin_memcpy(l->addr_a, a, 16);
+		__builtin_memcpy(l->addr_b, b, 16);
+		l->port_a = pa;
+		l->port_b = pb;
+		l->family = pk->family;
+		l->ttl[0] = l->ttl[1] = 0;
+		l->first_t = now_t;
+		if (h)
+			h->flags |= RST_HL_FLOWS;
+	}
+	/* A count about to wrap: the line's counts move out whole, exactly. */
+	if ((l->syn[d] | l->synack[d] | l->fin[d] | l->rst[d] | l->rstack[d]) >= 0x80000000U)
+		flow_flush(cnt, l);
+	if (syn) {
 		if (flags & RST_TCP_ACK)
-			__sync_fetch_and_add(&v->synack[d], 1);
+			l->synack[d & 1]++;
 		else
-			__sync_fetch_and_add(&v->syn[d], 1);
+			l->syn[d & 1]++;
 	}
 	if (flags & RST_TCP_FIN)
-		__sync_fetch_and_add(&v->fin[d], 1);
+		l->fin[d & 1]++;
 	if (flags & RST_TCP_RST) {
 		if (flags & RST_TCP_ACK)
-			__sync_fetch_and_add(&v->rstack[d], 1);
+			l->rstack[d & 1]++;
 		else
-			__sync_fetch_and_add(&v->rst[d], 1);
+			l->rst[d & 1]++;
 		/*
 		 * The same sender's earlier SYN, FIN or RST came with another
 		 * TTL: this RST may not come from the host it names (0 is no
 		 * TTL recorded yet). Only SYN/FIN/RST record one, and a route
 		 * change moves it too: a hint, not a proof.
 		 */
-		if (v->ttl[d] && v->ttl[d] != pk->ttl)
+		if (l->ttl[d & 1] && l->ttl[d & 1] != pk->ttl)
 			pk->ev_flags |= RST_EV_TTL_CHANGE;
 	}
-	v->ttl[d] = pk->ttl;
-	v->ifindex = ifindex;
-	v->last_ns = now;
+	l->ttl[d & 1] = pk->ttl;
+	l->ifindex = ifindex;
+	l->last_t = now_t;
 }
 
-static __always_inline void host_update(struct rst_counters *cnt, const struct rst_pkt *pk,
-					__u8 dir, __u8 flags, __u64 now)
+/* A host line's counts leave the table: into the evicted counters, exactly. */
+static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host_line *l)
 {
-	struct rst_host_key key = {};
-	struct rst_host_val *v;
-
-	/* The peer: who sent what came in, who receives what goes out. */
-	if (dir == RST_DIR_IN)
-		__builtin_memcpy(key.addr, pk->saddr, 16);
-	else
-		__builtin_memcpy(key.addr, pk->daddr, 16);
-	key.family = pk->family;
-
-	v = bpf_map_lookup_elem(&hosts, &key);
-	if (!v) {
-		struct rst_host_val nv = { .first_ns = now };
-
-		bpf_map_update_elem(&hosts, &key, &nv, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&hosts, &key);
-		if (!v) {
-			cnt->c[RST_C_HOST_ERR]++;
-			return;
-		}
-	}
-	if (dir == RST_DIR_IN) {
-		if (flags & RST_TCP_RST)
-			__sync_fetch_and_add(&v->rst_in, 1);
-		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
-			__sync_fetch_and_add(&v->syn_in, 1);
-		if (flags & RST_TCP_FIN)
-			__sync_fetch_and_add(&v->fin_in, 1);
-	} else {
-		if (flags & RST_TCP_RST)
-			__sync_fetch_and_add(&v->rst_out, 1);
-		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
-			__sync_fetch_and_add(&v->syn_out, 1);
-		if (flags & RST_TCP_FIN)
-			__sync_fetch_and_add(&v->fin_out, 1);
-	}
-	v->last_ns = now;
+	cnt->host_lost[RST_DIR_IN][RST_HF_RST] += l->rst_in;
+	cnt->host_lost[RST_DIR_OUT][RST_HF_RST] += l->rst_out;
+	cnt->host_lost[RST_DIR_IN][RST_HF_SYN] += l->syn_in;
+	cnt->host_lost[RST_DIR_OUT][RST_HF_SYN] += l->syn_out;
+	cnt->host_lost[RST_DIR_IN][RST_HF_FIN] += l->fin_in;
+	cnt->host_lost[RST_DIR_OUT][RST_HF_FIN] += l->fin_out;
+	__builtin_memset(&l->rst_in, 0, 6 * sizeof(__u32));
 }
 
 /*
- * Per-source token bucket as GCRA: one timestamp per source. An event is
- * allowed while the theoretical arrival time is no further ahead of now
- * than the bucket depth. Concurrent CPUs may race on one source's entry;
- * that can let an extra event through, never lose a count.
+ * The peer's line on this CPU (the source of what came in, the target of
+ * what went out): found among the ways of its set, or made in a free way
+ * or in place of the way seen least recently, whose counts go to
+ * host_lost. Constant work: one array lookup, four compares.
  */
-static __always_inline int rate_allow(const struct rst_config *cfg, const struct rst_pkt *pk,
+static __always_inline struct rst_host_line *
+host_update(struct rst_counters *cnt, const struct rst_pkt *pk, __u8 dir, __u8 flags, __u32 now_t)
+{
+	__u32 a[4], idx, best = 0, best_age = 0, age;
+	struct rst_host_line *l = NULL, *w;
+	struct rst_host_set *s;
+	int i;
+
+	if (dir == RST_DIR_IN)
+		__builtin_memcpy(a, pk->saddr, 16);
+	else
+		__builtin_memcpy(a, pk->daddr, 16);
+	idx = rst_host_hash(a, pk->family) & host_set_mask;
+	s = bpf_map_lookup_elem(&hosts, &idx);
+	if (!s) {
+		cnt->c[RST_C_HOST_ERR]++;
+		return NULL;
+	}
+#pragma unroll
+	for (i = 0; i < RST_HOST_WAYS; i++) {
+		w = &s->way[i];
+		if (w->family == pk->family && addr_eq(w->addr, a)) {
+			l = w;
+			break;
+		}
+		age = w->family ? now_t - w->last_t : 0xffffffff;
+		if (age >= best_age) {
+			best_age = age;
+			best = i;
+		}
+	}
+	if (!l) {
+		l = &s->way[best & (RST_HOST_WAYS - 1)];
+		if (l->family)
+			host_flush(cnt, l);
+		__builtin_memcpy(l->addr, a, 16);
+		l->family = pk->family;
+		l->flags = 0;
+		l->tat_ns = 0;
+		l->first_t = now_t;
+	}
+	if ((l->rst_in | l->rst_out | l->syn_in | l->syn_out | l->fin_in | l->fin_out) >=
+	    0x80000000U)
+		host_flush(cnt, l);
+	if (dir == RST_DIR_IN) {
+		if (flags & RST_TCP_RST)
+			l->rst_in++;
+		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
+			l->syn_in++;
+		if (flags & RST_TCP_FIN)
+			l->fin_in++;
+	} else {
+		if (flags & RST_TCP_RST)
+			l->rst_out++;
+		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
+			l->syn_out++;
+		if (flags & RST_TCP_FIN)
+			l->fin_out++;
+	}
+	l->last_t = now_t;
+	return l;
+}
+
+/*
+ * The per-CPU event budget of this second, before any per-source state:
+ * against spoofed sources, which each have a full bucket, it is what
+ * bounds the events. Checked here, spent only by an event that is written.
+ */
+static __always_inline struct rst_budget *event_budget_ok(const struct rst_config *cfg, __u64 now)
+{
+	struct rst_budget *b;
+	__u32 zero = 0, win = now >> 30;
+
+	b = bpf_map_lookup_elem(&budget, &zero);
+	if (!b)
+		return NULL;
+	if (b->ev_win != win) {
+		b->ev_win = win;
+		b->ev_used = 0;
+	}
+	if (cfg->event_budget && b->ev_used >= cfg->event_budget)
+		return NULL;
+	return b;
+}
+
+/*
+ * Per-source token bucket as GCRA, in the source's host line on this CPU:
+ * an event is allowed while the theoretical arrival time is no further
+ * ahead of now than the bucket depth. A source seen on several CPUs has a
+ * bucket on each (XXX: up to ncpu times the rate; RSS keeps one source on
+ * one CPU). No line (never happens): no limit.
+ */
+static __always_inline int rate_allow(const struct rst_config *cfg, struct rst_host_line *h,
 				      __u64 now)
 {
-	struct rst_host_key key = {};
-	struct rst_bucket *b, nb;
 	__u64 interval, depth, tat;
 	__u32 burst;
 
-	if (!cfg->rate_limit)
+	if (!cfg->rate_limit || !h)
 		return 1;
 	interval = 1000000000ULL / cfg->rate_limit;
 	burst = cfg->burst ? cfg->burst : cfg->rate_limit;
 	depth = interval * burst;
-
-	__builtin_memcpy(key.addr, pk->saddr, 16);
-	key.family = pk->family;
-	b = bpf_map_lookup_elem(&buckets, &key);
-	if (!b) {
-		nb.tat_ns = now + interval;
-		bpf_map_update_elem(&buckets, &key, &nb, BPF_ANY);
-		return 1;
-	}
-	tat = b->tat_ns > now ? b->tat_ns : now;
+	tat = h->tat_ns > now ? h->tat_ns : now;
 	if (tat + interval - now > depth)
 		return 0;
-	b->tat_ns = tat + interval;
+	h->tat_ns = tat + interval;
 	return 1;
 }
 
@@ -372,29 +545,35 @@ static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
 
 /*
  * What a SYN, FIN or RST costs beyond the fast path: the flag counters, the
- * flow and host maps and, for an RST, the event decision (events off, the
- * expression filter, 1-in-N sampling, the rate limit), each refusal counted
- * by cause; for an RST sent, the kernel's reason. Returns 1 when the
- * caller should write the event, with pk->ev_flags, reason and sk_state
- * set for it.
+ * host line and the flow line (coarse clock) and, for an RST, the event
+ * decision (events off, the expression filter, 1-in-N sampling, the CPU's
+ * event budget, the source's rate limit), each refusal counted by cause;
+ * for an RST sent, the kernel's reason. Returns the event's timestamp
+ * (the one fine clock read, RSTs only) when the caller should write the
+ * event, with pk->ev_flags, reason and sk_state set for it; 0 otherwise.
  *
  * A global function: the verifier checks it once, on its own, instead of
  * once per path through the parser (VLAN depth x IP version x extension
  * chain). Inlined, the three programs took 87-95% of the 1M processed-
  * instruction budget and two seconds to load.
  */
-__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir, __u64 now)
+__attribute__((noinline)) __u64 rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir)
 {
+	struct rst_host_line *h;
 	struct rst_counters *cnt;
 	struct rst_config *cfg;
-	__u32 zero = 0;
+	struct rst_budget *eb;
+	__u32 zero = 0, now_t;
 	__u8 flags;
-	__u64 seq;
+	__u64 seq, now;
 
 	if (!pk || dir > RST_DIR_OUT)
 		return 0;
 	cnt = counters_get(ifindex, dir);
 	if (!cnt)
+		return 0;
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!cfg)
 		return 0;
 	flags = pk->flags;
 	if (flags & RST_TCP_SYN)
@@ -404,17 +583,16 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	if (flags & RST_TCP_RST)
 		cnt->c[(flags & RST_TCP_ACK) ? RST_C_RSTACK : RST_C_RST]++;
 
-	flow_update(cnt, pk, pk->sport, pk->dport, flags, ifindex, now);
-	host_update(cnt, pk, dir, flags, now);
+	now_t = (__u32)(bpf_ktime_get_coarse_ns() >> RST_TICK_SHIFT);
+	h = host_update(cnt, pk, dir, flags, now_t);
+	flow_update(cnt, cfg, pk, h, flags, ifindex, now_t);
 	if (!(flags & RST_TCP_RST))
 		return 0;
+	now = bpf_ktime_get_ns();
 	/* Before the event decision: the record goes whether or not an event does. */
 	if (dir == RST_DIR_OUT)
 		reason_take(pk, now);
 
-	cfg = bpf_map_lookup_elem(&settings, &zero);
-	if (!cfg)
-		return 0;
 	/* The sequence counts every RST, so 1-in-N does not depend on history. */
 	seq = cnt->rst_seq++;
 	if (cfg->flags & RST_CFG_EVENTS_OFF) {
@@ -433,11 +611,13 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 		cnt->c[RST_C_EV_SAMPLED]++;
 		return 0;
 	}
-	if (!rate_allow(cfg, pk, now)) {
+	eb = event_budget_ok(cfg, now);
+	if (!eb || !rate_allow(cfg, h, now)) {
 		cnt->c[RST_C_EV_RATELIM]++;
 		return 0;
 	}
-	return 1;
+	eb->ev_used++;
+	return now;
 }
 
 /* Write the event of an RST that rst_account() let through. */
@@ -542,8 +722,8 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	/* Fast path: data and pure ACKs stop here. */
 	if (!(pk.flags & (RST_TCP_SYN | RST_TCP_FIN | RST_TCP_RST)))
 		return;
-	now = bpf_ktime_get_ns();
-	if (rst_account(&pk, rc->ifindex, rc->dir, now))
+	now = rst_account(&pk, rc->ifindex, rc->dir);
+	if (now)
 		emit_event(ctx, rc, cnt, &pk, now);
 }
 

@@ -1155,8 +1155,8 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 	} want[] = {
 		{ PM_COUNTERS, 4, sizeof(struct rst_counters) },
 		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
-		{ PM_FLOWS, sizeof(struct rst_flow_key), sizeof(struct rst_flow_val) },
-		{ PM_HOSTS, sizeof(struct rst_host_key), sizeof(struct rst_host_val) },
+		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
+		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
 		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
 		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
 	};
