@@ -190,49 +190,67 @@ static __always_inline void flow_flush(struct rst_counters *cnt, struct rst_flow
 }
 
 /*
- * A new flow may be made on this CPU: one more within the budget of this
- * second (a window of 2^30 ns; the count restarts with each).
+ * The CPU's budget of new flows for this second (a window of 2^30 ns; the
+ * count restarts with each): the budget state when one more flow may be
+ * made, NULL when it is spent. Checked before, spent only by a flow made.
  */
-static __always_inline int flow_budget_take(const struct rst_config *cfg, __u32 now_t)
+static __always_inline struct rst_budget *flow_budget_ok(const struct rst_config *cfg, __u32 now_t)
 {
 	struct rst_budget *b;
 	__u32 zero = 0, win = now_t >> (30 - RST_TICK_SHIFT);
 
-	if (!cfg->flow_budget)
-		return 1;
 	b = bpf_map_lookup_elem(&budget, &zero);
 	if (!b)
-		return 0;
+		return NULL;
 	if (b->flow_win != win) {
 		b->flow_win = win;
 		b->flow_used = 0;
 	}
-	if (b->flow_used >= cfg->flow_budget)
-		return 0;
-	b->flow_used++;
-	return 1;
+	if (cfg->flow_budget && b->flow_used >= cfg->flow_budget)
+		return NULL;
+	return b;
 }
 
 /*
  * The flow of a SYN, FIN or RST. Only SYN and SYN-ACK make flows, within
- * the CPU's budget and only into a way not seen for a second; FIN and RST
+ * the CPU's budget of attempts per second (each SYN that finds no flow
+ * spends one, made or not: a full table cannot make the work endless) and
+ * only into a way not seen for a second; FIN and RST
  * look one up only when their host line says this CPU made a flow with the
  * host: a spoofed RST costs no flow lookup. Everything the table does not
  * take is counted in flow_lost by cause. Per CPU, no atomics.
  */
-static __always_inline void flow_update(struct rst_counters *cnt, const struct rst_config *cfg,
-					struct rst_pkt *pk, struct rst_host_line *h, __u8 flags,
-					__u32 ifindex, __u32 now_t)
+static __always_inline int flow_update(struct rst_counters *cnt, const struct rst_config *cfg,
+				       struct rst_pkt *pk, int known, __u8 flags, __u32 ifindex,
+				       __u32 now_t)
 {
 	__u32 a[4], b[4], idx, d, best = 0, best_age = 0, age;
 	struct rst_flow_line *l = NULL, *w;
+	struct rst_budget *fb = NULL;
 	struct rst_flow_set *s;
 	__u16 pa, pb;
-	int syn = flags & RST_TCP_SYN, i;
+	int syn = flags & RST_TCP_SYN, i, made = 0;
 
-	if (!syn && !(h && (h->flags & RST_HL_FLOWS))) {
+	if (!syn && !known) {
 		flow_lost(cnt, RST_FL_NOFLOW, flags);
-		return;
+		return 0;
+	}
+	/*
+	 * A SYN of a host without flows on this CPU can only make a new flow:
+	 * with the budget spent (a SYN flood, after its first moments) it is
+	 * refused before the flow set is touched, a cache miss saved.
+	 * XXX: a host line evicted and made again has lost its flows bit; a
+	 * SYN of its surviving flow is then refused as budget, not counted in
+	 * the flow (exact either way).
+	 */
+	if (!known) {
+		fb = flow_budget_ok(cfg, now_t);
+		if (!fb) {
+			flow_lost(cnt, RST_FL_BUDGET, flags);
+			return 0;
+		}
+		/* Spent by the attempt: a full table must not make the budget endless. */
+		fb->flow_used++;
 	}
 	if (endpoint_cmp(pk->saddr, pk->sport, pk->daddr, pk->dport) <= 0) {
 		__builtin_memcpy(a, pk->saddr, 16);
@@ -251,7 +269,7 @@ static __always_inline void flow_update(struct rst_counters *cnt, const struct r
 	s = bpf_map_lookup_elem(&flows, &idx);
 	if (!s) {
 		cnt->c[RST_C_FLOW_ERR]++;
-		return;
+		return 0;
 	}
 #pragma unroll
 	for (i = 0; i < RST_FLOW_WAYS; i++) {
@@ -271,16 +289,20 @@ static __always_inline void flow_update(struct rst_counters *cnt, const struct r
 	if (!l) {
 		if (!syn) {
 			flow_lost(cnt, RST_FL_NOFLOW, flags);
-			return;
+			return 0;
+		}
+		if (!fb) {
+			fb = flow_budget_ok(cfg, now_t);
+			if (!fb) {
+				flow_lost(cnt, RST_FL_BUDGET, flags);
+				return 0;
+			}
+			fb->flow_used++;
 		}
 		/* Busy ways stay: a flood of new flows cannot push live ones out. */
 		if (best_age < RST_FLOW_BUSY_TICKS) {
 			flow_lost(cnt, RST_FL_FULL, flags);
-			return;
-		}
-		if (!flow_budget_take(cfg, now_t)) {
-			flow_lost(cnt, RST_FL_BUDGET, flags);
-			return;
+			return 0;
 		}
 		l = &s->way[best & (RST_FLOW_WAYS - 1)];
 		if (l->family)
@@ -292,8 +314,7 @@ static __always_inline void flow_update(struct rst_counters *cnt, const struct r
 		l->family = pk->family;
 		l->ttl[0] = l->ttl[1] = 0;
 		l->first_t = now_t;
-		if (h)
-			h->flags |= RST_HL_FLOWS;
+		made = 1;
 	}
 	/* A count about to wrap: the line's counts move out whole, exactly. */
 	if ((l->syn[d] | l->synack[d] | l->fin[d] | l->rst[d] | l->rstack[d]) >= 0x80000000U)
@@ -323,6 +344,26 @@ static __always_inline void flow_update(struct rst_counters *cnt, const struct r
 	l->ttl[d & 1] = pk->ttl;
 	l->ifindex = ifindex;
 	l->last_t = now_t;
+	return made;
+}
+
+/*
+ * Behind a global function, like the host update below: verified once on
+ * their own, their ways' branches do not multiply with the caller's paths.
+ * Returns 1 when a flow was made (the caller marks the host line).
+ */
+__attribute__((noinline)) int flow_account(struct rst_counters *cnt, struct rst_pkt *pk,
+					   __u32 known, __u32 ifindex, __u32 now_t)
+{
+	struct rst_config *cfg;
+	__u32 zero = 0;
+
+	if (!cnt || !pk)
+		return 0;
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!cfg)
+		return 0;
+	return flow_update(cnt, cfg, pk, known, pk->flags, ifindex, now_t);
 }
 
 /* A host line's counts leave the table: into the evicted counters, exactly. */
@@ -343,8 +384,9 @@ static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host
  * or in place of the way seen least recently, whose counts go to
  * host_lost. Constant work: one array lookup, four compares.
  */
-static __always_inline struct rst_host_line *
-host_update(struct rst_counters *cnt, const struct rst_pkt *pk, __u8 dir, __u8 flags, __u32 now_t)
+static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
+							 const struct rst_pkt *pk, __u8 dir,
+							 __u8 flags, __u32 now_t, __u32 *set)
 {
 	__u32 a[4], idx, best = 0, best_age = 0, age;
 	struct rst_host_line *l = NULL, *w;
@@ -356,6 +398,7 @@ host_update(struct rst_counters *cnt, const struct rst_pkt *pk, __u8 dir, __u8 f
 	else
 		__builtin_memcpy(a, pk->daddr, 16);
 	idx = rst_host_hash(a, pk->family) & host_set_mask;
+	*set = idx;
 	s = bpf_map_lookup_elem(&hosts, &idx);
 	if (!s) {
 		cnt->c[RST_C_HOST_ERR]++;
@@ -404,6 +447,31 @@ host_update(struct rst_counters *cnt, const struct rst_pkt *pk, __u8 dir, __u8 f
 	}
 	l->last_t = now_t;
 	return l;
+}
+
+/*
+ * The host update as a global function. A global function cannot return
+ * a pointer: it returns where the line is, (set << 2 | way) + 1, 0 for
+ * none, and the caller looks the set up again (an array lookup, the line
+ * in cache by now).
+ */
+__attribute__((noinline)) int host_account(struct rst_counters *cnt, const struct rst_pkt *pk,
+					   __u32 dir, __u32 now_t)
+{
+	struct rst_host_set *s;
+	struct rst_host_line *l;
+	__u32 idx;
+
+	if (!cnt || !pk || dir > RST_DIR_OUT)
+		return 0;
+	l = host_update(cnt, pk, dir, pk->flags, now_t, &idx);
+	if (!l)
+		return 0;
+	s = bpf_map_lookup_elem(&hosts, &idx);
+	if (!s)
+		return 0;
+	/* The way, from the pointer: lines are 64 bytes apart. */
+	return (int)((idx << 2) | (((__u64)l - (__u64)s) / sizeof(*l) & (RST_HOST_WAYS - 1))) + 1;
 }
 
 /*
@@ -548,22 +616,25 @@ static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
  * host line and the flow line (coarse clock) and, for an RST, the event
  * decision (events off, the expression filter, 1-in-N sampling, the CPU's
  * event budget, the source's rate limit), each refusal counted by cause;
- * for an RST sent, the kernel's reason. Returns the event's timestamp
- * (the one fine clock read, RSTs only) when the caller should write the
- * event, with pk->ev_flags, reason and sk_state set for it; 0 otherwise.
+ * for an RST sent, the kernel's reason. The tables, the budgets and the
+ * bucket run on the coarse clock; the fine one is read for the event's
+ * timestamp only (and for an RST sent here, its reason's age). Returns 1
+ * when the caller should write the event, with pk->ev_flags, reason and
+ * sk_state set for it.
  *
  * A global function: the verifier checks it once, on its own, instead of
  * once per path through the parser (VLAN depth x IP version x extension
  * chain). Inlined, the three programs took 87-95% of the 1M processed-
  * instruction budget and two seconds to load.
  */
-__attribute__((noinline)) __u64 rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir)
+__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir)
 {
 	struct rst_host_line *h;
 	struct rst_counters *cnt;
 	struct rst_config *cfg;
 	struct rst_budget *eb;
 	__u32 zero = 0, now_t;
+	int hpos;
 	__u8 flags;
 	__u64 seq, now;
 
@@ -583,15 +654,28 @@ __attribute__((noinline)) __u64 rst_account(struct rst_pkt *pk, __u32 ifindex, _
 	if (flags & RST_TCP_RST)
 		cnt->c[(flags & RST_TCP_ACK) ? RST_C_RSTACK : RST_C_RST]++;
 
-	now_t = (__u32)(bpf_ktime_get_coarse_ns() >> RST_TICK_SHIFT);
-	h = host_update(cnt, pk, dir, flags, now_t);
-	flow_update(cnt, cfg, pk, h, flags, ifindex, now_t);
+	now = bpf_ktime_get_coarse_ns();
+	now_t = (__u32)(now >> RST_TICK_SHIFT);
+	h = NULL;
+	hpos = host_account(cnt, pk, dir, now_t);
+	if (hpos > 0) {
+		__u32 set = (__u32)(hpos - 1) >> 2;
+		struct rst_host_set *hs = bpf_map_lookup_elem(&hosts, &set);
+
+		if (hs)
+			h = &hs->way[(hpos - 1) & (RST_HOST_WAYS - 1)];
+	}
+	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
+		h->flags |= RST_HL_FLOWS;
 	if (!(flags & RST_TCP_RST))
 		return 0;
-	now = bpf_ktime_get_ns();
-	/* Before the event decision: the record goes whether or not an event does. */
+	/*
+	 * Before the event decision: the record goes whether or not an event
+	 * does. Its age needs the fine clock the tracepoint stamped it with;
+	 * only RSTs sent here pay for it.
+	 */
 	if (dir == RST_DIR_OUT)
-		reason_take(pk, now);
+		reason_take(pk, bpf_ktime_get_ns());
 
 	/* The sequence counts every RST, so 1-in-N does not depend on history. */
 	seq = cnt->rst_seq++;
@@ -617,29 +701,20 @@ __attribute__((noinline)) __u64 rst_account(struct rst_pkt *pk, __u32 ifindex, _
 		return 0;
 	}
 	eb->ev_used++;
-	return now;
+	return 1;
 }
 
-/* Write the event of an RST that rst_account() let through. */
-static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
-				       struct rst_counters *cnt, const struct rst_pkt *pk,
-				       __u64 now)
+/* Everything of an event but the snapshot. */
+static __always_inline void event_fill(void *ctx, struct rst_event *e, const struct rst_pkt *pk,
+				       __u32 ifindex, __u32 wire_len, __u8 hook, __u8 dir)
 {
-	struct rst_event *e;
-	__u32 n;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		cnt->c[RST_C_EV_RINGFULL]++;
-		return;
-	}
-	e->ts_ns = now;
+	e->ts_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(e->saddr, pk->saddr, 16);
 	__builtin_memcpy(e->daddr, pk->daddr, 16);
-	e->ifindex = rc->ifindex;
+	e->ifindex = ifindex;
 	e->seq = pk->seq;
 	e->ack = pk->ack;
-	e->pkt_len = rc->wire_len;
+	e->pkt_len = wire_len;
 	e->sport = pk->sport;
 	e->dport = pk->dport;
 	e->win = pk->win;
@@ -648,14 +723,14 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 	e->l3_off = pk->l3_off;
 	e->l4_off = pk->l4_off;
 	e->family = pk->family;
-	e->hook = rc->hook;
-	e->dir = rc->dir;
+	e->hook = hook;
+	e->dir = dir;
 	e->tcp_flags = pk->flags;
 	e->ttl = pk->ttl;
 	e->ev_flags = (pk->vlans ? RST_EV_VLAN : 0) | pk->ev_flags;
 	e->reason = pk->reason;
 	e->sk_state = pk->sk_state;
-	if (rc->hook == RST_HOOK_TC_EGRESS && !pk->reason) {
+	if (hook == RST_HOOK_TC_EGRESS && !pk->reason) {
 		/*
 		 * Sent by a TCP socket of this host, its own connection's RST:
 		 * an active reset, whose reason the tracepoint records only
@@ -669,33 +744,87 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 		if (sk && sk->type == SOCK_STREAM && sk->protocol == IPPROTO_TCP)
 			e->ev_flags |= RST_EV_LOCAL;
 	}
+}
+
+/* The first n (1..cap, cap a power of two) bytes of the frame into e->snap; n or 0. */
+static __always_inline __u32 event_snap(void *ctx, int xdp, struct rst_event *e, __u32 n, __u32 cap)
+{
+	/*
+	 * clang folds the range test into (n - 1) < cap on a copy the
+	 * verifier does not link to n; rebuild n from a masked value so the
+	 * helper sees [1, cap] on the register it gets.
+	 */
+	n = ((n - 1) & (cap - 1)) + 1;
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
+	return bpf_skb_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
+}
+
+/*
+ * Write the event of an RST that rst_account() let through: a record only
+ * as long as its snapshot needs (RST_EVENT_SIZE_FOR), reserved in one of
+ * three constant sizes, the ring's own requirement. A bare RST's frame
+ * (54..94 bytes) takes 144 bytes of ring instead of 336. Returns 1 when
+ * written, 0 when the ring is full.
+ */
+static __always_inline int emit_event(void *ctx, int xdp, const struct rst_pkt *pk, __u32 ifindex,
+				      __u32 wire_len, __u8 hook, __u8 dir)
+{
+	struct rst_event *e;
+	__u32 n;
 
 	/* Snapshot: the first min(wire length, snaplen) bytes, via the helpers. */
-	n = rc->wire_len < snaplen ? rc->wire_len : snaplen;
-	if (n >= 1 && n <= RST_SNAPLEN_MAX) {
-		/*
-		 * clang folds the range test into (n - 1) <= 255 on a copy the
-		 * verifier does not link to n; rebuild n from a masked value so
-		 * the helper sees [1, RST_SNAPLEN_MAX] on the register it gets.
-		 */
-		n = ((n - 1) & (RST_SNAPLEN_MAX - 1)) + 1;
-		if (rc->hook == RST_HOOK_XDP)
-			n = bpf_xdp_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
-		else
-			n = bpf_skb_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
-	} else {
+	n = wire_len < snaplen ? wire_len : snaplen;
+	if (n < 1 || n > RST_SNAPLEN_MAX)
 		n = 0;
+	if (n <= 64) {
+		e = bpf_ringbuf_reserve(&events, RST_EVENT_HDR + 64, 0);
+		if (!e)
+			return 0;
+		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
+		e->snap_len = n ? event_snap(ctx, xdp, e, n, 64) : 0;
+	} else if (n <= 128) {
+		e = bpf_ringbuf_reserve(&events, RST_EVENT_HDR + 128, 0);
+		if (!e)
+			return 0;
+		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
+		e->snap_len = event_snap(ctx, xdp, e, n, 128);
+	} else {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e)
+			return 0;
+		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
+		e->snap_len = event_snap(ctx, xdp, e, n, RST_SNAPLEN_MAX);
 	}
-	e->snap_len = n;
 	bpf_ringbuf_submit(e, ringbuf_wakeup());
-	cnt->c[RST_C_EV_SENT]++;
+	return 1;
+}
+
+/*
+ * The event writers behind global functions, one per context type: the
+ * verifier checks the three record sizes once, not once per parser path.
+ * hook_dir: hook << 8 | direction.
+ */
+__attribute__((noinline)) int emit_xdp(struct xdp_md *ctx, const struct rst_pkt *pk, __u32 ifindex,
+				       __u32 wire_len)
+{
+	if (!pk)
+		return 0;
+	return emit_event(ctx, 1, pk, ifindex, wire_len, RST_HOOK_XDP, RST_DIR_IN);
+}
+
+__attribute__((noinline)) int emit_skb(struct __sk_buff *ctx, const struct rst_pkt *pk,
+				       __u32 ifindex, __u32 wire_len, __u32 hook_dir)
+{
+	if (!pk)
+		return 0;
+	return emit_event(ctx, 0, pk, ifindex, wire_len, (__u8)(hook_dir >> 8), (__u8)hook_dir);
 }
 
 static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 {
 	struct rst_counters *cnt;
 	struct rst_pkt pk = {};
-	__u64 now;
 	int ret;
 
 	cnt = counters_get(rc->ifindex, rc->dir);
@@ -722,9 +851,13 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	/* Fast path: data and pure ACKs stop here. */
 	if (!(pk.flags & (RST_TCP_SYN | RST_TCP_FIN | RST_TCP_RST)))
 		return;
-	now = rst_account(&pk, rc->ifindex, rc->dir);
-	if (now)
-		emit_event(ctx, rc, cnt, &pk, now);
+	if (!rst_account(&pk, rc->ifindex, rc->dir))
+		return;
+	if (rc->hook == RST_HOOK_XDP)
+		ret = emit_xdp(ctx, &pk, rc->ifindex, rc->wire_len);
+	else
+		ret = emit_skb(ctx, &pk, rc->ifindex, rc->wire_len, rc->hook << 8 | rc->dir);
+	cnt->c[ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL]++;
 }
 
 SEC("xdp.frags")

@@ -422,6 +422,36 @@ struct rst_event {
 };
 
 #define RST_EVENT_SIZE 336
+/* The fields before the snapshot: every record has them. */
+#define RST_EVENT_HDR 80
+/*
+ * Records are sized: the event up to the end of its snapshot, in one of
+ * three sizes (the ring needs a constant size at reserve): HDR + 64, HDR +
+ * 128, or the whole event. A consumer copies a record into a zeroed
+ * struct rst_event (rst_event_from_record) and reads snap_len bytes.
+ */
+#define RST_EVENT_SIZE_FOR(snap)                                                                   \
+	((snap) <= 64 ? RST_EVENT_HDR + 64 : (snap) <= 128 ? RST_EVENT_HDR + 128 : RST_EVENT_SIZE)
+
+#ifndef __BPF__
+#include <string.h>
+
+/* The event of a ring record of size bytes, in buf; NULL if it is not one. */
+static inline const struct rst_event *rst_event_from_record(const void *data, size_t size,
+							    struct rst_event *buf)
+{
+	const struct rst_event *e = (const struct rst_event *)data;
+
+	if (size < RST_EVENT_HDR || size > sizeof(*buf) ||
+	    RST_EVENT_HDR + (size_t)e->snap_len > size)
+		return NULL;
+	if (size == sizeof(*buf))
+		return e;
+	memcpy(buf, data, size);
+	memset((char *)buf + size, 0, sizeof(*buf) - size);
+	return buf;
+}
+#endif
 
 /* TCP flag bits as in byte 13 of the header. */
 #define RST_TCP_FIN 0x01

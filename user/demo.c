@@ -211,9 +211,10 @@ static int demo_event(void *ctx, void *data, size_t size)
 	struct timespec wall;
 	__u64 ns;
 
-	if (size < sizeof(e))
+	if (!rst_event_from_record(data, size, &e))
 		return 0;
-	e = *(const struct rst_event *)data;
+	if ((const void *)&e != data && size == sizeof(e))
+		e = *(const struct rst_event *)data;
 	/* An active reset's kernel reason arrives after its event (tracing.h). */
 	tracing_join(d->reasons_fd, &e);
 	ns = e.ts_ns + d->mono_to_real;

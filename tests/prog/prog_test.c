@@ -579,7 +579,7 @@ static int cut_reason(const struct frame *f, __u32 len, int fix)
 
 static struct rsttrace *skel;
 static struct ring_buffer *rb;
-static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_reasons;
+static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_budget, fd_reasons;
 /* Small tables (sets), so that a reset is cheap and a set is easy to fill. */
 #define T_HOST_SETS 64
 #define T_FLOW_SETS 64
@@ -596,15 +596,19 @@ static size_t n_ev, ev_seq_cap, ev_bad_size;
 
 static int on_event(void *ctx, void *data, size_t size)
 {
+	struct rst_event buf;
+	const struct rst_event *e = rst_event_from_record(data, size, &buf);
+
 	(void)ctx;
-	if (size != sizeof(struct rst_event)) {
+	/* Sized records: exactly the size the snapshot asks for. */
+	if (!e || size != RST_EVENT_SIZE_FOR(e->snap_len)) {
 		ev_bad_size++;
 		return 0;
 	}
 	if (n_ev < EV_CAP)
-		memcpy(&evs[n_ev], data, size);
+		memcpy(&evs[n_ev], e, sizeof(*e));
 	if (n_ev < ev_seq_cap)
-		ev_seqs[n_ev] = ((const struct rst_event *)data)->seq;
+		ev_seqs[n_ev] = e->seq;
 	n_ev++;
 	return 0;
 }
@@ -620,8 +624,8 @@ static size_t drain_events(void)
 	if (err < 0)
 		fail("ring_buffer__consume: %s", strerror(-err));
 	if (ev_bad_size)
-		fail("%zu ring records of a size other than %zu", ev_bad_size,
-		     sizeof(struct rst_event));
+		fail("%zu ring records of a size other than RST_EVENT_SIZE_FOR(snap_len)",
+		     ev_bad_size);
 	return n_ev;
 }
 
@@ -687,6 +691,7 @@ static void reset_state(const struct rst_config *cfg)
 		fail("counters reset: %s (%u of %d)", strerror(errno), n, RST_COUNTER_ENTRIES);
 	clear_table(fd_flows, T_FLOW_SETS, sizeof(struct rst_flow_set), "flows");
 	clear_table(fd_hosts, T_HOST_SETS, sizeof(struct rst_host_set), "hosts");
+	clear_table(fd_budget, 1, sizeof(struct rst_budget), "budget");
 	clear_map(fd_reasons, "reasons");
 	if (fd_evfilter >= 0) {
 		/* All zero is "no filter": every RST may become an event. */
@@ -1845,7 +1850,8 @@ static void check_bucket(const struct frame *f, __u8 dir, __u64 first0, __u64 fi
 		return;
 	}
 	b.tat_ns = hl.tat_ns;
-	if (b.tat_ns < first0 + n * interval || b.tat_ns > first1 + n * interval)
+	/* The bucket runs on the coarse clock: up to a jiffy (10 ms) behind. */
+	if (b.tat_ns + 10000000ULL < first0 + n * interval || b.tat_ns > first1 + n * interval)
 		fail("bucket of .%u: tat %llu, expected first RST + %llu ns in [%llu, %llu]",
 		     f->saddr[3], (unsigned long long)b.tat_ns, (unsigned long long)(n * interval),
 		     (unsigned long long)(first0 + n * interval),
@@ -1953,7 +1959,8 @@ static void scen_refill(void)
 	t = now_ns();
 	if (t - t0 >= interval)
 		fail("6 runs took over 200 ms");
-	while (now_ns() < t1 + interval + 1000000)
+	/* + a jiffy or two: the bucket reads the coarse clock. */
+	while (now_ns() < t1 + interval + 25000000)
 		nanosleep(&ts, NULL);
 	run_n(0, &f, 7, 1); /* refilled: sent */
 	run_n(0, &f, 8, 1); /* bucket empty again */
@@ -1986,15 +1993,15 @@ static void scen_sample_and_rate(void)
  */
 static void scen_ringfull(void)
 {
-	/* A record is the 8-byte ringbuf header plus the event, 8-aligned. */
-	const __u32 rec = 8 + ((sizeof(struct rst_event) + 7) & ~7UL);
-	const __u32 cap = ring_size / rec, extra = 25;
 	static struct frame f;
-	__u32 slot, i;
+	__u32 slot, i, rec, cap, extra = 25;
 	size_t n;
 	int pi;
 
 	build(&f, &spec_rst);
+	/* A record: the 8-byte ringbuf header plus the sized event, 8-aligned. */
+	rec = 8 + ((RST_EVENT_SIZE_FOR(f.len < snaplen ? f.len : snaplen) + 7) & ~7U);
+	cap = ring_size / rec;
 	for (pi = 0; pi < 3; pi++) {
 		cur_prog = progs[pi].name;
 		slot = slot_key(lo_ifindex, progs[pi].dir);
@@ -2852,6 +2859,7 @@ usage:
 	fd_settings = bpf_map__fd(skel->maps.settings);
 	fd_flows = bpf_map__fd(skel->maps.flows);
 	fd_hosts = bpf_map__fd(skel->maps.hosts);
+	fd_budget = bpf_map__fd(skel->maps.budget);
 	fd_reasons = bpf_map__fd(skel->maps.reasons);
 	{
 		/* Looked up by name: not every build has the filter map. */
@@ -2862,7 +2870,7 @@ usage:
 		fd_evfilter = m ? bpf_map__fd(m) : -1;
 	}
 	ring_size = bpf_map__max_entries(skel->maps.events);
-	ev_seq_cap = ring_size / sizeof(struct rst_event) + 16;
+	ev_seq_cap = ring_size / (8 + RST_EVENT_HDR + 64) + 16;
 	ev_seqs = calloc(ev_seq_cap, sizeof(*ev_seqs));
 	if (!ev_seqs)
 		bail("calloc", ENOMEM);
