@@ -63,7 +63,6 @@ def added($rs; $base; field): $rs | map(. as $x | $base[$x.rep | tostring] as $b
 # program costs there), anything else against no capture at all.
 def own_base($c): if $c == "rsttrace_xdp" or $c == "rsttrace_pcap" then "empty_xdp" else "none" end;
 
-def flood_summary($runs): flood_summary($runs; 0.3);
 def flood_summary($runs; $target):
 	by_rep($runs; "none") as $none
 	| by_rep($runs; "tcpdump") as $td
@@ -107,6 +106,8 @@ def flood_summary($runs; $target):
 	  | .pass = (if .target == null or .ratio_own_to_tcpdump == null then null
 		     else .ratio_own_to_tcpdump <= .target and .all_exact end)
 	  ];
+
+def flood_summary($runs): flood_summary($runs; 0.3);
 
 # The statistics runs (rep 0): kernel-timed program runs per packet sent.
 def stats_summary($runs):

@@ -552,17 +552,36 @@ int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
 	mtext_printf(b, "rsttrace_map_update_errors_total{map=\"hosts\"} %llu\n",
 		     (unsigned long long)s->total.c[RST_C_HOST_ERR]);
 
+	/* The other half of the accounting identities (docs/architecture.md). */
+	family(b, "rsttrace_hosts_evicted_total", "counter",
+	       "Host counts moved out of the host table with the lines they were in.");
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < RST_HF_MAX; k++)
+			mtext_printf(b,
+				     "rsttrace_hosts_evicted_total{dir=\"%s\",flag=\"%s\"} %llu\n",
+				     i == RST_DIR_OUT ? "out" : "in", rst_host_flag_names[k],
+				     (unsigned long long)s->total.host_lost[i][k]);
+	family(b, "rsttrace_flows_untracked_total", "counter",
+	       "SYN, SYN-ACK, FIN, RST and RST-ACK flags not in the flow table, by cause.");
+	for (i = 0; i < RST_FL_MAX; i++)
+		for (k = 0; k < RST_FF_MAX; k++)
+			mtext_printf(
+				b,
+				"rsttrace_flows_untracked_total{cause=\"%s\",flag=\"%s\"} %llu\n",
+				rst_flow_cause_names[i], rst_flow_flag_names[k],
+				(unsigned long long)s->total.flow_lost[i][k]);
+
 	if (s->flows_ok) {
-		family(b, "rsttrace_flows_entries", "gauge", "Flows in the flow map (LRU).");
+		family(b, "rsttrace_flows_entries", "gauge", "Distinct flows in the flow table.");
 		mtext_printf(b, "rsttrace_flows_entries %llu\n", (unsigned long long)s->flows);
-		family(b, "rsttrace_flows_entries_limit", "gauge", "Capacity of the flow map.");
+		family(b, "rsttrace_flows_entries_limit", "gauge", "Flow lines of all CPUs.");
 		mtext_printf(b, "rsttrace_flows_entries_limit %llu\n",
 			     (unsigned long long)s->flows_max);
 	}
 	if (s->hosts_ok) {
-		family(b, "rsttrace_hosts_entries", "gauge", "Hosts in the host map (LRU).");
+		family(b, "rsttrace_hosts_entries", "gauge", "Distinct hosts in the host table.");
 		mtext_printf(b, "rsttrace_hosts_entries %llu\n", (unsigned long long)s->hosts);
-		family(b, "rsttrace_hosts_entries_limit", "gauge", "Capacity of the host map.");
+		family(b, "rsttrace_hosts_entries_limit", "gauge", "Host lines of all CPUs.");
 		mtext_printf(b, "rsttrace_hosts_entries_limit %llu\n",
 			     (unsigned long long)s->hosts_max);
 	}
