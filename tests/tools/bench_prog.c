@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -616,6 +617,127 @@ static int bench_prog(__u32 repeat, int reps)
 	return 0;
 }
 
+/* ---- two CPUs at once ---- */
+
+/*
+ * Per-run cost of a driven class (a new source every run, full tables) on
+ * one CPU alone, then on two CPUs at once: a child process pinned to the
+ * other CPU runs the same class on the same programs and maps, started
+ * together through a pipe. With per-CPU state and no shared lock the cost
+ * per run stays the same; a common LRU or a shared line would show here.
+ * Prints one JSON object. cpu_a: this process's CPU, cpu_b the child's.
+ */
+static double drive_cost(const struct hook *h, const struct frame *f, __u32 repeat)
+{
+	double drv_emp, drv;
+
+	if (set_target(*h->target, *h->empty))
+		return -1;
+	drv_emp = test_run(*h->drive, f, repeat, NULL);
+	if (set_target(*h->target, bpf_program__fd(h->prog)))
+		return -1;
+	drv = test_run(*h->drive, f, repeat, NULL);
+	return drv < 0 || drv_emp < 0 ? -1 : drv - drv_emp;
+}
+
+static int pin_cpu(__u32 cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
+{
+	struct hook h = { "tc", &fd_tc_empty, &fd_tc_drive, &fd_tc_target,
+			  skel->progs.rst_tc_ingress };
+	static const char *const names[] = { "syn_full_lru", "rst_full_new" };
+	double alone[REPS_MAX], both[REPS_MAX], other[REPS_MAX];
+	__u32 fill_f, fill_h;
+	size_t c;
+	int r, first = 1;
+
+	printf("{\"repeat\":%u,\"reps\":%d,\"hook\":\"tc\",\"cpus\":[%u,%u],\"classes\":[", repeat,
+	       reps, cpu_a, cpu_b);
+	for (c = 0; c < ARRAY_SIZE(names); c++) {
+		const struct cls *k = NULL;
+		struct frame f;
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(classes); i++)
+			if (!strcmp(classes[i].name, names[c]))
+				k = &classes[i];
+		if (!k)
+			return -1;
+		build(&f, &k->spec);
+		/*
+		 * No budgets: every SYN looks its flow set up, every RST tries
+		 * the ring (full after the first runs: each reserve still takes
+		 * the ring's lock, shared by the CPUs). The worst case, steady.
+		 */
+		{
+			struct rst_opts o;
+
+			opts_default(&o);
+			o.flow_budget = o.event_budget = 0;
+			if (loader_apply_settings(bpf_map__fd(skel->maps.settings), &o))
+				return -1;
+		}
+		if (fill_maps(&fill_f, &fill_h))
+			return -1;
+		for (r = 0; r < reps; r++) {
+			int go[2], back[2], st;
+			pid_t pid;
+			double d = -1;
+			char b = 1;
+
+			if (pin_cpu(cpu_a))
+				return -1;
+			alone[r] = drive_cost(&h, &f, repeat);
+			if (pipe(go) || pipe(back))
+				return -1;
+			pid = fork();
+			if (pid < 0)
+				return -1;
+			if (pid == 0) {
+				/* The child: the same runs on the other CPU, at the same time. */
+				if (pin_cpu(cpu_b) || read(go[0], &b, 1) != 1)
+					_exit(1);
+				d = drive_cost(&h, &f, repeat);
+				if (write(back[1], &d, sizeof(d)) != sizeof(d))
+					_exit(1);
+				_exit(0);
+			}
+			if (write(go[1], &b, 1) != 1)
+				return -1;
+			both[r] = drive_cost(&h, &f, repeat);
+			if (read(back[0], &other[r], sizeof(other[r])) != sizeof(other[r]))
+				other[r] = -1;
+			waitpid(pid, &st, 0);
+			close(go[0]);
+			close(go[1]);
+			close(back[0]);
+			close(back[1]);
+		}
+		printf("%s{\"class\":\"%s\",", first ? "" : ",", k->name);
+		first = 0;
+		print_array("alone_ns", alone, reps);
+		printf(",");
+		print_array("together_ns", both, reps);
+		printf(",");
+		print_array("other_cpu_ns", other, reps);
+		printf(",\"median_alone_ns\":%.2f,\"median_together_ns\":%.2f,\"ratio\":%.3f,"
+		       "\"target\":1.3}",
+		       median(alone, reps), median(both, reps),
+		       median(both, reps) / median(alone, reps));
+		clear_tables();
+	}
+	printf("]}\n");
+	return 0;
+}
+
 /* ---- consumer throughput ---- */
 
 /*
@@ -932,7 +1054,7 @@ static int hold_stats(__u32 seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k "
-			"CLASS] prog|ring\n"
+			"CLASS] prog|ring|pair\n"
 			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n"
 			"       bench_prog hold-stats SECONDS\n");
 }
@@ -990,7 +1112,8 @@ int main(int argc, char **argv)
 		bpf_object__close(eobj);
 		return err;
 	}
-	if (argc - optind != 1 || (strcmp(argv[optind], "prog") && strcmp(argv[optind], "ring"))) {
+	if (argc - optind != 1 || (strcmp(argv[optind], "prog") && strcmp(argv[optind], "ring") &&
+				   strcmp(argv[optind], "pair"))) {
 		usage();
 		return 2;
 	}
@@ -1015,6 +1138,11 @@ int main(int argc, char **argv)
 		if (load_empty(empty))
 			goto out;
 		err = bench_prog(repeat, reps) ? 1 : 0;
+	} else if (!strcmp(argv[optind], "pair")) {
+		/* Two CPUs at once: -c names the first, the second is the next one. */
+		if (load_empty(empty))
+			goto out;
+		err = bench_pair(repeat, reps, cpu, (cpu + 1) % libbpf_num_possible_cpus()) ? 1 : 0;
 	} else {
 		err = bench_ring(reps) ? 1 : 0;
 	}
