@@ -224,7 +224,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 				       struct rst_pkt *pk, int known, __u8 flags, __u32 ifindex,
 				       __u32 now_t)
 {
-	__u32 a[4], b[4], idx, d, best = 0, best_age = 0, age;
+	__u32 a[4], b[4], hash, tag, idx, d, best = 0, best_age = 0, age, wi = 0;
 	struct rst_flow_line *l = NULL, *w;
 	struct rst_budget *fb = NULL;
 	struct rst_flow_set *s;
@@ -265,22 +265,28 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 		pb = pk->sport;
 		d = 1;
 	}
-	idx = rst_flow_hash(a, b, pa, pb, pk->family) & flow_set_mask;
+	hash = rst_flow_hash(a, b, pa, pb, pk->family);
+	idx = hash & flow_set_mask;
+	tag = rst_tag(hash);
 	s = bpf_map_lookup_elem(&flows, &idx);
 	if (!s) {
 		cnt->c[RST_C_FLOW_ERR]++;
 		return 0;
 	}
+	/* Tags first, as for hosts: a new flow misses on the header line only. */
 #pragma unroll
 	for (i = 0; i < RST_FLOW_WAYS; i++) {
-		w = &s->way[i];
-		if (w->family == pk->family && w->port_a == pa && w->port_b == pb &&
-		    addr_eq(w->addr_a, a) && addr_eq(w->addr_b, b)) {
-			l = w;
-			break;
+		if (s->hdr.tag[i] == tag) {
+			w = &s->way[i];
+			if (w->family == pk->family && w->port_a == pa && w->port_b == pb &&
+			    addr_eq(w->addr_a, a) && addr_eq(w->addr_b, b)) {
+				l = w;
+				wi = i;
+				break;
+			}
 		}
 		/* A free way is the oldest of all. */
-		age = w->family ? now_t - w->last_t : 0xffffffff;
+		age = s->hdr.tag[i] ? now_t - s->hdr.last_t[i] : 0xffffffff;
 		if (age >= best_age) {
 			best_age = age;
 			best = i;
@@ -304,9 +310,11 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 			flow_lost(cnt, RST_FL_FULL, flags);
 			return 0;
 		}
-		l = &s->way[best & (RST_FLOW_WAYS - 1)];
+		wi = best & (RST_FLOW_WAYS - 1);
+		l = &s->way[wi];
 		if (l->family)
 			flow_flush(cnt, l);
+		s->hdr.tag[wi] = tag;
 		__builtin_memcpy(l->addr_a, a, 16);
 		__builtin_memcpy(l->addr_b, b, 16);
 		l->port_a = pa;
@@ -344,6 +352,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 	l->ttl[d & 1] = pk->ttl;
 	l->ifindex = ifindex;
 	l->last_t = now_t;
+	s->hdr.last_t[wi & (RST_FLOW_WAYS - 1)] = now_t;
 	return made;
 }
 
@@ -386,9 +395,9 @@ static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host
  */
 static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
 							 const struct rst_pkt *pk, __u8 dir,
-							 __u8 flags, __u32 now_t, __u32 *set)
+							 __u8 flags, __u32 now_t, __u32 *pos)
 {
-	__u32 a[4], idx, best = 0, best_age = 0, age;
+	__u32 a[4], h, tag, idx, best = 0, best_age = 0, age, wi = 0;
 	struct rst_host_line *l = NULL, *w;
 	struct rst_host_set *s;
 	int i;
@@ -397,28 +406,34 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 		__builtin_memcpy(a, pk->saddr, 16);
 	else
 		__builtin_memcpy(a, pk->daddr, 16);
-	idx = rst_host_hash(a, pk->family) & host_set_mask;
-	*set = idx;
+	h = rst_host_hash(a, pk->family);
+	idx = h & host_set_mask;
+	tag = rst_tag(h);
 	s = bpf_map_lookup_elem(&hosts, &idx);
 	if (!s) {
 		cnt->c[RST_C_HOST_ERR]++;
 		return NULL;
 	}
+	/* The header's tags first: a way's line is read only where its tag matches. */
 #pragma unroll
 	for (i = 0; i < RST_HOST_WAYS; i++) {
-		w = &s->way[i];
-		if (w->family == pk->family && addr_eq(w->addr, a)) {
-			l = w;
-			break;
+		if (s->hdr.tag[i] == tag) {
+			w = &s->way[i];
+			if (w->family == pk->family && addr_eq(w->addr, a)) {
+				l = w;
+				wi = i;
+				break;
+			}
 		}
-		age = w->family ? now_t - w->last_t : 0xffffffff;
+		age = s->hdr.tag[i] ? now_t - s->hdr.last_t[i] : 0xffffffff;
 		if (age >= best_age) {
 			best_age = age;
 			best = i;
 		}
 	}
 	if (!l) {
-		l = &s->way[best & (RST_HOST_WAYS - 1)];
+		wi = best & (RST_HOST_WAYS - 1);
+		l = &s->way[wi];
 		if (l->family)
 			host_flush(cnt, l);
 		__builtin_memcpy(l->addr, a, 16);
@@ -426,7 +441,10 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 		l->flags = 0;
 		l->tat_ns = 0;
 		l->first_t = now_t;
+		s->hdr.tag[wi] = tag;
 	}
+	s->hdr.last_t[wi & (RST_HOST_WAYS - 1)] = now_t;
+	*pos = (idx << 2) | (wi & (RST_HOST_WAYS - 1));
 	if ((l->rst_in | l->rst_out | l->syn_in | l->syn_out | l->fin_in | l->fin_out) >=
 	    0x80000000U)
 		host_flush(cnt, l);
@@ -458,20 +476,13 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 __attribute__((noinline)) int host_account(struct rst_counters *cnt, const struct rst_pkt *pk,
 					   __u32 dir, __u32 now_t)
 {
-	struct rst_host_set *s;
-	struct rst_host_line *l;
-	__u32 idx;
+	__u32 pos = 0;
 
 	if (!cnt || !pk || dir > RST_DIR_OUT)
 		return 0;
-	l = host_update(cnt, pk, dir, pk->flags, now_t, &idx);
-	if (!l)
+	if (!host_update(cnt, pk, dir, pk->flags, now_t, &pos))
 		return 0;
-	s = bpf_map_lookup_elem(&hosts, &idx);
-	if (!s)
-		return 0;
-	/* The way, from the pointer: lines are 64 bytes apart. */
-	return (int)((idx << 2) | (((__u64)l - (__u64)s) / sizeof(*l) & (RST_HOST_WAYS - 1))) + 1;
+	return (int)pos + 1;
 }
 
 /*

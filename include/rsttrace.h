@@ -237,7 +237,20 @@ struct rst_host_line {
 	__u8 pad[6];
 };
 
+/*
+ * A set opens with one cache line of tags and last-seen ticks, so that a
+ * lookup compares four tags in one line and reads a line only where its
+ * tag matches: a new key (a spoofed source) misses on one cache line, not
+ * on every way's. tag: rst_tag() of the key's hash, 0 for a free way.
+ */
+struct rst_set_hdr {
+	__u32 tag[4];
+	__u32 last_t[4]; /* ticks, as the lines' own last_t */
+	__u8 pad[32];
+};
+
 struct rst_host_set {
+	struct rst_set_hdr hdr;
 	struct rst_host_line way[RST_HOST_WAYS];
 };
 
@@ -261,6 +274,7 @@ struct rst_flow_line {
 };
 
 struct rst_flow_set {
+	struct rst_set_hdr hdr;
 	struct rst_flow_line way[RST_FLOW_WAYS];
 };
 
@@ -274,6 +288,12 @@ static inline __u32 rst_mix(__u32 h, __u32 w)
 	h ^= w;
 	h *= 0x9e3779b1U;
 	return h ^ (h >> 15);
+}
+
+/* A key's tag in its set: other bits of its hash than the set index's; never 0. */
+static inline __u32 rst_tag(__u32 h)
+{
+	return rst_mix(h, 0x85ebca6bU) | 1;
 }
 
 static inline __u32 rst_host_hash(const __u32 *a, __u8 family)

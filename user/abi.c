@@ -16,11 +16,12 @@ _Static_assert(sizeof(struct rst_counters) ==
 		       (RST_C_MAX + RST_M_MAX + 2 * RST_HF_MAX + RST_FL_MAX * RST_FF_MAX + 2) * 8,
 	       "ABI: counters");
 _Static_assert(sizeof(struct rst_config) == 24, "ABI: rst_config");
-/* One cache line per host line, per CPU; a flow line is one and a half. */
+/* One cache line per host line, per CPU; a flow line is one and a half; a set header one. */
 _Static_assert(sizeof(struct rst_host_line) == 64, "ABI: rst_host_line");
-_Static_assert(sizeof(struct rst_host_set) == 64 * RST_HOST_WAYS, "ABI: rst_host_set");
+_Static_assert(sizeof(struct rst_set_hdr) == 64, "ABI: rst_set_hdr");
+_Static_assert(sizeof(struct rst_host_set) == 64 + 64 * RST_HOST_WAYS, "ABI: rst_host_set");
 _Static_assert(sizeof(struct rst_flow_line) == 96, "ABI: rst_flow_line");
-_Static_assert(sizeof(struct rst_flow_set) == 96 * RST_FLOW_WAYS, "ABI: rst_flow_set");
+_Static_assert(sizeof(struct rst_flow_set) == 64 + 96 * RST_FLOW_WAYS, "ABI: rst_flow_set");
 _Static_assert(sizeof(struct rst_budget) == 16, "ABI: rst_budget");
 _Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
 _Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");

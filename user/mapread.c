@@ -391,7 +391,9 @@ static int set_merge(const struct table_kind *tk, const char *vals, int ncpu, st
 	__u32 w;
 
 	for (cpu = 0; cpu < ncpu; cpu++) {
-		const char *set = vals + (size_t)cpu * ((tk->set_size + 7) & ~7U);
+		/* The lines follow the set's header of tags. */
+		const char *set = vals + (size_t)cpu * ((tk->set_size + 7) & ~7U) +
+				  sizeof(struct rst_set_hdr);
 
 		for (w = 0; w < tk->ways; w++) {
 			const char *line = set + (size_t)w * tk->line_size;

@@ -322,7 +322,7 @@ static int table_buf_open(struct table_buf *t, int fd, __u32 ways)
 	t->sets = mi.max_entries;
 	t->set_size = (mi.value_size + 7) & ~7U;
 	t->ways = ways;
-	t->line_size = mi.value_size / ways;
+	t->line_size = (mi.value_size - sizeof(struct rst_set_hdr)) / ways;
 	t->vals = calloc((size_t)t->sets * t->ncpu, t->set_size);
 	t->keys = calloc(t->sets, sizeof(*t->keys));
 	if (!t->vals || !t->keys)
@@ -332,15 +332,23 @@ static int table_buf_open(struct table_buf *t, int fd, __u32 ways)
 	return 0;
 }
 
-/* A free line of set on cpu, or NULL. Lines are free while their family is 0. */
-static void *table_buf_line(struct table_buf *t, __u32 set, int cpu, size_t family_off)
+/*
+ * A free line of set on cpu, or NULL, its header tagged with the key's
+ * hash (as the programs would) and seen at now_t.
+ */
+static void *table_buf_line(struct table_buf *t, __u32 hash, int cpu, __u32 now_t)
 {
-	char *base = t->vals + ((size_t)set * t->ncpu + cpu) * t->set_size;
+	char *base = t->vals + ((size_t)(hash & (t->sets - 1)) * t->ncpu + cpu) * t->set_size;
+	struct rst_set_hdr *hdr = (struct rst_set_hdr *)base;
 	__u32 w;
 
-	for (w = 0; w < t->ways; w++)
-		if (!base[(size_t)w * t->line_size + family_off])
-			return base + (size_t)w * t->line_size;
+	for (w = 0; w < t->ways; w++) {
+		if (hdr->tag[w])
+			continue;
+		hdr->tag[w] = rst_tag(hash);
+		hdr->last_t[w] = now_t;
+		return base + sizeof(*hdr) + (size_t)w * t->line_size;
+	}
 	return NULL;
 }
 
@@ -377,15 +385,15 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 	t0 = mono_ns();
 	for (i = 0; i < n_flows; i++) {
 		struct rst_flow_line *l;
-		__u32 set;
+		__u32 hash;
 
 		memset(w, 0, sizeof(w));
 		memset(w2, 0, sizeof(w2));
 		/* Client i % hosts, one of 10 ports, to one of 16 servers. */
 		put32((__u8 *)w, 0x0a400000 + i % h);
 		put32((__u8 *)w2, 0x0b000001 + (i / h) % 16);
-		set = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2) & (ft.sets - 1);
-		l = table_buf_line(&ft, set, i % ft.ncpu, offsetof(struct rst_flow_line, family));
+		hash = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2);
+		l = table_buf_line(&ft, hash, i % ft.ncpu, now_t - i % 1000);
 		if (!l)
 			continue;
 		memcpy(l->addr_a, w, 16);
@@ -405,12 +413,12 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 	}
 	for (i = 0; i < n_hosts; i++) {
 		struct rst_host_line *l;
-		__u32 set;
+		__u32 hash;
 
 		memset(w, 0, sizeof(w));
 		put32((__u8 *)w, 0x0a400000 + i);
-		set = rst_host_hash(w, 2) & (ht.sets - 1);
-		l = table_buf_line(&ht, set, i % ht.ncpu, offsetof(struct rst_host_line, family));
+		hash = rst_host_hash(w, 2);
+		l = table_buf_line(&ht, hash, i % ht.ncpu, now_t - i % 1000);
 		if (!l)
 			continue;
 		memcpy(l->addr, w, 16);

@@ -256,10 +256,19 @@ static int table_write(struct bpf_map *m, __u32 ways, __u32 line_size,
 	}
 	for (i = 0; i < sets; i++) {
 		keys[i] = i;
-		for (cpu = 0; mk && cpu < ncpu; cpu++)
-			for (w = 0; w < ways; w++)
-				mk(vals + ((size_t)i * ncpu + cpu) * stride + (size_t)w * line_size,
-				   ((cpu * sets) + i) * ways + w, now_t);
+		for (cpu = 0; mk && cpu < ncpu; cpu++) {
+			char *set = vals + ((size_t)i * ncpu + cpu) * stride;
+			struct rst_set_hdr *hdr = (struct rst_set_hdr *)set;
+
+			for (w = 0; w < ways; w++) {
+				__u32 k = ((cpu * sets) + i) * ways + w;
+
+				mk(set + sizeof(*hdr) + (size_t)w * line_size, k, now_t);
+				/* Occupied, seen now; no benchmark key has this tag's line. */
+				hdr->tag[w] = rst_tag(k);
+				hdr->last_t[w] = now_t;
+			}
+		}
 	}
 	if (bpf_map_update_batch(bpf_map__fd(m), keys, vals, &n, &bo) || n != sets) {
 		err = -errno;
