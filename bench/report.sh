@@ -59,6 +59,19 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 (if .features.watch_pcap then empty else "rsttrace_pcap\tnot measured: feature missing (watch -w)" end),
 (.flood.bpf_stats // [] | .[] | "  in-kernel (BPF stats run) \(.config): \(.bpf_ns_per_pkt | f(1)) ns/packet, \(.over_empty_xdp_ns_per_pkt | f(1)) over empty_xdp"),
 "",
+"6. spoofed floods, \(.spoofed.packets_per_run // "-") packets per run, every frame from a new source; ns/pkt = CPU per packet sent",
+(.spoofed.kinds // [] | .[] | ("  \(.kind) (tcpdump filter: \(.filter))",
+	(["config", "Mpps", "ns/pkt", "added", "x tcpdump", "events", "rate lim", "exact", "verdict"] | @tsv),
+	(.summary[] | [.config, (.mpps | f(3)), (.task_ns_per_pkt | f(1)), (.added_ns_per_pkt | f(1)),
+		(.ratio_to_tcpdump | f(3)), (.events_delivered // .captured | f(0)),
+		(.rate_limited | f(0)), (.all_exact | if . == null then "-" else tostring end),
+		(if .config | startswith("rsttrace") then
+			(if .ratio_to_tcpdump == null then "n/a" elif .ratio_to_tcpdump <= .target and .all_exact
+			 then "PASS" else "MISS" end) else "-" end)] | @tsv),
+	(.bpf_stats[] | "  in-kernel (BPF stats run) \(.config): \(.bpf_ns_per_pkt | f(1)) ns/packet"))),
+"  in-kernel cost of counting (TC, events off) by distinct sources, 100 % RSTs:",
+(.spoofed.by_sources // [] | .[] | "    \(.sources) sources: \(.bpf_ns_per_pkt | f(1)) ns/packet"),
+"",
 "3. consumer throughput (events/s, median of \(.consumer.reps // "-"))",
 (.consumer.modes // [] | .[] | if .missing then "\(.mode)\t\(.missing)" else
 	[.mode, (.median_events_per_s | f(0)), (.median_ratio | f(3)),

@@ -19,7 +19,8 @@ def flood_run:
 	| ($f.counters.per_interface // [] | map(select(.ifindex == $f.ifindex and .dir == "in"))
 	   | .[0].counters) as $c
 	| {
-		config: $f.config, rep: $f.rep, sent: $sent, rst_sent: $f.gen.rst_sent,
+		config: $f.config, rep: $f.rep, kind: ($f.kind // "mix10"), sent: $sent,
+		rst_sent: $f.gen.rst_sent,
 		seconds: $f.gen.seconds, veth_rx_packets: $f.veth_rx_packets,
 		sender_cpu_ns: $f.gen.sender_cpu_ns, ksoftirqd_cpu_ns: $f.ksoftirqd_cpu_ns,
 		capture_cpu_ns: $f.capture_cpu_ns,
@@ -37,8 +38,10 @@ def flood_run:
 			sampled_out: $c.events_sampled_out, rate_limited: $c.events_rate_limited,
 			ring_full: $c.events_ring_full, filtered: $c.events_filtered } end),
 		events_output: ($f.stderr | num("(?<n>[0-9]+) events? (printed|written|output)")),
+		counted_syns: $c.syn,
 		exact: ($c != null and $c.packets == $sent and $c.tcp4 == $sent
-			and ($c.rst + $c.rstack) == $f.gen.rst_sent)
+			and (if ($f.kind // "") == "syn100" then $c.syn
+			     else $c.rst + $c.rstack end) == $f.gen.rst_sent)
 	  } else {} end)
 	+ (if $f.config == "tcpdump" then {
 		captured: ($f.stderr | num("(?<n>[0-9]+) packets? captured")),
@@ -60,7 +63,7 @@ def added($rs; $base; field): $rs | map(. as $x | $base[$x.rep | tostring] as $b
 # program costs there), anything else against no capture at all.
 def own_base($c): if $c == "rsttrace_xdp" or $c == "rsttrace_pcap" then "empty_xdp" else "none" end;
 
-def flood_summary($runs):
+def flood_summary($runs; $target):
 	by_rep($runs; "none") as $none
 	| by_rep($runs; "tcpdump") as $td
 	| ($runs | map(.config) | unique) as $cfgs
@@ -98,11 +101,13 @@ def flood_summary($runs):
 		kernel_drops: ($rs | map(.kernel_drops) | max),
 		captured: ($rs | map(.captured) | median),
 		veth_rx_equals_sent: ($rs | all(.veth_rx_packets == .sent)),
-		target: (if $rst then 0.3 else null end)
+		target: (if $rst then $target else null end)
 	  }
 	  | .pass = (if .target == null or .ratio_own_to_tcpdump == null then null
 		     else .ratio_own_to_tcpdump <= .target and .all_exact end)
 	  ];
+
+def flood_summary($runs): flood_summary($runs; 0.3);
 
 # The statistics runs (rep 0): kernel-timed program runs per packet sent.
 def stats_summary($runs):
@@ -113,6 +118,7 @@ def stats_summary($runs):
 	   bpf_ns_per_pkt: (($p | map(.run_time_ns) | add // 0) / $x.sent | r(1))});
 
 ($flood | map(flood_run)) as $fall
+| ($spoof | map(flood_run)) as $sall
 | ($fall | map(select(.rep > 0))) as $fruns
 | ($fall | map(select(.rep == 0))) as $fstats
 | {
@@ -133,6 +139,19 @@ def stats_summary($runs):
 			| $st | map(. + {over_empty_xdp_ns_per_pkt:
 				(if $e == null or .config == "empty_xdp" then null
 				 else (.bpf_ns_per_pkt - $e) | r(1) end)}))
+	},
+	spoofed: {
+		packets_per_run: $spoof_pkts, reps: $reps,
+		kinds: ([$sall[] | select(.rep > 0) | .kind] | unique | map(. as $k
+			| ($sall | map(select(.kind == $k))) as $ks
+			| {kind: $k, filter: (if $k == "syn100" then "tcp[tcpflags] & tcp-syn != 0"
+					      else "tcp[tcpflags] & tcp-rst != 0" end),
+			   summary: flood_summary($ks | map(select(.rep > 0)); 0.5),
+			   bpf_stats: stats_summary($ks | map(select(.rep == 0)))})),
+		by_sources: [$sall[] | select(.kind | startswith("sources_")) as $x
+			| (stats_summary([$x]) | .[0]) + {sources: ($x.kind | ltrimstr("sources_")
+								  | tonumber)}],
+		runs: $sall
 	},
 	consumer: $ring[0],
 	query: {

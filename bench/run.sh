@@ -34,7 +34,7 @@ REPEAT=${BENCH_REPEAT:-1000000}
 Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
 Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5} # a subset, while working on one of them
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6} # a subset, while working on one of them
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 case $OUT in
 /*) OUT_ABS=$OUT ;;
@@ -188,6 +188,9 @@ settle() {
 
 FLOOD_MAC=02:00:00:be:4c:99 # nobody's: "other host" frames on the receiver
 TCPDUMP_FILTER='tcp[tcpflags] & tcp-rst != 0'
+# What a flood is (section 2: 10 % RSTs from 10,000 sources; section 6 sets others).
+KIND=mix10
+GEN_ARGS="-s 10000 -r 10"
 
 # flood_once CONFIG REP: one bounded flood with one capture config; a JSON line.
 flood_once() {
@@ -237,8 +240,9 @@ flood_once() {
 	b_ticks0=$(sys_busy_ticks)
 	k0=$(ksoftirqd_ns)
 	[ -n "$CAP_PID" ] && c0=$(proc_cpu_ns "$CAP_PID")
+	# shellcheck disable=SC2086
 	gen=$(nsx "$NS_A" timeout 120 taskset -c "$CPU_SEND" "$TOOLS/bench_flood" -i "$VETH_A" \
-		-d "$FLOOD_MAC" -n "$FLOOD_PKTS" -s 10000 -r 10 -t 90 2>"$f.gen.err")
+		-d "$FLOOD_MAC" -n "$FLOOD_PKTS" $GEN_ARGS -t 90 2>"$f.gen.err")
 	[ -n "$gen" ] || gen='{"error":"generator failed"}'
 	[ -n "$CAP_PID" ] && settle "$CAP_PID" "$min"
 	[ -n "$CAP_PID" ] && c1=$(proc_cpu_ns "$CAP_PID")
@@ -274,13 +278,13 @@ flood_once() {
 	fi
 	local ifidx
 	ifidx=$(ip -n "$NS_B" -j link show dev "$VETH_B" | jq '.[0].ifindex')
-	jq -nc --arg c "$cfg" --argjson r "$rep" --argjson gen "$gen" \
+	jq -nc --arg c "$cfg" --argjson r "$rep" --argjson gen "$gen" --arg kind "$KIND" \
 		--argjson cap_ns $((c1 - c0)) --argjson ksoft_ns $((k1 - k0)) \
 		--argjson busy_ticks $((b_ticks1 - b_ticks0)) --argjson hz "$(getconf CLK_TCK)" \
 		--argjson rx $((rx1 - rx0)) --argjson counters "$counters" --argjson rss "$rss" \
 		--argjson ifindex "$ifidx" --rawfile err "$f.err" --argjson progs "$progs" \
 		--arg pcap_bytes "$( [ -f "$f.pcap" ] && stat -c %s "$f.pcap" || echo 0)" \
-		'{config:$c, rep:$r, gen:$gen, capture_cpu_ns:$cap_ns, ksoftirqd_cpu_ns:$ksoft_ns,
+		'{config:$c, rep:$r, kind:$kind, gen:$gen, capture_cpu_ns:$cap_ns, ksoftirqd_cpu_ns:$ksoft_ns,
 		  busy_ticks:$busy_ticks, user_hz:$hz, veth_rx_packets:$rx, ifindex:$ifindex,
 		  counters:$counters, rss_kb:$rss, pcap_bytes:($pcap_bytes|tonumber), stderr:$err,
 		  bpf_stats:$progs}'
@@ -330,6 +334,73 @@ elif bench_pair; then
 	ns_del "$NS_B"
 else
 	log "2. reset flood: could not create the test namespaces"
+fi
+
+# ---------------------------------------------------------------- 6. spoofed floods
+# Floods that fill every table: 100 % spoofed RSTs and a spoofed SYN flood,
+# every frame from a new source (SPOOF_PKTS frames, as many sources), each
+# paired in every repetition with no capture and with tcpdump running the
+# matching filter. TC ingress is the representative hook (native XDP on a
+# veth copies every frame); rsttrace_tc is `watch --hook tc` with its
+# consumer, rsttrace_count counting only. Then the in-kernel cost (BPF
+# run-time statistics) of counting against the number of distinct sources.
+SPOOF_PKTS=${BENCH_SPOOF_PKTS:-1000000}
+: >"$T/spoof.jsonl"
+if ! want 6; then
+	:
+elif bench_pair; then
+	pin_dir spoof >/dev/null
+	PIN_COUNT=${_PINS[-1]}
+	FLOOD_PKTS_SAVED=$FLOOD_PKTS
+	FLOOD_PKTS=$SPOOF_PKTS
+	for KIND in rst100 syn100; do
+		case $KIND in
+		rst100)
+			GEN_ARGS="-s $SPOOF_PKTS -r 1 -f rst"
+			TCPDUMP_FILTER='tcp[tcpflags] & tcp-rst != 0'
+			;;
+		syn100)
+			GEN_ARGS="-s $SPOOF_PKTS -r 1 -f syn"
+			TCPDUMP_FILTER='tcp[tcpflags] & tcp-syn != 0'
+			;;
+		esac
+		configs=(none rsttrace_tc rsttrace_count tcpdump)
+		log "6. spoofed flood $KIND: $SPOOF_PKTS packets x ${#configs[@]} configs x $REPS reps"
+		for rep in $(seq 1 "$REPS"); do
+			n=${#configs[@]}
+			for i in $(seq 0 $((n - 1))); do
+				flood_once "${configs[$(((i + rep) % n))]}" "$rep" >>"$T/spoof.jsonl"
+			done
+		done
+		bg_start STATS_PID "$TOOLS/bench_prog" hold-stats 300 2>"$T/stats.err"
+		if wait_for 10 grep -q enabled "$T/stats.err"; then
+			STATS=1
+			flood_once rsttrace_tc 0 >>"$T/spoof.jsonl"
+			flood_once rsttrace_count 0 >>"$T/spoof.jsonl"
+			STATS=0
+		fi
+		bg_stop "$STATS_PID" INT
+	done
+	# Cost against distinct sources: counting only, 100 % RSTs, BPF stats.
+	bg_start STATS_PID "$TOOLS/bench_prog" hold-stats 300 2>"$T/stats.err"
+	if wait_for 10 grep -q enabled "$T/stats.err"; then
+		STATS=1
+		for src in 1 100 10000 $SPOOF_PKTS; do
+			KIND="sources_$src"
+			GEN_ARGS="-s $src -r 1 -f rst"
+			flood_once rsttrace_count 0 >>"$T/spoof.jsonl"
+		done
+		STATS=0
+	fi
+	bg_stop "$STATS_PID" INT
+	FLOOD_PKTS=$FLOOD_PKTS_SAVED
+	KIND=mix10
+	GEN_ARGS="-s 10000 -r 10"
+	TCPDUMP_FILTER='tcp[tcpflags] & tcp-rst != 0'
+	ns_del "$NS_A"
+	ns_del "$NS_B"
+else
+	log "6. spoofed floods: could not create the test namespaces"
 fi
 
 # ---------------------------------------------------------------- 4. query
@@ -413,6 +484,7 @@ log "writing $RESULTS"
 jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
 	--slurpfile prog "$T/prog.json" --slurpfile ring "$T/ring.json" \
 	--slurpfile mem "$T/mem.json" --slurpfile flood "$T/flood.jsonl" \
+	--slurpfile spoof "$T/spoof.jsonl" --argjson spoof_pkts "$SPOOF_PKTS" \
 	--slurpfile query "$T/query.jsonl" --slurpfile qfill "$T/query_fill.json" \
 	--argjson reps "$REPS" --argjson pkts "$FLOOD_PKTS" --argjson repeat "$REPEAT" \
 	--argjson secs $(($(date +%s) - BENCH_T0)) \

@@ -46,23 +46,42 @@ struct {
 	__type(value, struct rst_config);
 } settings SEC(".maps");
 
+/*
+ * Host and flow tables: per-CPU arrays of sets of lines (include/rsttrace.h).
+ * The masks are the number of sets - 1, set at load with the map sizes.
+ */
+const volatile __u32 host_set_mask = RST_MAX_HOSTS_DEFAULT / RST_HOST_WAYS - 1;
+const volatile __u32 flow_set_mask = RST_MAX_FLOWS_DEFAULT / RST_FLOW_WAYS - 1;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RST_MAX_FLOWS_DEFAULT);
-	__type(key, struct rst_flow_key);
-	__type(value, struct rst_flow_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_MAX_FLOWS_DEFAULT / RST_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct rst_flow_set);
 } flows SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RST_MAX_HOSTS_DEFAULT);
-	__type(key, struct rst_host_key);
-	__type(value, struct rst_host_val);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_MAX_HOSTS_DEFAULT / RST_HOST_WAYS);
+	__type(key, __u32);
+	__type(value, struct rst_host_set);
 } hosts SEC(".maps");
 
+/* The per-CPU budgets of new flows and events; not pinned, nobody reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rst_budget);
+} budget SEC(".maps");
+
+/*
+ * XXX: unused since the token buckets moved into the host lines; kept for
+ * the pinned-map layout of persist.c until the pin format drops it.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RST_MAX_HOSTS_DEFAULT);
+	__uint(max_entries, 16);
 	__type(key, struct rst_host_key);
 	__type(value, struct rst_bucket);
 } buckets SEC(".maps");
@@ -137,146 +156,379 @@ static __always_inline int endpoint_cmp(const __u8 *a, __u16 pa, const __u8 *b, 
 	return 0;
 }
 
-static __always_inline void flow_update(struct rst_counters *cnt, struct rst_pkt *pk, __u16 sport,
-					__u16 dport, __u8 flags, __u32 ifindex, __u64 now)
+static __always_inline int addr_eq(const __u8 *x, const __u32 *w)
 {
-	struct rst_flow_key key = {};
-	struct rst_flow_val *v;
-	__u32 d;
+	const __u32 *v = (const __u32 *)x;
 
-	if (endpoint_cmp(pk->saddr, sport, pk->daddr, dport) <= 0) {
-		__builtin_memcpy(key.addr_a, pk->saddr, 16);
-		__builtin_memcpy(key.addr_b, pk->daddr, 16);
-		key.port_a = sport;
-		key.port_b = dport;
+	return v[0] == w[0] && v[1] == w[1] && v[2] == w[2] && v[3] == w[3];
+}
+
+/* Each flag of a packet the flow table could not take, by cause. */
+static __always_inline void flow_lost(struct rst_counters *cnt, __u32 cause, __u8 flags)
+{
+	if (cause >= RST_FL_MAX)
+		return;
+	if (flags & RST_TCP_SYN)
+		cnt->flow_lost[cause][(flags & RST_TCP_ACK) ? RST_FF_SYNACK : RST_FF_SYN]++;
+	if (flags & RST_TCP_FIN)
+		cnt->flow_lost[cause][RST_FF_FIN]++;
+	if (flags & RST_TCP_RST)
+		cnt->flow_lost[cause][(flags & RST_TCP_ACK) ? RST_FF_RSTACK : RST_FF_RST]++;
+}
+
+/* A flow line's counts leave the table: into the evicted counters, exactly. */
+static __always_inline void flow_flush(struct rst_counters *cnt, struct rst_flow_line *l)
+{
+	__u64 *e = cnt->flow_lost[RST_FL_EVICTED];
+
+	e[RST_FF_SYN] += l->syn[0] + l->syn[1];
+	e[RST_FF_SYNACK] += l->synack[0] + l->synack[1];
+	e[RST_FF_FIN] += l->fin[0] + l->fin[1];
+	e[RST_FF_RST] += l->rst[0] + l->rst[1];
+	e[RST_FF_RSTACK] += l->rstack[0] + l->rstack[1];
+	__builtin_memset(l->syn, 0, 5 * 2 * sizeof(__u32));
+}
+
+/*
+ * The CPU's budget of new flows for this second (a window of 2^30 ns; the
+ * count restarts with each): the budget state when one more flow may be
+ * made, NULL when it is spent. Checked before, spent only by a flow made.
+ */
+static __always_inline struct rst_budget *flow_budget_ok(const struct rst_config *cfg, __u32 now_t)
+{
+	struct rst_budget *b;
+	__u32 zero = 0, win = now_t >> (30 - RST_TICK_SHIFT);
+
+	b = bpf_map_lookup_elem(&budget, &zero);
+	if (!b)
+		return NULL;
+	if (b->flow_win != win) {
+		b->flow_win = win;
+		b->flow_used = 0;
+	}
+	if (cfg->flow_budget && b->flow_used >= cfg->flow_budget)
+		return NULL;
+	return b;
+}
+
+/*
+ * The flow of a SYN, FIN or RST. Only SYN and SYN-ACK make flows, within
+ * the CPU's budget of attempts per second (each SYN that finds no flow
+ * spends one, made or not: a full table cannot make the work endless) and
+ * only into a way not seen for a second; FIN and RST
+ * look one up only when their host line says this CPU made a flow with the
+ * host: a spoofed RST costs no flow lookup. Everything the table does not
+ * take is counted in flow_lost by cause. Per CPU, no atomics.
+ */
+static __always_inline int flow_update(struct rst_counters *cnt, const struct rst_config *cfg,
+				       struct rst_pkt *pk, int known, __u8 flags, __u32 ifindex,
+				       __u32 now_t)
+{
+	__u32 a[4], b[4], hash, tag, idx, d, best = 0, best_age = 0, age, wi = 0;
+	struct rst_flow_line *l = NULL, *w;
+	struct rst_budget *fb = NULL;
+	struct rst_flow_set *s;
+	__u16 pa, pb;
+	int syn = flags & RST_TCP_SYN, i, made = 0;
+
+	if (!syn && !known) {
+		flow_lost(cnt, RST_FL_NOFLOW, flags);
+		return 0;
+	}
+	/*
+	 * A SYN of a host without flows on this CPU can only make a new flow:
+	 * with the budget spent (a SYN flood, after its first moments) it is
+	 * refused before the flow set is touched, a cache miss saved.
+	 * XXX: a host line evicted and made again has lost its flows bit; a
+	 * SYN of its surviving flow is then refused as budget, not counted in
+	 * the flow (exact either way).
+	 */
+	if (!known) {
+		fb = flow_budget_ok(cfg, now_t);
+		if (!fb) {
+			flow_lost(cnt, RST_FL_BUDGET, flags);
+			return 0;
+		}
+		/* Spent by the attempt: a full table must not make the budget endless. */
+		fb->flow_used++;
+	}
+	if (endpoint_cmp(pk->saddr, pk->sport, pk->daddr, pk->dport) <= 0) {
+		__builtin_memcpy(a, pk->saddr, 16);
+		__builtin_memcpy(b, pk->daddr, 16);
+		pa = pk->sport;
+		pb = pk->dport;
 		d = 0;
 	} else {
-		__builtin_memcpy(key.addr_a, pk->daddr, 16);
-		__builtin_memcpy(key.addr_b, pk->saddr, 16);
-		key.port_a = dport;
-		key.port_b = sport;
+		__builtin_memcpy(a, pk->daddr, 16);
+		__builtin_memcpy(b, pk->saddr, 16);
+		pa = pk->dport;
+		pb = pk->sport;
 		d = 1;
 	}
-	key.family = pk->family;
-	key.proto = IPPROTO_TCP;
-
-	v = bpf_map_lookup_elem(&flows, &key);
-	if (!v) {
-		/*
-		 * Insert zeroes, then add like everyone else: if two CPUs race
-		 * to create the entry, NOEXIST lets one win and neither count
-		 * is lost.
-		 */
-		struct rst_flow_val nv = { .first_ns = now };
-
-		bpf_map_update_elem(&flows, &key, &nv, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&flows, &key);
-		if (!v) {
-			cnt->c[RST_C_FLOW_ERR]++;
-			return;
+	hash = rst_flow_hash(a, b, pa, pb, pk->family);
+	idx = hash & flow_set_mask;
+	tag = rst_tag(hash);
+	s = bpf_map_lookup_elem(&flows, &idx);
+	if (!s) {
+		cnt->c[RST_C_FLOW_ERR]++;
+		return 0;
+	}
+	/* Tags first, as for hosts: a new flow misses on the header line only. */
+#pragma unroll
+	for (i = 0; i < RST_FLOW_WAYS; i++) {
+		if (s->hdr.tag[i] == tag) {
+			w = &s->way[i];
+			if (w->family == pk->family && w->port_a == pa && w->port_b == pb &&
+			    addr_eq(w->addr_a, a) && addr_eq(w->addr_b, b)) {
+				l = w;
+				wi = i;
+				break;
+			}
+		}
+		/* A free way is the oldest of all. */
+		age = s->hdr.tag[i] ? now_t - s->hdr.last_t[i] : 0xffffffff;
+		if (age >= best_age) {
+			best_age = age;
+			best = i;
 		}
 	}
-	if (flags & RST_TCP_SYN) {
+	if (!l) {
+		if (!syn) {
+			flow_lost(cnt, RST_FL_NOFLOW, flags);
+			return 0;
+		}
+		if (!fb) {
+			fb = flow_budget_ok(cfg, now_t);
+			if (!fb) {
+				flow_lost(cnt, RST_FL_BUDGET, flags);
+				return 0;
+			}
+			fb->flow_used++;
+		}
+		/* Busy ways stay: a flood of new flows cannot push live ones out. */
+		if (best_age < RST_FLOW_BUSY_TICKS) {
+			flow_lost(cnt, RST_FL_FULL, flags);
+			return 0;
+		}
+		wi = best & (RST_FLOW_WAYS - 1);
+		l = &s->way[wi];
+		if (l->family)
+			flow_flush(cnt, l);
+		s->hdr.tag[wi] = tag;
+		__builtin_memcpy(l->addr_a, a, 16);
+		__builtin_memcpy(l->addr_b, b, 16);
+		l->port_a = pa;
+		l->port_b = pb;
+		l->family = pk->family;
+		l->ttl[0] = l->ttl[1] = 0;
+		l->first_t = now_t;
+		made = 1;
+	}
+	/* A count about to wrap: the line's counts move out whole, exactly. */
+	if ((l->syn[d] | l->synack[d] | l->fin[d] | l->rst[d] | l->rstack[d]) >= 0x80000000U)
+		flow_flush(cnt, l);
+	if (syn) {
 		if (flags & RST_TCP_ACK)
-			__sync_fetch_and_add(&v->synack[d], 1);
+			l->synack[d & 1]++;
 		else
-			__sync_fetch_and_add(&v->syn[d], 1);
+			l->syn[d & 1]++;
 	}
 	if (flags & RST_TCP_FIN)
-		__sync_fetch_and_add(&v->fin[d], 1);
+		l->fin[d & 1]++;
 	if (flags & RST_TCP_RST) {
 		if (flags & RST_TCP_ACK)
-			__sync_fetch_and_add(&v->rstack[d], 1);
+			l->rstack[d & 1]++;
 		else
-			__sync_fetch_and_add(&v->rst[d], 1);
+			l->rst[d & 1]++;
 		/*
 		 * The same sender's earlier SYN, FIN or RST came with another
 		 * TTL: this RST may not come from the host it names (0 is no
 		 * TTL recorded yet). Only SYN/FIN/RST record one, and a route
 		 * change moves it too: a hint, not a proof.
 		 */
-		if (v->ttl[d] && v->ttl[d] != pk->ttl)
+		if (l->ttl[d & 1] && l->ttl[d & 1] != pk->ttl)
 			pk->ev_flags |= RST_EV_TTL_CHANGE;
 	}
-	v->ttl[d] = pk->ttl;
-	v->ifindex = ifindex;
-	v->last_ns = now;
-}
-
-static __always_inline void host_update(struct rst_counters *cnt, const struct rst_pkt *pk,
-					__u8 dir, __u8 flags, __u64 now)
-{
-	struct rst_host_key key = {};
-	struct rst_host_val *v;
-
-	/* The peer: who sent what came in, who receives what goes out. */
-	if (dir == RST_DIR_IN)
-		__builtin_memcpy(key.addr, pk->saddr, 16);
-	else
-		__builtin_memcpy(key.addr, pk->daddr, 16);
-	key.family = pk->family;
-
-	v = bpf_map_lookup_elem(&hosts, &key);
-	if (!v) {
-		struct rst_host_val nv = { .first_ns = now };
-
-		bpf_map_update_elem(&hosts, &key, &nv, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&hosts, &key);
-		if (!v) {
-			cnt->c[RST_C_HOST_ERR]++;
-			return;
-		}
-	}
-	if (dir == RST_DIR_IN) {
-		if (flags & RST_TCP_RST)
-			__sync_fetch_and_add(&v->rst_in, 1);
-		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
-			__sync_fetch_and_add(&v->syn_in, 1);
-		if (flags & RST_TCP_FIN)
-			__sync_fetch_and_add(&v->fin_in, 1);
-	} else {
-		if (flags & RST_TCP_RST)
-			__sync_fetch_and_add(&v->rst_out, 1);
-		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
-			__sync_fetch_and_add(&v->syn_out, 1);
-		if (flags & RST_TCP_FIN)
-			__sync_fetch_and_add(&v->fin_out, 1);
-	}
-	v->last_ns = now;
+	l->ttl[d & 1] = pk->ttl;
+	l->ifindex = ifindex;
+	l->last_t = now_t;
+	s->hdr.last_t[wi & (RST_FLOW_WAYS - 1)] = now_t;
+	return made;
 }
 
 /*
- * Per-source token bucket as GCRA: one timestamp per source. An event is
- * allowed while the theoretical arrival time is no further ahead of now
- * than the bucket depth. Concurrent CPUs may race on one source's entry;
- * that can let an extra event through, never lose a count.
+ * Behind a global function, like the host update below: verified once on
+ * their own, their ways' branches do not multiply with the caller's paths.
+ * Returns 1 when a flow was made (the caller marks the host line).
  */
-static __always_inline int rate_allow(const struct rst_config *cfg, const struct rst_pkt *pk,
+__attribute__((noinline)) int flow_account(struct rst_counters *cnt, struct rst_pkt *pk,
+					   __u32 known, __u32 ifindex, __u32 now_t)
+{
+	struct rst_config *cfg;
+	__u32 zero = 0;
+
+	if (!cnt || !pk)
+		return 0;
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!cfg)
+		return 0;
+	return flow_update(cnt, cfg, pk, known, pk->flags, ifindex, now_t);
+}
+
+/* A host line's counts leave the table: into the evicted counters, exactly. */
+static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host_line *l)
+{
+	cnt->host_lost[RST_DIR_IN][RST_HF_RST] += l->rst_in;
+	cnt->host_lost[RST_DIR_OUT][RST_HF_RST] += l->rst_out;
+	cnt->host_lost[RST_DIR_IN][RST_HF_SYN] += l->syn_in;
+	cnt->host_lost[RST_DIR_OUT][RST_HF_SYN] += l->syn_out;
+	cnt->host_lost[RST_DIR_IN][RST_HF_FIN] += l->fin_in;
+	cnt->host_lost[RST_DIR_OUT][RST_HF_FIN] += l->fin_out;
+	__builtin_memset(&l->rst_in, 0, 6 * sizeof(__u32));
+}
+
+/*
+ * The peer's line on this CPU (the source of what came in, the target of
+ * what went out): found among the ways of its set, or made in a free way
+ * or in place of the way seen least recently, whose counts go to
+ * host_lost. Constant work: one array lookup, four compares.
+ */
+static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
+							 const struct rst_pkt *pk, __u8 dir,
+							 __u8 flags, __u32 now_t, __u32 *pos)
+{
+	__u32 a[4], h, tag, idx, best = 0, best_age = 0, age, wi = 0;
+	struct rst_host_line *l = NULL, *w;
+	struct rst_host_set *s;
+	int i;
+
+	if (dir == RST_DIR_IN)
+		__builtin_memcpy(a, pk->saddr, 16);
+	else
+		__builtin_memcpy(a, pk->daddr, 16);
+	h = rst_host_hash(a, pk->family);
+	idx = h & host_set_mask;
+	tag = rst_tag(h);
+	s = bpf_map_lookup_elem(&hosts, &idx);
+	if (!s) {
+		cnt->c[RST_C_HOST_ERR]++;
+		return NULL;
+	}
+	/* The header's tags first: a way's line is read only where its tag matches. */
+#pragma unroll
+	for (i = 0; i < RST_HOST_WAYS; i++) {
+		if (s->hdr.tag[i] == tag) {
+			w = &s->way[i];
+			if (w->family == pk->family && addr_eq(w->addr, a)) {
+				l = w;
+				wi = i;
+				break;
+			}
+		}
+		age = s->hdr.tag[i] ? now_t - s->hdr.last_t[i] : 0xffffffff;
+		if (age >= best_age) {
+			best_age = age;
+			best = i;
+		}
+	}
+	if (!l) {
+		wi = best & (RST_HOST_WAYS - 1);
+		l = &s->way[wi];
+		if (l->family)
+			host_flush(cnt, l);
+		__builtin_memcpy(l->addr, a, 16);
+		l->family = pk->family;
+		l->flags = 0;
+		l->tat_ns = 0;
+		l->first_t = now_t;
+		s->hdr.tag[wi] = tag;
+	}
+	s->hdr.last_t[wi & (RST_HOST_WAYS - 1)] = now_t;
+	*pos = (idx << 2) | (wi & (RST_HOST_WAYS - 1));
+	if ((l->rst_in | l->rst_out | l->syn_in | l->syn_out | l->fin_in | l->fin_out) >=
+	    0x80000000U)
+		host_flush(cnt, l);
+	if (dir == RST_DIR_IN) {
+		if (flags & RST_TCP_RST)
+			l->rst_in++;
+		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
+			l->syn_in++;
+		if (flags & RST_TCP_FIN)
+			l->fin_in++;
+	} else {
+		if (flags & RST_TCP_RST)
+			l->rst_out++;
+		if ((flags & (RST_TCP_SYN | RST_TCP_ACK)) == RST_TCP_SYN)
+			l->syn_out++;
+		if (flags & RST_TCP_FIN)
+			l->fin_out++;
+	}
+	l->last_t = now_t;
+	return l;
+}
+
+/*
+ * The host update as a global function. A global function cannot return
+ * a pointer: it returns where the line is, (set << 2 | way) + 1, 0 for
+ * none, and the caller looks the set up again (an array lookup, the line
+ * in cache by now).
+ */
+__attribute__((noinline)) int host_account(struct rst_counters *cnt, const struct rst_pkt *pk,
+					   __u32 dir, __u32 now_t)
+{
+	__u32 pos = 0;
+
+	if (!cnt || !pk || dir > RST_DIR_OUT)
+		return 0;
+	if (!host_update(cnt, pk, dir, pk->flags, now_t, &pos))
+		return 0;
+	return (int)pos + 1;
+}
+
+/*
+ * The per-CPU event budget of this second, before any per-source state:
+ * against spoofed sources, which each have a full bucket, it is what
+ * bounds the events. Checked here, spent only by an event that is written.
+ */
+static __always_inline struct rst_budget *event_budget_ok(const struct rst_config *cfg, __u64 now)
+{
+	struct rst_budget *b;
+	__u32 zero = 0, win = now >> 30;
+
+	b = bpf_map_lookup_elem(&budget, &zero);
+	if (!b)
+		return NULL;
+	if (b->ev_win != win) {
+		b->ev_win = win;
+		b->ev_used = 0;
+	}
+	if (cfg->event_budget && b->ev_used >= cfg->event_budget)
+		return NULL;
+	return b;
+}
+
+/*
+ * Per-source token bucket as GCRA, in the source's host line on this CPU:
+ * an event is allowed while the theoretical arrival time is no further
+ * ahead of now than the bucket depth. A source seen on several CPUs has a
+ * bucket on each (XXX: up to ncpu times the rate; RSS keeps one source on
+ * one CPU). No line (never happens): no limit.
+ */
+static __always_inline int rate_allow(const struct rst_config *cfg, struct rst_host_line *h,
 				      __u64 now)
 {
-	struct rst_host_key key = {};
-	struct rst_bucket *b, nb;
 	__u64 interval, depth, tat;
 	__u32 burst;
 
-	if (!cfg->rate_limit)
+	if (!cfg->rate_limit || !h)
 		return 1;
 	interval = 1000000000ULL / cfg->rate_limit;
 	burst = cfg->burst ? cfg->burst : cfg->rate_limit;
 	depth = interval * burst;
-
-	__builtin_memcpy(key.addr, pk->saddr, 16);
-	key.family = pk->family;
-	b = bpf_map_lookup_elem(&buckets, &key);
-	if (!b) {
-		nb.tat_ns = now + interval;
-		bpf_map_update_elem(&buckets, &key, &nb, BPF_ANY);
-		return 1;
-	}
-	tat = b->tat_ns > now ? b->tat_ns : now;
+	tat = h->tat_ns > now ? h->tat_ns : now;
 	if (tat + interval - now > depth)
 		return 0;
-	b->tat_ns = tat + interval;
+	h->tat_ns = tat + interval;
 	return 1;
 }
 
@@ -372,29 +624,38 @@ static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
 
 /*
  * What a SYN, FIN or RST costs beyond the fast path: the flag counters, the
- * flow and host maps and, for an RST, the event decision (events off, the
- * expression filter, 1-in-N sampling, the rate limit), each refusal counted
- * by cause; for an RST sent, the kernel's reason. Returns 1 when the
- * caller should write the event, with pk->ev_flags, reason and sk_state
- * set for it.
+ * host line and the flow line (coarse clock) and, for an RST, the event
+ * decision (events off, the expression filter, 1-in-N sampling, the CPU's
+ * event budget, the source's rate limit), each refusal counted by cause;
+ * for an RST sent, the kernel's reason. The tables, the budgets and the
+ * bucket run on the coarse clock; the fine one is read for the event's
+ * timestamp only (and for an RST sent here, its reason's age). Returns 1
+ * when the caller should write the event, with pk->ev_flags, reason and
+ * sk_state set for it.
  *
  * A global function: the verifier checks it once, on its own, instead of
  * once per path through the parser (VLAN depth x IP version x extension
  * chain). Inlined, the three programs took 87-95% of the 1M processed-
  * instruction budget and two seconds to load.
  */
-__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir, __u64 now)
+__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir)
 {
+	struct rst_host_line *h;
 	struct rst_counters *cnt;
 	struct rst_config *cfg;
-	__u32 zero = 0;
+	struct rst_budget *eb;
+	__u32 zero = 0, now_t;
+	int hpos;
 	__u8 flags;
-	__u64 seq;
+	__u64 seq, now;
 
 	if (!pk || dir > RST_DIR_OUT)
 		return 0;
 	cnt = counters_get(ifindex, dir);
 	if (!cnt)
+		return 0;
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!cfg)
 		return 0;
 	flags = pk->flags;
 	if (flags & RST_TCP_SYN)
@@ -404,17 +665,29 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	if (flags & RST_TCP_RST)
 		cnt->c[(flags & RST_TCP_ACK) ? RST_C_RSTACK : RST_C_RST]++;
 
-	flow_update(cnt, pk, pk->sport, pk->dport, flags, ifindex, now);
-	host_update(cnt, pk, dir, flags, now);
+	now = bpf_ktime_get_coarse_ns();
+	now_t = (__u32)(now >> RST_TICK_SHIFT);
+	h = NULL;
+	hpos = host_account(cnt, pk, dir, now_t);
+	if (hpos > 0) {
+		__u32 set = (__u32)(hpos - 1) >> 2;
+		struct rst_host_set *hs = bpf_map_lookup_elem(&hosts, &set);
+
+		if (hs)
+			h = &hs->way[(hpos - 1) & (RST_HOST_WAYS - 1)];
+	}
+	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
+		h->flags |= RST_HL_FLOWS;
 	if (!(flags & RST_TCP_RST))
 		return 0;
-	/* Before the event decision: the record goes whether or not an event does. */
+	/*
+	 * Before the event decision: the record goes whether or not an event
+	 * does. Its age needs the fine clock the tracepoint stamped it with;
+	 * only RSTs sent here pay for it.
+	 */
 	if (dir == RST_DIR_OUT)
-		reason_take(pk, now);
+		reason_take(pk, bpf_ktime_get_ns());
 
-	cfg = bpf_map_lookup_elem(&settings, &zero);
-	if (!cfg)
-		return 0;
 	/* The sequence counts every RST, so 1-in-N does not depend on history. */
 	seq = cnt->rst_seq++;
 	if (cfg->flags & RST_CFG_EVENTS_OFF) {
@@ -433,33 +706,26 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 		cnt->c[RST_C_EV_SAMPLED]++;
 		return 0;
 	}
-	if (!rate_allow(cfg, pk, now)) {
+	eb = event_budget_ok(cfg, now);
+	if (!eb || !rate_allow(cfg, h, now)) {
 		cnt->c[RST_C_EV_RATELIM]++;
 		return 0;
 	}
+	eb->ev_used++;
 	return 1;
 }
 
-/* Write the event of an RST that rst_account() let through. */
-static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
-				       struct rst_counters *cnt, const struct rst_pkt *pk,
-				       __u64 now)
+/* Everything of an event but the snapshot. */
+static __always_inline void event_fill(void *ctx, struct rst_event *e, const struct rst_pkt *pk,
+				       __u32 ifindex, __u32 wire_len, __u8 hook, __u8 dir)
 {
-	struct rst_event *e;
-	__u32 n;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		cnt->c[RST_C_EV_RINGFULL]++;
-		return;
-	}
-	e->ts_ns = now;
+	e->ts_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(e->saddr, pk->saddr, 16);
 	__builtin_memcpy(e->daddr, pk->daddr, 16);
-	e->ifindex = rc->ifindex;
+	e->ifindex = ifindex;
 	e->seq = pk->seq;
 	e->ack = pk->ack;
-	e->pkt_len = rc->wire_len;
+	e->pkt_len = wire_len;
 	e->sport = pk->sport;
 	e->dport = pk->dport;
 	e->win = pk->win;
@@ -468,14 +734,14 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 	e->l3_off = pk->l3_off;
 	e->l4_off = pk->l4_off;
 	e->family = pk->family;
-	e->hook = rc->hook;
-	e->dir = rc->dir;
+	e->hook = hook;
+	e->dir = dir;
 	e->tcp_flags = pk->flags;
 	e->ttl = pk->ttl;
 	e->ev_flags = (pk->vlans ? RST_EV_VLAN : 0) | pk->ev_flags;
 	e->reason = pk->reason;
 	e->sk_state = pk->sk_state;
-	if (rc->hook == RST_HOOK_TC_EGRESS && !pk->reason) {
+	if (hook == RST_HOOK_TC_EGRESS && !pk->reason) {
 		/*
 		 * Sent by a TCP socket of this host, its own connection's RST:
 		 * an active reset, whose reason the tracepoint records only
@@ -489,26 +755,81 @@ static __always_inline void emit_event(void *ctx, const struct rst_ctx *rc,
 		if (sk && sk->type == SOCK_STREAM && sk->protocol == IPPROTO_TCP)
 			e->ev_flags |= RST_EV_LOCAL;
 	}
+}
+
+/* The first n (1..cap, cap a power of two) bytes of the frame into e->snap; n or 0. */
+static __always_inline __u32 event_snap(void *ctx, int xdp, struct rst_event *e, __u32 n, __u32 cap)
+{
+	/*
+	 * clang folds the range test into (n - 1) < cap on a copy the
+	 * verifier does not link to n; rebuild n from a masked value so the
+	 * helper sees [1, cap] on the register it gets.
+	 */
+	n = ((n - 1) & (cap - 1)) + 1;
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
+	return bpf_skb_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
+}
+
+/*
+ * Write the event of an RST that rst_account() let through: a record only
+ * as long as its snapshot needs (RST_EVENT_SIZE_FOR), reserved in one of
+ * three constant sizes, the ring's own requirement. A bare RST's frame
+ * (54..94 bytes) takes 144 bytes of ring instead of 336. Returns 1 when
+ * written, 0 when the ring is full.
+ */
+static __always_inline int emit_event(void *ctx, int xdp, const struct rst_pkt *pk, __u32 ifindex,
+				      __u32 wire_len, __u8 hook, __u8 dir)
+{
+	struct rst_event *e;
+	__u32 n;
 
 	/* Snapshot: the first min(wire length, snaplen) bytes, via the helpers. */
-	n = rc->wire_len < snaplen ? rc->wire_len : snaplen;
-	if (n >= 1 && n <= RST_SNAPLEN_MAX) {
-		/*
-		 * clang folds the range test into (n - 1) <= 255 on a copy the
-		 * verifier does not link to n; rebuild n from a masked value so
-		 * the helper sees [1, RST_SNAPLEN_MAX] on the register it gets.
-		 */
-		n = ((n - 1) & (RST_SNAPLEN_MAX - 1)) + 1;
-		if (rc->hook == RST_HOOK_XDP)
-			n = bpf_xdp_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
-		else
-			n = bpf_skb_load_bytes(ctx, 0, e->snap, n) ? 0 : n;
-	} else {
+	n = wire_len < snaplen ? wire_len : snaplen;
+	if (n < 1 || n > RST_SNAPLEN_MAX)
 		n = 0;
+	if (n <= 64) {
+		e = bpf_ringbuf_reserve(&events, RST_EVENT_HDR + 64, 0);
+		if (!e)
+			return 0;
+		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
+		e->snap_len = n ? event_snap(ctx, xdp, e, n, 64) : 0;
+	} else if (n <= 128) {
+		e = bpf_ringbuf_reserve(&events, RST_EVENT_HDR + 128, 0);
+		if (!e)
+			return 0;
+		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
+		e->snap_len = event_snap(ctx, xdp, e, n, 128);
+	} else {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e)
+			return 0;
+		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
+		e->snap_len = event_snap(ctx, xdp, e, n, RST_SNAPLEN_MAX);
 	}
-	e->snap_len = n;
 	bpf_ringbuf_submit(e, ringbuf_wakeup());
-	cnt->c[RST_C_EV_SENT]++;
+	return 1;
+}
+
+/*
+ * The event writers behind global functions, one per context type: the
+ * verifier checks the three record sizes once, not once per parser path.
+ * hook_dir: hook << 8 | direction.
+ */
+__attribute__((noinline)) int emit_xdp(struct xdp_md *ctx, const struct rst_pkt *pk, __u32 ifindex,
+				       __u32 wire_len)
+{
+	if (!pk)
+		return 0;
+	return emit_event(ctx, 1, pk, ifindex, wire_len, RST_HOOK_XDP, RST_DIR_IN);
+}
+
+__attribute__((noinline)) int emit_skb(struct __sk_buff *ctx, const struct rst_pkt *pk,
+				       __u32 ifindex, __u32 wire_len, __u32 hook_dir)
+{
+	if (!pk)
+		return 0;
+	return emit_event(ctx, 0, pk, ifindex, wire_len, (__u8)(hook_dir >> 8), (__u8)hook_dir);
 }
 
 static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
@@ -522,7 +843,6 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	union rst_hdr_buf buf; /* unused on the direct path: optimised away */
 	struct rst_counters *cnt;
 	struct rst_pkt pk = {};
-	__u64 now;
 	int ret;
 
 	cnt = counters_get(rc->ifindex, rc->dir);
@@ -564,9 +884,13 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	/* Fast path: data and pure ACKs stop here. */
 	if (!(pk.flags & (RST_TCP_SYN | RST_TCP_FIN | RST_TCP_RST)))
 		return;
-	now = bpf_ktime_get_ns();
-	if (rst_account(&pk, rc->ifindex, rc->dir, now))
-		emit_event(ctx, rc, cnt, &pk, now);
+	if (!rst_account(&pk, rc->ifindex, rc->dir))
+		return;
+	if (rc->hook == RST_HOOK_XDP)
+		ret = emit_xdp(ctx, &pk, rc->ifindex, rc->wire_len);
+	else
+		ret = emit_skb(ctx, &pk, rc->ifindex, rc->wire_len, rc->hook << 8 | rc->dir);
+	cnt->c[ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL]++;
 }
 
 SEC("xdp.frags")

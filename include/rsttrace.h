@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define RST_ABI_VERSION 2
+#define RST_ABI_VERSION 3
 
 /* Largest header snapshot an event can carry (--snaplen upper bound). */
 #define RST_SNAPLEN_MAX	    256
@@ -34,12 +34,20 @@
 /* VLAN tags parsed (802.1Q and 802.1ad); a third tag is not IP to us. */
 #define RST_VLAN_MAX 2
 
-/* Defaults of the map-size options. */
-#define RST_MAX_FLOWS_DEFAULT 65536
-#define RST_MAX_HOSTS_DEFAULT 16384
-#define RST_RINGBUF_DEFAULT   (4U << 20)
-#define RST_RATE_DEFAULT      1000 /* events/s per source */
-#define RST_REASONS_DEFAULT   4096 /* entries of the kernel-reason map */
+/*
+ * Defaults of the map-size options: host and flow lines per CPU (the
+ * tables are per CPU, userspace merges them). loader.c scales them down on
+ * machines with many CPUs so that the default footprint stays below 64 MiB
+ * on 64 CPUs (docs/architecture.md, "Memory").
+ */
+#define RST_MAX_FLOWS_DEFAULT	65536
+#define RST_MAX_HOSTS_DEFAULT	16384
+#define RST_MIN_LINES		4096 /* the scaled defaults never go below this */
+#define RST_RINGBUF_DEFAULT	(4U << 20)
+#define RST_RATE_DEFAULT	1000  /* events/s per source */
+#define RST_FLOW_BUDGET_DEFAULT 20000 /* new flows/s per CPU */
+#define RST_EV_BUDGET_DEFAULT	20000 /* events/s per CPU */
+#define RST_REASONS_DEFAULT	4096  /* entries of the kernel-reason map */
 
 /* Where a program runs. */
 enum rst_hook {
@@ -95,21 +103,59 @@ enum rst_malformed {
 	RST_M_MAX,
 };
 
-/* One per (interface slot, direction), per CPU. */
+/* Host flags of the accounting arrays (struct rst_counters.host_lost[][]). */
+enum rst_host_flag {
+	RST_HF_RST = 0, /* RST or RST-ACK */
+	RST_HF_SYN,	/* SYN without ACK */
+	RST_HF_FIN,
+	RST_HF_MAX,
+};
+
+/* Flow flags of the accounting arrays (struct rst_counters.flow_lost[][]). */
+enum rst_flow_flag {
+	RST_FF_SYN = 0,
+	RST_FF_SYNACK,
+	RST_FF_FIN,
+	RST_FF_RST,
+	RST_FF_RSTACK,
+	RST_FF_MAX,
+};
+
+/* Why a flag a flow should carry is not in the flow table. */
+enum rst_flow_cause {
+	RST_FL_EVICTED = 0, /* it was, in a flow line since evicted (or flushed) */
+	RST_FL_FULL,	    /* SYN / SYN-ACK: every way of its set busy within the last second */
+	RST_FL_BUDGET,	    /* SYN / SYN-ACK: the CPU's new-flow budget of this second is spent */
+	RST_FL_NOFLOW,	    /* FIN / RST: no flow (its host has none, or not this one) */
+	RST_FL_MAX,
+};
+
+/*
+ * One per (interface slot, direction), per CPU. host_lost and flow_lost
+ * are the accounting identities' other half: per direction and flag,
+ *   sum over host lines + host_lost == the global counters,
+ * and per flag, sum over flow lines + flow_lost[every cause] == global.
+ * A line's counts move there when it is evicted; the packet that evicted
+ * it decides the slot, so they are meaningful summed over slots.
+ */
 struct rst_counters {
 	__u64 c[RST_C_MAX];
 	__u64 malformed[RST_M_MAX];
-	__u64 rst_seq; /* per-CPU RST sequence, drives 1-in-N sampling */
-	__u32 ifindex; /* owner of the slot; 0 while unused */
+	__u64 host_lost[2][RST_HF_MAX];		 /* [direction][flag], evicted */
+	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX]; /* [cause][flag] */
+	__u64 rst_seq;				 /* per-CPU RST sequence, drives 1-in-N sampling */
+	__u32 ifindex;				 /* owner of the slot; 0 while unused */
 	__u32 pad;
 };
 
 /* Settings that may change while attached (array map, key 0). */
 struct rst_config {
-	__u32 sample;	  /* 1-in-N RSTs become events; 0 and 1 mean all */
-	__u32 rate_limit; /* events/s per source address; 0 disables */
-	__u32 burst;	  /* token bucket depth in events; 0 means rate_limit */
-	__u32 flags;	  /* RST_CFG_* */
+	__u32 sample;	    /* 1-in-N RSTs become events; 0 and 1 mean all */
+	__u32 rate_limit;   /* events/s per source address; 0 disables */
+	__u32 burst;	    /* token bucket depth in events; 0 means rate_limit */
+	__u32 flags;	    /* RST_CFG_* */
+	__u32 flow_budget;  /* new flows per second per CPU; 0: no limit */
+	__u32 event_budget; /* events per second per CPU, before the per-source limit; 0: none */
 };
 
 #define RST_CFG_EVENTS_OFF (1U << 0) /* count only, no events */
@@ -154,9 +200,129 @@ struct rst_evfilter {
 };
 
 /*
- * A flow is stored once for both directions: endpoint A is the one with
- * the smaller (address, port), so index 0 of the per-direction arrays means
- * "sent by A" and index 1 "sent by B".
+ * The host and flow tables are per-CPU arrays of sets (PERCPU_ARRAY, key:
+ * the set index, value: RST_*_WAYS lines). A line's set is a hash of its
+ * key (rst_host_hash, rst_flow_hash below, which both sides use), the same
+ * on every CPU, so userspace merges a set's lines of every CPU by key.
+ * No LRU, no lock, no line shared between CPUs: a new key takes a free
+ * way or evicts the way least recently seen, whose counts move into the
+ * exact per-CPU host_lost / flow_lost counters.
+ *
+ * Times in lines are coarse: CLOCK_MONOTONIC (coarse) ns >> RST_TICK_SHIFT
+ * (1.05 ms), 32 bits (52 days; userspace unwraps against the present).
+ */
+#define RST_HOST_WAYS  4
+#define RST_FLOW_WAYS  4
+#define RST_TICK_SHIFT 20
+/* A flow line seen within this many ticks (~1 s) is never evicted: "table full". */
+#define RST_FLOW_BUSY_TICKS 954
+
+/* Host line flags. */
+#define RST_HL_FLOWS (1U << 0) /* a flow with this host was created on this CPU */
+
+/* One host on one CPU: one cache line. */
+struct rst_host_line {
+	__u8 addr[16];
+	__u64 tat_ns; /* the per-source token bucket, as a GCRA arrival time */
+	__u32 rst_in; /* RST or RST-ACK received from the host */
+	__u32 rst_out;
+	__u32 syn_in; /* SYN (without ACK) from the host */
+	__u32 syn_out;
+	__u32 fin_in;
+	__u32 fin_out;
+	__u32 first_t; /* ticks */
+	__u32 last_t;
+	__u8 family; /* AF_INET or AF_INET6; 0: free way */
+	__u8 flags;  /* RST_HL_* */
+	__u8 pad[6];
+};
+
+/*
+ * A set opens with one cache line of tags and last-seen ticks, so that a
+ * lookup compares four tags in one line and reads a line only where its
+ * tag matches: a new key (a spoofed source) misses on one cache line, not
+ * on every way's. tag: rst_tag() of the key's hash, 0 for a free way.
+ */
+struct rst_set_hdr {
+	__u32 tag[4];
+	__u32 last_t[4]; /* ticks, as the lines' own last_t */
+	__u8 pad[32];
+};
+
+struct rst_host_set {
+	struct rst_set_hdr hdr;
+	struct rst_host_line way[RST_HOST_WAYS];
+};
+
+/* One flow on one CPU; endpoint A is the smaller (address, port), as below. */
+struct rst_flow_line {
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+	__u16 port_a; /* host byte order */
+	__u16 port_b;
+	__u32 syn[2];
+	__u32 synack[2];
+	__u32 fin[2];
+	__u32 rst[2];
+	__u32 rstack[2];
+	__u32 first_t; /* ticks */
+	__u32 last_t;
+	__u32 ifindex; /* interface of the last update */
+	__u8 family;   /* 0: free way */
+	__u8 ttl[2];
+	__u8 pad[5];
+};
+
+struct rst_flow_set {
+	struct rst_set_hdr hdr;
+	struct rst_flow_line way[RST_FLOW_WAYS];
+};
+
+/*
+ * The set of a key: a multiplicative mix of its 32-bit words, masked by
+ * the number of sets (a power of two). Words are read as stored (network
+ * byte order bytes in host order words), the same on both sides.
+ */
+static inline __u32 rst_mix(__u32 h, __u32 w)
+{
+	h ^= w;
+	h *= 0x9e3779b1U;
+	return h ^ (h >> 15);
+}
+
+/* A key's tag in its set: other bits of its hash than the set index's; never 0. */
+static inline __u32 rst_tag(__u32 h)
+{
+	return rst_mix(h, 0x85ebca6bU) | 1;
+}
+
+static inline __u32 rst_host_hash(const __u32 *a, __u8 family)
+{
+	__u32 h = rst_mix(family, a[0]);
+
+	h = rst_mix(h, a[1]);
+	h = rst_mix(h, a[2]);
+	h = rst_mix(h, a[3]);
+	return h ^ (h >> 13);
+}
+
+static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u16 pb, __u8 family)
+{
+	__u32 h = rst_mix(family, ((__u32)pa << 16) | pb);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		h = rst_mix(h, a[i]);
+	for (i = 0; i < 4; i++)
+		h = rst_mix(h, b[i]);
+	return h ^ (h >> 13);
+}
+
+/*
+ * What readers get (user/mapread.h merges the lines of every CPU into
+ * these): a flow is stored once for both directions: endpoint A is the one
+ * with the smaller (address, port), so index 0 of the per-direction arrays
+ * means "sent by A" and index 1 "sent by B".
  */
 struct rst_flow_key {
 	__u8 addr_a[16]; /* IPv4 in the first 4 bytes, rest zero */
@@ -169,7 +335,7 @@ struct rst_flow_key {
 };
 
 struct rst_flow_val {
-	__u64 first_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 first_ns; /* CLOCK_MONOTONIC, to the tick */
 	__u64 last_ns;
 	__u32 syn[2];
 	__u32 synack[2];
@@ -202,6 +368,14 @@ struct rst_host_val {
 /* Per-source token bucket, kept as a theoretical arrival time (GCRA). */
 struct rst_bucket {
 	__u64 tat_ns;
+};
+
+/* Per-CPU budget state (map "budget", not pinned: it restarts with the programs). */
+struct rst_budget {
+	__u32 flow_win; /* the second (ns >> 30) the flow budget counts in */
+	__u32 flow_used;
+	__u32 ev_win;
+	__u32 ev_used;
 };
 
 /*
@@ -268,6 +442,36 @@ struct rst_event {
 };
 
 #define RST_EVENT_SIZE 336
+/* The fields before the snapshot: every record has them. */
+#define RST_EVENT_HDR 80
+/*
+ * Records are sized: the event up to the end of its snapshot, in one of
+ * three sizes (the ring needs a constant size at reserve): HDR + 64, HDR +
+ * 128, or the whole event. A consumer copies a record into a zeroed
+ * struct rst_event (rst_event_from_record) and reads snap_len bytes.
+ */
+#define RST_EVENT_SIZE_FOR(snap)                                                                   \
+	((snap) <= 64 ? RST_EVENT_HDR + 64 : (snap) <= 128 ? RST_EVENT_HDR + 128 : RST_EVENT_SIZE)
+
+#ifndef __BPF__
+#include <string.h>
+
+/* The event of a ring record of size bytes, in buf; NULL if it is not one. */
+static inline const struct rst_event *rst_event_from_record(const void *data, size_t size,
+							    struct rst_event *buf)
+{
+	const struct rst_event *e = (const struct rst_event *)data;
+
+	if (size < RST_EVENT_HDR || size > sizeof(*buf) ||
+	    RST_EVENT_HDR + (size_t)e->snap_len > size)
+		return NULL;
+	if (size == sizeof(*buf))
+		return e;
+	memcpy(buf, data, size);
+	memset((char *)buf + size, 0, sizeof(*buf) - size);
+	return buf;
+}
+#endif
 
 /* TCP flag bits as in byte 13 of the header. */
 #define RST_TCP_FIN 0x01

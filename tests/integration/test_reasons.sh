@@ -134,14 +134,16 @@ test_text() {
 
 # hping3 in the client namespace: a SYN from a fixed port, then an RST on
 # the same ports with TTL 7 (the SYN had 64). A second RST at TTL 64 on
-# another port is the control.
+# another port is the control. The flow table is per CPU and a veth
+# delivers on the sender's CPU: every sender runs on CPU 0, as RSS keeps a
+# flow's direction on one receive queue (docs/architecture.md).
 test_injection() {
 	local f=$T/inj.json
 	start_watch "$f" --json || { not_ok "watch attached"; return; }
-	nsx "$NS_B" timeout 5 hping3 -q -S -s 40123 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
-	nsx "$NS_B" timeout 5 hping3 -q -R -s 40123 -k -p 8200 -t 7 -c 1 "$IP4_A" >/dev/null 2>&1
-	nsx "$NS_B" timeout 5 hping3 -q -S -s 40124 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
-	nsx "$NS_B" timeout 5 hping3 -q -R -s 40124 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
+	nsx "$NS_B" timeout 5 taskset -c 0 hping3 -q -S -s 40123 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
+	nsx "$NS_B" timeout 5 taskset -c 0 hping3 -q -R -s 40123 -k -p 8200 -t 7 -c 1 "$IP4_A" >/dev/null 2>&1
+	nsx "$NS_B" timeout 5 taskset -c 0 hping3 -q -S -s 40124 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
+	nsx "$NS_B" timeout 5 taskset -c 0 hping3 -q -R -s 40124 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
 	sleep 0.5
 	bg_stop "$W_PID" INT
 	assert_eq "injected RST (TTL 7 after a SYN at 64): suspected_injection" 1 \

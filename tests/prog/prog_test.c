@@ -26,6 +26,9 @@
 
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
+#include "counters.h"
+#include "loader.h"
+#include "mapread.h"
 #include "tracing.h"
 
 #define ETH_HLEN  14
@@ -581,7 +584,10 @@ static int cut_reason(const struct frame *f, __u32 len, int fix)
 
 static struct rsttrace *skel;
 static struct ring_buffer *rb;
-static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_buckets, fd_reasons;
+static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_budget, fd_reasons;
+/* Small tables (sets), so that a reset is cheap and a set is easy to fill. */
+#define T_HOST_SETS 64
+#define T_FLOW_SETS 64
 static int fd_evfilter = -1; /* the kernel-side event filter, where the build has one */
 static __u32 snaplen = 100, lo_ifindex, ring_size;
 static struct rst_counters *pcpu; /* one slot's worth: ncpu values */
@@ -595,15 +601,19 @@ static size_t n_ev, ev_seq_cap, ev_bad_size;
 
 static int on_event(void *ctx, void *data, size_t size)
 {
+	struct rst_event buf;
+	const struct rst_event *e = rst_event_from_record(data, size, &buf);
+
 	(void)ctx;
-	if (size != sizeof(struct rst_event)) {
+	/* Sized records: exactly the size the snapshot asks for. */
+	if (!e || size != RST_EVENT_SIZE_FOR(e->snap_len)) {
 		ev_bad_size++;
 		return 0;
 	}
 	if (n_ev < EV_CAP)
-		memcpy(&evs[n_ev], data, size);
+		memcpy(&evs[n_ev], e, sizeof(*e));
 	if (n_ev < ev_seq_cap)
-		ev_seqs[n_ev] = ((const struct rst_event *)data)->seq;
+		ev_seqs[n_ev] = e->seq;
 	n_ev++;
 	return 0;
 }
@@ -619,8 +629,8 @@ static size_t drain_events(void)
 	if (err < 0)
 		fail("ring_buffer__consume: %s", strerror(-err));
 	if (ev_bad_size)
-		fail("%zu ring records of a size other than %zu", ev_bad_size,
-		     sizeof(struct rst_event));
+		fail("%zu ring records of a size other than RST_EVENT_SIZE_FOR(snap_len)",
+		     ev_bad_size);
 	return n_ev;
 }
 
@@ -642,6 +652,22 @@ static void clear_map(int fd, const char *name)
 			return;
 		}
 	}
+}
+
+/* Every set of a per-CPU table, on every CPU, zeroed: every way free. */
+static void clear_table(int fd, __u32 sets, __u32 set_size, const char *name)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	static __u32 keys[1024];
+	static void *zero;
+	__u32 n = sets, i;
+
+	if (!zero)
+		zero = calloc((size_t)sets * ncpu, set_size);
+	for (i = 0; i < sets; i++)
+		keys[i] = i;
+	if (!zero || bpf_map_update_batch(fd, keys, zero, &n, &bo) || n != sets)
+		fail("clearing %s: %s", name, strerror(errno));
 }
 
 static void set_config(const struct rst_config *cfg)
@@ -668,9 +694,9 @@ static void reset_state(const struct rst_config *cfg)
 	if (bpf_map_update_batch(fd_counters, slot_keys, snap_all, &n, &bo) ||
 	    n != RST_COUNTER_ENTRIES)
 		fail("counters reset: %s (%u of %d)", strerror(errno), n, RST_COUNTER_ENTRIES);
-	clear_map(fd_flows, "flows");
-	clear_map(fd_hosts, "hosts");
-	clear_map(fd_buckets, "buckets");
+	clear_table(fd_flows, T_FLOW_SETS, sizeof(struct rst_flow_set), "flows");
+	clear_table(fd_hosts, T_HOST_SETS, sizeof(struct rst_host_set), "hosts");
+	clear_table(fd_budget, 1, sizeof(struct rst_budget), "budget");
 	clear_map(fd_reasons, "reasons");
 	if (fd_evfilter >= 0) {
 		/* All zero is "no filter": every RST may become an event. */
@@ -736,6 +762,8 @@ struct totals {
 	__u64 c[RST_C_MAX];
 	__u64 m[RST_M_MAX];
 	__u64 rst_seq;
+	__u64 host_lost[2][RST_HF_MAX];
+	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX];
 };
 
 /* Fetch every slot on every CPU into snap_all, in one syscall. */
@@ -775,6 +803,16 @@ static int sum_slot(__u32 key, struct totals *t)
 		}
 		t->rst_seq += c->rst_seq;
 		used |= !!c->rst_seq;
+		for (i = 0; i < 2 * RST_HF_MAX; i++) {
+			t->host_lost[i / RST_HF_MAX][i % RST_HF_MAX] +=
+				c->host_lost[i / RST_HF_MAX][i % RST_HF_MAX];
+			used |= !!c->host_lost[i / RST_HF_MAX][i % RST_HF_MAX];
+		}
+		for (i = 0; i < RST_FL_MAX * RST_FF_MAX; i++) {
+			t->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX] +=
+				c->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX];
+			used |= !!c->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX];
+		}
 		if (c->ifindex && c->ifindex != exp_owner[key])
 			fail("slot %u cpu %d owned by ifindex %u, expected %u", key, cpu,
 			     c->ifindex, exp_owner[key]);
@@ -817,6 +855,109 @@ static void read_counters(struct totals *t, __u32 a, __u32 b)
 		for (i = 0; i < RST_M_MAX; i++)
 			t->m[i] += one.m[i];
 		t->rst_seq += one.rst_seq;
+		for (i = 0; i < 2 * RST_HF_MAX; i++)
+			t->host_lost[i / RST_HF_MAX][i % RST_HF_MAX] +=
+				one.host_lost[i / RST_HF_MAX][i % RST_HF_MAX];
+		for (i = 0; i < RST_FL_MAX * RST_FF_MAX; i++)
+			t->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX] +=
+				one.flow_lost[i / RST_FF_MAX][i % RST_FF_MAX];
+	}
+}
+
+/*
+ * The accounting identities, over every slot and every line of every CPU:
+ * per direction and flag, host lines + host_lost == the global counters;
+ * per flag, flow lines + flow_lost (every cause) == the global counters.
+ */
+static void check_conservation(void)
+{
+	__u64 h[2][RST_HF_MAX] = { { 0 } }, f[RST_FF_MAX] = { 0 }, g[2][RST_HF_MAX], gf[RST_FF_MAX];
+	struct totals t[2], all;
+	struct map_dump d = {};
+	size_t i;
+	int dir, k, c;
+
+	memset(&all, 0, sizeof(all));
+	memset(t, 0, sizeof(t));
+	if (fetch_counters())
+		return;
+	for (i = 0; i < RST_COUNTER_ENTRIES; i++) {
+		struct totals one;
+
+		memset(&one, 0, sizeof(one));
+		/* exp_owner may not be set for every slot a scenario used: sum raw. */
+		for (c = 0; c < ncpu; c++) {
+			const struct rst_counters *v = &snap_all[i * ncpu + c];
+
+			for (k = 0; k < RST_C_MAX; k++)
+				t[i & 1].c[k] += v->c[k];
+			for (k = 0; k < 2 * RST_HF_MAX; k++)
+				all.host_lost[k / RST_HF_MAX][k % RST_HF_MAX] +=
+					v->host_lost[k / RST_HF_MAX][k % RST_HF_MAX];
+			for (k = 0; k < RST_FL_MAX * RST_FF_MAX; k++)
+				all.flow_lost[k / RST_FF_MAX][k % RST_FF_MAX] +=
+					v->flow_lost[k / RST_FF_MAX][k % RST_FF_MAX];
+		}
+	}
+	if (hosts_dump_read(fd_hosts, &d)) {
+		fail("conservation: reading the host table");
+		return;
+	}
+	for (i = 0; i < d.n; i++) {
+		const struct rst_host_val *v = map_dump_val(&d, i);
+
+		h[0][RST_HF_RST] += v->rst_in;
+		h[1][RST_HF_RST] += v->rst_out;
+		h[0][RST_HF_SYN] += v->syn_in;
+		h[1][RST_HF_SYN] += v->syn_out;
+		h[0][RST_HF_FIN] += v->fin_in;
+		h[1][RST_HF_FIN] += v->fin_out;
+	}
+	if (flows_dump_read(fd_flows, &d)) {
+		fail("conservation: reading the flow table");
+		map_dump_free(&d);
+		return;
+	}
+	for (i = 0; i < d.n; i++) {
+		const struct rst_flow_val *v = map_dump_val(&d, i);
+
+		for (k = 0; k < 2; k++) {
+			f[RST_FF_SYN] += v->syn[k];
+			f[RST_FF_SYNACK] += v->synack[k];
+			f[RST_FF_FIN] += v->fin[k];
+			f[RST_FF_RST] += v->rst[k];
+			f[RST_FF_RSTACK] += v->rstack[k];
+		}
+	}
+	map_dump_free(&d);
+	for (dir = 0; dir < 2; dir++) {
+		g[dir][RST_HF_RST] = t[dir].c[RST_C_RST] + t[dir].c[RST_C_RSTACK];
+		g[dir][RST_HF_SYN] = t[dir].c[RST_C_SYN];
+		g[dir][RST_HF_FIN] = t[dir].c[RST_C_FIN];
+		for (k = 0; k < RST_HF_MAX; k++)
+			if (h[dir][k] + all.host_lost[dir][k] != g[dir][k])
+				fail("conservation: hosts %s %s: lines %llu + evicted %llu != "
+				     "global "
+				     "%llu",
+				     rst_host_flag_names[k], dir ? "out" : "in",
+				     (unsigned long long)h[dir][k],
+				     (unsigned long long)all.host_lost[dir][k],
+				     (unsigned long long)g[dir][k]);
+	}
+	gf[RST_FF_SYN] = t[0].c[RST_C_SYN] + t[1].c[RST_C_SYN];
+	gf[RST_FF_SYNACK] = t[0].c[RST_C_SYNACK] + t[1].c[RST_C_SYNACK];
+	gf[RST_FF_FIN] = t[0].c[RST_C_FIN] + t[1].c[RST_C_FIN];
+	gf[RST_FF_RST] = t[0].c[RST_C_RST] + t[1].c[RST_C_RST];
+	gf[RST_FF_RSTACK] = t[0].c[RST_C_RSTACK] + t[1].c[RST_C_RSTACK];
+	for (k = 0; k < RST_FF_MAX; k++) {
+		__u64 lost = 0;
+
+		for (c = 0; c < RST_FL_MAX; c++)
+			lost += all.flow_lost[c][k];
+		if (f[k] + lost != gf[k])
+			fail("conservation: flows %s: lines %llu + untracked %llu != global %llu",
+			     rst_flow_flag_names[k], (unsigned long long)f[k],
+			     (unsigned long long)lost, (unsigned long long)gf[k]);
 	}
 }
 
@@ -956,21 +1097,23 @@ static void host_key_of(struct rst_host_key *k, const struct frame *f, __u8 dir)
 	k->family = f->family;
 }
 
+/* Distinct keys in the host or flow table, merged over CPUs. */
 static int map_count(int fd)
 {
-	__u8 key[64], next[64];
-	int n = 0;
+	long n = fd == fd_hosts	  ? hosts_count(fd)
+		 : fd == fd_flows ? flows_count(fd)
+				  : map_count_entries(fd);
 
-	if (bpf_map_get_next_key(fd, NULL, key))
-		return 0;
-	do {
-		n++;
-		if (bpf_map_get_next_key(fd, key, next))
-			break;
-		memcpy(key, next, sizeof(key));
-	} while (n < 100000);
-	return n;
+	if (n < 0)
+		fail("reading a table: %s", strerror((int)-n));
+	return n < 0 ? -1 : (int)n;
 }
+
+/*
+ * Lines keep coarse ticks (CLOCK_MONOTONIC_COARSE >> 20): one may read up
+ * to a tick plus a jiffy (10 ms at HZ=100) before the run began.
+ */
+#define TICK_SLACK ((1ULL << RST_TICK_SHIFT) + 10000000ULL)
 
 #define VAL_FIELD(what, fld, want)                                                                 \
 	do {                                                                                       \
@@ -994,12 +1137,12 @@ static void check_flow(const struct frame *f, __u32 n, __u64 t0, __u64 t1)
 		fail("flows: expected 1 entry, got %d", map_count(fd_flows));
 		return;
 	}
-	if (bpf_map_lookup_elem(fd_flows, &key, &got)) {
+	if (flow_lookup(fd_flows, &key, &got)) {
 		fail("flows: no entry under the canonical key (A = %s)",
 		     d ? "destination" : "source");
 		return;
 	}
-	if (got.first_ns < t0 || got.first_ns > got.last_ns || got.last_ns > t1)
+	if (got.first_ns + TICK_SLACK < t0 || got.first_ns > got.last_ns || got.last_ns > t1)
 		fail("flow first_ns/last_ns %llu/%llu outside the run [%llu, %llu]",
 		     (unsigned long long)got.first_ns, (unsigned long long)got.last_ns,
 		     (unsigned long long)t0, (unsigned long long)t1);
@@ -1032,12 +1175,12 @@ static void check_host(const struct frame *f, __u8 dir, __u32 n, __u64 t0, __u64
 		fail("hosts: expected 1 entry, got %d", map_count(fd_hosts));
 		return;
 	}
-	if (bpf_map_lookup_elem(fd_hosts, &key, &got)) {
+	if (host_lookup(fd_hosts, &key, &got)) {
 		fail("hosts: no entry for the %s address",
 		     dir == RST_DIR_IN ? "source" : "destination");
 		return;
 	}
-	if (got.first_ns < t0 || got.first_ns > got.last_ns || got.last_ns > t1)
+	if (got.first_ns + TICK_SLACK < t0 || got.first_ns > got.last_ns || got.last_ns > t1)
 		fail("host first_ns/last_ns %llu/%llu outside the run [%llu, %llu]",
 		     (unsigned long long)got.first_ns, (unsigned long long)got.last_ns,
 		     (unsigned long long)t0, (unsigned long long)t1);
@@ -1065,6 +1208,25 @@ struct row {
 	const struct rst_config *cfg; /* NULL: sample 1, no rate limit, events on */
 	struct expect x;
 };
+
+/* n packets of these flags found no flow: exactly that in flow_lost, nothing else. */
+static void check_noflow(__u8 fl, __u64 n, const struct totals *t)
+{
+	__u64 want[RST_FF_MAX] = { 0 };
+	int k, c;
+
+	if (fl & TH_FIN)
+		want[RST_FF_FIN] = n;
+	if (fl & TH_RST)
+		want[(fl & TH_ACK) ? RST_FF_RSTACK : RST_FF_RST] = n;
+	for (c = 0; c < RST_FL_MAX; c++)
+		for (k = 0; k < RST_FF_MAX; k++)
+			if (t->flow_lost[c][k] != (c == RST_FL_NOFLOW ? want[k] : 0))
+				fail("flow_lost %s %s: expected %llu, got %llu",
+				     rst_flow_cause_names[c], rst_flow_flag_names[k],
+				     (unsigned long long)(c == RST_FL_NOFLOW ? want[k] : 0),
+				     (unsigned long long)t->flow_lost[c][k]);
+}
 
 /* One frame, one program, clean state: everything checked. */
 static void check_one(int pi, const struct frame *f, const struct expect *x,
@@ -1103,16 +1265,22 @@ static void check_one(int pi, const struct frame *f, const struct expect *x,
 	tracked = !x->refused && f->tcp && (x->c[RST_C_TCP4] || x->c[RST_C_TCP6]) &&
 		  (f->flags & (TH_SYN | TH_FIN | TH_RST));
 	if (tracked) {
-		check_flow(f, 1, t0, t1);
 		check_host(f, progs[pi].dir, 1, t0, t1);
+		/* Only SYN and SYN-ACK make flows; FIN and RST without one are "no flow". */
+		if (f->flags & TH_SYN) {
+			check_flow(f, 1, t0, t1);
+		} else {
+			if (map_count(fd_flows))
+				fail("flows: expected none, got %d", map_count(fd_flows));
+			check_noflow(f->flags, 1, &t);
+		}
 	} else {
 		if (map_count(fd_flows))
 			fail("flows: expected none, got %d", map_count(fd_flows));
 		if (map_count(fd_hosts))
 			fail("hosts: expected none, got %d", map_count(fd_hosts));
 	}
-	if ((!cfg || !cfg->rate_limit) && map_count(fd_buckets))
-		fail("buckets: expected none without a rate limit, got %d", map_count(fd_buckets));
+	check_conservation();
 }
 
 static void run_row(const struct row *r)
@@ -1642,7 +1810,12 @@ static void scen_sampling(void)
 		t1 = now_ns();
 		expect_rsts(slot, 9, 3, 6, 0, 0, 0);
 		expect_seqs(want, 3);
-		check_flow(&f, 9, t0, t1);
+		/* RSTs make no flow: all nine are "no flow", the host has them. */
+		if (map_count(fd_flows))
+			fail("flows: expected none, got %d", map_count(fd_flows));
+		read_counters(&t, slot, slot);
+		check_noflow(TH_RST, 9, &t);
+		check_conservation();
 		check_host(&f, progs[pi].dir, 9, t0, t1);
 	}
 	tap_end("sample 1/3: 9 RSTs -> events for RSTs 0, 3, 6; 6 sampled out");
@@ -1740,17 +1913,44 @@ static void scen_events_off(void)
 }
 
 /* A source's bucket: a theoretical arrival time n intervals after its first RST. */
-static void check_bucket(const struct frame *f, __u64 first0, __u64 first1, __u64 n, __u64 interval)
+/* The raw line of f's peer on the CPU the test runs on. */
+static int host_line_of(const struct frame *f, __u8 dir, struct rst_host_line *out)
 {
-	struct rst_host_key key;
+	static struct rst_host_set *sets;
+	const __u8 *a = dir == RST_DIR_IN ? f->saddr : f->daddr;
+	__u32 w[4], idx;
+	int cpu = sched_getcpu(), i;
+
+	if (!sets)
+		sets = calloc(ncpu, sizeof(*sets));
+	memcpy(w, a, 16);
+	idx = rst_host_hash(w, f->family) & (T_HOST_SETS - 1);
+	if (!sets || cpu < 0 || bpf_map_lookup_elem(fd_hosts, &idx, sets))
+		return -1;
+	for (i = 0; i < RST_HOST_WAYS; i++) {
+		const struct rst_host_line *l = &sets[cpu].way[i];
+
+		if (l->family == f->family && !memcmp(l->addr, a, 16)) {
+			*out = *l;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void check_bucket(const struct frame *f, __u8 dir, __u64 first0, __u64 first1, __u64 n,
+			 __u64 interval)
+{
+	struct rst_host_line hl;
 	struct rst_bucket b;
 
-	host_key_of(&key, f, RST_DIR_IN);
-	if (bpf_map_lookup_elem(fd_buckets, &key, &b)) {
-		fail("buckets: no entry for source .%u", f->saddr[3]);
+	if (host_line_of(f, dir, &hl)) {
+		fail("hosts: no line for the peer .%u", f->saddr[3]);
 		return;
 	}
-	if (b.tat_ns < first0 + n * interval || b.tat_ns > first1 + n * interval)
+	b.tat_ns = hl.tat_ns;
+	/* The bucket runs on the coarse clock: up to a jiffy (10 ms) behind. */
+	if (b.tat_ns + 10000000ULL < first0 + n * interval || b.tat_ns > first1 + n * interval)
 		fail("bucket of .%u: tat %llu, expected first RST + %llu ns in [%llu, %llu]",
 		     f->saddr[3], (unsigned long long)b.tat_ns, (unsigned long long)(n * interval),
 		     (unsigned long long)(first0 + n * interval),
@@ -1765,7 +1965,10 @@ static void check_bucket(const struct frame *f, __u64 first0, __u64 first1, __u6
 static void scen_ratelimit(void)
 {
 	const struct rst_config cfg = { .sample = 1, .rate_limit = 5 };
-	const struct pkt_spec sb = { .flags = TH_RST, .src_idx = 1 };
+	const struct pkt_spec sa = { .flags = TH_RST }, sb = { .flags = TH_RST, .src_idx = 1 };
+	/* Out, the peer is the destination: the client, sent to by the server. */
+	const struct pkt_spec oa = { .flags = TH_RST, .swap = 1 };
+	const struct pkt_spec ob = { .flags = TH_RST, .swap = 1, .src_idx = 1 };
 	const __u32 want[] = { 2000, 2001, 2002, 2003, 2004, 3000, 3001, 3002 };
 	const __u64 interval = 1000000000ULL / 5;
 	static struct frame a, b;
@@ -1773,9 +1976,9 @@ static void scen_ratelimit(void)
 	__u32 slot;
 	int pi;
 
-	build(&a, &spec_rst);
-	build(&b, &sb);
 	for (pi = 0; pi < 3; pi++) {
+		build(&a, progs[pi].dir == RST_DIR_OUT ? &oa : &sa);
+		build(&b, progs[pi].dir == RST_DIR_OUT ? &ob : &sb);
 		cur_prog = progs[pi].name;
 		slot = slot_key(lo_ifindex, progs[pi].dir);
 		reset_state(&cfg);
@@ -1789,10 +1992,11 @@ static void scen_ratelimit(void)
 			fail("took over 200 ms: the bucket refilled, counts are not exact");
 		expect_rsts(slot, 23, 8, 0, 15, 0, 0);
 		expect_seqs(want, 8);
-		if (map_count(fd_buckets) != 2)
-			fail("buckets: expected 2 entries, got %d", map_count(fd_buckets));
-		check_bucket(&a, a0, a1, 5, interval);
-		check_bucket(&b, b0, b1, 3, interval);
+		if (map_count(fd_hosts) != 2)
+			fail("hosts: expected 2 entries, got %d", map_count(fd_hosts));
+		check_bucket(&a, progs[pi].dir, a0, a1, 5, interval);
+		check_bucket(&b, progs[pi].dir, b0, b1, 3, interval);
+		check_conservation();
 	}
 	tap_end("rate limit 5/s: 20 RSTs from one source -> 5 events, 15 rate-limited; "
 		"a second source gets its 3");
@@ -1854,7 +2058,8 @@ static void scen_refill(void)
 	t = now_ns();
 	if (t - t0 >= interval)
 		fail("6 runs took over 200 ms");
-	while (now_ns() < t1 + interval + 1000000)
+	/* + a jiffy or two: the bucket reads the coarse clock. */
+	while (now_ns() < t1 + interval + 25000000)
 		nanosleep(&ts, NULL);
 	run_n(0, &f, 7, 1); /* refilled: sent */
 	run_n(0, &f, 8, 1); /* bucket empty again */
@@ -1887,15 +2092,15 @@ static void scen_sample_and_rate(void)
  */
 static void scen_ringfull(void)
 {
-	/* A record is the 8-byte ringbuf header plus the event, 8-aligned. */
-	const __u32 rec = 8 + ((sizeof(struct rst_event) + 7) & ~7UL);
-	const __u32 cap = ring_size / rec, extra = 25;
 	static struct frame f;
-	__u32 slot, i;
+	__u32 slot, i, rec, cap, extra = 25;
 	size_t n;
 	int pi;
 
 	build(&f, &spec_rst);
+	/* A record: the 8-byte ringbuf header plus the sized event, 8-aligned. */
+	rec = 8 + ((RST_EVENT_SIZE_FOR(f.len < snaplen ? f.len : snaplen) + 7) & ~7U);
+	cap = ring_size / rec;
 	for (pi = 0; pi < 3; pi++) {
 		cur_prog = progs[pi].name;
 		slot = slot_key(lo_ifindex, progs[pi].dir);
@@ -2012,7 +2217,7 @@ static void scen_conversation(void)
 		fail("test bug: client should be endpoint A");
 	if (map_count(fd_flows) != 1)
 		fail("flows: expected 1 entry, got %d", map_count(fd_flows));
-	if (bpf_map_lookup_elem(fd_flows, &key, &fv)) {
+	if (flow_lookup(fd_flows, &key, &fv)) {
 		fail("flows: no entry under the canonical key");
 	} else {
 		struct rst_flow_val got = fv;
@@ -2027,7 +2232,8 @@ static void scen_conversation(void)
 		VAL_FIELD("flow", fin[0] + got.fin[1], 0);
 		VAL_FIELD("flow", ttl[0], TTL4);
 		VAL_FIELD("flow", ttl[1], TTL4);
-		if (got.first_ns < t0 || got.first_ns > r0 || got.last_ns < r0 || got.last_ns > t1)
+		if (got.first_ns + TICK_SLACK < t0 || got.first_ns > r0 ||
+		    got.last_ns + TICK_SLACK < r0 || got.last_ns > t1)
 			fail("flow first_ns %llu / last_ns %llu: expected first SYN, last RST",
 			     (unsigned long long)got.first_ns, (unsigned long long)got.last_ns);
 	}
@@ -2035,7 +2241,7 @@ static void scen_conversation(void)
 	host_key_of(&hk, &syn, RST_DIR_IN);
 	if (map_count(fd_hosts) != 1)
 		fail("hosts: expected 1 entry (the client), got %d", map_count(fd_hosts));
-	if (bpf_map_lookup_elem(fd_hosts, &hk, &hv)) {
+	if (host_lookup(fd_hosts, &hk, &hv)) {
 		fail("hosts: no entry for the client");
 	} else {
 		struct rst_host_val got = hv;
@@ -2047,6 +2253,369 @@ static void scen_conversation(void)
 		VAL_FIELD("host", fin_in + got.fin_out, 0);
 	}
 	tap_end("SYN in, SYN-ACK out, ACK in, RST out: one flow, one host, per-direction slots");
+}
+
+/* ---- the tables: collisions, table full, budgets, conservation ---- */
+
+/* Another IPv4 source (host order a) or source port, in the frame and what it expects. */
+static void set_src4(struct frame *f, __u32 a)
+{
+	put32(f->b + f->l3_off + 12, a);
+	put32(f->saddr, a);
+}
+
+static void set_sport(struct frame *f, __u16 port)
+{
+	put16(f->b + f->l4_off, port);
+	f->sport = port;
+}
+
+static __u32 host_set_of(const struct frame *f)
+{
+	__u32 w[4];
+
+	memcpy(w, f->saddr, 16);
+	return rst_host_hash(w, f->family) & (T_HOST_SETS - 1);
+}
+
+static __u32 flow_set_of(const struct frame *f)
+{
+	struct rst_flow_key k;
+	__u32 a[4], b[4];
+
+	flow_key_of(&k, f);
+	memcpy(a, k.addr_a, 16);
+	memcpy(b, k.addr_b, 16);
+	return rst_flow_hash(a, b, k.port_a, k.port_b, k.family) & (T_FLOW_SETS - 1);
+}
+
+/* n IPv4 sources (host order) whose host lines share one set, from 10.1.0.1 on. */
+static void same_host_set(__u32 *out, int n, struct frame *f)
+{
+	__u32 a = 0x0a010001, want;
+	int k = 0, guard = 1 << 20;
+
+	set_src4(f, a);
+	want = host_set_of(f);
+	out[k++] = a;
+	while (k < n && guard--) {
+		set_src4(f, ++a);
+		if (host_set_of(f) == want)
+			out[k++] = a;
+	}
+	if (k < n)
+		fail("test bug: no %d sources in one host set", n);
+}
+
+/* n source ports whose flows (f's addresses) share one flow set, or each its own set. */
+static void pick_ports(__u16 *out, int n, struct frame *f, int same)
+{
+	__u32 used = 0, want = 0;
+	int k = 0, p;
+
+	for (p = 20000; p < 60000 && k < n; p++) {
+		__u32 set;
+
+		set_sport(f, p);
+		set = flow_set_of(f);
+		if (same ? (k && set != want) : (used & (1ULL << (set & 31))) != 0)
+			continue;
+		if (!same && set >= 32)
+			continue;
+		if (!k)
+			want = set;
+		used |= 1U << (set & 31);
+		out[k++] = p;
+	}
+	if (k < n)
+		fail("test bug: no %d ports for %s flow set", n, same ? "one" : "distinct");
+}
+
+/* Wait until the coarse clock is not within 100 ms of a budget window's end (2^30 ns). */
+static void budget_window_start(void)
+{
+	struct timespec ts = { 0, 5000000 };
+	struct timespec now;
+	__u64 ns;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		ns = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+		if ((ns & ((1ULL << 30) - 1)) < (1ULL << 30) - 100000000ULL)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Only flow_lost[cause][flag] == n among the flow accounting (and host_lost 0 unless given). */
+static void expect_flow_lost(const struct totals *t, const __u64 want[RST_FL_MAX][RST_FF_MAX])
+{
+	int c, k;
+
+	for (c = 0; c < RST_FL_MAX; c++)
+		for (k = 0; k < RST_FF_MAX; k++)
+			if (t->flow_lost[c][k] != want[c][k])
+				fail("flow_lost %s %s: expected %llu, got %llu",
+				     rst_flow_cause_names[c], rst_flow_flag_names[k],
+				     (unsigned long long)want[c][k],
+				     (unsigned long long)t->flow_lost[c][k]);
+}
+
+static void expect_host(const struct frame *f, __u8 dir, __u64 rst_in, __u64 syn_in, int present)
+{
+	struct rst_host_key k;
+	struct rst_host_val v;
+	int err;
+
+	host_key_of(&k, f, dir);
+	err = host_lookup(fd_hosts, &k, &v);
+	if (!present) {
+		if (!err)
+			fail("host %u.%u.%u.%u: expected evicted, has %llu RSTs", f->saddr[0],
+			     f->saddr[1], f->saddr[2], f->saddr[3], (unsigned long long)v.rst_in);
+		return;
+	}
+	if (err) {
+		fail("host %u.%u.%u.%u: no entry", f->saddr[0], f->saddr[1], f->saddr[2],
+		     f->saddr[3]);
+		return;
+	}
+	if (v.rst_in != rst_in || v.syn_in != syn_in)
+		fail("host %u.%u.%u.%u: rst_in %llu syn_in %llu, expected %llu and %llu",
+		     f->saddr[0], f->saddr[1], f->saddr[2], f->saddr[3],
+		     (unsigned long long)v.rst_in, (unsigned long long)v.syn_in,
+		     (unsigned long long)rst_in, (unsigned long long)syn_in);
+}
+
+/*
+ * Five sources in one host set of four ways: the fifth evicts the one
+ * seen least recently, whose counts move into host_lost exactly; the
+ * others keep exact counts; conservation holds.
+ */
+static void scen_host_collision(void)
+{
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN), src[5];
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 };
+	const __u32 n_rst[5] = { 3, 1, 2, 1, 4 };
+	static struct frame f;
+	struct totals t;
+	int i;
+
+	build(&f, &spec_rst);
+	same_host_set(src, 5, &f);
+	cur_prog = "xdp";
+	reset_state(NULL);
+	for (i = 0; i < 5; i++) {
+		set_src4(&f, src[i]);
+		run_n(0, &f, 100 * i, n_rst[i]);
+		/* Coarse ticks: a few ms between sources make "least recently" unambiguous. */
+		sleep_ms(15);
+	}
+	drain_events();
+	exp_owner[in] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = c[RST_C_RST] = c[RST_C_EV_SENT] = 11;
+	read_counters(&t, in, in);
+	check_totals(&t, c, m);
+	if (t.host_lost[RST_DIR_IN][RST_HF_RST] != 3 || t.host_lost[RST_DIR_OUT][RST_HF_RST] ||
+	    t.host_lost[RST_DIR_IN][RST_HF_SYN] || t.host_lost[RST_DIR_IN][RST_HF_FIN])
+		fail("host_lost: expected 3 RSTs in (the first source's), got rst %llu/%llu syn "
+		     "%llu fin %llu",
+		     (unsigned long long)t.host_lost[RST_DIR_IN][RST_HF_RST],
+		     (unsigned long long)t.host_lost[RST_DIR_OUT][RST_HF_RST],
+		     (unsigned long long)t.host_lost[RST_DIR_IN][RST_HF_SYN],
+		     (unsigned long long)t.host_lost[RST_DIR_IN][RST_HF_FIN]);
+	if (map_count(fd_hosts) != 4)
+		fail("hosts: expected 4 entries, got %d", map_count(fd_hosts));
+	for (i = 0; i < 5; i++) {
+		set_src4(&f, src[i]);
+		expect_host(&f, RST_DIR_IN, n_rst[i], 0, i != 0);
+	}
+	check_conservation();
+	tap_end("host collision: 5 sources in a 4-way set; the oldest (3 RSTs) evicted into "
+		"host_lost, the other 4 exact, conservation exact");
+}
+
+/*
+ * Five SYNs of five flows in one flow set, within a second: four flows,
+ * the fifth "table full"; its RST then finds no flow although its host
+ * has flows ("no flow"); an RST from a source with no flows at all is
+ * "no flow" without a lookup.
+ */
+static void scen_flow_full(void)
+{
+	const struct pkt_spec ssyn = { .flags = TH_SYN }, srst = { .flags = TH_RST };
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN);
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 }, lost[RST_FL_MAX][RST_FF_MAX] = { { 0 } };
+	static struct frame syn, rst;
+	struct totals t;
+	__u16 ports[5];
+	int i;
+
+	build(&syn, &ssyn);
+	build(&rst, &srst);
+	pick_ports(ports, 5, &syn, 1);
+	cur_prog = "xdp";
+	reset_state(NULL);
+	budget_window_start();
+	for (i = 0; i < 5; i++) {
+		set_sport(&syn, ports[i]);
+		run_prog(0, &syn, NULL, NULL);
+	}
+	set_sport(&rst, ports[4]);
+	run_prog(0, &rst, NULL, NULL);
+	set_sport(&rst, ports[0]);
+	run_prog(0, &rst, NULL, NULL);
+	set_src4(&rst, 0x0a090909);
+	run_prog(0, &rst, NULL, NULL);
+	drain_events();
+	exp_owner[in] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = 8;
+	c[RST_C_SYN] = 5;
+	c[RST_C_RST] = c[RST_C_EV_SENT] = 3;
+	read_counters(&t, in, in);
+	check_totals(&t, c, m);
+	lost[RST_FL_FULL][RST_FF_SYN] = 1;
+	lost[RST_FL_NOFLOW][RST_FF_RST] = 2;
+	expect_flow_lost(&t, lost);
+	if (map_count(fd_flows) != 4)
+		fail("flows: expected 4 entries, got %d", map_count(fd_flows));
+	{
+		struct rst_flow_key k;
+		struct rst_flow_val got;
+
+		set_sport(&syn, ports[0]);
+		flow_key_of(&k, &syn);
+		if (flow_lookup(fd_flows, &k, &got))
+			fail("flows: the first flow is missing");
+		else if (got.syn[0] + got.syn[1] != 1 || got.rst[0] + got.rst[1] != 1)
+			fail("flow of the first SYN: syn %u rst %u, expected 1 and 1",
+			     got.syn[0] + got.syn[1], got.rst[0] + got.rst[1]);
+	}
+	check_conservation();
+	tap_end("flow table full: 5 SYNs into a 4-way set within 1 s -> 4 flows, 1 SYN "
+		"table_full; RSTs of the refused flow and of a flowless host -> no_flow");
+}
+
+/* A flow set full of flows idle for a second: a new SYN evicts the oldest, exactly. */
+static void scen_flow_evict(void)
+{
+	const struct pkt_spec ssyn = { .flags = TH_SYN };
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN);
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 }, lost[RST_FL_MAX][RST_FF_MAX] = { { 0 } };
+	static struct frame syn;
+	struct totals t;
+	__u16 ports[5];
+	int i;
+
+	build(&syn, &ssyn);
+	pick_ports(ports, 5, &syn, 1);
+	cur_prog = "xdp";
+	reset_state(NULL);
+	for (i = 0; i < 4; i++) {
+		set_sport(&syn, ports[i]);
+		run_n(0, &syn, 0, i == 0 ? 2 : 1);
+		sleep_ms(15);
+	}
+	/* RST_FLOW_BUSY_TICKS (~1.0 s) after the last: every way may go. */
+	sleep_ms(1100);
+	set_sport(&syn, ports[4]);
+	run_prog(0, &syn, NULL, NULL);
+	exp_owner[in] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = c[RST_C_SYN] = 6;
+	read_counters(&t, in, in);
+	check_totals(&t, c, m);
+	lost[RST_FL_EVICTED][RST_FF_SYN] = 2; /* the first flow, its two SYNs */
+	expect_flow_lost(&t, lost);
+	if (map_count(fd_flows) != 4)
+		fail("flows: expected 4 entries, got %d", map_count(fd_flows));
+	check_conservation();
+	tap_end("flow eviction: a set of 4 flows idle 1 s; a fifth SYN evicts the oldest (2 SYNs "
+		"into flows evicted), conservation exact");
+}
+
+/* The CPU's new-flow budget: 3 a second; 5 SYNs of 5 flows in 5 sets -> 3 flows, 2 budget. */
+static void scen_flow_budget(void)
+{
+	const struct rst_config cfg = { .sample = 1, .flow_budget = 3 };
+	const struct pkt_spec ssyn = { .flags = TH_SYN };
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN);
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 }, lost[RST_FL_MAX][RST_FF_MAX] = { { 0 } };
+	static struct frame syn;
+	struct totals t;
+	__u16 ports[5];
+	int i;
+
+	build(&syn, &ssyn);
+	pick_ports(ports, 5, &syn, 0);
+	cur_prog = "xdp";
+	reset_state(&cfg);
+	budget_window_start();
+	for (i = 0; i < 5; i++) {
+		set_sport(&syn, ports[i]);
+		run_prog(0, &syn, NULL, NULL);
+	}
+	/* A SYN of a flow that exists costs no budget. */
+	set_sport(&syn, ports[0]);
+	run_prog(0, &syn, NULL, NULL);
+	exp_owner[in] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = c[RST_C_SYN] = 6;
+	read_counters(&t, in, in);
+	check_totals(&t, c, m);
+	lost[RST_FL_BUDGET][RST_FF_SYN] = 2;
+	expect_flow_lost(&t, lost);
+	if (map_count(fd_flows) != 3)
+		fail("flows: expected 3 entries, got %d", map_count(fd_flows));
+	expect_host(&syn, RST_DIR_IN, 0, 6, 1);
+	check_conservation();
+	tap_end("flow budget 3/s: 5 new flows -> 3 made, 2 SYNs budget; the host counts all 6");
+}
+
+/*
+ * The CPU's event budget, before the per-source bucket: 10 RSTs from 10
+ * sources with a budget of 4 -> 4 events, 6 rate limited; with a budget
+ * of 100 and 5/s per source, one source still gets 5 of 20.
+ */
+static void scen_event_budget(void)
+{
+	const struct rst_config cfg = { .sample = 1, .event_budget = 4 };
+	const struct rst_config cfg2 = { .sample = 1, .rate_limit = 5, .event_budget = 100 };
+	const __u32 want[] = { 0, 1, 2, 3 };
+	const __u32 want2[] = { 0, 1, 2, 3, 4 };
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN);
+	static struct frame f;
+	__u32 i;
+	__u64 t0;
+
+	build(&f, &spec_rst);
+	cur_prog = "xdp";
+	reset_state(&cfg);
+	budget_window_start();
+	for (i = 0; i < 10; i++) {
+		set_src4(&f, 0x0a020001 + i);
+		run_n(0, &f, i, 1);
+	}
+	expect_rsts(in, 10, 4, 0, 6, 0, 0);
+	expect_seqs(want, 4);
+	check_conservation();
+
+	build(&f, &spec_rst);
+	reset_state(&cfg2);
+	budget_window_start();
+	t0 = now_ns();
+	run_n(0, &f, 0, 20);
+	if (now_ns() - t0 >= 200000000ULL)
+		fail("took over 200 ms: the bucket refilled, counts are not exact");
+	expect_rsts(in, 20, 5, 0, 15, 0, 0);
+	expect_seqs(want2, 5);
+	tap_end("event budget 4/s per CPU: 10 spoofed sources -> 4 events, 6 rate limited; "
+		"budget 100 + 5/s per source: one source 5 of 20");
 }
 
 /*
@@ -2100,13 +2669,15 @@ static void scen_ttl_change(void)
 	ttl_pair("tc-in", 1, &syn, 1, &rst7, RST_EV_TTL_CHANGE);
 	ttl_pair("xdp ipv6", 0, &syn6, 0, &rst7_6, RST_EV_TTL_CHANGE);
 	ttl_pair("tc-out", 2, &synack, 2, &srst7, RST_EV_TTL_CHANGE);
-	ttl_pair("xdp after FIN", 0, &fin, 0, &rst200, RST_EV_TTL_CHANGE);
-	ttl_pair("xdp after RST", 0, &rst, 0, &rst7, RST_EV_TTL_CHANGE);
-	tap_end("RST with another TTL than its sender's earlier SYN/FIN/RST: RST_EV_TTL_CHANGE");
+	tap_end("RST with another TTL than its sender's earlier SYN/SYN-ACK: RST_EV_TTL_CHANGE");
+
+	/* TTLs are kept in flows, and only SYN and SYN-ACK make flows. */
+	ttl_pair("xdp after FIN, no flow", 0, &fin, 0, &rst200, 0);
+	ttl_pair("xdp after RST, no flow", 0, &rst, 0, &rst7, 0);
+	tap_end("RST after a FIN or RST of a flow never opened (no flow): no flag");
 
 	ttl_pair("xdp", 0, &syn, 0, &rst, 0);
 	ttl_pair("tc-out", 2, &synack, 2, &(struct pkt_spec){ .flags = TH_RST, .swap = 1 }, 0);
-	ttl_pair("xdp after FIN", 0, &fin, 0, &rst, 0);
 	tap_end("RST with its sender's earlier TTL: no flag");
 
 	/* The peer's TTL is not the sender's: client SYN at 57, server RST at 7. */
@@ -2363,6 +2934,11 @@ static const struct {
 	{ "ringfull", scen_ringfull },
 	{ "slot_overflow", scen_slot_overflow },
 	{ "conversation", scen_conversation },
+	{ "host_collision", scen_host_collision },
+	{ "flow_full", scen_flow_full },
+	{ "flow_evict", scen_flow_evict },
+	{ "flow_budget", scen_flow_budget },
+	{ "event_budget", scen_event_budget },
 	{ "ttl_change", scen_ttl_change },
 	{ "reasons", scen_reasons },
 	{ "late_join", scen_late_join },
@@ -2420,6 +2996,7 @@ usage:
 	if (!skel)
 		bail("open skeleton", errno);
 	skel->rodata->snaplen = snaplen;
+	loader_size_tables(skel, T_HOST_SETS, T_FLOW_SETS);
 	/* The tracing program only where the kernel has its tracepoint, as rsttrace does. */
 	tracing_configure(skel->obj);
 	err = rsttrace__load(skel);
@@ -2435,7 +3012,7 @@ usage:
 	fd_settings = bpf_map__fd(skel->maps.settings);
 	fd_flows = bpf_map__fd(skel->maps.flows);
 	fd_hosts = bpf_map__fd(skel->maps.hosts);
-	fd_buckets = bpf_map__fd(skel->maps.buckets);
+	fd_budget = bpf_map__fd(skel->maps.budget);
 	fd_reasons = bpf_map__fd(skel->maps.reasons);
 	{
 		/* Looked up by name: not every build has the filter map. */
@@ -2446,7 +3023,7 @@ usage:
 		fd_evfilter = m ? bpf_map__fd(m) : -1;
 	}
 	ring_size = bpf_map__max_entries(skel->maps.events);
-	ev_seq_cap = ring_size / sizeof(struct rst_event) + 16;
+	ev_seq_cap = ring_size / (8 + RST_EVENT_HDR + 64) + 16;
 	ev_seqs = calloc(ev_seq_cap, sizeof(*ev_seqs));
 	if (!ev_seqs)
 		bail("calloc", ENOMEM);

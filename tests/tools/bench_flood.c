@@ -10,7 +10,10 @@
  * crosses the link.
  *
  *   bench_flood -i IFACE -d DST_MAC -n COUNT [-s SOURCES] [-r RST_EVERY]
- *               [-b BATCH] [-p PPS] [-t TIMEOUT_SEC]
+ *               [-f rst|syn] [-b BATCH] [-p PPS] [-t TIMEOUT_SEC]
+ *
+ * -f syn makes the control frames SYNs (a spoofed SYN flood) instead of
+ * RSTs; -r 1 makes every frame one, -s COUNT every frame's source new.
  *
  * Bounded by COUNT and by TIMEOUT_SEC (default 60). Prints one JSON object:
  * frames sent, RSTs among them, seconds, and this process's CPU time
@@ -39,6 +42,7 @@ static __u8 *pool;  /* n_pool frames of FRAME_LEN bytes */
 static __u32 *plen; /* their lengths */
 static __u8 *prst;  /* whether each is an RST */
 static __u32 n_pool;
+static int ctl_syn; /* control frames are SYNs, not RST / RST-ACK */
 
 static void put16(__u8 *p, __u32 v)
 {
@@ -118,9 +122,12 @@ static int build_pool(const __u8 *dmac, __u32 sources, __u32 rst_every)
 		prst[i] = i % rst_every == rst_every - 1;
 		if (prst[i]) {
 			/* RST and RST-ACK in turn, each source in turn. */
-			plen[i] =
-				frame(b, dmac, smac, 0xac100000 + r, 0x0a4d0002, 20000 + r % 40000,
-				      443, 0x10000000 + i, r & 1 ? 0x14 : 0x04, 0);
+			plen[i] = frame(b, dmac, smac, 0xac100000 + r, 0x0a4d0002,
+					20000 + r % 40000, 443, 0x10000000 + i,
+					ctl_syn ? 0x02
+					: r & 1 ? 0x14
+						: 0x04,
+					0);
 			r++;
 		} else {
 			plen[i] = frame(b, dmac, smac, 0x0a4d0001, 0x0a4d0002,
@@ -165,7 +172,7 @@ static __u64 self_cpu_ns(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_flood -i IFACE -d DST_MAC -n COUNT [-s SOURCES] "
-			"[-r RST_EVERY] [-b BATCH] [-p PPS] [-t TIMEOUT_SEC]\n");
+			"[-r RST_EVERY] [-f rst|syn] [-b BATCH] [-p PPS] [-t TIMEOUT_SEC]\n");
 }
 
 int main(int argc, char **argv)
@@ -181,8 +188,17 @@ int main(int argc, char **argv)
 	int opt, fd, one = 1, sndbuf = 4 << 20;
 	__u8 dmac[6];
 
-	while ((opt = getopt(argc, argv, "i:d:n:s:r:b:p:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:d:n:s:r:f:b:p:t:")) != -1) {
 		switch (opt) {
+		case 'f':
+			if (strcmp(optarg, "rst") && strcmp(optarg, "syn")) {
+				fprintf(stderr,
+					"bench_flood: invalid -f '%s': expected rst or syn\n",
+					optarg);
+				return 2;
+			}
+			ctl_syn = !strcmp(optarg, "syn");
+			break;
 		case 'i':
 			ifname = optarg;
 			break;

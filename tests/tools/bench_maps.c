@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,10 @@
 #include "counters.h"
 #include "loader.h"
 #include "log.h"
+#include "mapread.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
-
-#define FILL_CHUNK 65536
 
 /* A "key:\tvalue" line of a /proc fdinfo file; 0 if absent. */
 static __u64 fdinfo_field(int pid, int fd, const char *key)
@@ -277,36 +277,6 @@ static int cmd_mem(void)
 	return 0;
 }
 
-/* Count a hash map's entries with batch lookups (fast for a million). */
-static long count_entries(int fd, __u32 key_size, __u32 val_size)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	void *keys = malloc((size_t)FILL_CHUNK * key_size);
-	void *vals = malloc((size_t)FILL_CHUNK * val_size);
-	__u64 in = 0, out = 0;
-	long total = 0;
-	int first = 1, err;
-
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -1;
-	}
-	for (;;) {
-		__u32 n = FILL_CHUNK;
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &bo);
-		total += n;
-		if (err)
-			break;
-		in = out;
-		first = 0;
-	}
-	free(keys);
-	free(vals);
-	return errno == ENOENT ? total : -1;
-}
-
 static __u64 mono_ns(void)
 {
 	struct timespec ts;
@@ -327,83 +297,147 @@ static void put32(__u8 *p, __u32 v)
  * A million flows between 100,000 clients (10.64.0.0 on) and servers, and
  * the hosts, with RST counts spread so that sorting has work to do.
  */
-static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
+/*
+ * The per-CPU host and flow tables as one buffer of every set on every
+ * CPU ([set][cpu], as the batch ops lay them out), written back in one
+ * batch. A line goes into its key's set on CPU k % ncpu, in the first free
+ * way; a full set skips it (the count printed says what went in).
+ */
+struct table_buf {
+	int fd, ncpu;
+	__u32 sets, set_size, line_size, ways;
+	char *vals;
+	__u32 *keys;
+};
+
+static int table_buf_open(struct table_buf *t, int fd, __u32 ways)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), i;
+
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
+	t->fd = fd;
+	t->ncpu = libbpf_num_possible_cpus();
+	t->sets = mi.max_entries;
+	t->set_size = (mi.value_size + 7) & ~7U;
+	t->ways = ways;
+	t->line_size = (mi.value_size - sizeof(struct rst_set_hdr)) / ways;
+	t->vals = calloc((size_t)t->sets * t->ncpu, t->set_size);
+	t->keys = calloc(t->sets, sizeof(*t->keys));
+	if (!t->vals || !t->keys)
+		return -ENOMEM;
+	for (i = 0; i < t->sets; i++)
+		t->keys[i] = i;
+	return 0;
+}
+
+/*
+ * A free line of set on cpu, or NULL, its header tagged with the key's
+ * hash (as the programs would) and seen at now_t.
+ */
+static void *table_buf_line(struct table_buf *t, __u32 hash, int cpu, __u32 now_t)
+{
+	char *base = t->vals + ((size_t)(hash & (t->sets - 1)) * t->ncpu + cpu) * t->set_size;
+	struct rst_set_hdr *hdr = (struct rst_set_hdr *)base;
+	__u32 w;
+
+	for (w = 0; w < t->ways; w++) {
+		if (hdr->tag[w])
+			continue;
+		hdr->tag[w] = rst_tag(hash);
+		hdr->last_t[w] = now_t;
+		return base + sizeof(*hdr) + (size_t)w * t->line_size;
+	}
+	return NULL;
+}
+
+static int table_buf_write(struct table_buf *t)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	struct rst_flow_key *fk = calloc(FILL_CHUNK, sizeof(*fk));
-	struct rst_flow_val *fv = calloc(FILL_CHUNK, sizeof(*fv));
-	struct rst_host_key *hk = calloc(FILL_CHUNK, sizeof(*hk));
-	struct rst_host_val *hv = calloc(FILL_CHUNK, sizeof(*hv));
+	__u32 n = t->sets;
+
+	if (bpf_map_update_batch(t->fd, t->keys, t->vals, &n, &bo) || n != t->sets)
+		return -errno;
+	return 0;
+}
+
+static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
+{
+	struct table_buf ft = {}, ht = {};
 	char path[512];
 	int ffd, hfd, err = 1;
-	__u64 now = mono_ns(), t0;
-	__u32 i, j, n, h = n_hosts ? n_hosts : 1;
+	__u32 now_t = (__u32)(mono_ns() >> RST_TICK_SHIFT), i, h = n_hosts ? n_hosts : 1, w[4],
+	      w2[4];
+	__u64 t0;
 	long cf, ch;
 
 	snprintf(path, sizeof(path), "%s/maps/flows", dir);
 	ffd = bpf_obj_get(path);
 	snprintf(path, sizeof(path), "%s/maps/hosts", dir);
 	hfd = bpf_obj_get(path);
-	if (ffd < 0 || hfd < 0 || !fk || !fv || !hk || !hv) {
+	if (ffd < 0 || hfd < 0 || table_buf_open(&ft, ffd, RST_FLOW_WAYS) ||
+	    table_buf_open(&ht, hfd, RST_HOST_WAYS)) {
 		fprintf(stderr, "bench_maps: opening %s/maps/{flows,hosts}: %s\n", dir,
 			strerror(errno));
 		goto out;
 	}
 	t0 = mono_ns();
-	for (i = 0; i < n_flows; i += n) {
-		n = n_flows - i < FILL_CHUNK ? n_flows - i : FILL_CHUNK;
-		memset(fk, 0, (size_t)n * sizeof(*fk));
-		memset(fv, 0, (size_t)n * sizeof(*fv));
-		for (j = 0; j < n; j++) {
-			__u32 k = i + j;
+	for (i = 0; i < n_flows; i++) {
+		struct rst_flow_line *l;
+		__u32 hash;
 
-			/* Client k % hosts, one of 10 ports, to one of 16 servers. */
-			put32(fk[j].addr_a, 0x0a400000 + k % h);
-			put32(fk[j].addr_b, 0x0b000001 + (k / h) % 16);
-			fk[j].port_a = 1024 + (k / h / 16) % 60000;
-			fk[j].port_b = 443;
-			fk[j].family = 2;
-			fk[j].proto = IPPROTO_TCP;
-			fv[j].first_ns = now - 60000000000ULL;
-			fv[j].last_ns = now - (k % 1000) * 1000000ULL;
-			fv[j].syn[0] = 1;
-			fv[j].synack[1] = 1;
-			fv[j].rst[1] = (k * 2654435761U) >> 28;
-			fv[j].rstack[0] = k % 3;
-			fv[j].ifindex = 1;
-			fv[j].ttl[0] = 64;
-			fv[j].ttl[1] = 57;
-		}
-		if (bpf_map_update_batch(ffd, fk, fv, &n, &bo)) {
-			fprintf(stderr, "bench_maps: flows update batch: %s\n", strerror(errno));
-			goto out;
-		}
+		memset(w, 0, sizeof(w));
+		memset(w2, 0, sizeof(w2));
+		/* Client i % hosts, one of 10 ports, to one of 16 servers. */
+		put32((__u8 *)w, 0x0a400000 + i % h);
+		put32((__u8 *)w2, 0x0b000001 + (i / h) % 16);
+		hash = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2);
+		l = table_buf_line(&ft, hash, i % ft.ncpu, now_t - i % 1000);
+		if (!l)
+			continue;
+		memcpy(l->addr_a, w, 16);
+		memcpy(l->addr_b, w2, 16);
+		l->port_a = 1024 + (i / h / 16) % 60000;
+		l->port_b = 443;
+		l->family = 2;
+		l->first_t = now_t - 60000;
+		l->last_t = now_t - i % 1000;
+		l->syn[0] = 1;
+		l->synack[1] = 1;
+		l->rst[1] = (i * 2654435761U) >> 28;
+		l->rstack[0] = i % 3;
+		l->ifindex = 1;
+		l->ttl[0] = 64;
+		l->ttl[1] = 57;
 	}
-	for (i = 0; i < n_hosts; i += n) {
-		n = n_hosts - i < FILL_CHUNK ? n_hosts - i : FILL_CHUNK;
-		memset(hk, 0, (size_t)n * sizeof(*hk));
-		memset(hv, 0, (size_t)n * sizeof(*hv));
-		for (j = 0; j < n; j++) {
-			__u32 k = i + j;
+	for (i = 0; i < n_hosts; i++) {
+		struct rst_host_line *l;
+		__u32 hash;
 
-			put32(hk[j].addr, 0x0a400000 + k);
-			hk[j].family = 2;
-			hv[j].first_ns = now - 60000000000ULL;
-			hv[j].last_ns = now - (k % 1000) * 1000000ULL;
-			hv[j].rst_in = (k * 2654435761U) >> 22;
-			hv[j].rst_out = k % 7;
-			hv[j].syn_in = 10;
-			hv[j].syn_out = 1;
-			hv[j].fin_in = 5;
-			hv[j].fin_out = 5;
-		}
-		if (bpf_map_update_batch(hfd, hk, hv, &n, &bo)) {
-			fprintf(stderr, "bench_maps: hosts update batch: %s\n", strerror(errno));
-			goto out;
-		}
+		memset(w, 0, sizeof(w));
+		put32((__u8 *)w, 0x0a400000 + i);
+		hash = rst_host_hash(w, 2);
+		l = table_buf_line(&ht, hash, i % ht.ncpu, now_t - i % 1000);
+		if (!l)
+			continue;
+		memcpy(l->addr, w, 16);
+		l->family = 2;
+		l->first_t = now_t - 60000;
+		l->last_t = now_t - i % 1000;
+		l->rst_in = (i * 2654435761U) >> 22;
+		l->rst_out = i % 7;
+		l->syn_in = 10;
+		l->syn_out = 1;
+		l->fin_in = 5;
+		l->fin_out = 5;
 	}
-	cf = count_entries(ffd, sizeof(*fk), sizeof(*fv));
-	ch = count_entries(hfd, sizeof(*hk), sizeof(*hv));
+	if (table_buf_write(&ft) || table_buf_write(&ht)) {
+		fprintf(stderr, "bench_maps: writing the tables: %s\n", strerror(errno));
+		goto out;
+	}
+	cf = flows_count(ffd);
+	ch = hosts_count(hfd);
 	printf("{\"flows_requested\":%u,\"hosts_requested\":%u,\"flows\":%ld,\"hosts\":%ld,"
 	       "\"fill_seconds\":%.3f}\n",
 	       n_flows, n_hosts, cf, ch, (mono_ns() - t0) / 1e9);
@@ -413,10 +447,10 @@ out:
 		close(ffd);
 	if (hfd >= 0)
 		close(hfd);
-	free(fk);
-	free(fv);
-	free(hk);
-	free(hv);
+	free(ft.vals);
+	free(ft.keys);
+	free(ht.vals);
+	free(ht.keys);
 	return err;
 }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -31,6 +32,7 @@
 #include "counters.h"
 #include "loader.h"
 #include "log.h"
+#include "mapread.h"
 #include "output.h"
 #include "util.h"
 #include "rsttrace.h"
@@ -219,6 +221,9 @@ static int set_config(__u32 rate, __u32 burst)
 	opts_default(&o);
 	o.rate_limit = rate;
 	o.burst = burst;
+	/* No rate limit, or one too high to reach: no CPU budget either, every event written. */
+	if (!rate || rate >= 1000000000)
+		o.event_budget = 0;
 	return loader_apply_settings(bpf_map__fd(skel->maps.settings), &o);
 }
 
@@ -227,85 +232,102 @@ static int totals(struct rst_totals *t)
 	return counters_read(bpf_map__fd(skel->maps.counters), t, NULL, 0, NULL);
 }
 
-/* Empty a hash map from userspace, a batch at a time. */
-static void clear_map(int fd)
+/*
+ * Write every set of a per-CPU table on every CPU, from mk(line, index):
+ * zeroes (mk NULL) to empty it, or lines to fill it. One batch.
+ */
+static int table_write(struct bpf_map *m, __u32 ways, __u32 line_size,
+		       void (*mk)(void *line, __u32 i, __u32 now_t))
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	static __u8 keys[4096 * 64], vals[4096 * 128];
-	__u64 in = 0, out = 0;
-	int first = 1, err;
-	__u32 n;
+	__u32 sets = bpf_map__max_entries(m), set_size = bpf_map__value_size(m), n = sets, i, w;
+	int ncpu = libbpf_num_possible_cpus(), cpu, err = 0;
+	size_t stride = (size_t)((set_size + 7) & ~7U);
+	__u32 *keys = calloc(sets, sizeof(*keys));
+	char *vals = calloc((size_t)sets * ncpu, stride);
+	struct timespec ts;
+	__u32 now_t;
 
-	do {
-		n = 4096;
-		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, keys, vals, &n,
-						      &bo);
-		in = out;
-		first = 0;
-	} while (!err);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now_t = (__u32)(((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >> RST_TICK_SHIFT);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sets; i++) {
+		keys[i] = i;
+		for (cpu = 0; mk && cpu < ncpu; cpu++) {
+			char *set = vals + ((size_t)i * ncpu + cpu) * stride;
+			struct rst_set_hdr *hdr = (struct rst_set_hdr *)set;
+
+			for (w = 0; w < ways; w++) {
+				__u32 k = ((cpu * sets) + i) * ways + w;
+
+				mk(set + sizeof(*hdr) + (size_t)w * line_size, k, now_t);
+				/* Occupied, seen now; no benchmark key has this tag's line. */
+				hdr->tag[w] = rst_tag(k);
+				hdr->last_t[w] = now_t;
+			}
+		}
+	}
+	if (bpf_map_update_batch(bpf_map__fd(m), keys, vals, &n, &bo) || n != sets) {
+		err = -errno;
+		fprintf(stderr, "bench_prog: writing %s: %s\n", bpf_map__name(m), strerror(errno));
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
 }
 
-static __u32 count_entries(int fd)
+static void clear_tables(void)
 {
-	__u8 key[64], next[64];
-	__u32 n = 0;
-	void *prev = NULL;
+	table_write(skel->maps.flows, RST_FLOW_WAYS, sizeof(struct rst_flow_line), NULL);
+	table_write(skel->maps.hosts, RST_HOST_WAYS, sizeof(struct rst_host_line), NULL);
+}
 
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		n++;
-	}
-	return n;
+/* Lines no benchmark packet uses (12.0.0.0/8), seen just now: busy, as under a flood. */
+static void mk_host(void *line, __u32 i, __u32 now_t)
+{
+	struct rst_host_line *l = line;
+
+	put32(l->addr, 0x0c000000 + i);
+	l->family = 2;
+	l->rst_in = 1;
+	l->first_t = l->last_t = now_t;
+}
+
+static void mk_flow(void *line, __u32 i, __u32 now_t)
+{
+	struct rst_flow_line *l = line;
+
+	put32(l->addr_a, 0x0c000000 + i);
+	put32(l->addr_b, 0x0d000001);
+	l->port_a = 1000 + i % 60000;
+	l->port_b = 80;
+	l->family = 2;
+	l->syn[0] = 1;
+	l->first_t = l->last_t = now_t;
 }
 
 /*
- * Fill the flow and host maps to max_entries with keys no benchmark packet
- * uses (12.0.0.0/8), in batches. Returns the entries present after.
+ * Fill every way of every set of the host and flow tables, on every CPU:
+ * a new source must evict a host line, and its SYN finds its flow set
+ * busy (table full). Returns the entries present after.
  */
 static int fill_maps(__u32 *flows_n, __u32 *hosts_n)
 {
-	__u32 fmax = bpf_map__max_entries(skel->maps.flows);
-	__u32 hmax = bpf_map__max_entries(skel->maps.hosts);
-	struct rst_flow_key *fk = calloc(fmax, sizeof(*fk));
-	struct rst_flow_val *fv = calloc(fmax, sizeof(*fv));
-	struct rst_host_key *hk = calloc(hmax, sizeof(*hk));
-	struct rst_host_val *hv = calloc(hmax, sizeof(*hv));
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	__u32 i, n;
-	int err = -ENOMEM;
+	long f, h;
+	int err;
 
-	if (!fk || !fv || !hk || !hv)
-		goto out;
-	for (i = 0; i < fmax; i++) {
-		put32(fk[i].addr_a, 0x0c000000 + i);
-		put32(fk[i].addr_b, 0x0d000001);
-		fk[i].port_a = 1000 + i % 60000;
-		fk[i].port_b = 80;
-		fk[i].family = 2;
-		fk[i].proto = IPPROTO_TCP;
-	}
-	for (i = 0; i < hmax; i++) {
-		put32(hk[i].addr, 0x0c000000 + i);
-		hk[i].family = 2;
-	}
-	n = fmax;
-	err = bpf_map_update_batch(bpf_map__fd(skel->maps.flows), fk, fv, &n, &bo);
-	if (!err) {
-		n = hmax;
-		err = bpf_map_update_batch(bpf_map__fd(skel->maps.hosts), hk, hv, &n, &bo);
-	}
-	if (err) {
-		err = -errno;
-		fprintf(stderr, "bench_prog: filling the maps: %s\n", strerror(errno));
-	}
-	*flows_n = count_entries(bpf_map__fd(skel->maps.flows));
-	*hosts_n = count_entries(bpf_map__fd(skel->maps.hosts));
-out:
-	free(fk);
-	free(fv);
-	free(hk);
-	free(hv);
+	err = table_write(skel->maps.flows, RST_FLOW_WAYS, sizeof(struct rst_flow_line), mk_flow);
+	if (!err)
+		err = table_write(skel->maps.hosts, RST_HOST_WAYS, sizeof(struct rst_host_line),
+				  mk_host);
+	f = flows_count(bpf_map__fd(skel->maps.flows));
+	h = hosts_count(bpf_map__fd(skel->maps.hosts));
+	*flows_n = f > 0 ? (__u32)f : 0;
+	*hosts_n = h > 0 ? (__u32)h : 0;
 	return err;
 }
 
@@ -389,12 +411,19 @@ static const struct cls classes[] = {
 	  1,
 	  0 },
 	{ "syn_full_lru",
-	  "IPv4 SYN from a new source: new flow + host in 100%-full LRUs",
+	  "IPv4 SYN from a new source: host line evicted, flow set full (100%-full tables)",
 	  { F_IP4, 0, IPPROTO_TCP, 0x02, 0, 0 },
 	  K_DRIVE,
 	  RST_RATE_DEFAULT,
 	  0,
-	  3.0 },
+	  6.0 },
+	{ "rst_full_new",
+	  "IPv4 RST from a new source into 100%-full tables (default event budget and rate)",
+	  { F_IP4, 0, IPPROTO_TCP, 0x04, 0, 0 },
+	  K_DRIVE,
+	  RST_RATE_DEFAULT,
+	  0,
+	  6.0 },
 	{ "malformed",
 	  "IPv4 TCP with data offset 3 (malformed, counted)",
 	  { F_IP4, 0, IPPROTO_TCP, 0x10, 3, 0 },
@@ -504,8 +533,13 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 		break;
 	case K_DRIVE:
 		want = runs;
-		got = t1.c[RST_C_SYN] - t0.c[RST_C_SYN];
-		check = "syn_counted";
+		if (c->spec.flags & 0x04) {
+			got = t1.c[RST_C_RST] - t0.c[RST_C_RST];
+			check = "rst_counted";
+		} else {
+			got = t1.c[RST_C_SYN] - t0.c[RST_C_SYN];
+			check = "syn_counted";
+		}
 		ok = t1.c[RST_C_FLOW_ERR] == t0.c[RST_C_FLOW_ERR] &&
 		     t1.c[RST_C_HOST_ERR] == t0.c[RST_C_HOST_ERR];
 		break;
@@ -547,8 +581,8 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 		print_array("driver_rsttrace_ns", drv_rst, reps);
 		printf(",\"flows_filled\":%u,\"flows_max\":%u,\"hosts_filled\":%u,\"hosts_max\":%"
 		       "u,",
-		       fill_f, bpf_map__max_entries(skel->maps.flows), fill_h,
-		       bpf_map__max_entries(skel->maps.hosts));
+		       fill_f, (__u32)table_capacity(bpf_map__fd(skel->maps.flows)), fill_h,
+		       (__u32)table_capacity(bpf_map__fd(skel->maps.hosts)));
 	}
 	print_array("cost_ns", cost, reps);
 	printf(",");
@@ -585,10 +619,129 @@ static int bench_prog(__u32 repeat, int reps)
 				return -1;
 			first = 0;
 		}
-		/* Each class starts from empty maps (the LRU fill is its own). */
-		clear_map(bpf_map__fd(skel->maps.flows));
-		clear_map(bpf_map__fd(skel->maps.hosts));
-		clear_map(bpf_map__fd(skel->maps.buckets));
+		/* Each class starts from empty tables (the fill is its own). */
+		clear_tables();
+	}
+	printf("]}\n");
+	return 0;
+}
+
+/* ---- two CPUs at once ---- */
+
+/*
+ * Per-run cost of a driven class (a new source every run, full tables) on
+ * one CPU alone, then on two CPUs at once: a child process pinned to the
+ * other CPU runs the same class on the same programs and maps, started
+ * together through a pipe. With per-CPU state and no shared lock the cost
+ * per run stays the same; a common LRU or a shared line would show here.
+ * Prints one JSON object. cpu_a: this process's CPU, cpu_b the child's.
+ */
+static double drive_cost(const struct hook *h, const struct frame *f, __u32 repeat)
+{
+	double drv_emp, drv;
+
+	if (set_target(*h->target, *h->empty))
+		return -1;
+	drv_emp = test_run(*h->drive, f, repeat, NULL);
+	if (set_target(*h->target, bpf_program__fd(h->prog)))
+		return -1;
+	drv = test_run(*h->drive, f, repeat, NULL);
+	return drv < 0 || drv_emp < 0 ? -1 : drv - drv_emp;
+}
+
+static int pin_cpu(__u32 cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
+{
+	struct hook h = { "tc", &fd_tc_empty, &fd_tc_drive, &fd_tc_target,
+			  skel->progs.rst_tc_ingress };
+	static const char *const names[] = { "syn_full_lru", "rst_full_new" };
+	double alone[REPS_MAX], both[REPS_MAX], other[REPS_MAX];
+	__u32 fill_f, fill_h;
+	size_t c;
+	int r, first = 1;
+
+	printf("{\"repeat\":%u,\"reps\":%d,\"hook\":\"tc\",\"cpus\":[%u,%u],\"classes\":[", repeat,
+	       reps, cpu_a, cpu_b);
+	for (c = 0; c < ARRAY_SIZE(names); c++) {
+		const struct cls *k = NULL;
+		struct frame f;
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(classes); i++)
+			if (!strcmp(classes[i].name, names[c]))
+				k = &classes[i];
+		if (!k)
+			return -1;
+		build(&f, &k->spec);
+		/*
+		 * No budgets: every SYN looks its flow set up, every RST tries
+		 * the ring (full after the first runs: each reserve still takes
+		 * the ring's lock, shared by the CPUs). The worst case, steady.
+		 */
+		{
+			struct rst_opts o;
+
+			opts_default(&o);
+			o.flow_budget = o.event_budget = 0;
+			if (loader_apply_settings(bpf_map__fd(skel->maps.settings), &o))
+				return -1;
+		}
+		if (fill_maps(&fill_f, &fill_h))
+			return -1;
+		for (r = 0; r < reps; r++) {
+			int go[2], back[2], st;
+			pid_t pid;
+			double d = -1;
+			char b = 1;
+
+			if (pin_cpu(cpu_a))
+				return -1;
+			alone[r] = drive_cost(&h, &f, repeat);
+			if (pipe(go) || pipe(back))
+				return -1;
+			pid = fork();
+			if (pid < 0)
+				return -1;
+			if (pid == 0) {
+				/* The child: the same runs on the other CPU, at the same time. */
+				if (pin_cpu(cpu_b) || read(go[0], &b, 1) != 1)
+					_exit(1);
+				d = drive_cost(&h, &f, repeat);
+				if (write(back[1], &d, sizeof(d)) != sizeof(d))
+					_exit(1);
+				_exit(0);
+			}
+			if (write(go[1], &b, 1) != 1)
+				return -1;
+			both[r] = drive_cost(&h, &f, repeat);
+			if (read(back[0], &other[r], sizeof(other[r])) != sizeof(other[r]))
+				other[r] = -1;
+			waitpid(pid, &st, 0);
+			close(go[0]);
+			close(go[1]);
+			close(back[0]);
+			close(back[1]);
+		}
+		printf("%s{\"class\":\"%s\",", first ? "" : ",", k->name);
+		first = 0;
+		print_array("alone_ns", alone, reps);
+		printf(",");
+		print_array("together_ns", both, reps);
+		printf(",");
+		print_array("other_cpu_ns", other, reps);
+		printf(",\"median_alone_ns\":%.2f,\"median_together_ns\":%.2f,\"ratio\":%.3f,"
+		       "\"target\":1.3}",
+		       median(alone, reps), median(both, reps),
+		       median(both, reps) / median(alone, reps));
+		clear_tables();
 	}
 	printf("]}\n");
 	return 0;
@@ -628,12 +781,13 @@ static const struct fmt_mode fmt_modes[] = {
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct consumer *c = ctx;
-	const struct rst_event *e = data;
+	struct rst_event buf;
+	const struct rst_event *e = rst_event_from_record(data, size, &buf);
 	struct timespec wall;
 	__u64 ns;
 	int err;
 
-	if (size < sizeof(*e))
+	if (!e)
 		return 0;
 	c->n++;
 	if (fmt_modes[c->mode].sink == SINK_NONE)
@@ -824,8 +978,23 @@ static int load_empty(const char *path)
 		fprintf(stderr, "bench_prog: %s lacks a program, map or variable\n", path);
 		return -1;
 	}
-	/* New sources from 11.0.0.0 on: nothing else uses them. */
+	/*
+	 * New sources from 11.0.0.0 on: nothing else uses them. Written into
+	 * the loaded .bss map: after load, libbpf 1.1's initial value is only
+	 * the image it loaded from, and a write there never reached the map.
+	 */
 	*next_saddr = 0x0b000000;
+	bpf_object__for_each_map(m, eobj)
+	{
+		__u32 zero = 0;
+
+		if (bpf_map__is_internal(m) && strstr(bpf_map__name(m), ".bss") &&
+		    bpf_map_update_elem(bpf_map__fd(m), &zero, next_saddr, BPF_ANY)) {
+			fprintf(stderr, "bench_prog: writing the driver's .bss: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -894,7 +1063,7 @@ static int hold_stats(__u32 seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k "
-			"CLASS] prog|ring\n"
+			"CLASS] prog|ring|pair\n"
 			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n"
 			"       bench_prog hold-stats SECONDS\n");
 }
@@ -952,7 +1121,8 @@ int main(int argc, char **argv)
 		bpf_object__close(eobj);
 		return err;
 	}
-	if (argc - optind != 1 || (strcmp(argv[optind], "prog") && strcmp(argv[optind], "ring"))) {
+	if (argc - optind != 1 || (strcmp(argv[optind], "prog") && strcmp(argv[optind], "ring") &&
+				   strcmp(argv[optind], "pair"))) {
 		usage();
 		return 2;
 	}
@@ -977,6 +1147,11 @@ int main(int argc, char **argv)
 		if (load_empty(empty))
 			goto out;
 		err = bench_prog(repeat, reps) ? 1 : 0;
+	} else if (!strcmp(argv[optind], "pair")) {
+		/* Two CPUs at once: -c names the first, the second is the next one. */
+		if (load_empty(empty))
+			goto out;
+		err = bench_pair(repeat, reps, cpu, (cpu + 1) % libbpf_num_possible_cpus()) ? 1 : 0;
 	} else {
 		err = bench_ring(reps) ? 1 : 0;
 	}

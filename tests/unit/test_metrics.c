@@ -411,6 +411,8 @@ static struct metrics_snapshot *big_snapshot(size_t top_n, int n_hosts, int n_if
 	}
 	s->total.c[RST_C_EV_SENT] = 17;
 	s->total.c[RST_C_EV_RINGFULL] = 2;
+	s->total.host_lost[RST_DIR_OUT][RST_HF_SYN] = 5;
+	s->total.flow_lost[RST_FL_NOFLOW][RST_FF_RSTACK] = 9;
 	metrics_set_ifaces(s, per, n, test_name);
 	metrics_top_finish(s);
 	free(per);
@@ -461,6 +463,12 @@ static void test_render(void **state)
 	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"ring_full\"} 2\n"));
 	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"rate_limited\"} 0\n"));
 	assert_non_null(strstr(b.p, "rsttrace_hosts_entries_limit 16384\n"));
+	assert_non_null(strstr(b.p, "rsttrace_hosts_evicted_total{dir=\"out\",flag=\"syn\"} 5\n"));
+	assert_non_null(strstr(b.p, "rsttrace_hosts_evicted_total{dir=\"in\",flag=\"rst\"} 0\n"));
+	assert_non_null(strstr(
+		b.p, "rsttrace_flows_untracked_total{cause=\"no_flow\",flag=\"rstack\"} 9\n"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_flows_untracked_total{cause=\"budget\",flag=\"syn\"} 0\n"));
 	assert_non_null(strstr(
 		b.p, "rsttrace_attached_info{iface=\"eth1\",hook=\"xdp\",mode=\"native\"} 1\n"));
 	assert_non_null(strstr(b.p, "rsttrace_build_info{version=\""));

@@ -152,6 +152,9 @@ static int load_reusing(struct persist *p)
 			goto out;
 		}
 	}
+	/* The programs index the pinned tables: their masks follow the pinned sizes. */
+	loader_size_tables(skel, bpf_map__max_entries(skel->maps.hosts),
+			   bpf_map__max_entries(skel->maps.flows));
 	err = rsttrace__load(skel);
 	for (i = 0; !err && i < PP_MAX; i++) {
 		if (p->prog_fd[i] >= 0)

@@ -44,6 +44,10 @@ struct map_stat {
 	__u32 max_entries;
 	long entries; /* -1: not counted (arrays, ring buffer) */
 	__u64 memlock;
+	/* The per-CPU host and flow tables: lines, not sets (0 for other maps). */
+	__u32 line_bytes;
+	__u32 lines_per_cpu;
+	int cpus;
 };
 
 static const char *map_type_name(__u32 type)
@@ -84,6 +88,16 @@ static void map_stats(struct persist *p, struct map_stat *ms, __u64 *total)
 		ms[i].memlock = fd_memlock(fd);
 		if (mi.type == BPF_MAP_TYPE_LRU_HASH || mi.type == BPF_MAP_TYPE_HASH)
 			ms[i].entries = map_count_entries(fd);
+		if (i == PM_HOSTS || i == PM_FLOWS) {
+			/* Sets of lines, per CPU: state what a host and a flow cost. */
+			__u32 ways = i == PM_HOSTS ? RST_HOST_WAYS : RST_FLOW_WAYS;
+
+			ms[i].cpus = libbpf_num_possible_cpus();
+			ms[i].line_bytes = mi.value_size / ways;
+			ms[i].lines_per_cpu = mi.max_entries * ways;
+			ms[i].max_entries = (__u32)table_capacity(fd);
+			ms[i].entries = i == PM_HOSTS ? hosts_count(fd) : flows_count(fd);
+		}
 		*total += ms[i].memlock;
 	}
 }
@@ -302,8 +316,12 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		else
 			snprintf(fill, sizeof(fill), "%u %s", ms[i].max_entries,
 				 ms[i].type == BPF_MAP_TYPE_RINGBUF ? "bytes" : "entries");
-		printf("  %-9s %-13s %-24s %10s\n", ms[i].name, map_type_name(ms[i].type), fill,
+		printf("  %-9s %-13s %-24s %10s", ms[i].name, map_type_name(ms[i].type), fill,
 		       mib(buf, sizeof(buf), ms[i].memlock));
+		if (ms[i].line_bytes)
+			printf("  (%u B a %s, %u per CPU x %d CPUs)", ms[i].line_bytes,
+			       i == PM_HOSTS ? "host" : "flow", ms[i].lines_per_cpu, ms[i].cpus);
+		printf("\n");
 	}
 	printf("  total memory %s\n", mib(buf, sizeof(buf), mem_total));
 	printf("\nevents: %llu delivered; not delivered: %llu sampled out, %llu rate limited, "
@@ -404,7 +422,11 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 			printf("%ld", ms[i].entries);
 		else
 			printf("null");
-		printf(",\"memory\":%llu}", (unsigned long long)ms[i].memlock);
+		printf(",\"memory\":%llu", (unsigned long long)ms[i].memlock);
+		if (ms[i].line_bytes)
+			printf(",\"line_bytes\":%u,\"lines_per_cpu\":%u,\"cpus\":%d",
+			       ms[i].line_bytes, ms[i].lines_per_cpu, ms[i].cpus);
+		printf("}");
 	}
 	printf("],\"map_memory\":%llu", (unsigned long long)mem_total);
 	printf(",\"events\":{\"delivered\":%llu,\"sampled_out\":%llu,\"rate_limited\":%llu,"

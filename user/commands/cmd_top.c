@@ -197,14 +197,6 @@ static double ratio(__u64 rsts, __u64 syns)
 	return syns ? (double)rsts / (double)syns : NAN;
 }
 
-static __u32 map_capacity(int fd)
-{
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
-
-	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
-}
-
 static void top_text(const struct top_state *st, const struct source *src, __u32 capacity,
 		     int clear)
 {
@@ -443,7 +435,7 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	clear = !once && !json && isatty(STDOUT_FILENO);
-	capacity = map_capacity(src.m.hosts);
+	capacity = (__u32)table_capacity(src.m.hosts);
 
 	err = top_read(&st, src.m.counters, src.m.hosts, rows);
 	while (!err && !top_stop) {
@@ -463,7 +455,7 @@ int cmd_top(int argc, char **argv)
 				err = -ENOENT;
 				break;
 			}
-			capacity = map_capacity(src.m.hosts);
+			capacity = (__u32)table_capacity(src.m.hosts);
 			if (err == FOLLOW_WAIT) {
 				err = 0;
 				continue;
@@ -746,12 +738,9 @@ int cmd_flows(int argc, char **argv)
 		pick.slots = calloc(limit, sizeof(*pick.slots));
 		err = pick.rows && pick.slots ? 0 : -ENOMEM;
 		if (!err)
-			err = map_dump_each(src.m.flows, sizeof(struct rst_flow_key),
-					    sizeof(struct rst_flow_val), &d, flow_pick_batch,
-					    &pick);
+			err = flows_dump_each(src.m.flows, &d, flow_pick_batch, &pick);
 	} else {
-		err = map_dump_read(src.m.flows, sizeof(struct rst_flow_key),
-				    sizeof(struct rst_flow_val), &d);
+		err = flows_dump_read(src.m.flows, &d);
 		if (!err) {
 			pick.rows = calloc(d.n ? d.n : 1, sizeof(*pick.rows));
 			err = pick.rows ? 0 : -ENOMEM;
@@ -919,6 +908,22 @@ int cmd_stats(int argc, char **argv)
 		for (c = RST_C_EV_SENT, first = 1; is_event_counter(c); c++, first = 0)
 			printf("%s\"%s\":%llu", first ? "" : ",", event_key(c),
 			       (unsigned long long)t.c[c]);
+		printf("},\"hosts_evicted\":{");
+		for (i = 0; i < 2; i++) {
+			printf("%s\"%s\":{", i ? "," : "", i == RST_DIR_OUT ? "out" : "in");
+			for (c = 0; c < RST_HF_MAX; c++)
+				printf("%s\"%s\":%llu", c ? "," : "", rst_host_flag_names[c],
+				       (unsigned long long)t.host_lost[i][c]);
+			printf("}");
+		}
+		printf("},\"flows_untracked\":{");
+		for (i = 0; i < RST_FL_MAX; i++) {
+			printf("%s\"%s\":{", i ? "," : "", rst_flow_cause_names[i]);
+			for (c = 0; c < RST_FF_MAX; c++)
+				printf("%s\"%s\":%llu", c ? "," : "", rst_flow_flag_names[c],
+				       (unsigned long long)t.flow_lost[i][c]);
+			printf("}");
+		}
 		printf("},\"interfaces\":[");
 		for (i = 0, first = 1; i < n_per; i++) {
 			/* The shared overflow slot, only when something landed there. */
@@ -948,6 +953,21 @@ int cmd_stats(int argc, char **argv)
 		printf("events by result:\n");
 		for (c = RST_C_EV_SENT; is_event_counter(c); c++)
 			printf("  %-22s %llu\n", event_key(c), (unsigned long long)t.c[c]);
+		printf("host counts evicted from the host table (in / out):\n");
+		for (c = 0; c < RST_HF_MAX; c++)
+			printf("  %-22s %llu / %llu\n", rst_host_flag_names[c],
+			       (unsigned long long)t.host_lost[RST_DIR_IN][c],
+			       (unsigned long long)t.host_lost[RST_DIR_OUT][c]);
+		printf("flags not in the flow table, by cause:\n  %-12s", "");
+		for (c = 0; c < RST_FF_MAX; c++)
+			printf(" %10s", rst_flow_flag_names[c]);
+		printf("\n");
+		for (i = 0; i < RST_FL_MAX; i++) {
+			printf("  %-12s", rst_flow_cause_names[i]);
+			for (c = 0; c < RST_FF_MAX; c++)
+				printf(" %10llu", (unsigned long long)t.flow_lost[i][c]);
+			printf("\n");
+		}
 		printf("malformed packets by reason (%llu in all):\n",
 		       (unsigned long long)totals_malformed(&t));
 		for (c = 0; c < RST_M_MAX; c++)

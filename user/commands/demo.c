@@ -27,6 +27,7 @@
 #include "commands.h"
 #include "counters.h"
 #include "log.h"
+#include "mapread.h"
 #include "privs.h"
 #include "netns.h"
 #include "output.h"
@@ -210,9 +211,10 @@ static int demo_event(void *ctx, void *data, size_t size)
 	struct timespec wall;
 	__u64 ns;
 
-	if (size < sizeof(e))
+	if (!rst_event_from_record(data, size, &e))
 		return 0;
-	e = *(const struct rst_event *)data;
+	if ((const void *)&e != data && size == sizeof(e))
+		e = *(const struct rst_event *)data;
 	/* An active reset's kernel reason arrives after its event (tracing.h). */
 	tracing_join(d->reasons_fd, &e);
 	ns = e.ts_ns + d->mono_to_real;
@@ -225,23 +227,25 @@ static int demo_event(void *ctx, void *data, size_t size)
 
 static void print_hosts(int hosts_fd)
 {
-	struct rst_host_key key, next, *prev = NULL;
-	struct rst_host_val v;
 	char addr[INET6_ADDRSTRLEN];
+	struct map_dump d = {};
+	size_t i;
 
 	printf("\n%-26s %7s %7s %7s %7s %7s %7s\n", "host", "RST in", "RST out", "SYN in",
 	       "SYN out", "FIN in", "FIN out");
-	while (!bpf_map_get_next_key(hosts_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(hosts_fd, &key, &v))
-			continue;
-		inet_ntop(key.family == AF_INET ? AF_INET : AF_INET6, key.addr, addr, sizeof(addr));
+	if (hosts_dump_read(hosts_fd, &d))
+		return;
+	for (i = 0; i < d.n; i++) {
+		const struct rst_host_key *k = map_dump_key(&d, i);
+		const struct rst_host_val *v = map_dump_val(&d, i);
+
+		inet_ntop(k->family == AF_INET ? AF_INET : AF_INET6, k->addr, addr, sizeof(addr));
 		printf("%-26s %7llu %7llu %7llu %7llu %7llu %7llu\n", addr,
-		       (unsigned long long)v.rst_in, (unsigned long long)v.rst_out,
-		       (unsigned long long)v.syn_in, (unsigned long long)v.syn_out,
-		       (unsigned long long)v.fin_in, (unsigned long long)v.fin_out);
+		       (unsigned long long)v->rst_in, (unsigned long long)v->rst_out,
+		       (unsigned long long)v->syn_in, (unsigned long long)v->syn_out,
+		       (unsigned long long)v->fin_in, (unsigned long long)v->fin_out);
 	}
+	map_dump_free(&d);
 }
 
 int cmd_demo(int argc, char **argv)

@@ -82,15 +82,15 @@ static const char *watch_ifname(const struct watch *w, __u32 ifindex)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
-	const struct rst_event *e = data;
-	struct rst_event joined;
+	struct rst_event rec, joined;
+	const struct rst_event *e = rst_event_from_record(data, size, &rec);
 	char namebuf[IF_NAMESIZE];
 	struct timespec wall;
 	const char *ifname;
 	__u64 ns;
 	int err;
 
-	if (size < sizeof(*e))
+	if (!e)
 		return 0;
 	w->received++;
 	/* libbpf goes on consuming after a positive return: ignore the rest. */

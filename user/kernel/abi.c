@@ -12,8 +12,17 @@ _Static_assert(offsetof(struct rst_event, snap) == 80, "ABI: rst_event.snap");
 _Static_assert(offsetof(struct rst_event, ev_flags) == 77, "ABI: rst_event.ev_flags");
 _Static_assert(offsetof(struct rst_event, reason) == 78, "ABI: rst_event.reason");
 _Static_assert(offsetof(struct rst_event, sk_state) == 79, "ABI: rst_event.sk_state");
-_Static_assert(sizeof(struct rst_counters) == (RST_C_MAX + RST_M_MAX + 2) * 8, "ABI: counters");
-_Static_assert(sizeof(struct rst_config) == 16, "ABI: rst_config");
+_Static_assert(sizeof(struct rst_counters) ==
+		       (RST_C_MAX + RST_M_MAX + 2 * RST_HF_MAX + RST_FL_MAX * RST_FF_MAX + 2) * 8,
+	       "ABI: counters");
+_Static_assert(sizeof(struct rst_config) == 24, "ABI: rst_config");
+/* One cache line per host line, per CPU; a flow line is one and a half; a set header one. */
+_Static_assert(sizeof(struct rst_host_line) == 64, "ABI: rst_host_line");
+_Static_assert(sizeof(struct rst_set_hdr) == 64, "ABI: rst_set_hdr");
+_Static_assert(sizeof(struct rst_host_set) == 64 + 64 * RST_HOST_WAYS, "ABI: rst_host_set");
+_Static_assert(sizeof(struct rst_flow_line) == 96, "ABI: rst_flow_line");
+_Static_assert(sizeof(struct rst_flow_set) == 64 + 96 * RST_FLOW_WAYS, "ABI: rst_flow_set");
+_Static_assert(sizeof(struct rst_budget) == 16, "ABI: rst_budget");
 _Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
 _Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");
 _Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");

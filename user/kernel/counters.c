@@ -44,9 +44,34 @@ const char *const rst_malformed_names[RST_M_MAX] = {
 	[RST_M_TCP_OPT_TRUNC] = "tcp_options_truncated",
 };
 
+const char *const rst_host_flag_names[RST_HF_MAX] = {
+	[RST_HF_RST] = "rst",
+	[RST_HF_SYN] = "syn",
+	[RST_HF_FIN] = "fin",
+};
+
+const char *const rst_flow_flag_names[RST_FF_MAX] = {
+	[RST_FF_SYN] = "syn", [RST_FF_SYNACK] = "synack", [RST_FF_FIN] = "fin",
+	[RST_FF_RST] = "rst", [RST_FF_RSTACK] = "rstack",
+};
+
+const char *const rst_flow_cause_names[RST_FL_MAX] = {
+	[RST_FL_EVICTED] = "evicted",
+	[RST_FL_FULL] = "table_full",
+	[RST_FL_BUDGET] = "budget",
+	[RST_FL_NOFLOW] = "no_flow",
+};
+
 static void totals_add(struct rst_totals *dst, const struct rst_counters *src)
 {
-	int i;
+	int i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < RST_HF_MAX; j++)
+			dst->host_lost[i][j] += src->host_lost[i][j];
+	for (i = 0; i < RST_FL_MAX; i++)
+		for (j = 0; j < RST_FF_MAX; j++)
+			dst->flow_lost[i][j] += src->flow_lost[i][j];
 
 	for (i = 0; i < RST_C_MAX; i++)
 		dst->c[i] += src->c[i];

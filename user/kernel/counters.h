@@ -15,6 +15,8 @@
 struct rst_totals {
 	__u64 c[RST_C_MAX];
 	__u64 malformed[RST_M_MAX];
+	__u64 host_lost[2][RST_HF_MAX];		 /* evicted from host lines: [dir][flag] */
+	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX]; /* not in flow lines: [cause][flag] */
 };
 
 /* ifindex 0 collects the shared overflow slot. */
@@ -26,6 +28,9 @@ struct rst_if_totals {
 
 extern const char *const rst_counter_names[RST_C_MAX];
 extern const char *const rst_malformed_names[RST_M_MAX];
+extern const char *const rst_host_flag_names[RST_HF_MAX];
+extern const char *const rst_flow_flag_names[RST_FF_MAX];
+extern const char *const rst_flow_cause_names[RST_FL_MAX];
 
 /*
  * Sum the counters map. total may be NULL; per (up to max_per entries, the

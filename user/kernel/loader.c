@@ -12,12 +12,38 @@
 #include "util.h"
 #include "rsttrace.skel.h"
 
+/*
+ * Default lines per CPU: the largest defaults on small machines, and
+ * 2^18 / ncpu (at least RST_MIN_LINES) on large ones, so that the tables
+ * take about 40 MiB on 64 CPUs (docs/architecture.md, "Memory").
+ */
+static __u32 default_lines(__u32 max)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 n = max;
+
+	while (ncpu > 0 && n > RST_MIN_LINES && (__u64)n * ncpu > (1U << 18))
+		n >>= 1;
+	return n;
+}
+
+__u32 loader_sets(__u32 lines, __u32 ways)
+{
+	__u32 sets = 1;
+
+	while ((__u64)sets * ways < lines)
+		sets <<= 1;
+	return sets;
+}
+
 void opts_default(struct rst_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->snaplen = RST_SNAPLEN_DEFAULT;
-	o->max_flows = RST_MAX_FLOWS_DEFAULT;
-	o->max_hosts = RST_MAX_HOSTS_DEFAULT;
+	o->max_flows = default_lines(RST_MAX_FLOWS_DEFAULT);
+	o->max_hosts = default_lines(RST_MAX_HOSTS_DEFAULT);
+	o->flow_budget = RST_FLOW_BUDGET_DEFAULT;
+	o->event_budget = RST_EV_BUDGET_DEFAULT;
 	o->ring_size = RST_RINGBUF_DEFAULT;
 	o->sample = 1;
 	o->rate_limit = RST_RATE_DEFAULT;
@@ -100,6 +126,12 @@ int opts_parse_datapath(struct rst_opts *o, int opt, const char *arg)
 	case OPT_MAX_HOSTS:
 		err = parse_u32("--max-hosts", arg, 16, 1U << 24, &o->max_hosts);
 		break;
+	case OPT_FLOW_BUDGET:
+		err = parse_u32("--flow-budget", arg, 0, 1000000000, &o->flow_budget);
+		break;
+	case OPT_EVENT_BUDGET:
+		err = parse_u32("--event-budget", arg, 0, 1000000000, &o->event_budget);
+		break;
 	case OPT_FORCE_MEMORY:
 		o->force_memory = 1;
 		break;
@@ -122,6 +154,8 @@ int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 		.sample = o->sample,
 		.rate_limit = o->rate_limit,
 		.burst = o->burst,
+		.flow_budget = o->flow_budget,
+		.event_budget = o->event_budget,
 	};
 	__u32 zero = 0;
 
@@ -180,9 +214,20 @@ __u64 loader_map_bytes(const struct bpf_map *m, int ncpus)
 	}
 }
 
+/* Ways per set of the host or flow table; 0 for any other map. */
+static __u32 table_ways(const struct bpf_object *obj, const struct bpf_map *m)
+{
+	if (m == bpf_object__find_map_by_name(obj, "hosts"))
+		return RST_HOST_WAYS;
+	if (m == bpf_object__find_map_by_name(obj, "flows"))
+		return RST_FLOW_WAYS;
+	return 0;
+}
+
 __u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len)
 {
 	int ncpus = libbpf_num_possible_cpus();
+	__u32 ways;
 	const struct bpf_map *m;
 	__u64 total = 0, b;
 	size_t o = 0;
@@ -203,6 +248,12 @@ __u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len)
 		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
 			o += snprintf(detail + o, len - o, "%s%s ring %.1f MiB", o ? ", " : "",
 				      bpf_map__name(m), b / 1048576.0);
+		else if ((ways = table_ways(obj, m)))
+			/* Lines per CPU x bytes per line x CPUs: what --max-* set. */
+			o += snprintf(detail + o, len - o, "%s%s %llu x %u B x %d CPUs = %.1f MiB",
+				      o ? ", " : "", bpf_map__name(m),
+				      (unsigned long long)bpf_map__max_entries(m) * ways,
+				      bpf_map__value_size(m) / ways, ncpus, b / 1048576.0);
 		else
 			o += snprintf(detail + o, len - o, "%s%s %u x %llu B = %.1f MiB",
 				      o ? ", " : "", bpf_map__name(m), bpf_map__max_entries(m),
@@ -240,6 +291,14 @@ static int check_memory(const struct bpf_object *obj, const struct rst_opts *o)
 	return -E2BIG;
 }
 
+void loader_size_tables(struct rsttrace *skel, __u32 host_sets, __u32 flow_sets)
+{
+	bpf_map__set_max_entries(skel->maps.hosts, host_sets);
+	bpf_map__set_max_entries(skel->maps.flows, flow_sets);
+	skel->rodata->host_set_mask = host_sets - 1;
+	skel->rodata->flow_set_mask = flow_sets - 1;
+}
+
 /* Open and configure; the tracing program only if wanted and the kernel has it. */
 static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, bool *traced)
 {
@@ -254,9 +313,8 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 		return NULL;
 	}
 	skel->rodata->snaplen = o->snaplen;
-	bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
-	bpf_map__set_max_entries(skel->maps.hosts, o->max_hosts);
-	bpf_map__set_max_entries(skel->maps.buckets, o->max_hosts);
+	loader_size_tables(skel, loader_sets(o->max_hosts, RST_HOST_WAYS),
+			   loader_sets(o->max_flows, RST_FLOW_WAYS));
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
 	if (tracing)
 		*traced = tracing_configure(skel->obj);

@@ -34,10 +34,12 @@ struct rst_opts {
 	__u32 sample;
 	__u32 rate_limit;
 	__u32 burst;
-	int ingress_hook; /* RST_HOOK_XDP or RST_HOOK_TC_INGRESS */
-	int dirs;	  /* DIR_* mask */
-	int xdp_mode;	  /* enum xdp_mode_opt */
-	int force_memory; /* load maps larger than a quarter of the machine */
+	__u32 flow_budget;  /* new flows/s per CPU; 0: no limit */
+	__u32 event_budget; /* events/s per CPU; 0: no limit */
+	int ingress_hook;   /* RST_HOOK_XDP or RST_HOOK_TC_INGRESS */
+	int dirs;	    /* DIR_* mask */
+	int xdp_mode;	    /* enum xdp_mode_opt */
+	int force_memory;   /* load maps larger than a quarter of the machine */
 	/* Which of the settings were given on the command line. */
 	int set_sample, set_rate, set_burst;
 };
@@ -55,6 +57,8 @@ enum {
 	OPT_MAX_HOSTS,
 	OPT_RING_SIZE,
 	OPT_FORCE_MEMORY,
+	OPT_FLOW_BUDGET,
+	OPT_EVENT_BUDGET,
 	OPT_DATAPATH_LAST,
 };
 
@@ -71,6 +75,8 @@ enum {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },	\
 	{ "max-hosts", required_argument, NULL, OPT_MAX_HOSTS },	\
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },	\
+	{ "flow-budget", required_argument, NULL, OPT_FLOW_BUDGET },	\
+	{ "event-budget", required_argument, NULL, OPT_EVENT_BUDGET },	\
 	{ "force-memory", no_argument, NULL, OPT_FORCE_MEMORY }
 /* clang-format on */
 
@@ -79,11 +85,13 @@ enum {
 	"  --direction in|out|both  what to trace (default both: ingress + TC egress)\n"           \
 	"  --xdp-mode auto|native|generic  (default auto: native, else generic)\n"                 \
 	"  --sample N             1 in N RSTs becomes an event (default 1)\n"                      \
-	"  --rate-limit N         events/s per source address, 0 = off (default 1000)\n"           \
+	"  --rate-limit N         events/s per peer host, 0 = off (default 1000)\n"                \
 	"  --burst N              token bucket depth in events (default = rate limit)\n"           \
 	"  --snaplen N            header snapshot bytes per event, 64..256 (default 128)\n"        \
-	"  --max-flows N          flow map entries (default 65536)\n"                              \
-	"  --max-hosts N          host map entries (default 16384)\n"                              \
+	"  --max-flows N          flow lines per CPU (default 65536; fewer on many CPUs)\n"        \
+	"  --max-hosts N          host lines per CPU (default 16384; fewer on many CPUs)\n"        \
+	"  --flow-budget N        new flows per second per CPU, 0 = no limit (default 20000)\n"    \
+	"  --event-budget N       events per second per CPU, 0 = no limit (default 20000)\n"       \
 	"  --ring-size BYTES      ring buffer size, power of 2, >= 4096 (default 4194304)\n"       \
 	"  --force-memory         load maps larger than a quarter of the machine's memory\n"
 
@@ -102,7 +110,13 @@ struct bpf_object;
 __u64 loader_map_bytes(const struct bpf_map *m, int ncpus);
 __u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len);
 
-/* Write sample / rate limit / burst into the settings map. */
+/* Sets of a table of `lines` lines per CPU, `ways` lines a set: a power of two. */
+__u32 loader_sets(__u32 lines, __u32 ways);
+/* Size the host and flow tables (sets) of an opened skeleton, maps and rodata masks. */
+struct rsttrace;
+void loader_size_tables(struct rsttrace *skel, __u32 host_sets, __u32 flow_sets);
+
+/* Write sample / rate limit / burst / budgets into the settings map. */
 int loader_apply_settings(int settings_fd, const struct rst_opts *o);
 
 const char *hook_name(int hook);

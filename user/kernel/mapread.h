@@ -66,4 +66,32 @@ long map_count_entries(int fd);
 /* Kernel-accounted memory of a map or program fd (fdinfo "memlock"), 0 if unknown. */
 __u64 fd_memlock(int fd);
 
+/*
+ * The host and flow tables (per-CPU arrays of sets of lines, see
+ * include/rsttrace.h), merged over every CPU into one entry per key, in
+ * the shape readers use: struct rst_host_key / rst_host_val and struct
+ * rst_flow_key / rst_flow_val (times unwrapped to CLOCK_MONOTONIC ns,
+ * to the tick). The *_each forms call fn once per batch of sets; a key
+ * is in one set on every CPU, so it is merged whole within one batch.
+ * Return 0, fn's error or -errno.
+ */
+int hosts_dump_each(int fd, struct map_dump *d, map_chunk_fn fn, void *ctx);
+int hosts_dump_read(int fd, struct map_dump *d);
+int flows_dump_each(int fd, struct map_dump *d, map_chunk_fn fn, void *ctx);
+int flows_dump_read(int fd, struct map_dump *d);
+
+struct rst_host_key;
+struct rst_host_val;
+struct rst_flow_key;
+struct rst_flow_val;
+
+/* One key's entry, merged over CPUs: 0, -ENOENT when no CPU has it, or -errno. */
+int host_lookup(int fd, const struct rst_host_key *k, struct rst_host_val *v);
+int flow_lookup(int fd, const struct rst_flow_key *k, struct rst_flow_val *v);
+
+/* Lines a table holds on all CPUs together (sets x ways x CPUs); 0 if unknown. */
+__u64 table_capacity(int fd);
+/* Distinct keys in the host or flow table (a full merged read); -errno on failure. */
+long hosts_count(int fd);
+long flows_count(int fd);
 #endif

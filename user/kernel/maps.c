@@ -181,7 +181,8 @@ int maps_find_live(struct rst_maps *m)
 			"(%s)",
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
-		if (*maps_slot(m, i) < 0 && i != PM_EVENTS && i != PM_REASONS) {
+		/* buckets: pinned for the layout, no program uses it any more. */
+		if (*maps_slot(m, i) < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);

@@ -1003,7 +1003,7 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 	/* The types of bpf/rsttrace.bpf.c, in enum pin_map / pin_prog order. */
 	static const __u32 map_types[PM_MAX] = {
 		[PM_COUNTERS] = BPF_MAP_TYPE_PERCPU_ARRAY, [PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
-		[PM_FLOWS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_HOSTS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_FLOWS] = BPF_MAP_TYPE_PERCPU_ARRAY,	   [PM_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
 		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
 		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
 	};
@@ -1659,8 +1659,8 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 	} want[] = {
 		{ PM_COUNTERS, 4, sizeof(struct rst_counters) },
 		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
-		{ PM_FLOWS, sizeof(struct rst_flow_key), sizeof(struct rst_flow_val) },
-		{ PM_HOSTS, sizeof(struct rst_host_key), sizeof(struct rst_host_val) },
+		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
+		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
 		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
 		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
 	};

@@ -30,6 +30,7 @@
 
 #include "iface.h"
 #include "log.h"
+#include "mapread.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -560,17 +561,36 @@ int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
 	mtext_printf(b, "rsttrace_map_update_errors_total{map=\"hosts\"} %llu\n",
 		     (unsigned long long)s->total.c[RST_C_HOST_ERR]);
 
+	/* The other half of the accounting identities (docs/architecture.md). */
+	family(b, "rsttrace_hosts_evicted_total", "counter",
+	       "Host counts moved out of the host table with the lines they were in.");
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < RST_HF_MAX; k++)
+			mtext_printf(b,
+				     "rsttrace_hosts_evicted_total{dir=\"%s\",flag=\"%s\"} %llu\n",
+				     i == RST_DIR_OUT ? "out" : "in", rst_host_flag_names[k],
+				     (unsigned long long)s->total.host_lost[i][k]);
+	family(b, "rsttrace_flows_untracked_total", "counter",
+	       "SYN, SYN-ACK, FIN, RST and RST-ACK flags not in the flow table, by cause.");
+	for (i = 0; i < RST_FL_MAX; i++)
+		for (k = 0; k < RST_FF_MAX; k++)
+			mtext_printf(
+				b,
+				"rsttrace_flows_untracked_total{cause=\"%s\",flag=\"%s\"} %llu\n",
+				rst_flow_cause_names[i], rst_flow_flag_names[k],
+				(unsigned long long)s->total.flow_lost[i][k]);
+
 	if (s->flows_ok) {
-		family(b, "rsttrace_flows_entries", "gauge", "Flows in the flow map (LRU).");
+		family(b, "rsttrace_flows_entries", "gauge", "Distinct flows in the flow table.");
 		mtext_printf(b, "rsttrace_flows_entries %llu\n", (unsigned long long)s->flows);
-		family(b, "rsttrace_flows_entries_limit", "gauge", "Capacity of the flow map.");
+		family(b, "rsttrace_flows_entries_limit", "gauge", "Flow lines of all CPUs.");
 		mtext_printf(b, "rsttrace_flows_entries_limit %llu\n",
 			     (unsigned long long)s->flows_max);
 	}
 	if (s->hosts_ok) {
-		family(b, "rsttrace_hosts_entries", "gauge", "Hosts in the host map (LRU).");
+		family(b, "rsttrace_hosts_entries", "gauge", "Distinct hosts in the host table.");
 		mtext_printf(b, "rsttrace_hosts_entries %llu\n", (unsigned long long)s->hosts);
-		family(b, "rsttrace_hosts_entries_limit", "gauge", "Capacity of the host map.");
+		family(b, "rsttrace_hosts_entries_limit", "gauge", "Host lines of all CPUs.");
 		mtext_printf(b, "rsttrace_hosts_entries_limit %llu\n",
 			     (unsigned long long)s->hosts_max);
 	}
@@ -729,6 +749,7 @@ struct metrics_server {
 	struct metrics_snapshot *snap;
 	struct rst_if_totals *per;
 	void *kbuf, *vbuf;
+	struct map_dump hdump; /* the host table, merged, a batch at a time */
 	__u32 counters_id;
 	struct mtext text;
 	int text_err; /* -errno of the last build, 0 when text is good */
@@ -769,88 +790,25 @@ static int map_meta(int fd, struct map_meta *mm)
 	return 0;
 }
 
-typedef void (*walk_fn)(void *ctx, const void *key, const void *val);
-
-/* Per-element fallback for kernels or map types without batch lookups. */
-static int walk_iter(int fd, const struct map_meta *mm, void *vbuf, walk_fn fn, void *ctx,
-		     __u64 *count)
-{
-	char key[WALK_ELEMMAX], next[WALK_ELEMMAX];
-	__u64 guard = (__u64)mm->max_entries * 2 + 16;
-	void *prev = NULL;
-
-	*count = 0;
-	while (guard--) {
-		if (bpf_map_get_next_key(fd, prev, next))
-			return errno == ENOENT ? 0 : -errno;
-		memcpy(key, next, mm->key_size);
-		prev = key;
-		if (fn && bpf_map_lookup_elem(fd, key, vbuf))
-			continue; /* deleted meanwhile */
-		if (fn)
-			fn(ctx, key, vbuf);
-		(*count)++;
-	}
-	return 0;
-}
-
-/*
- * Visit every entry (fn may be NULL to count only). Batch lookups a chunk
- * at a time; bounded by the map size whatever the map does meanwhile.
- */
-static int map_walk(int fd, const struct map_meta *mm, void *kbuf, void *vbuf, walk_fn fn,
-		    void *ctx, __u64 *count)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	/* A hash map's batch token is a bucket index; room to spare anyway. */
-	__u64 in_tok[8] = {}, out_tok[8] = {}, guard = mm->max_entries / WALK_CHUNK + 16;
-	__u32 n, i;
-	int err, first = 1;
-
-	if (mm->key_size > WALK_ELEMMAX || mm->value_size > WALK_ELEMMAX)
-		return -EINVAL;
-	*count = 0;
-	while (guard--) {
-		n = WALK_CHUNK;
-		err = bpf_map_lookup_batch(fd, first ? NULL : in_tok, out_tok, kbuf, vbuf, &n, &bo);
-		if (err)
-			err = -errno;
-		if (err && err != -ENOENT) {
-			/*
-			 * No batch ops here (or a bucket larger than a chunk): iterate
-			 * instead, but only before fn saw anything, or it would see
-			 * entries twice.
-			 */
-			if (first) {
-				pr_debug("metrics: batch lookup: %s; iterating", strerror(-err));
-				return walk_iter(fd, mm, vbuf, fn, ctx, count);
-			}
-			return err;
-		}
-		for (i = 0; fn && i < n; i++)
-			fn(ctx, (char *)kbuf + (size_t)i * mm->key_size,
-			   (char *)vbuf + (size_t)i * mm->value_size);
-		*count += n;
-		if (err == -ENOENT)
-			return 0;
-		memcpy(in_tok, out_tok, sizeof(in_tok));
-		first = 0;
-	}
-	return 0;
-}
-
-static void host_visit(void *ctx, const void *key, const void *val)
+/* A batch of the merged host table: each host offered to the top list. */
+static int host_batch(void *ctx, const struct map_dump *d)
 {
 	struct metrics_snapshot *s = ctx;
-	const struct rst_host_key *k = key;
-	const struct rst_host_val *v = val;
 	struct metrics_host h;
+	size_t i;
 
-	memcpy(h.addr, k->addr, sizeof(h.addr));
-	h.family = k->family;
-	h.rst[RST_DIR_IN] = v->rst_in;
-	h.rst[RST_DIR_OUT] = v->rst_out;
-	metrics_top_add(s, &h);
+	for (i = 0; i < d->n; i++) {
+		const struct rst_host_key *k = map_dump_key(d, i);
+		const struct rst_host_val *v = map_dump_val(d, i);
+
+		memcpy(h.addr, k->addr, sizeof(h.addr));
+		h.family = k->family;
+		h.rst[RST_DIR_IN] = v->rst_in;
+		h.rst[RST_DIR_OUT] = v->rst_out;
+		metrics_top_add(s, &h);
+	}
+	s->hosts += d->n;
+	return 0;
 }
 
 static int prog_uses_map(__u32 prog_id, __u32 map_id)
@@ -968,7 +926,6 @@ static int scan_attach(struct metrics_server *srv, struct metrics_snapshot *s)
 static int snapshot_build(struct metrics_server *srv)
 {
 	struct metrics_snapshot *s = srv->snap;
-	struct map_meta mm;
 	__u64 t0 = now_mono_ns();
 	size_t n_per = 0;
 	int err;
@@ -976,25 +933,24 @@ static int snapshot_build(struct metrics_server *srv)
 	/* Hosts before counters: the programs bump counters first. */
 	s->n_top = 0;
 	s->hosts_ok = 0;
-	if (!map_meta(srv->maps.hosts, &mm) && mm.key_size == sizeof(struct rst_host_key) &&
-	    mm.value_size == sizeof(struct rst_host_val)) {
-		s->hosts_max = mm.max_entries;
-		err = map_walk(srv->maps.hosts, &mm, srv->kbuf, srv->vbuf, host_visit, s,
-			       &s->hosts);
-		s->hosts_ok = !err;
-		if (err)
-			pr_debug("metrics: reading the host map: %s", strerror(-err));
-	}
-	/* No partial top list: without the host map every RST is "other". */
+	s->hosts_max = table_capacity(srv->maps.hosts);
+	s->hosts = 0;
+	err = hosts_dump_each(srv->maps.hosts, &srv->hdump, host_batch, s);
+	s->hosts_ok = !err;
+	if (err)
+		pr_debug("metrics: reading the host table: %s", strerror(-err));
+	/* No partial top list: without the host table every RST is "other". */
 	if (!s->hosts_ok)
 		s->n_top = 0;
 	s->flows_ok = 0;
-	if (!map_meta(srv->maps.flows, &mm)) {
-		s->flows_max = mm.max_entries;
-		err = map_walk(srv->maps.flows, &mm, srv->kbuf, srv->vbuf, NULL, NULL, &s->flows);
-		s->flows_ok = !err;
-		if (err)
-			pr_debug("metrics: reading the flow map: %s", strerror(-err));
+	s->flows_max = table_capacity(srv->maps.flows);
+	{
+		long n = flows_count(srv->maps.flows);
+
+		s->flows_ok = n >= 0;
+		s->flows = n >= 0 ? (__u64)n : 0;
+		if (n < 0)
+			pr_debug("metrics: reading the flow table: %s", strerror((int)-n));
 	}
 	err = counters_read(srv->maps.counters, &s->total, srv->per, PER_MAX, &n_per);
 	if (err)
@@ -1291,6 +1247,7 @@ static void server_free(struct metrics_server *srv)
 	free(srv->per);
 	free(srv->kbuf);
 	free(srv->vbuf);
+	map_dump_free(&srv->hdump);
 	mtext_free(&srv->text);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->conn_cond);

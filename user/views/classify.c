@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "classify.h"
+#include "mapread.h"
 
 int classify_flow_key(const struct rst_event *e, struct rst_flow_key *key)
 {
@@ -68,7 +69,10 @@ const char *classify_event(int flows_fd, const struct rst_event *e)
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return "unknown";
 	side = classify_flow_key(e, &key);
-	if (flows_fd < 0 || bpf_map_lookup_elem(flows_fd, &key, &v))
+	if (flows_fd < 0)
 		return classify(e, NULL, side);
+	/* Flows are made by SYN and SYN-ACK only: none is a connection never opened. */
+	if (flow_lookup(flows_fd, &key, &v))
+		return "no_flow";
 	return classify(e, &v, side);
 }

@@ -278,8 +278,7 @@ int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
 	st->limit = limit;
 	st->cursor = 0;
 	st->indexed = 0;
-	err = map_dump_each(hosts_fd, sizeof(struct rst_host_key), sizeof(struct rst_host_val),
-			    &st->batch, top_batch, st);
+	err = hosts_dump_each(hosts_fd, &st->batch, top_batch, st);
 	if (err) {
 		st->n_rows = 0;
 		return err;
