@@ -342,32 +342,17 @@ static void link_merge(struct rst_link *l, const struct rst_link *part, int d)
 }
 
 /*
- * An attached record that is not whole: a link of it dead (detached by
- * another tool, `bpftool link detach`, or a detach killed between
- * detaching and unpinning), or a direction this attach asks for missing
- * (an attach killed between pinning one link and the next). Re-create the
- * dead links with the hook and mode they had, add the missing ones as o
- * asks, keep the live ones; "already attached" is said only of a whole
- * record. *changed says whether anything was made.
+ * Into l, the links of the directions that have a dead one (with the
+ * hook and mode it had) or none that o asks for: how many were made, or
+ * -errno with l detached again.
  */
-static int repair_iface(struct persist *p, const struct pin_iface *pi, const char *ifname,
-			__u32 ifindex, const struct rst_opts *o, const struct rst_progs *progs,
-			int *changed)
+static int remake_links(struct rst_link *l, const struct pin_link *const have[2],
+			const struct rst_opts *o, const struct rst_progs *progs)
 {
-	const struct pin_link *have[2] = { NULL, NULL };
-	struct rst_link l, part;
+	struct rst_link part;
 	struct rst_opts one;
-	int d, i, err, made = 0;
+	int d, err, made = 0;
 
-	*changed = 0;
-	for (i = 0; i < pi->n_links; i++) {
-		const struct pin_link *pl = &pi->links[i];
-
-		d = strcmp(pin_kind_dir(pl->kind), "out") ? RST_DIR_IN : RST_DIR_OUT;
-		if (!have[d] || pl->alive)
-			have[d] = pl;
-	}
-	link_init(&l, ifname, ifindex);
 	for (d = 0; d < 2; d++) {
 		const struct pin_link *pl = have[d];
 
@@ -381,22 +366,52 @@ static int repair_iface(struct persist *p, const struct pin_iface *pi, const cha
 		} else if (pl && d == RST_DIR_IN) {
 			one.ingress_hook = RST_HOOK_TC_INGRESS;
 		}
-		link_init(&part, ifname, ifindex);
+		link_init(&part, l->ifname, l->ifindex);
 		err = attach_iface(&part, progs, &one);
 		if (err) {
-			detach_iface(&l);
+			detach_iface(l);
 			return err;
 		}
-		link_merge(&l, &part, d);
-		made = 1;
-		pr_warn("%s: repaired: %s %s link was %s", ifname,
+		link_merge(l, &part, d);
+		made++;
+		pr_warn("%s: repaired: %s %s link was %s", l->ifname,
 			d == RST_DIR_IN && part.xdp_fd >= 0 ? "xdp"
 			: part.legacy[d]		    ? "cls_bpf"
 							    : "tcx",
 			d == RST_DIR_IN ? "in" : "out", pl ? "dead" : "missing");
 	}
-	if (!made)
-		return 0;
+	return made;
+}
+
+/*
+ * An attached record that is not whole: a link of it dead (detached by
+ * another tool, `bpftool link detach`, or a detach killed between
+ * detaching and unpinning), or a direction this attach asks for missing
+ * (an attach killed between pinning one link and the next). Re-create the
+ * dead links with the hook and mode they had, add the missing ones as o
+ * asks, keep the live ones; "already attached" is said only of a whole
+ * record. *changed says whether anything was made.
+ */
+static int repair_iface(struct persist *p, const struct pin_iface *pi, const char *ifname,
+			__u32 ifindex, const struct rst_opts *o, const struct rst_progs *progs,
+			int *changed)
+{
+	const struct pin_link *have[2] = { NULL, NULL };
+	struct rst_link l;
+	int d, i, err, made;
+
+	*changed = 0;
+	for (i = 0; i < pi->n_links; i++) {
+		const struct pin_link *pl = &pi->links[i];
+
+		d = strcmp(pin_kind_dir(pl->kind), "out") ? RST_DIR_IN : RST_DIR_OUT;
+		if (!have[d] || pl->alive)
+			have[d] = pl;
+	}
+	link_init(&l, ifname, ifindex);
+	made = remake_links(&l, have, o, progs);
+	if (made <= 0)
+		return made;
 	/* The dead pins make way for the new links (only what rsttrace pinned there goes). */
 	for (d = 0; d < 2; d++) {
 		if (have[d] && !have[d]->alive) {

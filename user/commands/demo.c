@@ -145,6 +145,58 @@ static void abort_close(int fd)
 	close(fd);
 }
 
+/* 2. The server aborts mid-connection (SO_LINGER 0): RST from the server. */
+static void client_server_aborts(struct demo *d, const char *srv4)
+{
+	char buf[16];
+	int fd, a;
+
+	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
+	if (fd < 0)
+		return;
+	if (write(fd, "hello\n", 6) < 0)
+		pr_debug("demo: write: %s", strerror(errno));
+	a = accept(d->listen4, NULL, NULL);
+	if (a >= 0) {
+		if (read(a, buf, sizeof(buf)) < 0)
+			pr_debug("demo: read: %s", strerror(errno));
+		abort_close(a);
+	}
+	close(fd);
+}
+
+/* 3. Data to a closed socket: the server closes (FIN), the client writes. */
+static void client_late_write(struct demo *d, const char *srv4)
+{
+	int fd, a;
+
+	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
+	if (fd < 0)
+		return;
+	a = accept(d->listen4, NULL, NULL);
+	if (a >= 0)
+		close(a);
+	sleep_ms(50);
+	if (write(fd, "late\n", 5) < 0)
+		pr_debug("demo: write to a closed peer: %s", strerror(errno));
+	sleep_ms(50);
+	close(fd);
+}
+
+/* 4. The client aborts over IPv6: the RST comes in to the server. */
+static void client_aborts(struct demo *d, const char *srv6)
+{
+	int fd, a;
+
+	fd = tcp_connect(AF_INET6, srv6, DEMO_PORT_OPEN);
+	if (fd < 0)
+		return;
+	a = accept(d->listen6, NULL, NULL);
+	abort_close(fd);
+	if (a >= 0)
+		close(a);
+}
+
 /*
  * The client, in the client namespace: each step is one kind of reset.
  * The server side of the abortive closes runs here too, through the
@@ -155,8 +207,7 @@ static void *client_main(void *arg)
 {
 	struct demo *d = arg;
 	const char *srv4 = d->np.addr4[0], *srv6 = d->np.addr6[0];
-	char buf[16];
-	int fd, a;
+	int fd;
 
 	if (netns_enter(d->np.ns[1])) {
 		pr_warn("demo: entering %s: %s", d->np.ns[1], strerror(errno));
@@ -172,44 +223,11 @@ static void *client_main(void *arg)
 	if (fd >= 0)
 		close(fd);
 	sleep_ms(150);
-
-	/* 2. The server aborts mid-connection (SO_LINGER 0): RST from the server. */
-	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
-	if (fd >= 0) {
-		if (write(fd, "hello\n", 6) < 0)
-			pr_debug("demo: write: %s", strerror(errno));
-		a = accept(d->listen4, NULL, NULL);
-		if (a >= 0) {
-			if (read(a, buf, sizeof(buf)) < 0)
-				pr_debug("demo: read: %s", strerror(errno));
-			abort_close(a);
-		}
-		close(fd);
-	}
+	client_server_aborts(d, srv4);
 	sleep_ms(150);
-
-	/* 3. Data to a closed socket: the server closes (FIN), the client writes. */
-	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
-	if (fd >= 0) {
-		a = accept(d->listen4, NULL, NULL);
-		if (a >= 0)
-			close(a);
-		sleep_ms(50);
-		if (write(fd, "late\n", 5) < 0)
-			pr_debug("demo: write to a closed peer: %s", strerror(errno));
-		sleep_ms(50);
-		close(fd);
-	}
+	client_late_write(d, srv4);
 	sleep_ms(150);
-
-	/* 4. The client aborts over IPv6: the RST comes in to the server. */
-	fd = tcp_connect(AF_INET6, srv6, DEMO_PORT_OPEN);
-	if (fd >= 0) {
-		a = accept(d->listen6, NULL, NULL);
-		abort_close(fd);
-		if (a >= 0)
-			close(a);
-	}
+	client_aborts(d, srv6);
 	sleep_ms(300);
 	d->client_done = 1;
 	return NULL;
