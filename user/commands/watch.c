@@ -317,7 +317,7 @@ static void attach_tracing(struct watch *w, struct rsttrace *skel)
 	int prog_fd = tracing_prog_fd(skel->obj);
 
 	if (prog_fd < 0)
-		return; /* tracing_configure said why at -vv */
+		return; /* tracing_configure said why at -dd */
 	w->trace_fd = tracing_attach(prog_fd);
 	if (w->trace_fd < 0) {
 		pr_info("kernel reset reasons unavailable: attaching to tcp_send_reset: "

@@ -340,7 +340,7 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 			err == -EPERM
 				? " (the capabilities are there: a security module, lockdown or "
 				  "kernel.unprivileged_bpf_disabled refused it)"
-				: " (run with -vv for the verifier log)");
+				: " (run with -dd for the verifier log)");
 		rsttrace__destroy(skel);
 		errno = -err;
 		return NULL;
