@@ -45,6 +45,9 @@ int cmd_pin_path_check(const char *arg, const void *field);
 		.max = CMD_MAX_IFACES, .many = "interfaces", .metavar = "IFACE", .help = helptext  \
 	}
 
+/* The signals that stop a command: SIGINT, SIGTERM and SIGHUP. */
+void stop_signals(sigset_t *set);
+
 /*
  * Ctrl-C, SIGTERM and SIGHUP wait while the pins change: they are then
  * delivered, with their default action, once the pins are consistent

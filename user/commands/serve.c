@@ -189,10 +189,7 @@ static int do_serve(const struct serve_cfg *c)
 	 * Block the stop signals before MHD starts its threads, then wait for
 	 * them here: no handler, no polling, no thread ever interrupted.
 	 */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	stop_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
