@@ -431,10 +431,7 @@ struct status_cfg {
 };
 
 static const struct opt_row status_rows[] = {
-	{ .name = "json",
-	  .type = OPT_FLAG,
-	  .off = offsetof(struct status_cfg, json),
-	  .help = "one JSON object (keys in docs/persistent.md)" },
+	CMD_JSON_ROW(struct status_cfg, json, "one JSON object (keys in docs/persistent.md)"),
 	CMD_PIN_PATH_ROW(struct status_cfg, pin_path),
 	{ 0 },
 };

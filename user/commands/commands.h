@@ -37,6 +37,13 @@ int cmd_pin_path_check(const char *arg, const void *field);
 		.help = "pin directory (default " RST_PIN_DEFAULT ")"                              \
 	}
 
+/* --json into an int field: the command's output as JSON. */
+#define CMD_JSON_ROW(cfg_type, member, helptext)                                                   \
+	{                                                                                          \
+		.name = "json", .type = OPT_FLAG, .off = offsetof(cfg_type, member),               \
+		.help = helptext                                                                   \
+	}
+
 /* -i IFACE, repeatable, into member[CMD_MAX_IFACES] and its counter. */
 #define CMD_IFACE_ROW(cfg_type, member, counter, helptext)                                         \
 	{                                                                                          \
