@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "options.h"
 #include "util.h"
 #include "rsttrace.h"
 
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	opt_debug_env();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

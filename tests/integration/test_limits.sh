@@ -122,7 +122,7 @@ t_memory_stated() {
 	local args stated kernel
 	for args in "" "--max-flows 200000 --max-hosts 50000 --ring-size 16777216"; do
 		# shellcheck disable=SC2086
-		bg_start M_PID nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" -v --duration 20 $args \
+		bg_start M_PID nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" -v -d --duration 20 $args \
 			>"$T/m.out" 2>"$T/m.err"
 		wait_for 10 grep -q watching "$T/m.err"
 		stated=$(sed -n 's/^rsttrace: the maps take \([0-9.]*\) MiB of kernel memory (.*/\1/p' \

@@ -74,7 +74,7 @@ t_readers() {
 
 # watch on two interfaces prints tcpdump's -i any prefix with the name.
 t_watch() {
-	bg_start WP nsx "$NS_A" "$RSTTRACE" watch -i "$EVIL" -i "$VETH_A" --hook tc -v \
+	bg_start WP nsx "$NS_A" "$RSTTRACE" watch -i "$EVIL" -i "$VETH_A" --hook tc -v -d \
 		--duration 20 >"$T/w.out" 2>"$T/w.err"
 	wait_for 10 grep -q watching "$T/w.err"
 	refuse "$NS_B" 10.202.1.1 9

@@ -40,10 +40,10 @@ count() {
 	jq -c "$@" "select($q)" "$f" | wc -l
 }
 
-# The kernel tells at -vv whether it can give reasons.
+# The kernel tells at -dd whether it can give reasons.
 HAVE_REASONS=
 probe() {
-	start_watch "$T/probe.txt" -vv || { not_ok "watch attached (probe)"; return; }
+	start_watch "$T/probe.txt" -vv -dd || { not_ok "watch attached (probe)"; return; }
 	bg_stop "$W_PID" INT
 	if grep -q 'kernel reset reasons on' "$T/probe.txt.err"; then
 		HAVE_REASONS=1
@@ -199,7 +199,7 @@ link_alive() { bpftool link show id "$1" >/dev/null 2>&1 && echo yes || echo no;
 test_ingress_only() {
 	local f=$T/in.json
 	[ -z "$HAVE_REASONS" ] && { ok "ingress only: skipped, no kernel reasons"; return; }
-	start_watch "$f" --json --direction in -vv || { not_ok "watch attached"; return; }
+	start_watch "$f" --json --direction in -vv -dd || { not_ok "watch attached"; return; }
 	bg_stop "$W_PID" INT
 	grep -q 'kernel reset reasons: tracing tcp_send_reset' "$f.err" &&
 		not_ok "--direction in: the tracepoint is not attached" ||

@@ -226,8 +226,38 @@ test_bad_input() {
 	assert_settles "no program of ours left after the failures" "" bpf_progs_in "$NS_A"
 }
 
+# -v is the output detail only, as tcpdump's; the log level is -d's (or
+# RSTTRACE_DEBUG's): each apart from the other.
+test_verbose_apart_from_debug() {
+	local f
+	start_watch "$T/lv.txt" -i "$VETH_A" -v --rate-limit 0 || { not_ok "watch -v"; return; }
+	gen refused "$IP4_A" 9 1
+	bg_stop "$W_PID" INT
+	grep -q " hook tc-out class refused" "$T/lv.txt" &&
+		ok "-v: the lines carry the extras" || not_ok "-v: the lines carry the extras"
+	grep -q "^$VETH_A: XDP attached in" "$T/lv.txt.err" &&
+		{ not_ok "-v: no info messages"; sed 's/^/# /' "$T/lv.txt.err"; } ||
+		ok "-v: no info messages"
+	for f in d env; do
+		if [ $f = d ]; then
+			start_watch "$T/l$f.txt" -i "$VETH_A" -d --rate-limit 0
+		else
+			RSTTRACE_DEBUG=1 start_watch "$T/l$f.txt" -i "$VETH_A" --rate-limit 0
+		fi || { not_ok "watch ($f) attached"; continue; }
+		gen refused "$IP4_A" 9 1
+		bg_stop "$W_PID" INT
+		grep -q "^$VETH_A: XDP attached in [a-z]* mode\$" "$T/l$f.txt.err" &&
+			ok "$f: the info messages" ||
+			{ not_ok "$f: the info messages"; sed 's/^/# /' "$T/l$f.txt.err"; }
+		grep -q "Flags \[R\.\], seq 0, ack [0-9]*, win 0, length 0\$" "$T/l$f.txt" &&
+			ok "$f: the lines without the -v extras" ||
+			{ not_ok "$f: the lines without the -v extras"; sed 's/^/# /' "$T/l$f.txt"; }
+	done
+}
+
 run_test test_identical_to_tcpdump
 run_test test_hooks_and_verbose
+run_test test_verbose_apart_from_debug
 run_test test_tc_ingress_hook
 run_test test_two_interfaces_any_prefix
 run_test test_count_and_duration

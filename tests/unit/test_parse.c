@@ -105,34 +105,34 @@ static void test_parse_seconds_table(void **state)
 }
 
 struct dp_case {
-	int opt;
+	const char *opt; /* long name of a datapath row */
 	const char *arg;
 	int ret; /* 1 handled, < 0 error */
 };
 
 static const struct dp_case dp_cases[] = {
-	{ OPT_HOOK, "xdp", 1 },
-	{ OPT_HOOK, "tc", 1 },
-	{ OPT_HOOK, "XDP", -EINVAL },
-	{ OPT_DIRECTION, "in", 1 },
-	{ OPT_DIRECTION, "both", 1 },
-	{ OPT_DIRECTION, "sideways", -EINVAL },
-	{ OPT_XDP_MODE, "generic", 1 },
-	{ OPT_XDP_MODE, "offload", -EINVAL },
-	{ OPT_SAMPLE, "1", 1 },
-	{ OPT_SAMPLE, "0", -ERANGE },
-	{ OPT_RATE_LIMIT, "0", 1 },
-	{ OPT_RATE_LIMIT, "-5", -EINVAL },
-	{ OPT_SNAPLEN, "64", 1 },
-	{ OPT_SNAPLEN, "256", 1 },
-	{ OPT_SNAPLEN, "63", -ERANGE },
-	{ OPT_SNAPLEN, "257", -ERANGE },
-	{ OPT_RING_SIZE, "4096", 1 },
-	{ OPT_RING_SIZE, "5000", -EINVAL },
-	{ OPT_RING_SIZE, "2048", -ERANGE },
-	{ OPT_MAX_FLOWS, "15", -ERANGE },
-	{ OPT_MAX_HOSTS, "100000", 1 },
-	{ 'x', "whatever", 0 },
+	{ "hook", "xdp", 1 },
+	{ "hook", "tc", 1 },
+	{ "hook", "XDP", -EINVAL },
+	{ "direction", "in", 1 },
+	{ "direction", "both", 1 },
+	{ "direction", "sideways", -EINVAL },
+	{ "xdp-mode", "generic", 1 },
+	{ "xdp-mode", "offload", -EINVAL },
+	{ "sample", "1", 1 },
+	{ "sample", "0", -ERANGE },
+	{ "rate-limit", "0", 1 },
+	{ "rate-limit", "-5", -EINVAL },
+	{ "snaplen", "64", 1 },
+	{ "snaplen", "256", 1 },
+	{ "snaplen", "63", -ERANGE },
+	{ "snaplen", "257", -ERANGE },
+	{ "ring-size", "4096", 1 },
+	{ "ring-size", "5000", -EINVAL },
+	{ "ring-size", "2048", -ERANGE },
+	{ "max-flows", "15", -ERANGE },
+	{ "max-hosts", "100000", 1 },
+	{ "x", "whatever", 0 },
 };
 
 static void test_datapath_options_table(void **state)
@@ -145,9 +145,9 @@ static void test_datapath_options_table(void **state)
 		int ret;
 
 		opts_default(&o);
-		ret = opts_parse_datapath(&o, dp_cases[i].opt, dp_cases[i].arg);
+		ret = opt_parse_one(datapath_rows, &o, dp_cases[i].opt, dp_cases[i].arg);
 		if (ret != dp_cases[i].ret)
-			fail_msg("option %#x '%s': %d, want %d", dp_cases[i].opt, dp_cases[i].arg,
+			fail_msg("option --%s '%s': %d, want %d", dp_cases[i].opt, dp_cases[i].arg,
 				 ret, dp_cases[i].ret);
 	}
 }
@@ -161,11 +161,11 @@ static void test_datapath_values(void **state)
 	assert_int_equal(o.sample, 1);
 	assert_int_equal(o.snaplen, RST_SNAPLEN_DEFAULT);
 	assert_int_equal(o.dirs, DIR_BOTH);
-	assert_int_equal(opts_parse_datapath(&o, OPT_DIRECTION, "out"), 1);
+	assert_int_equal(opt_parse_one(datapath_rows, &o, "direction", "out"), 1);
 	assert_int_equal(o.dirs, DIR_OUT);
-	assert_int_equal(opts_parse_datapath(&o, OPT_HOOK, "tc"), 1);
+	assert_int_equal(opt_parse_one(datapath_rows, &o, "hook", "tc"), 1);
 	assert_int_equal(o.ingress_hook, RST_HOOK_TC_INGRESS);
-	assert_int_equal(opts_parse_datapath(&o, OPT_SAMPLE, "100"), 1);
+	assert_int_equal(opt_parse_one(datapath_rows, &o, "sample", "100"), 1);
 	assert_int_equal(o.sample, 100);
 	assert_true(o.set_sample);
 }

@@ -95,7 +95,7 @@ void log_vprint_lib(int level, const char *prefix, const char *fmt, va_list ap)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* libbpf warnings show at -v, its info at -vv, its debug at -vvv. */
+	/* libbpf warnings show at -d, its info at -dd, its debug at -ddd. */
 	int ours = (int)level + 1;
 
 	if (ours > log_level)

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +30,6 @@
 #include "persist.h"
 #include "tracing.h"
 #include "util.h"
-
-enum {
-	OPT_S_JSON = 0x200,
-	OPT_S_PIN_PATH,
-};
 
 struct map_stat {
 	const char *name;
@@ -437,13 +431,6 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
 }
 
-static void status_usage(FILE *f)
-{
-	fprintf(f, "usage: rsttrace status [--json] [--pin-path DIR]\n"
-		   "  --json            one JSON object (keys in docs/persistent.md)\n"
-		   "  --pin-path DIR    default " RST_PIN_DEFAULT "\n");
-}
-
 static void print_none(const char *path, int json, int unfinished)
 {
 	if (json) {
@@ -460,61 +447,49 @@ static void print_none(const char *path, int json, int unfinished)
 	}
 }
 
-int cmd_status(int argc, char **argv)
+struct status_cfg {
+	int json;
+	const char *pin_path;
+};
+
+static const struct opt_row status_rows[] = {
+	CMD_JSON_ROW(struct status_cfg, json, "one JSON object (keys in docs/persistent.md)"),
+	CMD_PIN_PATH_ROW(struct status_cfg, pin_path),
+	{ 0 },
+};
+
+static const struct opt_cmd status_cmd = {
+	.name = "status",
+	.synopsis = "usage: rsttrace status [--json] [--pin-path DIR]\n",
+	.sets = {
+		{ status_rows, 0 },
+		{ opt_verbose_log_rows, 0 },
+		{ opt_common_rows, 0 },
+	},
+};
+
+static int do_status(const struct status_cfg *c)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, OPT_S_JSON },
-		{ "pin-path", required_argument, NULL, OPT_S_PIN_PATH },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *pin_path = RST_PIN_DEFAULT;
 	struct map_stat ms[PM_MAX];
 	struct pin_iface *ifs = NULL;
 	struct rst_config cfg = {};
 	struct rst_totals t;
-	int opt, json = 0, n = 0, err, ret = EXIT_RUNTIME;
+	int n = 0, err, ret = EXIT_RUNTIME;
 	struct persist p;
 	__u64 mem_total;
 	__u32 zero = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_S_JSON:
-			json = 1;
-			break;
-		case OPT_S_PIN_PATH:
-			if (persist_path_check(optarg))
-				return EXIT_USAGE;
-			pin_path = optarg;
-			break;
-		case 'v':
-			log_set_level(log_level + 1);
-			break;
-		case 'h':
-			status_usage(stdout);
-			return EXIT_OK;
-		default:
-			status_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pr_warn("status: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
 	if (check_privileges(PRIV_READ))
 		return EXIT_RUNTIME;
 
 	persist_init(&p);
-	err = persist_prepare(&p, pin_path, PERSIST_READ);
+	err = persist_prepare(&p, c->pin_path, PERSIST_READ);
 	if (!err)
 		err = persist_read_meta(&p);
 	if (err == -ENOENT) {
 		/* A directory without meta: an unfinished attach left it. */
-		print_none(p.path[0] ? p.path : pin_path, json, p.path[0] && !access(p.path, F_OK));
+		print_none(p.path[0] ? p.path : c->pin_path, c->json,
+			   p.path[0] && !access(p.path, F_OK));
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -527,7 +502,7 @@ int cmd_status(int argc, char **argv)
 		memset(&t, 0, sizeof(t));
 	}
 	map_stats(&p, ms, &mem_total);
-	if (json)
+	if (c->json)
 		print_json(&p, ifs, n, &cfg, &t, ms, mem_total);
 	else
 		print_text(&p, ifs, n, &cfg, &t, ms, mem_total);
@@ -536,4 +511,15 @@ out:
 	free(ifs);
 	persist_close(&p);
 	return ret;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct status_cfg c = { .pin_path = RST_PIN_DEFAULT };
+	int err;
+
+	err = opt_parse(&status_cmd, argc, argv, &c, NULL);
+	if (err)
+		return opt_exit_status(err);
+	return do_status(&c);
 }

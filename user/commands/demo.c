@@ -26,8 +26,10 @@
 #include "attach.h"
 #include "commands.h"
 #include "counters.h"
+#include "loader.h"
 #include "log.h"
 #include "mapread.h"
+#include "options.h"
 #include "privs.h"
 #include "netns.h"
 #include "output.h"
@@ -47,6 +49,10 @@ static void demo_signal(int sig)
 	demo_stop = 1;
 }
 
+struct demo_cfg {
+	int debug; /* -v: debug messages (the lines are always watch -v's) */
+};
+
 struct demo {
 	struct netns_pair np;
 	struct output out; /* the same text lines as watch -v */
@@ -55,6 +61,12 @@ struct demo {
 	volatile int client_done;
 	int events;
 	int reasons_fd; /* -1 without kernel reasons */
+	int trace_fd;	/* the reset-reason program's link; -1: none */
+	int orig_ns;	/* the caller's network namespace, to return to; -1: not left */
+	int made_ns;	/* the namespaces exist */
+	struct rsttrace *skel;
+	struct ring_buffer *rb;
+	struct rst_link link;
 };
 
 static void sleep_ms(int ms)
@@ -134,6 +146,58 @@ static void abort_close(int fd)
 	close(fd);
 }
 
+/* 2. The server aborts mid-connection (SO_LINGER 0): RST from the server. */
+static void client_server_aborts(struct demo *d, const char *srv4)
+{
+	char buf[16];
+	int fd, a;
+
+	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
+	if (fd < 0)
+		return;
+	if (write(fd, "hello\n", 6) < 0)
+		pr_debug("demo: write: %s", strerror(errno));
+	a = accept(d->listen4, NULL, NULL);
+	if (a >= 0) {
+		if (read(a, buf, sizeof(buf)) < 0)
+			pr_debug("demo: read: %s", strerror(errno));
+		abort_close(a);
+	}
+	close(fd);
+}
+
+/* 3. Data to a closed socket: the server closes (FIN), the client writes. */
+static void client_late_write(struct demo *d, const char *srv4)
+{
+	int fd, a;
+
+	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
+	if (fd < 0)
+		return;
+	a = accept(d->listen4, NULL, NULL);
+	if (a >= 0)
+		close(a);
+	sleep_ms(50);
+	if (write(fd, "late\n", 5) < 0)
+		pr_debug("demo: write to a closed peer: %s", strerror(errno));
+	sleep_ms(50);
+	close(fd);
+}
+
+/* 4. The client aborts over IPv6: the RST comes in to the server. */
+static void client_aborts(struct demo *d, const char *srv6)
+{
+	int fd, a;
+
+	fd = tcp_connect(AF_INET6, srv6, DEMO_PORT_OPEN);
+	if (fd < 0)
+		return;
+	a = accept(d->listen6, NULL, NULL);
+	abort_close(fd);
+	if (a >= 0)
+		close(a);
+}
+
 /*
  * The client, in the client namespace: each step is one kind of reset.
  * The server side of the abortive closes runs here too, through the
@@ -144,8 +208,7 @@ static void *client_main(void *arg)
 {
 	struct demo *d = arg;
 	const char *srv4 = d->np.addr4[0], *srv6 = d->np.addr6[0];
-	char buf[16];
-	int fd, a;
+	int fd;
 
 	if (netns_enter(d->np.ns[1])) {
 		pr_warn("demo: entering %s: %s", d->np.ns[1], strerror(errno));
@@ -161,44 +224,11 @@ static void *client_main(void *arg)
 	if (fd >= 0)
 		close(fd);
 	sleep_ms(150);
-
-	/* 2. The server aborts mid-connection (SO_LINGER 0): RST from the server. */
-	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
-	if (fd >= 0) {
-		if (write(fd, "hello\n", 6) < 0)
-			pr_debug("demo: write: %s", strerror(errno));
-		a = accept(d->listen4, NULL, NULL);
-		if (a >= 0) {
-			if (read(a, buf, sizeof(buf)) < 0)
-				pr_debug("demo: read: %s", strerror(errno));
-			abort_close(a);
-		}
-		close(fd);
-	}
+	client_server_aborts(d, srv4);
 	sleep_ms(150);
-
-	/* 3. Data to a closed socket: the server closes (FIN), the client writes. */
-	fd = tcp_connect(AF_INET, srv4, DEMO_PORT_OPEN);
-	if (fd >= 0) {
-		a = accept(d->listen4, NULL, NULL);
-		if (a >= 0)
-			close(a);
-		sleep_ms(50);
-		if (write(fd, "late\n", 5) < 0)
-			pr_debug("demo: write to a closed peer: %s", strerror(errno));
-		sleep_ms(50);
-		close(fd);
-	}
+	client_late_write(d, srv4);
 	sleep_ms(150);
-
-	/* 4. The client aborts over IPv6: the RST comes in to the server. */
-	fd = tcp_connect(AF_INET6, srv6, DEMO_PORT_OPEN);
-	if (fd >= 0) {
-		a = accept(d->listen6, NULL, NULL);
-		abort_close(fd);
-		if (a >= 0)
-			close(a);
-	}
+	client_aborts(d, srv6);
 	sleep_ms(300);
 	d->client_done = 1;
 	return NULL;
@@ -248,33 +278,160 @@ static void print_hosts(int hosts_fd)
 	map_dump_free(&d);
 }
 
-int cmd_demo(int argc, char **argv)
+static const struct opt_row demo_rows[] = {
+	{ .short_opt = 'v',
+	  .name = "verbose",
+	  .type = OPT_FLAG,
+	  .off = offsetof(struct demo_cfg, debug),
+	  .help = "debug messages, as -dd" },
+	{ 0 },
+};
+
+static const struct opt_cmd demo_cmd = {
+	.name = "demo",
+	.synopsis = "usage: rsttrace demo [-v]\n",
+	.sets = {
+		{ demo_rows, 0 },
+		{ opt_common_rows, 0 },
+	},
+};
+
+/* The namespaces, and this thread into the server's: 0 or -1 after printing why. */
+static int demo_enter(struct demo *d)
 {
-	struct demo d = { .listen4 = -1, .listen6 = -1, .reasons_fd = -1 };
-	struct rsttrace *skel = NULL;
-	struct ring_buffer *rb = NULL;
-	struct rst_link link;
+	char tag[16];
+
+	snprintf(tag, sizeof(tag), "%d", (int)getpid() % 100000);
+	if (netns_pair_create(&d->np, tag))
+		return -1;
+	d->made_ns = 1;
+	printf("rsttrace demo: namespaces %s (%s, %s) and %s (%s, %s), veth %s <-> %s\n",
+	       d->np.ns[0], d->np.addr4[0], d->np.addr6[0], d->np.ns[1], d->np.addr4[1],
+	       d->np.addr6[1], d->np.veth[0], d->np.veth[1]);
+	d->orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (d->orig_ns < 0 || netns_enter(d->np.ns[0])) {
+		pr_warn("demo: entering %s: %s", d->np.ns[0], strerror(errno));
+		return -1;
+	}
+	link_init(&d->link, d->np.veth[0], if_nametoindex(d->np.veth[0]));
+	return 0;
+}
+
+/* Load, attach to the server end, and the kernel's reasons where it has them. */
+static int demo_attach(struct demo *d)
+{
 	struct rst_progs progs;
 	struct rst_opts o;
+
+	opts_default(&o);
+	o.rate_limit = 0;
+	d->skel = loader_open_load(&o);
+	if (!d->skel)
+		return -1;
+	progs.xdp = bpf_program__fd(d->skel->progs.rst_xdp);
+	progs.tc_in = bpf_program__fd(d->skel->progs.rst_tc_ingress);
+	progs.tc_out = bpf_program__fd(d->skel->progs.rst_tc_egress);
+	if (attach_iface(&d->link, &progs, &o))
+		return -1;
+	/* The kernel's reasons for the resets the server sends, where it has them. */
+	if (tracing_prog_fd(d->skel->obj) >= 0) {
+		d->trace_fd = tracing_attach(tracing_prog_fd(d->skel->obj));
+		if (d->trace_fd >= 0)
+			d->reasons_fd = bpf_map__fd(d->skel->maps.reasons);
+		else
+			pr_debug("demo: attaching to tcp_send_reset: %s", strerror(-d->trace_fd));
+	}
+	printf("attached to %s in %s: XDP (%s) ingress, TC egress%s\n\n", d->link.ifname,
+	       d->np.ns[0], xdp_mode_name(d->link.xdp_flags),
+	       d->trace_fd >= 0 ? ", tcp_send_reset tracepoint (kernel reasons)" : "");
+	return 0;
+}
+
+/* The client's resets, printed as they come: 0, or -1 after printing why. */
+static int demo_run(struct demo *d)
+{
+	pthread_t client;
+
+	d->listen4 = tcp_listen(AF_INET, d->np.addr4[0], DEMO_PORT_OPEN);
+	d->listen6 = tcp_listen(AF_INET6, d->np.addr6[0], DEMO_PORT_OPEN);
+	if (d->listen4 < 0 || d->listen6 < 0) {
+		pr_warn("demo: listening on port %d failed", DEMO_PORT_OPEN);
+		return -1;
+	}
+	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.events), demo_event, d, NULL);
+	if (!d->rb) {
+		pr_warn("demo: ring buffer: %s", strerror(errno));
+		return -1;
+	}
+	d->mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
+	d->out.flows_fd = bpf_map__fd(d->skel->maps.flows);
+	/* The client thread is created here, in the server namespace, then moves. */
+	if (pthread_create(&client, NULL, client_main, d)) {
+		pr_warn("demo: cannot start the client thread");
+		return -1;
+	}
+	while (!d->client_done && !demo_stop) {
+		/* The kernel batches wakeups: a poll timeout must consume too. */
+		if (ring_buffer__poll(d->rb, 100) == 0)
+			ring_buffer__consume(d->rb);
+		output_flush(&d->out);
+	}
+	ring_buffer__consume(d->rb);
+	pthread_join(client, NULL);
+	return 0;
+}
+
+static void demo_report(struct demo *d)
+{
 	struct rst_totals t;
+
+	if (!counters_read(bpf_map__fd(d->skel->maps.counters), &t, NULL, 0, NULL))
+		printf("\n%d events; kernel counted %llu RST, %llu RST-ACK, %llu SYN, %llu FIN "
+		       "on %s\n",
+		       d->events, (unsigned long long)t.c[RST_C_RST],
+		       (unsigned long long)t.c[RST_C_RSTACK], (unsigned long long)t.c[RST_C_SYN],
+		       (unsigned long long)t.c[RST_C_FIN], d->link.ifname);
+	print_hosts(bpf_map__fd(d->skel->maps.hosts));
+}
+
+/* Everything demo made goes, in the reverse order. */
+static void demo_cleanup(struct demo *d)
+{
+	if (d->skel)
+		detach_iface(&d->link);
+	if (d->trace_fd >= 0)
+		close(d->trace_fd);
+	ring_buffer__free(d->rb);
+	rsttrace__destroy(d->skel);
+	if (d->listen4 >= 0)
+		close(d->listen4);
+	if (d->listen6 >= 0)
+		close(d->listen6);
+	if (d->orig_ns >= 0) {
+		if (setns(d->orig_ns, CLONE_NEWNET))
+			pr_warn("demo: returning to the original namespace: %s", strerror(errno));
+		close(d->orig_ns);
+	}
+	if (d->made_ns) {
+		netns_pair_destroy(&d->np);
+		printf("\nremoved %s and %s\n", d->np.ns[0], d->np.ns[1]);
+	}
+	output_close(&d->out);
+	fflush(stdout);
+}
+
+static int do_demo(const struct demo_cfg *c)
+{
+	struct demo d = {
+		.listen4 = -1, .listen6 = -1, .reasons_fd = -1, .trace_fd = -1, .orig_ns = -1
+	};
 	struct output_opts oo;
 	struct fmt_opts fo = {};
 	struct sigaction sa = {};
-	pthread_t client;
-	char tag[16];
-	int orig_ns = -1, started = 0, ret = EXIT_RUNTIME, trace_fd = -1;
-	__u32 ifindex;
+	int ret = EXIT_RUNTIME;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: rsttrace demo [-v]\n");
-		return EXIT_OK;
-	}
-	if (argc > 1 && !strcmp(argv[1], "-v"))
+	if (c->debug && log_level < LOG_DEBUG)
 		log_set_level(LOG_DEBUG);
-	else if (argc > 1) {
-		pr_warn("demo: unknown option '%s'", argv[1]);
-		return EXIT_USAGE;
-	}
 	if (check_privileges(PRIV_LOAD | PRIV_SYS_ADMIN))
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
@@ -290,105 +447,21 @@ int cmd_demo(int argc, char **argv)
 	fo.verbose = 1;
 	if (output_open(&d.out, &oo, &fo, RST_SNAPLEN_DEFAULT, -1))
 		return EXIT_RUNTIME;
-
-	snprintf(tag, sizeof(tag), "%d", (int)getpid() % 100000);
-	if (netns_pair_create(&d.np, tag)) {
-		output_close(&d.out);
-		return EXIT_RUNTIME;
+	if (!demo_enter(&d) && !demo_attach(&d) && !demo_run(&d)) {
+		demo_report(&d);
+		ret = demo_stop ? EXIT_RUNTIME : EXIT_OK;
 	}
-	printf("rsttrace demo: namespaces %s (%s, %s) and %s (%s, %s), veth %s <-> %s\n",
-	       d.np.ns[0], d.np.addr4[0], d.np.addr6[0], d.np.ns[1], d.np.addr4[1], d.np.addr6[1],
-	       d.np.veth[0], d.np.veth[1]);
-
-	orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (orig_ns < 0 || netns_enter(d.np.ns[0])) {
-		pr_warn("demo: entering %s: %s", d.np.ns[0], strerror(errno));
-		goto cleanup;
-	}
-	ifindex = if_nametoindex(d.np.veth[0]);
-	link_init(&link, d.np.veth[0], ifindex);
-
-	opts_default(&o);
-	o.rate_limit = 0;
-	skel = loader_open_load(&o);
-	if (!skel)
-		goto cleanup;
-	progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
-	progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
-	progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
-	if (attach_iface(&link, &progs, &o))
-		goto cleanup;
-	/* The kernel's reasons for the resets the server sends, where it has them. */
-	if (tracing_prog_fd(skel->obj) >= 0) {
-		trace_fd = tracing_attach(tracing_prog_fd(skel->obj));
-		if (trace_fd >= 0)
-			d.reasons_fd = bpf_map__fd(skel->maps.reasons);
-		else
-			pr_debug("demo: attaching to tcp_send_reset: %s", strerror(-trace_fd));
-	}
-	printf("attached to %s in %s: XDP (%s) ingress, TC egress%s\n\n", link.ifname, d.np.ns[0],
-	       xdp_mode_name(link.xdp_flags),
-	       trace_fd >= 0 ? ", tcp_send_reset tracepoint (kernel reasons)" : "");
-
-	d.listen4 = tcp_listen(AF_INET, d.np.addr4[0], DEMO_PORT_OPEN);
-	d.listen6 = tcp_listen(AF_INET6, d.np.addr6[0], DEMO_PORT_OPEN);
-	if (d.listen4 < 0 || d.listen6 < 0) {
-		pr_warn("demo: listening on port %d failed", DEMO_PORT_OPEN);
-		goto cleanup;
-	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), demo_event, &d, NULL);
-	if (!rb) {
-		pr_warn("demo: ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
-	d.mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
-	d.out.flows_fd = bpf_map__fd(skel->maps.flows);
-	/* The client thread is created here, in the server namespace, then moves. */
-	if (pthread_create(&client, NULL, client_main, &d)) {
-		pr_warn("demo: cannot start the client thread");
-		goto cleanup;
-	}
-	started = 1;
-	while (!d.client_done && !demo_stop) {
-		/* The kernel batches wakeups: a poll timeout must consume too. */
-		if (ring_buffer__poll(rb, 100) == 0)
-			ring_buffer__consume(rb);
-		output_flush(&d.out);
-	}
-	ring_buffer__consume(rb);
-	pthread_join(client, NULL);
-	started = 0;
-
-	if (!counters_read(bpf_map__fd(skel->maps.counters), &t, NULL, 0, NULL))
-		printf("\n%d events; kernel counted %llu RST, %llu RST-ACK, %llu SYN, %llu FIN "
-		       "on %s\n",
-		       d.events, (unsigned long long)t.c[RST_C_RST],
-		       (unsigned long long)t.c[RST_C_RSTACK], (unsigned long long)t.c[RST_C_SYN],
-		       (unsigned long long)t.c[RST_C_FIN], link.ifname);
-	print_hosts(bpf_map__fd(skel->maps.hosts));
-	ret = demo_stop ? EXIT_RUNTIME : EXIT_OK;
-
-cleanup:
-	if (started)
-		pthread_join(client, NULL);
-	if (skel)
-		detach_iface(&link);
-	if (trace_fd >= 0)
-		close(trace_fd);
-	ring_buffer__free(rb);
-	rsttrace__destroy(skel);
-	if (d.listen4 >= 0)
-		close(d.listen4);
-	if (d.listen6 >= 0)
-		close(d.listen6);
-	if (orig_ns >= 0) {
-		if (setns(orig_ns, CLONE_NEWNET))
-			pr_warn("demo: returning to the original namespace: %s", strerror(errno));
-		close(orig_ns);
-	}
-	netns_pair_destroy(&d.np);
-	printf("\nremoved %s and %s\n", d.np.ns[0], d.np.ns[1]);
-	output_close(&d.out);
-	fflush(stdout);
+	demo_cleanup(&d);
 	return ret;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	struct demo_cfg c = {};
+	int err;
+
+	err = opt_parse(&demo_cmd, argc, argv, &c, NULL);
+	if (err)
+		return opt_exit_status(err);
+	return do_demo(&c);
 }

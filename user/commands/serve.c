@@ -7,7 +7,6 @@
  * serve notices within SERVE_RECHECK_S and follows them.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "options.h"
 #include "privs.h"
 #include "maps.h"
 #include "metrics.h"
@@ -89,29 +89,72 @@ static int serve_list_attach(void *ctx, struct metrics_attach *att, size_t max, 
 	return err;
 }
 
-static void usage(FILE *f)
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+struct serve_cfg {
+	const char *listen; /* NULL: METRICS_ADDR_DEFAULT:METRICS_PORT_DEFAULT */
+	__u32 top_n;
+	const char *pin_path;
+};
+
+static int listen_check(const char *arg, const void *field)
 {
-	fprintf(f,
-		"usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n"
-		"  --listen ADDR:PORT     where to serve /metrics (default %s:%d; IPv6 as\n"
-		"                         [ADDR]:PORT; a non-loopback address only when given)\n"
-		"  -N COUNT               hosts with their own RST series, 0..%d (default %d);\n"
-		"                         the rest are summed in host=\"other\"\n"
-		"  --pin-path DIR         pins of the attachment (default %s)\n"
-		"  -v                     more messages\n",
-		METRICS_ADDR_DEFAULT, METRICS_PORT_DEFAULT, METRICS_TOP_MAX, METRICS_TOP_DEFAULT,
-		RST_PIN_DEFAULT);
+	(void)field;
+	return metrics_parse_listen("--listen", arg, NULL, NULL);
 }
 
-int cmd_serve(int argc, char **argv)
+static const struct opt_row serve_rows[] = {
+	{ .name = "listen",
+	  .type = OPT_STRING,
+	  .off = offsetof(struct serve_cfg, listen),
+	  .check = listen_check,
+	  .metavar = "ADDR:PORT",
+	  .help = "where to serve /metrics (default " METRICS_ADDR_DEFAULT ":" STR(
+		  METRICS_PORT_DEFAULT) "; IPv6 as\n"
+					"[ADDR]:PORT; a non-loopback address only when given)" },
+	{ .short_opt = 'N',
+	  .type = OPT_U32,
+	  .off = offsetof(struct serve_cfg, top_n),
+	  .min = 0,
+	  .max = METRICS_TOP_MAX,
+	  .metavar = "COUNT",
+	  .help = "hosts with their own RST series, 0.." STR(METRICS_TOP_MAX) " (default " STR(
+		  METRICS_TOP_DEFAULT) ");\nthe rest are summed in host=\"other\"" },
+	CMD_PIN_PATH_ROW(struct serve_cfg, pin_path),
+	{ 0 },
+};
+
+static const struct opt_cmd serve_cmd = {
+	.name = "serve",
+	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n",
+	.sets = {
+		{ serve_rows, 0 },
+		{ opt_verbose_log_rows, 0 },
+		{ opt_common_rows, 0 },
+	},
+};
+
+/* Serve until a stop signal, following the pins. */
+static void serve_loop(struct metrics_server *srv, const char *pin, struct rst_maps *m,
+		       sigset_t *set)
 {
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "pin-path", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	int sig;
+
+	for (;;) {
+		struct timespec ts = { .tv_sec = SERVE_RECHECK_S };
+
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0)
+			break;
+		if (errno == EAGAIN)
+			follow_pins(srv, pin, m);
+	}
+	pr_info("%s, stopping", strsignal(sig));
+}
+
+static int do_serve(const struct serve_cfg *c)
+{
 	struct rst_maps m = { .counters = -1,
 			      .settings = -1,
 			      .flows = -1,
@@ -121,56 +164,24 @@ int cmd_serve(int argc, char **argv)
 			      .reasons = -1 };
 	struct metrics_server *srv = NULL;
 	struct metrics_opts mo;
-	const char *listen = NULL, *pin = RST_PIN_DEFAULT;
 	sigset_t set;
-	int opt, sig, err;
+	int err;
 
 	metrics_opts_default(&mo);
 	mo.opt = "--listen";
 	mo.list_attach = serve_list_attach;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+N:vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (metrics_parse_listen("--listen", optarg, NULL, NULL))
-				return EXIT_USAGE;
-			listen = optarg;
-			break;
-		case 'N':
-			if (parse_u32("-N", optarg, 0, METRICS_TOP_MAX, &mo.top_n))
-				return EXIT_USAGE;
-			break;
-		case 'P':
-			if (persist_path_check(optarg))
-				return EXIT_USAGE;
-			pin = optarg;
-			break;
-		case 'v':
-			log_set_level(log_level + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pr_warn("serve: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	mo.list_ctx = (void *)pin;
+	mo.top_n = c->top_n;
+	mo.list_ctx = (void *)c->pin_path;
 	if (check_privileges(PRIV_READ))
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
 
 	/* maps_open_pinned prints why it failed, except when nothing is there. */
-	err = maps_open_pinned(pin, &m);
+	err = maps_open_pinned(c->pin_path, &m);
 	if (err == -ENOENT)
 		pr_warn("nothing is attached at %s (rsttrace attach -i IFACE first, "
 			"or give --pin-path)",
-			pin);
+			c->pin_path);
 	if (err)
 		return EXIT_RUNTIME;
 
@@ -178,30 +189,32 @@ int cmd_serve(int argc, char **argv)
 	 * Block the stop signals before MHD starts its threads, then wait for
 	 * them here: no handler, no polling, no thread ever interrupted.
 	 */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	stop_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	srv = metrics_start(listen, &m, &mo);
+	srv = metrics_start(c->listen, &m, &mo);
 	if (!srv) {
 		maps_close(&m);
 		return EXIT_RUNTIME;
 	}
-	pr_warn("exporting the attachment pinned at %s", pin);
-	for (;;) {
-		struct timespec ts = { .tv_sec = SERVE_RECHECK_S };
-
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig > 0)
-			break;
-		if (errno == EAGAIN)
-			follow_pins(srv, pin, &m);
-	}
-	pr_info("%s, stopping", strsignal(sig));
+	pr_warn("exporting the attachment pinned at %s", c->pin_path);
+	serve_loop(srv, c->pin_path, &m, &set);
 	metrics_stop(srv);
 	maps_close(&m);
 	return EXIT_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_cfg c = { .pin_path = RST_PIN_DEFAULT };
+	struct metrics_opts mo;
+	int err;
+
+	metrics_opts_default(&mo);
+	c.top_n = mo.top_n;
+	err = opt_parse(&serve_cmd, argc, argv, &c, NULL);
+	if (err)
+		return opt_exit_status(err);
+	return do_serve(&c);
 }

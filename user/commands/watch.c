@@ -6,7 +6,6 @@
  * only by this process's file descriptors, so even SIGKILL detaches.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "loader.h"
 #include "filter.h"
 #include "log.h"
+#include "options.h"
 #include "privs.h"
 #include "maps.h"
 #include "metrics.h"
@@ -34,8 +34,6 @@
 #include "util.h"
 #include "rsttrace.skel.h"
 
-#define WATCH_MAX_IFACES 64
-
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -45,28 +43,48 @@ static void on_signal(int sig)
 	stdoutw_stop();
 }
 
+/* The command line of watch, filled by the option table. */
+struct watch_cfg {
+	struct rst_opts o;
+	struct output_opts oo;
+	const char *ifnames[CMD_MAX_IFACES];
+	int n_if;
+	__u64 count_max; /* -c; 0: unlimited */
+	double duration; /* seconds, 0: unlimited */
+	const char *metrics_at;
+	int ts_count;	   /* -t..-ttttt */
+	int numeric;	   /* -n, -nn: accepted, the output is always numeric */
+	int verbose;	   /* -v: the output detail, as tcpdump's */
+	char *const *expr; /* the words of the expression */
+	int n_expr;
+};
+
 struct watch {
 	struct rst_opts o;
 	struct fmt_opts fo;
-	const char *ifnames[WATCH_MAX_IFACES];
-	struct rst_link links[WATCH_MAX_IFACES];
+	const char *ifnames[CMD_MAX_IFACES];
+	struct rst_link links[CMD_MAX_IFACES];
 	int n_if;
-	__u64 count_max;    /* 0: unlimited */
-	double duration;    /* seconds, 0: unlimited */
-	__u64 received;	    /* events taken from the ring */
-	__u64 matched;	    /* of those, passed the expression and sent to the sinks */
-	__u64 filtered;	    /* of those, rejected by the expression in userspace */
-	__s64 mono_to_real; /* add to a bpf_ktime_get_ns() stamp for wall time */
-	int out_err;	    /* errno of a failed write to an output */
-	int stop;	    /* an output asked to stop (-G with -W made its last file) */
+	char defif[IF_NAMESIZE]; /* the default route's interface, without -i */
+	__u64 count_max;	 /* 0: unlimited */
+	double duration;	 /* seconds, 0: unlimited */
+	__u64 received;		 /* events taken from the ring */
+	__u64 matched;		 /* of those, passed the expression and sent to the sinks */
+	__u64 filtered;		 /* of those, rejected by the expression in userspace */
+	__s64 mono_to_real;	 /* add to a bpf_ktime_get_ns() stamp for wall time */
+	int out_err;		 /* errno of a failed write to an output */
+	int stop;		 /* an output asked to stop (-G with -W made its last file) */
 	struct output_opts oo;
 	struct output out;
 	struct rst_filter filter;
 	int trace_fd;	/* link of the reset-reason program; -1: none */
 	int reasons_fd; /* where active resets' reasons arrive late; -1: none */
 	int linkmon_fd; /* interfaces leaving this netns (linkmon.h); -1: not watched */
-	int vanished[WATCH_MAX_IFACES]; /* 1: that interface left: detached, said so */
+	int vanished[CMD_MAX_IFACES]; /* 1: that interface left: detached, said so */
 	int n_vanished;
+	struct rsttrace *skel;
+	struct ring_buffer *rb;
+	struct metrics_server *metrics;
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -185,22 +203,6 @@ static int check_ifaces(struct watch *w)
 	return w->n_vanished == w->n_if;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: rsttrace watch [-i IFACE]... [options] [EXPRESSION]\n"
-		   "  -i IFACE               interface to trace (repeatable; default: the\n"
-		   "                         interface of the default route)\n"
-		   "  -c COUNT               exit after COUNT events\n"
-		   "  --duration SEC         exit after SEC seconds\n"
-		   "  --metrics ADDR:PORT    serve Prometheus /metrics there while tracing\n"
-		   "  -t, -tt, -ttt, -tttt, -ttttt   timestamps as tcpdump prints them\n"
-		   "  -n, -nn                accepted (output is always numeric)\n"
-		   "  -v                     append ttl, IP id, hook, class and, for resets sent\n"
-		   "                         here, the kernel's reason and socket state\n"
-		   "  EXPRESSION             pcap-filter(7), as tcpdump\n" OUTPUT_USAGE
-			   DATAPATH_USAGE);
-}
-
 /* Wall-clock offset of the monotonic clock bpf_ktime_get_ns() reads. */
 static __s64 mono_to_real_offset(void)
 {
@@ -315,7 +317,7 @@ static void attach_tracing(struct watch *w, struct rsttrace *skel)
 	int prog_fd = tracing_prog_fd(skel->obj);
 
 	if (prog_fd < 0)
-		return; /* tracing_configure said why at -vv */
+		return; /* tracing_configure said why at -dd */
 	w->trace_fd = tracing_attach(prog_fd);
 	if (w->trace_fd < 0) {
 		pr_info("kernel reset reasons unavailable: attaching to tcp_send_reset: "
@@ -328,251 +330,364 @@ static void attach_tracing(struct watch *w, struct rsttrace *skel)
 	pr_debug("kernel reset reasons: tracing tcp_send_reset");
 }
 
-int cmd_watch(int argc, char **argv)
+static int metrics_check(const char *arg, const void *field)
 {
-	static const struct option longopts[] = {
-		DATAPATH_LONGOPTS,
-		OUTPUT_LONGOPTS,
-		{ "duration", required_argument, NULL, 'D' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct watch w = { .trace_fd = -1, .reasons_fd = -1, .linkmon_fd = -1 };
-	struct rsttrace *skel = NULL;
-	struct ring_buffer *rb = NULL;
-	struct rst_progs progs;
-	struct sigaction sa = {};
-	struct metrics_server *metrics = NULL;
-	const char *metrics_at = NULL;
-	struct rst_maps maps;
-	char defif[IF_NAMESIZE];
-	__u64 deadline = 0, order_check = 0;
-	int opt, i, err, ret = EXIT_RUNTIME, summary, all_gone;
-	int ts_count = 0;
+	(void)field;
+	return metrics_parse_listen("--metrics", arg, NULL, NULL);
+}
 
-	opts_default(&w.o);
-	output_opts_default(&w.oo);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+i:c:tnvh" OUTPUT_SHORTOPTS, longopts, NULL)) !=
-	       -1) {
-		err = opts_parse_datapath(&w.o, opt, optarg);
-		if (!err)
-			err = output_parse_opt(&w.oo, opt, optarg);
-		if (err < 0)
-			return EXIT_USAGE;
-		if (err > 0)
-			continue;
-		switch (opt) {
-		case 'i':
-			if (w.n_if >= WATCH_MAX_IFACES) {
-				pr_warn("too many interfaces (at most %d)", WATCH_MAX_IFACES);
-				return EXIT_USAGE;
-			}
-			w.ifnames[w.n_if++] = optarg;
-			break;
-		case 'c':
-			if (parse_u64("-c", optarg, 1, UINT64_MAX, &w.count_max))
-				return EXIT_USAGE;
-			break;
-		case 'M':
-			if (metrics_parse_listen("--metrics", optarg, NULL, NULL))
-				return EXIT_USAGE;
-			metrics_at = optarg;
-			break;
-		case 'D':
-			if (parse_seconds("--duration", optarg, 31536000.0, &w.duration))
-				return EXIT_USAGE;
-			break;
-		case 't':
-			ts_count++;
-			break;
-		case 'n':
-			break;
-		case 'v':
-			w.fo.verbose++;
-			log_set_level(log_level + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+#define W(f) .off = offsetof(struct watch_cfg, f)
+
+static const struct opt_row watch_rows[] = {
+	CMD_IFACE_ROW(struct watch_cfg, ifnames, n_if,
+		      "interface to trace (repeatable; default: the\n"
+		      "interface of the default route)"),
+	{ .name = "count",
+	  .short_opt = 'c',
+	  .type = OPT_U64,
+	  W(count_max),
+	  .min = 1,
+	  .max = UINT64_MAX,
+	  .metavar = "COUNT",
+	  .help = "exit after COUNT events" },
+	{ .name = "duration",
+	  .type = OPT_SECONDS,
+	  W(duration),
+	  .max_sec = 31536000.0,
+	  .metavar = "SEC",
+	  .help = "exit after SEC seconds" },
+	{ .name = "metrics",
+	  .type = OPT_STRING,
+	  W(metrics_at),
+	  .check = metrics_check,
+	  .metavar = "ADDR:PORT",
+	  .help = "serve Prometheus /metrics there while tracing" },
+	{ .short_opt = 't',
+	  .type = OPT_COUNT,
+	  W(ts_count),
+	  .display = "-t, -tt, -ttt, -tttt, -ttttt",
+	  .help = "timestamps as tcpdump prints them" },
+	{ .short_opt = 'n',
+	  .type = OPT_COUNT,
+	  W(numeric),
+	  .display = "-n, -nn",
+	  .help = "accepted (output is always numeric)" },
+	{ .name = "verbose",
+	  .short_opt = 'v',
+	  .type = OPT_COUNT,
+	  W(verbose),
+	  .help = "append ttl, IP id, hook, class and, for resets sent\n"
+		  "here, the kernel's reason and socket state" },
+	{ .type = OPT_DOC, .display = "EXPRESSION", .help = "pcap-filter(7), as tcpdump" },
+	{ 0 },
+};
+
+/* The sinks' options, parsed by output_parse_opt (output.h). */
+static int output_opt(void *field, int code, const char *arg)
+{
+	return output_parse_opt(field, code, arg) < 0 ? -EINVAL : 0;
+}
+
+#define OUT_ROW(lname, s, c, meta, text)                                                           \
+	{                                                                                          \
+		.name = lname, .short_opt = s, .type = OPT_FUNC, .off = 0, .code = c,              \
+		.fn = output_opt, .metavar = meta, .help = text                                    \
 	}
-	if (ts_count > 5) {
-		pr_warn("invalid -t: at most -ttttt");
-		return EXIT_USAGE;
-	}
-	w.fo.tstamp = ts_count; /* -t..-ttttt map onto enum ts_mode in order */
-	if (output_check(&w.oo))
-		return EXIT_USAGE;
-	/* The words left are the expression, joined as tcpdump joins them. */
-	err = filter_compile(&w.filter, argv + optind, argc - optind);
-	if (err)
-		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 
-	if (check_privileges(PRIV_LOAD))
-		return EXIT_RUNTIME;
+static const struct opt_row output_rows[] = {
+	OUT_ROW("json", 0, OPT_OUT_JSON, NULL,
+		"JSON lines on stdout instead of text (keys: docs/json.md)"),
+	OUT_ROW(NULL, 'w', 'w', "FILE",
+		"write the snapshots to a pcap file ('-': stdout); no text\n"
+		"on stdout then, unless --print or --json"),
+	OUT_ROW("print", 0, OPT_OUT_PRINT, NULL,
+		"print the text lines on stdout as well (as tcpdump --print)"),
+	OUT_ROW(NULL, 'C', 'C', "SIZE",
+		"with -w: new file once the current one is over SIZE million\n"
+		"bytes (k, m, g suffix: KiB, MiB, GiB); FILE, FILE1, ..."),
+	OUT_ROW(NULL, 'G', 'G', "SEC",
+		"with -w: new file every SEC seconds, FILE through strftime(3)"),
+	OUT_ROW(NULL, 'W', 'W', "N", "with -C: a ring of N files; with -G: stop after N files"),
+	OUT_ROW("syslog", 0, OPT_OUT_SYSLOG, NULL,
+		"send each text line to syslog (ident rsttrace); no text on\n"
+		"stdout then, unless --print or --json"),
+	OUT_ROW("syslog-facility", 0, OPT_OUT_FACILITY, "NAME",
+		"daemon (default), user, local0..local7, ..."),
+	{ 0 },
+};
 
-	if (!w.n_if) {
-		if (iface_default_route(defif, sizeof(defif))) {
+static const struct opt_cmd watch_cmd = {
+	.name = "watch",
+	.synopsis = "usage: rsttrace watch [-i IFACE]... [options] [EXPRESSION]\n",
+	.sets = {
+		{ watch_rows, 0 },
+		{ output_rows, offsetof(struct watch_cfg, oo) },
+		{ datapath_rows, offsetof(struct watch_cfg, o) },
+		{ opt_common_rows, 0 },
+	},
+	.takes_args = 1,
+};
+
+/* The interfaces: -i, else the default route's; each resolved once. 0 or an exit status. */
+static int watch_ifaces(struct watch *w, const struct watch_cfg *c)
+{
+	int i, j, err;
+
+	for (i = 0; i < c->n_if; i++)
+		w->ifnames[w->n_if++] = c->ifnames[i];
+	if (!w->n_if) {
+		if (iface_default_route(w->defif, sizeof(w->defif))) {
 			pr_warn("no default route; name an interface with -i");
 			return EXIT_USAGE;
 		}
-		w.ifnames[w.n_if++] = defif;
-		pr_warn("no -i given, using %s (default route)", defif);
+		w->ifnames[w->n_if++] = w->defif;
+		pr_warn("no -i given, using %s (default route)", w->defif);
 	}
-	for (i = 0; i < w.n_if; i++) {
+	for (i = 0; i < w->n_if; i++) {
 		__u32 idx;
-		int j;
 
-		err = iface_resolve(w.ifnames[i], &idx, 0);
+		err = iface_resolve(w->ifnames[i], &idx, 0);
 		if (err)
 			return err == -ENETDOWN ? EXIT_RUNTIME : EXIT_USAGE;
 		for (j = 0; j < i; j++) {
-			if (w.links[j].ifindex == idx) {
-				pr_warn("interface %s given twice", w.ifnames[i]);
+			if (w->links[j].ifindex == idx) {
+				pr_warn("interface %s given twice", w->ifnames[i]);
 				return EXIT_USAGE;
 			}
 		}
-		link_init(&w.links[i], w.ifnames[i], idx);
+		link_init(&w->links[i], w->ifnames[i], idx);
 	}
-	w.fo.any_prefix = w.n_if > 1;
+	w->fo.any_prefix = w->n_if > 1;
+	return 0;
+}
 
-	log_setup_libbpf();
-	skel = loader_open_load(&w.o);
-	if (!skel)
+/* The command line checked and taken over: 0, or the exit status. */
+static int watch_prepare(struct watch *w, const struct watch_cfg *c)
+{
+	int err;
+
+	if (c->ts_count > 5) {
+		pr_warn("invalid -t: at most -ttttt");
+		return EXIT_USAGE;
+	}
+	w->o = c->o;
+	w->oo = c->oo;
+	w->count_max = c->count_max;
+	w->duration = c->duration;
+	w->fo.verbose = c->verbose;
+	w->fo.tstamp = c->ts_count; /* -t..-ttttt map onto enum ts_mode in order */
+	if (output_check(&w->oo))
+		return EXIT_USAGE;
+	/* The words left are the expression, joined as tcpdump joins them. */
+	err = filter_compile(&w->filter, c->expr, c->n_expr);
+	if (err)
+		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	if (check_privileges(PRIV_LOAD))
 		return EXIT_RUNTIME;
+	return watch_ifaces(w, c);
+}
 
-	/* Signals before attaching, so no window leaves a link behind. */
+static void watch_signals(void)
+{
+	struct sigaction sa = {};
+
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
+/* Attach to every interface, then the reset-reason program. */
+static int watch_attach(struct watch *w)
+{
+	struct rst_progs progs;
+	int i;
+
+	progs.xdp = bpf_program__fd(w->skel->progs.rst_xdp);
+	progs.tc_in = bpf_program__fd(w->skel->progs.rst_tc_ingress);
+	progs.tc_out = bpf_program__fd(w->skel->progs.rst_tc_egress);
+	for (i = 0; i < w->n_if; i++) {
+		if (attach_iface(&w->links[i], &progs, &w->o))
+			return -1;
+		describe(&w->links[i], &w->o);
+	}
+	/* The reasons are for RSTs sent here: only with egress traced. */
+	if (w->o.dirs & DIR_OUT)
+		attach_tracing(w, w->skel);
+	return 0;
+}
+
+/*
+ * Load, then everything that can fail with nothing to undo, then attach
+ * and the ring: 0, or -1 after printing why (watch_finish undoes it).
+ */
+static int watch_start(struct watch *w, const char *metrics_at)
+{
+	w->skel = loader_open_load(&w->o);
+	if (!w->skel)
+		return -1;
+	/* Signals before attaching, so no window leaves a link behind. */
+	watch_signals();
 	/* Before attaching: a port in use fails with nothing to undo. */
 	if (metrics_at) {
 		struct metrics_opts mo;
+		struct rst_maps maps;
 
 		metrics_opts_default(&mo);
 		mo.opt = "--metrics";
-		maps_from_skel(&maps, skel);
-		metrics = metrics_start(metrics_at, &maps, &mo);
-		if (!metrics)
-			goto cleanup;
+		maps_from_skel(&maps, w->skel);
+		w->metrics = metrics_start(metrics_at, &maps, &mo);
+		if (!w->metrics)
+			return -1;
 	}
-	if (w.filter.expr)
-		install_kernel_filter(&w, bpf_map__fd(skel->maps.evfilter));
+	if (w->filter.expr)
+		install_kernel_filter(w, bpf_map__fd(w->skel->maps.evfilter));
 	/* Files too before attaching: an unwritable -w fails with nothing to undo. */
-	if (output_open(&w.out, &w.oo, &w.fo, w.o.snaplen, bpf_map__fd(skel->maps.flows)))
-		goto cleanup;
-
+	if (output_open(&w->out, &w->oo, &w->fo, w->o.snaplen, bpf_map__fd(w->skel->maps.flows)))
+		return -1;
 	/* Before attaching, so that no interface can leave unseen. */
-	w.linkmon_fd = linkmon_open();
-	if (w.linkmon_fd < 0)
+	w->linkmon_fd = linkmon_open();
+	if (w->linkmon_fd < 0)
 		pr_info("rtnetlink: %s; a vanished interface will not be noticed",
-			strerror(-w.linkmon_fd));
-	progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
-	progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
-	progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
-	for (i = 0; i < w.n_if; i++) {
-		if (attach_iface(&w.links[i], &progs, &w.o))
-			goto cleanup;
-		describe(&w.links[i], &w.o);
-	}
-	/* The reasons are for RSTs sent here: only with egress traced. */
-	if (w.o.dirs & DIR_OUT)
-		attach_tracing(&w, skel);
-
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &w, NULL);
-	if (!rb) {
+			strerror(-w->linkmon_fd));
+	if (watch_attach(w))
+		return -1;
+	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), on_event, w, NULL);
+	if (!w->rb) {
 		pr_warn("ring buffer: %s", strerror(errno));
-		goto cleanup;
+		return -1;
 	}
-	w.mono_to_real = mono_to_real_offset();
-	if (w.duration > 0)
-		deadline = now_mono_ns() + (__u64)(w.duration * 1e9);
+	w->mono_to_real = mono_to_real_offset();
+	return 0;
+}
 
-	ret = EXIT_OK;
+/* Until a signal, -c, --duration, an error or no interface left: the exit status. */
+static int watch_loop(struct watch *w)
+{
+	__u64 deadline = 0, order_check = 0;
+	int i, err;
+
+	if (w->duration > 0)
+		deadline = now_mono_ns() + (__u64)(w->duration * 1e9);
 	while (!stop_signal) {
-		err = ring_buffer__poll(rb, 100);
+		err = ring_buffer__poll(w->rb, 100);
 		/*
 		 * The kernel wakes this poll only past a fill threshold
 		 * (rsttrace.bpf.c ringbuf_wakeup), and libbpf consumes only
 		 * on a wakeup: take what arrived below it at every timeout.
 		 */
 		if (err == 0)
-			err = ring_buffer__consume(rb);
+			err = ring_buffer__consume(w->rb);
 		if (err == -EINTR)
 			continue;
 		if (err >= 0)
-			err = watch_flush(&w);
-		if (err < 0) {
-			ret = watch_io_error(&w, err);
-			break;
-		}
-		if (w.stop || (w.count_max && w.matched >= w.count_max))
+			err = watch_flush(w);
+		if (err < 0)
+			return watch_io_error(w, err);
+		if (w->stop || (w->count_max && w->matched >= w->count_max))
 			break;
 		if (deadline && now_mono_ns() >= deadline)
 			break;
-		if (check_ifaces(&w)) {
-			/* Nothing left to trace: the summary, and a failure. */
-			ret = EXIT_RUNTIME;
-			break;
-		}
+		/* Nothing left to trace: the summary, and a failure. */
+		if (check_ifaces(w))
+			return EXIT_RUNTIME;
 		/* Another tool can attach before ours at any time (BPF_F_BEFORE): say so. */
 		if (now_mono_ns() >= order_check) {
-			for (i = 0; i < w.n_if; i++)
-				if (!w.vanished[i])
-					link_check_order(&w.links[i]);
+			for (i = 0; i < w->n_if; i++)
+				if (!w->vanished[i])
+					link_check_order(&w->links[i]);
 			order_check = now_mono_ns() + 1000000000ULL;
 		}
 	}
+	return EXIT_OK;
+}
 
-cleanup:
-	for (i = 0; i < w.n_if; i++)
-		detach_iface(&w.links[i]);
-	if (w.trace_fd >= 0)
-		close(w.trace_fd);
-	if (w.linkmon_fd >= 0)
-		close(w.linkmon_fd);
-	/* Every interface vanished: a failure, but the run is told as any other. */
-	all_gone = w.n_if && w.n_vanished == w.n_if;
-	summary = ret == EXIT_OK || all_gone;
-	/*
-	 * Whatever the kernel delivered before the detach still belongs to
-	 * the run (after a signal or --duration alike), so that what was
-	 * written adds up with the kernel's counters in the summary.
-	 */
-	if (rb && summary) {
-		err = ring_buffer__consume(rb);
+/*
+ * Whatever the kernel delivered before the detach still belongs to the
+ * run (after a signal or --duration alike), so that what was written adds
+ * up with the kernel's counters in the summary. Then the outputs close.
+ */
+static int watch_drain(struct watch *w, int ret, int *summary)
+{
+	int err;
+
+	if (w->rb && *summary) {
+		err = ring_buffer__consume(w->rb);
 		if (err >= 0)
-			err = watch_flush(&w);
+			err = watch_flush(w);
 		if (err < 0) {
-			ret = watch_io_error(&w, err);
-			summary = ret == EXIT_OK;
+			ret = watch_io_error(w, err);
+			*summary = ret == EXIT_OK;
 		}
 	}
-	err = output_close(&w.out);
-	if (err < 0 && summary && !w.out_err) {
-		w.out_err = -err;
-		ret = watch_io_error(&w, err);
-		summary = ret == EXIT_OK;
+	err = output_close(&w->out);
+	if (err < 0 && *summary && !w->out_err) {
+		w->out_err = -err;
+		ret = watch_io_error(w, err);
+		*summary = ret == EXIT_OK;
 	}
-	if (skel && summary)
-		print_summary(&w, bpf_map__fd(skel->maps.counters));
+	return ret;
+}
+
+/* Detach, drain, the summary, and free everything: the exit status. */
+static int watch_finish(struct watch *w, int ret)
+{
+	int i, summary, all_gone;
+
+	for (i = 0; i < w->n_if; i++)
+		detach_iface(&w->links[i]);
+	if (w->trace_fd >= 0)
+		close(w->trace_fd);
+	if (w->linkmon_fd >= 0)
+		close(w->linkmon_fd);
+	/* Every interface vanished: a failure, but the run is told as any other. */
+	all_gone = w->n_if && w->n_vanished == w->n_if;
+	summary = ret == EXIT_OK || all_gone;
+	ret = watch_drain(w, ret, &summary);
+	if (w->skel && summary)
+		print_summary(w, bpf_map__fd(w->skel->maps.counters));
 	if (all_gone)
 		ret = EXIT_RUNTIME;
-	filter_free(&w.filter);
-	metrics_stop(metrics); /* before the maps it reads go */
-	ring_buffer__free(rb);
-	rsttrace__destroy(skel);
+	filter_free(&w->filter);
+	metrics_stop(w->metrics); /* before the maps it reads go */
+	ring_buffer__free(w->rb);
+	rsttrace__destroy(w->skel);
 	return ret;
+}
+
+static int do_watch(const struct watch_cfg *c)
+{
+	struct watch w = { .trace_fd = -1, .reasons_fd = -1, .linkmon_fd = -1 };
+	int ret;
+
+	ret = watch_prepare(&w, c);
+	if (ret) {
+		filter_free(&w.filter);
+		return ret;
+	}
+	log_setup_libbpf();
+	w.skel = NULL;
+	if (watch_start(&w, c->metrics_at)) {
+		if (!w.skel)
+			return EXIT_RUNTIME;
+		return watch_finish(&w, EXIT_RUNTIME);
+	}
+	return watch_finish(&w, watch_loop(&w));
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct watch_cfg c = {};
+	int err, first;
+
+	opts_default(&c.o);
+	output_opts_default(&c.oo);
+	err = opt_parse(&watch_cmd, argc, argv, &c, &first);
+	if (err)
+		return opt_exit_status(err);
+	c.expr = argv + first;
+	c.n_expr = argc - first;
+	return do_watch(&c);
 }

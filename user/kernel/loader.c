@@ -66,87 +66,134 @@ const char *hook_name(int hook)
 	return "?";
 }
 
-static int bad_choice(const char *opt, const char *arg, const char *choices)
+/* The power of 2 the ring buffer must be (the kernel refuses any other size). */
+static int ring_size_check(const char *arg, const void *field)
 {
-	pr_warn("invalid %s '%s': expected %s", opt, arg, choices);
-	return -EINVAL;
-}
+	__u32 v = *(const __u32 *)field;
 
-int opts_parse_datapath(struct rst_opts *o, int opt, const char *arg)
-{
-	int err = 0;
-
-	switch (opt) {
-	case OPT_HOOK:
-		if (!strcmp(arg, "xdp"))
-			o->ingress_hook = RST_HOOK_XDP;
-		else if (!strcmp(arg, "tc"))
-			o->ingress_hook = RST_HOOK_TC_INGRESS;
-		else
-			return bad_choice("--hook", arg, "xdp or tc");
-		break;
-	case OPT_DIRECTION:
-		if (!strcmp(arg, "in"))
-			o->dirs = DIR_IN;
-		else if (!strcmp(arg, "out"))
-			o->dirs = DIR_OUT;
-		else if (!strcmp(arg, "both"))
-			o->dirs = DIR_BOTH;
-		else
-			return bad_choice("--direction", arg, "in, out or both");
-		break;
-	case OPT_XDP_MODE:
-		if (!strcmp(arg, "auto"))
-			o->xdp_mode = XDPM_AUTO;
-		else if (!strcmp(arg, "native"))
-			o->xdp_mode = XDPM_NATIVE;
-		else if (!strcmp(arg, "generic"))
-			o->xdp_mode = XDPM_GENERIC;
-		else
-			return bad_choice("--xdp-mode", arg, "auto, native or generic");
-		break;
-	case OPT_SAMPLE:
-		err = parse_u32("--sample", arg, 1, 1000000000, &o->sample);
-		o->set_sample = 1;
-		break;
-	case OPT_RATE_LIMIT:
-		err = parse_u32("--rate-limit", arg, 0, 1000000000, &o->rate_limit);
-		o->set_rate = 1;
-		break;
-	case OPT_BURST:
-		err = parse_u32("--burst", arg, 1, 1000000000, &o->burst);
-		o->set_burst = 1;
-		break;
-	case OPT_SNAPLEN:
-		err = parse_u32("--snaplen", arg, 64, RST_SNAPLEN_MAX, &o->snaplen);
-		break;
-	case OPT_MAX_FLOWS:
-		err = parse_u32("--max-flows", arg, 16, 1U << 26, &o->max_flows);
-		break;
-	case OPT_MAX_HOSTS:
-		err = parse_u32("--max-hosts", arg, 16, 1U << 24, &o->max_hosts);
-		break;
-	case OPT_FLOW_BUDGET:
-		err = parse_u32("--flow-budget", arg, 0, 1000000000, &o->flow_budget);
-		break;
-	case OPT_EVENT_BUDGET:
-		err = parse_u32("--event-budget", arg, 0, 1000000000, &o->event_budget);
-		break;
-	case OPT_FORCE_MEMORY:
-		o->force_memory = 1;
-		break;
-	case OPT_RING_SIZE:
-		err = parse_u32("--ring-size", arg, 4096, 1U << 30, &o->ring_size);
-		if (!err && (o->ring_size & (o->ring_size - 1))) {
-			pr_warn("invalid --ring-size '%s': not a power of 2", arg);
-			err = -EINVAL;
-		}
-		break;
-	default:
-		return 0;
+	if (v & (v - 1)) {
+		pr_warn("invalid --ring-size '%s': not a power of 2", arg);
+		return -EINVAL;
 	}
-	return err ? err : 1;
+	return 0;
 }
+
+static const struct opt_choice hook_choices[] = {
+	{ "xdp", RST_HOOK_XDP },
+	{ "tc", RST_HOOK_TC_INGRESS },
+	{ NULL },
+};
+
+static const struct opt_choice dir_choices[] = {
+	{ "in", DIR_IN },
+	{ "out", DIR_OUT },
+	{ "both", DIR_BOTH },
+	{ NULL },
+};
+
+static const struct opt_choice xdp_mode_choices[] = {
+	{ "auto", XDPM_AUTO },
+	{ "native", XDPM_NATIVE },
+	{ "generic", XDPM_GENERIC },
+	{ NULL },
+};
+
+#define DP(f)	    .off = offsetof(struct rst_opts, f)
+#define DP_GIVEN(f) .given = OPT_GIVEN(struct rst_opts, f)
+
+const struct opt_row datapath_rows[] = {
+	{ .name = "hook",
+	  .type = OPT_CHOICE,
+	  DP(ingress_hook),
+	  .choices = hook_choices,
+	  .help = "ingress hook (default xdp)" },
+	{ .name = "direction",
+	  .type = OPT_CHOICE,
+	  DP(dirs),
+	  .choices = dir_choices,
+	  .help = "what to trace (default both: ingress + TC egress)" },
+	{ .name = "xdp-mode",
+	  .type = OPT_CHOICE,
+	  DP(xdp_mode),
+	  .choices = xdp_mode_choices,
+	  .help = "(default auto: native, else generic)" },
+	{ .name = "sample",
+	  .type = OPT_U32,
+	  DP(sample),
+	  DP_GIVEN(set_sample),
+	  .min = 1,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "1 in N RSTs becomes an event (default 1)" },
+	{ .name = "rate-limit",
+	  .type = OPT_U32,
+	  DP(rate_limit),
+	  DP_GIVEN(set_rate),
+	  .min = 0,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "events/s per peer host, 0 = off (default 1000)" },
+	{ .name = "burst",
+	  .type = OPT_U32,
+	  DP(burst),
+	  DP_GIVEN(set_burst),
+	  .min = 1,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "token bucket depth in events (default = rate limit)" },
+	{ .name = "snaplen",
+	  .type = OPT_U32,
+	  DP(snaplen),
+	  DP_GIVEN(set_snaplen),
+	  .min = 64,
+	  .max = RST_SNAPLEN_MAX,
+	  .metavar = "N",
+	  .help = "header snapshot bytes per event, 64..256 (default 128)" },
+	{ .name = "max-flows",
+	  .type = OPT_U32,
+	  DP(max_flows),
+	  DP_GIVEN(set_max_flows),
+	  .min = 16,
+	  .max = 1U << 26,
+	  .metavar = "N",
+	  .help = "flow lines per CPU (default 65536; fewer on many CPUs)" },
+	{ .name = "max-hosts",
+	  .type = OPT_U32,
+	  DP(max_hosts),
+	  DP_GIVEN(set_max_hosts),
+	  .min = 16,
+	  .max = 1U << 24,
+	  .metavar = "N",
+	  .help = "host lines per CPU (default 16384; fewer on many CPUs)" },
+	{ .name = "flow-budget",
+	  .type = OPT_U32,
+	  DP(flow_budget),
+	  .min = 0,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "new flows per second per CPU, 0 = no limit (default 20000)" },
+	{ .name = "event-budget",
+	  .type = OPT_U32,
+	  DP(event_budget),
+	  .min = 0,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "events per second per CPU, 0 = no limit (default 20000)" },
+	{ .name = "ring-size",
+	  .type = OPT_U32,
+	  DP(ring_size),
+	  DP_GIVEN(set_ring_size),
+	  .min = 4096,
+	  .max = 1U << 30,
+	  .check = ring_size_check,
+	  .metavar = "BYTES",
+	  .help = "ring buffer size, power of 2, >= 4096 (default 4194304)" },
+	{ .name = "force-memory",
+	  .type = OPT_FLAG,
+	  DP(force_memory),
+	  .help = "load maps larger than a quarter of the machine's memory" },
+	{ 0 },
+};
 
 int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 {
@@ -359,7 +406,7 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 			err == -EPERM
 				? " (the capabilities are there: a security module, lockdown or "
 				  "kernel.unprivileged_bpf_disabled refused it)"
-				: " (run with -vv for the verifier log)");
+				: " (run with -dd for the verifier log)");
 		rsttrace__destroy(skel);
 		errno = -err;
 		return NULL;

@@ -8,10 +8,10 @@
 #ifndef RST_LOADER_H
 #define RST_LOADER_H
 
-#include <getopt.h>
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "options.h"
 #include "rsttrace.h"
 
 struct rsttrace;
@@ -42,62 +42,17 @@ struct rst_opts {
 	int force_memory;   /* load maps larger than a quarter of the machine */
 	/* Which of the settings were given on the command line. */
 	int set_sample, set_rate, set_burst;
+	/* And of the load-time options (a later attach warns that they are ignored). */
+	int set_snaplen, set_max_flows, set_max_hosts, set_ring_size;
 };
 
-/* Long options of the datapath, values from 0x100 on, for getopt_long. */
-enum {
-	OPT_HOOK = 0x100,
-	OPT_DIRECTION,
-	OPT_XDP_MODE,
-	OPT_SAMPLE,
-	OPT_RATE_LIMIT,
-	OPT_BURST,
-	OPT_SNAPLEN,
-	OPT_MAX_FLOWS,
-	OPT_MAX_HOSTS,
-	OPT_RING_SIZE,
-	OPT_FORCE_MEMORY,
-	OPT_FLOW_BUDGET,
-	OPT_EVENT_BUDGET,
-	OPT_DATAPATH_LAST,
-};
-
-/* One option per line reads better than what clang-format makes of it. */
-/* clang-format off */
-#define DATAPATH_LONGOPTS						\
-	{ "hook", required_argument, NULL, OPT_HOOK },			\
-	{ "direction", required_argument, NULL, OPT_DIRECTION },	\
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },		\
-	{ "sample", required_argument, NULL, OPT_SAMPLE },		\
-	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },	\
-	{ "burst", required_argument, NULL, OPT_BURST },		\
-	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },		\
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },	\
-	{ "max-hosts", required_argument, NULL, OPT_MAX_HOSTS },	\
-	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },	\
-	{ "flow-budget", required_argument, NULL, OPT_FLOW_BUDGET },	\
-	{ "event-budget", required_argument, NULL, OPT_EVENT_BUDGET },	\
-	{ "force-memory", no_argument, NULL, OPT_FORCE_MEMORY }
-/* clang-format on */
-
-#define DATAPATH_USAGE                                                                             \
-	"  --hook xdp|tc          ingress hook (default xdp)\n"                                    \
-	"  --direction in|out|both  what to trace (default both: ingress + TC egress)\n"           \
-	"  --xdp-mode auto|native|generic  (default auto: native, else generic)\n"                 \
-	"  --sample N             1 in N RSTs becomes an event (default 1)\n"                      \
-	"  --rate-limit N         events/s per peer host, 0 = off (default 1000)\n"                \
-	"  --burst N              token bucket depth in events (default = rate limit)\n"           \
-	"  --snaplen N            header snapshot bytes per event, 64..256 (default 128)\n"        \
-	"  --max-flows N          flow lines per CPU (default 65536; fewer on many CPUs)\n"        \
-	"  --max-hosts N          host lines per CPU (default 16384; fewer on many CPUs)\n"        \
-	"  --flow-budget N        new flows per second per CPU, 0 = no limit (default 20000)\n"    \
-	"  --event-budget N       events per second per CPU, 0 = no limit (default 20000)\n"       \
-	"  --ring-size BYTES      ring buffer size, power of 2, >= 4096 (default 4194304)\n"       \
-	"  --force-memory         load maps larger than a quarter of the machine's memory\n"
+/*
+ * The datapath options (--hook ... --force-memory) as rows of struct
+ * rst_opts, for the option table of watch and attach (options.h).
+ */
+extern const struct opt_row datapath_rows[];
 
 void opts_default(struct rst_opts *o);
-/* Handle one datapath option; 1 if handled, 0 if not ours, -errno on a bad value. */
-int opts_parse_datapath(struct rst_opts *o, int opt, const char *arg);
 
 /* Open, size, configure and load. NULL (errno set) after printing why. */
 struct rsttrace *loader_open_load(const struct rst_opts *o);
