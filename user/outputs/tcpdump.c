@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "loader.h"
 #include "netdissect.h"
 #include "rsttrace.h"
 #include "tcpdump.h"
@@ -277,17 +278,13 @@ int fmt_any_prefix(char *buf, size_t len, const char *ifname, int dir)
 	return sb_done(&o);
 }
 
-static const char *hook_name(int hook)
+/*
+ * loader.h's hook names; the line has always said "unknown" where the
+ * loader says "?" (no kernel sends such a hook), so that stays.
+ */
+static const char *line_hook_name(int hook)
 {
-	switch (hook) {
-	case RST_HOOK_XDP:
-		return "xdp";
-	case RST_HOOK_TC_INGRESS:
-		return "tc-in";
-	case RST_HOOK_TC_EGRESS:
-		return "tc-out";
-	}
-	return "unknown";
+	return hook >= 0 && hook < RST_HOOK_MAX ? hook_name(hook) : "unknown";
 }
 
 int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char *ifname,
@@ -317,7 +314,7 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 		sb_lit(&out, " id");
 		sb_sp_u32(&out, ev->ip_id);
 		sb_lit(&out, " hook ");
-		sb_str(&out, hook_name(ev->hook));
+		sb_str(&out, line_hook_name(ev->hook));
 		if (o->class) {
 			sb_lit(&out, " class ");
 			sb_str(&out, o->class);
