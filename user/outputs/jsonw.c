@@ -32,24 +32,33 @@ void jw_init_file(struct json_writer *w, FILE *f)
 	*w = (struct json_writer){ .f = f };
 }
 
-/* What comes before any value or key: a comma unless it is the first at its depth. */
-static void jw_sep(struct json_writer *w)
+/*
+ * Whether what comes next (a value or a key) needs a comma before it: not
+ * the first at its depth, nor a key's value. Values write the comma and
+ * themselves in one jw_put(): an event line is some 70 of them.
+ */
+static int jw_comma(struct json_writer *w)
 {
 	__u64 bit = w->depth <= JW_DEPTH_MAX ? 1ULL << w->depth : 0;
+	int comma;
 
 	if (w->after_key) {
 		w->after_key = 0;
-		return;
+		return 0;
 	}
-	if (w->more & bit)
-		jw_lit(w, ",");
+	comma = !!(w->more & bit);
 	w->more |= bit;
+	return comma;
 }
 
 static void jw_open(struct json_writer *w, char c)
 {
-	jw_sep(w);
-	jw_put(w, &c, 1);
+	char t[2], *q = t;
+
+	if (jw_comma(w))
+		*q++ = ',';
+	*q++ = c;
+	jw_put(w, t, (size_t)(q - t));
 	w->depth++;
 	if (w->depth <= JW_DEPTH_MAX)
 		w->more &= ~(1ULL << w->depth);
@@ -83,81 +92,100 @@ void jw_end_array(struct json_writer *w)
 	jw_close(w, ']');
 }
 
-/*
- * The escaped text of s[n], a chunk at a time through a small array: one
- * copy (or one fwrite) per chunk rather than per byte.
- */
+/* The bytes a JSON string holds as they are: printable ASCII but '"' and '\\'. */
+static int jw_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The escaped text of s[n]: each run of plain bytes in one piece. */
 static void jw_escaped(struct json_writer *w, const void *src, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = src;
-	char t[256];
-	size_t i, k = 0;
+	size_t i = 0, k;
+	char e[6];
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (k > sizeof(t) - 6) {
-			jw_put(w, t, k);
-			k = 0;
-		}
-		switch (c) {
+	while (i < n) {
+		for (k = i; k < n && jw_plain(s[k]); k++)
+			;
+		if (k > i)
+			jw_put(w, (const char *)s + i, k - i);
+		if (k == n)
+			break;
+		e[0] = '\\';
+		switch (s[k]) {
 		case '"':
 		case '\\':
-			t[k++] = '\\';
-			t[k++] = (char)c;
-			continue;
+			e[1] = (char)s[k];
+			break;
 		case '\b':
-			t[k++] = '\\';
-			t[k++] = 'b';
-			continue;
+			e[1] = 'b';
+			break;
 		case '\f':
-			t[k++] = '\\';
-			t[k++] = 'f';
-			continue;
+			e[1] = 'f';
+			break;
 		case '\n':
-			t[k++] = '\\';
-			t[k++] = 'n';
-			continue;
+			e[1] = 'n';
+			break;
 		case '\r':
-			t[k++] = '\\';
-			t[k++] = 'r';
-			continue;
+			e[1] = 'r';
+			break;
 		case '\t':
-			t[k++] = '\\';
-			t[k++] = 't';
+			e[1] = 't';
+			break;
+		default:
+			/*
+			 * Controls must be escaped (RFC 8259 7); DEL and bytes
+			 * >= 0x80 are, too, as the code point of the same value,
+			 * since they need not be valid UTF-8.
+			 */
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[s[k] >> 4];
+			e[5] = hex[s[k] & 15];
+			jw_put(w, e, 6);
+			i = k + 1;
 			continue;
 		}
-		if (c >= 0x20 && c < 0x7f) {
-			t[k++] = (char)c;
-			continue;
-		}
-		/*
-		 * Controls must be escaped (RFC 8259 7); DEL and bytes >= 0x80
-		 * are, too, as the code point of the same value, since they
-		 * need not be valid UTF-8.
-		 */
-		memcpy(t + k, "\\u00", 4);
-		t[k + 4] = hex[c >> 4];
-		t[k + 5] = hex[c & 15];
-		k += 6;
+		jw_put(w, e, 2);
+		i = k + 1;
 	}
-	if (k)
-		jw_put(w, t, k);
 }
 
-static void jw_quoted(struct json_writer *w, const char *s)
+/*
+ * s quoted, with a comma before it if comma and then post (":" after a
+ * key, or nothing): in one jw_put() when s is short and plain, as keys
+ * and most values are.
+ */
+static void jw_quoted(struct json_writer *w, int comma, const char *s, const char *post)
 {
+	size_t n = strlen(s), np = strlen(post), k;
+	char t[128], *q = t;
+
+	for (k = 0; k < n && jw_plain((unsigned char)s[k]); k++)
+		;
+	if (k == n && n + np + 3 <= sizeof(t)) {
+		if (comma)
+			*q++ = ',';
+		*q++ = '"';
+		q = put_lit(q, s, n);
+		*q++ = '"';
+		q = put_lit(q, post, np);
+		jw_put(w, t, (size_t)(q - t));
+		return;
+	}
+	if (comma)
+		jw_lit(w, ",\"");
+	else
+		jw_lit(w, "\"");
+	jw_escaped(w, s, n);
 	jw_lit(w, "\"");
-	jw_escaped(w, s, strlen(s));
-	jw_lit(w, "\"");
+	jw_put(w, post, np);
 }
 
 void jw_key(struct json_writer *w, const char *key)
 {
-	jw_sep(w);
-	jw_quoted(w, key);
-	jw_lit(w, ":");
+	jw_quoted(w, jw_comma(w), key, ":");
 	w->after_key = 1;
 }
 
@@ -167,23 +195,25 @@ void jw_string(struct json_writer *w, const char *s)
 		jw_null(w);
 		return;
 	}
-	jw_sep(w);
-	jw_quoted(w, s);
+	jw_quoted(w, jw_comma(w), s, "");
 }
 
 void jw_u64(struct json_writer *w, __u64 v)
 {
-	char t[20];
+	char t[21], *q = t;
 
-	jw_sep(w);
-	jw_put(w, t, (size_t)(put_u64(t, v) - t));
+	if (jw_comma(w))
+		*q++ = ',';
+	q = put_u64(q, v);
+	jw_put(w, t, (size_t)(q - t));
 }
 
 void jw_s64(struct json_writer *w, long long v)
 {
-	char t[21], *q = t;
+	char t[22], *q = t;
 
-	jw_sep(w);
+	if (jw_comma(w))
+		*q++ = ',';
 	if (v < 0)
 		*q++ = '-';
 	/* The magnitude in unsigned arithmetic: -LLONG_MIN does not fit a long long. */
@@ -191,19 +221,28 @@ void jw_s64(struct json_writer *w, long long v)
 	jw_put(w, t, (size_t)(q - t));
 }
 
+/* A literal value (true, false, null) with its comma. */
+static void jw_word(struct json_writer *w, const char *s, size_t n)
+{
+	char t[6], *q = t;
+
+	if (jw_comma(w))
+		*q++ = ',';
+	q = put_lit(q, s, n);
+	jw_put(w, t, (size_t)(q - t));
+}
+
 void jw_bool(struct json_writer *w, bool v)
 {
-	jw_sep(w);
 	if (v)
-		jw_lit(w, "true");
+		jw_word(w, "true", 4);
 	else
-		jw_lit(w, "false");
+		jw_word(w, "false", 5);
 }
 
 void jw_null(struct json_writer *w)
 {
-	jw_sep(w);
-	jw_lit(w, "null");
+	jw_word(w, "null", 4);
 }
 
 void jw_float(struct json_writer *w, double v)
@@ -215,7 +254,8 @@ void jw_float(struct json_writer *w, double v)
 		jw_null(w);
 		return;
 	}
-	jw_sep(w);
+	if (jw_comma(w))
+		jw_lit(w, ",");
 	n = snprintf(t, sizeof(t), "%.3f", v);
 	jw_put(w, t, n < 0 ? 0 : (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
 }
@@ -226,10 +266,7 @@ void jw_timespec(struct json_writer *w, const struct timespec *wall)
 
 	if (json_rfc3339(t, sizeof(t), wall) < 0)
 		t[0] = '\0';
-	jw_sep(w);
-	jw_lit(w, "\"");
-	jw_put(w, t, strlen(t));
-	jw_lit(w, "\"");
+	jw_quoted(w, jw_comma(w), t, "");
 }
 
 void jw_timestamp(struct json_writer *w, __u64 real_ns)
