@@ -38,32 +38,32 @@ static const char *test_name(__u32 ifindex, char *buf)
 
 static void test_label_escape(void **state)
 {
-	struct mtext b = {};
+	struct strbuf b = {};
 
 	(void)state;
-	mtext_label(&b, "a\\b\"c\nd\x01\xff"
-			"e");
+	metrics_label(&b, "a\\b\"c\nd\x01\xff"
+			  "e");
 	assert_int_equal(b.err, 0);
 	assert_string_equal(b.p, "a\\\\b\\\"c\\nd\\\\x01\\\\xffe");
 	b.len = 0;
-	mtext_label(&b, "veth0");
+	metrics_label(&b, "veth0");
 	assert_string_equal(b.p, "veth0");
-	mtext_free(&b);
+	sb_free(&b);
 }
 
 static void test_text_grows(void **state)
 {
-	struct mtext b = {};
+	struct strbuf b = {};
 	int i;
 
 	(void)state;
 	for (i = 0; i < 10000; i++)
-		mtext_printf(&b, "line %d\n", i);
+		sb_printf(&b, "line %d\n", i);
 	assert_int_equal(b.err, 0);
 	assert_true(b.len > 10000 * 6);
 	assert_int_equal(b.p[b.len], '\0');
 	assert_memory_equal(b.p + b.len - 10, "line 9999\n", 10);
-	mtext_free(&b);
+	sb_free(&b);
 }
 
 /* ---- listen address ---- */
@@ -441,7 +441,7 @@ static struct metrics_snapshot *big_snapshot(size_t top_n, int n_hosts, int n_if
 static void test_render(void **state)
 {
 	struct metrics_snapshot *s = big_snapshot(METRICS_TOP_DEFAULT, 50, 3);
-	struct mtext b = {};
+	struct strbuf b = {};
 
 	(void)state;
 	assert_int_equal(metrics_render(s, &b), 0);
@@ -483,13 +483,13 @@ static void test_render(void **state)
 			       "rsttrace_http_connections_closed_total{reason=\"deadline\"} 7\n"
 			       "rsttrace_http_connections_closed_total{reason=\"evicted\"} 11\n"));
 	promtool_check(b.p, b.len);
-	mtext_free(&b);
+	sb_free(&b);
 	/* A snapshot without the server's state (http_ok 0) has no such family. */
 	s->http_ok = 0;
-	b = (struct mtext){};
+	b = (struct strbuf){};
 	assert_int_equal(metrics_render(s, &b), 0);
 	assert_null(strstr(b.p, "rsttrace_http_"));
-	mtext_free(&b);
+	sb_free(&b);
 	snap_free(s);
 }
 
@@ -644,7 +644,7 @@ static __u64 sum_prefix(const char *text, const char *prefix)
 static void test_cardinality_bound(void **state)
 {
 	struct metrics_snapshot *s = big_snapshot(METRICS_TOP_DEFAULT, 10000, 300);
-	struct mtext b = {};
+	struct strbuf b = {};
 	size_t hosts, ifs;
 
 	(void)state;
@@ -664,7 +664,7 @@ static void test_cardinality_bound(void **state)
 	/* All families, bounded series: well under 2,000 lines whatever the load. */
 	assert_true(count_prefix(b.p, "rsttrace_") < 2000);
 	promtool_check(b.p, b.len);
-	mtext_free(&b);
+	sb_free(&b);
 	snap_free(s);
 }
 

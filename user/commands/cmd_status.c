@@ -180,30 +180,36 @@ static void print_chains_text(const struct pin_iface *ifs, int n)
 }
 
 /* "chain" (run order), "position" (1-based) and "foreign_before" of a hook; null off tcx. */
-static void print_chain_json(const struct pin_iface *pi, const struct pin_link *pl)
+static void print_chain_json(struct json_writer *w, const struct pin_iface *pi,
+			     const struct pin_link *pl)
 {
 	struct tcx_chain c;
 	int pos;
 	__u32 k;
 
 	if (tcx_chain_of(pi, pl, &c, &pos)) {
-		printf(",\"chain\":null,\"position\":null,\"foreign_before\":null");
+		jw_null_field(w, "chain");
+		jw_null_field(w, "position");
+		jw_null_field(w, "foreign_before");
 		return;
 	}
-	printf(",\"chain\":[");
+	jw_key(w, "chain");
+	jw_start_array(w);
 	for (k = 0; k < c.n; k++) {
-		printf("%s{\"prog_id\":%u,\"link_id\":%u,\"name\":", k ? "," : "", c.e[k].prog_id,
-		       c.e[k].link_id);
-		jw_str(stdout, c.e[k].name);
-		printf(",\"owner\":\"%s\"}", chain_owner(&c, k, pos));
+		jw_start_object(w);
+		jw_u64_field(w, "prog_id", c.e[k].prog_id);
+		jw_u64_field(w, "link_id", c.e[k].link_id);
+		jw_str_field(w, "name", c.e[k].name);
+		jw_str_field(w, "owner", chain_owner(&c, k, pos));
+		jw_end_object(w);
 	}
-	printf("],\"position\":");
+	jw_end_array(w);
 	if (pos >= 0)
-		printf("%d", pos + 1);
+		jw_s64_field(w, "position", pos + 1);
 	else
-		printf("null");
-	printf(",\"foreign_before\":%d",
-	       tcx_foreign_before(&c, pos < 0 ? 0 : pos, pi->ifname, 0, false));
+		jw_null_field(w, "position");
+	jw_s64_field(w, "foreign_before",
+		     tcx_foreign_before(&c, pos < 0 ? 0 : pos, pi->ifname, 0, false));
 }
 
 /*
@@ -326,118 +332,161 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
 }
 
+/* The "programs" and "tracing" members. */
+static void print_progs_json(struct json_writer *w, struct persist *p)
+{
+	struct pin_trace tr;
+	int i;
+
+	jw_key(w, "programs");
+	jw_start_array(w);
+	for (i = 0; i < PP_MAX; i++) {
+		jw_start_object(w);
+		jw_str_field(w, "name", pin_prog_names[i]);
+		jw_u64_field(w, "id", p->prog_id[i]);
+		jw_end_object(w);
+	}
+	if (p->trace_fd >= 0) {
+		jw_start_object(w);
+		jw_str_field(w, "name", RST_TRACE_PROG);
+		jw_u64_field(w, "id", p->trace_id);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	persist_trace_info(p, &tr);
+	jw_key(w, "tracing");
+	jw_start_object(w);
+	jw_str_field(w, "hook", "tp_btf/tcp_send_reset");
+	jw_u64_field(w, "prog_id", tr.pinned ? tr.prog_id : 0);
+	jw_u64_field(w, "link_id", tr.link_id);
+	jw_bool_field(w, "attached", tr.alive);
+	if (tr.pinned)
+		jw_time_field(w, "since", tr.since_ns);
+	else
+		jw_null_field(w, "since");
+	jw_end_object(w);
+}
+
+/* One element of "interfaces", with its hooks. */
+static void print_iface_json(struct json_writer *w, const struct pin_iface *pi)
+{
+	char ns[64];
+	__u32 now;
+	int moved = iface_moved(pi, &now), j;
+
+	jw_start_object(w);
+	jw_str_field(w, "iface", pi->ifname);
+	jw_u64_field(w, "ifindex", pi->ifindex);
+	jw_u64_field(w, "netns", pi->netns);
+	jw_str_field(w, "netns_name", netns_name(pi->netns, ns, sizeof(ns)));
+	/* this_netns: where the interface is now; netns: where it was attached. */
+	jw_bool_field(w, "this_netns", pi->here && !moved);
+	jw_bool_field(w, "gone", pi->gone);
+	jw_bool_field(w, "moved", moved);
+	jw_str_field(w, "state",
+		     pi->gone ? "gone"
+		     : moved  ? "moved to another namespace"
+			      : "attached");
+	if (moved)
+		jw_u64_field(w, "ifindex_there", now);
+	jw_time_field(w, "attached_since", pi->since_ns);
+	jw_key(w, "hooks");
+	jw_start_array(w);
+	for (j = 0; j < pi->n_links; j++) {
+		const struct pin_link *pl = &pi->links[j];
+
+		jw_start_object(w);
+		jw_str_field(w, "hook", pin_kind_hook(pl->kind));
+		jw_str_field(w, "direction", pin_kind_dir(pl->kind));
+		jw_str_field(w, "xdp_mode", pin_kind_mode(pl->kind));
+		jw_u64_field(w, "prog_id", pl->prog_id);
+		jw_u64_field(w, "link_id", pl->link_id);
+		jw_bool_field(w, "attached", pl->alive);
+		jw_time_field(w, "since", pl->since_ns);
+		print_chain_json(w, pi, pl);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
 static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
 		       struct map_stat *ms, __u64 mem_total)
 {
-	struct pin_trace tr;
-	char ns[64];
-	const char *nsn;
-	int i, j;
+	struct json_writer w;
+	int i;
 
-	printf("{\"pin_path\":");
-	jw_str(stdout, p->path);
-	printf(",\"attached\":%s,\"abi_version\":%u,\"version\":", n ? "true" : "false",
-	       p->meta.abi_version);
-	jw_str(stdout, p->meta.version);
-	printf(",\"created\":");
-	jw_time(stdout, p->meta.created_ns);
-	printf(",\"snaplen\":%u", p->meta.snaplen);
-	printf(",\"settings\":{\"sample\":%u,\"rate_limit\":%u,\"burst\":%u,\"events\":%s}",
-	       cfg->sample ? cfg->sample : 1, cfg->rate_limit,
-	       cfg->burst ? cfg->burst : cfg->rate_limit,
-	       cfg->flags & RST_CFG_EVENTS_OFF ? "false" : "true");
-	printf(",\"programs\":[");
-	for (i = 0; i < PP_MAX; i++)
-		printf("%s{\"name\":\"%s\",\"id\":%u}", i ? "," : "", pin_prog_names[i],
-		       p->prog_id[i]);
-	if (p->trace_fd >= 0)
-		printf(",{\"name\":\"%s\",\"id\":%u}", RST_TRACE_PROG, p->trace_id);
-	persist_trace_info(p, &tr);
-	printf("],\"tracing\":{\"hook\":\"tp_btf/tcp_send_reset\",\"prog_id\":%u,\"link_id\":%u,"
-	       "\"attached\":%s,\"since\":",
-	       tr.pinned ? tr.prog_id : 0, tr.link_id, tr.alive ? "true" : "false");
-	if (tr.pinned)
-		jw_time(stdout, tr.since_ns);
-	else
-		printf("null");
-	printf("},\"interfaces\":[");
-	for (i = 0; i < n; i++) {
-		const struct pin_iface *pi = &ifs[i];
-		__u32 now;
-		int moved = iface_moved(pi, &now);
-
-		printf("%s{\"iface\":", i ? "," : "");
-		jw_str(stdout, pi->ifname);
-		printf(",\"ifindex\":%u,\"netns\":%llu,\"netns_name\":", pi->ifindex,
-		       (unsigned long long)pi->netns);
-		nsn = netns_name(pi->netns, ns, sizeof(ns));
-		if (nsn)
-			jw_str(stdout, nsn);
-		else
-			printf("null");
-		/* this_netns: where the interface is now; netns: where it was attached. */
-		printf(",\"this_netns\":%s,\"gone\":%s,\"moved\":%s,\"state\":\"%s\"",
-		       pi->here && !moved ? "true" : "false", pi->gone ? "true" : "false",
-		       moved ? "true" : "false",
-		       pi->gone ? "gone"
-		       : moved	? "moved to another namespace"
-				: "attached");
-		if (moved)
-			printf(",\"ifindex_there\":%u", now);
-		printf(",\"attached_since\":");
-		jw_time(stdout, pi->since_ns);
-		printf(",\"hooks\":[");
-		for (j = 0; j < pi->n_links; j++) {
-			const struct pin_link *pl = &pi->links[j];
-			const char *mode = pin_kind_mode(pl->kind);
-
-			printf("%s{\"hook\":\"%s\",\"direction\":\"%s\",\"xdp_mode\":",
-			       j ? "," : "", pin_kind_hook(pl->kind), pin_kind_dir(pl->kind));
-			if (mode)
-				printf("\"%s\"", mode);
-			else
-				printf("null");
-			printf(",\"prog_id\":%u,\"link_id\":%u,\"attached\":%s,\"since\":",
-			       pl->prog_id, pl->link_id, pl->alive ? "true" : "false");
-			jw_time(stdout, pl->since_ns);
-			print_chain_json(pi, pl);
-			printf("}");
-		}
-		printf("]}");
-	}
-	printf("],\"maps\":[");
+	jw_init_file(&w, stdout);
+	jw_start_object(&w);
+	jw_str_field(&w, "pin_path", p->path);
+	jw_bool_field(&w, "attached", n);
+	jw_u64_field(&w, "abi_version", p->meta.abi_version);
+	jw_str_field(&w, "version", p->meta.version);
+	jw_time_field(&w, "created", p->meta.created_ns);
+	jw_u64_field(&w, "snaplen", p->meta.snaplen);
+	jw_key(&w, "settings");
+	jw_start_object(&w);
+	jw_u64_field(&w, "sample", cfg->sample ? cfg->sample : 1);
+	jw_u64_field(&w, "rate_limit", cfg->rate_limit);
+	jw_u64_field(&w, "burst", cfg->burst ? cfg->burst : cfg->rate_limit);
+	jw_bool_field(&w, "events", !(cfg->flags & RST_CFG_EVENTS_OFF));
+	jw_end_object(&w);
+	print_progs_json(&w, p);
+	jw_key(&w, "interfaces");
+	jw_start_array(&w);
+	for (i = 0; i < n; i++)
+		print_iface_json(&w, &ifs[i]);
+	jw_end_array(&w);
+	jw_key(&w, "maps");
+	jw_start_array(&w);
 	for (i = 0; i < PM_MAX; i++) {
-		printf("%s{\"name\":\"%s\",\"id\":%u,\"type\":\"%s\",\"max_entries\":%u,"
-		       "\"entries\":",
-		       i ? "," : "", ms[i].name, ms[i].id, map_type_name(ms[i].type),
-		       ms[i].max_entries);
+		jw_start_object(&w);
+		jw_str_field(&w, "name", ms[i].name);
+		jw_u64_field(&w, "id", ms[i].id);
+		jw_str_field(&w, "type", map_type_name(ms[i].type));
+		jw_u64_field(&w, "max_entries", ms[i].max_entries);
 		if (ms[i].entries >= 0)
-			printf("%ld", ms[i].entries);
+			jw_s64_field(&w, "entries", ms[i].entries);
 		else
-			printf("null");
-		printf(",\"memory\":%llu", (unsigned long long)ms[i].memlock);
-		if (ms[i].line_bytes)
-			printf(",\"line_bytes\":%u,\"lines_per_cpu\":%u,\"cpus\":%d",
-			       ms[i].line_bytes, ms[i].lines_per_cpu, ms[i].cpus);
-		printf("}");
+			jw_null_field(&w, "entries");
+		jw_u64_field(&w, "memory", ms[i].memlock);
+		if (ms[i].line_bytes) {
+			jw_u64_field(&w, "line_bytes", ms[i].line_bytes);
+			jw_u64_field(&w, "lines_per_cpu", ms[i].lines_per_cpu);
+			jw_u64_field(&w, "cpus", (__u64)ms[i].cpus);
+		}
+		jw_end_object(&w);
 	}
-	printf("],\"map_memory\":%llu", (unsigned long long)mem_total);
-	printf(",\"events\":{\"delivered\":%llu,\"sampled_out\":%llu,\"rate_limited\":%llu,"
-	       "\"ring_full\":%llu,\"filtered\":%llu}}\n",
-	       (unsigned long long)t->c[RST_C_EV_SENT], (unsigned long long)t->c[RST_C_EV_SAMPLED],
-	       (unsigned long long)t->c[RST_C_EV_RATELIM],
-	       (unsigned long long)t->c[RST_C_EV_RINGFULL],
-	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
+	jw_end_array(&w);
+	jw_u64_field(&w, "map_memory", mem_total);
+	jw_key(&w, "events");
+	jw_start_object(&w);
+	jw_u64_field(&w, "delivered", t->c[RST_C_EV_SENT]);
+	jw_u64_field(&w, "sampled_out", t->c[RST_C_EV_SAMPLED]);
+	jw_u64_field(&w, "rate_limited", t->c[RST_C_EV_RATELIM]);
+	jw_u64_field(&w, "ring_full", t->c[RST_C_EV_RINGFULL]);
+	jw_u64_field(&w, "filtered", t->c[RST_C_EV_FILTERED]);
+	jw_end_object(&w);
+	jw_end_object(&w);
+	putchar('\n');
 }
 
 static void print_none(const char *path, int json, int unfinished)
 {
+	struct json_writer w;
+
 	if (json) {
-		printf("{\"pin_path\":");
-		jw_str(stdout, path);
-		printf(",\"attached\":false,\"unfinished\":%s,\"interfaces\":[]}\n",
-		       unfinished ? "true" : "false");
+		jw_init_file(&w, stdout);
+		jw_start_object(&w);
+		jw_str_field(&w, "pin_path", path);
+		jw_bool_field(&w, "attached", false);
+		jw_bool_field(&w, "unfinished", unfinished);
+		jw_key(&w, "interfaces");
+		jw_start_array(&w);
+		jw_end_array(&w);
+		jw_end_object(&w);
+		putchar('\n');
 	} else if (unfinished) {
 		printf("nothing attached; %s holds what an unfinished attach left (the next "
 		       "attach cleans it, or `rsttrace detach --all`)\n",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One RST event as one line of JSON (watch --json), keys as docs/json.md
- * lists them, in a fixed order. Every string goes through json_escape():
+ * lists them, in a fixed order. Every string goes through the JSON writer (jsonw.h):
  * RFC 8259 escapes, and any byte outside printable ASCII as \u00XX, so the
  * output is ASCII whatever the input. Functions return the length written
  * (without the NUL) or -ENOSPC, leaving an empty string.
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "rsttrace.h"
 
 /* What the line carries besides the event itself; NULL strings print null. */
@@ -26,16 +27,7 @@ struct json_info {
 /* The event as one JSON object and '\n'. */
 int json_event(char *buf, size_t len, const struct rst_event *e, const struct json_info *info);
 
-/*
- * The contents of a JSON string (no quotes) for the n bytes at src:
- * '"' and '\\' escaped, \b \f \n \r \t for those controls, every other
- * byte below 0x20 or above 0x7e as \u00XX (so a byte is never lost and
- * never passed raw).
- */
-int json_escape(char *dst, size_t len, const void *src, size_t n);
-
-/* RFC 3339 UTC with microseconds, "2024-05-01T13:13:18.659757Z" (no quotes). */
-int json_rfc3339(char *buf, size_t len, const struct timespec *wall);
+/* json_escape() and json_rfc3339() are the writer's, in jsonw.h. */
 
 /* tcpdump's letters for the TCP flags byte ("R.", "S", "none"). */
 int json_tcp_flags(char *buf, size_t len, __u8 flags);

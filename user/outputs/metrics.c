@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mapread.h"
 #include "metrics.h"
+#include "strbuf.h"
 #include "util.h"
 
 #ifndef RST_VERSION
@@ -71,51 +72,9 @@ _Static_assert(offsetof(struct bpf_link_info, xdp) == 16, "bpf_link_info union o
 
 static const char *const dir_names[2] = { "in", "out" };
 
-/* ---- output buffer ---- */
+/* ---- output text: a growing strbuf ---- */
 
-static void mtext_reserve(struct mtext *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->err || b->len + more + 1 <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 16384;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->err = -ENOMEM;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-}
-
-void mtext_printf(struct mtext *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->err = -EINVAL;
-		return;
-	}
-	mtext_reserve(b, n);
-	if (b->err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += n;
-}
-
-void mtext_label(struct mtext *b, const char *s)
+void metrics_label(struct strbuf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c;
@@ -127,8 +86,7 @@ void mtext_label(struct mtext *b, const char *s)
 	 */
 	for (; *s; s++) {
 		c = (unsigned char)*s;
-		mtext_reserve(b, 5);
-		if (b->err)
+		if (sb_grow(b, 5))
 			return;
 		if (c == '\\' || c == '"') {
 			b->p[b->len++] = '\\';
@@ -148,12 +106,6 @@ void mtext_label(struct mtext *b, const char *s)
 	}
 	if (b->p)
 		b->p[b->len] = '\0';
-}
-
-void mtext_free(struct mtext *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
 }
 
 /* ---- listen address ---- */
@@ -476,18 +428,18 @@ void metrics_set_ifaces(struct metrics_snapshot *s, const struct rst_if_totals *
 
 /* ---- rendering ---- */
 
-static void family(struct mtext *b, const char *name, const char *type, const char *help)
+static void family(struct strbuf *b, const char *name, const char *type, const char *help)
 {
-	mtext_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void iface_sample(struct mtext *b, const char *name, const struct metrics_iface *r,
+static void iface_sample(struct strbuf *b, const char *name, const struct metrics_iface *r,
 			 const char *extra, __u64 v)
 {
-	mtext_printf(b, "%s{iface=\"", name);
-	mtext_label(b, r->name);
-	mtext_printf(b, "\",dir=\"%s\"%s} %llu\n", dir_names[r->dir & 1], extra ? extra : "",
-		     (unsigned long long)v);
+	sb_printf(b, "%s{iface=\"", name);
+	metrics_label(b, r->name);
+	sb_printf(b, "\",dir=\"%s\"%s} %llu\n", dir_names[r->dir & 1], extra ? extra : "",
+		  (unsigned long long)v);
 }
 
 static const struct {
@@ -521,7 +473,7 @@ static void host_label(char *buf, size_t len, const struct metrics_host *h)
 		snprintf(buf, len, "invalid");
 }
 
-int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
+int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 {
 	char host[INET6_ADDRSTRLEN];
 	size_t i, f;
@@ -545,54 +497,52 @@ int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
 	family(b, "rsttrace_malformed_packets_total", "counter",
 	       "Packets with truncated or invalid headers (counted and passed), by reason.");
 	for (k = 0; k < RST_M_MAX; k++)
-		mtext_printf(b, "rsttrace_malformed_packets_total{reason=\"%s\"} %llu\n",
-			     rst_malformed_names[k], (unsigned long long)s->total.malformed[k]);
+		sb_printf(b, "rsttrace_malformed_packets_total{reason=\"%s\"} %llu\n",
+			  rst_malformed_names[k], (unsigned long long)s->total.malformed[k]);
 
 	family(b, "rsttrace_events_total", "counter",
 	       "RSTs by what became of their event: delivered to the ring buffer, or why not.");
 	for (i = 0; i < ARRAY_SIZE(ev_results); i++)
-		mtext_printf(b, "rsttrace_events_total{result=\"%s\"} %llu\n", ev_results[i].result,
-			     (unsigned long long)s->total.c[ev_results[i].c]);
+		sb_printf(b, "rsttrace_events_total{result=\"%s\"} %llu\n", ev_results[i].result,
+			  (unsigned long long)s->total.c[ev_results[i].c]);
 
 	family(b, "rsttrace_map_update_errors_total", "counter",
 	       "Failed flow or host map insertions (the packet is still counted).");
-	mtext_printf(b, "rsttrace_map_update_errors_total{map=\"flows\"} %llu\n",
-		     (unsigned long long)s->total.c[RST_C_FLOW_ERR]);
-	mtext_printf(b, "rsttrace_map_update_errors_total{map=\"hosts\"} %llu\n",
-		     (unsigned long long)s->total.c[RST_C_HOST_ERR]);
+	sb_printf(b, "rsttrace_map_update_errors_total{map=\"flows\"} %llu\n",
+		  (unsigned long long)s->total.c[RST_C_FLOW_ERR]);
+	sb_printf(b, "rsttrace_map_update_errors_total{map=\"hosts\"} %llu\n",
+		  (unsigned long long)s->total.c[RST_C_HOST_ERR]);
 
 	/* The other half of the accounting identities (docs/architecture.md). */
 	family(b, "rsttrace_hosts_evicted_total", "counter",
 	       "Host counts moved out of the host table with the lines they were in.");
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < RST_HF_MAX; k++)
-			mtext_printf(b,
-				     "rsttrace_hosts_evicted_total{dir=\"%s\",flag=\"%s\"} %llu\n",
-				     i == RST_DIR_OUT ? "out" : "in", rst_host_flag_names[k],
-				     (unsigned long long)s->total.host_lost[i][k]);
+			sb_printf(b, "rsttrace_hosts_evicted_total{dir=\"%s\",flag=\"%s\"} %llu\n",
+				  i == RST_DIR_OUT ? "out" : "in", rst_host_flag_names[k],
+				  (unsigned long long)s->total.host_lost[i][k]);
 	family(b, "rsttrace_flows_untracked_total", "counter",
 	       "SYN, SYN-ACK, FIN, RST and RST-ACK flags not in the flow table, by cause.");
 	for (i = 0; i < RST_FL_MAX; i++)
 		for (k = 0; k < RST_FF_MAX; k++)
-			mtext_printf(
-				b,
-				"rsttrace_flows_untracked_total{cause=\"%s\",flag=\"%s\"} %llu\n",
-				rst_flow_cause_names[i], rst_flow_flag_names[k],
-				(unsigned long long)s->total.flow_lost[i][k]);
+			sb_printf(b,
+				  "rsttrace_flows_untracked_total{cause=\"%s\",flag=\"%s\"} %llu\n",
+				  rst_flow_cause_names[i], rst_flow_flag_names[k],
+				  (unsigned long long)s->total.flow_lost[i][k]);
 
 	if (s->flows_ok) {
 		family(b, "rsttrace_flows_entries", "gauge", "Distinct flows in the flow table.");
-		mtext_printf(b, "rsttrace_flows_entries %llu\n", (unsigned long long)s->flows);
+		sb_printf(b, "rsttrace_flows_entries %llu\n", (unsigned long long)s->flows);
 		family(b, "rsttrace_flows_entries_limit", "gauge", "Flow lines of all CPUs.");
-		mtext_printf(b, "rsttrace_flows_entries_limit %llu\n",
-			     (unsigned long long)s->flows_max);
+		sb_printf(b, "rsttrace_flows_entries_limit %llu\n",
+			  (unsigned long long)s->flows_max);
 	}
 	if (s->hosts_ok) {
 		family(b, "rsttrace_hosts_entries", "gauge", "Distinct hosts in the host table.");
-		mtext_printf(b, "rsttrace_hosts_entries %llu\n", (unsigned long long)s->hosts);
+		sb_printf(b, "rsttrace_hosts_entries %llu\n", (unsigned long long)s->hosts);
 		family(b, "rsttrace_hosts_entries_limit", "gauge", "Host lines of all CPUs.");
-		mtext_printf(b, "rsttrace_hosts_entries_limit %llu\n",
-			     (unsigned long long)s->hosts_max);
+		sb_printf(b, "rsttrace_hosts_entries_limit %llu\n",
+			  (unsigned long long)s->hosts_max);
 	}
 
 	family(b, "rsttrace_host_rst_packets_total", "counter",
@@ -602,52 +552,50 @@ int metrics_render(const struct metrics_snapshot *s, struct mtext *b)
 	for (i = 0; i < s->n_top; i++) {
 		host_label(host, sizeof(host), &s->top[i]);
 		for (d = 0; d < 2; d++)
-			mtext_printf(
-				b, "rsttrace_host_rst_packets_total{host=\"%s\",dir=\"%s\"} %llu\n",
-				host, dir_names[d], (unsigned long long)s->top[i].rst[d]);
+			sb_printf(b,
+				  "rsttrace_host_rst_packets_total{host=\"%s\",dir=\"%s\"} %llu\n",
+				  host, dir_names[d], (unsigned long long)s->top[i].rst[d]);
 	}
 	for (d = 0; d < 2; d++)
-		mtext_printf(b, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"%s\"} %llu\n",
-			     dir_names[d], (unsigned long long)s->other_rst[d]);
+		sb_printf(b, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"%s\"} %llu\n",
+			  dir_names[d], (unsigned long long)s->other_rst[d]);
 
 	if (s->att_ok) {
 		family(b, "rsttrace_attached_info", "gauge",
 		       "Programs of this datapath attached to an interface, with hook and mode.");
 		for (i = 0; i < s->n_att; i++) {
-			mtext_printf(b, "rsttrace_attached_info{iface=\"");
-			mtext_label(b, s->att[i].iface);
-			mtext_printf(b, "\",hook=\"%s\",mode=\"%s\"} 1\n", s->att[i].hook,
-				     s->att[i].mode);
+			sb_printf(b, "rsttrace_attached_info{iface=\"");
+			metrics_label(b, s->att[i].iface);
+			sb_printf(b, "\",hook=\"%s\",mode=\"%s\"} 1\n", s->att[i].hook,
+				  s->att[i].mode);
 		}
 	}
 
 	family(b, "rsttrace_snapshot_duration_seconds", "gauge",
 	       "Time taken to read the maps for the snapshot this scrape got.");
-	mtext_printf(b, "rsttrace_snapshot_duration_seconds %.6f\n", s->build_seconds);
+	sb_printf(b, "rsttrace_snapshot_duration_seconds %.6f\n", s->build_seconds);
 	family(b, "rsttrace_snapshot_timestamp_seconds", "gauge",
 	       "Wall-clock time the snapshot this scrape got was taken.");
-	mtext_printf(b, "rsttrace_snapshot_timestamp_seconds %.3f\n", s->timestamp);
+	sb_printf(b, "rsttrace_snapshot_timestamp_seconds %.3f\n", s->timestamp);
 
 	if (s->http_ok) {
 		family(b, "rsttrace_http_connections", "gauge",
 		       "Open connections to this metrics endpoint (not counting those being "
 		       "closed).");
-		mtext_printf(b, "rsttrace_http_connections %llu\n",
-			     (unsigned long long)s->http_open);
+		sb_printf(b, "rsttrace_http_connections %llu\n", (unsigned long long)s->http_open);
 		family(b, "rsttrace_http_connections_closed_total", "counter",
 		       "Connections the exporter closed itself: request or response past its "
 		       "deadline, or evicted to make room for a new connection.");
-		mtext_printf(b,
-			     "rsttrace_http_connections_closed_total{reason=\"deadline\"} %llu\n",
-			     (unsigned long long)s->http_closed_deadline);
-		mtext_printf(b, "rsttrace_http_connections_closed_total{reason=\"evicted\"} %llu\n",
-			     (unsigned long long)s->http_closed_evicted);
+		sb_printf(b, "rsttrace_http_connections_closed_total{reason=\"deadline\"} %llu\n",
+			  (unsigned long long)s->http_closed_deadline);
+		sb_printf(b, "rsttrace_http_connections_closed_total{reason=\"evicted\"} %llu\n",
+			  (unsigned long long)s->http_closed_evicted);
 	}
 
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
-	mtext_printf(b, "rsttrace_build_info{version=\"");
-	mtext_label(b, RST_VERSION);
-	mtext_printf(b, "\",abi=\"%d\"} 1\n", RST_ABI_VERSION);
+	sb_printf(b, "rsttrace_build_info{version=\"");
+	metrics_label(b, RST_VERSION);
+	sb_printf(b, "\",abi=\"%d\"} 1\n", RST_ABI_VERSION);
 	return b->err;
 }
 
@@ -751,7 +699,7 @@ struct metrics_server {
 	void *kbuf, *vbuf;
 	struct map_dump hdump; /* the host table, merged, a batch at a time */
 	__u32 counters_id;
-	struct mtext text;
+	struct strbuf text;
 	int text_err; /* -errno of the last build, 0 when text is good */
 	__u64 built_ns;
 	int built;
@@ -1248,7 +1196,7 @@ static void server_free(struct metrics_server *srv)
 	free(srv->kbuf);
 	free(srv->vbuf);
 	map_dump_free(&srv->hdump);
-	mtext_free(&srv->text);
+	sb_free(&srv->text);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->conn_cond);
 	pthread_mutex_destroy(&srv->conn_lock);

@@ -21,6 +21,7 @@
 
 #include "counters.h"
 #include "maps.h"
+#include "strbuf.h"
 
 /*
  * Default listen port. Prometheus' 9100-9999 exporter range is fully
@@ -80,19 +81,12 @@ void metrics_stop(struct metrics_server *s);
 
 /* -------- internals, exposed for tests/unit/test_metrics.c -------- */
 
-/* A growing output buffer; err is set (and the text dropped) on ENOMEM. */
-struct mtext {
-	char *p;
-	size_t len;
-	size_t cap;
-	int err;
-};
-
-void mtext_printf(struct mtext *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append s as a label value: \ " and newline escaped, other bytes outside
- * printable ASCII written as the literal text \xNN (an escaped backslash). */
-void mtext_label(struct mtext *b, const char *s);
-void mtext_free(struct mtext *b);
+/*
+ * Append s to the exposition text (a growing strbuf) as a label value:
+ * \ " and newline escaped, other bytes outside printable ASCII written as
+ * the literal text \xNN (an escaped backslash).
+ */
+void metrics_label(struct strbuf *b, const char *s);
 
 struct metrics_iface {
 	char name[IF_NAMESIZE + 8]; /* "other" for the overflow slot */
@@ -156,7 +150,7 @@ void metrics_set_ifaces(struct metrics_snapshot *s, const struct rst_if_totals *
 			const char *(*name_of)(__u32 ifindex, char *buf));
 
 /* Render the exposition text. Returns 0 or -ENOMEM. */
-int metrics_render(const struct metrics_snapshot *s, struct mtext *b);
+int metrics_render(const struct metrics_snapshot *s, struct strbuf *b);
 
 /*
  * Connection admission. libmicrohttpd's own timeout is an idle timeout,
