@@ -28,9 +28,12 @@ WANT="/etc/default/rsttrace
 
 installed() { (cd "$ROOT" && find . -type f | sed 's/^\.//' | sort); }
 
+# Every test reads this install; made once here so that each runs alone too.
+make -s -C "$TOP" install DESTDIR="$ROOT" PREFIX=/usr >"$T/i.out" 2>&1
+INSTALL_RC=$?
+
 t_install() {
-	make -s -C "$TOP" install DESTDIR="$ROOT" PREFIX=/usr >"$T/i.out" 2>&1
-	assert_eq "make install DESTDIR PREFIX=/usr: exit 0" 0 $?
+	assert_eq "make install DESTDIR PREFIX=/usr: exit 0" 0 "$INSTALL_RC"
 	assert_eq "the files installed, exactly" "$WANT" "$(installed)"
 	assert_eq "the installed binary runs" "rsttrace" \
 		"$("$ROOT/usr/sbin/rsttrace" --version | awk '{ print $1 }')"
@@ -70,22 +73,25 @@ t_units_verify() {
 # unit_line UNIT KEY: the value of KEY= in the installed UNIT.
 unit_line() { sed -n "s/^$2=//p" "$ROOT/usr/lib/systemd/system/$1"; }
 
-# as_unit UNIT CMDLINE: CMDLINE as systemd runs it for UNIT: the words of
-# its environment file expanded, its capability bounding set (also
-# ambient), in NS_A.
-as_unit() {
-	local unit=$1 line=$2 caps c
-	caps=""
+# unit_argv UNIT CMDLINE: in UNIT_ARGV, CMDLINE as systemd runs it for
+# UNIT: the words of its environment file expanded, under its capability
+# bounding set (also ambient), in NS_A. Run it as "${UNIT_ARGV[@]}", in the
+# foreground or through bg_start (then the PID is the command's own).
+unit_argv() {
+	local unit=$1 line=$2 caps="" c
 	for c in $(unit_line "$unit" CapabilityBoundingSet); do
 		c=${c#CAP_}
 		caps="$caps,+${c,,}"
 	done
-	# shellcheck disable=SC1090
 	# systemd expands an unset variable to nothing.
-	(set +u -a; . "$T/default"; set +a
-	 # shellcheck disable=SC2086
-	 eval "set -- $line"
-	 exec nsenter --net="/run/netns/$NS_A" -- setpriv --bounding-set="-all$caps" \
+	set +u -a
+	# shellcheck disable=SC1090
+	. "$T/default"
+	set +a
+	# shellcheck disable=SC2086
+	eval "set -- $line"
+	set -u
+	UNIT_ARGV=(nsenter --net="/run/netns/$NS_A" -- setpriv --bounding-set="-all$caps"
 		--inh-caps="-all$caps" --ambient-caps="-all$caps" -- "$@")
 }
 
@@ -98,17 +104,20 @@ t_units_run() {
 	start=$(unit_line "rsttrace-attach@.service" ExecStart | sed "s/%I/$VETH_A/; s|^/usr|$ROOT/usr|")
 	stop=$(unit_line "rsttrace-attach@.service" ExecStop | sed "s/%I/$VETH_A/; s|^/usr|$ROOT/usr|")
 	serve=$(unit_line rsttrace-serve.service ExecStart | sed "s|^/usr|$ROOT/usr|")
-	as_unit "rsttrace-attach@.service" "$start" >"$T/us.out" 2>&1
+	unit_argv "rsttrace-attach@.service" "$start"
+	"${UNIT_ARGV[@]}" >"$T/us.out" 2>&1
 	assert_eq "attach@$VETH_A's ExecStart with the unit's capabilities: exit 0" 0 $?
 	refuse "$NS_B" "$IP4_A" 9
-	as_unit rsttrace-serve.service "$serve" >"$T/srv.out" 2>&1 &
-	local spid=$!
-	_PIDS+=("$spid")
+	local spid
+	unit_argv rsttrace-serve.service "$serve"
+	bg_start spid "${UNIT_ARGV[@]}" >"$T/srv.out" 2>&1
 	wait_for 10 nsx "$NS_A" curl -sf "http://127.0.0.1:$port/metrics" -o "$T/m.txt"
 	assert_eq "serve's ExecStart with CAP_BPF only exports the RST-ACK" 1 \
 		"$(awk '/^rsttrace_tcp_rstack_packets_total\{/ { s += $2 } END { print s + 0 }' "$T/m.txt")"
 	bg_stop "$spid" TERM
-	as_unit "rsttrace-attach@.service" "$stop" >"$T/ut.out" 2>&1
+	assert_eq "serve ends on SIGTERM, exit 0" 0 "$BG_STATUS"
+	unit_argv "rsttrace-attach@.service" "$stop"
+	"${UNIT_ARGV[@]}" >"$T/ut.out" 2>&1
 	assert_eq "attach@'s ExecStop: exit 0, pins gone" "0 no" \
 		"$? $([ -e "$P" ] && echo yes || echo no)"
 	assert_settles "the units leave nothing attached" "" bpf_progs_in "$NS_A"
