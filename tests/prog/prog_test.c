@@ -2944,6 +2944,31 @@ static const struct {
 	{ "late_join", scen_late_join },
 };
 
+/*
+ * TESTS selects rows and groups by name, so a name used twice would run
+ * two tests under one pattern and one TAP name: refuse to start. Run as a
+ * constructor, before main, so that no row table can go unchecked.
+ */
+__attribute__((constructor)) static void check_names_unique(void)
+{
+	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
+	size_t i, j, n = nrows + ngroups;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			const char *a = i < nrows ? rows[i].name : groups[i - nrows].name;
+			const char *b = j < nrows ? rows[j].name : groups[j - nrows].name;
+
+			if (!strcmp(a, b)) {
+				printf("not ok 1 - unique test names\n# \"%s\" names two tests "
+				       "(rows and groups must differ)\nBail out!\n",
+				       a);
+				exit(1);
+			}
+		}
+}
+
 int main(int argc, char **argv)
 {
 	cpu_set_t set;
