@@ -51,6 +51,9 @@ SKELS	  := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+# Helpers the tests share (tests/lib): headers, and objects linked into
+# every unit test, tool and the prog tests.
+TEST_CFLAGS := -Itests/lib
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -121,7 +124,7 @@ $(OUT)/rsttrace: $(USER_OBJS)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
 $(OUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)

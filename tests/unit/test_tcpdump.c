@@ -28,6 +28,7 @@
 
 #include "rsttrace.h"
 #include "tcpdump.h"
+#include "rowtests.h"
 
 #define LINE_MAX_LEN 4096
 #define BASE_SEC     1700000000
@@ -194,7 +195,11 @@ static void build(const struct row *r, struct frame *f, struct rst_event *ev)
 
 static int have_tcpdump(void)
 {
-	return system("tcpdump --version >/dev/null 2>&1") == 0;
+	static int have = -1; /* asked once, not once per row */
+
+	if (have < 0)
+		have = system("tcpdump --version >/dev/null 2>&1") == 0;
+	return have;
 }
 
 struct lines {
@@ -414,33 +419,25 @@ static const struct row rows[] = {
 	{ "raw IPv6", .v6 = 1, .raw = 1, RST },
 };
 
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
-
-static void test_rows_match_tcpdump(void **state)
+/* One row of rows[], a test of its own named after it: the line tcpdump prints. */
+static void test_row_matches_tcpdump(void **state)
 {
-	static struct frame f[NROWS];
-	static struct rst_event ev[NROWS];
-	const struct rst_event *eth[NROWS], *raw[NROWS];
-	const char *eth_names[NROWS], *raw_names[NROWS];
-	size_t i, ne = 0, nr = 0, bad;
+	const struct row *r = *state;
+	const struct rst_event *evp;
+	static struct rst_event ev;
+	static struct frame f;
 
-	(void)state;
 	if (!have_tcpdump())
 		skip();
-	for (i = 0; i < NROWS; i++) {
-		build(&rows[i], &f[i], &ev[i]);
-		if (rows[i].raw) {
-			raw_names[nr] = rows[i].name;
-			raw[nr++] = &ev[i];
-		} else {
-			eth_names[ne] = rows[i].name;
-			eth[ne++] = &ev[i];
-		}
-	}
-	bad = compare_events(eth, eth_names, ne, DLT_EN10MB);
-	bad += compare_events(raw, raw_names, nr, DLT_RAW);
-	print_message("# %zu rows compared with tcpdump\n", NROWS);
-	assert_int_equal(bad, 0);
+	build(r, &f, &ev);
+	evp = &ev;
+	assert_int_equal(compare_events(&evp, &r->name, 1, r->raw ? DLT_RAW : DLT_EN10MB), 0);
+}
+
+static void row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "%s", ((const struct row *)row)->name);
 }
 
 /* A snapshot-less event prints what tcpdump prints for the whole frame. */
@@ -1113,20 +1110,20 @@ static void test_random_frames_match_tcpdump(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows_match_tcpdump),
-		cmocka_unit_test(test_fields_without_snapshot),
-		cmocka_unit_test(test_timestamps_utc),
-		cmocka_unit_test(test_timestamps_local),
-		cmocka_unit_test(test_timestamp_values),
-		cmocka_unit_test(test_verbose_extras),
-		cmocka_unit_test(test_any_prefix),
-		cmocka_unit_test(test_enospc),
-		cmocka_unit_test(test_random_frames_match_tcpdump),
-	};
+	struct rowtests rt = { 0 };
+
+	RT_ADD_ROWS(&rt, rows, test_row_matches_tcpdump, row_name);
+	rt_add(&rt, "test_fields_without_snapshot", test_fields_without_snapshot, NULL);
+	rt_add(&rt, "test_timestamps_utc", test_timestamps_utc, NULL);
+	rt_add(&rt, "test_timestamps_local", test_timestamps_local, NULL);
+	rt_add(&rt, "test_timestamp_values", test_timestamp_values, NULL);
+	rt_add(&rt, "test_verbose_extras", test_verbose_extras, NULL);
+	rt_add(&rt, "test_any_prefix", test_any_prefix, NULL);
+	rt_add(&rt, "test_enospc", test_enospc, NULL);
+	rt_add(&rt, "test_random_frames_match_tcpdump", test_random_frames_match_tcpdump, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }
