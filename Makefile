@@ -51,6 +51,10 @@ SKELS	  := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+# Helpers the tests share (tests/lib): headers, and objects linked into
+# every unit test, tool and the prog tests.
+TEST_CFLAGS := -Itests/lib
+TEST_LIB_OBJS := $(patsubst tests/lib/%.c,$(OUT)/tests/lib/%.o,$(wildcard tests/lib/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -119,17 +123,25 @@ $(OUT)/rsttrace: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
+$(OUT)/tests/lib/%.o: tests/lib/%.c | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUT)/tests
+$(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(TEST_LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) -Wno-unused-parameter $< $(LIB_OBJS) \
+		$(TEST_LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/tests/prog_test: tests/prog/prog_test.c $(LIB_OBJS) | $(OUT)/tests
+$(OUT)/tests/%: tests/tools/%.c $(LIB_OBJS) $(TEST_LIB_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(TEST_LIB_OBJS) \
+		$(LDLIBS) -o $@
+
+$(OUT)/tests/prog_test: tests/prog/prog_test.c $(LIB_OBJS) $(TEST_LIB_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(TEST_LIB_OBJS) \
+		$(LDLIBS) -o $@
 
 TEST_BINS := $(UNIT_BINS) $(TOOL_BINS) $(if $(wildcard tests/prog/prog_test.c),$(OUT)/tests/prog_test)
 
@@ -174,7 +186,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/prometheus $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 format:
-	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] user/*/*.[ch] tests/*/*.c)
+	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] user/*/*.[ch] tests/*/*.c tests/lib/*.h)
 
 check-format:
 	clang-format --dry-run --Werror $(BPF_SRCS) $(wildcard include/*.h user/*.[ch] user/*/*.[ch])
@@ -183,4 +195,4 @@ clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
 
--include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(addsuffix .d,$(TEST_BINS))
+-include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(addsuffix .d,$(TEST_BINS)) $(TEST_LIB_OBJS:.o=.d)

@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "mapread.h"
 #include "tracing.h"
+#include "pkt.h"
 
 #define ETH_HLEN  14
 #define FRAME_MAX 16384
@@ -266,124 +267,55 @@ static const __u8 ip6_server[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0
 #define TTL4	    57
 #define TTL6	    63
 
-static void put16(__u8 *p, __u32 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(__u8 *p, __u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static __u32 get16(const __u8 *p)
-{
-	return (__u32)p[0] << 8 | p[1];
-}
-
-static __u32 csum_add(__u32 sum, const __u8 *p, __u32 len)
-{
-	__u32 i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 static void ip4_csum(struct frame *f)
 {
-	__u8 *ip = f->b + f->l3_off;
-	__u32 hlen = (ip[0] & 0xf) * 4;
+	__u32 hlen = (f->b[f->l3_off] & 0xf) * 4;
 
 	if (f->family != AF_INET || hlen < 20 || f->l3_off + hlen > f->len)
 		return;
-	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_add(0, ip, hlen)));
+	pkt_ip4_csum(f->b + f->l3_off);
 }
 
 /* Real checksums, so that a snapshot written to pcap reads clean. */
 static void tcp_csum(struct frame *f)
 {
-	__u32 alen = f->family == AF_INET ? 4 : 16, l4len = f->ip_end - f->l4_off, sum;
-	__u8 *th = f->b + f->l4_off;
-
-	sum = csum_add(0, f->saddr, alen);
-	sum = csum_add(sum, f->daddr, alen);
-	sum += IPPROTO_TCP + (l4len & 0xffff) + (l4len >> 16);
-	put16(th + 16, 0);
-	put16(th + 16, csum_fold(csum_add(sum, th, l4len)));
+	pkt_tcp_csum(f->b + f->l4_off, f->ip_end - f->l4_off, f->saddr, f->daddr,
+		     f->family == AF_INET ? 4 : 16);
 }
 
-static void write_ext(__u8 *p, const struct ext_spec *e, __u8 next)
-{
-	memset(p, 0, e->len);
-	p[0] = next;
-	switch (e->type) {
-	case IPPROTO_FRAGMENT:
-		put16(p + 2, e->frag);
-		put32(p + 4, 0xfeed0001);
-		break;
-	case IPPROTO_AH:
-		p[1] = e->len / 4 - 2;
-		put32(p + 4, 0x1000); /* SPI */
-		put32(p + 8, 1);      /* sequence */
-		break;
-	case IPPROTO_ROUTING:
-		p[1] = e->len / 8 - 1;
-		p[2] = 4; /* segment routing header, segments left 0 */
-		break;
-	default: /* hop-by-hop, destination options: one PadN option */
-		p[1] = e->len / 8 - 1;
-		p[2] = 1;
-		p[3] = e->len - 4;
-	}
-}
+static void bail(const char *what, int err);
 
 static void build(struct frame *f, const struct pkt_spec *s)
 {
 	const int v6 = s->l3 == L3_IP6;
 	const __u32 alen = v6 ? 16 : 4;
 	__u8 proto = s->proto ? s->proto : IPPROTO_TCP;
-	__u8 cli[16], srv[16], *b = f->b, *p;
+	__u8 cli[16], srv[16], opt[64], *b = f->b;
 	__u32 off, i, l4len;
+	struct pkt p;
 	__u16 type;
 
 	memset(f, 0, sizeof(*f));
-	memcpy(b, mac_dst, 6);
-	memcpy(b + 6, mac_src, 6);
+	pkt_init(&p, b, sizeof(f->b));
+	pkt_eth(&p, mac_dst, mac_src);
 	type = s->ethertype ? s->ethertype : v6 ? 0x86dd : s->l3 == L3_ARP ? 0x0806 : 0x0800;
-	off = 12;
-	for (i = 0; i < 3 && s->tpid[i]; i++) {
-		put16(b + off, s->tpid[i]);
-		put16(b + off + 2, 0x2000 | (100 + i)); /* PCP 1, VID 100 + i */
-		off += 4;
-	}
-	put16(b + off, type);
-	off += 2;
+	for (i = 0; i < 3 && s->tpid[i]; i++)
+		pkt_vlan(&p, s->tpid[i], 0x2000 | (100 + i)); /* PCP 1, VID 100 + i */
+	pkt_ethertype(&p, type);
+	off = p.len;
 	f->ntags = i;
 	f->l3_off = off;
 
 	if (s->l3 == L3_ARP) {
-		p = b + off;
-		put16(p, 1);
-		put16(p + 2, 0x0800);
-		p[4] = 6;
-		p[5] = 4;
-		put16(p + 6, 1);
-		memcpy(p + 8, mac_src, 6);
-		memcpy(p + 14, ip4_client, 4);
-		memcpy(p + 24, ip4_server, 4);
+		pkt_u16(&p, 1);
+		pkt_u16(&p, 0x0800);
+		pkt_u8(&p, 6);
+		pkt_u8(&p, 4);
+		pkt_u16(&p, 1);
+		pkt_bytes(&p, mac_src, 6);
+		pkt_bytes(&p, ip4_client, 4);
+		pkt_bytes(&p, NULL, 6);
+		pkt_bytes(&p, ip4_server, 4);
 		f->len = off + 28 + s->pad;
 		return;
 	}
@@ -398,49 +330,45 @@ static void build(struct frame *f, const struct pkt_spec *s)
 	f->sport = s->swap ? PORT_SERVER : PORT_CLIENT;
 	f->dport = s->swap ? PORT_CLIENT : PORT_SERVER;
 
-	p = b + off;
 	if (!v6) {
 		f->family = AF_INET;
 		f->ip_hlen = 20 + s->ip_opt;
-		p[0] = 0x40 | f->ip_hlen / 4;
-		put16(p + 4, ID_DEFAULT);
-		put16(p + 6, s->frag ? s->frag : 0x4000);
-		p[8] = s->ttl ? s->ttl : TTL4;
-		p[9] = proto;
-		memcpy(p + 12, f->saddr, 4);
-		memcpy(p + 16, f->daddr, 4);
 		/* NOPs, then end of option list. */
-		memset(p + 20, 1, s->ip_opt);
+		memset(opt, 1, s->ip_opt);
 		if (s->ip_opt)
-			p[f->ip_hlen - 1] = 0;
+			opt[s->ip_opt - 1] = 0;
+		pkt_ip4(&p, &(struct pkt_ip4){ .id = ID_DEFAULT,
+					       .frag_off = s->frag ? s->frag : 0x4000,
+					       .ttl = s->ttl ? s->ttl : TTL4,
+					       .proto = proto,
+					       .saddr = f->saddr,
+					       .daddr = f->daddr,
+					       .opt = opt,
+					       .opt_len = s->ip_opt });
 		f->ip_id = ID_DEFAULT;
-		f->ttl = p[8];
-		f->l4_off = off + f->ip_hlen;
+		f->ttl = b[off + 8];
 	} else {
-		__u32 o = off + 40;
-
 		f->family = AF_INET6;
 		f->ip_hlen = 40;
-		put32(p, 0x60012345); /* version 6, flow label 0x12345 */
-		p[6] = s->ext[0].len ? s->ext[0].type : proto;
-		p[7] = s->ttl ? s->ttl : TTL6;
-		memcpy(p + 8, f->saddr, 16);
-		memcpy(p + 24, f->daddr, 16);
+		/* version 6, flow label 0x12345 */
+		pkt_ip6(&p, &(struct pkt_ip6){ .vtcfl = 0x60012345,
+					       .nexthdr = s->ext[0].len ? s->ext[0].type : proto,
+					       .hop_limit = s->ttl ? s->ttl : TTL6,
+					       .saddr = f->saddr,
+					       .daddr = f->daddr });
 		for (i = 0; i < EXT_MAX && s->ext[i].len; i++) {
 			__u8 next =
 				i + 1 < EXT_MAX && s->ext[i + 1].len ? s->ext[i + 1].type : proto;
 
-			write_ext(b + o, &s->ext[i], next);
-			f->ext_off[i] = o;
+			f->ext_off[i] = pkt_ip6_ext(&p, s->ext[i].type, s->ext[i].len, next,
+						    s->ext[i].frag);
 			f->ext_len[i] = s->ext[i].len;
-			o += s->ext[i].len;
 		}
 		f->n_ext = i;
-		f->ttl = p[7];
-		f->l4_off = o;
+		f->ttl = b[off + 7];
 	}
+	f->l4_off = p.len;
 
-	p = b + f->l4_off;
 	if (proto == IPPROTO_TCP) {
 		f->tcp = 1;
 		f->doff_len = 20 + s->tcp_opt;
@@ -448,37 +376,38 @@ static void build(struct frame *f, const struct pkt_spec *s)
 		f->ack = ACK_DEFAULT;
 		f->win = WIN_DEFAULT;
 		f->flags = s->flags;
-		put16(p, f->sport);
-		put16(p + 2, f->dport);
-		put32(p + 4, f->seq);
-		put32(p + 8, f->ack);
-		p[12] = (f->doff_len / 4) << 4;
-		p[13] = s->flags;
-		put16(p + 14, f->win);
 		/* MSS, then NOPs. */
-		memset(p + 20, 1, s->tcp_opt);
+		memset(opt, 1, s->tcp_opt);
 		if (s->tcp_opt >= 4) {
-			p[20] = 2;
-			p[21] = 4;
-			put16(p + 22, 1460);
+			opt[0] = 2;
+			opt[1] = 4;
+			pkt_put16(opt + 2, 1460);
 		}
+		pkt_tcp(&p, &(struct pkt_tcp){ .sport = f->sport,
+					       .dport = f->dport,
+					       .seq = f->seq,
+					       .ack = f->ack,
+					       .doff = f->doff_len / 4,
+					       .flags = s->flags,
+					       .win = f->win,
+					       .opt = opt,
+					       .opt_len = s->tcp_opt });
 		l4len = f->doff_len + s->payload;
 	} else {
 		/* A UDP or ICMP header's worth of bytes is all they need. */
-		put16(p, f->sport);
-		put16(p + 2, f->dport);
-		put16(p + 4, 8 + s->payload);
+		pkt_udp(&p, f->sport, f->dport, 8 + s->payload);
 		l4len = 8 + s->payload;
 	}
-	for (i = 0; i < s->payload; i++)
-		p[l4len - s->payload + i] = 'a' + i % 26;
+	pkt_text(&p, s->payload);
+	if (p.overflow)
+		bail("frame larger than FRAME_MAX", E2BIG);
 	f->payload_len = s->payload;
 	f->ip_end = f->l4_off + l4len;
 	f->len = f->ip_end + s->pad; /* the trailer stays zero */
 	if (v6)
-		put16(b + off + 4, f->ip_end - off - 40);
+		pkt_put16(b + off + 4, f->ip_end - off - 40);
 	else
-		put16(b + off + 2, f->ip_end - off);
+		pkt_put16(b + off + 2, f->ip_end - off);
 	if (f->tcp)
 		tcp_csum(f);
 
@@ -492,7 +421,7 @@ static void build(struct frame *f, const struct pkt_spec *s)
 		int v = k->val;
 
 		if (k->width == 2)
-			put16(q, (k->add ? (int)get16(q) : 0) + v);
+			pkt_put16(q, (k->add ? (int)pkt_get16(q) : 0) + v);
 		else
 			*q = (k->add ? *q : 0) + v;
 	}
@@ -512,10 +441,10 @@ static void cut_frame(struct frame *d, const struct frame *s, __u32 len, int fix
 	if (!fix)
 		return;
 	if (d->family == AF_INET && len >= d->l3_off + 20) {
-		put16(d->b + d->l3_off + 2, len - d->l3_off);
+		pkt_put16(d->b + d->l3_off + 2, len - d->l3_off);
 		ip4_csum(d);
 	} else if (d->family == AF_INET6 && len >= d->l3_off + 40) {
-		put16(d->b + d->l3_off + 4, len - d->l3_off - 40);
+		pkt_put16(d->b + d->l3_off + 4, len - d->l3_off - 40);
 	}
 	d->ip_end = len;
 	if (len >= d->l4_off + d->doff_len)
@@ -540,7 +469,7 @@ static int test_run_refuses(int pi, const struct frame *f)
 		return 1;
 	if (progs[pi].hook == RST_HOOK_XDP)
 		return 0;
-	proto = get16(f->b + 12);
+	proto = pkt_get16(f->b + 12);
 	return f->len > TC_FRAME_MAX || (proto == 0x0800 && f->len < ETH_HLEN + 20) ||
 	       (proto == 0x86dd && f->len < ETH_HLEN + 40);
 }
@@ -1738,7 +1667,7 @@ static void run_frag_truncations(void)
 static void set_seq(struct frame *f, __u32 seq)
 {
 	f->seq = seq;
-	put32(f->b + f->l4_off + 4, seq);
+	pkt_put32(f->b + f->l4_off + 4, seq);
 }
 
 /* Run f n times on program pi with sequence numbers seq, seq + 1, ... */
@@ -2260,13 +2189,13 @@ static void scen_conversation(void)
 /* Another IPv4 source (host order a) or source port, in the frame and what it expects. */
 static void set_src4(struct frame *f, __u32 a)
 {
-	put32(f->b + f->l3_off + 12, a);
-	put32(f->saddr, a);
+	pkt_put32(f->b + f->l3_off + 12, a);
+	pkt_put32(f->saddr, a);
 }
 
 static void set_sport(struct frame *f, __u16 port)
 {
-	put16(f->b + f->l4_off, port);
+	pkt_put16(f->b + f->l4_off, port);
 	f->sport = port;
 }
 
@@ -2943,6 +2872,31 @@ static const struct {
 	{ "reasons", scen_reasons },
 	{ "late_join", scen_late_join },
 };
+
+/*
+ * TESTS selects rows and groups by name, so a name used twice would run
+ * two tests under one pattern and one TAP name: refuse to start. Run as a
+ * constructor, before main, so that no row table can go unchecked.
+ */
+__attribute__((constructor)) static void check_names_unique(void)
+{
+	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	const size_t ngroups = sizeof(groups) / sizeof(groups[0]);
+	size_t i, j, n = nrows + ngroups;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			const char *a = i < nrows ? rows[i].name : groups[i - nrows].name;
+			const char *b = j < nrows ? rows[j].name : groups[j - nrows].name;
+
+			if (!strcmp(a, b)) {
+				printf("not ok 1 - unique test names\n# \"%s\" names two tests "
+				       "(rows and groups must differ)\nBail out!\n",
+				       a);
+				exit(1);
+			}
+		}
+}
 
 int main(int argc, char **argv)
 {

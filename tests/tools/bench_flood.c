@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pkt.h"
 #include "util.h"
 
 #define FRAME_LEN  128
@@ -44,64 +45,37 @@ static __u8 *prst;  /* whether each is an RST */
 static __u32 n_pool;
 static int ctl_syn; /* control frames are SYNs, not RST / RST-ACK */
 
-static void put16(__u8 *p, __u32 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(__u8 *p, __u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static __u16 csum(const __u8 *p, __u32 len, __u32 sum)
-{
-	__u32 i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /* One Ethernet/IPv4/TCP frame with valid checksums; returns its length. */
 static __u32 frame(__u8 *b, const __u8 *dmac, const __u8 *smac, __u32 saddr, __u32 daddr,
 		   __u16 sport, __u16 dport, __u32 seq, __u8 flags, __u32 payload)
 {
-	__u8 *ip = b + 14, *th = ip + 20;
-	__u32 sum, l4 = 20 + payload, i;
+	__u8 src[4], dst[4];
+	struct pkt p;
+	__u32 ip, th;
 
+	pkt_put32(src, saddr);
+	pkt_put32(dst, daddr);
 	memset(b, 0, FRAME_LEN);
-	memcpy(b, dmac, 6);
-	memcpy(b + 6, smac, 6);
-	put16(b + 12, ETHERTYPE_IP);
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + l4);
-	put16(ip + 4, seq & 0xffff);
-	put16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	put32(ip + 12, saddr);
-	put32(ip + 16, daddr);
-	put16(ip + 10, csum(ip, 20, 0));
-	put16(th, sport);
-	put16(th + 2, dport);
-	put32(th + 4, seq);
-	put32(th + 8, flags & 0x10 ? seq ^ 0x5a5a5a5a : 0);
-	th[12] = 5 << 4;
-	th[13] = flags;
-	put16(th + 14, flags & 0x04 ? 0 : 502);
-	for (i = 0; i < payload; i++)
-		th[20 + i] = 'a' + i % 26;
-	sum = (saddr >> 16) + (saddr & 0xffff) + (daddr >> 16) + (daddr & 0xffff) + IPPROTO_TCP +
-	      l4;
-	put16(th + 16, csum(th, l4, sum));
-	return 14 + 20 + l4;
+	pkt_init(&p, b, FRAME_LEN);
+	pkt_eth(&p, dmac, smac);
+	pkt_ethertype(&p, ETHERTYPE_IP);
+	ip = pkt_ip4(&p, &(struct pkt_ip4){ .tot_len = 20 + 20 + payload,
+					    .id = seq & 0xffff,
+					    .frag_off = 0x4000,
+					    .ttl = 64,
+					    .proto = IPPROTO_TCP,
+					    .saddr = src,
+					    .daddr = dst });
+	th = pkt_tcp(&p, &(struct pkt_tcp){ .sport = sport,
+					    .dport = dport,
+					    .seq = seq,
+					    .ack = flags & 0x10 ? seq ^ 0x5a5a5a5a : 0,
+					    .flags = flags,
+					    .win = flags & 0x04 ? 0 : 502 });
+	pkt_text(&p, payload);
+	pkt_ip4_csum(b + ip);
+	pkt_tcp_csum(b + th, p.len - th, src, dst, 4);
+	return p.len;
 }
 
 /* The pool: rst_every * sources frames, so every source sends RSTs at the same pace. */

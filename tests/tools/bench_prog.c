@@ -34,6 +34,7 @@
 #include "log.h"
 #include "mapread.h"
 #include "output.h"
+#include "pkt.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
@@ -66,69 +67,50 @@ struct fspec {
 	__u16 payload;
 };
 
-static void put16(__u8 *p, __u32 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(__u8 *p, __u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
 /* Ethernet [802.1Q] IPv4|IPv6 TCP|UDP from 10.9.0.1:40000 to 10.9.0.2:443. */
 static void build(struct frame *f, const struct fspec *s)
 {
 	static const __u8 mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
-	__u8 *b = f->b, *ip, *l4;
-	__u32 off = 12, l4len;
+	static const __u8 ip4_src[4] = { 10, 9, 0, 1 }, ip4_dst[4] = { 10, 9, 0, 2 };
+	static const __u8 ip6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const __u8 ip6_dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	__u32 l4len = (s->proto == IPPROTO_TCP ? 20 : 8) + s->payload;
+	struct pkt p;
 
 	memset(f, 0, sizeof(*f));
-	memcpy(b, mac, 12);
-	if (s->vlan) {
-		put16(b + off, 0x8100);
-		put16(b + off + 2, 100);
-		off += 4;
-	}
-	put16(b + off, s->l3 == F_IP6 ? 0x86dd : 0x0800);
-	off += 2;
-	ip = b + off;
-	l4len = (s->proto == IPPROTO_TCP ? 20 : 8) + s->payload;
-	if (s->l3 == F_IP4) {
-		ip[0] = 0x45;
-		put16(ip + 2, 20 + l4len);
-		put16(ip + 4, 0x1234);
-		put16(ip + 6, 0x4000);
-		ip[8] = 64;
-		ip[9] = s->proto;
-		put32(ip + 12, 0x0a090001);
-		put32(ip + 16, 0x0a090002);
-		l4 = ip + 20;
-	} else {
-		put32(ip, 0x60000000);
-		put16(ip + 4, l4len);
-		ip[6] = s->proto;
-		ip[7] = 64;
-		put32(ip + 8, 0x20010db8);
-		ip[23] = 1;
-		put32(ip + 24, 0x20010db8);
-		ip[39] = 2;
-		l4 = ip + 40;
-	}
-	put16(l4, 40000);
-	put16(l4 + 2, 443);
-	if (s->proto == IPPROTO_TCP) {
-		put32(l4 + 4, 1000);
-		put32(l4 + 8, 2000);
-		l4[12] = (s->doff ? s->doff : 5) << 4;
-		l4[13] = s->flags;
-		put16(l4 + 14, 512);
-	} else {
-		put16(l4 + 4, l4len);
-	}
-	f->len = (l4 - b) + l4len;
+	pkt_init(&p, f->b, sizeof(f->b));
+	pkt_eth(&p, mac, mac + 6);
+	if (s->vlan)
+		pkt_vlan(&p, 0x8100, 100);
+	pkt_ethertype(&p, s->l3 == F_IP6 ? 0x86dd : 0x0800);
+	if (s->l3 == F_IP4)
+		pkt_ip4(&p, &(struct pkt_ip4){ .tot_len = 20 + l4len,
+					       .id = 0x1234,
+					       .frag_off = 0x4000,
+					       .ttl = 64,
+					       .proto = s->proto,
+					       .saddr = ip4_src,
+					       .daddr = ip4_dst });
+	else
+		pkt_ip6(&p, &(struct pkt_ip6){ .vtcfl = 0x60000000,
+					       .payload_len = l4len,
+					       .nexthdr = s->proto,
+					       .hop_limit = 64,
+					       .saddr = ip6_src,
+					       .daddr = ip6_dst });
+	if (s->proto == IPPROTO_TCP)
+		pkt_tcp(&p, &(struct pkt_tcp){ .sport = 40000,
+					       .dport = 443,
+					       .seq = 1000,
+					       .ack = 2000,
+					       .doff = s->doff ? s->doff : 5,
+					       .flags = s->flags,
+					       .win = 512 });
+	else
+		pkt_udp(&p, 40000, 443, l4len);
+	/* The payload stays zero, as the length fields say. */
+	pkt_bytes(&p, NULL, s->payload);
+	f->len = p.len;
 }
 
 /* ---- state ---- */
@@ -291,7 +273,7 @@ static void mk_host(void *line, __u32 i, __u32 now_t)
 {
 	struct rst_host_line *l = line;
 
-	put32(l->addr, 0x0c000000 + i);
+	pkt_put32(l->addr, 0x0c000000 + i);
 	l->family = 2;
 	l->rst_in = 1;
 	l->first_t = l->last_t = now_t;
@@ -301,8 +283,8 @@ static void mk_flow(void *line, __u32 i, __u32 now_t)
 {
 	struct rst_flow_line *l = line;
 
-	put32(l->addr_a, 0x0c000000 + i);
-	put32(l->addr_b, 0x0d000001);
+	pkt_put32(l->addr_a, 0x0c000000 + i);
+	pkt_put32(l->addr_b, 0x0d000001);
 	l->port_a = 1000 + i % 60000;
 	l->port_b = 80;
 	l->family = 2;

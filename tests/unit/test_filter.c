@@ -24,6 +24,7 @@
 #include "filter.h"
 #include "rsttrace.h"
 #include "../../bpf/evfilter.bpf.h"
+#include "rowtests.h"
 
 /* ---- frames ---------------------------------------------------------------- */
 
@@ -224,86 +225,95 @@ static const char *const recognised[] = {
 	"tcp and not ip6",
 };
 
+/* One row of recognised[]. */
 static void test_kernel_rules_match_pcap(void **state)
 {
-	size_t i;
+	struct cmp c = { .expr = *(const char *const *)*state };
+	char why[128];
+	int err;
 
-	(void)state;
-	for (i = 0; i < sizeof(recognised) / sizeof(recognised[0]); i++) {
-		struct cmp c = { .expr = recognised[i] };
-		char why[128];
-		int err;
+	assert_int_equal(filter_compile_str(&c.f, c.expr), 0);
+	err = filter_kernel_rules(c.expr, &c.r, why, sizeof(why));
+	if (err)
+		fail_msg("'%s' not recognised: %s", c.expr, why);
+	for_each_frame(compare_one, &c);
+	assert_true(c.frames > 0);
+	filter_free(&c.f);
+}
 
-		assert_int_equal(filter_compile_str(&c.f, c.expr), 0);
-		err = filter_kernel_rules(c.expr, &c.r, why, sizeof(why));
-		if (err)
-			fail_msg("'%s' not recognised: %s", c.expr, why);
-		for_each_frame(compare_one, &c);
-		assert_true(c.frames > 0);
-		filter_free(&c.f);
-	}
+static void recognised_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "kernel rules %s", *(const char *const *)row);
 }
 
 /* The four expressions of issue 4 go to the kernel, and select some but not all. */
+static const char *const issue_rows[] = { "port 443", "src host 10.0.0.1", "ip6",
+					  "not net 10.0.0.0/24" };
+
+/* One row of issue_rows. */
 static void test_issue_expressions_select(void **state)
 {
-	static const char *const rows[] = { "port 443", "src host 10.0.0.1", "ip6",
-					    "not net 10.0.0.0/24" };
-	size_t i;
+	struct cmp c = { .expr = *(const char *const *)*state };
 
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct cmp c = { .expr = rows[i] };
-
-		assert_int_equal(filter_compile_str(&c.f, c.expr), 0);
-		assert_int_equal(filter_kernel_rules(c.expr, &c.r, NULL, 0), 0);
-		assert_true(c.r.n_terms > 0);
-		for_each_frame(compare_one, &c);
-		assert_true(c.pcap_yes > 0);
-		assert_true(c.pcap_yes < c.frames);
-		filter_free(&c.f);
-	}
+	assert_int_equal(filter_compile_str(&c.f, c.expr), 0);
+	assert_int_equal(filter_kernel_rules(c.expr, &c.r, NULL, 0), 0);
+	assert_true(c.r.n_terms > 0);
+	for_each_frame(compare_one, &c);
+	assert_true(c.pcap_yes > 0);
+	assert_true(c.pcap_yes < c.frames);
+	filter_free(&c.f);
 }
 
+static void issue_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "issue expression %s", *(const char *const *)row);
+}
+
+static const char *const unrecognised_rows[] = {
+	"udp",
+	"host localhost",
+	"portrange 1-1024",
+	"tcp[13] & 4 != 0",
+	"tcp[tcpflags] & tcp-rst != 0",
+	"net 10",
+	"net 10.0.0.0 mask 255.0.0.0",
+	"ether host 02:00:00:00:00:01",
+	"vlan",
+	"vlan and host 10.0.0.1",
+	"port https",
+	"port 0x50",
+	"less 100",
+	"ip proto 6",
+	"icmp or port 80",
+	/* more alternatives than RST_EVF_TERMS */
+	"port 1 or port 2 or port 3 or port 4 or port 5 or port 6 or port 7 or port 8 "
+	"or port 9",
+	/* a product too wide: 3 x 3 = 9 alternatives */
+	"(port 1 or port 2 or port 3) and (host 10.0.0.1 or host 10.0.0.2 or host "
+	"10.0.0.3)",
+	/* more conditions than RST_EVF_LITS in one alternative */
+	"port 1 and port 2 and port 3 and host 10.0.0.1 and host 10.0.0.2",
+};
+
+/* One row of unrecognised_rows. */
 static void test_unrecognised(void **state)
 {
-	static const char *const rows[] = {
-		"udp",
-		"host localhost",
-		"portrange 1-1024",
-		"tcp[13] & 4 != 0",
-		"tcp[tcpflags] & tcp-rst != 0",
-		"net 10",
-		"net 10.0.0.0 mask 255.0.0.0",
-		"ether host 02:00:00:00:00:01",
-		"vlan",
-		"vlan and host 10.0.0.1",
-		"port https",
-		"port 0x50",
-		"less 100",
-		"ip proto 6",
-		"icmp or port 80",
-		/* more alternatives than RST_EVF_TERMS */
-		"port 1 or port 2 or port 3 or port 4 or port 5 or port 6 or port 7 or port 8 "
-		"or port 9",
-		/* a product too wide: 3 x 3 = 9 alternatives */
-		"(port 1 or port 2 or port 3) and (host 10.0.0.1 or host 10.0.0.2 or host "
-		"10.0.0.3)",
-		/* more conditions than RST_EVF_LITS in one alternative */
-		"port 1 and port 2 and port 3 and host 10.0.0.1 and host 10.0.0.2",
-	};
+	const char *expr = *(const char *const *)*state;
 	struct rst_evfilter r;
 	char why[128];
-	size_t i;
+	int err = filter_kernel_rules(expr, &r, why, sizeof(why));
 
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		int err = filter_kernel_rules(rows[i], &r, why, sizeof(why));
+	if (err != -EOPNOTSUPP)
+		fail_msg("'%s' recognised (%d), should not be", expr, err);
+	assert_true(why[0] != '\0');
+}
 
-		if (err != -EOPNOTSUPP)
-			fail_msg("'%s' recognised (%d), should not be", rows[i], err);
-		assert_true(why[0] != '\0');
-	}
+static void unrecognised_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "unrecognised %s", *(const char *const *)row);
 }
 
 static void test_trivial_rules(void **state)
@@ -385,18 +395,18 @@ static void test_match_basics(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kernel_rules_match_pcap),
-		cmocka_unit_test(test_issue_expressions_select),
-		cmocka_unit_test(test_unrecognised),
-		cmocka_unit_test(test_trivial_rules),
-		cmocka_unit_test(test_compile_joins_words),
-		cmocka_unit_test(test_bad_expression),
-		cmocka_unit_test(test_match_basics),
-	};
+	struct rowtests rt = { 0 };
+
+	RT_ADD_ROWS(&rt, recognised, test_kernel_rules_match_pcap, recognised_name);
+	RT_ADD_ROWS(&rt, issue_rows, test_issue_expressions_select, issue_name);
+	RT_ADD_ROWS(&rt, unrecognised_rows, test_unrecognised, unrecognised_name);
+	rt_add(&rt, "test_trivial_rules", test_trivial_rules, NULL);
+	rt_add(&rt, "test_compile_joins_words", test_compile_joins_words, NULL);
+	rt_add(&rt, "test_bad_expression", test_bad_expression, NULL);
+	rt_add(&rt, "test_match_basics", test_match_basics, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include "json.h"
 #include "rsttrace.h"
 #include "rstreason.h"
+#include "rowtests.h"
 
 /* The keys of docs/json.md, in the order they are printed. */
 static const char *const keys[] = {
@@ -331,69 +332,72 @@ static const struct {
 	  "false" },
 };
 
-static void test_event_rows(void **state)
+/* One row of rows[]: the event line, key by key. */
+static void test_event_row(void **state)
 {
+	const size_t i = (size_t)((const __typeof__(rows[0]) *)*state - rows);
 	struct timespec wall = { 1700000000, 123456789 };
 	char line[2048], names[40][32], v[256];
 	struct rst_event e;
-	size_t i;
 	int k, n;
+	struct json_info ji = { rows[i].ifname, &wall, rows[i].class, NULL, NULL };
 
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct json_info ji = { rows[i].ifname, &wall, rows[i].class, NULL, NULL };
-
-		mkevent(&e, rows[i].v6, rows[i].src, rows[i].dst, rows[i].sport, rows[i].dport,
-			rows[i].flags);
-		e.hook = rows[i].hook;
-		e.dir = rows[i].dir;
-		e.ev_flags = rows[i].ev_flags;
-		n = json_event(line, sizeof(line), &e, &ji);
-		assert_true(n > 0);
-		assert_int_equal(n, (int)strlen(line));
-		/* The documented keys, all of them, in order, one line. */
-		k = read_keys(line, names, 40);
-		if (k != (int)(sizeof(keys) / sizeof(keys[0])))
-			fail_msg("%s: %d keys in %s", rows[i].name, k, line);
-		for (k = 0; k < (int)(sizeof(keys) / sizeof(keys[0])); k++)
-			assert_string_equal(names[k], keys[k]);
+	mkevent(&e, rows[i].v6, rows[i].src, rows[i].dst, rows[i].sport, rows[i].dport,
+		rows[i].flags);
+	e.hook = rows[i].hook;
+	e.dir = rows[i].dir;
+	e.ev_flags = rows[i].ev_flags;
+	n = json_event(line, sizeof(line), &e, &ji);
+	assert_true(n > 0);
+	assert_int_equal(n, (int)strlen(line));
+	/* The documented keys, all of them, in order, one line. */
+	k = read_keys(line, names, 40);
+	if (k != (int)(sizeof(keys) / sizeof(keys[0])))
+		fail_msg("%s: %d keys in %s", rows[i].name, k, line);
+	for (k = 0; k < (int)(sizeof(keys) / sizeof(keys[0])); k++)
+		assert_string_equal(names[k], keys[k]);
 #define CHECK(key, want)                                                                           \
 	do {                                                                                       \
 		value_of(line, key, v, sizeof(v));                                                 \
 		if (strcmp(v, want))                                                               \
 			fail_msg("%s: %s is %s, want %s", rows[i].name, key, v, want);             \
 	} while (0)
-		CHECK("ts", "\"2023-11-14T22:13:20.123456Z\"");
-		CHECK("iface", rows[i].j_iface);
-		CHECK("ifindex", "7");
-		CHECK("dir", rows[i].j_dir);
-		CHECK("hook", rows[i].j_hook);
-		CHECK("family", rows[i].j_family);
-		CHECK("src", rows[i].j_src);
-		CHECK("dst", rows[i].j_dst);
-		CHECK("flags", rows[i].j_flags);
-		CHECK("seq", "4000000000");
-		CHECK("ack", "12345");
-		CHECK("win", "512");
-		CHECK("len", "0");
-		CHECK("ttl", "63");
-		CHECK("ip_id", "4242");
-		CHECK("class", rows[i].j_class);
-		CHECK("vlan", rows[i].j_vlan);
-		CHECK("reason", "null");
-		CHECK("state", "null");
-		snprintf(v, sizeof(v), "%u", rows[i].sport);
-		{
-			char got[16];
+	CHECK("ts", "\"2023-11-14T22:13:20.123456Z\"");
+	CHECK("iface", rows[i].j_iface);
+	CHECK("ifindex", "7");
+	CHECK("dir", rows[i].j_dir);
+	CHECK("hook", rows[i].j_hook);
+	CHECK("family", rows[i].j_family);
+	CHECK("src", rows[i].j_src);
+	CHECK("dst", rows[i].j_dst);
+	CHECK("flags", rows[i].j_flags);
+	CHECK("seq", "4000000000");
+	CHECK("ack", "12345");
+	CHECK("win", "512");
+	CHECK("len", "0");
+	CHECK("ttl", "63");
+	CHECK("ip_id", "4242");
+	CHECK("class", rows[i].j_class);
+	CHECK("vlan", rows[i].j_vlan);
+	CHECK("reason", "null");
+	CHECK("state", "null");
+	snprintf(v, sizeof(v), "%u", rows[i].sport);
+	{
+		char got[16];
 
-			value_of(line, "sport", got, sizeof(got));
-			assert_string_equal(got, v);
-			snprintf(v, sizeof(v), "%u", rows[i].dport);
-			value_of(line, "dport", got, sizeof(got));
-			assert_string_equal(got, v);
-		}
-#undef CHECK
+		value_of(line, "sport", got, sizeof(got));
+		assert_string_equal(got, v);
+		snprintf(v, sizeof(v), "%u", rows[i].dport);
+		value_of(line, "dport", got, sizeof(got));
+		assert_string_equal(got, v);
 	}
+#undef CHECK
+}
+
+static void event_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)row;
+	snprintf(buf, len, "event %s", rows[i].name);
 }
 
 static void test_event_enospc(void **state)
@@ -416,124 +420,133 @@ static void test_event_enospc(void **state)
 	assert_int_equal(json_event(line, (size_t)n + 1, &e, &ji), n);
 }
 
-static void test_rfc3339(void **state)
+static const struct {
+	time_t sec;
+	long nsec;
+	const char *want;
+} ts[] = {
+	{ 0, 0, "1970-01-01T00:00:00.000000Z" },
+	{ 0, 999, "1970-01-01T00:00:00.000000Z" },
+	{ 1700000000, 123456789, "2023-11-14T22:13:20.123456Z" },
+	{ 951782400, 999999999, "2000-02-29T00:00:00.999999Z" },
+	{ 4102444799, 1000, "2099-12-31T23:59:59.000001Z" },
+};
+
+/* One row of ts[]. */
+static void test_rfc3339_row(void **state)
 {
-	static const struct {
-		time_t sec;
-		long nsec;
-		const char *want;
-	} ts[] = {
-		{ 0, 0, "1970-01-01T00:00:00.000000Z" },
-		{ 0, 999, "1970-01-01T00:00:00.000000Z" },
-		{ 1700000000, 123456789, "2023-11-14T22:13:20.123456Z" },
-		{ 951782400, 999999999, "2000-02-29T00:00:00.999999Z" },
-		{ 4102444799, 1000, "2099-12-31T23:59:59.000001Z" },
-	};
+	const size_t i = (size_t)((const __typeof__(ts[0]) *)*state - ts);
+	struct timespec t = { ts[i].sec, ts[i].nsec };
 	char buf[40];
-	size_t i;
 
-	(void)state;
-	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
-		struct timespec t = { ts[i].sec, ts[i].nsec };
-
-		assert_int_equal(json_rfc3339(buf, sizeof(buf), &t), (int)strlen(ts[i].want));
-		assert_string_equal(buf, ts[i].want);
-	}
+	assert_int_equal(json_rfc3339(buf, sizeof(buf), &t), (int)strlen(ts[i].want));
+	assert_string_equal(buf, ts[i].want);
 }
 
-static void test_flags(void **state)
+static void rfc3339_row_name(char *buf, size_t len, const void *row, size_t i)
 {
-	static const struct {
-		__u8 f;
-		const char *want;
-	} rows[] = {
-		{ 0, "none" },		{ RST_TCP_RST, "R" }, { RST_TCP_RST | RST_TCP_ACK, "R." },
-		{ 0x14 | 0x08, "RP." }, { 0x02, "S" },	      { 0x12, "S." },
-		{ 0x11, "F." },		{ 0xc4, "REW" },
-	};
-	char buf[12];
-	size_t i;
+	(void)row;
+	snprintf(buf, len, "rfc3339 %lld.%09ld", (long long)ts[i].sec, ts[i].nsec);
+}
 
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		json_tcp_flags(buf, sizeof(buf), rows[i].f);
-		assert_string_equal(buf, rows[i].want);
-	}
+static const struct {
+	__u8 f;
+	const char *want;
+} flag_rows[] = {
+	{ 0, "none" },		{ RST_TCP_RST, "R" }, { RST_TCP_RST | RST_TCP_ACK, "R." },
+	{ 0x14 | 0x08, "RP." }, { 0x02, "S" },	      { 0x12, "S." },
+	{ 0x11, "F." },		{ 0xc4, "REW" },
+};
+
+/* One row of flag_rows. */
+static void test_flags_row(void **state)
+{
+	const size_t i = (size_t)((const __typeof__(flag_rows[0]) *)*state - flag_rows);
+	char buf[12];
+
+	json_tcp_flags(buf, sizeof(buf), flag_rows[i].f);
+	assert_string_equal(buf, flag_rows[i].want);
+}
+
+static void flags_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)row;
+	snprintf(buf, len, "flags 0x%02x", flag_rows[i].f);
 }
 
 /* ---- classification -------------------------------------------------------- */
 
-static void test_classify(void **state)
+static const struct {
+	const char *name;
+	__u8 flags;
+	/* counts as [sender, peer] */
+	__u32 syn[2], synack[2], fin[2];
+	const char *want;
+} classify_rows[] = {
+	{ "closed port", RST_TCP_RST | RST_TCP_ACK, { 0, 1 }, { 0, 0 }, { 0, 0 }, "refused" },
+	{ "closed port, SYN retried",
+	  RST_TCP_RST | RST_TCP_ACK,
+	  { 0, 3 },
+	  { 0, 0 },
+	  { 0, 0 },
+	  "refused" },
+	{ "bare RST to a SYN", RST_TCP_RST, { 0, 1 }, { 0, 0 }, { 0, 0 }, "abort" },
+	{ "established, aborted by server",
+	  RST_TCP_RST | RST_TCP_ACK,
+	  { 0, 1 },
+	  { 1, 0 },
+	  { 0, 0 },
+	  "abort" },
+	{ "established, aborted by client", RST_TCP_RST, { 1, 0 }, { 0, 1 }, { 0, 0 }, "abort" },
+	{ "after our FIN", RST_TCP_RST, { 1, 0 }, { 0, 1 }, { 1, 0 }, "after_fin" },
+	{ "after their FIN", RST_TCP_RST | RST_TCP_ACK, { 0, 1 }, { 1, 0 }, { 0, 1 }, "after_fin" },
+	{ "nothing but RSTs", RST_TCP_RST, { 0, 0 }, { 0, 0 }, { 0, 0 }, "no_flow" },
+	{ "FIN only", RST_TCP_RST, { 0, 0 }, { 0, 0 }, { 0, 1 }, "after_fin" },
+};
+
+/* One row of classify_rows. */
+static void test_classify_row(void **state)
 {
-	static const struct {
-		const char *name;
-		__u8 flags;
-		/* counts as [sender, peer] */
-		__u32 syn[2], synack[2], fin[2];
-		const char *want;
-	} rows[] = {
-		{ "closed port",
-		  RST_TCP_RST | RST_TCP_ACK,
-		  { 0, 1 },
-		  { 0, 0 },
-		  { 0, 0 },
-		  "refused" },
-		{ "closed port, SYN retried",
-		  RST_TCP_RST | RST_TCP_ACK,
-		  { 0, 3 },
-		  { 0, 0 },
-		  { 0, 0 },
-		  "refused" },
-		{ "bare RST to a SYN", RST_TCP_RST, { 0, 1 }, { 0, 0 }, { 0, 0 }, "abort" },
-		{ "established, aborted by server",
-		  RST_TCP_RST | RST_TCP_ACK,
-		  { 0, 1 },
-		  { 1, 0 },
-		  { 0, 0 },
-		  "abort" },
-		{ "established, aborted by client",
-		  RST_TCP_RST,
-		  { 1, 0 },
-		  { 0, 1 },
-		  { 0, 0 },
-		  "abort" },
-		{ "after our FIN", RST_TCP_RST, { 1, 0 }, { 0, 1 }, { 1, 0 }, "after_fin" },
-		{ "after their FIN",
-		  RST_TCP_RST | RST_TCP_ACK,
-		  { 0, 1 },
-		  { 1, 0 },
-		  { 0, 1 },
-		  "after_fin" },
-		{ "nothing but RSTs", RST_TCP_RST, { 0, 0 }, { 0, 0 }, { 0, 0 }, "no_flow" },
-		{ "FIN only", RST_TCP_RST, { 0, 0 }, { 0, 0 }, { 0, 1 }, "after_fin" },
-	};
+	const size_t i = (size_t)((const __typeof__(classify_rows[0]) *)*state - classify_rows);
 	struct rst_flow_key key;
 	struct rst_flow_val v;
 	struct rst_event e;
-	size_t i;
 	int side, s;
 
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		/* Both key orders: the sender as endpoint A, then as B. */
-		for (s = 0; s < 2; s++) {
-			mkevent(&e, 0, s ? "10.0.0.9" : "10.0.0.1", "10.0.0.5", 80, 40000,
-				rows[i].flags);
-			side = classify_flow_key(&e, &key);
-			assert_int_equal(side, s);
-			memset(&v, 0, sizeof(v));
-			v.syn[side] = rows[i].syn[0];
-			v.syn[!side] = rows[i].syn[1];
-			v.synack[side] = rows[i].synack[0];
-			v.synack[!side] = rows[i].synack[1];
-			v.fin[side] = rows[i].fin[0];
-			v.fin[!side] = rows[i].fin[1];
-			v.rst[side] = 1;
-			if (strcmp(classify(&e, &v, side), rows[i].want))
-				fail_msg("%s (side %d): %s, want %s", rows[i].name, side,
-					 classify(&e, &v, side), rows[i].want);
-		}
+	/* Both key orders: the sender as endpoint A, then as B. */
+	for (s = 0; s < 2; s++) {
+		mkevent(&e, 0, s ? "10.0.0.9" : "10.0.0.1", "10.0.0.5", 80, 40000,
+			classify_rows[i].flags);
+		side = classify_flow_key(&e, &key);
+		assert_int_equal(side, s);
+		memset(&v, 0, sizeof(v));
+		v.syn[side] = classify_rows[i].syn[0];
+		v.syn[!side] = classify_rows[i].syn[1];
+		v.synack[side] = classify_rows[i].synack[0];
+		v.synack[!side] = classify_rows[i].synack[1];
+		v.fin[side] = classify_rows[i].fin[0];
+		v.fin[!side] = classify_rows[i].fin[1];
+		v.rst[side] = 1;
+		if (strcmp(classify(&e, &v, side), classify_rows[i].want))
+			fail_msg("%s (side %d): %s, want %s", classify_rows[i].name, side,
+				 classify(&e, &v, side), classify_rows[i].want);
 	}
+}
+
+static void classify_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)row;
+	snprintf(buf, len, "classify %s", classify_rows[i].name);
+}
+
+/* No flow record: unknown (the event as the table's last row left it). */
+static void test_classify_no_flow(void **state)
+{
+	const size_t last = sizeof(classify_rows) / sizeof(classify_rows[0]) - 1;
+	struct rst_event e;
+
+	(void)state;
+	mkevent(&e, 0, "10.0.0.9", "10.0.0.5", 80, 40000, classify_rows[last].flags);
 	assert_string_equal(classify(&e, NULL, 0), "unknown");
 }
 
@@ -699,23 +712,24 @@ static void test_flow_key(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape_every_byte),
-		cmocka_unit_test(test_escape_round_trip),
-		cmocka_unit_test(test_escape_enospc),
-		cmocka_unit_test(test_event_rows),
-		cmocka_unit_test(test_event_enospc),
-		cmocka_unit_test(test_rfc3339),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_classify_injection),
-		cmocka_unit_test(test_flow_key),
-		cmocka_unit_test(test_reason_names),
-		cmocka_unit_test(test_reason_names_kernel),
-	};
+	struct rowtests rt = { 0 };
+
+	rt_add(&rt, "test_escape_every_byte", test_escape_every_byte, NULL);
+	rt_add(&rt, "test_escape_round_trip", test_escape_round_trip, NULL);
+	rt_add(&rt, "test_escape_enospc", test_escape_enospc, NULL);
+	RT_ADD_ROWS(&rt, rows, test_event_row, event_row_name);
+	rt_add(&rt, "test_event_enospc", test_event_enospc, NULL);
+	RT_ADD_ROWS(&rt, ts, test_rfc3339_row, rfc3339_row_name);
+	RT_ADD_ROWS(&rt, flag_rows, test_flags_row, flags_row_name);
+	RT_ADD_ROWS(&rt, classify_rows, test_classify_row, classify_row_name);
+	rt_add(&rt, "test_classify_no_flow", test_classify_no_flow, NULL);
+	rt_add(&rt, "test_classify_injection", test_classify_injection, NULL);
+	rt_add(&rt, "test_flow_key", test_flow_key, NULL);
+	rt_add(&rt, "test_reason_names", test_reason_names, NULL);
+	rt_add(&rt, "test_reason_names_kernel", test_reason_names_kernel, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }

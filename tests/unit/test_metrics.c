@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "rsttrace.h"
 #include "util.h"
+#include "rowtests.h"
 
 static const char *test_name(__u32 ifindex, char *buf)
 {
@@ -110,44 +111,56 @@ static const struct {
 	{ "127.0.0.1:80:80", 0, 0, NULL, 0 },
 };
 
-static void test_parse_listen(void **state)
+/* One row of listen_rows. */
+static void test_parse_listen_row(void **state)
 {
+	const size_t i = (size_t)((const __typeof__(listen_rows[0]) *)*state - listen_rows);
 	struct sockaddr_storage ss;
 	char a[INET6_ADDRSTRLEN];
 	socklen_t len;
-	size_t i;
 	int err;
 
-	(void)state;
 	/* The refused rows print their one-line errors; keep the TAP clean. */
 	log_set_level(-1);
-	for (i = 0; i < ARRAY_SIZE(listen_rows); i++) {
-		memset(&ss, 0xaa, sizeof(ss));
-		err = metrics_parse_listen("--metrics", listen_rows[i].in, &ss, &len);
-		if (!listen_rows[i].ok) {
-			if (err != -EINVAL)
-				fail_msg("'%s' was accepted", listen_rows[i].in);
-			continue;
-		}
-		if (err)
-			fail_msg("'%s' was refused", listen_rows[i].in);
-		assert_int_equal(ss.ss_family, listen_rows[i].family);
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			assert_int_equal(len, sizeof(*s4));
-			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-			assert_int_equal(ntohs(s4->sin_port), listen_rows[i].port);
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			assert_int_equal(len, sizeof(*s6));
-			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-			assert_int_equal(ntohs(s6->sin6_port), listen_rows[i].port);
-		}
-		assert_string_equal(a, listen_rows[i].addr);
-	}
+	memset(&ss, 0xaa, sizeof(ss));
+	err = metrics_parse_listen("--metrics", listen_rows[i].in, &ss, &len);
 	log_set_level(LOG_WARN);
+	if (!listen_rows[i].ok) {
+		if (err != -EINVAL)
+			fail_msg("'%s' was accepted", listen_rows[i].in);
+		return;
+	}
+	if (err)
+		fail_msg("'%s' was refused", listen_rows[i].in);
+	assert_int_equal(ss.ss_family, listen_rows[i].family);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		assert_int_equal(len, sizeof(*s4));
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		assert_int_equal(ntohs(s4->sin_port), listen_rows[i].port);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		assert_int_equal(len, sizeof(*s6));
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		assert_int_equal(ntohs(s6->sin6_port), listen_rows[i].port);
+	}
+	assert_string_equal(a, listen_rows[i].addr);
+}
+
+static void listen_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)row;
+	snprintf(buf, len, "parse_listen '%s'", listen_rows[i].in);
+}
+
+static void test_parse_listen(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	(void)state;
 	/* NULL is the default, loopback only. */
 	assert_int_equal(metrics_parse_listen("--listen", NULL, &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
@@ -582,21 +595,25 @@ static void crow_fill(struct metrics_conn *c, const struct crow *r, int i)
 	c->addr[3] = r->who == 'B' ? 2 : 1;
 }
 
+/* One row of victim_rows. */
 static void test_conn_victim(void **state)
 {
+	const size_t i = (size_t)((const __typeof__(victim_rows[0]) *)*state - victim_rows);
 	struct metrics_conn t[8];
-	size_t i, k;
+	size_t k;
 
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(victim_rows); i++) {
-		for (k = 0; k < victim_rows[i].n; k++)
-			crow_fill(&t[k], &victim_rows[i].rows[k], k);
-		if (metrics_conn_victim(t, victim_rows[i].n, victim_rows[i].skip) !=
-		    victim_rows[i].want)
-			fail_msg("%s: victim %d, want %d", victim_rows[i].name,
-				 metrics_conn_victim(t, victim_rows[i].n, victim_rows[i].skip),
-				 victim_rows[i].want);
-	}
+	for (k = 0; k < victim_rows[i].n; k++)
+		crow_fill(&t[k], &victim_rows[i].rows[k], k);
+	if (metrics_conn_victim(t, victim_rows[i].n, victim_rows[i].skip) != victim_rows[i].want)
+		fail_msg("%s: victim %d, want %d", victim_rows[i].name,
+			 metrics_conn_victim(t, victim_rows[i].n, victim_rows[i].skip),
+			 victim_rows[i].want);
+}
+
+static void victim_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)row;
+	snprintf(buf, len, "conn_victim %s", victim_rows[i].name);
 }
 
 /* A full table, one client, rows in random age order: always the oldest. */
@@ -670,22 +687,23 @@ static void test_cardinality_bound(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_label_escape),
-		cmocka_unit_test(test_text_grows),
-		cmocka_unit_test(test_parse_listen),
-		cmocka_unit_test(test_top_n_and_other),
-		cmocka_unit_test(test_top_ties_and_zero),
-		cmocka_unit_test(test_ifaces_rows),
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_cardinality_bound),
-		cmocka_unit_test(test_conn_deadline),
-		cmocka_unit_test(test_conn_victim),
-		cmocka_unit_test(test_conn_victim_full),
-	};
+	struct rowtests rt = { 0 };
+
+	rt_add(&rt, "test_label_escape", test_label_escape, NULL);
+	rt_add(&rt, "test_text_grows", test_text_grows, NULL);
+	RT_ADD_ROWS(&rt, listen_rows, test_parse_listen_row, listen_row_name);
+	rt_add(&rt, "test_parse_listen", test_parse_listen, NULL);
+	rt_add(&rt, "test_top_n_and_other", test_top_n_and_other, NULL);
+	rt_add(&rt, "test_top_ties_and_zero", test_top_ties_and_zero, NULL);
+	rt_add(&rt, "test_ifaces_rows", test_ifaces_rows, NULL);
+	rt_add(&rt, "test_render", test_render, NULL);
+	rt_add(&rt, "test_cardinality_bound", test_cardinality_bound, NULL);
+	rt_add(&rt, "test_conn_deadline", test_conn_deadline, NULL);
+	RT_ADD_ROWS(&rt, victim_rows, test_conn_victim, victim_row_name);
+	rt_add(&rt, "test_conn_victim_full", test_conn_victim_full, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }

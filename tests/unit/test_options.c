@@ -272,5 +272,8 @@ int main(void)
 
 	/* The parser prints its one-line errors; keep the test output clean. */
 	log_set_level(-1);
+	/* tests/run.sh passes one TESTS pattern at a time. */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "log.h"
 #include "util.h"
+#include "rowtests.h"
 
 struct num_case {
 	const char *in;
@@ -44,24 +45,29 @@ static const struct num_case num_cases[] = {
 	{ "1.5", 0, 10, -EINVAL, 0 },
 };
 
-static void test_parse_u64_table(void **state)
+/* One row of num_cases: "parse_u64 'IN' MIN..MAX". */
+static void test_parse_u64_row(void **state)
 {
-	size_t i;
+	const struct num_case *c = *state;
+	__u64 v = 12345;
+	int err = parse_u64("--n", c->in, c->min, c->max, &v);
 
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(num_cases); i++) {
-		const struct num_case *c = &num_cases[i];
-		__u64 v = 12345;
-		int err = parse_u64("--n", c->in, c->min, c->max, &v);
+	if (err != c->err)
+		fail_msg("'%s': err %d, want %d", c->in, err, c->err);
+	if (!err && v != c->want)
+		fail_msg("'%s': %llu, want %llu", c->in, (unsigned long long)v,
+			 (unsigned long long)c->want);
+	if (err && v != 12345)
+		fail_msg("'%s': output written on error", c->in);
+}
 
-		if (err != c->err)
-			fail_msg("'%s': err %d, want %d", c->in, err, c->err);
-		if (!err && v != c->want)
-			fail_msg("'%s': %llu, want %llu", c->in, (unsigned long long)v,
-				 (unsigned long long)c->want);
-		if (err && v != 12345)
-			fail_msg("'%s': output written on error", c->in);
-	}
+static void num_case_name(char *buf, size_t len, const void *row, size_t i)
+{
+	const struct num_case *c = row;
+
+	(void)i;
+	snprintf(buf, len, "parse_u64 '%s' %llu..%llu", c->in, (unsigned long long)c->min,
+		 (unsigned long long)c->max);
 }
 
 static void test_parse_u32_bounds(void **state)
@@ -88,20 +94,23 @@ static const struct sec_case sec_cases[] = {
 	{ "", -EINVAL, 0 },    { "1e9", -ERANGE, 0 },
 };
 
-static void test_parse_seconds_table(void **state)
+/* One row of sec_cases: "parse_seconds 'IN'". */
+static void test_parse_seconds_row(void **state)
 {
-	size_t i;
+	const struct sec_case *c = *state;
+	double v = -1;
+	int err = parse_seconds("--duration", c->in, 31536000.0, &v);
 
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(sec_cases); i++) {
-		double v = -1;
-		int err = parse_seconds("--duration", sec_cases[i].in, 31536000.0, &v);
+	if (err != c->err)
+		fail_msg("'%s': err %d, want %d", c->in, err, c->err);
+	if (!err && v != c->want)
+		fail_msg("'%s': %g, want %g", c->in, v, c->want);
+}
 
-		if (err != sec_cases[i].err)
-			fail_msg("'%s': err %d, want %d", sec_cases[i].in, err, sec_cases[i].err);
-		if (!err && v != sec_cases[i].want)
-			fail_msg("'%s': %g, want %g", sec_cases[i].in, v, sec_cases[i].want);
-	}
+static void sec_case_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "parse_seconds '%s'", ((const struct sec_case *)row)->in);
 }
 
 struct dp_case {
@@ -135,21 +144,25 @@ static const struct dp_case dp_cases[] = {
 	{ "x", "whatever", 0 },
 };
 
-static void test_datapath_options_table(void **state)
+/* One row of dp_cases: "datapath --OPT 'ARG'". */
+static void test_datapath_option_row(void **state)
 {
+	const struct dp_case *c = *state;
 	struct rst_opts o;
-	size_t i;
+	int ret;
 
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(dp_cases); i++) {
-		int ret;
+	opts_default(&o);
+	ret = opt_parse_one(datapath_rows, &o, c->opt, c->arg);
+	if (ret != c->ret)
+		fail_msg("option --%s '%s': %d, want %d", c->opt, c->arg, ret, c->ret);
+}
 
-		opts_default(&o);
-		ret = opt_parse_one(datapath_rows, &o, dp_cases[i].opt, dp_cases[i].arg);
-		if (ret != dp_cases[i].ret)
-			fail_msg("option --%s '%s': %d, want %d", dp_cases[i].opt, dp_cases[i].arg,
-				 ret, dp_cases[i].ret);
-	}
+static void dp_case_name(char *buf, size_t len, const void *row, size_t i)
+{
+	const struct dp_case *c = row;
+
+	(void)i;
+	snprintf(buf, len, "datapath --%s '%s'", c->opt, c->arg);
 }
 
 static void test_datapath_values(void **state)
@@ -187,19 +200,19 @@ static void test_escape_text(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64_table),
-		cmocka_unit_test(test_parse_u32_bounds),
-		cmocka_unit_test(test_parse_seconds_table),
-		cmocka_unit_test(test_datapath_options_table),
-		cmocka_unit_test(test_datapath_values),
-		cmocka_unit_test(test_escape_text),
-	};
+	struct rowtests rt = { 0 };
+
+	RT_ADD_ROWS(&rt, num_cases, test_parse_u64_row, num_case_name);
+	rt_add(&rt, "test_parse_u32_bounds", test_parse_u32_bounds, NULL);
+	RT_ADD_ROWS(&rt, sec_cases, test_parse_seconds_row, sec_case_name);
+	RT_ADD_ROWS(&rt, dp_cases, test_datapath_option_row, dp_case_name);
+	rt_add(&rt, "test_datapath_values", test_datapath_values, NULL);
+	rt_add(&rt, "test_escape_text", test_escape_text, NULL);
 
 	/* The parsers print their one-line errors; keep the test output clean. */
 	log_set_level(-1);
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 
 #include "pcapout.h"
 #include "rsttrace.h"
+#include "rowtests.h"
 
 static time_t fake_now;
 
@@ -436,41 +437,45 @@ static void test_filenames(void **state)
 	assert_int_equal(pcapw_filename(buf, sizeof(buf), big, 0, 0, 0, 0), -ENAMETOOLONG);
 }
 
+static const struct {
+	const char *arg;
+	int err;
+	__u64 bytes;
+} size_rows[] = {
+	{ "1", 0, 1000000ULL },
+	{ "250", 0, 250000000ULL },
+	{ "2k", 0, 2048 },
+	{ "3m", 0, 3ULL << 20 },
+	{ "1g", 0, 1ULL << 30 },
+	{ "4K", 0, 4096 },
+	{ "0", -EINVAL, 0 },
+	{ "", -EINVAL, 0 },
+	{ "-1", -EINVAL, 0 },
+	{ "+1", -EINVAL, 0 },
+	{ "1x", -EINVAL, 0 },
+	{ "k", -EINVAL, 0 },
+	{ "1.5", -EINVAL, 0 },
+	{ " 1", -EINVAL, 0 },
+	{ "99999999999999999999", -ERANGE, 0 },
+	{ "9223372036855", -ERANGE, 0 },
+};
+
+/* One row of size_rows. */
 static void test_parse_size(void **state)
 {
-	static const struct {
-		const char *arg;
-		int err;
-		__u64 bytes;
-	} rows[] = {
-		{ "1", 0, 1000000ULL },
-		{ "250", 0, 250000000ULL },
-		{ "2k", 0, 2048 },
-		{ "3m", 0, 3ULL << 20 },
-		{ "1g", 0, 1ULL << 30 },
-		{ "4K", 0, 4096 },
-		{ "0", -EINVAL, 0 },
-		{ "", -EINVAL, 0 },
-		{ "-1", -EINVAL, 0 },
-		{ "+1", -EINVAL, 0 },
-		{ "1x", -EINVAL, 0 },
-		{ "k", -EINVAL, 0 },
-		{ "1.5", -EINVAL, 0 },
-		{ " 1", -EINVAL, 0 },
-		{ "99999999999999999999", -ERANGE, 0 },
-		{ "9223372036855", -ERANGE, 0 },
-	};
-	size_t i;
+	const size_t i = (size_t)((const __typeof__(size_rows[0]) *)*state - size_rows);
+	__u64 b = 0;
 
-	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		__u64 b = 0;
+	if (pcapw_parse_size(size_rows[i].arg, &b) != size_rows[i].err)
+		fail_msg("-C '%s': want %d", size_rows[i].arg, size_rows[i].err);
+	if (!size_rows[i].err)
+		assert_int_equal(b, size_rows[i].bytes);
+}
 
-		if (pcapw_parse_size(rows[i].arg, &b) != rows[i].err)
-			fail_msg("-C '%s': want %d", rows[i].arg, rows[i].err);
-		if (!rows[i].err)
-			assert_int_equal(b, rows[i].bytes);
-	}
+static void size_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)row;
+	snprintf(buf, len, "parse_size '%s'", size_rows[i].arg);
 }
 
 static void test_open_error(void **state)
@@ -486,21 +491,21 @@ static void test_open_error(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_file),
-		cmocka_unit_test(test_size_rotation),
-		cmocka_unit_test(test_size_ring),
-		cmocka_unit_test(test_time_rotation),
-		cmocka_unit_test(test_time_limit),
-		cmocka_unit_test(test_time_and_size),
-		cmocka_unit_test(test_size_rotation_like_tcpdump),
-		cmocka_unit_test(test_filenames),
-		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_open_error),
-	};
+	struct rowtests rt = { 0 };
+
+	rt_add(&rt, "test_plain_file", test_plain_file, NULL);
+	rt_add(&rt, "test_size_rotation", test_size_rotation, NULL);
+	rt_add(&rt, "test_size_ring", test_size_ring, NULL);
+	rt_add(&rt, "test_time_rotation", test_time_rotation, NULL);
+	rt_add(&rt, "test_time_limit", test_time_limit, NULL);
+	rt_add(&rt, "test_time_and_size", test_time_and_size, NULL);
+	rt_add(&rt, "test_size_rotation_like_tcpdump", test_size_rotation_like_tcpdump, NULL);
+	rt_add(&rt, "test_filenames", test_filenames, NULL);
+	RT_ADD_ROWS(&rt, size_rows, test_parse_size, size_row_name);
+	rt_add(&rt, "test_open_error", test_open_error, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return rt_run(&rt, setup, teardown);
 }

@@ -27,7 +27,9 @@
 #include <pcap/pcap.h>
 
 #include "rsttrace.h"
+#include "pkt.h"
 #include "tcpdump.h"
+#include "rowtests.h"
 
 #define LINE_MAX_LEN 4096
 #define BASE_SEC     1700000000
@@ -39,28 +41,16 @@ struct frame {
 	size_t len;
 };
 
-static void put(struct frame *f, const void *p, size_t n)
+/* The builder's cursor over f, and back: every frame must fit. */
+static void frame_start(struct frame *f, struct pkt *p)
 {
-	assert_true(f->len + n <= sizeof(f->b));
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
+	pkt_init(p, f->b, sizeof(f->b));
 }
 
-static void put8(struct frame *f, __u8 v)
+static void frame_end(struct frame *f, const struct pkt *p)
 {
-	put(f, &v, 1);
-}
-
-static void put16(struct frame *f, __u16 v)
-{
-	put8(f, (__u8)(v >> 8));
-	put8(f, (__u8)v);
-}
-
-static void put32(struct frame *f, __u32 v)
-{
-	put16(f, (__u16)(v >> 16));
-	put16(f, (__u16)v);
+	assert_false(p->overflow);
+	f->len = p->len;
 }
 
 /* A table row: one frame, described by what differs from a plain RST. */
@@ -99,6 +89,7 @@ static void build(const struct row *r, struct frame *f, struct rst_event *ev)
 {
 	__u8 src[16] = { 0 }, dst[16] = { 0 };
 	size_t opt_pad = (r->opt_len + 3) / 4 * 4, l3, l4, i;
+	struct pkt p;
 	size_t tcp_len = 20 + opt_pad + r->data_len;
 	int doff = r->doff ? r->doff : (int)(5 + opt_pad / 4);
 	int af = r->v6 ? AF_INET6 : AF_INET;
@@ -111,58 +102,58 @@ static void build(const struct row *r, struct frame *f, struct rst_event *ev)
 		inet_pton(af, r->dst ? r->dst : (r->v6 ? "2001:db8:0:1::80" : "198.51.100.7"), dst),
 		1);
 
+	frame_start(f, &p);
 	if (!r->raw) {
-		put(f, "\x02\x00\x5e\x00\x00\x02\x02\x00\x5e\x00\x00\x01", 12);
-		for (i = 0; i < 2 && r->tpid[i]; i++) {
-			put16(f, r->tpid[i]);
-			put16(f, (__u16)(100 + i));
-		}
-		put16(f, r->v6 ? 0x86dd : 0x0800);
+		pkt_eth(&p, (const __u8 *)"\x02\x00\x5e\x00\x00\x02",
+			(const __u8 *)"\x02\x00\x5e\x00\x00\x01");
+		for (i = 0; i < 2 && r->tpid[i]; i++)
+			pkt_vlan(&p, r->tpid[i], (__u16)(100 + i));
+		pkt_ethertype(&p, r->v6 ? 0x86dd : 0x0800);
 	}
-	l3 = f->len;
+	l3 = p.len;
 	if (!r->v6) {
 		size_t hlen = 20 + r->ipopt_len;
 
 		assert_int_equal(r->ipopt_len % 4, 0);
-		put8(f, (__u8)(0x40 | hlen / 4));
-		put8(f, 0);
-		put16(f, r->zero_iplen ? 0 : (__u16)(hlen + tcp_len + r->iplen_delta));
-		put16(f, 0x1234);
-		put16(f, r->frag);
-		put8(f, 64);
-		put8(f, r->proto ? r->proto : IPPROTO_TCP);
-		put16(f, 0);
-		put(f, src, 4);
-		put(f, dst, 4);
+		pkt_ip4(&p, &(struct pkt_ip4){ .tot_len = r->zero_iplen ? 0
+									: (__u16)(hlen + tcp_len +
+										  r->iplen_delta),
+					       .id = 0x1234,
+					       .frag_off = r->frag,
+					       .ttl = 64,
+					       .proto = r->proto ? r->proto : IPPROTO_TCP,
+					       .saddr = src,
+					       .daddr = dst,
+					       .opt = r->ipopt,
+					       .opt_len = (__u32)r->ipopt_len });
 	} else {
-		put32(f, 0x60000000);
-		put16(f, r->zero_iplen ? 0 : (__u16)(r->ipopt_len + tcp_len + r->iplen_delta));
-		put8(f, r->ipopt_len ? r->ext_nh : IPPROTO_TCP);
-		put8(f, 64);
-		put(f, src, 16);
-		put(f, dst, 16);
+		pkt_ip6(&p, &(struct pkt_ip6){
+				    .vtcfl = 0x60000000,
+				    .payload_len = r->zero_iplen ? 0
+								 : (__u16)(r->ipopt_len + tcp_len +
+									   r->iplen_delta),
+				    .nexthdr = r->ipopt_len ? r->ext_nh : IPPROTO_TCP,
+				    .hop_limit = 64,
+				    .saddr = src,
+				    .daddr = dst });
+		/* The extension headers as the row spells them. */
+		pkt_bytes(&p, r->ipopt, (__u32)r->ipopt_len);
 	}
-	if (r->ipopt_len)
-		put(f, r->ipopt, r->ipopt_len);
-	l4 = f->len;
-	put16(f, r->sport ? r->sport : 40000);
-	put16(f, r->dport ? r->dport : 443);
-	put32(f, r->seq);
-	put32(f, r->ack);
-	put8(f, (__u8)(doff << 4));
-	put8(f, r->flags);
-	put16(f, r->win);
-	put16(f, 0);
-	put16(f, r->urp);
-	if (r->opt_len)
-		put(f, r->opt, r->opt_len);
-	for (i = r->opt_len; i < opt_pad; i++)
-		put8(f, 0);
-	if (r->data_len)
-		put(f, r->data, r->data_len);
+	l4 = pkt_tcp(&p, &(struct pkt_tcp){ .sport = r->sport ? r->sport : 40000,
+					    .dport = r->dport ? r->dport : 443,
+					    .seq = r->seq,
+					    .ack = r->ack,
+					    .doff = (__u8)doff,
+					    .flags = r->flags,
+					    .win = r->win,
+					    .urp = r->urp,
+					    .opt = r->opt,
+					    .opt_len = (__u32)r->opt_len });
+	pkt_bytes(&p, r->data, (__u32)r->data_len);
 	/* What the wire carries: an Ethernet frame is at least 60 bytes. */
-	while (!r->raw && f->len < 60)
-		put8(f, 0);
+	if (!r->raw && p.len < 60)
+		pkt_bytes(&p, NULL, 60 - p.len);
+	frame_end(f, &p);
 
 	ev->ts_ns = 1000;
 	memcpy(ev->saddr, src, sizeof(src));
@@ -194,7 +185,11 @@ static void build(const struct row *r, struct frame *f, struct rst_event *ev)
 
 static int have_tcpdump(void)
 {
-	return system("tcpdump --version >/dev/null 2>&1") == 0;
+	static int have = -1; /* asked once, not once per row */
+
+	if (have < 0)
+		have = system("tcpdump --version >/dev/null 2>&1") == 0;
+	return have;
 }
 
 struct lines {
@@ -414,33 +409,25 @@ static const struct row rows[] = {
 	{ "raw IPv6", .v6 = 1, .raw = 1, RST },
 };
 
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
-
-static void test_rows_match_tcpdump(void **state)
+/* One row of rows[], a test of its own named after it: the line tcpdump prints. */
+static void test_row_matches_tcpdump(void **state)
 {
-	static struct frame f[NROWS];
-	static struct rst_event ev[NROWS];
-	const struct rst_event *eth[NROWS], *raw[NROWS];
-	const char *eth_names[NROWS], *raw_names[NROWS];
-	size_t i, ne = 0, nr = 0, bad;
+	const struct row *r = *state;
+	const struct rst_event *evp;
+	static struct rst_event ev;
+	static struct frame f;
 
-	(void)state;
 	if (!have_tcpdump())
 		skip();
-	for (i = 0; i < NROWS; i++) {
-		build(&rows[i], &f[i], &ev[i]);
-		if (rows[i].raw) {
-			raw_names[nr] = rows[i].name;
-			raw[nr++] = &ev[i];
-		} else {
-			eth_names[ne] = rows[i].name;
-			eth[ne++] = &ev[i];
-		}
-	}
-	bad = compare_events(eth, eth_names, ne, DLT_EN10MB);
-	bad += compare_events(raw, raw_names, nr, DLT_RAW);
-	print_message("# %zu rows compared with tcpdump\n", NROWS);
-	assert_int_equal(bad, 0);
+	build(r, &f, &ev);
+	evp = &ev;
+	assert_int_equal(compare_events(&evp, &r->name, 1, r->raw ? DLT_RAW : DLT_EN10MB), 0);
+}
+
+static void row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "%s", ((const struct row *)row)->name);
 }
 
 /* A snapshot-less event prints what tcpdump prints for the whole frame. */
@@ -941,6 +928,7 @@ static void rnd_frame(struct frame *f, struct rst_event *ev)
 	size_t tcp_len, l3opt_len = 0, pay_len = 0, l3, i, opt_len = 0;
 	int v6 = rnd(2), raw = rnd(16) == 0, tags = rnd(4) == 0 ? (int)rnd(3) + 1 : 0;
 	__u8 first_nh = IPPROTO_TCP;
+	struct pkt p;
 	__u32 iplen;
 
 	memset(f, 0, sizeof(*f));
@@ -1011,58 +999,59 @@ static void rnd_frame(struct frame *f, struct rst_event *ev)
 		}
 	}
 
+	frame_start(f, &p);
 	if (!raw) {
 		static const __u16 tpids[] = { 0x8100, 0x88a8, 0x9100 };
 
-		rnd_bytes(f->b, 12);
-		f->len = 12;
+		rnd_bytes(pkt_reserve(&p, 12), 12);
 		for (i = 0; i < (size_t)tags; i++) {
-			put16(f, tpids[rnd(3)]);
-			put16(f, (__u16)rnd(4096));
+			pkt_u16(&p, tpids[rnd(3)]);
+			pkt_u16(&p, (__u16)rnd(4096));
 		}
-		put16(f, v6 ? 0x86dd : 0x0800);
+		pkt_u16(&p, v6 ? 0x86dd : 0x0800);
 	}
-	l3 = f->len;
+	l3 = p.len;
 	if (!v6) {
 		iplen = (__u32)(20 + l3opt_len + tcp_len + pay_len);
 		if (rnd(10) == 0)
 			iplen = rnd(5) == 0 ? 0 : iplen + rnd(40) - 20;
-		put8(f, (__u8)(0x40 | (20 + l3opt_len) / 4));
+		pkt_u8(&p, (__u8)(0x40 | (20 + l3opt_len) / 4));
 		if (rnd(30) == 0)
-			f->b[f->len - 1] = (__u8)rnd(256);
-		put8(f, (__u8)rnd(256));
-		put16(f, (__u16)iplen);
-		put16(f, (__u16)rnd(65536));
-		put16(f, rnd(8) == 0 ? (__u16)rnd(65536) : (rnd(2) ? 0x4000 : 0));
-		put8(f, (__u8)rnd(256));
+			p.b[p.len - 1] = (__u8)rnd(256);
+		pkt_u8(&p, (__u8)rnd(256));
+		pkt_u16(&p, (__u16)iplen);
+		pkt_u16(&p, (__u16)rnd(65536));
+		pkt_u16(&p, rnd(8) == 0 ? (__u16)rnd(65536) : (rnd(2) ? 0x4000 : 0));
+		pkt_u8(&p, (__u8)rnd(256));
 		if (rnd(30) == 0) {
-			put8(f, IPPROTO_AH); /* what follows reads as AH, then TCP */
+			pkt_u8(&p, IPPROTO_AH); /* what follows reads as AH, then TCP */
 			tcp[0] = IPPROTO_TCP;
 		} else {
-			put8(f, IPPROTO_TCP);
+			pkt_u8(&p, IPPROTO_TCP);
 		}
-		put16(f, (__u16)rnd(65536));
-		put(f, src, 4);
-		put(f, dst, 4);
+		pkt_u16(&p, (__u16)rnd(65536));
+		pkt_bytes(&p, src, (__u32)4);
+		pkt_bytes(&p, dst, (__u32)4);
 	} else {
 		iplen = (__u32)(l3opt_len + tcp_len + pay_len);
 		if (rnd(10) == 0)
 			iplen = rnd(5) == 0 ? 0 : iplen + rnd(40) - 20;
-		put32(f, (6u << 28) | (rnd(30) == 0 ? rnd(1u << 28) : 0));
+		pkt_u32(&p, (6u << 28) | (rnd(30) == 0 ? rnd(1u << 28) : 0));
 		if (rnd(40) == 0)
-			f->b[f->len - 4] = (__u8)rnd(256);
-		put16(f, (__u16)iplen);
-		put8(f, first_nh);
-		put8(f, (__u8)rnd(256));
-		put(f, src, 16);
-		put(f, dst, 16);
+			p.b[p.len - 4] = (__u8)rnd(256);
+		pkt_u16(&p, (__u16)iplen);
+		pkt_u8(&p, first_nh);
+		pkt_u8(&p, (__u8)rnd(256));
+		pkt_bytes(&p, src, (__u32)16);
+		pkt_bytes(&p, dst, (__u32)16);
 	}
-	put(f, l3opt, l3opt_len);
-	ev->l4_off = (__u16)f->len;
-	put(f, tcp, tcp_len);
-	put(f, payload, pay_len);
-	while (!raw && f->len < 60)
-		put8(f, 0);
+	pkt_bytes(&p, l3opt, (__u32)l3opt_len);
+	ev->l4_off = (__u16)p.len;
+	pkt_bytes(&p, tcp, (__u32)tcp_len);
+	pkt_bytes(&p, payload, (__u32)pay_len);
+	while (!raw && p.len < 60)
+		pkt_u8(&p, 0);
+	frame_end(f, &p);
 
 	ev->pkt_len = (__u32)f->len;
 	if (rnd(10) == 0)
@@ -1113,20 +1102,20 @@ static void test_random_frames_match_tcpdump(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows_match_tcpdump),
-		cmocka_unit_test(test_fields_without_snapshot),
-		cmocka_unit_test(test_timestamps_utc),
-		cmocka_unit_test(test_timestamps_local),
-		cmocka_unit_test(test_timestamp_values),
-		cmocka_unit_test(test_verbose_extras),
-		cmocka_unit_test(test_any_prefix),
-		cmocka_unit_test(test_enospc),
-		cmocka_unit_test(test_random_frames_match_tcpdump),
-	};
+	struct rowtests rt = { 0 };
+
+	RT_ADD_ROWS(&rt, rows, test_row_matches_tcpdump, row_name);
+	rt_add(&rt, "test_fields_without_snapshot", test_fields_without_snapshot, NULL);
+	rt_add(&rt, "test_timestamps_utc", test_timestamps_utc, NULL);
+	rt_add(&rt, "test_timestamps_local", test_timestamps_local, NULL);
+	rt_add(&rt, "test_timestamp_values", test_timestamp_values, NULL);
+	rt_add(&rt, "test_verbose_extras", test_verbose_extras, NULL);
+	rt_add(&rt, "test_any_prefix", test_any_prefix, NULL);
+	rt_add(&rt, "test_enospc", test_enospc, NULL);
+	rt_add(&rt, "test_random_frames_match_tcpdump", test_random_frames_match_tcpdump, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }
