@@ -230,6 +230,8 @@ static int build_rst(unsigned char *b, const unsigned char *dmac, const unsigned
 	len -= o->cut;
 	if (family == AF_INET) {
 		put16(ip + 2, len - l3);
+		/* The buffer is reused: the last frame's checksum must not count. */
+		put16(ip + 10, 0);
 		put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
 	} else {
 		put16(ip + 4, len - l3 - 40);
