@@ -77,12 +77,7 @@ static const struct opt_row flows_rows[] = {
 	  .metavar = "COUNT",
 	  .help = "at most COUNT flows (default: all)" },
 	CMD_JSON_ROW(struct flows_cfg, json, "one JSON object (keys in docs/persistent.md)"),
-	{ .name = "pin-path",
-	  .type = OPT_STRING,
-	  FLOWS(pin_path),
-	  .check = cmd_pin_path_check,
-	  .metavar = "DIR",
-	  .help = "read this attachment (default " RST_PIN_DEFAULT ", else a running watch)" },
+	READER_PIN_PATH_ROW(struct flows_cfg, pin_path),
 	{ 0 },
 };
 

@@ -14,7 +14,20 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "commands.h"
 #include "maps.h"
+#include "persist.h"
+
+/*
+ * --pin-path DIR of a reader into a const char * field, NULL by default:
+ * then the default pin directory, else a running watch.
+ */
+#define READER_PIN_PATH_ROW(cfg_type, member)                                                      \
+	{                                                                                          \
+		.name = "pin-path", .type = OPT_STRING, .off = offsetof(cfg_type, member),         \
+		.check = cmd_pin_path_check, .metavar = "DIR",                                     \
+		.help = "read this attachment (default " RST_PIN_DEFAULT ", else a running watch)" \
+	}
 
 /* Interfaces whose names a reader remembers; the rest are looked up each time. */
 #define IFNAME_CACHE 64

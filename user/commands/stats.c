@@ -25,12 +25,7 @@ struct stats_cfg {
 
 static const struct opt_row stats_rows[] = {
 	CMD_JSON_ROW(struct stats_cfg, json, "one JSON object (keys in docs/persistent.md)"),
-	{ .name = "pin-path",
-	  .type = OPT_STRING,
-	  .off = offsetof(struct stats_cfg, pin_path),
-	  .check = cmd_pin_path_check,
-	  .metavar = "DIR",
-	  .help = "read this attachment (default " RST_PIN_DEFAULT ", else a running watch)" },
+	READER_PIN_PATH_ROW(struct stats_cfg, pin_path),
 	{ 0 },
 };
 

@@ -69,12 +69,7 @@ static const struct opt_row top_rows[] = {
 	  .max = 10000000,
 	  .metavar = "COUNT",
 	  .help = "hosts shown (default " XSTR(TOP_ROWS_DEFAULT) ")" },
-	{ .name = "pin-path",
-	  .type = OPT_STRING,
-	  TOP(pin_path),
-	  .check = cmd_pin_path_check,
-	  .metavar = "DIR",
-	  .help = "read this attachment (default " RST_PIN_DEFAULT ", else a running watch)" },
+	READER_PIN_PATH_ROW(struct top_cfg, pin_path),
 	{ 0 },
 };
 
