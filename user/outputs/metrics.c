@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mapread.h"
 #include "metrics.h"
+#include "topn.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -278,49 +279,22 @@ void metrics_top_free(struct metrics_snapshot *s)
 	s->top_cap = s->n_top = 0;
 }
 
-static void heap_swap(struct metrics_host *a, struct metrics_host *b)
-{
-	struct metrics_host t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-/* A min-heap: the lowest-ranked of the current top sits at index 0. */
-void metrics_top_add(struct metrics_snapshot *s, const struct metrics_host *h)
-{
-	struct metrics_host *hp = s->top;
-	size_t i, c;
-
-	if (!host_rsts(h) || !s->top_cap)
-		return;
-	if (s->n_top < s->top_cap) {
-		i = s->n_top++;
-		hp[i] = *h;
-		while (i && rank_cmp(&hp[i], &hp[(i - 1) / 2]) < 0) {
-			heap_swap(&hp[i], &hp[(i - 1) / 2]);
-			i = (i - 1) / 2;
-		}
-		return;
-	}
-	if (rank_cmp(h, &hp[0]) <= 0)
-		return;
-	hp[0] = *h;
-	for (i = 0;; i = c) {
-		c = 2 * i + 1;
-		if (c >= s->n_top)
-			break;
-		if (c + 1 < s->n_top && rank_cmp(&hp[c + 1], &hp[c]) < 0)
-			c++;
-		if (rank_cmp(&hp[c], &hp[i]) >= 0)
-			break;
-		heap_swap(&hp[i], &hp[c]);
-	}
-}
-
+/* The topn order: the higher ranked first. */
 static int rank_desc(const void *a, const void *b)
 {
 	return rank_cmp(b, a);
+}
+
+/* The best top_cap hosts, kept in s->top by the one top-N selection (views/topn.h). */
+void metrics_top_add(struct metrics_snapshot *s, const struct metrics_host *h)
+{
+	struct topn t;
+
+	if (!host_rsts(h) || !s->top_cap)
+		return;
+	topn_init_over(&t, s->top, s->n_top, s->top_cap, sizeof(*s->top), rank_desc);
+	topn_add(&t, h);
+	s->n_top = t.n;
 }
 
 void metrics_top_finish(struct metrics_snapshot *s)
@@ -329,8 +303,12 @@ void metrics_top_finish(struct metrics_snapshot *s)
 	size_t i;
 	int d;
 
-	if (s->n_top)
-		qsort(s->top, s->n_top, sizeof(*s->top), rank_desc);
+	if (s->n_top) {
+		struct topn t;
+
+		topn_init_over(&t, s->top, s->n_top, s->top_cap, sizeof(*s->top), rank_desc);
+		topn_sort(&t);
+	}
 	for (i = 0; i < s->n_ifs; i++)
 		total[s->ifs[i].dir & 1] += totals_rsts(&s->ifs[i].t);
 	for (i = 0; i < s->n_top; i++)

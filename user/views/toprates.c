@@ -95,82 +95,28 @@ int host_row_cmp(const void *a, const void *b)
 		     &y->key, &y->v);
 }
 
-/* Sift h[i] down a heap of n rows whose root is the row that sorts last. */
-static void heap_down(struct host_row *h, size_t n, size_t i)
-{
-	struct host_row t;
-	size_t w, l;
-
-	for (;;) {
-		w = i;
-		l = 2 * i + 1;
-		if (l < n && host_row_cmp(&h[l], &h[w]) > 0)
-			w = l;
-		if (l + 1 < n && host_row_cmp(&h[l + 1], &h[w]) > 0)
-			w = l + 1;
-		if (w == i)
-			return;
-		t = h[i];
-		h[i] = h[w];
-		h[w] = t;
-		i = w;
-	}
-}
-
-static int grow(void **buf, size_t *cap, size_t want, size_t elem)
-{
-	void *n;
-
-	if (want <= *cap)
-		return 0;
-	n = realloc(*buf, want * elem);
-	if (!n)
-		return -ENOMEM;
-	*buf = n;
-	*cap = want;
-	return 0;
-}
-
 /*
  * Keep the host k/v with these rates if it is among the best st->limit
- * (0: keep all) in st->rows[0..n_rows): a heap once full, its root the
- * one that sorts last, so most hosts cost a single comparison and no
- * write; the rows are copies, the batch they came from is reused.
+ * (0: keep all): once that many are kept, a host that does not sort
+ * before the worst of them is passed over before its row is built, so
+ * most hosts cost a single comparison and no write; the rows are copies,
+ * the batch they came from is reused.
  */
 static int offer(struct top_state *st, const struct rst_host_key *k, const struct rst_host_val *v,
 		 const double ps[4])
 {
-	size_t lim = st->limit, want, i;
-	struct host_row *r;
-	int full = lim && st->n_rows == lim, err;
+	const struct host_row *w = topn_worst(&st->best);
+	struct host_row r;
 
-	if (full) {
-		r = &st->rows[0];
-		if (order(ps[0] + ps[1], k, v, r->rst_in_ps + r->rst_out_ps, &r->key, &r->v) >= 0)
-			return 0;
-	} else {
-		if (st->n_rows == st->rows_cap) {
-			want = st->n_rows < 1024 ? 1024 : st->n_rows * 2;
-			if (lim && want > lim)
-				want = lim;
-			err = grow((void **)&st->rows, &st->rows_cap, want, sizeof(*st->rows));
-			if (err)
-				return err;
-		}
-		r = &st->rows[st->n_rows++];
-	}
-	r->key = *k;
-	r->v = *v;
-	r->rst_in_ps = ps[0];
-	r->rst_out_ps = ps[1];
-	r->syn_ps = ps[2];
-	r->fin_ps = ps[3];
-	if (full)
-		heap_down(st->rows, lim, 0);
-	else if (lim && st->n_rows == lim)
-		for (i = lim / 2; i-- > 0;)
-			heap_down(st->rows, lim, i);
-	return 0;
+	if (w && order(ps[0] + ps[1], k, v, w->rst_in_ps + w->rst_out_ps, &w->key, &w->v) >= 0)
+		return 0;
+	r.key = *k;
+	r.v = *v;
+	r.rst_in_ps = ps[0];
+	r.rst_out_ps = ps[1];
+	r.syn_ps = ps[2];
+	r.fin_ps = ps[3];
+	return topn_add(&st->best, &r) < 0 ? -ENOMEM : 0;
 }
 
 /* A batch of the host map: each host recorded in the newest sample, and rated against the last. */
@@ -268,7 +214,12 @@ int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
 	prev = &st->s[!st->cur];
 	cur->mono_ns = now_mono_ns();
 	cur->n = 0;
+	st->rows = NULL;
 	st->n_rows = 0;
+	if (!st->best.size)
+		topn_init(&st->best, sizeof(struct host_row), limit, host_row_cmp);
+	else
+		topn_restart(&st->best, limit);
 	st->n_hosts = 0;
 	err = counters_read(counters_fd, &cur->tot, NULL, 0, NULL);
 	if (err)
@@ -280,7 +231,7 @@ int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
 	st->indexed = 0;
 	err = hosts_dump_each(hosts_fd, &st->batch, top_batch, st);
 	if (err) {
-		st->n_rows = 0;
+		topn_restart(&st->best, limit);
 		return err;
 	}
 	st->n_samples++;
@@ -297,7 +248,9 @@ int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
 	st->ev_sampled_ps = grate(&cur->tot, &prev->tot, RST_C_EV_SAMPLED, st->secs);
 	st->ev_rate_limited_ps = grate(&cur->tot, &prev->tot, RST_C_EV_RATELIM, st->secs);
 	st->ev_filtered_ps = grate(&cur->tot, &prev->tot, RST_C_EV_FILTERED, st->secs);
-	qsort(st->rows, st->n_rows, sizeof(*st->rows), host_row_cmp);
+	topn_sort(&st->best);
+	st->rows = st->best.rows;
+	st->n_rows = st->best.n;
 	return 0;
 }
 
@@ -313,6 +266,6 @@ void top_free(struct top_state *st)
 	sample_free(&st->s[1]);
 	map_dump_free(&st->batch);
 	free(st->index);
-	free(st->rows);
+	topn_free(&st->best);
 	memset(st, 0, sizeof(*st));
 }

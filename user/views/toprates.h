@@ -14,6 +14,7 @@
 #include "counters.h"
 #include "mapread.h"
 #include "rsttrace.h"
+#include "topn.h"
 
 struct host_row {
 	struct rst_host_key key;
@@ -56,9 +57,9 @@ struct top_state {
 	__u32 *index;  /* open-addressing hash of the previous sample: entry + 1 */
 	size_t index_cap;
 	struct map_dump batch; /* the batch of hosts being read */
-	struct host_row *rows; /* the first `limit` hosts by RST rate, sorted */
+	struct topn best;      /* the first `limit` hosts by RST rate, as they are read */
+	struct host_row *rows; /* ... and sorted, after a read: best.rows */
 	size_t n_rows;
-	size_t rows_cap;
 	size_t n_hosts; /* hosts in the map at the newest read */
 	/*
 	 * Set before a read that no other will follow (top --once): its hosts

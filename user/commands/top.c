@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rsttrace top: the hosts with the highest RST rates, refreshed. Rates
+ * come from counter deltas over measured time (toprates.h); the maps are
+ * those of the persistent attachment or of a running watch (reader.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "jsonw.h"
+#include "log.h"
+#include "mapread.h"
+#include "options.h"
+#include "persist.h"
+#include "pinfollow.h"
+#include "reader.h"
+#include "toprates.h"
+#include "util.h"
+
+#define TOP_ROWS_DEFAULT 20
+#define STR(x)		 #x
+#define XSTR(x)		 STR(x)
+
+struct top_cfg {
+	double interval;
+	int once;
+	int json;
+	__u32 rows;
+	const char *pin_path; /* NULL: the default pin directory, else a running watch */
+};
+
+/* The smallest --interval: below it a refresh is mostly the reading itself. */
+static int interval_check(const char *arg, const void *field)
+{
+	if (*(const double *)field < 0.01) {
+		pr_warn("invalid --interval '%s': at least 0.01", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define TOP(f) .off = offsetof(struct top_cfg, f)
+
+static const struct opt_row top_rows[] = {
+	{ .name = "interval",
+	  .type = OPT_SECONDS,
+	  TOP(interval),
+	  .max_sec = 3600.0,
+	  .check = interval_check,
+	  .metavar = "SEC",
+	  .help = "refresh period and rate window (default 1)" },
+	{ .name = "once",
+	  .type = OPT_FLAG,
+	  TOP(once),
+	  .help = "print one sample, rates over one interval, and exit" },
+	CMD_JSON_ROW(struct top_cfg, json,
+		     "one JSON object per refresh (keys in docs/persistent.md)"),
+	{ .short_opt = 'N',
+	  .type = OPT_U32,
+	  TOP(rows),
+	  .min = 1,
+	  .max = 10000000,
+	  .metavar = "COUNT",
+	  .help = "hosts shown (default " XSTR(TOP_ROWS_DEFAULT) ")" },
+	READER_PIN_PATH_ROW(struct top_cfg, pin_path),
+	{ 0 },
+};
+
+static const struct opt_cmd top_cmd = {
+	.name = "top",
+	.synopsis = "usage: rsttrace top [--interval SEC] [--once] [--json] [-N COUNT] "
+		    "[--pin-path DIR]\n",
+	.sets = {
+		{ top_rows, 0 },
+		{ opt_verbose_log_rows, 0 },
+		{ opt_common_rows, 0 },
+	},
+};
+
+static volatile sig_atomic_t top_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	top_stop = 1;
+}
+
+static const char *age_str(char *buf, size_t len, __u64 mono_now, __u64 then)
+{
+	double s = then && mono_now > then ? (double)(mono_now - then) / 1e9 : 0;
+
+	if (!then)
+		snprintf(buf, len, "-");
+	else if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%.0fm", s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%.1fh", s / 3600);
+	else
+		snprintf(buf, len, "%.1fd", s / 86400);
+	return buf;
+}
+
+/* RSTs per SYN of a host, NaN when it saw no SYN. */
+static double host_ratio(const struct host_row *r)
+{
+	__u64 rsts = r->v.rst_in + r->v.rst_out, syns = r->v.syn_in + r->v.syn_out;
+
+	return syns ? (double)rsts / (double)syns : NAN;
+}
+
+static void top_text_head(const struct top_state *st, const struct source *src, __u32 capacity,
+			  int clear)
+{
+	time_t t = time(NULL);
+	char ts[16];
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	if (clear)
+		fputs("\033[H\033[2J", stdout);
+	printf("rsttrace top - %s, over %.2fs, %zu/%u hosts, %s\n", ts, st->elapsed, st->n_hosts,
+	       capacity, src->desc);
+	printf("RST/s %.1f  SYN/s %.1f  FIN/s %.1f  events/s: %.1f delivered, %.1f lost (ring "
+	       "full), %.1f sampled out, %.1f rate limited\n\n",
+	       st->rst_ps, st->syn_ps, st->fin_ps, st->ev_delivered_ps, st->ev_ring_full_ps,
+	       st->ev_sampled_ps, st->ev_rate_limited_ps);
+	printf("%-39s %9s %9s %8s %7s %10s %10s %10s %6s\n", "HOST", "RST/s IN", "RST/s OUT",
+	       "SYN/s", "RST/SYN", "RST IN", "RST OUT", "SYN", "SEEN");
+}
+
+static void top_text(const struct top_state *st, const struct source *src, __u32 capacity,
+		     int clear)
+{
+	char addr[INET6_ADDRSTRLEN], age[16], rt[16];
+	__u64 now = now_mono_ns();
+	size_t i;
+
+	top_text_head(st, src, capacity, clear);
+	for (i = 0; i < st->n_rows; i++) {
+		const struct host_row *r = &st->rows[i];
+		double q = host_ratio(r);
+
+		if (isnan(q))
+			snprintf(rt, sizeof(rt), "-");
+		else
+			snprintf(rt, sizeof(rt), "%.2f", q);
+		printf("%-39s %9.1f %9.1f %8.1f %7s %10llu %10llu %10llu %6s\n",
+		       addr_str(r->key.addr, r->key.family, addr, sizeof(addr)), r->rst_in_ps,
+		       r->rst_out_ps, r->syn_ps, rt, (unsigned long long)r->v.rst_in,
+		       (unsigned long long)r->v.rst_out,
+		       (unsigned long long)(r->v.syn_in + r->v.syn_out),
+		       age_str(age, sizeof(age), now, r->v.last_ns));
+	}
+}
+
+static void float_field(struct json_writer *w, const char *key, double v)
+{
+	jw_key(w, key);
+	jw_float(w, v);
+}
+
+static void top_json_global(struct json_writer *w, const struct top_state *st)
+{
+	jw_key(w, "global");
+	jw_start_object(w);
+	float_field(w, "rst_per_s", st->rst_ps);
+	float_field(w, "syn_per_s", st->syn_ps);
+	float_field(w, "fin_per_s", st->fin_ps);
+	float_field(w, "events_delivered_per_s", st->ev_delivered_ps);
+	float_field(w, "events_lost_per_s", st->ev_ring_full_ps);
+	float_field(w, "events_sampled_out_per_s", st->ev_sampled_ps);
+	float_field(w, "events_rate_limited_per_s", st->ev_rate_limited_ps);
+	float_field(w, "events_filtered_per_s", st->ev_filtered_ps);
+	jw_end_object(w);
+}
+
+static void top_json_host(struct json_writer *w, const struct host_row *r, __s64 off, __u64 now)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	jw_start_object(w);
+	jw_str_field(w, "host", addr_str(r->key.addr, r->key.family, addr, sizeof(addr)));
+	jw_str_field(w, "family", family_str(r->key.family));
+	float_field(w, "rst_in_per_s", r->rst_in_ps);
+	float_field(w, "rst_out_per_s", r->rst_out_ps);
+	float_field(w, "syn_per_s", r->syn_ps);
+	float_field(w, "rst_syn_ratio", host_ratio(r));
+	jw_u64_field(w, "rst_in", r->v.rst_in);
+	jw_u64_field(w, "rst_out", r->v.rst_out);
+	jw_u64_field(w, "syn_in", r->v.syn_in);
+	jw_u64_field(w, "syn_out", r->v.syn_out);
+	jw_u64_field(w, "fin_in", r->v.fin_in);
+	jw_u64_field(w, "fin_out", r->v.fin_out);
+	jw_time_field(w, "first_seen", r->v.first_ns + off);
+	jw_time_field(w, "last_seen", r->v.last_ns + off);
+	float_field(w, "last_seen_age",
+		    now > r->v.last_ns ? (double)(now - r->v.last_ns) / 1e9 : 0.0);
+	jw_end_object(w);
+}
+
+static void top_json(const struct top_state *st, const struct source *src, __u32 capacity)
+{
+	__s64 off = mono_to_real();
+	__u64 now = now_mono_ns();
+	struct json_writer w;
+	size_t i;
+
+	jw_init_file(&w, stdout);
+	jw_start_object(&w);
+	jw_time_field(&w, "ts", now_real_ns());
+	float_field(&w, "interval", st->elapsed);
+	jw_str_field(&w, "source", source_kind(src));
+	jw_u64_field(&w, "hosts_in_map", st->n_hosts);
+	jw_u64_field(&w, "hosts_capacity", capacity);
+	top_json_global(&w, st);
+	jw_key(&w, "hosts");
+	jw_start_array(&w);
+	for (i = 0; i < st->n_rows; i++)
+		top_json_host(&w, &st->rows[i], off, now);
+	jw_end_array(&w);
+	jw_end_object(&w);
+	putchar('\n');
+}
+
+enum { FOLLOW_READ, FOLLOW_WAIT };
+
+/*
+ * Before a refresh of a pinned source: are the maps read still the ones
+ * pinned? A `detach --all` leaves them to us, frozen; a new `attach` pins
+ * new ones. Gone: say so once and wait (FOLLOW_WAIT) for an attachment to
+ * come back, as serve does, rather than show frozen maps as zero rates.
+ * New: take the new maps and read them once for a baseline (FOLLOW_WAIT:
+ * nothing to show until the next refresh). FOLLOW_READ, FOLLOW_WAIT or
+ * -errno.
+ */
+static int top_follow(struct source *s, const char *pin_path, struct top_state *st, size_t rows,
+		      int once, int *gone)
+{
+	const char *pin = pin_path ? pin_path : RST_PIN_DEFAULT;
+	struct rst_maps nm;
+	int err, saved_level;
+
+	switch (pin_follow_check(pin, s->m.counters)) {
+	case PIN_SAME:
+		return FOLLOW_READ;
+	case PIN_GONE:
+		if (!*gone)
+			pr_warn("top: the attachment at %s is gone (detached)%s", pin,
+				once ? "" : "; waiting for it to come back");
+		*gone = 1;
+		return FOLLOW_WAIT;
+	case PIN_NEW:
+		break;
+	}
+	/*
+	 * An attach may be pinning its maps right now (some are not there
+	 * yet): quietly, and again at the next refresh.
+	 */
+	saved_level = log_level;
+	log_level = -1;
+	err = maps_open_pinned(pin, &nm);
+	log_level = saved_level;
+	if (err)
+		return FOLLOW_WAIT;
+	maps_close(&s->m);
+	s->m = nm;
+	source_load_names(s, pin_path);
+	*gone = 0;
+	pr_warn("top: the attachment at %s was made anew; reading its maps", pin);
+	top_free(st);
+	return top_read(st, s->m.counters, s->m.hosts, rows) ?: FOLLOW_WAIT;
+}
+
+/* Sleep secs unless a signal asks to stop. */
+static void nap(double secs)
+{
+	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+
+	while (!top_stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* A refresh between two reads, for `top` run from this command's loop. */
+struct top_run {
+	const struct top_cfg *c;
+	struct top_state st;
+	struct source src;
+	__u32 capacity;
+	int clear;
+	int gone;
+};
+
+/* One refresh: read, rank and print. 0, FOLLOW_WAIT (nothing to print yet) or -errno. */
+static int top_refresh(struct top_run *r)
+{
+	const struct top_cfg *c = r->c;
+	__u64 t0;
+	int err;
+
+	/*
+	 * XXX: a live source (the maps of a running watch) is not followed:
+	 * when that watch ends, its frozen maps show zero rates.
+	 */
+	if (r->src.pinned) {
+		err = top_follow(&r->src, c->pin_path, &r->st, c->rows, c->once, &r->gone);
+		if (err < 0)
+			return err;
+		/* top --once has no refresh to wait for: gone is a failure. */
+		if (r->gone && c->once)
+			return -ENOENT;
+		r->capacity = (__u32)table_capacity(r->src.m.hosts);
+		if (err == FOLLOW_WAIT)
+			return FOLLOW_WAIT;
+	}
+	t0 = now_mono_ns();
+	r->st.last = c->once;
+	err = top_read(&r->st, r->src.m.counters, r->src.m.hosts, c->rows);
+	if (err)
+		return err;
+	pr_debug("top: read and ranked %zu hosts in %.1f ms", r->st.n_hosts,
+		 (now_mono_ns() - t0) / 1e6);
+	if (c->json)
+		top_json(&r->st, &r->src, r->capacity);
+	else
+		top_text(&r->st, &r->src, r->capacity, r->clear);
+	return fflush(stdout) ? -errno : 0;
+}
+
+static void top_signals(void)
+{
+	struct sigaction sa = {};
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int do_top(const struct top_cfg *c)
+{
+	struct top_run r = { .c = c };
+	int err, ret = EXIT_RUNTIME;
+
+	if (source_open(c->pin_path, &r.src))
+		return EXIT_RUNTIME;
+	top_signals();
+	r.clear = !c->once && !c->json && isatty(STDOUT_FILENO);
+	r.capacity = (__u32)table_capacity(r.src.m.hosts);
+
+	err = top_read(&r.st, r.src.m.counters, r.src.m.hosts, c->rows);
+	while (!err && !top_stop) {
+		nap(c->interval);
+		if (top_stop)
+			break;
+		err = top_refresh(&r);
+		if (err == FOLLOW_WAIT)
+			err = 0;
+		else if (err || c->once)
+			break;
+	}
+	if (err == -EPIPE)
+		ret = EXIT_OK;
+	else if (err == -ENOENT && r.gone)
+		; /* said by top_follow */
+	else if (err)
+		pr_warn("top: reading the maps: %s", strerror(-err));
+	else
+		ret = EXIT_OK;
+	top_free(&r.st);
+	source_close(&r.src);
+	return ret;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_cfg c = { .interval = 1.0, .rows = TOP_ROWS_DEFAULT };
+	int err;
+
+	err = opt_parse(&top_cmd, argc, argv, &c, NULL);
+	if (err)
+		return opt_exit_status(err);
+	return do_top(&c);
+}
