@@ -363,7 +363,7 @@ static int demo_run(struct demo *d)
 		pr_warn("demo: ring buffer: %s", strerror(errno));
 		return -1;
 	}
-	d->mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
+	d->mono_to_real = mono_to_real_offset();
 	d->out.flows_fd = bpf_map__fd(d->skel->maps.flows);
 	/* The client thread is created here, in the server namespace, then moves. */
 	if (pthread_create(&client, NULL, client_main, d)) {

@@ -203,17 +203,6 @@ static int check_ifaces(struct watch *w)
 	return w->n_vanished == w->n_if;
 }
 
-/* Wall-clock offset of the monotonic clock bpf_ktime_get_ns() reads. */
-static __s64 mono_to_real_offset(void)
-{
-	__u64 r1, m, r2;
-
-	r1 = now_real_ns();
-	m = now_mono_ns();
-	r2 = now_real_ns();
-	return (__s64)(r1 / 2 + r2 / 2) - (__s64)m;
-}
-
 static void print_summary(const struct watch *w, int counters_fd)
 {
 	struct rst_totals t;
