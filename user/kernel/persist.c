@@ -27,12 +27,6 @@
 _Static_assert(sizeof(struct rst_pin_meta) == 72, "pin ABI: rst_pin_meta");
 _Static_assert(__builtin_offsetof(struct rst_pin_meta, abi_version) == 8, "pin ABI: abi_version");
 
-const char *const pin_map_names[PM_MAX] = {
-	[PM_COUNTERS] = "counters", [PM_SETTINGS] = "settings", [PM_FLOWS] = "flows",
-	[PM_HOSTS] = "hosts",	    [PM_BUCKETS] = "buckets",	[PM_EVENTS] = "events",
-	[PM_REASONS] = "reasons",
-};
-
 const char *const pin_prog_names[PP_MAX] = {
 	[PP_XDP] = "rst_xdp",
 	[PP_TC_IN] = "rst_tc_ingress",
@@ -43,26 +37,6 @@ static const char *const kind_names[PK_MAX] = {
 	[PK_XDP_NATIVE] = "xdp_native", [PK_XDP_GENERIC] = "xdp_generic", [PK_TCX_IN] = "tcx_in",
 	[PK_TCX_OUT] = "tcx_out",	[PK_CLS_IN] = "cls_in",		  [PK_CLS_OUT] = "cls_out",
 };
-
-int *maps_slot(struct rst_maps *m, int which)
-{
-	switch (which) {
-	case PM_COUNTERS:
-		return &m->counters;
-	case PM_SETTINGS:
-		return &m->settings;
-	case PM_FLOWS:
-		return &m->flows;
-	case PM_HOSTS:
-		return &m->hosts;
-	case PM_BUCKETS:
-		return &m->buckets;
-	case PM_REASONS:
-		return &m->reasons;
-	default:
-		return &m->events;
-	}
-}
 
 const char *pin_kind_hook(int kind)
 {
@@ -98,8 +72,7 @@ void persist_init(struct persist *p)
 	for (i = 0; i < PP_MAX; i++)
 		p->prog_fd[i] = -1;
 	p->trace_fd = -1;
-	for (i = 0; i < PM_MAX; i++)
-		*maps_slot(&p->maps, i) = -1;
+	maps_init(&p->maps);
 	p->maps.owned = 1;
 }
 
@@ -1651,35 +1624,24 @@ int persist_remove_objects(struct persist *p)
 	return 0;
 }
 
-int maps_check_layout(struct rst_maps *m, const char *where)
+int maps_open_pinned(const char *pin_dir, struct rst_maps *m)
 {
-	static const struct {
-		int which;
-		__u32 key, val;
-	} want[] = {
-		{ PM_COUNTERS, 4, sizeof(struct rst_counters) },
-		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
-		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
-		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
-		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
-		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
-	};
-	struct bpf_map_info mi;
-	size_t i;
+	struct persist p;
+	int err;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int fd = *maps_slot(m, want[i].which);
-
-		if (fd < 0 || obj_info(fd, &mi, sizeof(mi)))
-			continue;
-		if (mi.key_size != want[i].key || mi.value_size != want[i].val ||
-		    (want[i].which == PM_COUNTERS && mi.max_entries != RST_COUNTER_ENTRIES)) {
-			pr_warn("%s: map %s has another layout (key %u, value %u bytes; "
-				"expected %u, %u): made by an incompatible rsttrace",
-				where, pin_map_names[want[i].which], mi.key_size, mi.value_size,
-				want[i].key, want[i].val);
-			return -EPROTO;
-		}
+	persist_init(&p);
+	maps_init(m);
+	err = persist_prepare(&p, pin_dir ? pin_dir : RST_PIN_DEFAULT, PERSIST_READ);
+	if (!err)
+		err = persist_read_meta(&p);
+	if (!err)
+		err = persist_open_objects(&p, 0);
+	if (!err) {
+		/* Hand the map fds over; the program fds are not wanted here. */
+		*m = p.maps;
+		m->owned = 1;
+		maps_init(&p.maps);
 	}
-	return 0;
+	persist_close(&p);
+	return err;
 }
