@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfcompat.h"
 #include "log.h"
 #include "rsttrace.h"
 #include "maps.h"
@@ -86,7 +87,7 @@ static void maps_of_prog(int prog_fd, struct rst_maps *m)
 static int progs_here(__u32 *ids, int max)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
-	static const int tcx_types[] = { 46, 47 }; /* BPF_TCX_INGRESS, BPF_TCX_EGRESS */
+	static const int tcx_types[] = { RST_BPF_TCX_INGRESS, RST_BPF_TCX_EGRESS };
 	__u32 got[16], cnt;
 	int n = 0, t, j;
 

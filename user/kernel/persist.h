@@ -34,6 +34,7 @@
 #include <linux/types.h>
 
 #include "maps.h"
+#include "netns.h" /* netns_self, netns_name: a record names its namespace */
 #include "rsttrace.h"
 
 #define RST_PIN_DEFAULT "/sys/fs/bpf/rsttrace"
@@ -247,11 +248,6 @@ int persist_unpin_link(struct persist *p, const struct pin_iface *pi, const stru
 
 /* Detach and unpin the tracing link, unpin programs, maps, meta and the (then empty) directories. */
 int persist_remove_objects(struct persist *p);
-
-/* Network namespace of this process (inode of /proc/self/ns/net). */
-__u64 netns_self(void);
-/* Name under /run/netns of namespace ino, into buf; NULL if it has none. */
-const char *netns_name(__u64 ino, char *buf, size_t len);
 
 /* "xdp", "tcx", "cls_bpf"; "in"/"out"; XDP mode or NULL. */
 const char *pin_kind_hook(int kind);
