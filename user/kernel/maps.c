@@ -67,8 +67,8 @@ static void maps_of_prog(int prog_fd, struct rst_maps *m)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen)) {
 			for (j = 0; j < PM_MAX; j++) {
-				if (!strcmp(mi.name, pin_map_names[j]) && *maps_slot(m, j) < 0) {
-					*maps_slot(m, j) = fd;
+				if (!strcmp(mi.name, pin_map_names[j]) && m->fd[j] < 0) {
+					m->fd[j] = fd;
 					fd = -1;
 					break;
 				}
@@ -166,7 +166,7 @@ int maps_find_live(struct rst_maps *m)
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
 		/* buckets: pinned for the layout, no program uses it any more. */
-		if (*maps_slot(m, i) < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
+		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);

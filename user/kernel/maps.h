@@ -65,7 +65,7 @@ RST_PIN_MAPS(PM_CHECK)
 #undef PM_CHECK
 _Static_assert(sizeof(((struct rst_maps *)0)->fd) == PM_MAX * sizeof(int), "rst_maps: fd[]");
 
-/* The map fd of one enum pin_map in m. */
+/* The map fd of one enum pin_map in m (older callers; m->fd[which] is the same). */
 static inline int *maps_slot(struct rst_maps *m, int which)
 {
 	return &m->fd[which];

@@ -729,10 +729,10 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 		if (mfd < 0)
 			continue;
 		idx = obj_info(mfd, &mi, sizeof(mi)) ? -1 : map_index(mi.name);
-		if (idx >= 0 && *maps_slot(&p->maps, idx) < 0) {
+		if (idx >= 0 && p->maps.fd[idx] < 0) {
 			if (!persist_pin(p, "maps", pin_map_names[idx], mfd)) {
 				pr_info("recovered the pin of map %s", pin_map_names[idx]);
-				*maps_slot(&p->maps, idx) = mfd;
+				p->maps.fd[idx] = mfd;
 				continue;
 			}
 		}
@@ -770,7 +770,7 @@ static int open_pinned(struct persist *p)
 		p->prog_id[i] = pi.id;
 	}
 	for (i = 0; i < PM_MAX; i++) {
-		if (*maps_slot(&p->maps, i) >= 0)
+		if (p->maps.fd[i] >= 0)
 			continue;
 		fd = persist_get(p, "maps", pin_map_names[i], PO_MAP);
 		if (fd == -ENOENT)
@@ -778,7 +778,7 @@ static int open_pinned(struct persist *p)
 		else if (fd < 0)
 			return -EPROTO;
 		else
-			*maps_slot(&p->maps, i) = fd;
+			p->maps.fd[i] = fd;
 	}
 	/* Optional: only where the kernel had the tracepoint at the first attach. */
 	if (p->trace_fd < 0) {
@@ -821,7 +821,7 @@ int persist_open_objects(struct persist *p, int recover)
 			return missing;
 	}
 	for (i = 0; i < PM_MAX; i++) {
-		if (*maps_slot(&p->maps, i) < 0) {
+		if (p->maps.fd[i] < 0) {
 			pr_warn("%s: pinned map %s is missing and no live program holds "
 				"it; `rsttrace detach --all --pin-path %s` removes the rest",
 				p->path, pin_map_names[i], p->path);
