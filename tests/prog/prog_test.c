@@ -29,6 +29,7 @@
 #include "counters.h"
 #include "loader.h"
 #include "mapread.h"
+#include "session.h"
 #include "tracing.h"
 #include "pkt.h"
 
@@ -512,6 +513,7 @@ static int cut_reason(const struct frame *f, __u32 len, int fix)
 /* ---- program state ---- */
 
 static struct rsttrace *skel;
+static struct rst_session sess; /* holds skel once loaded; no interface attached */
 static struct ring_buffer *rb;
 static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_budget, fd_reasons;
 /* Small tables (sets), so that a reset is cheap and a set is easy to fill. */
@@ -2946,6 +2948,7 @@ usage:
 	for (i = 0; i < RST_COUNTER_ENTRIES; i++)
 		slot_keys[i] = i;
 
+	session_init(&sess);
 	skel = rsttrace__open();
 	if (!skel)
 		bail("open skeleton", errno);
@@ -2959,15 +2962,17 @@ usage:
 	printf("# snaplen %u, %d possible CPUs, pinned to CPU %d, lo is ifindex %u\n", snaplen,
 	       ncpu, cpu, lo_ifindex);
 
-	progs[0].fd = bpf_program__fd(skel->progs.rst_xdp);
-	progs[1].fd = bpf_program__fd(skel->progs.rst_tc_ingress);
-	progs[2].fd = bpf_program__fd(skel->progs.rst_tc_egress);
-	fd_counters = bpf_map__fd(skel->maps.counters);
-	fd_settings = bpf_map__fd(skel->maps.settings);
-	fd_flows = bpf_map__fd(skel->maps.flows);
-	fd_hosts = bpf_map__fd(skel->maps.hosts);
+	/* Sized here, not by loader_open_load: the session takes it over as loaded. */
+	session_adopt(&sess, skel);
+	progs[0].fd = sess.progs.xdp;
+	progs[1].fd = sess.progs.tc_in;
+	progs[2].fd = sess.progs.tc_out;
+	fd_counters = sess.maps.counters;
+	fd_settings = sess.maps.settings;
+	fd_flows = sess.maps.flows;
+	fd_hosts = sess.maps.hosts;
 	fd_budget = bpf_map__fd(skel->maps.budget);
-	fd_reasons = bpf_map__fd(skel->maps.reasons);
+	fd_reasons = sess.maps.reasons;
 	{
 		/* Looked up by name: not every build has the filter map. */
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, "evfilter");
@@ -2981,9 +2986,10 @@ usage:
 	ev_seqs = calloc(ev_seq_cap, sizeof(*ev_seqs));
 	if (!ev_seqs)
 		bail("calloc", ENOMEM);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	if (!rb)
-		bail("ring_buffer__new", errno);
+	err = session_ring(&sess, on_event, NULL);
+	if (err)
+		bail("ring_buffer__new", -err);
+	rb = sess.rb;
 	if (bpf_map__value_size(skel->maps.counters) != sizeof(struct rst_counters))
 		bail("counters value size differs from struct rst_counters", EINVAL);
 
@@ -3000,8 +3006,7 @@ usage:
 	printf("1..%d\n", tap_num);
 	if (tap_failed)
 		printf("# %d of %d failed\n", tap_failed, tap_num);
-	ring_buffer__free(rb);
-	rsttrace__destroy(skel);
+	session_close(&sess); /* the ring and the skeleton */
 	free(ev_seqs);
 	free(pcpu);
 	free(snap_all);

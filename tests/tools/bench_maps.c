@@ -34,6 +34,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mapread.h"
+#include "session.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
@@ -227,13 +228,14 @@ struct map_mem {
 
 static int load_mem(const struct rst_opts *o, struct map_mem *mm, int *n)
 {
-	struct rsttrace *skel = loader_open_load(o);
+	struct rst_session s;
 	struct bpf_map *m;
 
-	if (!skel)
+	session_init(&s);
+	if (session_load(&s, o))
 		return -1;
 	*n = 0;
-	bpf_object__for_each_map(m, skel->obj)
+	bpf_object__for_each_map(m, s.skel->obj)
 	{
 		mm[*n].name = strdup(bpf_map__name(m));
 		mm[*n].max_entries = bpf_map__max_entries(m);
@@ -242,7 +244,7 @@ static int load_mem(const struct rst_opts *o, struct map_mem *mm, int *n)
 		mm[*n].memlock = fdinfo_field(getpid(), bpf_map__fd(m), "memlock");
 		(*n)++;
 	}
-	rsttrace__destroy(skel);
+	session_close(&s);
 	return 0;
 }
 

@@ -35,6 +35,7 @@
 #include "mapread.h"
 #include "output.h"
 #include "pkt.h"
+#include "session.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
@@ -116,6 +117,7 @@ static void build(struct frame *f, const struct fspec *s)
 /* ---- state ---- */
 
 static struct rsttrace *skel;
+static struct rst_session sess; /* loads skel, holds the ring; attaches nothing */
 static struct bpf_object *eobj;
 static struct ring_buffer *rb;
 static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
@@ -1119,12 +1121,13 @@ int main(int argc, char **argv)
 	log_setup_libbpf();
 	opts_default(&o);
 	o.ring_size = strcmp(argv[optind], "ring") ? PROG_RING_SZ : RING_RING_SZ;
-	skel = loader_open_load(&o);
-	if (!skel)
+	session_init(&sess);
+	if (session_load(&sess, &o))
 		return 1;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_drop, NULL, NULL);
-	if (!rb)
+	skel = sess.skel;
+	if (session_ring(&sess, on_drop, NULL))
 		goto out;
+	rb = sess.rb;
 	if (!strcmp(argv[optind], "prog")) {
 		if (load_empty(empty))
 			goto out;
@@ -1138,8 +1141,7 @@ int main(int argc, char **argv)
 		err = bench_ring(reps) ? 1 : 0;
 	}
 out:
-	ring_buffer__free(rb);
 	bpf_object__close(eobj);
-	rsttrace__destroy(skel);
+	session_close(&sess); /* the ring and the skeleton */
 	return err;
 }

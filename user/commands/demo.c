@@ -33,10 +33,10 @@
 #include "privs.h"
 #include "netns.h"
 #include "output.h"
+#include "session.h"
 #include "tcpdump.h"
 #include "tracing.h"
 #include "util.h"
-#include "rsttrace.skel.h"
 
 #define DEMO_PORT_OPEN	 8080
 #define DEMO_PORT_CLOSED 9
@@ -60,12 +60,9 @@ struct demo {
 	int listen4, listen6;
 	volatile int client_done;
 	int events;
-	int reasons_fd; /* -1 without kernel reasons */
-	int trace_fd;	/* the reset-reason program's link; -1: none */
-	int orig_ns;	/* the caller's network namespace, to return to; -1: not left */
-	int made_ns;	/* the namespaces exist */
-	struct rsttrace *skel;
-	struct ring_buffer *rb;
+	int orig_ns;	      /* the caller's network namespace, to return to; -1: not left */
+	int made_ns;	      /* the namespaces exist */
+	struct rst_session s; /* skeleton, the link, tracing, ring (session.h) */
 	struct rst_link link;
 };
 
@@ -246,7 +243,7 @@ static int demo_event(void *ctx, void *data, size_t size)
 	if ((const void *)&e != data && size == sizeof(e))
 		e = *(const struct rst_event *)data;
 	/* An active reset's kernel reason arrives after its event (tracing.h). */
-	tracing_join(d->reasons_fd, &e);
+	tracing_join(d->s.reasons_fd, &e);
 	ns = e.ts_ns + d->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
 	wall.tv_nsec = ns % 1000000000ULL;
@@ -320,30 +317,22 @@ static int demo_enter(struct demo *d)
 /* Load, attach to the server end, and the kernel's reasons where it has them. */
 static int demo_attach(struct demo *d)
 {
-	struct rst_progs progs;
 	struct rst_opts o;
+	int err;
 
 	opts_default(&o);
 	o.rate_limit = 0;
-	d->skel = loader_open_load(&o);
-	if (!d->skel)
+	if (session_load(&d->s, &o))
 		return -1;
-	progs.xdp = bpf_program__fd(d->skel->progs.rst_xdp);
-	progs.tc_in = bpf_program__fd(d->skel->progs.rst_tc_ingress);
-	progs.tc_out = bpf_program__fd(d->skel->progs.rst_tc_egress);
-	if (attach_iface(&d->link, &progs, &o))
+	if (session_attach(&d->s, &d->link, &o))
 		return -1;
 	/* The kernel's reasons for the resets the server sends, where it has them. */
-	if (tracing_prog_fd(d->skel->obj) >= 0) {
-		d->trace_fd = tracing_attach(tracing_prog_fd(d->skel->obj));
-		if (d->trace_fd >= 0)
-			d->reasons_fd = bpf_map__fd(d->skel->maps.reasons);
-		else
-			pr_debug("demo: attaching to tcp_send_reset: %s", strerror(-d->trace_fd));
-	}
+	err = session_trace(&d->s);
+	if (err < 0)
+		pr_debug("demo: attaching to tcp_send_reset: %s", strerror(-err));
 	printf("attached to %s in %s: XDP (%s) ingress, TC egress%s\n\n", d->link.ifname,
 	       d->np.ns[0], xdp_mode_name(d->link.xdp_flags),
-	       d->trace_fd >= 0 ? ", tcp_send_reset tracepoint (kernel reasons)" : "");
+	       d->s.trace_fd >= 0 ? ", tcp_send_reset tracepoint (kernel reasons)" : "");
 	return 0;
 }
 
@@ -351,6 +340,7 @@ static int demo_attach(struct demo *d)
 static int demo_run(struct demo *d)
 {
 	pthread_t client;
+	int err;
 
 	d->listen4 = tcp_listen(AF_INET, d->np.addr4[0], DEMO_PORT_OPEN);
 	d->listen6 = tcp_listen(AF_INET6, d->np.addr6[0], DEMO_PORT_OPEN);
@@ -358,25 +348,24 @@ static int demo_run(struct demo *d)
 		pr_warn("demo: listening on port %d failed", DEMO_PORT_OPEN);
 		return -1;
 	}
-	d->rb = ring_buffer__new(bpf_map__fd(d->skel->maps.events), demo_event, d, NULL);
-	if (!d->rb) {
-		pr_warn("demo: ring buffer: %s", strerror(errno));
+	err = session_ring(&d->s, demo_event, d);
+	if (err) {
+		pr_warn("demo: ring buffer: %s", strerror(-err));
 		return -1;
 	}
-	d->mono_to_real = (__s64)now_real_ns() - (__s64)now_mono_ns();
-	d->out.flows_fd = bpf_map__fd(d->skel->maps.flows);
+	d->mono_to_real = mono_to_real_offset();
+	d->out.flows_fd = d->s.maps.flows;
 	/* The client thread is created here, in the server namespace, then moves. */
 	if (pthread_create(&client, NULL, client_main, d)) {
 		pr_warn("demo: cannot start the client thread");
 		return -1;
 	}
 	while (!d->client_done && !demo_stop) {
-		/* The kernel batches wakeups: a poll timeout must consume too. */
-		if (ring_buffer__poll(d->rb, 100) == 0)
-			ring_buffer__consume(d->rb);
+		/* The kernel batches wakeups: a poll timeout consumes too (session_poll). */
+		session_poll(&d->s, 100);
 		output_flush(&d->out);
 	}
-	ring_buffer__consume(d->rb);
+	session_consume(&d->s);
 	pthread_join(client, NULL);
 	return 0;
 }
@@ -385,24 +374,19 @@ static void demo_report(struct demo *d)
 {
 	struct rst_totals t;
 
-	if (!counters_read(bpf_map__fd(d->skel->maps.counters), &t, NULL, 0, NULL))
+	if (!counters_read(d->s.maps.counters, &t, NULL, 0, NULL))
 		printf("\n%d events; kernel counted %llu RST, %llu RST-ACK, %llu SYN, %llu FIN "
 		       "on %s\n",
 		       d->events, (unsigned long long)t.c[RST_C_RST],
 		       (unsigned long long)t.c[RST_C_RSTACK], (unsigned long long)t.c[RST_C_SYN],
 		       (unsigned long long)t.c[RST_C_FIN], d->link.ifname);
-	print_hosts(bpf_map__fd(d->skel->maps.hosts));
+	print_hosts(d->s.maps.hosts);
 }
 
 /* Everything demo made goes, in the reverse order. */
 static void demo_cleanup(struct demo *d)
 {
-	if (d->skel)
-		detach_iface(&d->link);
-	if (d->trace_fd >= 0)
-		close(d->trace_fd);
-	ring_buffer__free(d->rb);
-	rsttrace__destroy(d->skel);
+	session_close(&d->s);
 	if (d->listen4 >= 0)
 		close(d->listen4);
 	if (d->listen6 >= 0)
@@ -422,14 +406,13 @@ static void demo_cleanup(struct demo *d)
 
 static int do_demo(const struct demo_cfg *c)
 {
-	struct demo d = {
-		.listen4 = -1, .listen6 = -1, .reasons_fd = -1, .trace_fd = -1, .orig_ns = -1
-	};
+	struct demo d = { .listen4 = -1, .listen6 = -1, .orig_ns = -1 };
 	struct output_opts oo;
 	struct fmt_opts fo = {};
 	struct sigaction sa = {};
 	int ret = EXIT_RUNTIME;
 
+	session_init(&d.s);
 	if (c->debug && log_level < LOG_DEBUG)
 		log_set_level(LOG_DEBUG);
 	if (check_privileges(PRIV_LOAD | PRIV_SYS_ADMIN))

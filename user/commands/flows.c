@@ -308,7 +308,7 @@ static void flows_json_row(struct json_writer *w, const struct flow_row *r, cons
 /* The picked flows, in text or as one JSON object. */
 static void flows_print(const struct flows_cfg *c, struct source *src, const struct topn *rows)
 {
-	__s64 off = mono_to_real();
+	__s64 off = mono_to_real_offset();
 	struct json_writer w;
 	char nm[IF_NAMESIZE];
 	size_t i;

@@ -110,10 +110,3 @@ const char *family_str(__u8 family)
 {
 	return family == AF_INET6 ? "ipv6" : "ipv4";
 }
-
-__s64 mono_to_real(void)
-{
-	__u64 r = now_real_ns(), m = now_mono_ns();
-
-	return (__s64)r - (__s64)m;
-}

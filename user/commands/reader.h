@@ -79,7 +79,4 @@ const char *addr_str(const __u8 *addr, __u8 family, char *buf, size_t len);
 /* "ipv6" or "ipv4": the "family" key of the JSON outputs. */
 const char *family_str(__u8 family);
 
-/* Offset that turns a bpf_ktime_get_ns() stamp into CLOCK_REALTIME. */
-__s64 mono_to_real(void);
-
 #endif

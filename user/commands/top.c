@@ -210,7 +210,7 @@ static void top_json_host(struct json_writer *w, const struct host_row *r, __s64
 
 static void top_json(const struct top_state *st, const struct source *src, __u32 capacity)
 {
-	__s64 off = mono_to_real();
+	__s64 off = mono_to_real_offset();
 	__u64 now = now_mono_ns();
 	struct json_writer w;
 	size_t i;

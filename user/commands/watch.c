@@ -25,6 +25,7 @@
 #include "log.h"
 #include "options.h"
 #include "privs.h"
+#include "session.h"
 #include "maps.h"
 #include "metrics.h"
 #include "output.h"
@@ -33,6 +34,8 @@
 #include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
+
+_Static_assert(CMD_MAX_IFACES <= RST_SESSION_MAX_LINKS, "a session holds every -i");
 
 static volatile sig_atomic_t stop_signal;
 
@@ -77,13 +80,10 @@ struct watch {
 	struct output_opts oo;
 	struct output out;
 	struct rst_filter filter;
-	int trace_fd;	/* link of the reset-reason program; -1: none */
-	int reasons_fd; /* where active resets' reasons arrive late; -1: none */
 	int linkmon_fd; /* interfaces leaving this netns (linkmon.h); -1: not watched */
 	int vanished[CMD_MAX_IFACES]; /* 1: that interface left: detached, said so */
 	int n_vanished;
-	struct rsttrace *skel;
-	struct ring_buffer *rb;
+	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
 	struct metrics_server *metrics;
 };
 
@@ -125,7 +125,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	 */
 	if (e->ev_flags & RST_EV_LOCAL) {
 		joined = *e;
-		if (tracing_join(w->reasons_fd, &joined))
+		if (tracing_join(w->s.reasons_fd, &joined))
 			e = &joined;
 	}
 	ns = e->ts_ns + w->mono_to_real;
@@ -201,17 +201,6 @@ static int check_ifaces(struct watch *w)
 		w->linkmon_fd = -1;
 	}
 	return w->n_vanished == w->n_if;
-}
-
-/* Wall-clock offset of the monotonic clock bpf_ktime_get_ns() reads. */
-static __s64 mono_to_real_offset(void)
-{
-	__u64 r1, m, r2;
-
-	r1 = now_real_ns();
-	m = now_mono_ns();
-	r2 = now_real_ns();
-	return (__s64)(r1 / 2 + r2 / 2) - (__s64)m;
 }
 
 static void print_summary(const struct watch *w, int counters_fd)
@@ -312,21 +301,18 @@ static void describe(const struct rst_link *l, const struct rst_opts *o)
 }
 
 /* The reset-reason program, where it was loaded; without it, events lack reasons. */
-static void attach_tracing(struct watch *w, struct rsttrace *skel)
+static void attach_tracing(struct watch *w)
 {
-	int prog_fd = tracing_prog_fd(skel->obj);
+	int err = session_trace(&w->s);
 
-	if (prog_fd < 0)
-		return; /* tracing_configure said why at -dd */
-	w->trace_fd = tracing_attach(prog_fd);
-	if (w->trace_fd < 0) {
+	if (!err)
+		return; /* not loaded: tracing_configure said why at -dd */
+	if (err < 0) {
 		pr_info("kernel reset reasons unavailable: attaching to tcp_send_reset: "
 			"%s",
-			strerror(-w->trace_fd));
-		w->trace_fd = -1;
+			strerror(-err));
 		return;
 	}
-	w->reasons_fd = bpf_map__fd(skel->maps.reasons);
 	pr_debug("kernel reset reasons: tracing tcp_send_reset");
 }
 
@@ -502,20 +488,16 @@ static void watch_signals(void)
 /* Attach to every interface, then the reset-reason program. */
 static int watch_attach(struct watch *w)
 {
-	struct rst_progs progs;
 	int i;
 
-	progs.xdp = bpf_program__fd(w->skel->progs.rst_xdp);
-	progs.tc_in = bpf_program__fd(w->skel->progs.rst_tc_ingress);
-	progs.tc_out = bpf_program__fd(w->skel->progs.rst_tc_egress);
 	for (i = 0; i < w->n_if; i++) {
-		if (attach_iface(&w->links[i], &progs, &w->o))
+		if (session_attach(&w->s, &w->links[i], &w->o))
 			return -1;
 		describe(&w->links[i], &w->o);
 	}
 	/* The reasons are for RSTs sent here: only with egress traced. */
 	if (w->o.dirs & DIR_OUT)
-		attach_tracing(w, w->skel);
+		attach_tracing(w);
 	return 0;
 }
 
@@ -525,27 +507,26 @@ static int watch_attach(struct watch *w)
  */
 static int watch_start(struct watch *w, const char *metrics_at)
 {
-	w->skel = loader_open_load(&w->o);
-	if (!w->skel)
+	int err;
+
+	if (session_load(&w->s, &w->o))
 		return -1;
 	/* Signals before attaching, so no window leaves a link behind. */
 	watch_signals();
 	/* Before attaching: a port in use fails with nothing to undo. */
 	if (metrics_at) {
 		struct metrics_opts mo;
-		struct rst_maps maps;
 
 		metrics_opts_default(&mo);
 		mo.opt = "--metrics";
-		maps_from_skel(&maps, w->skel);
-		w->metrics = metrics_start(metrics_at, &maps, &mo);
+		w->metrics = metrics_start(metrics_at, &w->s.maps, &mo);
 		if (!w->metrics)
 			return -1;
 	}
 	if (w->filter.expr)
-		install_kernel_filter(w, bpf_map__fd(w->skel->maps.evfilter));
+		install_kernel_filter(w, bpf_map__fd(w->s.skel->maps.evfilter));
 	/* Files too before attaching: an unwritable -w fails with nothing to undo. */
-	if (output_open(&w->out, &w->oo, &w->fo, w->o.snaplen, bpf_map__fd(w->skel->maps.flows)))
+	if (output_open(&w->out, &w->oo, &w->fo, w->o.snaplen, w->s.maps.flows))
 		return -1;
 	/* Before attaching, so that no interface can leave unseen. */
 	w->linkmon_fd = linkmon_open();
@@ -554,9 +535,9 @@ static int watch_start(struct watch *w, const char *metrics_at)
 			strerror(-w->linkmon_fd));
 	if (watch_attach(w))
 		return -1;
-	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), on_event, w, NULL);
-	if (!w->rb) {
-		pr_warn("ring buffer: %s", strerror(errno));
+	err = session_ring(&w->s, on_event, w);
+	if (err) {
+		pr_warn("ring buffer: %s", strerror(-err));
 		return -1;
 	}
 	w->mono_to_real = mono_to_real_offset();
@@ -572,14 +553,8 @@ static int watch_loop(struct watch *w)
 	if (w->duration > 0)
 		deadline = now_mono_ns() + (__u64)(w->duration * 1e9);
 	while (!stop_signal) {
-		err = ring_buffer__poll(w->rb, 100);
-		/*
-		 * The kernel wakes this poll only past a fill threshold
-		 * (rsttrace.bpf.c ringbuf_wakeup), and libbpf consumes only
-		 * on a wakeup: take what arrived below it at every timeout.
-		 */
-		if (err == 0)
-			err = ring_buffer__consume(w->rb);
+		/* A timeout consumes too: the kernel batches wakeups (session_poll). */
+		err = session_poll(&w->s, 100);
 		if (err == -EINTR)
 			continue;
 		if (err >= 0)
@@ -613,8 +588,8 @@ static int watch_drain(struct watch *w, int ret, int *summary)
 {
 	int err;
 
-	if (w->rb && *summary) {
-		err = ring_buffer__consume(w->rb);
+	if (w->s.rb && *summary) {
+		err = session_consume(&w->s);
 		if (err >= 0)
 			err = watch_flush(w);
 		if (err < 0) {
@@ -634,43 +609,39 @@ static int watch_drain(struct watch *w, int ret, int *summary)
 /* Detach, drain, the summary, and free everything: the exit status. */
 static int watch_finish(struct watch *w, int ret)
 {
-	int i, summary, all_gone;
+	int summary, all_gone;
 
-	for (i = 0; i < w->n_if; i++)
-		detach_iface(&w->links[i]);
-	if (w->trace_fd >= 0)
-		close(w->trace_fd);
+	session_detach(&w->s);
 	if (w->linkmon_fd >= 0)
 		close(w->linkmon_fd);
 	/* Every interface vanished: a failure, but the run is told as any other. */
 	all_gone = w->n_if && w->n_vanished == w->n_if;
 	summary = ret == EXIT_OK || all_gone;
 	ret = watch_drain(w, ret, &summary);
-	if (w->skel && summary)
-		print_summary(w, bpf_map__fd(w->skel->maps.counters));
+	if (w->s.skel && summary)
+		print_summary(w, w->s.maps.counters);
 	if (all_gone)
 		ret = EXIT_RUNTIME;
 	filter_free(&w->filter);
 	metrics_stop(w->metrics); /* before the maps it reads go */
-	ring_buffer__free(w->rb);
-	rsttrace__destroy(w->skel);
+	session_close(&w->s);
 	return ret;
 }
 
 static int do_watch(const struct watch_cfg *c)
 {
-	struct watch w = { .trace_fd = -1, .reasons_fd = -1, .linkmon_fd = -1 };
+	struct watch w = { .linkmon_fd = -1 };
 	int ret;
 
+	session_init(&w.s);
 	ret = watch_prepare(&w, c);
 	if (ret) {
 		filter_free(&w.filter);
 		return ret;
 	}
 	log_setup_libbpf();
-	w.skel = NULL;
 	if (watch_start(&w, c->metrics_at)) {
-		if (!w.skel)
+		if (!w.s.skel)
 			return EXIT_RUNTIME;
 		return watch_finish(&w, EXIT_RUNTIME);
 	}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "bpfcompat.h"
 #include "loader.h"
 
 /* What one interface has of ours; -1 / false where nothing was made. */
@@ -67,16 +68,7 @@ const char *xdp_mode_name(__u32 flags);
 /* Whether this kernel can create tcx links (probed once). */
 bool have_tcx(void);
 
-/*
- * tcx (kernel 6.6) postdates the UAPI headers and libbpf 1.1 we build
- * with: attach types and the multi-program anchor flags are spelled out
- * here; the values are UAPI (include/uapi/linux/bpf.h).
- */
-#define RST_BPF_TCX_INGRESS 46
-#define RST_BPF_TCX_EGRESS  47
-#define RST_BPF_F_BEFORE    (1U << 3)
-#define RST_BPF_F_AFTER	    (1U << 4)
-#define RST_BPF_F_ID	    (1U << 5)
+/* tcx's attach types and anchor flags (RST_BPF_TCX_*, RST_BPF_F_*): bpfcompat.h. */
 
 /*
  * bpf(BPF_LINK_CREATE) of a tcx link on ifindex in direction dir, placed by

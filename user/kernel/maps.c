@@ -6,60 +6,45 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfcompat.h"
 #include "log.h"
+#include "rsttrace.h"
 #include "maps.h"
-#include "persist.h"
 #include "rsttrace.skel.h"
+
+const char *const pin_map_names[PM_MAX] = {
+#define PM_NAME(U, l) [PM_##U] = #l,
+	RST_PIN_MAPS(PM_NAME)
+#undef PM_NAME
+};
+
+void maps_init(struct rst_maps *m)
+{
+	int i;
+
+	for (i = 0; i < PM_MAX; i++)
+		m->fd[i] = -1;
+	m->owned = 0;
+}
 
 void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel)
 {
-	m->counters = bpf_map__fd(skel->maps.counters);
-	m->settings = bpf_map__fd(skel->maps.settings);
-	m->flows = bpf_map__fd(skel->maps.flows);
-	m->hosts = bpf_map__fd(skel->maps.hosts);
-	m->buckets = bpf_map__fd(skel->maps.buckets);
-	m->events = bpf_map__fd(skel->maps.events);
-	m->reasons = bpf_map__fd(skel->maps.reasons);
+#define PM_SKEL(U, l) m->fd[PM_##U] = bpf_map__fd(skel->maps.l);
+	RST_PIN_MAPS(PM_SKEL)
+#undef PM_SKEL
 	m->owned = 0;
 }
 
 void maps_close(struct rst_maps *m)
 {
-	int *fds[] = { &m->counters, &m->settings, &m->flows,  &m->hosts,
-		       &m->buckets,  &m->events,   &m->reasons };
-	unsigned int i;
+	int i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (m->owned && *fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (i = 0; i < PM_MAX; i++) {
+		if (m->owned && m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
 	}
 	m->owned = 0;
-}
-
-int maps_open_pinned(const char *pin_dir, struct rst_maps *m)
-{
-	struct persist p;
-	int err, i;
-
-	persist_init(&p);
-	for (i = 0; i < PM_MAX; i++)
-		*maps_slot(m, i) = -1;
-	m->owned = 0;
-	err = persist_prepare(&p, pin_dir ? pin_dir : RST_PIN_DEFAULT, PERSIST_READ);
-	if (!err)
-		err = persist_read_meta(&p);
-	if (!err)
-		err = persist_open_objects(&p, 0);
-	if (!err) {
-		/* Hand the map fds over; the program fds are not wanted here. */
-		*m = p.maps;
-		m->owned = 1;
-		for (i = 0; i < PM_MAX; i++)
-			*maps_slot(&p.maps, i) = -1;
-	}
-	persist_close(&p);
-	return err;
 }
 
 /* Map fds by name from prog_fd into m (only slots still empty). */
@@ -82,8 +67,8 @@ static void maps_of_prog(int prog_fd, struct rst_maps *m)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen)) {
 			for (j = 0; j < PM_MAX; j++) {
-				if (!strcmp(mi.name, pin_map_names[j]) && *maps_slot(m, j) < 0) {
-					*maps_slot(m, j) = fd;
+				if (!strcmp(mi.name, pin_map_names[j]) && m->fd[j] < 0) {
+					m->fd[j] = fd;
 					fd = -1;
 					break;
 				}
@@ -102,7 +87,7 @@ static void maps_of_prog(int prog_fd, struct rst_maps *m)
 static int progs_here(__u32 *ids, int max)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
-	static const int tcx_types[] = { 46, 47 }; /* BPF_TCX_INGRESS, BPF_TCX_EGRESS */
+	static const int tcx_types[] = { RST_BPF_TCX_INGRESS, RST_BPF_TCX_EGRESS };
 	__u32 got[16], cnt;
 	int n = 0, t, j;
 
@@ -134,8 +119,7 @@ int maps_find_live(struct rst_maps *m)
 	int fd, i, n = 0, n_here, best_here = -1, is_here;
 	__u64 best_time = 0;
 
-	for (i = 0; i < PM_MAX; i++)
-		*maps_slot(m, i) = -1;
+	maps_init(m);
 	m->owned = 1;
 	n_here = progs_here(here, 256);
 	/* Walking ids is CAP_SYS_ADMIN's: without it the walk ends at once. */
@@ -182,7 +166,7 @@ int maps_find_live(struct rst_maps *m)
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
 		/* buckets: pinned for the layout, no program uses it any more. */
-		if (*maps_slot(m, i) < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
+		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);
@@ -192,6 +176,42 @@ int maps_find_live(struct rst_maps *m)
 	if (maps_check_layout(m, "running rsttrace")) {
 		maps_close(m);
 		return -EPROTO;
+	}
+	return 0;
+}
+
+int maps_check_layout(struct rst_maps *m, const char *where)
+{
+	static const struct {
+		int which;
+		__u32 key, val;
+	} want[] = {
+		{ PM_COUNTERS, 4, sizeof(struct rst_counters) },
+		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
+		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
+		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
+		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
+		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
+	};
+	struct bpf_map_info mi;
+	__u32 len;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int fd = m->fd[want[i].which];
+
+		memset(&mi, 0, sizeof(mi));
+		len = sizeof(mi);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len))
+			continue;
+		if (mi.key_size != want[i].key || mi.value_size != want[i].val ||
+		    (want[i].which == PM_COUNTERS && mi.max_entries != RST_COUNTER_ENTRIES)) {
+			pr_warn("%s: map %s has another layout (key %u, value %u bytes; "
+				"expected %u, %u): made by an incompatible rsttrace",
+				where, pin_map_names[want[i].which], mi.key_size, mi.value_size,
+				want[i].key, want[i].val);
+			return -EPROTO;
+		}
 	}
 	return 0;
 }

@@ -9,18 +9,70 @@
 #ifndef RST_MAPS_H
 #define RST_MAPS_H
 
+#include <stddef.h>
+
 struct rsttrace;
 
-struct rst_maps {
-	int counters;
-	int settings;
-	int flows;
-	int hosts;
-	int buckets;
-	int events;
-	int reasons; /* kernel reset reasons (tracing.h) */
-	int owned;   /* the fds are ours to close (not the skeleton's) */
+/*
+ * The maps of the datapath, in the order of enum pin_map: X(ENUM, name),
+ * name being the map's name in bpf/rsttrace.bpf.c, in the skeleton and
+ * under PIN/maps/. This list is the only place that names them: the enum,
+ * the name table, the fields of struct rst_maps and the skeleton lookup
+ * are all made from it, so adding a map is one line here.
+ */
+#define RST_PIN_MAPS(X)                                                                            \
+	X(COUNTERS, counters)                                                                      \
+	X(SETTINGS, settings)                                                                      \
+	X(FLOWS, flows)                                                                            \
+	X(HOSTS, hosts)                                                                            \
+	X(BUCKETS, buckets)                                                                        \
+	X(EVENTS, events)                                                                          \
+	X(REASONS, reasons) /* kernel reset reasons (tracing.h) */
+
+/* clang-format takes the list for an expression and indents what follows. */
+/* clang-format off */
+enum pin_map {
+#define PM_ENUM(U, l) PM_##U,
+	RST_PIN_MAPS(PM_ENUM)
+#undef PM_ENUM
+	PM_MAX,
 };
+/* clang-format on */
+
+/* The map names by enum pin_map ("counters", ...). */
+extern const char *const pin_map_names[PM_MAX];
+
+/*
+ * fd[] by enum pin_map for loops, and the same ints by name (m.hosts) for
+ * a reader that wants one map: both views of one array.
+ */
+struct rst_maps {
+	union {
+		int fd[PM_MAX];
+		struct {
+#define PM_FIELD(U, l) int l;
+			RST_PIN_MAPS(PM_FIELD)
+#undef PM_FIELD
+		};
+	};
+	int owned; /* the fds are ours to close (not the skeleton's) */
+};
+
+/* The named fields lie where their enum says (no padding between ints). */
+#define PM_CHECK(U, l)                                                                             \
+	_Static_assert(offsetof(struct rst_maps, l) == PM_##U * sizeof(int), "rst_maps: " #l);
+RST_PIN_MAPS(PM_CHECK)
+#undef PM_CHECK
+_Static_assert(sizeof(((struct rst_maps *)0)->fd) == PM_MAX * sizeof(int), "rst_maps: fd[]");
+
+/* The map fd of one enum pin_map in m (older callers; m->fd[which] is the same). */
+static inline int *maps_slot(struct rst_maps *m, int which)
+{
+	return &m->fd[which];
+}
+
+/* Every fd -1, owning nothing. */
+void maps_init(struct rst_maps *m);
 
 /* Borrow the fds of a loaded skeleton (not closed by maps_close). */
 void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel);
@@ -28,14 +80,9 @@ void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel);
 void maps_close(struct rst_maps *m);
 
 /*
- * Open the maps of a persistent attachment pinned under pin_dir (NULL:
- * /sys/fs/bpf/rsttrace), after checking its meta map is of this ABI.
- * -ENOENT, quietly, when nothing is pinned there; other errors (another
- * ABI, a private mount namespace, missing maps) are printed. The fds are
- * owned: maps_close them. A reader that keeps them open should reopen when
- * the attachment is removed and made again (the pins then name new maps).
+ * maps_open_pinned(), the maps of a persistent attachment, is persist.h's:
+ * the pin layout is above this file.
  */
-int maps_open_pinned(const char *pin_dir, struct rst_maps *m);
 
 /*
  * Find the maps of a running rsttrace datapath (a `watch`, or any loaded
@@ -47,5 +94,11 @@ int maps_open_pinned(const char *pin_dir, struct rst_maps *m);
  * CAP_SYS_ADMIN to walk program ids.
  */
 int maps_find_live(struct rst_maps *m);
+
+/*
+ * Check that map fds have the layout this binary expects (key/value
+ * sizes, counters entries); prints and returns -EPROTO when not.
+ */
+int maps_check_layout(struct rst_maps *m, const char *where);
 
 #endif

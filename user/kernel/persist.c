@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "log.h"
+#include "netns.h"
 #include "persist.h"
 #include "tracing.h"
 #include "util.h"
@@ -26,12 +27,6 @@
 /* The meta map is a format of its own: other versions read its head. */
 _Static_assert(sizeof(struct rst_pin_meta) == 72, "pin ABI: rst_pin_meta");
 _Static_assert(__builtin_offsetof(struct rst_pin_meta, abi_version) == 8, "pin ABI: abi_version");
-
-const char *const pin_map_names[PM_MAX] = {
-	[PM_COUNTERS] = "counters", [PM_SETTINGS] = "settings", [PM_FLOWS] = "flows",
-	[PM_HOSTS] = "hosts",	    [PM_BUCKETS] = "buckets",	[PM_EVENTS] = "events",
-	[PM_REASONS] = "reasons",
-};
 
 const char *const pin_prog_names[PP_MAX] = {
 	[PP_XDP] = "rst_xdp",
@@ -43,26 +38,6 @@ static const char *const kind_names[PK_MAX] = {
 	[PK_XDP_NATIVE] = "xdp_native", [PK_XDP_GENERIC] = "xdp_generic", [PK_TCX_IN] = "tcx_in",
 	[PK_TCX_OUT] = "tcx_out",	[PK_CLS_IN] = "cls_in",		  [PK_CLS_OUT] = "cls_out",
 };
-
-int *maps_slot(struct rst_maps *m, int which)
-{
-	switch (which) {
-	case PM_COUNTERS:
-		return &m->counters;
-	case PM_SETTINGS:
-		return &m->settings;
-	case PM_FLOWS:
-		return &m->flows;
-	case PM_HOSTS:
-		return &m->hosts;
-	case PM_BUCKETS:
-		return &m->buckets;
-	case PM_REASONS:
-		return &m->reasons;
-	default:
-		return &m->events;
-	}
-}
 
 const char *pin_kind_hook(int kind)
 {
@@ -98,8 +73,7 @@ void persist_init(struct persist *p)
 	for (i = 0; i < PP_MAX; i++)
 		p->prog_fd[i] = -1;
 	p->trace_fd = -1;
-	for (i = 0; i < PM_MAX; i++)
-		*maps_slot(&p->maps, i) = -1;
+	maps_init(&p->maps);
 	p->maps.owned = 1;
 }
 
@@ -121,101 +95,6 @@ void persist_close(struct persist *p)
 	maps_close(&p->maps);
 	p->maps.owned = 1;
 	close_dirs(p);
-}
-
-__u64 netns_self(void)
-{
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st))
-		return 0;
-	return st.st_ino;
-}
-
-const char *netns_name(__u64 ino, char *buf, size_t len)
-{
-	struct dirent *de;
-	const char *ret = NULL;
-	char path[300];
-	struct stat st;
-	DIR *d;
-
-	d = opendir("/run/netns");
-	if (!d)
-		return NULL;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		if (!stat(path, &st) && st.st_ino == ino) {
-			snprintf(buf, len, "%s", de->d_name);
-			ret = buf;
-			break;
-		}
-	}
-	closedir(d);
-	return ret;
-}
-
-static int read_mntns(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	n = readlink(path, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], line[512], *p;
-	int ppid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	/* The command name may hold spaces and parentheses: parse after the last ')'. */
-	if (fgets(line, sizeof(line), f)) {
-		p = strrchr(line, ')');
-		if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-			ppid = 0;
-	}
-	fclose(f);
-	return ppid;
-}
-
-/*
- * The nearest ancestor process that lives in another mount namespace than
- * ours, or 0. `ip netns exec` (and `unshare -m`) put their command in a
- * new mount namespace whose parent is still in the old one, which is what
- * tells a private /sys from the system's.
- */
-static pid_t mntns_outer_pid(void)
-{
-	char self[64], other[64];
-	pid_t pid = getpid();
-	int depth;
-
-	if (read_mntns(pid, self, sizeof(self)))
-		return 0;
-	for (depth = 0; depth < 64; depth++) {
-		pid = parent_of(pid);
-		if (pid <= 0)
-			return 0;
-		if (read_mntns(pid, other, sizeof(other)))
-			return 0; /* not ours to look at: assume shared */
-		if (strcmp(self, other))
-			return pid;
-		if (pid == 1)
-			return 0;
-	}
-	return 0;
 }
 
 /* The longest prefix of path that exists, into buf. */
@@ -850,10 +729,10 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 		if (mfd < 0)
 			continue;
 		idx = obj_info(mfd, &mi, sizeof(mi)) ? -1 : map_index(mi.name);
-		if (idx >= 0 && *maps_slot(&p->maps, idx) < 0) {
+		if (idx >= 0 && p->maps.fd[idx] < 0) {
 			if (!persist_pin(p, "maps", pin_map_names[idx], mfd)) {
 				pr_info("recovered the pin of map %s", pin_map_names[idx]);
-				*maps_slot(&p->maps, idx) = mfd;
+				p->maps.fd[idx] = mfd;
 				continue;
 			}
 		}
@@ -891,7 +770,7 @@ static int open_pinned(struct persist *p)
 		p->prog_id[i] = pi.id;
 	}
 	for (i = 0; i < PM_MAX; i++) {
-		if (*maps_slot(&p->maps, i) >= 0)
+		if (p->maps.fd[i] >= 0)
 			continue;
 		fd = persist_get(p, "maps", pin_map_names[i], PO_MAP);
 		if (fd == -ENOENT)
@@ -899,7 +778,7 @@ static int open_pinned(struct persist *p)
 		else if (fd < 0)
 			return -EPROTO;
 		else
-			*maps_slot(&p->maps, i) = fd;
+			p->maps.fd[i] = fd;
 	}
 	/* Optional: only where the kernel had the tracepoint at the first attach. */
 	if (p->trace_fd < 0) {
@@ -942,7 +821,7 @@ int persist_open_objects(struct persist *p, int recover)
 			return missing;
 	}
 	for (i = 0; i < PM_MAX; i++) {
-		if (*maps_slot(&p->maps, i) < 0) {
+		if (p->maps.fd[i] < 0) {
 			pr_warn("%s: pinned map %s is missing and no live program holds "
 				"it; `rsttrace detach --all --pin-path %s` removes the rest",
 				p->path, pin_map_names[i], p->path);
@@ -952,8 +831,6 @@ int persist_open_objects(struct persist *p, int recover)
 	err = maps_check_layout(&p->maps, p->path);
 	return err;
 }
-
-#define RST_BPF_LINK_TYPE_TCX 11 /* UAPI; newer than the headers we build with */
 
 /* The kernel name of program id, into buf ("" when it cannot be read). */
 static void prog_name(__u32 id, char *buf, size_t len)
@@ -1405,28 +1282,6 @@ int persist_list(struct persist *p, struct pin_iface **out, int *n)
 	return 0;
 }
 
-/* Enter netns ino (found by name under /run/netns); *saved gets ours back. */
-static int netns_switch(__u64 ino, int *saved)
-{
-	char name[256], path[300];
-	int fd, err = 0;
-
-	if (!netns_name(ino, name, sizeof(name)))
-		return -ENOENT;
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*saved < 0 || fd < 0 || setns(fd, CLONE_NEWNET))
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (err && *saved >= 0) {
-		close(*saved);
-		*saved = -1;
-	}
-	return err;
-}
-
 /* Delete our legacy cls_bpf filters of pi, in its netns. */
 static int remove_cls(const struct pin_iface *pi)
 {
@@ -1651,35 +1506,24 @@ int persist_remove_objects(struct persist *p)
 	return 0;
 }
 
-int maps_check_layout(struct rst_maps *m, const char *where)
+int maps_open_pinned(const char *pin_dir, struct rst_maps *m)
 {
-	static const struct {
-		int which;
-		__u32 key, val;
-	} want[] = {
-		{ PM_COUNTERS, 4, sizeof(struct rst_counters) },
-		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
-		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
-		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
-		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
-		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
-	};
-	struct bpf_map_info mi;
-	size_t i;
+	struct persist p;
+	int err;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int fd = *maps_slot(m, want[i].which);
-
-		if (fd < 0 || obj_info(fd, &mi, sizeof(mi)))
-			continue;
-		if (mi.key_size != want[i].key || mi.value_size != want[i].val ||
-		    (want[i].which == PM_COUNTERS && mi.max_entries != RST_COUNTER_ENTRIES)) {
-			pr_warn("%s: map %s has another layout (key %u, value %u bytes; "
-				"expected %u, %u): made by an incompatible rsttrace",
-				where, pin_map_names[want[i].which], mi.key_size, mi.value_size,
-				want[i].key, want[i].val);
-			return -EPROTO;
-		}
+	persist_init(&p);
+	maps_init(m);
+	err = persist_prepare(&p, pin_dir ? pin_dir : RST_PIN_DEFAULT, PERSIST_READ);
+	if (!err)
+		err = persist_read_meta(&p);
+	if (!err)
+		err = persist_open_objects(&p, 0);
+	if (!err) {
+		/* Hand the map fds over; the program fds are not wanted here. */
+		*m = p.maps;
+		m->owned = 1;
+		maps_init(&p.maps);
 	}
-	return 0;
+	persist_close(&p);
+	return err;
 }

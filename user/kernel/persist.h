@@ -34,6 +34,7 @@
 #include <linux/types.h>
 
 #include "maps.h"
+#include "netns.h" /* netns_self, netns_name: a record names its namespace */
 #include "rsttrace.h"
 
 #define RST_PIN_DEFAULT "/sys/fs/bpf/rsttrace"
@@ -55,17 +56,6 @@ struct rst_pin_meta {
 	char version[32]; /* rsttrace version string */
 };
 
-enum pin_map {
-	PM_COUNTERS = 0,
-	PM_SETTINGS,
-	PM_FLOWS,
-	PM_HOSTS,
-	PM_BUCKETS,
-	PM_EVENTS,
-	PM_REASONS,
-	PM_MAX,
-};
-
 enum pin_prog {
 	PP_XDP = 0,
 	PP_TC_IN,
@@ -73,11 +63,7 @@ enum pin_prog {
 	PP_MAX,
 };
 
-extern const char *const pin_map_names[PM_MAX];
 extern const char *const pin_prog_names[PP_MAX];
-
-/* The map fd of one enum pin_map in m. */
-int *maps_slot(struct rst_maps *m, int which);
 
 /* What a link pin (or legacy record) is. */
 enum pin_kind {
@@ -263,20 +249,19 @@ int persist_unpin_link(struct persist *p, const struct pin_iface *pi, const stru
 /* Detach and unpin the tracing link, unpin programs, maps, meta and the (then empty) directories. */
 int persist_remove_objects(struct persist *p);
 
-/* Network namespace of this process (inode of /proc/self/ns/net). */
-__u64 netns_self(void);
-/* Name under /run/netns of namespace ino, into buf; NULL if it has none. */
-const char *netns_name(__u64 ino, char *buf, size_t len);
-
 /* "xdp", "tcx", "cls_bpf"; "in"/"out"; XDP mode or NULL. */
 const char *pin_kind_hook(int kind);
 const char *pin_kind_dir(int kind);
 const char *pin_kind_mode(int kind);
 
 /*
- * Check that map fds have the layout this binary expects (key/value
- * sizes, counters entries); prints and returns -EPROTO when not.
+ * Open the maps of a persistent attachment pinned under pin_dir (NULL:
+ * /sys/fs/bpf/rsttrace), after checking its meta map is of this ABI.
+ * -ENOENT, quietly, when nothing is pinned there; other errors (another
+ * ABI, a private mount namespace, missing maps) are printed. The fds are
+ * owned: maps_close them. A reader that keeps them open should reopen when
+ * the attachment is removed and made again (the pins then name new maps).
  */
-int maps_check_layout(struct rst_maps *m, const char *where);
+int maps_open_pinned(const char *pin_dir, struct rst_maps *m);
 
 #endif

@@ -28,6 +28,7 @@
 #include <linux/if_link.h>
 #include <microhttpd.h>
 
+#include "bpfcompat.h"
 #include "iface.h"
 #include "log.h"
 #include "mapread.h"
@@ -58,13 +59,10 @@
 #define PER_MAX 1024
 
 /*
- * tcx (kernel 6.6) postdates the 6.1 UAPI headers we build with: its link
- * type number and its link info, which kernels fill in the union right
- * after prog_id, where xdp.ifindex also sits.
+ * tcx (kernel 6.6) postdates the 6.1 UAPI headers we build with: its
+ * numbers are bpfcompat.h's; its link info, which kernels fill in the
+ * union right after prog_id, where xdp.ifindex also sits, is here.
  */
-#define RST_LINK_TYPE_TCX   11
-#define RST_BPF_TCX_INGRESS 46
-#define RST_BPF_TCX_EGRESS  47
 struct tcx_link_info {
 	__u32 ifindex;
 	__u32 attach_type;
@@ -830,7 +828,7 @@ static int scan_attach(struct metrics_server *srv, struct metrics_snapshot *s)
 		if (li.type == BPF_LINK_TYPE_XDP) {
 			ifindex = li.xdp.ifindex;
 			a.hook = "xdp";
-		} else if (li.type == RST_LINK_TYPE_TCX) {
+		} else if (li.type == RST_BPF_LINK_TYPE_TCX) {
 			memcpy(&tcx, &li.xdp, sizeof(tcx));
 			ifindex = tcx.ifindex;
 			a.hook = tcx.attach_type == RST_BPF_TCX_EGRESS ? "tc_egress" : "tc_ingress";

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "log.h"
@@ -115,5 +117,115 @@ int netns_enter(const char *name)
 	if (setns(fd, CLONE_NEWNET))
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+__u64 netns_self(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return 0;
+	return st.st_ino;
+}
+
+const char *netns_name(__u64 ino, char *buf, size_t len)
+{
+	struct dirent *de;
+	const char *ret = NULL;
+	char path[300];
+	struct stat st;
+	DIR *d;
+
+	d = opendir("/run/netns");
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (!stat(path, &st) && st.st_ino == ino) {
+			snprintf(buf, len, "%s", de->d_name);
+			ret = buf;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static int read_mntns(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[512], *p;
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* The command name may hold spaces and parentheses: parse after the last ')'. */
+	if (fgets(line, sizeof(line), f)) {
+		p = strrchr(line, ')');
+		if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+			ppid = 0;
+	}
+	fclose(f);
+	return ppid;
+}
+
+pid_t mntns_outer_pid(void)
+{
+	char self[64], other[64];
+	pid_t pid = getpid();
+	int depth;
+
+	if (read_mntns(pid, self, sizeof(self)))
+		return 0;
+	for (depth = 0; depth < 64; depth++) {
+		pid = parent_of(pid);
+		if (pid <= 0)
+			return 0;
+		if (read_mntns(pid, other, sizeof(other)))
+			return 0; /* not ours to look at: assume shared */
+		if (strcmp(self, other))
+			return pid;
+		if (pid == 1)
+			return 0;
+	}
+	return 0;
+}
+
+int netns_switch(__u64 ino, int *saved)
+{
+	char name[256], path[300];
+	int fd, err = 0;
+
+	if (!netns_name(ino, name, sizeof(name)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*saved < 0 || fd < 0 || setns(fd, CLONE_NEWNET))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err && *saved >= 0) {
+		close(*saved);
+		*saved = -1;
+	}
 	return err;
 }

@@ -87,6 +87,16 @@ __u64 now_real_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
+__s64 mono_to_real_offset(void)
+{
+	__u64 r1, m, r2;
+
+	r1 = now_real_ns();
+	m = now_mono_ns();
+	r2 = now_real_ns();
+	return (__s64)(r1 / 2 + r2 / 2) - (__s64)m;
+}
+
 size_t escape_text(char *dst, size_t len, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";

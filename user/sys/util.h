@@ -29,6 +29,13 @@ int parse_seconds(const char *opt, const char *s, double max, double *out);
 /* Monotonic and wall clocks in nanoseconds. */
 __u64 now_mono_ns(void);
 __u64 now_real_ns(void);
+/*
+ * What to add to a CLOCK_MONOTONIC stamp (bpf_ktime_get_ns(), an event's
+ * ts_ns) for CLOCK_REALTIME: the monotonic read is bracketed by two wall
+ * reads and set against their midpoint, so the offset errs by half the
+ * time a clock read takes, not by a whole one.
+ */
+__s64 mono_to_real_offset(void);
 
 /* Escape bytes for text output: printable ASCII kept, the rest as \xNN. */
 size_t escape_text(char *dst, size_t len, const char *src);

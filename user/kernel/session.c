@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "session.h"
+#include "tracing.h"
+#include "rsttrace.skel.h"
+
+void session_init(struct rst_session *s)
+{
+	s->skel = NULL;
+	s->progs.xdp = s->progs.tc_in = s->progs.tc_out = -1;
+	maps_init(&s->maps);
+	s->n_links = 0;
+	s->trace_fd = -1;
+	s->reasons_fd = -1;
+	s->rb = NULL;
+}
+
+void session_adopt(struct rst_session *s, struct rsttrace *skel)
+{
+	s->skel = skel;
+	/* The one place the program fds come out of the skeleton. */
+	s->progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
+	s->progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
+	s->progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
+	maps_from_skel(&s->maps, skel);
+}
+
+int session_load(struct rst_session *s, const struct rst_opts *o)
+{
+	struct rsttrace *skel = loader_open_load(o);
+
+	if (!skel)
+		return errno ? -errno : -EINVAL;
+	session_adopt(s, skel);
+	return 0;
+}
+
+int session_attach(struct rst_session *s, struct rst_link *l, const struct rst_opts *o)
+{
+	if (s->n_links >= RST_SESSION_MAX_LINKS)
+		return -E2BIG;
+	/* Recorded first: teardown then covers whatever a failure left. */
+	s->links[s->n_links++] = l;
+	return attach_iface(l, &s->progs, o);
+}
+
+int session_trace(struct rst_session *s)
+{
+	int prog_fd = tracing_prog_fd(s->skel->obj), fd;
+
+	if (prog_fd < 0)
+		return 0;
+	fd = tracing_attach(prog_fd);
+	if (fd < 0)
+		return fd;
+	s->trace_fd = fd;
+	s->reasons_fd = s->maps.reasons;
+	return 1;
+}
+
+int session_ring(struct rst_session *s, ring_buffer_sample_fn fn, void *ctx)
+{
+	s->rb = ring_buffer__new(s->maps.events, fn, ctx, NULL);
+	if (!s->rb)
+		return errno ? -errno : -ENOMEM;
+	return 0;
+}
+
+int session_poll(struct rst_session *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	if (n == 0)
+		n = ring_buffer__consume(s->rb);
+	return n;
+}
+
+int session_consume(struct rst_session *s)
+{
+	return s->rb ? ring_buffer__consume(s->rb) : 0;
+}
+
+void session_detach(struct rst_session *s)
+{
+	int i;
+
+	for (i = 0; i < s->n_links; i++)
+		detach_iface(s->links[i]);
+	s->n_links = 0;
+	if (s->trace_fd >= 0)
+		close(s->trace_fd);
+	s->trace_fd = -1;
+	/* reasons_fd stays: the events drained after the detach still join their reasons. */
+}
+
+void session_close(struct rst_session *s)
+{
+	session_detach(s);
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	s->reasons_fd = -1;
+	/* The maps were borrowed from the skeleton: they go with it. */
+	maps_init(&s->maps);
+	rsttrace__destroy(s->skel);
+	s->skel = NULL;
+}
