@@ -232,13 +232,11 @@ static int iface_moved(const struct pin_iface *pi, __u32 *now)
 	return *now != 0;
 }
 
-static void print_text(struct persist *p, struct pin_iface *ifs, int n,
-		       const struct rst_config *cfg, const struct rst_totals *t,
-		       struct map_stat *ms, __u64 mem_total)
+/* The attachment's header: where, programs, the reason tracepoint, settings. */
+static void print_head_text(struct persist *p, const struct rst_config *cfg)
 {
-	char since[32], ns[64], buf[32];
 	struct pin_trace tr;
-	int i, j;
+	char since[32];
 
 	since_text(since, sizeof(since), p->meta.created_ns);
 	printf("persistent attachment at %s (rsttrace %s, ABI %u, since %s)\n", ESC(p->path),
@@ -265,51 +263,50 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 	       cfg->burst ? cfg->burst : cfg->rate_limit,
 	       cfg->flags & RST_CFG_EVENTS_OFF ? "off" : "on", p->meta.snaplen);
 	printf("\n");
-	if (!n)
-		printf("no interface attached (an unfinished attach? `rsttrace detach --all` "
-		       "removes the rest)\n");
-	else
-		printf("%-16s %7s %-12s %-7s %-3s %-8s %6s %6s  %s\n", "INTERFACE", "IFINDEX",
-		       "NETNS", "HOOK", "DIR", "MODE", "PROG", "LINK", "SINCE");
-	for (i = 0; i < n; i++) {
-		const struct pin_iface *pi = &ifs[i];
-		const char *nsn = pi->here ? "this" : netns_name(pi->netns, ns, sizeof(ns));
-		char movedbuf[96] = "";
-		__u32 now;
+}
 
-		if (iface_moved(pi, &now)) {
-			nsn = "moved";
-			snprintf(movedbuf, sizeof(movedbuf),
-				 "  MOVED to another namespace (ifindex %u there, still traced)",
-				 now);
-		}
-		if (!nsn) {
-			snprintf(ns, sizeof(ns), "%llu", (unsigned long long)pi->netns);
-			nsn = ns;
-		}
-		for (j = 0; j < pi->n_links; j++) {
-			const struct pin_link *pl = &pi->links[j];
-			const char *mode = pin_kind_mode(pl->kind);
+/* One line per link of one interface record, its state at the end. */
+static void print_iface_text(const struct pin_iface *pi)
+{
+	char since[32], ns[64], movedbuf[96] = "";
+	const char *nsn = pi->here ? "this" : netns_name(pi->netns, ns, sizeof(ns));
+	__u32 now;
+	int j;
 
-			since_text(since, sizeof(since), pl->since_ns);
-			printf("%-16s %7u %-12s %-7s %-3s %-8s %6u %6u  %s%s\n", ESC(pi->ifname),
-			       pi->ifindex, ESC(nsn), pin_kind_hook(pl->kind),
-			       pin_kind_dir(pl->kind), mode ? mode : "-", pl->prog_id, pl->link_id,
-			       since,
-			       pi->gone	   ? "  GONE (interface deleted; rsttrace detach cleans up)"
-			       : *movedbuf ? movedbuf
-			       : !pl->alive ? "  DETACHED (dead link; rsttrace attach repairs it)"
-					    : "");
-		}
-		if (!pi->n_links)
-			printf("%-16s %7u %-12s (empty record)\n", ESC(pi->ifname), pi->ifindex,
-			       ESC(nsn));
+	if (iface_moved(pi, &now)) {
+		nsn = "moved";
+		snprintf(movedbuf, sizeof(movedbuf),
+			 "  MOVED to another namespace (ifindex %u there, still traced)", now);
 	}
-	print_chains_text(ifs, n);
+	if (!nsn) {
+		snprintf(ns, sizeof(ns), "%llu", (unsigned long long)pi->netns);
+		nsn = ns;
+	}
+	for (j = 0; j < pi->n_links; j++) {
+		const struct pin_link *pl = &pi->links[j];
+		const char *mode = pin_kind_mode(pl->kind);
+
+		since_text(since, sizeof(since), pl->since_ns);
+		printf("%-16s %7u %-12s %-7s %-3s %-8s %6u %6u  %s%s\n", ESC(pi->ifname),
+		       pi->ifindex, ESC(nsn), pin_kind_hook(pl->kind), pin_kind_dir(pl->kind),
+		       mode ? mode : "-", pl->prog_id, pl->link_id, since,
+		       pi->gone	    ? "  GONE (interface deleted; rsttrace detach cleans up)"
+		       : *movedbuf  ? movedbuf
+		       : !pl->alive ? "  DETACHED (dead link; rsttrace attach repairs it)"
+				    : "");
+	}
+	if (!pi->n_links)
+		printf("%-16s %7u %-12s (empty record)\n", ESC(pi->ifname), pi->ifindex, ESC(nsn));
+}
+
+/* The maps: type, fill, memory (and the line geometry of the per-CPU tables). */
+static void print_maps_text(const struct map_stat *ms, __u64 mem_total)
+{
+	char buf[32], fill[48];
+	int i;
+
 	printf("\nmaps:\n");
 	for (i = 0; i < PM_MAX; i++) {
-		char fill[48];
-
 		if (ms[i].entries >= 0)
 			snprintf(fill, sizeof(fill), "%ld/%u entries", ms[i].entries,
 				 ms[i].max_entries);
@@ -324,6 +321,25 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		printf("\n");
 	}
 	printf("  total memory %s\n", mib(buf, sizeof(buf), mem_total));
+}
+
+static void print_text(struct persist *p, struct pin_iface *ifs, int n,
+		       const struct rst_config *cfg, const struct rst_totals *t,
+		       struct map_stat *ms, __u64 mem_total)
+{
+	int i;
+
+	print_head_text(p, cfg);
+	if (!n)
+		printf("no interface attached (an unfinished attach? `rsttrace detach --all` "
+		       "removes the rest)\n");
+	else
+		printf("%-16s %7s %-12s %-7s %-3s %-8s %6s %6s  %s\n", "INTERFACE", "IFINDEX",
+		       "NETNS", "HOOK", "DIR", "MODE", "PROG", "LINK", "SINCE");
+	for (i = 0; i < n; i++)
+		print_iface_text(&ifs[i]);
+	print_chains_text(ifs, n);
+	print_maps_text(ms, mem_total);
 	printf("\nevents: %llu delivered; not delivered: %llu sampled out, %llu rate limited, "
 	       "%llu ring full, %llu filtered\n",
 	       (unsigned long long)t->c[RST_C_EV_SENT], (unsigned long long)t->c[RST_C_EV_SAMPLED],
