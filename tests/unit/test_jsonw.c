@@ -5,7 +5,7 @@
  * the writer and the exact text expected. Every row runs twice, into a
  * string buffer and into a FILE, which must agree byte for byte. Then the
  * escaping across the writer's chunk size, a fixed buffer that is too
- * small, and the FILE forms cmd_top.c calls (jw_str(stdout, ...)).
+ * small, and the value forms on a FILE.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -286,8 +286,9 @@ static void test_fixed_buffer_too_small(void **state)
 }
 
 /* The FILE forms of jw_str/jw_double/jw_time that cmd_top.c calls today. */
-static void test_file_forms(void **state)
+static void test_value_forms(void **state)
 {
+	struct json_writer w;
 	char *mem = NULL;
 	size_t n = 0;
 	FILE *f;
@@ -295,15 +296,15 @@ static void test_file_forms(void **state)
 	(void)state;
 	f = open_memstream(&mem, &n);
 	assert_non_null(f);
-	jw_str(f, "a\"b\x02");
-	fputc(' ', f);
-	jw_double(f, 2.0 / 3);
-	fputc(' ', f);
-	jw_double(f, NAN);
-	fputc(' ', f);
-	jw_time(f, 1714569198659757999ULL);
+	jw_init_file(&w, f);
+	jw_start_array(&w);
+	jw_str(&w, "a\"b\x02");
+	jw_double(&w, 2.0 / 3);
+	jw_double(&w, NAN);
+	jw_time(&w, 1714569198659757999ULL);
+	jw_end_array(&w);
 	assert_int_equal(fclose(f), 0);
-	assert_string_equal(mem, "\"a\\\"b\\u0002\" 0.667 null \"2024-05-01T13:13:18.659757Z\"");
+	assert_string_equal(mem, "[\"a\\\"b\\u0002\",0.667,null,\"2024-05-01T13:13:18.659757Z\"]");
 	free(mem);
 }
 
@@ -335,7 +336,7 @@ int main(void)
 		};
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_escape_across_chunks);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fixed_buffer_too_small);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_file_forms);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_value_forms);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_json_escape_buffer);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */

@@ -25,6 +25,7 @@
 #include "options.h"
 #include "privs.h"
 #include "persist.h"
+#include "session.h"
 #include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
@@ -47,33 +48,13 @@ struct attach_run {
 	__u64 netns;
 };
 
-static struct bpf_map *skel_map(struct rsttrace *s, int which)
+/* A program fd of the skeleton by enum pin_prog (PP_XDP, PP_TC_IN, PP_TC_OUT). */
+static int skel_prog_fd(const struct rsttrace *skel, int which)
 {
-	switch (which) {
-	case PM_COUNTERS:
-		return s->maps.counters;
-	case PM_SETTINGS:
-		return s->maps.settings;
-	case PM_FLOWS:
-		return s->maps.flows;
-	case PM_HOSTS:
-		return s->maps.hosts;
-	case PM_BUCKETS:
-		return s->maps.buckets;
-	case PM_REASONS:
-		return s->maps.reasons;
-	default:
-		return s->maps.events;
-	}
-}
+	struct rst_progs pr;
 
-static int skel_prog_fd(struct rsttrace *s, int which)
-{
-	if (which == PP_XDP)
-		return bpf_program__fd(s->progs.rst_xdp);
-	if (which == PP_TC_IN)
-		return bpf_program__fd(s->progs.rst_tc_ingress);
-	return bpf_program__fd(s->progs.rst_tc_egress);
+	session_progs(skel, &pr);
+	return which == PP_XDP ? pr.xdp : which == PP_TC_IN ? pr.tc_in : pr.tc_out;
 }
 
 /* First attach: load, pin everything, meta last. */
@@ -99,7 +80,7 @@ static int load_fresh(struct persist *p, const struct rst_opts *o)
 	for (i = 0; i < PP_MAX; i++)
 		prog_fds[i] = skel_prog_fd(skel, i);
 	for (i = 0; i < PM_MAX; i++)
-		map_fds[i] = bpf_map__fd(skel_map(skel, i));
+		map_fds[i] = bpf_map__fd(maps_skel_map(skel, i));
 	err = persist_create(p, prog_fds, map_fds, tracing_prog_fd(skel->obj), &meta);
 	if (!err)
 		err = persist_open_objects(p, 0);
@@ -131,8 +112,8 @@ static int load_reusing(struct persist *p)
 		__u32 len = sizeof(mi);
 
 		if (bpf_obj_get_info_by_fd(*maps_slot(&p->maps, i), &mi, &len) ||
-		    bpf_map__set_max_entries(skel_map(skel, i), mi.max_entries) ||
-		    bpf_map__reuse_fd(skel_map(skel, i), *maps_slot(&p->maps, i))) {
+		    bpf_map__set_max_entries(maps_skel_map(skel, i), mi.max_entries) ||
+		    bpf_map__reuse_fd(maps_skel_map(skel, i), *maps_slot(&p->maps, i))) {
 			err = -errno;
 			goto out;
 		}

@@ -166,7 +166,7 @@ static void top_text(const struct top_state *st, const struct source *src, __u32
 static void float_field(struct json_writer *w, const char *key, double v)
 {
 	jw_key(w, key);
-	jw_float(w, v);
+	jw_double(w, v);
 }
 
 static void top_json_global(struct json_writer *w, const struct top_state *st)

@@ -35,6 +35,17 @@ void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel)
 	m->owned = 0;
 }
 
+struct bpf_map *maps_skel_map(const struct rsttrace *skel, int which)
+{
+	struct bpf_map *const all[PM_MAX] = {
+#define PM_OBJ(U, l) [PM_##U] = skel->maps.l,
+		RST_PIN_MAPS(PM_OBJ)
+#undef PM_OBJ
+	};
+
+	return which >= 0 && which < PM_MAX ? all[which] : NULL;
+}
+
 void maps_close(struct rst_maps *m)
 {
 	int i;

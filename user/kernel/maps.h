@@ -76,6 +76,8 @@ void maps_init(struct rst_maps *m);
 
 /* Borrow the fds of a loaded skeleton (not closed by maps_close). */
 void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel);
+/* The skeleton's map object for enum pin_map which (NULL out of range). */
+struct bpf_map *maps_skel_map(const struct rsttrace *skel, int which);
 /* Close fds this struct owns; leaves every field -1. */
 void maps_close(struct rst_maps *m);
 

@@ -18,13 +18,18 @@ void session_init(struct rst_session *s)
 	s->rb = NULL;
 }
 
+void session_progs(const struct rsttrace *skel, struct rst_progs *p)
+{
+	/* The one place the program fds come out of the skeleton. */
+	p->xdp = bpf_program__fd(skel->progs.rst_xdp);
+	p->tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
+	p->tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
+}
+
 void session_adopt(struct rst_session *s, struct rsttrace *skel)
 {
 	s->skel = skel;
-	/* The one place the program fds come out of the skeleton. */
-	s->progs.xdp = bpf_program__fd(skel->progs.rst_xdp);
-	s->progs.tc_in = bpf_program__fd(skel->progs.rst_tc_ingress);
-	s->progs.tc_out = bpf_program__fd(skel->progs.rst_tc_egress);
+	session_progs(skel, &s->progs);
 	maps_from_skel(&s->maps, skel);
 }
 

@@ -48,6 +48,8 @@ int session_load(struct rst_session *s, const struct rst_opts *o);
  * destroys it.
  */
 void session_adopt(struct rst_session *s, struct rsttrace *skel);
+/* The datapath programs' fds of a loaded skeleton (session_adopt's, attach's). */
+void session_progs(const struct rsttrace *skel, struct rst_progs *p);
 
 /*
  * Attach the programs o asks for to l (link_init'ed by the caller, who

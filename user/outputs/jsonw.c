@@ -189,7 +189,7 @@ void jw_key(struct json_writer *w, const char *key)
 	w->after_key = 1;
 }
 
-void jw_string(struct json_writer *w, const char *s)
+void jw_str(struct json_writer *w, const char *s)
 {
 	if (!s) {
 		jw_null(w);
@@ -245,7 +245,7 @@ void jw_null(struct json_writer *w)
 	jw_word(w, "null", 4);
 }
 
-void jw_float(struct json_writer *w, double v)
+void jw_double(struct json_writer *w, double v)
 {
 	char t[330]; /* DBL_MAX is 309 digits: "%.3f" never cuts */
 	int n;
@@ -269,7 +269,7 @@ void jw_timespec(struct json_writer *w, const struct timespec *wall)
 	jw_quoted(w, jw_comma(w), t, "");
 }
 
-void jw_timestamp(struct json_writer *w, __u64 real_ns)
+void jw_time(struct json_writer *w, __u64 real_ns)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)(real_ns / 1000000000ULL),
@@ -282,7 +282,7 @@ void jw_timestamp(struct json_writer *w, __u64 real_ns)
 void jw_str_field(struct json_writer *w, const char *key, const char *s)
 {
 	jw_key(w, key);
-	jw_string(w, s);
+	jw_str(w, s);
 }
 
 void jw_u64_field(struct json_writer *w, const char *key, __u64 v)
@@ -312,7 +312,7 @@ void jw_null_field(struct json_writer *w, const char *key)
 void jw_time_field(struct json_writer *w, const char *key, __u64 real_ns)
 {
 	jw_key(w, key);
-	jw_timestamp(w, real_ns);
+	jw_time(w, real_ns);
 }
 
 void sb_json_escaped(struct strbuf *b, const void *src, size_t n)
@@ -367,28 +367,4 @@ void fmt_rfc3339(char *buf, size_t len, __u64 real_ns)
 
 	if (json_rfc3339(buf, len, &ts) < 0 && len)
 		buf[0] = '\0';
-}
-
-void jw_fstr(FILE *f, const char *s)
-{
-	struct json_writer w;
-
-	jw_init_file(&w, f);
-	jw_string(&w, s);
-}
-
-void jw_fdouble(FILE *f, double v)
-{
-	struct json_writer w;
-
-	jw_init_file(&w, f);
-	jw_float(&w, v);
-}
-
-void jw_ftime(FILE *f, __u64 real_ns)
-{
-	struct json_writer w;
-
-	jw_init_file(&w, f);
-	jw_timestamp(&w, real_ns);
 }

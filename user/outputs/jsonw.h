@@ -46,15 +46,15 @@ void jw_end_array(struct json_writer *w);
 void jw_key(struct json_writer *w, const char *key);
 
 /* Values. A NULL string is null. */
-void jw_string(struct json_writer *w, const char *s);
+void jw_str(struct json_writer *w, const char *s);
 void jw_u64(struct json_writer *w, __u64 v);
 void jw_s64(struct json_writer *w, long long v);
 void jw_bool(struct json_writer *w, bool v);
 void jw_null(struct json_writer *w);
 /* A number with 3 decimals ("%.3f"), or null when it is not finite. */
-void jw_float(struct json_writer *w, double v);
+void jw_double(struct json_writer *w, double v);
 /* A CLOCK_REALTIME stamp as "YYYY-MM-DDTHH:MM:SS.uuuuuuZ". */
-void jw_timestamp(struct json_writer *w, __u64 real_ns);
+void jw_time(struct json_writer *w, __u64 real_ns);
 void jw_timespec(struct json_writer *w, const struct timespec *wall);
 
 /* A member in one call: jw_key and the value. */
@@ -79,21 +79,7 @@ int json_escape(char *dst, size_t len, const void *src, size_t n);
 /* RFC 3339 UTC with microseconds, "2024-05-01T13:13:18.659757Z" (no quotes). */
 int json_rfc3339(char *buf, size_t len, const struct timespec *wall);
 
-/* The text jw_timestamp() prints, without quotes, into buf (>= 32 bytes). */
+/* The text jw_time() prints, without quotes, into buf (>= 32 bytes). */
 void fmt_rfc3339(char *buf, size_t len, __u64 real_ns);
-
-/*
- * One-shot values on a FILE, outside any writer: what cmd_top.c's tables
- * call today. jw_str, jw_double and jw_time pick the writer's form for a
- * struct json_writer * and these for a FILE *.
- * XXX: the FILE forms go once top/flows/stats print through the writer.
- */
-void jw_fstr(FILE *f, const char *s);
-void jw_fdouble(FILE *f, double v);
-void jw_ftime(FILE *f, __u64 real_ns);
-
-#define jw_str(w, s)	_Generic((w), FILE * : jw_fstr, default : jw_string)(w, s)
-#define jw_double(w, v) _Generic((w), FILE * : jw_fdouble, default : jw_float)(w, v)
-#define jw_time(w, t)	_Generic((w), FILE * : jw_ftime, default : jw_timestamp)(w, t)
 
 #endif
