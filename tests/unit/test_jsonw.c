@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "rowtests.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -203,8 +205,6 @@ static const struct row rows[] = {
 	  "{\"o\":{\"i\":1},\"after\":2}" },
 };
 
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
-
 static void run_row(void **state)
 {
 	const struct row *r = *state;
@@ -322,25 +322,25 @@ static void test_json_escape_buffer(void **state)
 	assert_int_equal(json_escape(NULL, 7, "a", 1), -ENOSPC);
 }
 
+static void row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "%s", ((const struct row *)row)->name);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[NROWS + 4];
-	size_t i;
+	struct rowtests rt = { 0 };
 
 	/* One test per row, named after it, so a failing row hides none of the others. */
-	for (i = 0; i < NROWS; i++)
-		tests[i] = (struct CMUnitTest){
-			.name = rows[i].name,
-			.test_func = run_row,
-			.initial_state = (void *)&rows[i],
-		};
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_escape_across_chunks);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_fixed_buffer_too_small);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_value_forms);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_json_escape_buffer);
+	RT_ADD_ROWS(&rt, rows, run_row, row_name);
+	rt_add(&rt, "test_escape_across_chunks", test_escape_across_chunks, NULL);
+	rt_add(&rt, "test_fixed_buffer_too_small", test_fixed_buffer_too_small, NULL);
+	rt_add(&rt, "test_value_forms", test_value_forms, NULL);
+	rt_add(&rt, "test_json_escape_buffer", test_json_escape_buffer, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return _cmocka_run_group_tests("jsonw", tests, i, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "rowtests.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +113,6 @@ static const struct row rows[] = {
 	  "x[long12345]",
 	  16380 + 11 },
 };
-
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static void apply(struct strbuf *b, const struct op *op)
 {
@@ -250,24 +250,24 @@ static void test_digits_match_printf(void **state)
 	}
 }
 
+static void row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "%s", ((const struct row *)row)->name);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[NROWS + 3];
-	size_t i;
+	struct rowtests rt = { 0 };
 
 	/* One test per row, named after it, so a failing row hides none of the others. */
-	for (i = 0; i < NROWS; i++)
-		tests[i] = (struct CMUnitTest){
-			.name = rows[i].name,
-			.test_func = run_row,
-			.initial_state = (void *)&rows[i],
-		};
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_init_errors);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_reset_keeps_memory);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_digits_match_printf);
+	RT_ADD_ROWS(&rt, rows, run_row, row_name);
+	rt_add(&rt, "test_init_errors", test_init_errors, NULL);
+	rt_add(&rt, "test_reset_keeps_memory", test_reset_keeps_memory, NULL);
+	rt_add(&rt, "test_digits_match_printf", test_digits_match_printf, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return _cmocka_run_group_tests("strbuf", tests, i, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }

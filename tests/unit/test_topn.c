@@ -14,6 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "rowtests.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +120,6 @@ static const struct row rows[] = {
 	  2 },
 	{ "k_larger_than_stream", 100, 2, { { 1, 0 }, { 2, 0 } }, 2, { { 2, 0 }, { 1, 0 } }, 2 },
 };
-
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static void run_row(void **state)
 {
@@ -316,27 +316,27 @@ static void test_worst_once_full(void **state)
 	topn_free(&t);
 }
 
+static void row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "%s", ((const struct row *)row)->name);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[NROWS + 6];
-	size_t i;
+	struct rowtests rt = { 0 };
 
 	/* One test per row, named after it, so a failing row hides none of the others. */
-	for (i = 0; i < NROWS; i++)
-		tests[i] = (struct CMUnitTest){
-			.name = rows[i].name,
-			.test_func = run_row,
-			.initial_state = (void *)&rows[i],
-		};
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_memory_bounded_by_k);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_keep_all_grows);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_over_caller_memory);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_rows_larger_than_scratch);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_restart_reuses_memory);
-	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_worst_once_full);
+	RT_ADD_ROWS(&rt, rows, run_row, row_name);
+	rt_add(&rt, "test_memory_bounded_by_k", test_memory_bounded_by_k, NULL);
+	rt_add(&rt, "test_keep_all_grows", test_keep_all_grows, NULL);
+	rt_add(&rt, "test_over_caller_memory", test_over_caller_memory, NULL);
+	rt_add(&rt, "test_rows_larger_than_scratch", test_rows_larger_than_scratch, NULL);
+	rt_add(&rt, "test_restart_reuses_memory", test_restart_reuses_memory, NULL);
+	rt_add(&rt, "test_worst_once_full", test_worst_once_full, NULL);
 
 	/* tests/run.sh passes one TESTS pattern at a time. */
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return _cmocka_run_group_tests("topn", tests, i, NULL, NULL);
+	return rt_run(&rt, NULL, NULL);
 }
