@@ -112,6 +112,13 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
+# The files that print the version are rebuilt when it changes: a stamp
+# file is rewritten only then.
+VERSION_STAMP := $(OUT)/version.stamp
+$(shell mkdir -p $(OUT) && [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION)" ] || \
+	echo "$(VERSION)" > $(VERSION_STAMP))
+$(OUT)/user/main.o $(OUT)/user/outputs/metrics.o $(OUT)/user/commands/attach.o: $(VERSION_STAMP)
+
 # The skeletons exist before the first compile; after it, -MMD knows who
 # includes them.
 $(OUT)/user/%.o: user/%.c | $(SKELS) $(OUT)/user
