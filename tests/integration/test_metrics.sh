@@ -406,9 +406,13 @@ test_connection_flood() {
 		not_ok "rsttrace_http_connections_closed_total counts them (got $srv_closed, want >= ${closed:-?})"
 	rss1=$(rss_kb "$W_PID")
 	[ "${rss1:-0}" -gt "$rmax" ] && rmax=$rss1
-	[ -n "$rss0" ] && [ $((rmax - rss0)) -lt 4096 ] &&
+	# Bounded, not zero: up to 160 connections hold a response copy each,
+	# and the server's threads get malloc arenas (seen: +1.5 to +5.8 MiB on
+	# a loaded 2-CPU VM). The flood makes thousands of connections (the
+	# closed count above), so a leak of even 3 KiB each would pass 8 MiB.
+	[ -n "$rss0" ] && [ $((rmax - rss0)) -lt 8192 ] &&
 		ok "RSS bounded during the flood (${rss0} -> max ${rmax} KiB)" ||
-		not_ok "RSS bounded during the flood (${rss0:-?} -> max ${rmax} KiB, want < +4096)"
+		not_ok "RSS bounded during the flood (${rss0:-?} -> max ${rmax} KiB, want < +8192)"
 }
 
 # A complete request sent one byte every 0.5 s (18 s) is closed at the
