@@ -68,6 +68,13 @@ static inline void rt_add_rows(struct rowtests *rt, CMUnitTestFunction fn, const
 #define RT_ADD_ROWS(rt, rows, fn, name)                                                            \
 	rt_add_rows(rt, fn, rows, sizeof((rows)[0]), sizeof(rows) / sizeof((rows)[0]), name)
 
+/* The name of a row whose first member is `const char *name`. */
+static inline void rt_row_name(char *buf, size_t len, const void *row, size_t i)
+{
+	(void)i;
+	snprintf(buf, len, "%s", *(const char *const *)row);
+}
+
 /*
  * Runs them all, as group "tests" (the name the static arrays had). Names
  * must be unique: a filter naming a row must run exactly that row.
@@ -81,6 +88,9 @@ static inline int rt_run(struct rowtests *rt, CMFixtureFunction setup, CMFixture
 		for (j = i + 1; j < rt->n; j++)
 			if (!strcmp(rt->t[i].name, rt->t[j].name))
 				rt_die("two tests share a name", rt->t[i].name);
+	/* tests/run.sh passes one TESTS pattern at a time. */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	ret = _cmocka_run_group_tests("tests", rt->t, rt->n, setup, teardown);
 	/* The row names are leaked on purpose: cmocka may print them until exit. */
 	free(rt->t);

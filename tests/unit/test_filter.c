@@ -405,8 +405,5 @@ int main(void)
 	rt_add(&rt, "test_bad_expression", test_bad_expression, NULL);
 	rt_add(&rt, "test_match_basics", test_match_basics, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

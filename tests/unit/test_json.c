@@ -728,8 +728,5 @@ int main(void)
 	rt_add(&rt, "test_reason_names", test_reason_names, NULL);
 	rt_add(&rt, "test_reason_names_kernel", test_reason_names_kernel, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

@@ -322,25 +322,16 @@ static void test_json_escape_buffer(void **state)
 	assert_int_equal(json_escape(NULL, 7, "a", 1), -ENOSPC);
 }
 
-static void row_name(char *buf, size_t len, const void *row, size_t i)
-{
-	(void)i;
-	snprintf(buf, len, "%s", ((const struct row *)row)->name);
-}
-
 int main(void)
 {
 	struct rowtests rt = { 0 };
 
 	/* One test per row, named after it, so a failing row hides none of the others. */
-	RT_ADD_ROWS(&rt, rows, run_row, row_name);
+	RT_ADD_ROWS(&rt, rows, run_row, rt_row_name);
 	rt_add(&rt, "test_escape_across_chunks", test_escape_across_chunks, NULL);
 	rt_add(&rt, "test_fixed_buffer_too_small", test_fixed_buffer_too_small, NULL);
 	rt_add(&rt, "test_value_forms", test_value_forms, NULL);
 	rt_add(&rt, "test_json_escape_buffer", test_json_escape_buffer, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

@@ -702,8 +702,5 @@ int main(void)
 	RT_ADD_ROWS(&rt, victim_rows, test_conn_victim, victim_row_name);
 	rt_add(&rt, "test_conn_victim_full", test_conn_victim_full, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

@@ -211,8 +211,5 @@ int main(void)
 
 	/* The parsers print their one-line errors; keep the test output clean. */
 	log_set_level(-1);
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

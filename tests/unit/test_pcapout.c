@@ -504,8 +504,5 @@ int main(void)
 	RT_ADD_ROWS(&rt, size_rows, test_parse_size, size_row_name);
 	rt_add(&rt, "test_open_error", test_open_error, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, setup, teardown);
 }

@@ -250,24 +250,15 @@ static void test_digits_match_printf(void **state)
 	}
 }
 
-static void row_name(char *buf, size_t len, const void *row, size_t i)
-{
-	(void)i;
-	snprintf(buf, len, "%s", ((const struct row *)row)->name);
-}
-
 int main(void)
 {
 	struct rowtests rt = { 0 };
 
 	/* One test per row, named after it, so a failing row hides none of the others. */
-	RT_ADD_ROWS(&rt, rows, run_row, row_name);
+	RT_ADD_ROWS(&rt, rows, run_row, rt_row_name);
 	rt_add(&rt, "test_init_errors", test_init_errors, NULL);
 	rt_add(&rt, "test_reset_keeps_memory", test_reset_keeps_memory, NULL);
 	rt_add(&rt, "test_digits_match_printf", test_digits_match_printf, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

@@ -1114,8 +1114,5 @@ int main(void)
 	rt_add(&rt, "test_enospc", test_enospc, NULL);
 	rt_add(&rt, "test_random_frames_match_tcpdump", test_random_frames_match_tcpdump, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }

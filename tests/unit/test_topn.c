@@ -316,18 +316,12 @@ static void test_worst_once_full(void **state)
 	topn_free(&t);
 }
 
-static void row_name(char *buf, size_t len, const void *row, size_t i)
-{
-	(void)i;
-	snprintf(buf, len, "%s", ((const struct row *)row)->name);
-}
-
 int main(void)
 {
 	struct rowtests rt = { 0 };
 
 	/* One test per row, named after it, so a failing row hides none of the others. */
-	RT_ADD_ROWS(&rt, rows, run_row, row_name);
+	RT_ADD_ROWS(&rt, rows, run_row, rt_row_name);
 	rt_add(&rt, "test_memory_bounded_by_k", test_memory_bounded_by_k, NULL);
 	rt_add(&rt, "test_keep_all_grows", test_keep_all_grows, NULL);
 	rt_add(&rt, "test_over_caller_memory", test_over_caller_memory, NULL);
@@ -335,8 +329,5 @@ int main(void)
 	rt_add(&rt, "test_restart_reuses_memory", test_restart_reuses_memory, NULL);
 	rt_add(&rt, "test_worst_once_full", test_worst_once_full, NULL);
 
-	/* tests/run.sh passes one TESTS pattern at a time. */
-	if (getenv("TEST_FILTER"))
-		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return rt_run(&rt, NULL, NULL);
 }
