@@ -21,6 +21,7 @@ WANT="/etc/default/rsttrace
 /usr/lib/systemd/system/rsttrace-serve.service
 /usr/sbin/rsttrace
 /usr/share/bash-completion/completions/rsttrace
+/usr/share/doc/rsttrace/grafana/rsttrace.json
 /usr/share/doc/rsttrace/prometheus/alerts.yml
 /usr/share/doc/rsttrace/prometheus/alerts_test.yml
 /usr/share/doc/rsttrace/prometheus/scrape.yml
