@@ -413,6 +413,28 @@ test_dashboard() {
 	assert_eq "every query of the dashboard run" "$(jq '[.panels[].targets[]?] | length' "$DASH")" "$n"
 }
 
+# The migration table of docs/metrics.md: each query that replaces an old
+# series gives a result, and the label_replace example gives the old
+# rsttrace_tcp_rst_packets_total{iface,dir} value, exactly.
+test_migration() {
+	local md=$TOP/docs/metrics.md q n=0
+	awk '/^## Migration/ { on = 1; next } /^## / { on = 0 }
+		on && /^\| `/ { split($0, c, " \\| "); if (match(c[2], /`[^`]+`/))
+			print substr(c[2], RSTART + 1, RLENGTH - 2) }' "$md" >"$T/mig.txt"
+	while read -r q; do
+		n=$((n + 1))
+		pq "$T/m.json" "$q" "$T1"
+		[ "$(jq '.data.result | length' "$T/m.json" 2>/dev/null)" -gt 0 ] 2>/dev/null &&
+			ok "migration: $q gives a result" || not_ok "migration: $q gives a result"
+	done <"$T/mig.txt"
+	assert_eq "migration: the table's 12 queries run" 12 "$n"
+	q=$(awk '/^## Migration/ { on = 1; next } /^## / { on = 0 }
+		on && /^```promql/ { b = 1; next } on && b && /^```/ { b = 0 } on && b' "$md")
+	pq "$T/m.json" "${q//eth0/$D1}" "$T1"
+	assert_eq "migration: label_replace gives the old iface and dir, and the value" \
+		"dir=in,iface=$D1,instance=edge1 $X1" "$(rows "$T/m.json" | grep 'instance=edge1')"
+}
+
 test_exporter_down() {
 	bg_stop "$S2" TERM
 	assert_eq "edge2's serve exits 0 on SIGTERM" 0 "$BG_STATUS"
@@ -440,6 +462,7 @@ if start_exporters && start_prometheus && wait_zero; then
 	run_test test_counters
 	run_test test_recording_rules
 	run_test test_dashboard
+	run_test test_migration
 	run_test test_exporter_down
 fi
 stop_all
