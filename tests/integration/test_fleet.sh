@@ -10,8 +10,10 @@
 # to both hosts) the test runs, through Prometheus' HTTP API, every
 # recording rule of docs/prometheus/alerts.yml and every query of the
 # Grafana dashboard (docs/grafana/rsttrace.json, extracted with jq: no
-# hand-copied list) and asserts their values; then it stops edge2's
-# exporter and sees `up` drop and RsttraceDown go pending.
+# hand-copied list) and the migration queries of docs/metrics.md, and
+# asserts their values; sees RsttraceEventsLost pending where the ring
+# overflowed; then it stops edge2's exporter and sees `up` drop and
+# RsttraceDown go pending.
 #
 # Exact rates: a query evaluated at the timestamp of an instance's last
 # scrape, over a window that holds the whole life of a series which began
@@ -435,6 +437,18 @@ test_migration() {
 		"dir=in,iface=$D1,instance=edge1 $X1" "$(rows "$T/m.json" | grep 'instance=edge1')"
 }
 
+# The loss alert on the real Prometheus: pending for edge2 exactly when its
+# ring overflowed (1 % of its events or more), never for edge1.
+test_losses_alert() {
+	local want=""
+	[ "${EV2_ring_full:-0}" -gt 0 ] && want=edge2
+	[ -n "$want" ] && wait_for 15 prom_has \
+		'count(ALERTS{alertname="RsttraceEventsLost",alertstate="pending"})' 1
+	pq "$T/al.json" 'ALERTS{alertname="RsttraceEventsLost"}'
+	assert_eq "RsttraceEventsLost pending for: ${want:-none} (ring full: ${EV2_ring_full:-?} on edge2)" \
+		"$want" "$(jq -r '[.data.result[].metric.instance] | join(" ")' "$T/al.json")"
+}
+
 test_exporter_down() {
 	bg_stop "$S2" TERM
 	assert_eq "edge2's serve exits 0 on SIGTERM" 0 "$BG_STATUS"
@@ -463,6 +477,7 @@ if start_exporters && start_prometheus && wait_zero; then
 	run_test test_recording_rules
 	run_test test_dashboard
 	run_test test_migration
+	run_test test_losses_alert
 	run_test test_exporter_down
 fi
 stop_all
