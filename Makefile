@@ -23,7 +23,7 @@ endif
 BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
 	      libpcap-dev libmicrohttpd-dev libcmocka-dev
 DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
-	    curl python3 groff-base systemd debhelper lintian
+	    curl python3 groff-base systemd debhelper lintian yq
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # A release tag (v0.2.0) gives 0.2.0, a commit after it 0.2.0-3-gHASH;
@@ -170,10 +170,12 @@ COMPLDIR   ?= $(PREFIX)/share/bash-completion/completions
 DOCDIR	   ?= $(PREFIX)/share/doc/rsttrace
 UNITS	   := $(wildcard dist/systemd/*.service)
 PROM_DOCS  := $(wildcard docs/prometheus/*.yml)
+GRAFANA_DOCS := $(wildcard docs/grafana/*.json)
 # Every file install makes, for uninstall.
 INSTALLED  := $(SBINDIR)/rsttrace $(MANDIR)/man8/rsttrace.8 $(SYSCONFDIR)/default/rsttrace \
 	      $(COMPLDIR)/rsttrace $(patsubst dist/systemd/%,$(UNITDIR)/%,$(UNITS)) \
-	      $(patsubst docs/%,$(DOCDIR)/%,$(PROM_DOCS))
+	      $(patsubst docs/%,$(DOCDIR)/%,$(PROM_DOCS)) \
+	      $(patsubst docs/%,$(DOCDIR)/%,$(GRAFANA_DOCS))
 
 install: $(OUT)/rsttrace
 	install -D -m 0755 $(OUT)/rsttrace $(DESTDIR)$(SBINDIR)/rsttrace
@@ -187,10 +189,11 @@ install: $(OUT)/rsttrace
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
 	install -m 0644 $(PROM_DOCS) $(DESTDIR)$(DOCDIR)/prometheus/
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/grafana $(GRAFANA_DOCS)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(DOCDIR)/prometheus $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR)/prometheus $(DESTDIR)$(DOCDIR)/grafana $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 format:
 	clang-format -i $(BPF_SRCS) $(wildcard bpf/*.h include/*.h user/*.[ch] user/*/*.[ch] tests/*/*.c tests/lib/*.h)

@@ -21,6 +21,7 @@ WANT="/etc/default/rsttrace
 /usr/lib/systemd/system/rsttrace-serve.service
 /usr/sbin/rsttrace
 /usr/share/bash-completion/completions/rsttrace
+/usr/share/doc/rsttrace/grafana/rsttrace.json
 /usr/share/doc/rsttrace/prometheus/alerts.yml
 /usr/share/doc/rsttrace/prometheus/alerts_test.yml
 /usr/share/doc/rsttrace/prometheus/scrape.yml
@@ -113,7 +114,7 @@ t_units_run() {
 	bg_start spid "${UNIT_ARGV[@]}" >"$T/srv.out" 2>&1
 	wait_for 10 nsx "$NS_A" curl -sf "http://127.0.0.1:$port/metrics" -o "$T/m.txt"
 	assert_eq "serve's ExecStart with CAP_BPF only exports the RST-ACK" 1 \
-		"$(awk '/^rsttrace_tcp_rstack_packets_total\{/ { s += $2 } END { print s + 0 }' "$T/m.txt")"
+		"$(awk '/^rsttrace_tcp_resets_total\{.*flag="rstack"/ { s += $2 } END { print s + 0 }' "$T/m.txt")"
 	bg_stop "$spid" TERM
 	assert_eq "serve ends on SIGTERM, exit 0" 0 "$BG_STATUS"
 	unit_argv "rsttrace-attach@.service" "$stop"

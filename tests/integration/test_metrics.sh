@@ -40,6 +40,12 @@ sum() {
 	awk -v p="$2" 'index($0, p) == 1 { s += $2 } END { printf "%d\n", s }' "$1"
 }
 
+# sum_flag FILE FAMILY FLAG: sum of FAMILY's series with flag="FLAG".
+sum_flag() {
+	awk -v p="$2{" -v f="flag=\"$3\"" 'index($1, p) == 1 && index($1, f) { s += $2 }
+		END { printf "%d\n", s }' "$1"
+}
+
 series_count() { grep -vc '^#' "$1"; }
 
 # xdp_of NS IFACE: the name of the XDP program on IFACE ("" if none). The
@@ -117,35 +123,34 @@ test_exposition() {
 	assert_eq "GET /metrics answers 200" 200 "$(scrape "$NS_A" "$URL/metrics" "$T/m1.txt")"
 	assert_cmd "promtool check metrics passes" bash -c "promtool check metrics < '$T/m1.txt'"
 	local f missing=""
-	for f in packets_total tcp_packets_total tcp_syn_packets_total tcp_synack_packets_total \
-		tcp_fin_packets_total tcp_rst_packets_total tcp_rstack_packets_total \
+	for f in packets_total tcp_packets_total tcp_syns_total tcp_fins_total tcp_resets_total \
 		ip_fragments_total malformed_packets_total events_total map_update_errors_total \
 		flows_entries flows_entries_limit hosts_entries hosts_entries_limit \
-		host_rst_packets_total attached_info build_info snapshot_duration_seconds \
+		host_resets_total attached_info build_info snapshot_duration_seconds \
 		http_connections http_connections_closed_total; do
 		grep -q "^# HELP rsttrace_$f " "$T/m1.txt" && grep -q "^# TYPE rsttrace_$f " "$T/m1.txt" ||
 			missing="$missing $f"
 	done
 	assert_eq "every documented family has HELP and TYPE" "" "$missing"
 	local rsts
-	rsts=$(($(sum "$T/m1.txt" 'rsttrace_tcp_rst_packets_total{') + \
-		$(sum "$T/m1.txt" 'rsttrace_tcp_rstack_packets_total{')))
+	rsts=$(sum "$T/m1.txt" 'rsttrace_tcp_resets_total{')
 	[ "$rsts" -ge 10 ] && ok "the generated resets are counted ($rsts)" ||
 		not_ok "the generated resets are counted (got $rsts, want >= 10)"
 	# Refused (6) and server aborts (2) leave A as RST-ACKs; client aborts come in.
 	assert_eq "RST-ACKs out of $VETH_A: 6 refused + 2 aborts" 8 \
-		"$(value "$T/m1.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_A\",dir=\"out\"}")"
+		"$(value "$T/m1.txt" "rsttrace_tcp_resets_total{device=\"$VETH_A\",direction=\"out\",flag=\"rstack\"}")"
 	assert_eq "resets into $VETH_A: 2 client aborts" 2 \
-		$(($(sum "$T/m1.txt" "rsttrace_tcp_rst_packets_total{iface=\"$VETH_A\",dir=\"in\"}") + \
-			$(sum "$T/m1.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_A\",dir=\"in\"}")))
+		"$(sum "$T/m1.txt" "rsttrace_tcp_resets_total{device=\"$VETH_A\",direction=\"in\",")"
+	assert_eq "no series with the labels of before (iface, dir)" 0 \
+		"$(grep -v '^#' "$T/m1.txt" | grep -c 'iface=\|[{,]dir=')"
 	assert_eq "attached_info: XDP native on $VETH_A" 1 \
-		"$(value "$T/m1.txt" "rsttrace_attached_info{iface=\"$VETH_A\",hook=\"xdp\",mode=\"native\"}")"
+		"$(value "$T/m1.txt" "rsttrace_attached_info{device=\"$VETH_A\",hook=\"xdp\",mode=\"native\"}")"
 	assert_eq "attached_info: tcx egress on $VETH_A" 1 \
-		"$(value "$T/m1.txt" "rsttrace_attached_info{iface=\"$VETH_A\",hook=\"tc_egress\",mode=\"tcx\"}")"
-	[ "$(value "$T/m1.txt" "rsttrace_host_rst_packets_total{host=\"$IP4_B\",dir=\"out\"}")" -ge 5 ] &&
+		"$(value "$T/m1.txt" "rsttrace_attached_info{device=\"$VETH_A\",hook=\"tc_egress\",mode=\"tcx\"}")"
+	[ "$(value "$T/m1.txt" "rsttrace_host_resets_total{host=\"$IP4_B\",direction=\"out\"}")" -ge 5 ] &&
 		ok "per-host series for $IP4_B" || not_ok "per-host series for $IP4_B"
 	assert_eq "host series sum to the RST counters" "$rsts" \
-		"$(sum "$T/m1.txt" 'rsttrace_host_rst_packets_total{')"
+		"$(sum "$T/m1.txt" 'rsttrace_host_resets_total{')"
 	local abi
 	abi=$(sed -n 's/^#define RST_ABI_VERSION \([0-9]*\)$/\1/p' "$(dirname "$0")/../../include/rsttrace.h")
 	assert_eq "build_info (ABI $abi)" 1 \
@@ -449,20 +454,19 @@ test_many_hosts() {
 	assert_eq "scrape after 10,000 hosts: 200" 200 "$(scrape "$NS_A" "$URL/metrics" "$T/m4.txt")"
 	local hosts series in_rsts
 	hosts=$(value "$T/m4.txt" rsttrace_hosts_entries)
-	in_rsts=$(value "$T/m4.txt" "rsttrace_tcp_rst_packets_total{iface=\"$VETH_A\",dir=\"in\"}")
+	in_rsts=$(value "$T/m4.txt" "rsttrace_tcp_resets_total{device=\"$VETH_A\",direction=\"in\",flag=\"rst\"}")
 	[ "${in_rsts:-0}" -ge 10000 ] && ok "10,000 spoofed RSTs counted ($in_rsts)" ||
 		not_ok "10,000 spoofed RSTs counted (got ${in_rsts:-none}); hping3: $(tail -2 "$T/hping.out")"
 	[ "${hosts:-0}" -ge 5000 ] && ok "host map holds thousands of hosts ($hosts)" ||
 		not_ok "host map holds thousands of hosts (got ${hosts:-none})"
 	assert_eq "host series: top $TOP plus other, per direction" $((2 * (TOP + 1))) \
-		"$(grep -c '^rsttrace_host_rst_packets_total{' "$T/m4.txt")"
+		"$(grep -c '^rsttrace_host_resets_total{' "$T/m4.txt")"
 	series=$(series_count "$T/m4.txt")
 	[ "$series" -le 200 ] && ok "total series bounded ($series)" ||
 		not_ok "total series bounded (got $series)"
 	assert_eq "host series still sum to the RST counters" \
-		$(($(sum "$T/m4.txt" 'rsttrace_tcp_rst_packets_total{') + \
-			$(sum "$T/m4.txt" 'rsttrace_tcp_rstack_packets_total{'))) \
-		"$(sum "$T/m4.txt" 'rsttrace_host_rst_packets_total{')"
+		"$(sum "$T/m4.txt" 'rsttrace_tcp_resets_total{')" \
+		"$(sum "$T/m4.txt" 'rsttrace_host_resets_total{')"
 	assert_cmd "promtool check metrics passes with 10,000 hosts" \
 		bash -c "promtool check metrics < '$T/m4.txt'"
 }
@@ -476,8 +480,8 @@ test_port_in_use_and_ipv6() {
 		ok "port in use: exit 1 naming the cause" ||
 		{ not_ok "port in use: exit 1 naming the cause (rc $rc)"; sed 's/^/# /' "$T/busy.err"; }
 	assert_eq "the failed watch left the running one alone" \
-		"rsttrace_attached_info{iface=\"$VETH_A\",hook=\"tc_egress\",mode=\"tcx\"} 1
-rsttrace_attached_info{iface=\"$VETH_A\",hook=\"xdp\",mode=\"native\"} 1" \
+		"rsttrace_attached_info{device=\"$VETH_A\",hook=\"tc_egress\",mode=\"tcx\"} 1
+rsttrace_attached_info{device=\"$VETH_A\",hook=\"xdp\",mode=\"native\"} 1" \
 		"$(sleep 1.1; scrape "$NS_A" "$URL/metrics" "$T/mb.txt" >/dev/null
 		grep '^rsttrace_attached_info{' "$T/mb.txt")"
 	# IPv6 loopback, on the other test host.
@@ -517,12 +521,12 @@ test_serve_pinned() {
 		assert_cmd "serve: promtool check metrics passes" \
 			bash -c "promtool check metrics < '$T/ms.txt'"
 		assert_eq "serve: refused connections counted from the pins" 4 \
-			"$(value "$T/ms.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_B\",dir=\"out\"}")"
+			"$(value "$T/ms.txt" "rsttrace_tcp_resets_total{device=\"$VETH_B\",direction=\"out\",flag=\"rstack\"}")"
 		assert_eq "serve: attached_info from the attachment's records" \
-			"rsttrace_attached_info{iface=\"$VETH_B\",hook=\"tc_egress\",mode=\"tcx\"} 1
-rsttrace_attached_info{iface=\"$VETH_B\",hook=\"xdp\",mode=\"native\"} 1" \
+			"rsttrace_attached_info{device=\"$VETH_B\",hook=\"tc_egress\",mode=\"tcx\"} 1
+rsttrace_attached_info{device=\"$VETH_B\",hook=\"xdp\",mode=\"native\"} 1" \
 			"$(grep '^rsttrace_attached_info{' "$T/ms.txt")"
-		[ "$(grep -c '^rsttrace_host_rst_packets_total{' "$T/ms.txt")" -le 8 ] &&
+		[ "$(grep -c '^rsttrace_host_resets_total{' "$T/ms.txt")" -le 8 ] &&
 			ok "serve -N 3 bounds the host series" || not_ok "serve -N 3 bounds the host series"
 		serve_vs_stats "$pin"
 		# Detach and attach again: new pins, new maps; serve follows them.
@@ -533,7 +537,7 @@ rsttrace_attached_info{iface=\"$VETH_B\",hook=\"xdp\",mode=\"native\"} 1" \
 			sleep 1.2
 			scrape "$NS_B" "$URL/metrics" "$T/ms2.txt" >/dev/null
 			assert_eq "serve follows a re-made attachment (fresh counters)" 2 \
-				"$(value "$T/ms2.txt" "rsttrace_tcp_rstack_packets_total{iface=\"$VETH_B\",dir=\"out\"}")"
+				"$(value "$T/ms2.txt" "rsttrace_tcp_resets_total{device=\"$VETH_B\",direction=\"out\",flag=\"rstack\"}")"
 		else
 			not_ok "serve follows a re-made attachment"
 			sed 's/^/# /' "$T/serve.err" | head -5
@@ -559,9 +563,11 @@ serve_vs_stats() {
 		.events.sampled_out, .events.rate_limited, .events.ring_full, .events.filtered,
 		.malformed_total] | map(tostring) | join(" ")' "$T/stats.json")
 	got=""
-	for f in syn synack fin rst rstack; do
-		got="$got $(sum "$T/ms.txt" "rsttrace_tcp_${f}_packets_total{")"
-	done
+	got="$(sum_flag "$T/ms.txt" rsttrace_tcp_syns_total syn)"
+	got="$got $(sum_flag "$T/ms.txt" rsttrace_tcp_syns_total synack)"
+	got="$got $(sum "$T/ms.txt" 'rsttrace_tcp_fins_total{')"
+	got="$got $(sum_flag "$T/ms.txt" rsttrace_tcp_resets_total rst)"
+	got="$got $(sum_flag "$T/ms.txt" rsttrace_tcp_resets_total rstack)"
 	for f in ipv4 ipv6; do
 		got="$got $(awk -v f="family=\"$f\"}" 'index($1, "rsttrace_tcp_packets_total{") == 1 &&
 			index($1, f) { s += $2 } END { printf "%d\n", s }' "$T/ms.txt")"
@@ -582,9 +588,10 @@ test_values_equal_kernel() {
 	local k_rst k_rstack k_ev
 	read -r k_rst k_rstack < <(sed -n 's/^[0-9]* RSTs counted by the kernel (\([0-9]*\) RST, \([0-9]*\) RST-ACK)$/\1 \2/p' "$T/w.err")
 	k_ev=$(sed -n 's/^\([0-9]*\) events delivered;.*/\1/p' "$T/w.err")
-	assert_eq "RST counter equals the kernel's" "${k_rst:-none}" "$(sum "$T/m5.txt" 'rsttrace_tcp_rst_packets_total{')"
+	assert_eq "RST counter equals the kernel's" "${k_rst:-none}" \
+		"$(sum_flag "$T/m5.txt" rsttrace_tcp_resets_total rst)"
 	assert_eq "RST-ACK counter equals the kernel's" "${k_rstack:-none}" \
-		"$(sum "$T/m5.txt" 'rsttrace_tcp_rstack_packets_total{')"
+		"$(sum_flag "$T/m5.txt" rsttrace_tcp_resets_total rstack)"
 	assert_eq "delivered events equal the kernel's" "${k_ev:-none}" \
 		"$(value "$T/m5.txt" 'rsttrace_events_total{result="delivered"}')"
 	assert_eq "events by result sum to the RSTs counted" $((${k_rst:-0} + ${k_rstack:-0})) \

@@ -50,6 +50,9 @@ t_install_root() {
 		"$(ls "$R/lib/systemd/system/rsttrace-serve.service" "$R/lib/systemd/system/rsttrace-attach@.service" \
 			"$R/usr/share/bash-completion/completions/rsttrace" "$R/usr/share/man/man8/rsttrace.8.gz" \
 			"$R/etc/default/rsttrace" 2>/dev/null | wc -l)"
+	assert_eq "the Prometheus rules and the Grafana dashboard, uncompressed" 2 \
+		"$(ls "$R/usr/share/doc/rsttrace/prometheus/alerts.yml" \
+			"$R/usr/share/doc/rsttrace/grafana/rsttrace.json" 2>/dev/null | wc -l)"
 	dpkg --root="$R" --force-script-chrootless --log=/dev/null -P rsttrace >>"$T/d.out" 2>&1
 	assert_eq "dpkg -P: nothing of the package left in the root" "0 0" \
 		"$? $(find "$R" -path "$R/var" -prune -o -type f -print | wc -l)"

@@ -461,34 +461,36 @@ static void test_render(void **state)
 	check_exposition(b.p);
 	/* One HELP and one TYPE per family, and the families the docs list. */
 	assert_int_equal(count_prefix(b.p, "# HELP "), count_prefix(b.p, "# TYPE "));
-	assert_non_null(strstr(b.p, "# TYPE rsttrace_tcp_rst_packets_total counter\n"));
+	assert_non_null(strstr(b.p, "# TYPE rsttrace_tcp_resets_total counter\n"));
 	assert_non_null(strstr(b.p, "# TYPE rsttrace_hosts_entries gauge\n"));
-	assert_non_null(
-		strstr(b.p, "rsttrace_tcp_syn_packets_total{iface=\"eth1\",dir=\"in\"} 3\n"));
 	assert_non_null(strstr(
-		b.p,
-		"rsttrace_tcp_packets_total{iface=\"eth2\",dir=\"out\",family=\"ipv4\"} 10\n"));
-	assert_non_null(strstr(b.p, "rsttrace_packets_total{iface=\"other\",dir=\"in\"} 42\n"));
-	assert_non_null(strstr(b.p, "{iface=\"we\\\"ird\\\\na\\nme\",dir=\"in\"}"));
+		b.p, "rsttrace_tcp_syns_total{device=\"eth1\",direction=\"in\",flag=\"syn\"} 3\n"));
+	assert_non_null(strstr(b.p, "rsttrace_tcp_packets_total{device=\"eth2\",direction=\"out\","
+				    "family=\"ipv4\"} 10\n"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_packets_total{device=\"other\",direction=\"in\"} 42\n"));
+	assert_non_null(strstr(b.p, "{device=\"we\\\"ird\\\\na\\nme\",direction=\"in\"}"));
 	assert_non_null(
 		strstr(b.p, "rsttrace_malformed_packets_total{reason=\"tcp_bad_doff\"} 6\n"));
 	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"delivered\"} 17\n"));
 	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"ring_full\"} 2\n"));
 	assert_non_null(strstr(b.p, "rsttrace_events_total{result=\"rate_limited\"} 0\n"));
 	assert_non_null(strstr(b.p, "rsttrace_hosts_entries_limit 16384\n"));
-	assert_non_null(strstr(b.p, "rsttrace_hosts_evicted_total{dir=\"out\",flag=\"syn\"} 5\n"));
-	assert_non_null(strstr(b.p, "rsttrace_hosts_evicted_total{dir=\"in\",flag=\"rst\"} 0\n"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_hosts_evicted_total{direction=\"out\",flag=\"syn\"} 5\n"));
+	assert_non_null(
+		strstr(b.p, "rsttrace_hosts_evicted_total{direction=\"in\",flag=\"rst\"} 0\n"));
 	assert_non_null(strstr(
 		b.p, "rsttrace_flows_untracked_total{cause=\"no_flow\",flag=\"rstack\"} 9\n"));
 	assert_non_null(
 		strstr(b.p, "rsttrace_flows_untracked_total{cause=\"budget\",flag=\"syn\"} 0\n"));
 	assert_non_null(strstr(
-		b.p, "rsttrace_attached_info{iface=\"eth1\",hook=\"xdp\",mode=\"native\"} 1\n"));
+		b.p, "rsttrace_attached_info{device=\"eth1\",hook=\"xdp\",mode=\"native\"} 1\n"));
 	assert_non_null(strstr(b.p, "rsttrace_build_info{version=\""));
+	assert_non_null(strstr(
+		b.p, "rsttrace_host_resets_total{host=\"10.0.0.49\",direction=\"in\"} 50\n"));
 	assert_non_null(
-		strstr(b.p, "rsttrace_host_rst_packets_total{host=\"10.0.0.49\",dir=\"in\"} 50\n"));
-	assert_non_null(
-		strstr(b.p, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"out\"} "));
+		strstr(b.p, "rsttrace_host_resets_total{host=\"other\",direction=\"out\"} "));
 	assert_non_null(strstr(b.p, "# TYPE rsttrace_http_connections gauge\n"
 				    "rsttrace_http_connections 3\n"));
 	assert_non_null(strstr(b.p,
@@ -502,6 +504,81 @@ static void test_render(void **state)
 	b = (struct strbuf){};
 	assert_int_equal(metrics_render(s, &b), 0);
 	assert_null(strstr(b.p, "rsttrace_http_"));
+	sb_free(&b);
+	snap_free(s);
+}
+
+/*
+ * The names a dashboard reads (docs/metrics.md): every family and its type,
+ * in order, and one reset family written out whole, with node_exporter's
+ * label names (device, direction) and the flag label that makes the two
+ * reset counters of ABI 3 one.
+ */
+static void test_render_names(void **state)
+{
+	static const char families[] = "rsttrace_packets_total counter\n"
+				       "rsttrace_tcp_packets_total counter\n"
+				       "rsttrace_tcp_syns_total counter\n"
+				       "rsttrace_tcp_fins_total counter\n"
+				       "rsttrace_tcp_resets_total counter\n"
+				       "rsttrace_ip_fragments_total counter\n"
+				       "rsttrace_malformed_packets_total counter\n"
+				       "rsttrace_events_total counter\n"
+				       "rsttrace_map_update_errors_total counter\n"
+				       "rsttrace_hosts_evicted_total counter\n"
+				       "rsttrace_flows_untracked_total counter\n"
+				       "rsttrace_flows_entries gauge\n"
+				       "rsttrace_flows_entries_limit gauge\n"
+				       "rsttrace_hosts_entries gauge\n"
+				       "rsttrace_hosts_entries_limit gauge\n"
+				       "rsttrace_host_resets_total counter\n"
+				       "rsttrace_attached_info gauge\n"
+				       "rsttrace_snapshot_duration_seconds gauge\n"
+				       "rsttrace_snapshot_timestamp_seconds gauge\n"
+				       "rsttrace_http_connections gauge\n"
+				       "rsttrace_http_connections_closed_total counter\n"
+				       "rsttrace_build_info gauge\n";
+	static const char resets[] =
+		"# TYPE rsttrace_tcp_resets_total counter\n"
+		"rsttrace_tcp_resets_total{device=\"eth3\",direction=\"in\",flag=\"rst\"} 3\n"
+		"rsttrace_tcp_resets_total{device=\"eth3\",direction=\"in\",flag=\"rstack\"} 4\n"
+		"rsttrace_tcp_resets_total{device=\"eth3\",direction=\"out\",flag=\"rst\"} 0\n"
+		"rsttrace_tcp_resets_total{device=\"eth3\",direction=\"out\",flag=\"rstack\"} 5\n"
+		"# HELP rsttrace_ip_fragments_total ";
+	static const char syns[] =
+		"rsttrace_tcp_syns_total{device=\"eth3\",direction=\"in\",flag=\"syn\"} 0\n"
+		"rsttrace_tcp_syns_total{device=\"eth3\",direction=\"in\",flag=\"synack\"} 0\n"
+		"rsttrace_tcp_syns_total{device=\"eth3\",direction=\"out\",flag=\"syn\"} 0\n"
+		"rsttrace_tcp_syns_total{device=\"eth3\",direction=\"out\",flag=\"synack\"} 0\n"
+		"# HELP rsttrace_tcp_fins_total ";
+	struct metrics_snapshot *s = snap_new(2);
+	struct strbuf b = {}, got = {};
+	struct metrics_host h;
+	const char *l;
+
+	(void)state;
+	h = host4(0x0a000001, 6, 5);
+	metrics_top_add(s, &h);
+	snap_ifaces(s, 7, 5); /* eth3: in 3 RST + 4 RST-ACK, out 5 RST-ACK */
+	metrics_top_finish(s);
+	s->flows_ok = s->hosts_ok = s->att_ok = s->http_ok = 1;
+	assert_int_equal(metrics_render(s, &b), 0);
+	for (l = b.p; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, "# TYPE ", 7))
+			sb_printf(&got, "%.*s", (int)(strchr(l, '\n') + 1 - (l + 7)), l + 7);
+	assert_string_equal(got.p, families);
+	assert_non_null(strstr(b.p, resets));
+	assert_non_null(strstr(b.p, syns));
+	assert_non_null(strstr(b.p,
+			       "rsttrace_host_resets_total{host=\"10.0.0.1\",direction=\"in\"} 6\n"
+			       "rsttrace_host_resets_total{host=\"10.0.0.1\",direction=\"out\"} 5\n"
+			       "rsttrace_host_resets_total{host=\"other\",direction=\"in\"} 1\n"
+			       "rsttrace_host_resets_total{host=\"other\",direction=\"out\"} 0\n"));
+	/* No series keeps the labels of before. */
+	assert_null(strstr(b.p, "iface="));
+	assert_null(strstr(b.p, "dir="));
+	promtool_check(b.p, b.len);
+	sb_free(&got);
 	sb_free(&b);
 	snap_free(s);
 }
@@ -667,16 +744,15 @@ static void test_cardinality_bound(void **state)
 	(void)state;
 	assert_int_equal(metrics_render(s, &b), 0);
 	check_exposition(b.p);
-	hosts = count_prefix(b.p, "rsttrace_host_rst_packets_total{");
+	hosts = count_prefix(b.p, "rsttrace_host_resets_total{");
 	assert_int_equal(hosts, 2 * (METRICS_TOP_DEFAULT + 1));
 	ifs = count_prefix(b.p, "rsttrace_packets_total{");
 	assert_true(ifs <= METRICS_IFACES_MAX);
-	/* Sums stay exact: what did not fit is in iface="other". */
+	/* Sums stay exact: what did not fit is in device="other". */
 	assert_int_equal(sum_prefix(b.p, "rsttrace_packets_total{"), s->total.c[RST_C_PACKETS]);
-	assert_int_equal(sum_prefix(b.p, "rsttrace_host_rst_packets_total{"),
-			 sum_prefix(b.p, "rsttrace_tcp_rst_packets_total{") +
-				 sum_prefix(b.p, "rsttrace_tcp_rstack_packets_total{"));
-	assert_int_equal(sum_prefix(b.p, "rsttrace_host_rst_packets_total{"),
+	assert_int_equal(sum_prefix(b.p, "rsttrace_host_resets_total{"),
+			 sum_prefix(b.p, "rsttrace_tcp_resets_total{"));
+	assert_int_equal(sum_prefix(b.p, "rsttrace_host_resets_total{"),
 			 s->total.c[RST_C_RST] + s->total.c[RST_C_RSTACK]);
 	/* All families, bounded series: well under 2,000 lines whatever the load. */
 	assert_true(count_prefix(b.p, "rsttrace_") < 2000);
@@ -697,6 +773,7 @@ int main(void)
 	rt_add(&rt, "test_top_ties_and_zero", test_top_ties_and_zero, NULL);
 	rt_add(&rt, "test_ifaces_rows", test_ifaces_rows, NULL);
 	rt_add(&rt, "test_render", test_render, NULL);
+	rt_add(&rt, "test_render_names", test_render_names, NULL);
 	rt_add(&rt, "test_cardinality_bound", test_cardinality_bound, NULL);
 	rt_add(&rt, "test_conn_deadline", test_conn_deadline, NULL);
 	RT_ADD_ROWS(&rt, victim_rows, test_conn_victim, victim_row_name);

@@ -409,30 +409,68 @@ static void family(struct strbuf *b, const char *name, const char *type, const c
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * Label names, as node_exporter spells them, so that rsttrace's series join
+ * node_network_*{device} on (instance, device). Every per-interface family
+ * goes through iface_sample(), so a family added later gets them too.
+ */
+#define L_DEVICE    "device"
+#define L_DIRECTION "direction"
+
 static void iface_sample(struct strbuf *b, const char *name, const struct metrics_iface *r,
 			 const char *extra, __u64 v)
 {
-	sb_printf(b, "%s{iface=\"", name);
+	sb_printf(b, "%s{" L_DEVICE "=\"", name);
 	metrics_label(b, r->name);
-	sb_printf(b, "\",dir=\"%s\"%s} %llu\n", dir_names[r->dir & 1], extra ? extra : "",
-		  (unsigned long long)v);
+	sb_printf(b, "\"," L_DIRECTION "=\"%s\"%s} %llu\n", dir_names[r->dir & 1],
+		  extra ? extra : "", (unsigned long long)v);
 }
 
-static const struct {
+/*
+ * The per-interface series, one row per (family, extra labels): a row with
+ * a help text opens a family, the rows after it without one add series to
+ * it. One kernel counter per row; the docs' migration table (docs/metrics.md)
+ * maps the names before 0.3 onto these rows.
+ */
+static const struct if_series {
 	const char *name;
+	const char *help; /* NULL: another series of the family above */
+	const char *extra;
 	int c;
-	const char *help;
-} if_families[] = {
-	{ "rsttrace_packets_total", RST_C_PACKETS,
-	  "Packets the rsttrace programs saw, by interface and direction." },
-	{ "rsttrace_tcp_syn_packets_total", RST_C_SYN, "TCP packets with SYN and without ACK." },
-	{ "rsttrace_tcp_synack_packets_total", RST_C_SYNACK, "TCP packets with SYN and ACK." },
-	{ "rsttrace_tcp_fin_packets_total", RST_C_FIN, "TCP packets with FIN (any other flags)." },
-	{ "rsttrace_tcp_rst_packets_total", RST_C_RST, "TCP packets with RST and without ACK." },
-	{ "rsttrace_tcp_rstack_packets_total", RST_C_RSTACK, "TCP packets with RST and ACK." },
-	{ "rsttrace_ip_fragments_total", RST_C_FRAGMENT,
-	  "Non-first IP fragments (passed without parsing)." },
+} if_series[] = {
+	{ "rsttrace_packets_total", "Packets the rsttrace programs saw, by device and direction.",
+	  NULL, RST_C_PACKETS },
+	{ "rsttrace_tcp_packets_total",
+	  "TCP packets with valid headers, by device, direction and IP family.", ",family=\"ipv4\"",
+	  RST_C_TCP4 },
+	{ "rsttrace_tcp_packets_total", NULL, ",family=\"ipv6\"", RST_C_TCP6 },
+	{ "rsttrace_tcp_syns_total",
+	  "TCP packets with SYN: flag=\"syn\" without ACK, flag=\"synack\" with ACK.",
+	  ",flag=\"syn\"", RST_C_SYN },
+	{ "rsttrace_tcp_syns_total", NULL, ",flag=\"synack\"", RST_C_SYNACK },
+	{ "rsttrace_tcp_fins_total", "TCP packets with FIN (any other flags).", NULL, RST_C_FIN },
+	{ "rsttrace_tcp_resets_total",
+	  "TCP packets with RST: flag=\"rst\" without ACK, flag=\"rstack\" with ACK.",
+	  ",flag=\"rst\"", RST_C_RST },
+	{ "rsttrace_tcp_resets_total", NULL, ",flag=\"rstack\"", RST_C_RSTACK },
+	{ "rsttrace_ip_fragments_total", "Non-first IP fragments (passed without parsing).", NULL,
+	  RST_C_FRAGMENT },
 };
+
+/* The family that opens at row f, all interfaces: rows f.. until the next help. */
+static size_t if_family_render(const struct metrics_snapshot *s, struct strbuf *b, size_t f)
+{
+	size_t i, g, end;
+
+	for (end = f + 1; end < ARRAY_SIZE(if_series) && !if_series[end].help; end++)
+		;
+	family(b, if_series[f].name, "counter", if_series[f].help);
+	for (i = 0; i < s->n_ifs; i++)
+		for (g = f; g < end; g++)
+			iface_sample(b, if_series[g].name, &s->ifs[i], if_series[g].extra,
+				     s->ifs[i].t.c[if_series[g].c]);
+	return end;
+}
 
 static const struct {
 	const char *result;
@@ -455,20 +493,8 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 	size_t i, f;
 	int k, d;
 
-	for (f = 0; f < ARRAY_SIZE(if_families); f++) {
-		family(b, if_families[f].name, "counter", if_families[f].help);
-		for (i = 0; i < s->n_ifs; i++)
-			iface_sample(b, if_families[f].name, &s->ifs[i], NULL,
-				     s->ifs[i].t.c[if_families[f].c]);
-	}
-	family(b, "rsttrace_tcp_packets_total", "counter",
-	       "TCP packets with valid headers, by interface, direction and IP family.");
-	for (i = 0; i < s->n_ifs; i++) {
-		iface_sample(b, "rsttrace_tcp_packets_total", &s->ifs[i], ",family=\"ipv4\"",
-			     s->ifs[i].t.c[RST_C_TCP4]);
-		iface_sample(b, "rsttrace_tcp_packets_total", &s->ifs[i], ",family=\"ipv6\"",
-			     s->ifs[i].t.c[RST_C_TCP6]);
-	}
+	for (f = 0; f < ARRAY_SIZE(if_series);)
+		f = if_family_render(s, b, f);
 
 	family(b, "rsttrace_malformed_packets_total", "counter",
 	       "Packets with truncated or invalid headers (counted and passed), by reason.");
@@ -494,8 +520,10 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 	       "Host counts moved out of the host table with the lines they were in.");
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < RST_HF_MAX; k++)
-			sb_printf(b, "rsttrace_hosts_evicted_total{dir=\"%s\",flag=\"%s\"} %llu\n",
-				  i == RST_DIR_OUT ? "out" : "in", rst_host_flag_names[k],
+			sb_printf(b,
+				  "rsttrace_hosts_evicted_total{" L_DIRECTION
+				  "=\"%s\",flag=\"%s\"} %llu\n",
+				  dir_names[i & 1], rst_host_flag_names[k],
 				  (unsigned long long)s->total.host_lost[i][k]);
 	family(b, "rsttrace_flows_untracked_total", "counter",
 	       "SYN, SYN-ACK, FIN, RST and RST-ACK flags not in the flow table, by cause.");
@@ -521,26 +549,29 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 			  (unsigned long long)s->hosts_max);
 	}
 
-	family(b, "rsttrace_host_rst_packets_total", "counter",
+	family(b, "rsttrace_host_resets_total", "counter",
 	       "RST and RST-ACK packets by peer host and direction, for the top hosts by RSTs; "
-	       "host=\"other\" carries every other RST, so sums by dir equal the interface "
-	       "totals.");
+	       "host=\"other\" carries every other RST, so sums by direction equal "
+	       "rsttrace_tcp_resets_total.");
 	for (i = 0; i < s->n_top; i++) {
 		host_label(host, sizeof(host), &s->top[i]);
 		for (d = 0; d < 2; d++)
 			sb_printf(b,
-				  "rsttrace_host_rst_packets_total{host=\"%s\",dir=\"%s\"} %llu\n",
+				  "rsttrace_host_resets_total{host=\"%s\"," L_DIRECTION
+				  "=\"%s\"} %llu\n",
 				  host, dir_names[d], (unsigned long long)s->top[i].rst[d]);
 	}
 	for (d = 0; d < 2; d++)
-		sb_printf(b, "rsttrace_host_rst_packets_total{host=\"other\",dir=\"%s\"} %llu\n",
+		sb_printf(b,
+			  "rsttrace_host_resets_total{host=\"other\"," L_DIRECTION
+			  "=\"%s\"} %llu\n",
 			  dir_names[d], (unsigned long long)s->other_rst[d]);
 
 	if (s->att_ok) {
 		family(b, "rsttrace_attached_info", "gauge",
 		       "Programs of this datapath attached to an interface, with hook and mode.");
 		for (i = 0; i < s->n_att; i++) {
-			sb_printf(b, "rsttrace_attached_info{iface=\"");
+			sb_printf(b, "rsttrace_attached_info{" L_DEVICE "=\"");
 			metrics_label(b, s->att[i].iface);
 			sb_printf(b, "\",hook=\"%s\",mode=\"%s\"} 1\n", s->att[i].hook,
 				  s->att[i].mode);

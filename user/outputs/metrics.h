@@ -144,7 +144,7 @@ void metrics_top_free(struct metrics_snapshot *s);
 /*
  * Fold per-(ifindex, dir) counter sums into the snapshot's interface rows,
  * naming each through name_of; what counters_read could not place, and the
- * overflow slot, land in iface="other" so every sum equals the total.
+ * overflow slot, land in device="other" so every sum equals the total.
  */
 void metrics_set_ifaces(struct metrics_snapshot *s, const struct rst_if_totals *per, size_t n,
 			const char *(*name_of)(__u32 ifindex, char *buf));
