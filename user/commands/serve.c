@@ -265,8 +265,13 @@ static int serve_event(void *ctx, const struct rst_event *e)
 	return 0;
 }
 
-/* Consume the ring or join its consumer: 0, or -errno when it cannot be tried again. */
-static int serve_join(struct serve_events *se)
+/*
+ * Consume the ring or join its consumer: 0, or -errno when it cannot be
+ * tried again (a run directory refused at start). Later failures (a
+ * consumer of another ring, one that does not answer yet) are tried again
+ * at the next recheck, and serve goes on exporting meanwhile.
+ */
+static int serve_join(struct serve_events *se, int first)
 {
 	char path[256];
 	int role = consumer_join(&se->cons, se->m);
@@ -278,7 +283,7 @@ static int serve_join(struct serve_events *se)
 		pr_warn("the events of %s are consumed by pid %d: receiving them from %s",
 			se->c->pin_path, (int)se->cons.sub.pid, path);
 	/* Held by a consumer that does not answer (yet): tried again later. */
-	return role < 0 && role != -EBUSY ? role : 0;
+	return first && role < 0 && role != -EBUSY && role != -ESTALE ? role : 0;
 }
 
 /* Serve until a stop signal, following the pins and consuming the events. */
@@ -286,7 +291,7 @@ static int serve_loop(struct metrics_server *srv, struct serve_events *se, int s
 {
 	__u64 recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
 	struct signalfd_siginfo si = {};
-	int n, ready, err;
+	int n, ready;
 
 	for (;;) {
 		n = consumer_poll(&se->cons, 100, sig_fd, &ready);
@@ -295,9 +300,7 @@ static int serve_loop(struct metrics_server *srv, struct serve_events *se, int s
 		if (n == -ENOTCONN) {
 			pr_warn("the consumer serve received events from (pid %d) stopped",
 				(int)se->cons.sub.pid);
-			err = serve_join(se);
-			if (err)
-				return err;
+			serve_join(se, 0);
 		}
 		if (se->out_open)
 			output_flush(&se->out);
@@ -305,10 +308,11 @@ static int serve_loop(struct metrics_server *srv, struct serve_events *se, int s
 			continue;
 		recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
 		/* New maps are a new ring: consumed from its start, by whoever locks first. */
-		if (follow_pins(srv, se->c->pin_path, se->m) || se->cons.role == CONS_NONE) {
-			err = serve_join(se);
-			if (err)
-				return err;
+		if (follow_pins(srv, se->c->pin_path, se->m)) {
+			se->out.flows_fd = se->m->flows; /* the old fd was closed */
+			serve_join(se, 0);
+		} else if (se->cons.role == CONS_NONE) {
+			serve_join(se, 0);
 		}
 	}
 	pr_info("%s, stopping", strsignal((int)si.ssi_signo));
@@ -426,7 +430,7 @@ static int do_serve(const struct serve_cfg *c)
 	if (!srv)
 		goto out;
 	pr_warn("exporting the attachment pinned at %s", c->pin_path);
-	if (!serve_join(&se) && !serve_loop(srv, &se, sig_fd))
+	if (!serve_join(&se, 1) && !serve_loop(srv, &se, sig_fd))
 		ret = EXIT_OK;
 	metrics_stop(srv);
 out:

@@ -250,9 +250,11 @@ void topui_record(struct topui *u, const struct top_state *st)
 	u->prev_ns = now;
 }
 
-/* A rate in w characters: one decimal while it fits, then k and M. */
+/* A number in NUM_W characters at most: one decimal while it fits, then k and M. */
 static void fmt_rate(char *b, size_t n, double v)
 {
+	if (n > NUM_W + 1)
+		n = NUM_W + 1; /* whatever the value, the column holds it */
 	if (isnan(v))
 		snprintf(b, n, "-");
 	else if (v < 10000)
@@ -301,10 +303,10 @@ int topui_host_line(char *buf, size_t len, const struct host_row *r, const struc
 	fmt_rate(in, sizeof(in), r->rst_in_ps);
 	fmt_rate(out, sizeof(out), r->rst_out_ps);
 	fmt_rate(syn, sizeof(syn), r->syn_ps);
-	if (isnan(ratio))
-		snprintf(q, sizeof(q), "-");
-	else
+	if (!isnan(ratio) && ratio < 1000)
 		snprintf(q, sizeof(q), "%.2f", ratio);
+	else
+		fmt_rate(q, sizeof(q), ratio);
 	spark[0] = '\0';
 	if (spark_w && h)
 		spark_render(spark, sizeof(spark), h, now_ns, spark_w, utf8, scale);

@@ -31,6 +31,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "persist.h"
+#include "pinfollow.h"
 #include "rundir.h"
 #include "stdoutw.h"
 #include "tcpdump.h"
@@ -712,6 +713,25 @@ static int attached_join(struct watch *w)
 	return role < 0 ? role : 0;
 }
 
+/*
+ * A consumer that stopped may have stopped for a new attachment (serve
+ * follows the pins): join that one's ring, not the old one's. XXX: a
+ * watch --attached that consumes the ring itself does not notice a
+ * re-made attachment; it goes on reading the old, silent ring.
+ */
+static void attached_follow(struct watch *w)
+{
+	struct rst_maps nm;
+
+	if (pin_follow_check(w->cons.pin_path, w->am.counters) != PIN_NEW ||
+	    maps_open_pinned(w->cons.pin_path, &nm))
+		return;
+	maps_close(&w->am);
+	w->am = nm;
+	w->out.flows_fd = w->am.flows; /* the class of an event: this attachment's flows */
+	pr_warn("the attachment at %s was made anew; reading its events", w->cons.pin_path);
+}
+
 /* Until a signal, -c, --duration or an error: the exit status. */
 static int attached_loop(struct watch *w)
 {
@@ -727,6 +747,7 @@ static int attached_loop(struct watch *w)
 		if (err == -ENOTCONN) {
 			pr_warn("the consumer (pid %d) stopped; joining again",
 				(int)w->cons.sub.pid);
+			attached_follow(w);
 			if (attached_join(w))
 				return EXIT_RUNTIME;
 			continue;
