@@ -32,6 +32,9 @@ screen() { tm capture-pane -p -t top 2>/dev/null; }
 # The first host row: the line after the header HOST ... .
 first_host() { screen | awk '/^HOST /{getline; print $1; exit}'; }
 
+# first_is HOST: that host is on the first row (for wait_for, run each time).
+first_is() { [ "$(first_host)" == "$1" ]; }
+
 # start_top LANG COLS: top in a fresh tmux session of COLS x 24; after it
 # exits the pane says so and records the terminal's mode.
 start_top() {
@@ -84,17 +87,17 @@ t_fits_80() {
 
 t_sort_keys() {
 	# Default: RST/s (in + out): H1 at 60 before the client at 20.
-	wait_for 5 test "$(first_host)" == "$H1"
+	wait_for 5 first_is "$H1"
 	assert_eq "sort by RST/s: H1 first" "$H1" "$(first_host)"
 	tm send-keys -t top o
-	wait_for 3 test "$(first_host)" == "$IP4_B"
+	wait_for 3 first_is "$IP4_B"
 	assert_eq "o (RST out): the client first" "$IP4_B sort: RST/s out" \
 		"$(first_host) $(screen | grep -o 'sort: RST/s out')"
 	tm send-keys -t top i
-	wait_for 3 test "$(first_host)" == "$H1"
+	wait_for 3 first_is "$H1"
 	assert_eq "i (RST in): H1 first" "$H1" "$(first_host)"
 	tm send-keys -t top s
-	wait_for 3 test "$(first_host)" == "$IP4_B"
+	wait_for 3 first_is "$IP4_B"
 	assert_eq "s (SYN): the client first" "$IP4_B" "$(first_host)"
 	screen >"$T/syn.txt"
 	assert_eq "RST/SYN over the interval: the client's is 1.00" "1.00" \

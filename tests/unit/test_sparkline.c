@@ -29,7 +29,7 @@
 #include "sparkline.h"
 #include "topui.h"
 
-#define S(x) ((__u64)((x) * 1e9))
+#define S(x) ((__u64)((x)*1e9))
 
 struct sample {
 	double from, to, rate; /* seconds */
@@ -48,8 +48,15 @@ struct row {
 
 static const struct row rows[] = {
 	{ "empty history is blank", {}, 0, 1000.5, 6, 1, 10, "      ", 0 },
-	{ "a minute at the peak is full blocks", { { 940, 1001, 10 } }, 1, 1000.5, 6, 1, 10,
-	  "██████", 10 },
+	{ "a minute at the peak is full blocks",
+	  { { 940, 1001, 10 } },
+	  1,
+	  1000.5,
+	  6,
+	  1,
+	  10,
+	  "██████",
+	  10 },
 	{ "a zero rate is the baseline", { { 940, 1001, 0 } }, 1, 1000.5, 6, 1, 10, "▁▁▁▁▁▁", 0 },
 	{ "rising in thirds (UTF-8)",
 	  { { 941, 961, 0 }, { 961, 981, 5 }, { 981, 1001, 10 } },
@@ -79,8 +86,15 @@ static const struct row rows[] = {
 	  10,
 	  "   #",
 	  10 },
-	{ "a small rate shows one step above zero", { { 941, 1001, 0.01 } }, 1, 1000.5, 2, 0, 100,
-	  "..", 0.01 },
+	{ "a small rate shows one step above zero",
+	  { { 941, 1001, 0.01 } },
+	  1,
+	  1000.5,
+	  2,
+	  0,
+	  100,
+	  "..",
+	  0.01 },
 };
 
 static void run_row(void **state)

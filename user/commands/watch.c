@@ -775,8 +775,10 @@ static int watch_attached(struct watch *w, const struct watch_cfg *c)
 	struct rst_totals t0 = {};
 	int ret = EXIT_RUNTIME, err;
 
-	if (c->n_if) {
-		pr_warn("--attached reads the attachment's interfaces: -i is not taken with it");
+	if (c->n_if || c->metrics_at) {
+		pr_warn("--attached reads the attachment's interfaces: %s is not taken with it%s",
+			c->n_if ? "-i" : "--metrics",
+			c->n_if ? "" : " (rsttrace serve exports the attachment)");
 		return EXIT_USAGE;
 	}
 	if (!run_dir || !*run_dir)
