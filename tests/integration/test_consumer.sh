@@ -202,21 +202,29 @@ PY
 		"$(grep -Ec "subscriber pid [0-9]+ left \(closed\): $got events sent, $lost lost" "$T/serve3.err")"
 }
 
-# -C and -W bound the files: a ring of 3 files of about 2 kB.
+# -C and -W bound the files: a ring of 3 files of about 1 KiB, JSON and pcap.
 t_rotation() {
 	local sp
-	rm -f "$T"/rot.json*
+	rm -f "$T"/rot.json* "$T"/rot.pcap*
 	bg_start sp nsx "$SRV" "$R" serve --listen "$(port)" --pin-path "$P" --run-dir "$RUN" \
-		--json-out "$T/rot.json" -C 2k -W 3 2>"$T/serve4.err"
+		--json-out "$T/rot.json" -w "$T/rot.pcap" -C 1k -W 3 2>"$T/serve4.err"
 	wait_for 10 test -S "$SOCK"
 	refuse_n 40
 	sleep 1
 	bg_stop "$sp"
 	local n big
 	n=$(ls "$T"/rot.json* | wc -l)
-	big=$(find "$T" -name 'rot.json*' -size +3k | wc -l)
-	assert_eq "rotation: 3 files rot.json0..2, none over 2 KiB + a line" "3 0 rot.json0 rot.json1 rot.json2" \
+	big=$(find "$T" -name 'rot.json*' -size +2k | wc -l)
+	assert_eq "rotation: 3 files rot.json0..2, none over 1 KiB + a line" "3 0 rot.json0 rot.json1 rot.json2" \
 		"$n $big $(cd "$T" && ls rot.json* | xargs)"
+	# 40 frames of 54 bytes + 16 of record header: 2800 bytes, 3 files of 1 KiB.
+	local pkts=0 f
+	for f in "$T"/rot.pcap*; do
+		pkts=$((pkts + $(tcpdump -nn -r "$f" 2>/dev/null | grep -c 'Flags \[R\.\]')))
+	done
+	assert_eq "pcap ring: rot.pcap0..2, none over 1 KiB + a record, readable RST-ACKs" \
+		"3 0 yes" \
+		"$(ls "$T"/rot.pcap* | wc -l) $(find "$T" -name 'rot.pcap*' -size +2k | wc -l) $([ "$pkts" -gt 0 ] && echo yes || echo no)"
 }
 
 # Nothing left running: every process started here is gone.
