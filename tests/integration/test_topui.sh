@@ -130,6 +130,44 @@ t_quit() {
 		"$(grep -ow -e icanon -e echo "$T/stty.txt" | sort -u | xargs | sed 's/echo icanon/icanon echo/')"
 }
 
+# The pane's terminal mode: "raw" (no icanon, no echo) or "cooked".
+tty_mode() {
+	stty -a -F "$(tm display -p -t top '#{pane_tty}')" | grep -qw -- -icanon && echo raw || echo cooked
+}
+
+# ^Z gives the terminal back while top is stopped (the normal screen, the
+# shell's job message), fg takes it again. Under an interactive shell: job
+# control needs a process group that is not orphaned (a pane's own command
+# would have its stop discarded by the kernel).
+t_suspend() {
+	tm kill-server 2>/dev/null
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		tm -f /dev/null new-session -d -s top -x 80 -y 24 "env PS1='sh$ ' bash --norc --noprofile -i" \
+			2>/dev/null && break
+		sleep 0.2
+	done
+	TOP_PID=$(tm display -p -t top '#{pane_pid}')
+	tm send-keys -t top "env LANG=C.UTF-8 nsenter --net=/run/netns/$SRV $R top --interval 0.5 --pin-path $P" Enter
+	wait_for 10 bash -c "tmux -L $TM capture-pane -p -t top | grep -q '^HOST '"
+	assert_eq "running: the terminal in raw mode" raw "$(tty_mode)"
+	tm send-keys -t top C-z
+	wait_for 3 bash -c "tmux -L $TM capture-pane -p -t top | grep -q Stopped"
+	assert_eq "^Z: stopped, the shell's screen back (top's gone from it)" "yes no" \
+		"$(screen | grep -q Stopped && echo yes || echo no) $(screen | grep -q '^HOST ' && echo yes || echo no)"
+	tm send-keys -t top "fg" Enter
+	wait_for 3 bash -c "tmux -L $TM capture-pane -p -t top | grep -q '^HOST '"
+	sleep 0.3
+	assert_eq "fg: top's screen again, raw again" "yes raw" \
+		"$(screen | grep -q '^HOST ' && echo yes || echo no) $(tty_mode)"
+	tm send-keys -t top q
+	wait_for 3 bash -c "! tmux -L $TM capture-pane -p -t top | grep -q '^HOST '"
+	tm send-keys -t top "echo TOP-EXITED \$?" Enter
+	wait_for 3 bash -c "tmux -L $TM capture-pane -p -t top | grep -q '^TOP-EXITED'"
+	assert_eq "then q quits, exit 0, back to the shell's screen" "TOP-EXITED 0" \
+		"$(screen | grep -o '^TOP-EXITED [0-9]*')"
+}
+
 # ^C (SIGINT) and SIGTERM end it too, the terminal restored.
 t_signal() {
 	start_top C.UTF-8 80
@@ -192,6 +230,7 @@ run_test t_sort_keys
 run_test t_resize
 run_test t_quit
 run_test t_signal
+run_test t_suspend
 run_test t_ascii
 run_test t_once_stable
 run_test t_nothing_left

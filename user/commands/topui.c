@@ -67,9 +67,14 @@ static void on_winch(int sig)
 static void on_tstp(int sig)
 {
 	int saved = errno, was = tty_raw;
+	sigset_t set;
 
 	tty_restore();
 	signal(sig, SIG_DFL);
+	/* Blocked while its handler runs: unblocked, the raise stops us here and now. */
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
 	/* Here again after SIGCONT. */
 	signal(sig, on_tstp);
