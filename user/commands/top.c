@@ -72,6 +72,10 @@ static const struct opt_row top_rows[] = {
 	  .metavar = "COUNT",
 	  .help = "hosts shown (default " XSTR(TOP_ROWS_DEFAULT) ")" },
 	READER_PIN_PATH_ROW(struct top_cfg, pin_path),
+	{ .type = OPT_DOC,
+	  .display = "keys",
+	  .help = "on a terminal: q quits; r, i, o, s sort by RST/s,\n"
+		  "RST/s in, RST/s out, SYN/s; ^L redraws" },
 	{ 0 },
 };
 
