@@ -227,6 +227,24 @@ t_rotation() {
 		"$(ls "$T"/rot.pcap* | wc -l) $(find "$T" -name 'rot.pcap*' -size +2k | wc -l) $([ "$pkts" -gt 0 ] && echo yes || echo no)"
 }
 
+# detach --all and attach again under a running serve: it consumes the new ring.
+t_follow() {
+	local sp
+	rm -f "$T"/fol.json*
+	bg_start sp nsx "$SRV" "$R" serve --listen "$(port)" --pin-path "$P" --run-dir "$RUN" \
+		--json-out "$T/fol.json" 2>"$T/serve5.err"
+	wait_for 10 test -S "$SOCK"
+	nsx "$SRV" "$R" detach --all --pin-path "$P" >/dev/null 2>&1
+	nsx "$SRV" "$R" attach -i "$IF" --ring-size 4096 --pin-path "$P" >/dev/null 2>&1
+	wait_for 10 grep -q "made anew" "$T/serve5.err"
+	wait_for 5 bash -c "[ \$(grep -c 'consuming the events of $P' '$T/serve5.err') -ge 2 ]"
+	refuse_n 30
+	wait_for 10 has_lines 30 "$T/fol.json"
+	assert_eq "a re-made attachment: its ring consumed, 30 delivered, 0 ring full" "30 [30,0]" \
+		"$(lines "$T"/fol.json*) $(stats_events)"
+	bg_stop "$sp"
+}
+
 # Nothing left running: every process started here is gone.
 t_nothing_left() {
 	local p left=""
@@ -251,6 +269,7 @@ run_test t_permissions
 run_test t_watch_alone
 run_test t_stuck_subscriber
 run_test t_rotation
+run_test t_follow
 run_test t_nothing_left
 nsx "$SRV" "$R" detach --all --pin-path "$P" >/dev/null 2>&1
 finish

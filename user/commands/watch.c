@@ -507,6 +507,11 @@ static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 	err = filter_compile(&w->filter, c->expr, c->n_expr);
 	if (err)
 		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	if (!c->attached && (c->pin_path || c->run_dir)) {
+		pr_warn("%s needs --attached (watch loads its own programs otherwise)",
+			c->pin_path ? "--pin-path" : "--run-dir");
+		return EXIT_USAGE;
+	}
 	/* --attached loads and attaches nothing: it reads pins (watch_attached). */
 	if (c->attached)
 		return check_privileges(PRIV_READ) ? EXIT_RUNTIME : 0;
