@@ -21,6 +21,9 @@ _PINS=()
 _TMP=$(mktemp -d /tmp/rsttrace-test.XXXXXX)
 # Short unique tag: interface names are limited to 15 bytes.
 _TAG=$(printf '%05d' $(($$ % 100000)))
+# serve and watch --attached keep their consumer lock and event socket here,
+# not in /run/rsttrace (consumer.h): a test leaves nothing behind.
+export RSTTRACE_RUN_DIR="$_TMP/run"
 
 cleanup() {
 	local p ns d

@@ -5,45 +5,63 @@
  * /metrics until SIGINT or SIGTERM, and leaves the attachment as it was.
  * When the attachment is removed and made again, the pins name new maps:
  * serve notices within SERVE_RECHECK_S and follows them.
+ *
+ * serve is also the consumer of the attachment's event ring (consumer.h):
+ * it reads every event the kernel delivers, writes it where it was asked
+ * (--json-out, -w, --syslog; rotated, bounded) and re-publishes it on the
+ * run directory's socket for watch --attached. Only one process consumes:
+ * a serve started beside a consuming watch --attached joins that one, and
+ * takes the ring over when it leaves.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/signalfd.h>
 #include <bpf/bpf.h>
 
+#include "classify.h"
 #include "commands.h"
+#include "consumer.h"
+#include "iface.h"
+#include "json.h"
+#include "jsonfile.h"
 #include "log.h"
 #include "options.h"
 #include "privs.h"
 #include "maps.h"
 #include "metrics.h"
+#include "output.h"
 #include "persist.h"
 #include "pinfollow.h"
+#include "rstreason.h"
+#include "rundir.h"
 #include "util.h"
 
 #define SERVE_RECHECK_S 5
 
-/* The pins name other maps than the ones served: follow them. */
-static void follow_pins(struct metrics_server *srv, const char *pin, struct rst_maps *m)
+/* The pins name other maps than the ones served: follow them. 1 when they changed. */
+static int follow_pins(struct metrics_server *srv, const char *pin, struct rst_maps *m)
 {
 	struct rst_maps nm;
 
 	/* Nothing pinned (detached): keep the last maps, frozen, until re-attach. */
 	if (pin_follow_check(pin, m->counters) != PIN_NEW)
-		return;
+		return 0;
 	if (maps_open_pinned(pin, &nm))
-		return;
+		return 0;
 	if (metrics_set_maps(srv, &nm)) {
 		maps_close(&nm);
-		return;
+		return 0;
 	}
 	maps_close(m);
 	*m = nm;
 	pr_warn("the attachment at %s was made anew; exporting its maps", pin);
+	return 1;
 }
 
 /* rsttrace_attached_info labels of each kind of link record. */
@@ -96,6 +114,28 @@ struct serve_cfg {
 	const char *listen; /* NULL: METRICS_ADDR_DEFAULT:METRICS_PORT_DEFAULT */
 	__u32 top_n;
 	const char *pin_path;
+	/* The event consumer's (consumer.h) and its sinks. */
+	struct output_opts oo; /* -w, -C, -W, --syslog; never stdout */
+	const char *json_out;
+	const char *run_dir;
+	__u32 queue_len;
+};
+
+/* The sink defaults that bound the disk: -C 10 (million bytes), -W 10. */
+#define SERVE_SIZE_DEFAULT  10000000ULL
+#define SERVE_COUNT_DEFAULT 10
+
+/* The consumer's side of serve: what it took and where it went. */
+struct serve_events {
+	const struct serve_cfg *c;
+	struct rst_maps *m;
+	struct consumer cons;
+	struct jsonfile jf;
+	struct output out;
+	int json_open, out_open;
+	__s64 mono_to_real;
+	__u64 out_dropped; /* events -w or --syslog could not take (a write failed) */
+	int out_err;
 };
 
 static int listen_check(const char *arg, const void *field)
@@ -125,32 +165,214 @@ static const struct opt_row serve_rows[] = {
 	{ 0 },
 };
 
+/* The event sinks' options (output.h), as watch has them; -G is not one: unbounded. */
+static int serve_output_opt(void *field, int code, const char *arg)
+{
+	return output_parse_opt(field, code, arg) < 0 ? -EINVAL : 0;
+}
+
+#define SERVE_OUT_ROW(lname, s, c, meta, text)                                                     \
+	{                                                                                          \
+		.name = lname, .short_opt = s, .type = OPT_FUNC, .off = 0, .code = c,              \
+		.fn = serve_output_opt, .metavar = meta, .help = text                              \
+	}
+
+static const struct opt_row serve_event_rows[] = {
+	{ .name = "json-out",
+	  .type = OPT_STRING,
+	  .off = offsetof(struct serve_cfg, json_out),
+	  .metavar = "FILE",
+	  .help = "write the events as JSON lines to FILE0, FILE1, ... (-C, -W)" },
+	{ .name = "run-dir",
+	  .type = OPT_STRING,
+	  .off = offsetof(struct serve_cfg, run_dir),
+	  .metavar = "DIR",
+	  .help = "the consumer's lock and event socket (default\n$RSTTRACE_RUN_DIR, "
+		  "else " RST_RUN_DIR_DEFAULT ")" },
+	{ .name = "queue",
+	  .type = OPT_U32,
+	  .off = offsetof(struct serve_cfg, queue_len),
+	  .min = 1,
+	  .max = FAN_QUEUE_MAX,
+	  .metavar = "N",
+	  .help = "events queued for a slow subscriber before it loses\nthem (default " STR(
+		  FAN_QUEUE_DEFAULT) ")" },
+	{ 0 },
+};
+
+static const struct opt_row serve_out_rows[] = {
+	SERVE_OUT_ROW(NULL, 'w', 'w', "FILE", "write the events' snapshots to pcap files (-C, -W)"),
+	SERVE_OUT_ROW(NULL, 'C', 'C', "SIZE",
+		      "a new file once the current one is over SIZE million bytes\n"
+		      "(k, m, g suffix: KiB, MiB, GiB; default 10)"),
+	SERVE_OUT_ROW(NULL, 'W', 'W', "N", "a ring of N files (default 10): disk use <= N x SIZE"),
+	SERVE_OUT_ROW("syslog", 0, OPT_OUT_SYSLOG, NULL, "send each event's text line to syslog"),
+	SERVE_OUT_ROW("syslog-facility", 0, OPT_OUT_FACILITY, "NAME",
+		      "daemon (default), user, local0..local7, ..."),
+	{ 0 },
+};
+
 static const struct opt_cmd serve_cmd = {
 	.name = "serve",
-	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n",
+	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n"
+		    "                      [--json-out FILE] [-w FILE] [-C SIZE] [-W N] [--syslog]\n",
 	.sets = {
 		{ serve_rows, 0 },
+		{ serve_event_rows, 0 },
+		{ serve_out_rows, offsetof(struct serve_cfg, oo) },
 		{ opt_verbose_log_rows, 0 },
 		{ opt_common_rows, 0 },
 	},
 };
 
-/* Serve until a stop signal, following the pins. */
-static void serve_loop(struct metrics_server *srv, const char *pin, struct rst_maps *m,
-		       sigset_t *set)
+/* One event from the ring (or from the consumer serve joined) to every sink. */
+static int serve_event(void *ctx, const struct rst_event *e)
 {
-	int sig;
+	struct serve_events *se = ctx;
+	char line[2048], namebuf[IF_NAMESIZE];
+	struct timespec wall;
+	const char *ifname;
+	__u64 ns = e->ts_ns + se->mono_to_real;
+	int len, err;
+
+	wall.tv_sec = ns / 1000000000ULL;
+	wall.tv_nsec = ns % 1000000000ULL;
+	ifname = iface_name(e->ifindex, namebuf);
+	if (se->json_open) {
+		struct json_info ji = {
+			.ifname = ifname,
+			.wall = &wall,
+			.class = classify_event(se->m->flows, e),
+			.reason = rst_reason_name(e->reason),
+			.state = rst_state_name(e->sk_state),
+		};
+
+		len = json_event(line, sizeof(line), e, &ji);
+		if (len > 0)
+			jsonfile_write(&se->jf, line, (size_t)len); /* a failure is counted there */
+	}
+	if (se->out_open) {
+		/* A sink that fails drops this event, counted; serve goes on with the next. */
+		err = output_event(&se->out, e, ifname, &wall);
+		if (err < 0) {
+			if (!se->out_err)
+				pr_warn("writing events: %s; they are dropped and counted",
+					strerror(-err));
+			se->out_err = -err;
+			se->out_dropped++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Consume the ring or join its consumer: 0, or -errno when it cannot be
+ * tried again (a run directory refused at start). Later failures (a
+ * consumer of another ring, one that does not answer yet) are tried again
+ * at the next recheck, and serve goes on exporting meanwhile.
+ */
+static int serve_join(struct serve_events *se, int first)
+{
+	char path[256];
+	int role = consumer_join(&se->cons, se->m);
+
+	consumer_sock_path(&se->cons, path, sizeof(path));
+	if (role == CONS_RING)
+		pr_warn("consuming the events of %s; publishing them on %s", se->c->pin_path, path);
+	else if (role == CONS_SUB)
+		pr_warn("the events of %s are consumed by pid %d: receiving them from %s",
+			se->c->pin_path, (int)se->cons.sub.pid, path);
+	/* Held by a consumer that does not answer (yet): tried again later. */
+	return first && role < 0 && role != -EBUSY && role != -ESTALE ? role : 0;
+}
+
+/* Serve until a stop signal, following the pins and consuming the events. */
+static int serve_loop(struct metrics_server *srv, struct serve_events *se, int sig_fd)
+{
+	__u64 recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
+	struct signalfd_siginfo si = {};
+	int n, ready;
 
 	for (;;) {
-		struct timespec ts = { .tv_sec = SERVE_RECHECK_S };
-
-		sig = sigtimedwait(set, NULL, &ts);
-		if (sig > 0)
+		n = consumer_poll(&se->cons, 100, sig_fd, &ready);
+		if (ready && read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			break;
-		if (errno == EAGAIN)
-			follow_pins(srv, pin, m);
+		if (n == -ENOTCONN) {
+			pr_warn("the consumer serve received events from (pid %d) stopped",
+				(int)se->cons.sub.pid);
+			serve_join(se, 0);
+		}
+		if (se->out_open)
+			output_flush(&se->out);
+		if (now_mono_ns() < recheck)
+			continue;
+		recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
+		/* New maps are a new ring: consumed from its start, by whoever locks first. */
+		if (follow_pins(srv, se->c->pin_path, se->m)) {
+			se->out.flows_fd = se->m->flows; /* the old fd was closed */
+			serve_join(se, 0);
+		} else if (se->cons.role == CONS_NONE) {
+			serve_join(se, 0);
+		}
 	}
-	pr_info("%s, stopping", strsignal(sig));
+	pr_info("%s, stopping", strsignal((int)si.ssi_signo));
+	return 0;
+}
+
+/* The sinks asked for; 0 or -errno (printed). */
+static int serve_sinks_open(struct serve_events *se)
+{
+	struct output_opts oo = se->c->oo;
+	struct fmt_opts fo = {};
+	int err;
+
+	if (!oo.size_limit)
+		oo.size_limit = SERVE_SIZE_DEFAULT;
+	if (!oo.file_count)
+		oo.file_count = SERVE_COUNT_DEFAULT;
+	if (se->c->json_out) {
+		err = jsonfile_open(&se->jf, se->c->json_out, oo.size_limit, oo.file_count);
+		if (err)
+			return err;
+		se->json_open = 1;
+	}
+	if (oo.wfile || oo.syslog) {
+		/* -w and --syslog only: output_open never takes stdout for a serve. */
+		if (!oo.wfile)
+			oo.size_limit = oo.file_count = 0;
+		fo.tstamp = TS_NONE;
+		err = output_open(&se->out, &oo, &fo, RST_SNAPLEN_MAX, se->m->flows);
+		if (err)
+			return err;
+		se->out_open = 1;
+	}
+	return 0;
+}
+
+/* What was consumed and lost, at exit: one line per sink that dropped. */
+static void serve_events_close(struct serve_events *se)
+{
+	struct fanout_pub *p = &se->cons.pub;
+	__u64 lost = p->lost_gone;
+	int i;
+
+	for (i = 0; i < p->n_peers; i++)
+		lost += p->peers[i].lost;
+	pr_info("%llu events consumed; subscribers lost %llu (their queues were full)",
+		(unsigned long long)se->cons.received, (unsigned long long)lost);
+	consumer_leave(&se->cons);
+	if (se->json_open) {
+		if (se->jf.dropped)
+			pr_warn("--json-out: %llu events dropped (%s)",
+				(unsigned long long)se->jf.dropped, strerror(se->jf.err));
+		jsonfile_close(&se->jf);
+	}
+	if (se->out_open) {
+		if (se->out_dropped)
+			pr_warn("-w/--syslog: %llu events dropped (%s)",
+				(unsigned long long)se->out_dropped, strerror(se->out_err));
+		output_close(&se->out);
+	}
 }
 
 static int do_serve(const struct serve_cfg *c)
@@ -163,9 +385,10 @@ static int do_serve(const struct serve_cfg *c)
 			      .events = -1,
 			      .reasons = -1 };
 	struct metrics_server *srv = NULL;
+	struct serve_events se = { .c = c, .m = &m };
 	struct metrics_opts mo;
+	int err, sig_fd, ret = EXIT_RUNTIME;
 	sigset_t set;
-	int err;
 
 	metrics_opts_default(&mo);
 	mo.opt = "--listen";
@@ -186,35 +409,63 @@ static int do_serve(const struct serve_cfg *c)
 		return EXIT_RUNTIME;
 
 	/*
-	 * Block the stop signals before MHD starts its threads, then wait for
-	 * them here: no handler, no polling, no thread ever interrupted.
+	 * Block the stop signals before MHD starts its threads, then take
+	 * them here from a signalfd: no handler, no thread ever interrupted.
 	 */
 	stop_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	srv = metrics_start(c->listen, &m, &mo);
-	if (!srv) {
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0) {
+		pr_warn("signalfd: %s", strerror(errno));
 		maps_close(&m);
 		return EXIT_RUNTIME;
 	}
+	consumer_init(&se.cons, c->pin_path, c->run_dir, c->queue_len, serve_event, &se);
+	se.mono_to_real = mono_to_real_offset();
+	if (serve_sinks_open(&se))
+		goto out;
+
+	srv = metrics_start(c->listen, &m, &mo);
+	if (!srv)
+		goto out;
 	pr_warn("exporting the attachment pinned at %s", c->pin_path);
-	serve_loop(srv, c->pin_path, &m, &set);
+	if (!serve_join(&se, 1) && !serve_loop(srv, &se, sig_fd))
+		ret = EXIT_OK;
 	metrics_stop(srv);
+out:
+	serve_events_close(&se);
+	close(sig_fd);
 	maps_close(&m);
-	return EXIT_OK;
+	return ret;
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_cfg c = { .pin_path = RST_PIN_DEFAULT };
+	struct serve_cfg c = { .pin_path = RST_PIN_DEFAULT, .queue_len = FAN_QUEUE_DEFAULT };
 	struct metrics_opts mo;
 	int err;
 
 	metrics_opts_default(&mo);
 	c.top_n = mo.top_n;
+	output_opts_default(&c.oo);
+	c.run_dir = getenv("RSTTRACE_RUN_DIR");
+	if (!c.run_dir || !*c.run_dir)
+		c.run_dir = RST_RUN_DIR_DEFAULT;
 	err = opt_parse(&serve_cmd, argc, argv, &c, NULL);
 	if (err)
 		return opt_exit_status(err);
+	if (c.oo.rotate_secs) {
+		pr_warn("serve: -G is not taken (a ring of files by size keeps the disk bounded)");
+		return EXIT_USAGE;
+	}
+	if ((c.oo.size_limit || c.oo.file_count) && !c.oo.wfile && !c.json_out) {
+		pr_warn("%s needs -w FILE or --json-out FILE", c.oo.size_limit ? "-C" : "-W");
+		return EXIT_USAGE;
+	}
+	if (c.oo.wfile && !strcmp(c.oo.wfile, "-")) {
+		pr_warn("serve: -w - (standard output) is not taken; name a file");
+		return EXIT_USAGE;
+	}
 	return do_serve(&c);
 }

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "pinfollow.h"
 #include "reader.h"
 #include "toprates.h"
+#include "topui.h"
 #include "util.h"
 
 #define TOP_ROWS_DEFAULT 20
@@ -70,6 +72,10 @@ static const struct opt_row top_rows[] = {
 	  .metavar = "COUNT",
 	  .help = "hosts shown (default " XSTR(TOP_ROWS_DEFAULT) ")" },
 	READER_PIN_PATH_ROW(struct top_cfg, pin_path),
+	{ .type = OPT_DOC,
+	  .display = "keys",
+	  .help = "on a terminal: q quits; r, i, o, s sort by RST/s,\n"
+		  "RST/s in, RST/s out, SYN/s; ^L redraws" },
 	{ 0 },
 };
 
@@ -109,7 +115,7 @@ static const char *age_str(char *buf, size_t len, __u64 mono_now, __u64 then)
 	return buf;
 }
 
-/* RSTs per SYN of a host, NaN when it saw no SYN. */
+/* RSTs per SYN of a host since it entered the map, NaN when it saw no SYN. */
 static double host_ratio(const struct host_row *r)
 {
 	__u64 rsts = r->v.rst_in + r->v.rst_out, syns = r->v.syn_in + r->v.syn_out;
@@ -148,7 +154,8 @@ static void top_text(const struct top_state *st, const struct source *src, __u32
 	top_text_head(st, src, capacity, clear);
 	for (i = 0; i < st->n_rows; i++) {
 		const struct host_row *r = &st->rows[i];
-		double q = host_ratio(r);
+		/* Over the interval, as the rates beside it (the JSON keeps both). */
+		double q = host_interval_ratio(r);
 
 		if (isnan(q))
 			snprintf(rt, sizeof(rt), "-");
@@ -195,6 +202,7 @@ static void top_json_host(struct json_writer *w, const struct host_row *r, __s64
 	float_field(w, "rst_out_per_s", r->rst_out_ps);
 	float_field(w, "syn_per_s", r->syn_ps);
 	float_field(w, "rst_syn_ratio", host_ratio(r));
+	float_field(w, "rst_syn_ratio_interval", host_interval_ratio(r));
 	jw_u64_field(w, "rst_in", r->v.rst_in);
 	jw_u64_field(w, "rst_out", r->v.rst_out);
 	jw_u64_field(w, "syn_in", r->v.syn_in);
@@ -298,6 +306,7 @@ struct top_run {
 	__u32 capacity;
 	int clear;
 	int gone;
+	struct topui *ui; /* on a terminal: the fitted screen and its keys; NULL: lines */
 };
 
 /* One refresh: read, rank and print. 0, FOLLOW_WAIT (nothing to print yet) or -errno. */
@@ -312,7 +321,10 @@ static int top_refresh(struct top_run *r)
 	 * when that watch ends, its frozen maps show zero rates.
 	 */
 	if (r->src.pinned) {
+		int sort = r->st.sort; /* a new attachment's state starts over: the key stays */
+
 		err = top_follow(&r->src, c->pin_path, &r->st, c->rows, c->once, &r->gone);
+		r->st.sort = sort;
 		if (err < 0)
 			return err;
 		/* top --once has no refresh to wait for: gone is a failure. */
@@ -329,6 +341,10 @@ static int top_refresh(struct top_run *r)
 		return err;
 	pr_debug("top: read and ranked %zu hosts in %.1f ms", r->st.n_hosts,
 		 (now_mono_ns() - t0) / 1e6);
+	if (r->ui) {
+		topui_record(r->ui, &r->st);
+		return topui_draw(r->ui, &r->st, &r->src, r->capacity);
+	}
 	if (c->json)
 		top_json(&r->st, &r->src, r->capacity);
 	else
@@ -344,7 +360,48 @@ static void top_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * top on a terminal (topui.h): refreshes on the clock, keys and resizes
+ * in between; the rows asked for (-N) as far as the screen has room.
+ */
+static int top_ui_loop(struct top_run *r)
+{
+	__u64 step = (__u64)(r->c->interval * 1e9), deadline;
+	struct topui *u = malloc(sizeof(*u));
+	int err, ev;
+
+	if (!u)
+		return -ENOMEM;
+	topui_start(u);
+	r->ui = u;
+	err = top_read(&r->st, r->src.m.counters, r->src.m.hosts, r->c->rows);
+	if (!err)
+		err = topui_draw(u, &r->st, &r->src, r->capacity);
+	deadline = now_mono_ns() + step;
+	while (!err && !top_stop) {
+		ev = topui_wait(u, &r->st, deadline, &top_stop);
+		if (ev == TOPUI_QUIT)
+			break;
+		if (ev == TOPUI_REDRAW) {
+			err = topui_draw(u, &r->st, &r->src, r->capacity);
+			continue;
+		}
+		/* On the clock, not after the work: a slow read does not stretch the period. */
+		deadline += step;
+		if (deadline < now_mono_ns())
+			deadline = now_mono_ns() + step;
+		err = top_refresh(r);
+		if (err == FOLLOW_WAIT)
+			err = 0;
+	}
+	topui_stop(u);
+	r->ui = NULL;
+	free(u);
+	return err;
 }
 
 static int do_top(const struct top_cfg *c)
@@ -358,8 +415,12 @@ static int do_top(const struct top_cfg *c)
 	r.clear = !c->once && !c->json && isatty(STDOUT_FILENO);
 	r.capacity = (__u32)table_capacity(r.src.m.hosts);
 
-	err = top_read(&r.st, r.src.m.counters, r.src.m.hosts, c->rows);
-	while (!err && !top_stop) {
+	/* A terminal gets the screen of topui.h; a pipe, --once and --json get lines. */
+	if (r.clear)
+		err = top_ui_loop(&r);
+	else
+		err = top_read(&r.st, r.src.m.counters, r.src.m.hosts, c->rows);
+	while (!err && !top_stop && !r.clear) {
 		nap(c->interval);
 		if (top_stop)
 			break;

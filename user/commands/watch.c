@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "commands.h"
+#include "consumer.h"
 #include "counters.h"
 #include "iface.h"
 #include "linkmon.h"
@@ -29,6 +30,9 @@
 #include "maps.h"
 #include "metrics.h"
 #include "output.h"
+#include "persist.h"
+#include "pinfollow.h"
+#include "rundir.h"
 #include "stdoutw.h"
 #include "tcpdump.h"
 #include "tracing.h"
@@ -60,6 +64,10 @@ struct watch_cfg {
 	int verbose;	   /* -v: the output detail, as tcpdump's */
 	char *const *expr; /* the words of the expression */
 	int n_expr;
+	/* --attached: the persistent attachment's events (consumer.h) */
+	int attached;
+	const char *pin_path;
+	const char *run_dir;
 };
 
 struct watch {
@@ -85,6 +93,9 @@ struct watch {
 	int n_vanished;
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
 	struct metrics_server *metrics;
+	/* --attached: the pinned maps and the events' consumer, or its subscription */
+	struct rst_maps am;
+	struct consumer cons;
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -97,19 +108,15 @@ static const char *watch_ifname(const struct watch *w, __u32 ifindex)
 	return NULL;
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+static int watch_event(struct watch *w, const struct rst_event *e)
 {
-	struct watch *w = ctx;
-	struct rst_event rec, joined;
-	const struct rst_event *e = rst_event_from_record(data, size, &rec);
+	struct rst_event joined;
 	char namebuf[IF_NAMESIZE];
 	struct timespec wall;
 	const char *ifname;
 	__u64 ns;
 	int err;
 
-	if (!e)
-		return 0;
 	w->received++;
 	/* libbpf goes on consuming after a positive return: ignore the rest. */
 	if (w->stop || (w->count_max && w->matched >= w->count_max))
@@ -145,6 +152,20 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	w->matched++;
 	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct rst_event rec;
+	const struct rst_event *e = rst_event_from_record(data, size, &rec);
+
+	return e ? watch_event(ctx, e) : 0;
+}
+
+/* --attached: an event of the attachment, already joined with its reason (consumer.h). */
+static int on_attached_event(void *ctx, const struct rst_event *e)
+{
+	return watch_event(ctx, e);
 }
 
 /*
@@ -368,6 +389,23 @@ static const struct opt_row watch_rows[] = {
 	{ 0 },
 };
 
+/* --attached: the persistent attachment's events, beside serve (docs/persistent.md). */
+static const struct opt_row attached_rows[] = {
+	{ .name = "attached",
+	  .type = OPT_FLAG,
+	  W(attached),
+	  .help = "the events of the persistent attachment (rsttrace attach),\n"
+		  "from serve's socket, or from its ring when no serve runs" },
+	CMD_PIN_PATH_ROW(struct watch_cfg, pin_path),
+	{ .name = "run-dir",
+	  .type = OPT_STRING,
+	  W(run_dir),
+	  .metavar = "DIR",
+	  .help = "with --attached: the consumer's lock and socket (default\n"
+		  "$RSTTRACE_RUN_DIR, else " RST_RUN_DIR_DEFAULT ")" },
+	{ 0 },
+};
+
 /* The sinks' options, parsed by output_parse_opt (output.h). */
 static int output_opt(void *field, int code, const char *arg)
 {
@@ -408,6 +446,7 @@ static const struct opt_cmd watch_cmd = {
 	.sets = {
 		{ watch_rows, 0 },
 		{ output_rows, offsetof(struct watch_cfg, oo) },
+		{ attached_rows, 0 },
 		{ datapath_rows, offsetof(struct watch_cfg, o) },
 		{ opt_common_rows, 0 },
 	},
@@ -468,6 +507,14 @@ static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 	err = filter_compile(&w->filter, c->expr, c->n_expr);
 	if (err)
 		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	if (!c->attached && (c->pin_path || c->run_dir)) {
+		pr_warn("%s needs --attached (watch loads its own programs otherwise)",
+			c->pin_path ? "--pin-path" : "--run-dir");
+		return EXIT_USAGE;
+	}
+	/* --attached loads and attaches nothing: it reads pins (watch_attached). */
+	if (c->attached)
+		return check_privileges(PRIV_READ) ? EXIT_RUNTIME : 0;
 	if (check_privileges(PRIV_LOAD))
 		return EXIT_RUNTIME;
 	return watch_ifaces(w, c);
@@ -628,6 +675,153 @@ static int watch_finish(struct watch *w, int ret)
 	return ret;
 }
 
+static void attached_summary(struct watch *w, const struct rst_totals *t0)
+{
+	struct rst_totals t;
+
+	output_summary(&w->out, stderr);
+	if (w->filter.expr)
+		fprintf(stderr, "%llu event%s did not match the expression\n",
+			(unsigned long long)w->filtered, w->filtered == 1 ? "" : "s");
+	fprintf(stderr,
+		"%llu events received from the attachment at %s; %llu lost by this watch "
+		"(its queue at the consumer was full)\n",
+		(unsigned long long)w->received, w->cons.pin_path,
+		(unsigned long long)w->cons.lost);
+	if (counters_read(w->am.counters, &t, NULL, 0, NULL))
+		return;
+	/* The attachment's counters are its lifetime's: what changed while this watch ran. */
+	fprintf(stderr,
+		"meanwhile the kernel delivered %llu events; not delivered: %llu sampled out, "
+		"%llu rate limited, %llu ring full, %llu filtered\n",
+		(unsigned long long)(t.c[RST_C_EV_SENT] - t0->c[RST_C_EV_SENT]),
+		(unsigned long long)(t.c[RST_C_EV_SAMPLED] - t0->c[RST_C_EV_SAMPLED]),
+		(unsigned long long)(t.c[RST_C_EV_RATELIM] - t0->c[RST_C_EV_RATELIM]),
+		(unsigned long long)(t.c[RST_C_EV_RINGFULL] - t0->c[RST_C_EV_RINGFULL]),
+		(unsigned long long)(t.c[RST_C_EV_FILTERED] - t0->c[RST_C_EV_FILTERED]));
+}
+
+/* Join the events: consume the ring, or subscribe to its consumer. 0 or -errno. */
+static int attached_join(struct watch *w)
+{
+	char path[256];
+	int role = consumer_join(&w->cons, &w->am);
+
+	consumer_sock_path(&w->cons, path, sizeof(path));
+	if (role == CONS_RING)
+		pr_warn("reading the events of %s from its ring (no serve consumes them); "
+			"publishing them on %s",
+			w->cons.pin_path, path);
+	else if (role == CONS_SUB)
+		pr_warn("reading the events of %s from %s (consumer pid %d)", w->cons.pin_path,
+			path, (int)w->cons.sub.pid);
+	return role < 0 ? role : 0;
+}
+
+/*
+ * A consumer that stopped may have stopped for a new attachment (serve
+ * follows the pins): join that one's ring, not the old one's. XXX: a
+ * watch --attached that consumes the ring itself does not notice a
+ * re-made attachment; it goes on reading the old, silent ring.
+ */
+static void attached_follow(struct watch *w)
+{
+	struct rst_maps nm;
+
+	if (pin_follow_check(w->cons.pin_path, w->am.counters) != PIN_NEW ||
+	    maps_open_pinned(w->cons.pin_path, &nm))
+		return;
+	maps_close(&w->am);
+	w->am = nm;
+	w->out.flows_fd = w->am.flows; /* the class of an event: this attachment's flows */
+	pr_warn("the attachment at %s was made anew; reading its events", w->cons.pin_path);
+}
+
+/* Until a signal, -c, --duration or an error: the exit status. */
+static int attached_loop(struct watch *w)
+{
+	__u64 deadline = 0;
+	int err;
+
+	if (w->duration > 0)
+		deadline = now_mono_ns() + (__u64)(w->duration * 1e9);
+	while (!stop_signal) {
+		err = consumer_poll(&w->cons, 100, -1, NULL);
+		if (err == -EINTR)
+			continue;
+		if (err == -ENOTCONN) {
+			pr_warn("the consumer (pid %d) stopped; joining again",
+				(int)w->cons.sub.pid);
+			attached_follow(w);
+			if (attached_join(w))
+				return EXIT_RUNTIME;
+			continue;
+		}
+		if (err >= 0)
+			err = watch_flush(w);
+		if (err < 0)
+			return watch_io_error(w, err);
+		if (w->stop || (w->count_max && w->matched >= w->count_max))
+			break;
+		if (deadline && now_mono_ns() >= deadline)
+			break;
+	}
+	return EXIT_OK;
+}
+
+/*
+ * watch --attached: nothing loaded or attached; the events of the pinned
+ * attachment through its one consumer (consumer.h), to the same outputs.
+ */
+static int watch_attached(struct watch *w, const struct watch_cfg *c)
+{
+	const char *pin = c->pin_path ? c->pin_path : RST_PIN_DEFAULT;
+	const char *run_dir = c->run_dir;
+	struct rst_totals t0 = {};
+	int ret = EXIT_RUNTIME, err;
+
+	if (c->n_if || c->metrics_at) {
+		pr_warn("--attached reads the attachment's interfaces: %s is not taken with it%s",
+			c->n_if ? "-i" : "--metrics",
+			c->n_if ? "" : " (rsttrace serve exports the attachment)");
+		return EXIT_USAGE;
+	}
+	if (!run_dir || !*run_dir)
+		run_dir = getenv("RSTTRACE_RUN_DIR");
+	if (!run_dir || !*run_dir)
+		run_dir = RST_RUN_DIR_DEFAULT;
+	log_setup_libbpf();
+	err = maps_open_pinned(pin, &w->am);
+	if (err == -ENOENT)
+		pr_warn("nothing is attached at %s (rsttrace attach -i IFACE first, or give "
+			"--pin-path)",
+			pin);
+	if (err)
+		return EXIT_RUNTIME;
+	counters_read(w->am.counters, &t0, NULL, 0, NULL);
+	/* The attachment may trace several interfaces: name each, as tcpdump -i any. */
+	w->fo.any_prefix = 1;
+	consumer_init(&w->cons, pin, run_dir, FAN_QUEUE_DEFAULT, on_attached_event, w);
+	watch_signals();
+	if (output_open(&w->out, &w->oo, &w->fo, RST_SNAPLEN_MAX, w->am.flows))
+		goto out;
+	if (!attached_join(w))
+		ret = attached_loop(w);
+	consumer_leave(&w->cons);
+	err = output_close(&w->out);
+	if (err < 0 && ret == EXIT_OK && !w->out_err) {
+		w->out_err = -err;
+		ret = watch_io_error(w, err);
+	}
+	if (ret == EXIT_OK)
+		attached_summary(w, &t0);
+out:
+	consumer_leave(&w->cons);
+	maps_close(&w->am);
+	filter_free(&w->filter);
+	return ret;
+}
+
 static int do_watch(const struct watch_cfg *c)
 {
 	struct watch w = { .linkmon_fd = -1 };
@@ -639,6 +833,8 @@ static int do_watch(const struct watch_cfg *c)
 		filter_free(&w.filter);
 		return ret;
 	}
+	if (c->attached)
+		return watch_attached(&w, c);
 	log_setup_libbpf();
 	if (watch_start(&w, c->metrics_at)) {
 		if (!w.s.skel)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -72,6 +73,34 @@ static double rate(__u64 cur, __u64 prev, int fresh, double secs)
 	return secs > 0 ? (double)d / secs : 0.0;
 }
 
+const char *const top_sort_names[TOP_SORT_MAX] = {
+	[TOP_SORT_RATE] = "RST/s",
+	[TOP_SORT_IN] = "RST/s in",
+	[TOP_SORT_OUT] = "RST/s out",
+	[TOP_SORT_SYN] = "SYN/s",
+};
+
+/* The rate a sort key ranks by, of rates ps[] (in, out, syn, fin). */
+static double sort_val(int sort, const double ps[4])
+{
+	switch (sort) {
+	case TOP_SORT_IN:
+		return ps[0];
+	case TOP_SORT_OUT:
+		return ps[1];
+	case TOP_SORT_SYN:
+		return ps[2];
+	}
+	return ps[0] + ps[1];
+}
+
+static double row_val(int sort, const struct host_row *r)
+{
+	const double ps[4] = { r->rst_in_ps, r->rst_out_ps, r->syn_ps, r->fin_ps };
+
+	return sort_val(sort, ps);
+}
+
 /* The one ordering, on rates and the entry behind them. */
 static int order(double rx, const struct rst_host_key *kx, const struct rst_host_val *vx, double ry,
 		 const struct rst_host_key *ky, const struct rst_host_val *vy)
@@ -95,6 +124,44 @@ int host_row_cmp(const void *a, const void *b)
 		     &y->key, &y->v);
 }
 
+#define ROW_CMP(name, sort)                                                                        \
+	static int name(const void *a, const void *b)                                              \
+	{                                                                                          \
+		const struct host_row *x = a, *y = b;                                              \
+                                                                                                   \
+		return order(row_val(sort, x), &x->key, &x->v, row_val(sort, y), &y->key, &y->v);  \
+	}
+
+ROW_CMP(cmp_in, TOP_SORT_IN)
+ROW_CMP(cmp_out, TOP_SORT_OUT)
+ROW_CMP(cmp_syn, TOP_SORT_SYN)
+
+topn_cmp_fn host_row_cmp_for(int sort)
+{
+	switch (sort) {
+	case TOP_SORT_IN:
+		return cmp_in;
+	case TOP_SORT_OUT:
+		return cmp_out;
+	case TOP_SORT_SYN:
+		return cmp_syn;
+	}
+	return host_row_cmp;
+}
+
+void top_resort(struct top_state *st, int sort)
+{
+	st->sort = sort;
+	if (st->rows && st->n_rows)
+		qsort(st->rows, st->n_rows, sizeof(*st->rows), host_row_cmp_for(sort));
+}
+
+double host_interval_ratio(const struct host_row *r)
+{
+	/* Rates over one interval: their quotient is the quotient of the deltas. */
+	return r->syn_ps > 0 ? (r->rst_in_ps + r->rst_out_ps) / r->syn_ps : NAN;
+}
+
 /*
  * Keep the host k/v with these rates if it is among the best st->limit
  * (0: keep all): once that many are kept, a host that does not sort
@@ -108,7 +175,7 @@ static int offer(struct top_state *st, const struct rst_host_key *k, const struc
 	const struct host_row *w = topn_worst(&st->best);
 	struct host_row r;
 
-	if (w && order(ps[0] + ps[1], k, v, w->rst_in_ps + w->rst_out_ps, &w->key, &w->v) >= 0)
+	if (w && order(sort_val(st->sort, ps), k, v, row_val(st->sort, w), &w->key, &w->v) >= 0)
 		return 0;
 	r.key = *k;
 	r.v = *v;
@@ -220,6 +287,8 @@ int top_read(struct top_state *st, int counters_fd, int hosts_fd, size_t limit)
 		topn_init(&st->best, sizeof(struct host_row), limit, host_row_cmp);
 	else
 		topn_restart(&st->best, limit);
+	/* The sort key may have changed since the last read (a key press in top). */
+	st->best.cmp = host_row_cmp_for(st->sort);
 	st->n_hosts = 0;
 	err = counters_read(counters_fd, &cur->tot, NULL, 0, NULL);
 	if (err)

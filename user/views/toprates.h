@@ -44,6 +44,11 @@ struct top_sample {
 	__u64 mono_ns; /* when the read started */
 };
 
+/* What top ranks hosts by (its sort keys): RST/s in + out, in, out, SYN/s. */
+enum top_sort { TOP_SORT_RATE = 0, TOP_SORT_IN, TOP_SORT_OUT, TOP_SORT_SYN, TOP_SORT_MAX };
+
+extern const char *const top_sort_names[TOP_SORT_MAX];
+
 /*
  * The host map is read a batch at a time (map_dump_each), each host rated
  * and offered to the rows as it comes: a whole-map dump per sample, fresh
@@ -66,6 +71,7 @@ struct top_state {
 	 * are rated and ranked, but not kept for a next one.
 	 */
 	int last;
+	int sort; /* enum top_sort: which hosts a read keeps, and their order */
 	/* The read in progress: its limit, cursor in the previous sample, window. */
 	size_t limit;
 	size_t cursor;
@@ -90,5 +96,15 @@ void top_free(struct top_state *st);
 
 /* Ordering of top rows: RST rate (in + out), then total RSTs, then family and address. */
 int host_row_cmp(const void *a, const void *b);
+/* The ordering of a sort key: its rate first, then as host_row_cmp. */
+topn_cmp_fn host_row_cmp_for(int sort);
+/* Sort rows[n] again by another key (what a top key press does until the next read). */
+void top_resort(struct top_state *st, int sort);
+
+/*
+ * RSTs (in + out) per SYN (in + out) over the interval the rates cover:
+ * NaN when the host sent or got no SYN in it.
+ */
+double host_interval_ratio(const struct host_row *r);
 
 #endif
