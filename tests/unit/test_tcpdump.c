@@ -1100,6 +1100,121 @@ static void test_random_frames_match_tcpdump(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * tcpdump's -e, -q, -x/-xx, -X/-XX and -A/-AA (fmt_tcpdump_packet_opts)
+ * against tcpdump with the same flag, over the table's frames and the
+ * random ones: the dumps take lines of their own, so the whole output is
+ * compared, and the first packet where it parts is shown.
+ */
+struct opt_case {
+	const char *flags;
+	struct fmt_opts fo;
+};
+
+static const struct opt_case opt_cases[] = {
+	{ "-e", { .eflag = 1 } },
+	{ "-q", { .qflag = 1 } },
+	{ "-e -q", { .eflag = 1, .qflag = 1 } },
+	{ "-qq", { .qflag = 2 } },
+	{ "-x", { .xflag = 1 } },
+	{ "-xx", { .xflag = 2 } },
+	{ "-X", { .Xflag = 1 } },
+	{ "-XX", { .Xflag = 2 } },
+	{ "-A", { .Aflag = 1 } },
+	{ "-AA", { .Aflag = 2 } },
+	{ "-e -X", { .eflag = 1, .Xflag = 1 } },
+	{ "-x -A", { .xflag = 1, .Aflag = 1 } },
+};
+
+/* The whole stdout of tcpdump -nn -S -t FLAGS -r for the events. */
+static char *oracle_text(const struct rst_event *const *evs, size_t n, int dlt, const char *flags)
+{
+	struct lines l;
+	size_t i, len = 0;
+	char *t;
+
+	oracle(evs, NULL, n, dlt, flags, &l);
+	for (i = 0; i < l.n; i++)
+		len += strlen(l.v[i]) + 1;
+	t = calloc(1, len + 1);
+	assert_non_null(t);
+	for (i = 0, len = 0; i < l.n; i++)
+		len += (size_t)sprintf(t + len, "%s\n", l.v[i]);
+	lines_free(&l);
+	return t;
+}
+
+static size_t compare_events_opts(const struct rst_event *const *evs, size_t n, int dlt,
+				  const struct opt_case *c)
+{
+	static char buf[LINE_MAX_LEN];
+	char flags[64], *want;
+	size_t i, off = 0, bad = 0;
+	int r;
+
+	if (!n)
+		return 0;
+	snprintf(flags, sizeof(flags), "-t %s", c->flags);
+	want = oracle_text(evs, n, dlt, flags);
+	for (i = 0; i < n; i++) {
+		r = fmt_tcpdump_packet_opts(buf, sizeof(buf) - 1, evs[i], &c->fo);
+		assert_true(r >= 0);
+		buf[r++] = '\n';
+		buf[r] = '\0';
+		if (strncmp(want + off, buf, (size_t)r)) {
+			print_message("# %s: packet %zu differs (snap_len %u, pkt_len %u):\n"
+				      "# tcpdump: %.*s\n# ours:    %s",
+				      c->flags, i, evs[i]->snap_len, evs[i]->pkt_len, r, want + off,
+				      buf);
+			print_hex(evs[i]->snap, evs[i]->snap_len);
+			bad++;
+			break; /* the rest of the stream is out of step */
+		}
+		off += (size_t)r;
+	}
+	if (!bad && want[off]) {
+		print_message("# %s: tcpdump printed more: %s\n", c->flags, want + off);
+		bad++;
+	}
+	free(want);
+	return bad;
+}
+
+static void test_options_match_tcpdump(void **state)
+{
+	size_t n = (sizeof(rows) / sizeof(rows[0])) + 2000, i, ne = 0, nr = 0, k, bad = 0;
+	const struct rst_event **eth, **raw;
+	struct rst_event *ev;
+	struct frame f;
+
+	(void)state;
+	if (!have_tcpdump())
+		skip();
+	rng_state = 0x0e5a11ce5ULL;
+	ev = calloc(n, sizeof(*ev));
+	eth = calloc(n, sizeof(*eth));
+	raw = calloc(n, sizeof(*raw));
+	assert_true(ev && eth && raw);
+	for (i = 0; i < n; i++) {
+		if (i < (sizeof(rows) / sizeof(rows[0])))
+			build(&rows[i], &f, &ev[i]);
+		else
+			rnd_frame(&f, &ev[i]);
+		if (ev[i].l3_off)
+			eth[ne++] = &ev[i];
+		else
+			raw[nr++] = &ev[i];
+	}
+	for (k = 0; k < (sizeof(opt_cases) / sizeof(opt_cases[0])); k++) {
+		bad += compare_events_opts(eth, ne, DLT_EN10MB, &opt_cases[k]);
+		bad += compare_events_opts(raw, nr, DLT_RAW, &opt_cases[k]);
+	}
+	free(ev);
+	free(eth);
+	free(raw);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	struct rowtests rt = { 0 };
@@ -1113,6 +1228,7 @@ int main(void)
 	rt_add(&rt, "test_any_prefix", test_any_prefix, NULL);
 	rt_add(&rt, "test_enospc", test_enospc, NULL);
 	rt_add(&rt, "test_random_frames_match_tcpdump", test_random_frames_match_tcpdump, NULL);
+	rt_add(&rt, "test_options_match_tcpdump", test_options_match_tcpdump, NULL);
 
 	return rt_run(&rt, NULL, NULL);
 }

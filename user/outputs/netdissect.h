@@ -3,7 +3,8 @@
  * What the tcpdump printer's files share, as tcpdump's netdissect.h: the
  * packet cursor with its bounds, and each printer's entry. The printers
  * re-implement, from their observable behaviour, the parts of tcpdump
- * 4.99's printers a TCP frame can reach with -nn -S and no -v; each file
+ * 4.99's printers a TCP frame can reach with -nn -S and no -v (and with
+ * -e, -q, and the dumps of -x, -X and -A: print-ascii.c); each file
  * is named after the tcpdump file it mirrors (print-ether.c, print-ip.c,
  * print-ip6.c, print-ah.c, print-tcp.c, print-mptcp.c, print-ssh.c,
  * util-print.c, addrtoname.c); tcpdump.c assembles the line.
@@ -40,6 +41,9 @@ struct pkt {
 	__u32 end;
 	const char *proto; /* tcpdump's ndo_protocol, for " [|proto]" */
 	struct strbuf *o;
+	int eflag;	    /* -e: the link-level header */
+	int qflag;	    /* -q count: the short forms */
+	__u32 ll_hdr_len;   /* set by the link printer: where -x and -X start */
 };
 
 /* The second way of stopping, see the top of this file. */
@@ -137,6 +141,15 @@ void print_endpoints(struct strbuf *o, const __u8 *a, __u16 sport, const __u8 *b
 
 /* util-print.c */
 void print_hex(struct pkt *p, __u32 off, __u32 n);
+
+/*
+ * print-ascii.c: the dumps after the line, of n bytes at off (all
+ * captured): hex_print() (-x), hex_and_ascii_print() (-X), each line
+ * "\n\t0xOOOO: " and 16 bytes; ascii_print() (-A), from a newline on.
+ */
+void hex_print(struct strbuf *o, const __u8 *b, __u32 n);
+void hex_and_ascii_print(struct strbuf *o, const __u8 *b, __u32 n);
+void ascii_print(struct strbuf *o, const __u8 *b, __u32 n);
 int txtproto_print(struct pkt *p, __u32 pp, __u32 len, const char *const *cmds);
 extern const char *const http_cmds[];
 extern const char *const rtsp_cmds[];

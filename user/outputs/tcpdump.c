@@ -39,7 +39,16 @@ static void print_fields(struct strbuf *o, const struct rst_event *ev)
 	sb_u32(o, length);
 }
 
-static void print_packet(struct strbuf *o, const struct rst_event *ev)
+/* print_packet(): a record tcpdump refuses, and so dumps no byte of. */
+#define NO_DUMP UINT32_MAX
+
+/*
+ * print.c pretty_print_packet() and the link printers it calls; returns
+ * the link header length the dumps start after (ndo_ll_hdr_len). A
+ * printer that gave up on a truncated packet leaves none: a dump then
+ * starts at the first byte.
+ */
+static __u32 print_packet(struct strbuf *o, const struct rst_event *ev, const struct fmt_opts *fo)
 {
 	struct pkt p = {
 		.data = ev->snap,
@@ -49,40 +58,92 @@ static void print_packet(struct strbuf *o, const struct rst_event *ev)
 	};
 	int r;
 
+	if (fo) {
+		p.eflag = fo->eflag;
+		p.qflag = fo->qflag;
+	}
 	if (p.caplen == 0) {
 		print_fields(o, ev);
-		return;
+		return 0;
 	}
 	p.end = p.caplen;
 	/* print.c pretty_print_packet() refuses a record longer than its packet. */
 	if (ev->pkt_len == 0) {
 		sb_str(o, "[Invalid header: len==0]");
-		return;
+		return NO_DUMP;
 	}
 	if (p.caplen > ev->pkt_len) {
 		sb_printf(o, "[Invalid header: len(%u) < caplen(%u)]", ev->pkt_len, p.caplen);
-		return;
+		return NO_DUMP;
 	}
-	if (ev->l3_off == 0)
+	if (ev->l3_off == 0) {
+		/* print-raw.c raw_if_print() */
+		if (p.eflag)
+			sb_lit(o, "ip: ");
 		r = ipn_print(&p, ev->pkt_len);
-	else
+	} else {
 		r = ether_print(&p, ev->pkt_len);
-	if (r == P_TRUNC)
+	}
+	if (r == P_TRUNC) {
 		print_trunc(&p);
+		return 0;
+	}
+	return p.ll_hdr_len;
 }
 
-int fmt_tcpdump_packet(char *buf, size_t len, const struct rst_event *ev)
+/*
+ * pretty_print_packet()'s dumps: -X, else -x, else -A; from the link
+ * header's end on, or (doubled) from the first byte; nothing when the
+ * capture ends with the link header. An event without snapshot has none.
+ */
+static void print_dump(struct strbuf *o, const struct rst_event *ev, const struct fmt_opts *fo,
+		       __u32 hdrlen)
 {
-	struct strbuf o;
+	__u32 caplen = ev->snap_len < RST_SNAPLEN_MAX ? ev->snap_len : RST_SNAPLEN_MAX, n;
+	const __u8 *b = ev->snap;
+	int level;
+
+	if (!fo || !caplen || hdrlen == NO_DUMP)
+		return;
+	level = fo->Xflag ? fo->Xflag : fo->xflag ? fo->xflag : fo->Aflag;
+	if (!level)
+		return;
+	if (level > 1) {
+		n = caplen;
+	} else {
+		if (caplen <= hdrlen)
+			return;
+		b += hdrlen;
+		n = caplen - hdrlen;
+	}
+	if (fo->Xflag)
+		hex_and_ascii_print(o, b, n);
+	else if (fo->xflag)
+		hex_print(o, b, n);
+	else
+		ascii_print(o, b, n);
+}
+
+int fmt_tcpdump_packet_opts(char *buf, size_t len, const struct rst_event *ev,
+			    const struct fmt_opts *o)
+{
+	struct strbuf sb;
+	__u32 hdrlen;
 	int err;
 
-	err = sb_init(&o, buf, len);
+	err = sb_init(&sb, buf, len);
 	if (err)
 		return err;
 	if (!ev)
 		return -EINVAL;
-	print_packet(&o, ev);
-	return sb_done(&o);
+	hdrlen = print_packet(&sb, ev, o);
+	print_dump(&sb, ev, o, hdrlen);
+	return sb_done(&sb);
+}
+
+int fmt_tcpdump_packet(char *buf, size_t len, const struct rst_event *ev)
+{
+	return fmt_tcpdump_packet_opts(buf, len, ev, NULL);
 }
 
 /* ---- timestamps and the line -------------------------------------------- */
@@ -291,6 +352,7 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 		   const struct timespec *wall, const struct fmt_opts *o, struct fmt_state *st)
 {
 	struct strbuf out;
+	__u32 hdrlen;
 	int err, n;
 
 	err = sb_init(&out, buf, len);
@@ -307,7 +369,7 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 	}
 	if (o->any_prefix)
 		print_any_prefix(&out, ifname, ev->dir);
-	print_packet(&out, ev);
+	hdrlen = print_packet(&out, ev, o);
 	if (o->verbose > 0) {
 		sb_lit(&out, " ttl");
 		sb_sp_u32(&out, ev->ttl);
@@ -328,6 +390,7 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 			sb_str(&out, o->state);
 		}
 	}
+	print_dump(&out, ev, o, hdrlen);
 	sb_lit(&out, "\n");
 	return sb_done(&out);
 }
