@@ -134,6 +134,51 @@ test_options_against_tcpdump() {
 	assert_settles "nothing attached after the watches" "" bpf_progs_in "$NS_A"
 }
 
+# Several interfaces print tcpdump -i any's lines: with -e and -xx its cooked
+# header (interface index, source MAC), read back inside the namespace
+# (tcpdump names the interfaces by index).
+test_any_link_header() {
+	local va="xa${_TAG}" vb="xb${_TAG}" o
+	ip link add "$va" netns "$NS_A" type veth peer name "$vb" netns "$NS_B"
+	ip -n "$NS_A" addr add 10.202.9.1/24 dev "$va"
+	ip -n "$NS_B" addr add 10.202.9.2/24 dev "$vb"
+	ip -n "$NS_A" link set "$va" up
+	ip -n "$NS_B" link set "$vb" up
+	nsx "$NS_B" ping -c1 -W2 10.202.9.1 >/dev/null 2>&1
+	W_PIDS=()
+	bg_start TD_PID nsx "$NS_A" tcpdump -i any -nn -U --immediate-mode -s 0 -w "$T/any.pcap" \
+		"$RST_FILTER" 2>"$T/any.tderr"
+	for o in e xx X; do
+		bg_start RT_PID nsx "$NS_A" "$RSTTRACE" -i "$VETH_A" -i "$va" -nn -t --hook tc \
+			--rate-limit 0 --max-flows 1024 --max-hosts 1024 -B 256 "-$o" \
+			>"$T/any_$o.txt" 2>"$T/any_$o.err"
+		W_PIDS+=("$RT_PID")
+	done
+	wait_for 10 grep -q 'listening on' "$T/any.tderr" || { not_ok "tcpdump -i any started"; return; }
+	for o in e xx X; do
+		wait_for 20 grep -q "watching $va" "$T/any_$o.err" ||
+			{ not_ok "rsttrace -$o on two interfaces"; sed 's/^/# /' "$T/any_$o.err"; return; }
+	done
+	gen refused "$IP4_A" 9 1
+	gen refused 10.202.9.1 9 1
+	gen abort-client 10.202.9.1 8013 1
+	gen refused "$IP6_A" 9 1
+	sleep 0.5
+	for o in "${W_PIDS[@]}"; do
+		bg_stop "$o" INT
+	done
+	bg_stop "$TD_PID" INT
+	for o in e xx X; do
+		nsx "$NS_A" tcpdump -nn -S -t "-$o" -r "$T/any.pcap" 2>/dev/null | sed '/^$/d' >"$T/want_any_$o.txt"
+		assert_files_equal "two interfaces -$o: byte-identical to tcpdump -i any -$o" \
+			"$T/want_any_$o.txt" "$T/any_$o.txt"
+	done
+	grep -q "^$va In  ifindex [0-9]* [0-9a-f:]\{17\} ethertype IPv4 (0x0800), length [0-9]*: 10" \
+		"$T/any_e.txt" && ok "-e on two interfaces: the cooked header's index, MAC, ethertype" ||
+		not_ok "-e on two interfaces: the cooked header's index, MAC, ethertype"
+	assert_settles "nothing attached after the -i any forms" "" bpf_progs_in "$NS_A"
+}
+
 test_snaplen_limits() {
 	rt_in s999 "$NS_A" -i "$VETH_A" -s 999 --duration 0.5
 	grep -q '^rsttrace: -s 999: an event carries at most 256 bytes; snaplen 256$' "$T/s999.err" &&
@@ -228,6 +273,7 @@ test_no_command() {
 }
 
 run_test test_options_against_tcpdump
+run_test test_any_link_header
 run_test test_snaplen_limits
 run_test test_list_interfaces
 run_test test_option_errors

@@ -44,6 +44,7 @@ struct pkt {
 	int eflag;	    /* -e: the link-level header */
 	int qflag;	    /* -q count: the short forms */
 	__u32 ll_hdr_len;   /* set by the link printer: where -x and -X start */
+	int suppress_default; /* -q, -x, -X: no hex dump of an unknown type's data */
 };
 
 /* The second way of stopping, see the top of this file. */
@@ -179,5 +180,10 @@ int ip6_print(struct pkt *p, __u32 ip6, __u32 length);
 
 /* print-ether.c */
 int ether_print(struct pkt *p, __u32 length);
+/* tok2str(ethertype_values, ...): NULL for a type tcpdump calls "Unknown". */
+const char *ethertype_name(__u16 type);
+
+/* print-sll.c: a cooked v2 record of length bytes (-i any), after the prefix. */
+int sll2_print(struct pkt *p, __u32 length);
 
 #endif

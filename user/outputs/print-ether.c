@@ -9,7 +9,7 @@
 #include "netdissect.h"
 
 /* print-ether.c's ethertype_values, for the types an event can carry. */
-static const char *ethertype_name(__u16 type)
+const char *ethertype_name(__u16 type)
 {
 	switch (type) {
 	case 0x0800:
