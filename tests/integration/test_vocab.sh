@@ -126,6 +126,11 @@ test_options_against_tcpdump() {
 		"$T/want_expr.txt" "$T/expr.txt"
 	tdr "$T/all.pcap" >"$T/want_z.txt"
 	assert_files_equal "-Z nobody: every event still printed" "$T/want_z.txt" "$T/z.txt"
+	assert_eq "-Z nobody: the summary still reads the kernel's counters" \
+		"$n RSTs counted by the kernel" "$(grep -o '^[0-9]* RSTs counted by the kernel' "$T/z.err")"
+	grep -q "watching $VETH_A .*snaplen 40 bytes" "$T/s40.err" &&
+		ok "-s 40: the attach line states the snaplen the output gets" ||
+		{ not_ok "-s 40: the attach line states the snaplen the output gets"; sed 's/^/# /' "$T/s40.err"; }
 	grep -q '^rsttrace: -B 100: ring buffer of 128 KiB (a power of 2, at least 4)$' "$T/b100.err" &&
 		ok "-B 100: rounded to 128 KiB, said on stderr" ||
 		{ not_ok "-B 100: rounded to 128 KiB, said on stderr"; sed 's/^/# /' "$T/b100.err"; }

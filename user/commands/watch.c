@@ -638,12 +638,15 @@ static void watch_signals(void)
 /* Attach to every interface, then the reset-reason program. */
 static int watch_attach(struct watch *w)
 {
+	struct rst_opts shown = w->o;
 	int i;
 
+	/* The snaplen the lines and files get (-s below 64 is cut in userspace). */
+	shown.snaplen = w->out_snaplen;
 	for (i = 0; i < w->n_if; i++) {
 		if (session_attach(&w->s, &w->links[i], &w->o))
 			return -1;
-		describe(&w->links[i], &w->o);
+		describe(&w->links[i], &shown);
 	}
 	/* The reasons are for RSTs sent here: only with egress traced. */
 	if (w->o.dirs & DIR_OUT)
