@@ -278,7 +278,11 @@ int opt_parse(const struct opt_cmd *c, int argc, char **argv, void *cfg, int *fi
 	if (flatten(c, &f))
 		return -E2BIG;
 	build_getopt(&f, lo, so);
-	optind = 1;
+	/*
+	 * 0, not 1: glibc then also forgets where it was inside a word, which
+	 * an error in the middle of "-kt" leaves behind for the next parse.
+	 */
+	optind = 0;
 	/* getopt's own messages would name argv[0]; bad_option() says it in our voice. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
