@@ -153,14 +153,16 @@ test_any_link_header() {
 	W_PIDS=()
 	bg_start TD_PID nsx "$NS_A" tcpdump -i any -nn -U --immediate-mode -s 0 -w "$T/any.pcap" \
 		"$RST_FILTER" 2>"$T/any.tderr"
-	for o in e xx X; do
+	for o in e xx X s60; do
+		# shellcheck disable=SC2046
 		bg_start RT_PID nsx "$NS_A" "$RSTTRACE" -i "$VETH_A" -i "$va" -nn -t --hook tc \
-			--rate-limit 0 --max-flows 1024 --max-hosts 1024 -B 256 "-$o" \
+			--rate-limit 0 --max-flows 1024 --max-hosts 1024 -B 256 \
+			$([ $o = s60 ] && echo "-s 60 -xx" || printf -- "-%s" "$o") \
 			>"$T/any_$o.txt" 2>"$T/any_$o.err"
 		W_PIDS+=("$RT_PID")
 	done
 	wait_for 10 grep -q 'listening on' "$T/any.tderr" || { not_ok "tcpdump -i any started"; return; }
-	for o in e xx X; do
+	for o in e xx X s60; do
 		wait_for 20 grep -q "watching $va" "$T/any_$o.err" ||
 			{ not_ok "rsttrace -$o on two interfaces"; sed 's/^/# /' "$T/any_$o.err"; return; }
 	done
@@ -178,6 +180,11 @@ test_any_link_header() {
 		assert_files_equal "two interfaces -$o: byte-identical to tcpdump -i any -$o" \
 			"$T/want_any_$o.txt" "$T/any_$o.txt"
 	done
+	# tcpdump -i any -s 60 keeps 60 bytes of its cooked record: 40 after the cooked header.
+	editcap -s 60 "$T/any.pcap" "$T/any60.pcap" >/dev/null 2>&1
+	nsx "$NS_A" tcpdump -nn -S -t -xx -r "$T/any60.pcap" 2>/dev/null | sed '/^$/d' >"$T/want_any_s60.txt"
+	assert_files_equal "two interfaces -s 60 -xx: cut as tcpdump -i any -s 60 cuts" \
+		"$T/want_any_s60.txt" "$T/any_s60.txt"
 	grep -q "^$va In  ifindex [0-9]* [0-9a-f:]\{17\} ethertype IPv4 (0x0800), length [0-9]*: 10" \
 		"$T/any_e.txt" && ok "-e on two interfaces: the cooked header's index, MAC, ethertype" ||
 		not_ok "-e on two interfaces: the cooked header's index, MAC, ethertype"

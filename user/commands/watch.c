@@ -96,7 +96,7 @@ struct watch {
 	int n_vanished;
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
 	struct metrics_server *metrics;
-	__u32 snap_cut;	    /* -s below what the kernel snapshots: bytes kept; 0: all */
+	__u32 snap_keep;    /* -s: bytes of a record kept; 0: no -s, all the kernel took */
 	__u32 out_snaplen;  /* the snaplen the outputs state (pcap header) */
 	struct privdrop pd; /* -Z; pd.user NULL: stay */
 };
@@ -111,6 +111,22 @@ static const char *watch_ifname(const struct watch *w, __u32 ifindex)
 	return NULL;
 }
 
+/*
+ * The snapshot bytes -s keeps of an event. tcpdump -i any's -s counts
+ * its cooked record, whose 20-byte header stands for the frame's 14 (or
+ * for nothing, on an interface without link header): as many bytes of
+ * the record as tcpdump keeps. XXX: under 20 tcpdump cuts into the cooked
+ * header itself, which the line cannot show; the frame's header is kept.
+ */
+static __u32 snap_limit(const struct watch *w, const struct rst_event *e)
+{
+	__u32 hdr = e->l3_off ? 14 : 0;
+
+	if (!w->fo.any_prefix)
+		return w->snap_keep;
+	return w->snap_keep > 20 ? w->snap_keep - 20 + hdr : hdr ? hdr : 1;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
@@ -119,6 +135,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	char namebuf[IF_NAMESIZE];
 	struct timespec wall;
 	const char *ifname;
+	__u32 lim;
 	__u64 ns;
 	int err;
 
@@ -142,11 +159,12 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (tracing_join(w->s.reasons_fd, &joined))
 			e = &joined;
 	}
-	/* -s under the kernel's least snapshot: cut here, after the expression saw it all. */
-	if (w->snap_cut && e->snap_len > w->snap_cut) {
+	/* -s: cut here, after the expression saw it all. */
+	lim = w->snap_keep ? snap_limit(w, e) : 0;
+	if (lim && e->snap_len > lim) {
 		if (e != &joined)
 			joined = *e;
-		joined.snap_len = (__u16)w->snap_cut;
+		joined.snap_len = (__u16)lim;
 		e = &joined;
 	}
 	ns = e->ts_ns + w->mono_to_real;
@@ -579,7 +597,7 @@ static int watch_tcpdump_opts(struct watch *w, const struct watch_cfg *c)
 		/* The kernel snapshots at least 64 bytes; fewer are cut here. */
 		w->o.snaplen = keep < 64 ? 64 : keep;
 		w->o.set_snaplen = 1;
-		w->snap_cut = keep < 64 ? keep : 0;
+		w->snap_keep = keep;
 		w->out_snaplen = keep;
 	}
 	if (c->buffer_given) {

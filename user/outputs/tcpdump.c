@@ -65,7 +65,7 @@ struct view {
  * ARPHRD_NONE for a bare IP interface), sll2_pkttype (host or outgoing),
  * the source MAC, then the frame from its network header on.
  * XXX: a frame that came in for another host or a group says "In", not
- * "P", "M" or "B"; -s then cuts the frame, not the cooked record.
+ * "P", "M" or "B". (watch's -s counts the cooked record, as tcpdump's.)
  */
 static void cook(struct view *v, const struct rst_event *ev, __u32 caplen)
 {
