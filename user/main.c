@@ -55,11 +55,11 @@ static void usage(FILE *f)
  * for a mistyped command): write "host NAME".
  */
 static const char *const expr_words[] = {
-	"dst",	     "src",	  "host",      "net",	  "port",     "portrange", "gateway",
-	"proto",     "ether",	  "ip",	       "ip6",	  "arp",      "rarp",	   "tcp",
-	"udp",	     "icmp",	  "icmp6",     "sctp",	  "vlan",     "mpls",	   "less",
-	"greater",   "broadcast", "multicast", "inbound", "outbound", "not",	   "ifname",
-	"link",	     "len",	  "tcpflags",  "pppoed",  "pppoes",   "geneve",	   NULL,
+	"dst",	   "src",	"host",	     "net",	"port",	    "portrange", "gateway",
+	"proto",   "ether",	"ip",	     "ip6",	"arp",	    "rarp",	 "tcp",
+	"udp",	   "icmp",	"icmp6",     "sctp",	"vlan",	    "mpls",	 "less",
+	"greater", "broadcast", "multicast", "inbound", "outbound", "not",	 "ifname",
+	"link",	   "len",	"tcpflags",  "pppoed",	"pppoes",   "geneve",	 NULL,
 };
 
 /* An expression rather than a command: a filter word, or a character no command name has. */

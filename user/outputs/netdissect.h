@@ -41,9 +41,9 @@ struct pkt {
 	__u32 end;
 	const char *proto; /* tcpdump's ndo_protocol, for " [|proto]" */
 	struct strbuf *o;
-	int eflag;	    /* -e: the link-level header */
-	int qflag;	    /* -q count: the short forms */
-	__u32 ll_hdr_len;   /* set by the link printer: where -x and -X start */
+	int eflag;	      /* -e: the link-level header */
+	int qflag;	      /* -q count: the short forms */
+	__u32 ll_hdr_len;     /* set by the link printer: where -x and -X start */
 	int suppress_default; /* -q, -x, -X: no hex dump of an unknown type's data */
 };
 
