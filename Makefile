@@ -26,6 +26,8 @@ DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linu
 	    curl python3 groff-base systemd debhelper lintian yq
 # test_topui.sh runs top on a terminal: tmux and its capture-pane.
 DEB_PKGS += tmux
+# test_vocab: editcap cuts a capture to a snaplen (tshark pulls it in; named for its own use).
+DEB_PKGS += wireshark-common
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # A release tag (v0.2.0) gives 0.2.0, a commit after it 0.2.0-3-gHASH;

@@ -40,10 +40,39 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: rsttrace COMMAND [options]\n\ncommands:\n");
+	fprintf(f, "usage: rsttrace COMMAND [options]\n"
+		   "       rsttrace [tcpdump options] [EXPRESSION]   (as rsttrace watch)\n"
+		   "\ncommands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'rsttrace COMMAND --help' for the options of one command.\n");
+}
+
+/*
+ * The words pcap-filter(7) starts a primitive with: "rsttrace tcp port
+ * 443" is tcpdump's command line, not a command named "tcp". A bare host
+ * name, which tcpdump would also take, is not recognised (it would pass
+ * for a mistyped command): write "host NAME".
+ */
+static const char *const expr_words[] = {
+	"dst",	   "src",	"host",	     "net",	"port",	    "portrange", "gateway",
+	"proto",   "ether",	"ip",	     "ip6",	"arp",	    "rarp",	 "tcp",
+	"udp",	   "icmp",	"icmp6",     "sctp",	"vlan",	    "mpls",	 "less",
+	"greater", "broadcast", "multicast", "inbound", "outbound", "not",	 "ifname",
+	"link",	   "len",	"tcpflags",  "pppoed",	"pppoes",   "geneve",	 NULL,
+};
+
+/* An expression rather than a command: a filter word, or a character no command name has. */
+static int looks_like_expression(const char *w)
+{
+	size_t i;
+
+	if (strpbrk(w, "[]()&|=!<> \t"))
+		return 1;
+	for (i = 0; expr_words[i]; i++)
+		if (!strcmp(w, expr_words[i]))
+			return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -66,6 +95,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
+	/*
+	 * tcpdump's command line with "tcpdump" replaced: options, or an
+	 * expression, and no command is watch. argv[0] stands for watch's
+	 * name; the options and words after it are the same.
+	 */
+	if (argv[1][0] == '-' || looks_like_expression(argv[1]))
+		return cmd_watch(argc, argv);
 	pr_warn("unknown command '%s' (rsttrace --help lists them)", argv[1]);
 	return EXIT_USAGE;
 }

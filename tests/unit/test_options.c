@@ -262,12 +262,70 @@ static void test_usage_text(void **state)
 	assert_string_equal(buf, want_usage);
 }
 
+/*
+ * What getopt refused, in glibc getopt's words after "rsttrace: ", and the
+ * hint: exactly two lines on stderr, never the usage.
+ */
+struct wording {
+	const char *argv[4];
+	const char *want;
+};
+
+static const struct wording wordings[] = {
+	{ { "-k" }, "rsttrace: invalid option -- 'k'\n" },
+	{ { "-tk" }, "rsttrace: invalid option -- 'k'\n" },
+	/* A bad letter before another in its word: optind still on the word before. */
+	{ { "--flag", "-kt" }, "rsttrace: invalid option -- 'k'\n" },
+	{ { "-N" }, "rsttrace: option requires an argument -- 'N'\n" },
+	{ { "--num" }, "rsttrace: option '--num' requires an argument\n" },
+	{ { "--nosuch" }, "rsttrace: unrecognized option '--nosuch'\n" },
+	{ { "--nosuch=1" }, "rsttrace: unrecognized option '--nosuch=1'\n" },
+	{ { "--flag=1" }, "rsttrace: option '--flag' doesn't allow an argument\n" },
+	{ { "--s" },
+	  "rsttrace: option '--s' is ambiguous; possibilities: '--secs' '--str' '--sample' "
+	  "'--snaplen'\n" },
+};
+
+static void test_bad_option_wording(void **state)
+{
+	char buf[1024], want[1024];
+	struct t_cfg c;
+	size_t i, n;
+	FILE *tmp;
+	int saved, err;
+
+	(void)state;
+	for (i = 0; i < sizeof(wordings) / sizeof(wordings[0]); i++) {
+		const struct wording *w = &wordings[i];
+
+		tmp = tmpfile();
+		assert_non_null(tmp);
+		fflush(stderr);
+		saved = dup(2);
+		assert_true(saved >= 0 && dup2(fileno(tmp), 2) == 2);
+		log_set_level(LOG_WARN);
+		err = parse(&t_cmd, &c, NULL, w->argv[0], w->argv[1], w->argv[2], NULL);
+		log_set_level(-1);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		if (err != -EINVAL)
+			fail_msg("row %zu (%s): %d", i, w->argv[0], err);
+		rewind(tmp);
+		n = fread(buf, 1, sizeof(buf) - 1, tmp);
+		buf[n] = '\0';
+		fclose(tmp);
+		snprintf(want, sizeof(want), "%sTry 'rsttrace tcmd --help'.\n", w->want);
+		assert_string_equal(buf, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fills_fields),  cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_help_and_args), cmocka_unit_test(test_debug_levels),
-		cmocka_unit_test(test_usage_text),
+		cmocka_unit_test(test_usage_text),    cmocka_unit_test(test_bad_option_wording),
 	};
 
 	/* The parser prints its one-line errors; keep the test output clean. */

@@ -1100,6 +1100,248 @@ static void test_random_frames_match_tcpdump(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/*
+ * tcpdump's -e, -q, -x/-xx, -X/-XX and -A/-AA (fmt_tcpdump_packet_opts)
+ * against tcpdump with the same flag, over the table's frames and the
+ * random ones: the dumps take lines of their own, so the whole output is
+ * compared, and the first packet where it parts is shown.
+ */
+struct opt_case {
+	const char *flags;
+	struct fmt_opts fo;
+};
+
+static const struct opt_case opt_cases[] = {
+	{ "-e", { .eflag = 1 } },
+	{ "-q", { .qflag = 1 } },
+	{ "-e -q", { .eflag = 1, .qflag = 1 } },
+	{ "-qq", { .qflag = 2 } },
+	{ "-x", { .xflag = 1 } },
+	{ "-xx", { .xflag = 2 } },
+	{ "-X", { .Xflag = 1 } },
+	{ "-XX", { .Xflag = 2 } },
+	{ "-A", { .Aflag = 1 } },
+	{ "-AA", { .Aflag = 2 } },
+	{ "-e -X", { .eflag = 1, .Xflag = 1 } },
+	{ "-x -A", { .xflag = 1, .Aflag = 1 } },
+};
+
+/* The whole stdout of tcpdump -nn -S -t FLAGS -r for the events. */
+static char *oracle_text(const struct rst_event *const *evs, size_t n, int dlt, const char *flags)
+{
+	struct lines l;
+	size_t i, len = 0;
+	char *t;
+
+	oracle(evs, NULL, n, dlt, flags, &l);
+	for (i = 0; i < l.n; i++)
+		len += strlen(l.v[i]) + 1;
+	t = calloc(1, len + 1);
+	assert_non_null(t);
+	for (i = 0, len = 0; i < l.n; i++)
+		len += (size_t)sprintf(t + len, "%s\n", l.v[i]);
+	lines_free(&l);
+	return t;
+}
+
+static size_t compare_events_opts(const struct rst_event *const *evs, size_t n, int dlt,
+				  const struct opt_case *c)
+{
+	static char buf[LINE_MAX_LEN];
+	char flags[64], *want;
+	size_t i, off = 0, bad = 0;
+	int r;
+
+	if (!n)
+		return 0;
+	snprintf(flags, sizeof(flags), "-t %s", c->flags);
+	want = oracle_text(evs, n, dlt, flags);
+	for (i = 0; i < n; i++) {
+		r = fmt_tcpdump_packet_opts(buf, sizeof(buf) - 1, evs[i], &c->fo);
+		assert_true(r >= 0);
+		buf[r++] = '\n';
+		buf[r] = '\0';
+		if (strncmp(want + off, buf, (size_t)r)) {
+			print_message("# %s: packet %zu differs (snap_len %u, pkt_len %u):\n"
+				      "# tcpdump: %.*s\n# ours:    %s",
+				      c->flags, i, evs[i]->snap_len, evs[i]->pkt_len, r, want + off,
+				      buf);
+			print_hex(evs[i]->snap, evs[i]->snap_len);
+			bad++;
+			break; /* the rest of the stream is out of step */
+		}
+		off += (size_t)r;
+	}
+	if (!bad && want[off]) {
+		print_message("# %s: tcpdump printed more: %s\n", c->flags, want + off);
+		bad++;
+	}
+	free(want);
+	return bad;
+}
+
+static void test_options_match_tcpdump(void **state)
+{
+	size_t n = (sizeof(rows) / sizeof(rows[0])) + 2000, i, ne = 0, nr = 0, k, bad = 0;
+	const struct rst_event **eth, **raw;
+	struct rst_event *ev;
+	struct frame f;
+
+	(void)state;
+	if (!have_tcpdump())
+		skip();
+	rng_state = 0x0e5a11ce5ULL;
+	ev = calloc(n, sizeof(*ev));
+	eth = calloc(n, sizeof(*eth));
+	raw = calloc(n, sizeof(*raw));
+	assert_true(ev && eth && raw);
+	for (i = 0; i < n; i++) {
+		if (i < (sizeof(rows) / sizeof(rows[0])))
+			build(&rows[i], &f, &ev[i]);
+		else
+			rnd_frame(&f, &ev[i]);
+		if (ev[i].l3_off)
+			eth[ne++] = &ev[i];
+		else
+			raw[nr++] = &ev[i];
+	}
+	for (k = 0; k < (sizeof(opt_cases) / sizeof(opt_cases[0])); k++) {
+		bad += compare_events_opts(eth, ne, DLT_EN10MB, &opt_cases[k]);
+		bad += compare_events_opts(raw, nr, DLT_RAW, &opt_cases[k]);
+	}
+	free(ev);
+	free(eth);
+	free(raw);
+	assert_int_equal(bad, 0);
+}
+
+/*
+ * The -i any form (several interfaces: the line's prefix): tcpdump reads
+ * a Linux cooked v2 record (DLT_LINUX_SLL2), built here as libpcap builds
+ * it from the frame (the ethertype after the MACs, interface 1 so that
+ * tcpdump names it lo, host or outgoing, the source MAC, the frame from
+ * its network header on), and must print what fmt_event_line() prints
+ * with any_prefix, plain and with each option. Records the kernel never
+ * makes (cut inside the Ethernet header, longer than their packet) are
+ * left out: their cooked form has other lengths than the frame's.
+ */
+static size_t cook_record(const struct rst_event *ev, __u8 *c, __u32 *len)
+{
+	size_t hoff = ev->l3_off ? 14 : 0;
+	__u16 proto;
+
+	memset(c, 0, 20);
+	proto = hoff ? (__u16)(ev->snap[12] << 8 | ev->snap[13])
+		     : ((ev->snap[0] >> 4) == 6 ? 0x86dd : 0x0800);
+	c[0] = (__u8)(proto >> 8);
+	c[1] = (__u8)proto;
+	c[7] = 1; /* lo */
+	c[8] = hoff ? 0 : 0xff;
+	c[9] = hoff ? 1 : 0xfe;
+	c[10] = ev->dir == RST_DIR_OUT ? 4 : 0;
+	if (hoff) {
+		c[11] = 6;
+		memcpy(c + 12, ev->snap + 6, 6);
+	}
+	memcpy(c + 20, ev->snap + hoff, ev->snap_len - hoff);
+	*len = ev->pkt_len - (__u32)hoff + 20;
+	return 20 + ev->snap_len - hoff;
+}
+
+static size_t compare_any(struct rst_event *const *evs, size_t n, const struct opt_case *c)
+{
+	static char buf[LINE_MAX_LEN];
+	char path[] = "/tmp/rsttrace-tcpdump-XXXXXX", cmd[256];
+	size_t i, off = 0, got = 0, bad = 0;
+	char *want = NULL;
+	struct fmt_opts fo;
+	pcap_dumper_t *d;
+	__u8 rec[20 + RST_SNAPLEN_MAX];
+	pcap_t *pd;
+	FILE *fp;
+	int fd, r;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	pd = pcap_open_dead(DLT_LINUX_SLL2, 65535);
+	assert_non_null(pd);
+	d = pcap_dump_open(pd, path);
+	assert_non_null(d);
+	for (i = 0; i < n; i++) {
+		struct pcap_pkthdr h = { .ts = { .tv_sec = BASE_SEC } };
+
+		h.caplen = (__u32)cook_record(evs[i], rec, &h.len);
+		pcap_dump((u_char *)d, &h, rec);
+	}
+	pcap_dump_close(d);
+	pcap_close(pd);
+	snprintf(cmd, sizeof(cmd), "tcpdump -nn -S -t %s -r %s 2>/dev/null", c->flags, path);
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	want = calloc(1, 1 << 22);
+	assert_non_null(want);
+	got = fread(want, 1, (1 << 22) - 1, fp);
+	pclose(fp);
+	unlink(path);
+	want[got] = '\0';
+	fo = c->fo;
+	fo.tstamp = TS_NONE;
+	fo.any_prefix = 1;
+	for (i = 0; i < n; i++) {
+		r = fmt_event_line(buf, sizeof(buf), evs[i], "lo", NULL, &fo, NULL);
+		assert_true(r > 0);
+		if (strncmp(want + off, buf, (size_t)r)) {
+			print_message("# -i any %s: packet %zu differs (snap_len %u, pkt_len %u):\n"
+				      "# tcpdump: %.*s\n# ours:    %s",
+				      c->flags, i, evs[i]->snap_len, evs[i]->pkt_len, r, want + off,
+				      buf);
+			print_hex(evs[i]->snap, evs[i]->snap_len);
+			bad++;
+			break;
+		}
+		off += (size_t)r;
+	}
+	if (!bad && want[off]) {
+		print_message("# -i any %s: tcpdump printed more: %.200s\n", c->flags, want + off);
+		bad++;
+	}
+	free(want);
+	return bad;
+}
+
+static void test_any_options_match_tcpdump(void **state)
+{
+	static const struct opt_case plain = { "", { 0 } };
+	size_t n = (sizeof(rows) / sizeof(rows[0])) + 2000, i, k, m = 0, bad = 0;
+	struct rst_event *ev, **sel;
+	struct frame f;
+
+	(void)state;
+	if (!have_tcpdump())
+		skip();
+	rng_state = 0xa11a11ULL;
+	ev = calloc(n, sizeof(*ev));
+	sel = calloc(n, sizeof(*sel));
+	assert_true(ev && sel);
+	for (i = 0; i < n; i++) {
+		if (i < sizeof(rows) / sizeof(rows[0]))
+			build(&rows[i], &f, &ev[i]);
+		else
+			rnd_frame(&f, &ev[i]);
+		ev[i].ifindex = 1;
+		ev[i].dir = (__u8)(i % 2 ? RST_DIR_OUT : RST_DIR_IN);
+		if (ev[i].snap_len >= (ev[i].l3_off ? 14 : 1) && ev[i].pkt_len >= ev[i].snap_len)
+			sel[m++] = &ev[i];
+	}
+	bad += compare_any(sel, m, &plain);
+	for (k = 0; k < sizeof(opt_cases) / sizeof(opt_cases[0]); k++)
+		bad += compare_any(sel, m, &opt_cases[k]);
+	free(ev);
+	free(sel);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	struct rowtests rt = { 0 };
@@ -1113,6 +1355,8 @@ int main(void)
 	rt_add(&rt, "test_any_prefix", test_any_prefix, NULL);
 	rt_add(&rt, "test_enospc", test_enospc, NULL);
 	rt_add(&rt, "test_random_frames_match_tcpdump", test_random_frames_match_tcpdump, NULL);
+	rt_add(&rt, "test_options_match_tcpdump", test_options_match_tcpdump, NULL);
+	rt_add(&rt, "test_any_options_match_tcpdump", test_any_options_match_tcpdump, NULL);
 
 	return rt_run(&rt, NULL, NULL);
 }

@@ -181,6 +181,7 @@ static void build_getopt(const struct opt_flat *f, struct option *lo, char *so)
 	int i, nl = 0, ns = 0;
 
 	so[ns++] = '+'; /* stop at the first word: the rest is the command's */
+	so[ns++] = ':'; /* a missing argument is ':', told apart from an unknown option */
 	for (i = 0; i < f->n; i++) {
 		const struct opt_row *r = f->row[i];
 
@@ -214,22 +215,80 @@ static int find_code(const struct opt_flat *f, int code)
 	return -1;
 }
 
+/*
+ * glibc getopt's wording for what it refused, as "rsttrace: ..." and one
+ * hint line, never the whole usage: a typo is not worth a screenful. The
+ * word getopt stopped at is argv[optind - 1]; a long option is told by
+ * its "--", an ambiguous abbreviation by the long names it starts.
+ */
+static void bad_option(const struct opt_cmd *c, const struct option *lo, int argc, char **argv,
+		       int opt)
+{
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	char names[256] = "";
+	size_t n = 0, len;
+	const char *eq;
+	int i, matches = 0;
+
+	int is_long = !strncmp(word, "--", 2) && word[2];
+
+	/*
+	 * A bad letter inside a cluster leaves optind on the word before:
+	 * only ':' (the missing argument ends its word) and optopt 0 (an
+	 * unknown long name) are sure to be about argv[optind - 1]; "=" after
+	 * a long option that takes none keeps its letter or code in optopt.
+	 */
+	if (opt != ':' && optopt)
+		is_long = is_long && strchr(word, '=');
+	if (!is_long) {
+		if (opt == ':')
+			pr_warn("option requires an argument -- '%c'", optopt);
+		else
+			pr_warn("invalid option -- '%c'", optopt);
+	} else if (opt == ':') {
+		pr_warn("option '%s' requires an argument", word);
+	} else {
+		eq = strchr(word, '=');
+		len = eq ? (size_t)(eq - word - 2) : strlen(word + 2);
+		for (i = 0; lo[i].name; i++) {
+			if (strncmp(lo[i].name, word + 2, len))
+				continue;
+			matches++;
+			if (n < sizeof(names))
+				n += snprintf(names + n, sizeof(names) - n, " '--%s'", lo[i].name);
+		}
+		if (matches > 1)
+			pr_warn("option '%.*s' is ambiguous; possibilities:%s", (int)len + 2, word,
+				names);
+		else if (eq && matches == 1)
+			pr_warn("option '--%.*s' doesn't allow an argument", (int)len, word + 2);
+		else
+			pr_warn("unrecognized option '%s'", word);
+	}
+	log_print(LOG_WARN, 0, "Try 'rsttrace %s --help'.", c->name);
+}
+
 int opt_parse(const struct opt_cmd *c, int argc, char **argv, void *cfg, int *first_arg)
 {
 	struct option lo[OPT_ROWS_MAX + 1];
-	char so[OPT_ROWS_MAX * 2 + 2];
+	char so[OPT_ROWS_MAX * 2 + 3];
 	struct opt_flat f;
 	int opt, i;
 
 	if (flatten(c, &f))
 		return -E2BIG;
 	build_getopt(&f, lo, so);
-	optind = 1;
+	/*
+	 * 0, not 1: glibc then also forgets where it was inside a word, which
+	 * an error in the middle of "-kt" leaves behind for the next parse.
+	 */
+	optind = 0;
+	/* getopt's own messages would name argv[0]; bad_option() says it in our voice. */
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		i = find_code(&f, opt);
-		if (i < 0) {
-			/* getopt said what was wrong with it */
-			opt_usage(c, stderr);
+		if (opt == '?' || opt == ':' || i < 0) {
+			bad_option(c, lo, argc, argv, opt);
 			return -EINVAL;
 		}
 		if (f.row[i]->type == OPT_HELP) {

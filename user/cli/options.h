@@ -5,8 +5,9 @@
  * it fills (an offset into the command's config struct), metavar and help.
  * One parser builds the getopt_long table, the usage text and -h from the
  * rows of a command, fills its config struct and handles the tails every
- * command shares: -h/--help, -d/--debug, an unknown option (usage on
- * stderr) and an unexpected argument. Numbers are parsed strictly
+ * command shares: -h/--help, -d/--debug, an unknown option (getopt's
+ * wording on one line and a hint, "Try 'rsttrace CMD --help'.", never the
+ * usage) and an unexpected argument. Numbers are parsed strictly
  * (util.h parse_u32/parse_u64/parse_seconds) with their one-line errors.
  */
 #ifndef RST_OPTIONS_H

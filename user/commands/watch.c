@@ -20,11 +20,13 @@
 #include "consumer.h"
 #include "counters.h"
 #include "iface.h"
+#include "iflist.h"
 #include "linkmon.h"
 #include "loader.h"
 #include "filter.h"
 #include "log.h"
 #include "options.h"
+#include "privdrop.h"
 #include "privs.h"
 #include "session.h"
 #include "maps.h"
@@ -68,6 +70,15 @@ struct watch_cfg {
 	int attached;
 	const char *pin_path;
 	const char *run_dir;
+	/* tcpdump's vocabulary (docs/tcpdump.md): the rows of tcpdump_rows. */
+	int eflag, qflag, xflag, Xflag, Aflag;
+	__u32 snaplen;	   /* -s: tcpdump's snaplen; 0: the most an event carries */
+	int snaplen_given; /* -s given */
+	__u32 buffer_kib;  /* -B: ring buffer KiB */
+	int buffer_given;
+	int list_ifaces;       /* -D */
+	int accepted;	       /* -S, -l, -U, --immediate-mode: what they ask is so already */
+	const char *drop_user; /* -Z */
 };
 
 struct watch {
@@ -96,6 +107,9 @@ struct watch {
 	/* --attached: the pinned maps and the events' consumer, or its subscription */
 	struct rst_maps am;
 	struct consumer cons;
+	__u32 snap_keep;    /* -s: bytes of a record kept; 0: no -s, all the kernel took */
+	__u32 out_snaplen;  /* the snaplen the outputs state (pcap header) */
+	struct privdrop pd; /* -Z; pd.user NULL: stay */
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -108,12 +122,29 @@ static const char *watch_ifname(const struct watch *w, __u32 ifindex)
 	return NULL;
 }
 
+/*
+ * The snapshot bytes -s keeps of an event. tcpdump -i any's -s counts
+ * its cooked record, whose 20-byte header stands for the frame's 14 (or
+ * for nothing, on an interface without link header): as many bytes of
+ * the record as tcpdump keeps. XXX: under 20 tcpdump cuts into the cooked
+ * header itself, which the line cannot show; the frame's header is kept.
+ */
+static __u32 snap_limit(const struct watch *w, const struct rst_event *e)
+{
+	__u32 hdr = e->l3_off ? 14 : 0;
+
+	if (!w->fo.any_prefix)
+		return w->snap_keep;
+	return w->snap_keep > 20 ? w->snap_keep - 20 + hdr : hdr ? hdr : 1;
+}
+
 static int watch_event(struct watch *w, const struct rst_event *e)
 {
 	struct rst_event joined;
 	char namebuf[IF_NAMESIZE];
 	struct timespec wall;
 	const char *ifname;
+	__u32 lim;
 	__u64 ns;
 	int err;
 
@@ -134,6 +165,14 @@ static int watch_event(struct watch *w, const struct rst_event *e)
 		joined = *e;
 		if (tracing_join(w->s.reasons_fd, &joined))
 			e = &joined;
+	}
+	/* -s: cut here, after the expression saw it all. */
+	lim = w->snap_keep ? snap_limit(w, e) : 0;
+	if (lim && e->snap_len > lim) {
+		if (e != &joined)
+			joined = *e;
+		joined.snap_len = (__u16)lim;
+		e = &joined;
 	}
 	ns = e->ts_ns + w->mono_to_real;
 	wall.tv_sec = ns / 1000000000ULL;
@@ -440,11 +479,86 @@ static const struct opt_row output_rows[] = {
 	{ 0 },
 };
 
+static const struct opt_choice q_choices[] = {
+	{ "in", DIR_IN },
+	{ "out", DIR_OUT },
+	{ "inout", DIR_BOTH },
+	{ NULL },
+};
+
+/* The rest of tcpdump's vocabulary: each as tcpdump means it (docs/tcpdump.md). */
+static const struct opt_row tcpdump_rows[] = {
+	{ .short_opt = 'e',
+	  .type = OPT_COUNT,
+	  W(eflag),
+	  .help = "print the link-level header, as tcpdump -e" },
+	{ .short_opt = 'q', .type = OPT_COUNT, W(qflag), .help = "quiet: tcpdump's short lines" },
+	{ .short_opt = 'x',
+	  .type = OPT_COUNT,
+	  W(xflag),
+	  .display = "-x, -xx",
+	  .help = "hex dump of the snapshot (-xx: from the link header)" },
+	{ .short_opt = 'X',
+	  .type = OPT_COUNT,
+	  W(Xflag),
+	  .display = "-X, -XX",
+	  .help = "hex and ASCII (-XX: from the link header)" },
+	{ .short_opt = 'A',
+	  .type = OPT_COUNT,
+	  W(Aflag),
+	  .display = "-A, -AA",
+	  .help = "the snapshot in ASCII (-AA: from the link header)" },
+	{ .short_opt = 's',
+	  .type = OPT_U32,
+	  W(snaplen),
+	  .given = OPT_GIVEN(struct watch_cfg, snaplen_given),
+	  .min = 0,
+	  .max = 262144,
+	  .metavar = "SNAPLEN",
+	  .help = "bytes of each packet kept, as tcpdump -s; 0 or over 256:\n"
+		  "256, the most an event carries" },
+	{ .short_opt = 'B',
+	  .type = OPT_U32,
+	  W(buffer_kib),
+	  .given = OPT_GIVEN(struct watch_cfg, buffer_given),
+	  .min = 1,
+	  .max = 1U << 20,
+	  .metavar = "KIB",
+	  .help = "ring buffer size in KiB (rounded up to a power of 2)" },
+	{ .short_opt = 'Q',
+	  .type = OPT_CHOICE,
+	  W(o.dirs),
+	  .choices = q_choices,
+	  .help = "direction, as tcpdump -Q (--direction)" },
+	{ .short_opt = 'D',
+	  .type = OPT_FLAG,
+	  W(list_ifaces),
+	  .help = "list the interfaces and their hooks, exit" },
+	{ .short_opt = 'Z',
+	  .type = OPT_STRING,
+	  W(drop_user),
+	  .metavar = "USER",
+	  .help = "once attached, run as USER (and its groups)" },
+	{ .short_opt = 'S',
+	  .type = OPT_FLAG,
+	  W(accepted),
+	  .display = "-S, -l, -U",
+	  .help = "accepted: seqs are absolute, lines flushed per event" },
+	{ .short_opt = 'l', .type = OPT_FLAG, W(accepted) },
+	{ .short_opt = 'U', .type = OPT_FLAG, W(accepted) },
+	{ .name = "immediate-mode",
+	  .type = OPT_FLAG,
+	  W(accepted),
+	  .help = "accepted: events are printed as they come" },
+	{ 0 },
+};
+
 static const struct opt_cmd watch_cmd = {
 	.name = "watch",
 	.synopsis = "usage: rsttrace watch [-i IFACE]... [options] [EXPRESSION]\n",
 	.sets = {
 		{ watch_rows, 0 },
+		{ tcpdump_rows, 0 },
 		{ output_rows, offsetof(struct watch_cfg, oo) },
 		{ attached_rows, 0 },
 		{ datapath_rows, offsetof(struct watch_cfg, o) },
@@ -486,6 +600,57 @@ static int watch_ifaces(struct watch *w, const struct watch_cfg *c)
 	return 0;
 }
 
+/* pow2 at least 4096 bytes, the ring's rule. */
+static __u32 ring_bytes(__u32 kib)
+{
+	__u64 want = (__u64)kib * 1024, b = 4096;
+
+	while (b < want)
+		b <<= 1;
+	return (__u32)b;
+}
+
+/*
+ * tcpdump's -e -q -x -X -A, -s, -B and -Z onto the line's options, the
+ * datapath's and the drop: 0, or the exit status.
+ */
+static int watch_tcpdump_opts(struct watch *w, const struct watch_cfg *c)
+{
+	__u32 keep;
+
+	w->fo.eflag = c->eflag;
+	w->fo.qflag = c->qflag;
+	w->fo.xflag = c->xflag;
+	w->fo.Xflag = c->Xflag;
+	w->fo.Aflag = c->Aflag;
+	w->out_snaplen = w->o.snaplen;
+	if (c->snaplen_given) {
+		keep = c->snaplen;
+		if (keep > RST_SNAPLEN_MAX) {
+			pr_warn("-s %u: an event carries at most %u bytes; snaplen %u", keep,
+				RST_SNAPLEN_MAX, RST_SNAPLEN_MAX);
+			keep = RST_SNAPLEN_MAX;
+		} else if (keep == 0) {
+			keep = RST_SNAPLEN_MAX; /* tcpdump's 0: as much as there can be */
+		}
+		/* The kernel snapshots at least 64 bytes; fewer are cut here. */
+		w->o.snaplen = keep < 64 ? 64 : keep;
+		w->o.set_snaplen = 1;
+		w->snap_keep = keep;
+		w->out_snaplen = keep;
+	}
+	if (c->buffer_given) {
+		w->o.ring_size = ring_bytes(c->buffer_kib);
+		w->o.set_ring_size = 1;
+		if ((__u64)w->o.ring_size != (__u64)c->buffer_kib * 1024)
+			pr_warn("-B %u: ring buffer of %u KiB (a power of 2, at least 4)",
+				c->buffer_kib, w->o.ring_size / 1024);
+	}
+	if (c->drop_user && privdrop_lookup(&w->pd, c->drop_user))
+		return EXIT_USAGE;
+	return 0;
+}
+
 /* The command line checked and taken over: 0, or the exit status. */
 static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 {
@@ -501,6 +666,9 @@ static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 	w->duration = c->duration;
 	w->fo.verbose = c->verbose;
 	w->fo.tstamp = c->ts_count; /* -t..-ttttt map onto enum ts_mode in order */
+	err = watch_tcpdump_opts(w, c);
+	if (err)
+		return err;
 	if (output_check(&w->oo))
 		return EXIT_USAGE;
 	/* The words left are the expression, joined as tcpdump joins them. */
@@ -535,17 +703,41 @@ static void watch_signals(void)
 /* Attach to every interface, then the reset-reason program. */
 static int watch_attach(struct watch *w)
 {
+	struct rst_opts shown = w->o;
 	int i;
 
+	/* The snaplen the lines and files get (-s below 64 is cut in userspace). */
+	shown.snaplen = w->out_snaplen;
 	for (i = 0; i < w->n_if; i++) {
 		if (session_attach(&w->s, &w->links[i], &w->o))
 			return -1;
-		describe(&w->links[i], &w->o);
+		describe(&w->links[i], &shown);
 	}
 	/* The reasons are for RSTs sent here: only with egress traced. */
 	if (w->o.dirs & DIR_OUT)
 		attach_tracing(w);
 	return 0;
+}
+
+/*
+ * -Z after attaching. A legacy cls_bpf filter (kernels without tcx) is
+ * removed over netlink with CAP_NET_ADMIN, which USER lacks: refuse to
+ * drop rather than leave it behind.
+ */
+static int watch_drop(struct watch *w)
+{
+	int i;
+
+	for (i = 0; i < w->n_if; i++) {
+		if (w->links[i].legacy[RST_DIR_IN] || w->links[i].legacy[RST_DIR_OUT] ||
+		    w->links[i].legacy_qdisc) {
+			pr_warn("-Z %s: %s is attached through cls_bpf, which only root can "
+				"remove: not dropping",
+				w->pd.user, w->links[i].ifname);
+			return -EPERM;
+		}
+	}
+	return privdrop_apply(&w->pd);
 }
 
 /*
@@ -573,7 +765,7 @@ static int watch_start(struct watch *w, const char *metrics_at)
 	if (w->filter.expr)
 		install_kernel_filter(w, bpf_map__fd(w->s.skel->maps.evfilter));
 	/* Files too before attaching: an unwritable -w fails with nothing to undo. */
-	if (output_open(&w->out, &w->oo, &w->fo, w->o.snaplen, w->s.maps.flows))
+	if (output_open(&w->out, &w->oo, &w->fo, w->out_snaplen, w->s.maps.flows))
 		return -1;
 	/* Before attaching, so that no interface can leave unseen. */
 	w->linkmon_fd = linkmon_open();
@@ -588,6 +780,9 @@ static int watch_start(struct watch *w, const char *metrics_at)
 		return -1;
 	}
 	w->mono_to_real = mono_to_real_offset();
+	/* -Z: all that needed root is held by descriptors now. */
+	if (w->pd.user && watch_drop(w))
+		return -1;
 	return 0;
 }
 
@@ -854,6 +1049,9 @@ int cmd_watch(int argc, char **argv)
 	err = opt_parse(&watch_cmd, argc, argv, &c, &first);
 	if (err)
 		return opt_exit_status(err);
+	/* -D, as tcpdump's: the list, and nothing else. */
+	if (c.list_ifaces)
+		return iflist_print(stdout) ? EXIT_RUNTIME : EXIT_OK;
 	c.expr = argv + first;
 	c.n_expr = argc - first;
 	return do_watch(&c);

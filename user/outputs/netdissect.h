@@ -3,7 +3,8 @@
  * What the tcpdump printer's files share, as tcpdump's netdissect.h: the
  * packet cursor with its bounds, and each printer's entry. The printers
  * re-implement, from their observable behaviour, the parts of tcpdump
- * 4.99's printers a TCP frame can reach with -nn -S and no -v; each file
+ * 4.99's printers a TCP frame can reach with -nn -S and no -v (and with
+ * -e, -q, and the dumps of -x, -X and -A: print-ascii.c); each file
  * is named after the tcpdump file it mirrors (print-ether.c, print-ip.c,
  * print-ip6.c, print-ah.c, print-tcp.c, print-mptcp.c, print-ssh.c,
  * util-print.c, addrtoname.c); tcpdump.c assembles the line.
@@ -40,6 +41,10 @@ struct pkt {
 	__u32 end;
 	const char *proto; /* tcpdump's ndo_protocol, for " [|proto]" */
 	struct strbuf *o;
+	int eflag;	      /* -e: the link-level header */
+	int qflag;	      /* -q count: the short forms */
+	__u32 ll_hdr_len;     /* set by the link printer: where -x and -X start */
+	int suppress_default; /* -q, -x, -X: no hex dump of an unknown type's data */
 };
 
 /* The second way of stopping, see the top of this file. */
@@ -137,6 +142,15 @@ void print_endpoints(struct strbuf *o, const __u8 *a, __u16 sport, const __u8 *b
 
 /* util-print.c */
 void print_hex(struct pkt *p, __u32 off, __u32 n);
+
+/*
+ * print-ascii.c: the dumps after the line, of n bytes at off (all
+ * captured): hex_print() (-x), hex_and_ascii_print() (-X), each line
+ * "\n\t0xOOOO: " and 16 bytes; ascii_print() (-A), from a newline on.
+ */
+void hex_print(struct strbuf *o, const __u8 *b, __u32 n);
+void hex_and_ascii_print(struct strbuf *o, const __u8 *b, __u32 n);
+void ascii_print(struct strbuf *o, const __u8 *b, __u32 n);
 int txtproto_print(struct pkt *p, __u32 pp, __u32 len, const char *const *cmds);
 extern const char *const http_cmds[];
 extern const char *const rtsp_cmds[];
@@ -166,5 +180,10 @@ int ip6_print(struct pkt *p, __u32 ip6, __u32 length);
 
 /* print-ether.c */
 int ether_print(struct pkt *p, __u32 length);
+/* tok2str(ethertype_values, ...): NULL for a type tcpdump calls "Unknown". */
+const char *ethertype_name(__u16 type);
+
+/* print-sll.c: a cooked v2 record of length bytes (-i any), after the prefix. */
+int sll2_print(struct pkt *p, __u32 length);
 
 #endif

@@ -212,6 +212,8 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		struct fmt_opts so = out->fo;
 
 		so.tstamp = TS_NONE;
+		/* One message a line: the dumps of -x, -X and -A stay on stdout. */
+		so.xflag = so.Xflag = so.Aflag = 0;
 		so.any_prefix = 1;
 		len = fmt_event_line(line, sizeof(line), e, ifname, wall, &so, NULL);
 		if (len > 0) {

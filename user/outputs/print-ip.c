@@ -62,9 +62,14 @@ int ip_print(struct pkt *p, __u32 ip, __u32 length)
 		print_invalid(p);
 		return 0;
 	}
-	sb_lit(o, "IP ");
-	if (!avail(p, ip, 20))
-		return P_TRUNC;
+	/* -e printed "ethertype IPv4" instead. */
+	if (!p->eflag)
+		sb_lit(o, "IP ");
+	/* ND_TCHECK_SIZE: its label, in place (-x keeps the link header out). */
+	if (!avail(p, ip, 20)) {
+		print_trunc(p);
+		return 0;
+	}
 	if (length < 20) {
 		sb_printf(o, "truncated-ip %u", length);
 		return 0;
@@ -96,7 +101,9 @@ int ip_print(struct pkt *p, __u32 ip, __u32 length)
 		}
 		return ip_demux(p, ip + hlen, len, 0, nh, ip);
 	}
-	/* Not the first fragment: no transport header to print. */
+	/* Not the first fragment: no transport header to print; -qq says nothing. */
+	if (p->qflag > 1)
+		return 0;
 	print_addr_pair(p, ip, 0, ":");
 	sb_printf(o, " ip-proto-%u", nh);
 	return 0;

@@ -173,13 +173,17 @@ int ip6_print(struct pkt *p, __u32 ip6, __u32 length)
 	__u8 ph = 255, nh;
 
 	p->proto = "ip6";
-	if (!avail(p, ip6, 40))
-		return P_TRUNC;
+	/* ND_TCHECK_SIZE: its label, in place (-x keeps the link header out). */
+	if (!avail(p, ip6, 40)) {
+		print_trunc(p);
+		return 0;
+	}
 	if (length < 40) {
 		sb_printf(o, "truncated-ip6 %u", length);
 		return 0;
 	}
-	sb_lit(o, "IP6 ");
+	if (!p->eflag)
+		sb_lit(o, "IP6 ");
 	if (get8(p, ip6) >> 4 != 6) {
 		sb_printf(o, "version error: %u != 6", get8(p, ip6) >> 4);
 		return 0;

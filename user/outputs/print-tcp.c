@@ -423,8 +423,10 @@ int tcp_print(struct pkt *p, __u32 tcp, __u32 length, __u32 ip, int is6)
 
 	p->proto = "tcp";
 	if (!avail(p, tcp, 4)) {
+		/* nd_print_trunc() in place, no unwinding: -x still starts after the link header. */
 		print_addr_pair(p, ip, is6, ":");
-		return P_TRUNC;
+		print_trunc(p);
+		return 0;
 	}
 	sport = get16(p, tcp);
 	dport = get16(p, tcp + 2);
@@ -445,6 +447,13 @@ int tcp_print(struct pkt *p, __u32 tcp, __u32 length, __u32 ip, int is6)
 	hlen = (get8(p, tcp + 12) >> 4) * 4;
 	if (hlen < 20) {
 		sb_printf(o, " tcp %u [bad hdr length %u - too short, < 20]", length - hlen, hlen);
+		return 0;
+	}
+	/* -q: the payload length alone (u_int: a header longer than the datagram wraps). */
+	if (p->qflag) {
+		sb_printf(o, "tcp %u", length - hlen);
+		if (hlen > length)
+			sb_printf(o, " [bad hdr length %u - too long, > %u]", hlen, length);
 		return 0;
 	}
 	seq = get32(p, tcp + 4);

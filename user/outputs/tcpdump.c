@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <string.h>
 #include <time.h>
 
 #include "loader.h"
@@ -39,50 +40,176 @@ static void print_fields(struct strbuf *o, const struct rst_event *ev)
 	sb_u32(o, length);
 }
 
-static void print_packet(struct strbuf *o, const struct rst_event *ev)
+/* print_packet(): a record tcpdump refuses, and so dumps no byte of. */
+#define NO_DUMP UINT32_MAX
+
+/* Linux cooked v2 (print-sll.c): the header tcpdump -i any reads before the packet. */
+#define SLL2_HDR_LEN 20
+
+/*
+ * The bytes a line is decoded from, and the dumps read: the snapshot, or
+ * (with the -i any prefix) the packet as tcpdump -i any records it, a
+ * cooked header in place of the Ethernet header.
+ */
+struct view {
+	const __u8 *b;
+	__u32 caplen;
+	__u32 length; /* the record's wire length */
+	__u8 cooked[SLL2_HDR_LEN + RST_SNAPLEN_MAX];
+};
+
+/*
+ * What libpcap's -i any makes of the frame: sll2_protocol (the ethertype
+ * after the MACs; a VLAN tag stays in the data after it, as libpcap puts
+ * an offloaded tag back), sll2_if_index, sll2_hatype (Ethernet, or
+ * ARPHRD_NONE for a bare IP interface), sll2_pkttype (host or outgoing),
+ * the source MAC, then the frame from its network header on.
+ * XXX: a frame that came in for another host or a group says "In", not
+ * "P", "M" or "B". (watch's -s counts the cooked record, as tcpdump's.)
+ */
+static void cook(struct view *v, const struct rst_event *ev, __u32 caplen)
+{
+	__u32 hoff = ev->l3_off ? 14 : 0, n = caplen > hoff ? caplen - hoff : 0;
+	__u8 *c = v->cooked;
+	__u16 proto = 0;
+
+	memset(c, 0, SLL2_HDR_LEN);
+	if (hoff && caplen >= 14)
+		proto = (__u16)(ev->snap[12] << 8 | ev->snap[13]);
+	else if (!hoff && caplen >= 1)
+		proto = (ev->snap[0] >> 4) == 6 ? 0x86dd : 0x0800;
+	c[0] = (__u8)(proto >> 8);
+	c[1] = (__u8)proto;
+	c[4] = (__u8)(ev->ifindex >> 24);
+	c[5] = (__u8)(ev->ifindex >> 16);
+	c[6] = (__u8)(ev->ifindex >> 8);
+	c[7] = (__u8)ev->ifindex;
+	c[8] = hoff ? 0 : 0xff; /* ARPHRD_ETHER 1, ARPHRD_NONE 65534 */
+	c[9] = hoff ? 1 : 0xfe;
+	c[10] = ev->dir == RST_DIR_OUT ? 4 : 0; /* PACKET_OUTGOING, PACKET_HOST */
+	if (hoff && caplen >= 12) {
+		c[11] = 6;
+		memcpy(c + 12, ev->snap + 6, 6);
+	}
+	memcpy(c + SLL2_HDR_LEN, ev->snap + hoff, n);
+	v->b = c;
+	v->caplen = SLL2_HDR_LEN + n;
+	v->length = ev->pkt_len >= hoff ? ev->pkt_len - hoff + SLL2_HDR_LEN : SLL2_HDR_LEN;
+}
+
+/*
+ * print.c pretty_print_packet() and the link printers it calls; returns
+ * the link header length the dumps start after (ndo_ll_hdr_len). A
+ * printer that gave up on a truncated packet leaves none: a dump then
+ * starts at the first byte.
+ */
+static __u32 print_packet(struct strbuf *o, const struct rst_event *ev, const struct fmt_opts *fo,
+			  struct view *v)
 {
 	struct pkt p = {
-		.data = ev->snap,
-		.caplen = ev->snap_len < RST_SNAPLEN_MAX ? ev->snap_len : RST_SNAPLEN_MAX,
 		.proto = "",
 		.o = o,
 	};
+	__u32 caplen = ev->snap_len < RST_SNAPLEN_MAX ? ev->snap_len : RST_SNAPLEN_MAX;
 	int r;
 
-	if (p.caplen == 0) {
-		print_fields(o, ev);
-		return;
+	v->b = ev->snap;
+	v->caplen = caplen;
+	v->length = ev->pkt_len;
+	if (fo) {
+		p.eflag = fo->eflag;
+		p.qflag = fo->qflag;
+		p.suppress_default = fo->qflag || fo->xflag || fo->Xflag;
 	}
-	p.end = p.caplen;
+	if (caplen == 0) {
+		print_fields(o, ev);
+		v->caplen = 0;
+		return 0;
+	}
 	/* print.c pretty_print_packet() refuses a record longer than its packet. */
 	if (ev->pkt_len == 0) {
 		sb_str(o, "[Invalid header: len==0]");
-		return;
+		return NO_DUMP;
 	}
-	if (p.caplen > ev->pkt_len) {
-		sb_printf(o, "[Invalid header: len(%u) < caplen(%u)]", ev->pkt_len, p.caplen);
-		return;
+	if (caplen > ev->pkt_len) {
+		sb_printf(o, "[Invalid header: len(%u) < caplen(%u)]", ev->pkt_len, caplen);
+		return NO_DUMP;
 	}
-	if (ev->l3_off == 0)
+	if (fo && fo->any_prefix)
+		cook(v, ev, caplen);
+	p.data = v->b;
+	p.caplen = p.end = v->caplen;
+	if (fo && fo->any_prefix) {
+		r = sll2_print(&p, v->length);
+	} else if (ev->l3_off == 0) {
+		/* print-raw.c raw_if_print() */
+		if (p.eflag)
+			sb_lit(o, "ip: ");
 		r = ipn_print(&p, ev->pkt_len);
-	else
+	} else {
 		r = ether_print(&p, ev->pkt_len);
-	if (r == P_TRUNC)
+	}
+	if (r == P_TRUNC) {
 		print_trunc(&p);
+		return 0;
+	}
+	return p.ll_hdr_len;
 }
 
-int fmt_tcpdump_packet(char *buf, size_t len, const struct rst_event *ev)
+/*
+ * pretty_print_packet()'s dumps: -X, else -x, else -A; from the link
+ * header's end on, or (doubled) from the first byte; nothing when the
+ * capture ends with the link header. An event without snapshot has none.
+ */
+static void print_dump(struct strbuf *o, const struct view *v, const struct fmt_opts *fo,
+		       __u32 hdrlen)
 {
-	struct strbuf o;
+	const __u8 *b = v->b;
+	__u32 n;
+	int level;
+
+	if (!fo || !v->caplen || hdrlen == NO_DUMP)
+		return;
+	level = fo->Xflag ? fo->Xflag : fo->xflag ? fo->xflag : fo->Aflag;
+	if (!level)
+		return;
+	if (level > 1) {
+		n = v->caplen;
+	} else {
+		if (v->caplen <= hdrlen)
+			return;
+		b += hdrlen;
+		n = v->caplen - hdrlen;
+	}
+	if (fo->Xflag)
+		hex_and_ascii_print(o, b, n);
+	else if (fo->xflag)
+		hex_print(o, b, n);
+	else
+		ascii_print(o, b, n);
+}
+
+int fmt_tcpdump_packet_opts(char *buf, size_t len, const struct rst_event *ev,
+			    const struct fmt_opts *o)
+{
+	struct strbuf sb;
+	struct view v;
+	__u32 hdrlen;
 	int err;
 
-	err = sb_init(&o, buf, len);
+	err = sb_init(&sb, buf, len);
 	if (err)
 		return err;
 	if (!ev)
 		return -EINVAL;
-	print_packet(&o, ev);
-	return sb_done(&o);
+	hdrlen = print_packet(&sb, ev, o, &v);
+	print_dump(&sb, &v, o, hdrlen);
+	return sb_done(&sb);
+}
+
+int fmt_tcpdump_packet(char *buf, size_t len, const struct rst_event *ev)
+{
+	return fmt_tcpdump_packet_opts(buf, len, ev, NULL);
 }
 
 /* ---- timestamps and the line -------------------------------------------- */
@@ -291,6 +418,8 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 		   const struct timespec *wall, const struct fmt_opts *o, struct fmt_state *st)
 {
 	struct strbuf out;
+	struct view v;
+	__u32 hdrlen;
 	int err, n;
 
 	err = sb_init(&out, buf, len);
@@ -307,7 +436,7 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 	}
 	if (o->any_prefix)
 		print_any_prefix(&out, ifname, ev->dir);
-	print_packet(&out, ev);
+	hdrlen = print_packet(&out, ev, o, &v);
 	if (o->verbose > 0) {
 		sb_lit(&out, " ttl");
 		sb_sp_u32(&out, ev->ttl);
@@ -328,6 +457,7 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 			sb_str(&out, o->state);
 		}
 	}
+	print_dump(&out, &v, o, hdrlen);
 	sb_lit(&out, "\n");
 	return sb_done(&out);
 }

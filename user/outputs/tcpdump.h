@@ -37,6 +37,18 @@ struct fmt_opts {
 	const char *class;
 	const char *reason;
 	const char *state;
+	/*
+	 * tcpdump's -e (link-level header), -q (count: short forms) and the
+	 * dumps after the line: -x/-xx (hex), -X/-XX (hex and ASCII), -A/-AA
+	 * (ASCII); 1 from the network header, 2 from the link header on. -X
+	 * takes precedence over -x, -x over -A, as in tcpdump. rsttrace's
+	 * -v extras end the first line, before a dump.
+	 */
+	int eflag;
+	int qflag;
+	int xflag;
+	int Xflag;
+	int Aflag;
 };
 
 /* What the relative timestamp modes remember between lines; zero it to start. */
@@ -62,6 +74,14 @@ int fmt_timestamp(char *buf, size_t len, int mode, const struct timespec *wall,
  * printed from its parsed fields as if its headers carried no options.
  */
 int fmt_tcpdump_packet(char *buf, size_t len, const struct rst_event *ev);
+
+/*
+ * The same with tcpdump's -e, -q, -x, -X and -A of o (the rest of o is
+ * not used; NULL: none): the dumps follow on lines of their own, without
+ * the final newline.
+ */
+int fmt_tcpdump_packet_opts(char *buf, size_t len, const struct rst_event *ev,
+			    const struct fmt_opts *o);
 
 /*
  * The whole line with its '\n': timestamp and a space (unless TS_NONE),
