@@ -18,6 +18,8 @@
 #include "attach.h"
 #include "commands.h"
 #include "counters.h"
+#include "evkinds.h"
+#include "flagsel.h"
 #include "iface.h"
 #include "linkmon.h"
 #include "loader.h"
@@ -60,6 +62,7 @@ struct watch_cfg {
 	int verbose;	   /* -v: the output detail, as tcpdump's */
 	char *const *expr; /* the words of the expression */
 	int n_expr;
+	const char *events; /* --events LIST; NULL: from the expression (flagsel.h) */
 };
 
 struct watch {
@@ -85,6 +88,7 @@ struct watch {
 	int n_vanished;
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
 	struct metrics_server *metrics;
+	__u32 ev_kinds; /* EVK_*: the control packets that become events */
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
@@ -203,6 +207,24 @@ static int check_ifaces(struct watch *w)
 	return w->n_vanished == w->n_if;
 }
 
+/* SYN, SYN-ACK and FIN events, when asked: what became of them, per kind. */
+static void print_ctl_summary(const struct rst_totals *t)
+{
+	int k;
+
+	for (k = 0; k < RST_CK_MAX; k++) {
+		const __u64 *c = t->ctl_ev[k];
+
+		fprintf(stderr,
+			"%s: %llu events delivered; not delivered: %llu sampled out, %llu rate "
+			"limited, %llu ring full, %llu filtered, %llu not asked\n",
+			rst_ctl_kind_names[k], (unsigned long long)c[RST_CE_SENT],
+			(unsigned long long)c[RST_CE_SAMPLED], (unsigned long long)c[RST_CE_RATELIM],
+			(unsigned long long)c[RST_CE_RINGFULL], (unsigned long long)c[RST_CE_FILTERED],
+			(unsigned long long)c[RST_CE_NOTASKED]);
+	}
+}
+
 static void print_summary(const struct watch *w, int counters_fd)
 {
 	struct rst_totals t;
@@ -225,6 +247,8 @@ static void print_summary(const struct watch *w, int counters_fd)
 		(unsigned long long)t.c[RST_C_EV_RATELIM],
 		(unsigned long long)t.c[RST_C_EV_RINGFULL],
 		(unsigned long long)t.c[RST_C_EV_FILTERED]);
+	if (w->ev_kinds & (EVK_SYN | EVK_SYNACK | EVK_FIN))
+		print_ctl_summary(&t);
 	if (w->received > w->matched + w->filtered)
 		fprintf(stderr, "%llu events received after %s, not output\n",
 			(unsigned long long)(w->received - w->matched - w->filtered),
@@ -316,6 +340,15 @@ static void attach_tracing(struct watch *w)
 	pr_debug("kernel reset reasons: tracing tcp_send_reset");
 }
 
+/* --events LIST checked while parsing, so that a bad word is a usage error at once. */
+static int events_check(const char *arg, const void *field)
+{
+	__u32 k;
+
+	(void)field;
+	return flagsel_parse("--events", arg, &k);
+}
+
 static int metrics_check(const char *arg, const void *field)
 {
 	(void)field;
@@ -364,6 +397,13 @@ static const struct opt_row watch_rows[] = {
 	  W(verbose),
 	  .help = "append ttl, IP id, hook, class and, for resets sent\n"
 		  "here, the kernel's reason and socket state" },
+	{ .name = "events",
+	  .type = OPT_STRING,
+	  W(events),
+	  .check = events_check,
+	  .metavar = "LIST",
+	  .help = "packets that become events: syn, synack, fin, rst, all\n"
+		  "(default: rst, or what the expression's TCP flags select)" },
 	{ .type = OPT_DOC, .display = "EXPRESSION", .help = "pcap-filter(7), as tcpdump" },
 	{ 0 },
 };
@@ -447,6 +487,31 @@ static int watch_ifaces(struct watch *w, const struct watch_cfg *c)
 	return 0;
 }
 
+/*
+ * The control packets that become events: --events, else what the
+ * expression's flags select (flagsel.h); RSTs only when it does not look
+ * at them. 0 or -EINVAL.
+ */
+static int watch_event_kinds(struct watch *w, const struct watch_cfg *c)
+{
+	char names[40];
+	int none = 0;
+
+	if (c->events) {
+		if (flagsel_parse("--events", c->events, &w->ev_kinds))
+			return -EINVAL;
+	} else {
+		w->ev_kinds = flagsel_from_filter(&w->filter, &none);
+		if (none)
+			pr_warn("expression matches no SYN, FIN or RST: no packet it selects "
+				"can become an event (data packets never do)");
+	}
+	if (w->ev_kinds != EVK_DEFAULT)
+		pr_warn("events: %s%s", flagsel_names(w->ev_kinds, names, sizeof(names)),
+			c->events ? "" : " (the expression's TCP flags)");
+	return 0;
+}
+
 /* The command line checked and taken over: 0, or the exit status. */
 static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 {
@@ -468,6 +533,8 @@ static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 	err = filter_compile(&w->filter, c->expr, c->n_expr);
 	if (err)
 		return err == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	if (watch_event_kinds(w, c))
+		return EXIT_USAGE;
 	if (check_privileges(PRIV_LOAD))
 		return EXIT_RUNTIME;
 	return watch_ifaces(w, c);
@@ -510,6 +577,10 @@ static int watch_start(struct watch *w, const char *metrics_at)
 	int err;
 
 	if (session_load(&w->s, &w->o))
+		return -1;
+	/* Before anything is attached: the first packet already meets the kinds asked. */
+	if (w->ev_kinds != EVK_DEFAULT &&
+	    settings_set_event_kinds(w->s.maps.settings, flagsel_cfg_bits(w->ev_kinds)))
 		return -1;
 	/* Signals before attaching, so no window leaves a link behind. */
 	watch_signals();
