@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "anyif.h"
 #include "attach.h"
 #include "commands.h"
 #include "counters.h"
@@ -89,12 +90,16 @@ struct watch {
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
 	struct metrics_server *metrics;
 	__u32 ev_kinds; /* EVK_*: the control packets that become events */
+	int any;	   /* -i any: every interface, followed (anyif.h) */
+	struct anyif anyif;
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
 {
 	int i;
 
+	if (w->any)
+		return anyif_name(&w->anyif, ifindex);
 	for (i = 0; i < w->n_if; i++)
 		if (w->links[i].ifindex == ifindex)
 			return w->links[i].ifname;
@@ -191,6 +196,13 @@ static int check_ifaces(struct watch *w)
 {
 	int i, err;
 
+	/* -i any follows what comes and goes; nothing left is not an end there. */
+	if (w->any) {
+		err = anyif_poll(&w->anyif);
+		if (err)
+			pr_debug("rtnetlink: %s", strerror(-err));
+		return 0;
+	}
 	if (w->linkmon_fd < 0)
 		return 0;
 	err = linkmon_read(w->linkmon_fd, on_link_gone, w);
@@ -459,6 +471,18 @@ static int watch_ifaces(struct watch *w, const struct watch_cfg *c)
 {
 	int i, j, err;
 
+	/* tcpdump's -i any: every interface, those to come too. */
+	for (i = 0; i < c->n_if; i++) {
+		if (strcmp(c->ifnames[i], "any"))
+			continue;
+		if (c->n_if > 1) {
+			pr_warn("-i any takes every interface: name no other with it");
+			return EXIT_USAGE;
+		}
+		w->any = 1;
+		w->fo.any_prefix = 1;
+		return 0;
+	}
 	for (i = 0; i < c->n_if; i++)
 		w->ifnames[w->n_if++] = c->ifnames[i];
 	if (!w->n_if) {
@@ -557,6 +581,12 @@ static int watch_attach(struct watch *w)
 {
 	int i;
 
+	if (w->any) {
+		if (anyif_start(&w->anyif, &w->s.progs, &w->o))
+			return -1;
+		pr_warn("watching any (%u interface%s, and those to come), snaplen %u bytes",
+			w->anyif.attached, w->anyif.attached == 1 ? "" : "s", w->o.snaplen);
+	}
 	for (i = 0; i < w->n_if; i++) {
 		if (session_attach(&w->s, &w->links[i], &w->o))
 			return -1;
@@ -599,9 +629,9 @@ static int watch_start(struct watch *w, const char *metrics_at)
 	/* Files too before attaching: an unwritable -w fails with nothing to undo. */
 	if (output_open(&w->out, &w->oo, &w->fo, w->o.snaplen, w->s.maps.flows))
 		return -1;
-	/* Before attaching, so that no interface can leave unseen. */
-	w->linkmon_fd = linkmon_open();
-	if (w->linkmon_fd < 0)
+	/* Before attaching, so that no interface can leave unseen (-i any: its own). */
+	w->linkmon_fd = w->any ? -1 : linkmon_open();
+	if (w->linkmon_fd < 0 && !w->any)
 		pr_info("rtnetlink: %s; a vanished interface will not be noticed",
 			strerror(-w->linkmon_fd));
 	if (watch_attach(w))
@@ -641,6 +671,8 @@ static int watch_loop(struct watch *w)
 			return EXIT_RUNTIME;
 		/* Another tool can attach before ours at any time (BPF_F_BEFORE): say so. */
 		if (now_mono_ns() >= order_check) {
+			if (w->any)
+				anyif_check_order(&w->anyif);
 			for (i = 0; i < w->n_if; i++)
 				if (!w->vanished[i])
 					link_check_order(&w->links[i]);
@@ -683,6 +715,7 @@ static int watch_finish(struct watch *w, int ret)
 	int summary, all_gone;
 
 	session_detach(&w->s);
+	anyif_detach(&w->anyif);
 	if (w->linkmon_fd >= 0)
 		close(w->linkmon_fd);
 	/* Every interface vanished: a failure, but the run is told as any other. */
@@ -694,6 +727,7 @@ static int watch_finish(struct watch *w, int ret)
 	if (all_gone)
 		ret = EXIT_RUNTIME;
 	filter_free(&w->filter);
+	anyif_stop(&w->anyif);
 	metrics_stop(w->metrics); /* before the maps it reads go */
 	session_close(&w->s);
 	return ret;
@@ -705,6 +739,7 @@ static int do_watch(const struct watch_cfg *c)
 	int ret;
 
 	session_init(&w.s);
+	anyif_init(&w.anyif);
 	ret = watch_prepare(&w, c);
 	if (ret) {
 		filter_free(&w.filter);
