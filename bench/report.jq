@@ -303,7 +303,9 @@ def spoof($k; $c): .spoofed.kinds // [] | map(select(.kind == $k)) | .[0].summar
 "The BPF memory does not grow with the interfaces: every interface runs the same programs over",
 "the same maps; what an interface adds is its links (kernel objects of a few hundred bytes, not",
 "charged to memlock) and two file descriptors. A new interface waits at most for the poll",
-"timeout of the event loop (100 ms) before its RTM_NEWLINK is read.",
+"timeout of the event loop (100 ms) before its RTM_NEWLINK is read. Attaching and detaching",
+"grow with the interfaces (each a few system calls and, for XDP on a veth, the driver's own",
+"setup and teardown); XXX: both are sequential, one interface after the other.",
 "",
 ( if $before == null then empty else
   ( "## Before and after the optimizations",
