@@ -174,6 +174,23 @@ test_events_usage() {
 		"$(head -1 "$T/evbad.err")"
 }
 
+# stats --json of a running watch --events syn: the kinds' causes, and the RSTs filtered.
+test_stats_kinds() {
+	start_watch WS "$T/st.txt" --events syn
+	attached "$T/st.txt" || { not_ok "watch --events syn attached"; return; }
+	"$RSTGEN" -s "$NS_A" -c "$NS_B" refused "$IP4_A" 9 3 >/dev/null 2>&1
+	sleep 0.3
+	nsx "$NS_A" "$RSTTRACE" stats --json >"$T/st.json" 2>/dev/null
+	bg_stop "$WS" INT
+	assert_eq "stats --json: control_events.syn" \
+		'{"delivered":3,"sampled_out":0,"rate_limited":0,"ring_full":0,"filtered":0,"not_asked":0}' \
+		"$(jqf "$T/st.json" .control_events.syn)"
+	assert_eq "stats --json: the RST-ACKs filtered (rst not asked), none delivered" "3 0" \
+		"$(jqf "$T/st.json" '"\(.events.filtered) \(.events.delivered)"' | tr -d '"')"
+	assert_eq "--events syn: the 3 SYNs printed" 3 "$(grep -c 'Flags \[S\]' "$T/st.txt")"
+}
+
 run_test test_classic_exprs
+run_test test_stats_kinds
 run_test test_events_usage
 finish
