@@ -40,7 +40,10 @@ static const struct kind_row kind_rows[] = {
 	{ "tcp[tcpflags] & tcp-syn != 0 and host 10.0.0.1 and port 80", EVK_SYN | EVK_SYNACK, 0 },
 	{ "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn", EVK_SYN, 0 },
 	{ "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0", EVK_SYN | EVK_SYNACK | EVK_FIN, 0 },
-	{ "tcp[13] & 6 != 0", EVK_SYN | EVK_SYNACK | EVK_RST, 0 },
+	/* A plain RST can pass: an RST expression, RSTs only (test_exports holds watch to it). */
+	{ "tcp[13] & 6 != 0", EVK_RST, 0 },
+	{ "tcp[tcpflags] & tcp-ack == 0", EVK_RST, 0 },
+	{ "tcp[13] & 0x14 = 0x04 or tcp[13] & 2 != 0", EVK_RST, 0 },
 	/* libpcap's tcp[] is IPv4 only; IPv6 spelled out: */
 	{ "ip6 and ip6[6] == 6 and ip6[53] & 1 != 0", EVK_FIN, 0 },
 	{ "vlan and tcp[13] & 2 != 0", EVK_SYN | EVK_SYNACK, 0 },

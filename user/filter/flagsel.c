@@ -452,28 +452,37 @@ static __u32 kinds_of(int v)
 
 __u32 flagsel_from_filter(const struct rst_filter *f, int *none)
 {
-	__u32 vals[8], best = EVK_DEFAULT, kinds, all = 1;
+	__u32 vals[8], best = EVK_DEFAULT, kinds;
 	int v, best_cost = 1 << 30, cost, any = 0;
 
 	*none = 0;
 	if (flagsel_flag_values(f, vals))
 		return EVK_DEFAULT;
-	for (v = 0; v < 8; v++)
-		all &= vals[v] == 0xffffffffU;
-	if (all)
-		return EVK_DEFAULT;
-	for (v = 0; v < 256; v++)
-		any |= (vals[v / 32] >> (v % 32) & 1) && kinds_of(v);
+	for (v = 0; v < 256; v++) {
+		__u32 k = kinds_of(v);
+
+		if (!(vals[v / 32] >> (v % 32) & 1))
+			continue;
+		/*
+		 * It can pass a plain RST (nor SYN nor FIN with it): an RST
+		 * expression, as every one that does not look at the flags;
+		 * RSTs only, as always.
+		 */
+		if (k == EVK_RST)
+			return EVK_DEFAULT;
+		any |= !!k;
+	}
 	if (!any) {
 		*none = 1;
 		return EVK_DEFAULT;
 	}
 	/*
-	 * The kinds that cover every control value the expression passes
-	 * (each such value has one of its kinds asked), at the least cost:
-	 * the number of flag values the kernel then lets through.
+	 * Only SYN, SYN-ACK or FIN packets (an RST among them has one of
+	 * those too): the kinds among these three that cover every control
+	 * value it can pass (each has one of its kinds asked), at the least
+	 * cost: the number of flag values the kernel then lets through.
 	 */
-	for (kinds = 1; kinds <= EVK_ALL; kinds++) {
+	for (kinds = 1; kinds < EVK_RST; kinds++) {
 		int covers = 1;
 
 		cost = 0;

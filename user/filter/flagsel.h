@@ -2,8 +2,8 @@
 /*
  * Which control packets become events: RSTs only by default; SYN, SYN-ACK
  * and FIN too when --events names them, or when the filter expression
- * selects by TCP flags and can only match some of them (`tcp[13] & 2 !=
- * 0`: SYN and SYN-ACK). The answer is a set of settings flags
+ * can only match those, no plain RST (`tcp[13] & 2 != 0`: SYN and
+ * SYN-ACK). The answer is a set of settings flags
  * (RST_CFG_EV_*, include/rsttrace.h) for the kernel's event decision; the
  * expression stays the truth in userspace, so the set may only ever be a
  * superset of what the expression selects.
@@ -41,10 +41,11 @@ int flagsel_parse(const char *opt, const char *list, __u32 *kinds);
 int flagsel_flag_values(const struct rst_filter *f, __u32 out[8]);
 
 /*
- * The event kinds the expression asks for: EVK_DEFAULT when it does not
- * look at the flags (every flag value can pass) or matches no control
- * packet (*none set to 1 then); else the cheapest set of kinds that
- * covers every control-flag value it can pass.
+ * The event kinds the expression asks for: EVK_DEFAULT (RSTs only) when
+ * it can pass a plain RST (every expression that does not look at the
+ * flags can) or matches no control packet (*none set to 1 then); else,
+ * when it can only match SYN, SYN-ACK or FIN packets, the cheapest set of
+ * those kinds that covers every control-flag value it can pass.
  */
 __u32 flagsel_from_filter(const struct rst_filter *f, int *none);
 
