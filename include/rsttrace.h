@@ -145,12 +145,12 @@ enum rst_ctl_kind {
 };
 
 enum rst_ctl_cause {
-	RST_CE_SENT = 0,  /* written to the ring buffer */
-	RST_CE_SAMPLED,	  /* sampled out (1-in-N) */
-	RST_CE_RATELIM,	  /* the event budget or the per-source rate limit */
-	RST_CE_RINGFULL,  /* ring buffer full */
-	RST_CE_FILTERED,  /* events off, or the kernel-side event filter */
-	RST_CE_NOTASKED,  /* its kind is not an event kind now (the default: RSTs only) */
+	RST_CE_SENT = 0, /* written to the ring buffer */
+	RST_CE_SAMPLED,	 /* sampled out (1-in-N) */
+	RST_CE_RATELIM,	 /* the event budget or the per-source rate limit */
+	RST_CE_RINGFULL, /* ring buffer full */
+	RST_CE_FILTERED, /* events off, or the kernel-side event filter */
+	RST_CE_NOTASKED, /* its kind is not an event kind now (the default: RSTs only) */
 	RST_CE_MAX,
 };
 

@@ -2906,8 +2906,9 @@ struct ctl_case {
 	__u8 seq; /* the sequence's expected step */
 };
 
-#define CE(k, c) [RST_CK_##k] = {[RST_CE_##c] = 1 }
+#define CE(k, c) [RST_CK_##k] = { [RST_CE_##c] = 1 }
 
+/* clang-format off */
 static const struct ctl_case ctl_cases[] = {
 	{ "default: a SYN makes no event (not asked)", TH_SYN, 0, { [RST_C_SYN] = 1 },
 	  { CE(SYN, NOTASKED) }, 0, 0 },
@@ -2940,6 +2941,7 @@ static const struct ctl_case ctl_cases[] = {
 	  TH_SYN | TH_FIN, RST_CFG_EV_FIN, { [RST_C_SYN] = 1, [RST_C_FIN] = 1 },
 	  { CE(SYN, SENT), CE(FIN, SENT) }, 1, 1 },
 };
+/* clang-format on */
 
 static void check_ctl_case(const struct ctl_case *cc, int v6)
 {

@@ -90,7 +90,7 @@ struct watch {
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
 	struct metrics_server *metrics;
 	__u32 ev_kinds; /* EVK_*: the control packets that become events */
-	int any;	   /* -i any: every interface, followed (anyif.h) */
+	int any;	/* -i any: every interface, followed (anyif.h) */
 	struct anyif anyif;
 };
 
@@ -231,8 +231,10 @@ static void print_ctl_summary(const struct rst_totals *t)
 			"%s: %llu events delivered; not delivered: %llu sampled out, %llu rate "
 			"limited, %llu ring full, %llu filtered, %llu not asked\n",
 			rst_ctl_kind_names[k], (unsigned long long)c[RST_CE_SENT],
-			(unsigned long long)c[RST_CE_SAMPLED], (unsigned long long)c[RST_CE_RATELIM],
-			(unsigned long long)c[RST_CE_RINGFULL], (unsigned long long)c[RST_CE_FILTERED],
+			(unsigned long long)c[RST_CE_SAMPLED],
+			(unsigned long long)c[RST_CE_RATELIM],
+			(unsigned long long)c[RST_CE_RINGFULL],
+			(unsigned long long)c[RST_CE_FILTERED],
 			(unsigned long long)c[RST_CE_NOTASKED]);
 	}
 }

@@ -70,9 +70,9 @@ const char *const rst_ctl_kind_names[RST_CK_MAX] = {
 
 /* As the RST event counters name theirs (events_delivered, ...). */
 const char *const rst_ctl_cause_names[RST_CE_MAX] = {
-	[RST_CE_SENT] = "delivered",	    [RST_CE_SAMPLED] = "sampled_out",
-	[RST_CE_RATELIM] = "rate_limited",  [RST_CE_RINGFULL] = "ring_full",
-	[RST_CE_FILTERED] = "filtered",	    [RST_CE_NOTASKED] = "not_asked",
+	[RST_CE_SENT] = "delivered",	   [RST_CE_SAMPLED] = "sampled_out",
+	[RST_CE_RATELIM] = "rate_limited", [RST_CE_RINGFULL] = "ring_full",
+	[RST_CE_FILTERED] = "filtered",	   [RST_CE_NOTASKED] = "not_asked",
 };
 
 static void totals_add(struct rst_totals *dst, const struct rst_counters *src)
