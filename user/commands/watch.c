@@ -374,7 +374,8 @@ static int metrics_check(const char *arg, const void *field)
 static const struct opt_row watch_rows[] = {
 	CMD_IFACE_ROW(struct watch_cfg, ifnames, n_if,
 		      "interface to trace (repeatable; default: the\n"
-		      "interface of the default route)"),
+		      "interface of the default route; any: every one,\n"
+		      "those that come while watching too)"),
 	{ .name = "count",
 	  .short_opt = 'c',
 	  .type = OPT_U64,
