@@ -108,6 +108,31 @@ test_any_follows() {
 	assert_eq "nothing attached in the namespace" "" "$(bpf_progs_in "$NS_A")"
 }
 
+# An interface moved into the namespace is attached; moved out, it is gone.
+test_any_moved() {
+	local mv="mv${_TAG}" ids n
+	bg_start W nsx "$NS_A" "$RSTTRACE" watch -i any --rate-limit 0 -t >"$T/m.out" 2>"$T/m.err"
+	wait_for 20 grep -q '^rsttrace: watching any' "$T/m.err" ||
+		{ not_ok "watch -i any started"; return; }
+	ip -n "$NS_B" link add "$mv" type veth peer name "mw${_TAG}"
+	ip -n "$NS_B" link set "$mv" netns "$NS_A"
+	wait_for 5 grep -q "^rsttrace: attached to $mv (ifindex" "$T/m.err" &&
+		ok "moved in: attached" || not_ok "moved in: attached"
+	ids=$(our_ids)
+	# Every interface of NS_A (lo, $VETH_A, what the test before left, $mv): two links each.
+	n=$(ip -n "$NS_A" -o link show | wc -l)
+	assert_settles "$n interfaces, $mv among them: $((2 * n)) links" $((2 * n)) nlinks $ids
+	ip -n "$NS_A" link set "$mv" netns "$NS_B"
+	wait_for 5 grep -q "^rsttrace: $mv is gone$" "$T/m.err" &&
+		ok "moved out: gone" || not_ok "moved out: gone"
+	assert_settles "moved out: its links released ($((2 * n - 2)) left)" $((2 * n - 2)) nlinks $ids
+	assert_eq "nothing of ours on it in the other namespace" "" \
+		"$(all_progs_in "$NS_B" | grep "^$mv " | grep rst_)"
+	bg_stop "$W" INT
+	assert_eq "watch exits 0" 0 "$BG_STATUS"
+	assert_settles "no link left" "" links_left_of $ids
+}
+
 test_any_misuse() {
 	rt_in anyplus "$NS_A" watch -i any -i lo
 	assert_eq "-i any with another interface: exit 2" 2 "$RC"
@@ -123,5 +148,6 @@ test_any_misuse() {
 }
 
 run_test test_any_follows
+run_test test_any_moved
 run_test test_any_misuse
 finish
