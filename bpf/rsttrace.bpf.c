@@ -3,8 +3,8 @@
  * rsttrace kernel side: one parse-and-count body behind three entry points
  * (XDP ingress, TC ingress, TC egress). Every packet costs a parse and a
  * per-CPU add; only SYN/FIN/RST touch the flow and host maps; only RSTs can
- * become ring buffer events, after 1-in-N sampling and a per-source token
- * bucket. Every program returns "pass": rsttrace only observes.
+ * become ring buffer events (SYN, SYN-ACK and FIN too when asked:
+ * ctlevents.bpf.h), after 1-in-N sampling and a per-source token bucket. Every program returns "pass": rsttrace only observes.
  *
  * A tracing program records why the kernel sends the RSTs it sends (its
  * reset reason and the socket's state) under the RST's addresses and
