@@ -21,7 +21,7 @@ endif
 
 # Debian packages the build needs, and those the tests and benchmarks add.
 BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
-	      libpcap-dev libmicrohttpd-dev libcmocka-dev
+	      libpcap-dev libmicrohttpd-dev libcmocka-dev libmnl-dev
 DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
 	    curl python3 groff-base systemd debhelper lintian yq
 # test_topui.sh runs top on a terminal: tmux and its capture-pane.
@@ -45,7 +45,7 @@ CFLAGS	?= -O2 -g
 USER_DIRS := $(sort $(dir $(wildcard user/*/*.c user/*/*.h)))
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
 	       $(patsubst %/,-I%,$(USER_DIRS)) -DRST_VERSION='"$(VERSION)"'
-LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lm
+LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lmnl -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -I$(OUT) -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
 

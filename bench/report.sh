@@ -88,7 +88,12 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 "locked map memory at default sizes: \(.memory.memlock_total // null | if . == null then null else . / 1048576 end | f(2)) MiB (target <= 64 MiB: \(.memory.pass | v))",
 (.memory.maps // [] | .[] | select(.bytes_per_entry != null) |
 	"  \(.name): \(.bytes_per_entry | f(1)) bytes/entry"),
-"rsttrace watch peak RSS: \(.memory.watch_rss_kb // null | if . == null then "-" else "\(. / 1024 | f(1)) MiB" end)"
+"rsttrace watch peak RSS: \(.memory.watch_rss_kb // null | if . == null then "-" else "\(. / 1024 | f(1)) MiB" end)",
+"",
+"7. watch -i any (ms, KiB; median)",
+(["watch", "interfaces", "start ms", "rss KiB", "memlock KiB", "follow ms", "gone ms", "stop ms"] | @tsv),
+(.anyif.summary // [] | .[] | [.name, .interfaces, (.start_ms | f(0)), (.rss_kb | f(0)),
+	(.bpf_memlock / 1024 | f(0)), (.follow_ms | f(0)), (.gone_ms | f(0)), (.stop_ms | f(0))] | @tsv)
 ' "$RES" | tables
 
 # ---------------------------------------------------------------- markdown

@@ -175,5 +175,16 @@ def stats_summary($runs):
 		       else $mem[0].memlock_total <= 67108864 end),
 		watch_rss_kb: ($fruns | map(select(.config == "rsttrace_xdp") | .rss_kb.VmHWM // null)
 			       | median)
-	})
+	}),
+	anyif: {
+		runs: $anyif,
+		summary: ($anyif | map(select(.error == null)) | group_by(.name) | map({
+			name: .[0].name, interfaces: .[0].interfaces, reps: length,
+			start_ms: (map(.start_ms) | median), stop_ms: (map(.stop_ms) | median),
+			rss_kb: (map(.rss_kb) | median), hwm_kb: (map(.hwm_kb) | median),
+			bpf_memlock: (map(.bpf_memlock) | median), fds: (map(.fds) | median),
+			follow_ms: (map(.follow_ms) | median), gone_ms: (map(.gone_ms) | median),
+			announced: (map(.announced) | min)
+		}))
+	}
 }

@@ -11,6 +11,9 @@
 #   3. event consumer throughput per output format (bench_prog ring)
 #   4. query cost of top --once and flows with 100k hosts / 1M flows
 #   5. memory: map memory per entry and in total, RSS of rsttrace watch
+#   6. spoofed floods (every table full)
+#   7. watch -i any over 200 interfaces: attach time, RSS and BPF memory,
+#      how fast an interface that comes is attached, detach time
 #
 # Needs root. Attaches only inside namespaces it creates (through the
 # integration harness, whose EXIT trap kills only the processes it started,
@@ -23,7 +26,8 @@
 # (default 1000000), BENCH_QUERY_HOSTS (default 100000), BENCH_SECTIONS
 # (default "1 2 3 4 5"), BENCH_RESULTS (default bench/results.json),
 # BENCH_DOC (default docs/benchmarks.md), BENCH_RSTTRACE (the binary under
-# test, default $OUT/rsttrace), BENCH_FLOOD_CONFIGS (a subset of the flood's).
+# test, default $OUT/rsttrace), BENCH_FLOOD_CONFIGS (a subset of the flood's),
+# BENCH_ANY_IFS (veth pairs of section 7, default 200, at most 1000).
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -34,7 +38,9 @@ REPEAT=${BENCH_REPEAT:-1000000}
 Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
 Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6} # a subset, while working on one of them
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7} # a subset, while working on one of them
+ANY_IFS=${BENCH_ANY_IFS:-200}
+[ "$ANY_IFS" -ge 1 ] && [ "$ANY_IFS" -le 1000 ] 2>/dev/null || ANY_IFS=200
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 case $OUT in
 /*) OUT_ABS=$OUT ;;
@@ -479,6 +485,76 @@ else
 	log "4. query cost: not measured: feature missing (top --once / flows / attach --pin-path)"
 fi
 
+# ---------------------------------------------------------------- 7. -i any
+# any_run NAME ARGS...: one watch in NS_A, from its start to "watching"
+# (load and attach), its RSS and the memlock of every BPF object it holds
+# (/proc/PID/fdinfo: maps and programs; links have none), then SIGINT to
+# its exit (detach). One JSON object on stdout.
+any_run() {
+	# ANYW, not a local: bg_start sets the caller's variable by name.
+	local name=$1 t0 t1 t2 t3 rss hwm memlock nfd follow=null gone=null
+	shift
+	t0=$(date +%s%N)
+	bg_start ANYW nsx "$NS_A" "$RSTTRACE" watch --rate-limit 0 "$@" >/dev/null 2>"$T/any.$name.err"
+	wait_for 120 grep -q '^rsttrace: watching' "$T/any.$name.err" || {
+		jq -nc --arg n "$name" '{name:$n, error:"did not attach"}'
+		bg_stop "$ANYW" INT
+		return
+	}
+	t1=$(date +%s%N)
+	sleep 0.5
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ANYW/status")
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$ANYW/status")
+	memlock=$(cat "/proc/$ANYW/fdinfo/"* 2>/dev/null | awk '/^memlock:/ { s += $2 } END { print s + 0 }')
+	nfd=$(find "/proc/$ANYW/fd" -mindepth 1 2>/dev/null | wc -l)
+	if [ "$name" = any ]; then
+		# One more interface comes: how long until it is attached, then gone.
+		t2=$(date +%s%N)
+		ip link add "bq${_TAG}" netns "$NS_A" type veth peer name "br${_TAG}" netns "$NS_B"
+		wait_for 10 grep -q "^rsttrace: attached to bq${_TAG} " "$T/any.$name.err" &&
+			follow=$((($(date +%s%N) - t2) / 1000000))
+		t2=$(date +%s%N)
+		ip -n "$NS_A" link del "bq${_TAG}"
+		wait_for 10 grep -q "^rsttrace: bq${_TAG} is gone" "$T/any.$name.err" &&
+			gone=$((($(date +%s%N) - t2) / 1000000))
+	fi
+	t2=$(date +%s%N)
+	bg_stop "$ANYW" INT
+	t3=$(date +%s%N)
+	jq -nc --arg n "$name" --argjson start_ms $(((t1 - t0) / 1000000)) \
+		--argjson stop_ms $(((t3 - t2) / 1000000)) --argjson rss "${rss:-null}" \
+		--argjson hwm "${hwm:-null}" --argjson memlock "${memlock:-null}" \
+		--argjson fds "$nfd" --argjson follow "$follow" --argjson gone "$gone" \
+		--argjson attached "$(grep -c '^rsttrace: attached to ' "$T/any.$name.err")" \
+		'{name:$n, start_ms:$start_ms, stop_ms:$stop_ms, rss_kb:$rss, hwm_kb:$hwm,
+		  bpf_memlock:$memlock, fds:$fds, follow_ms:$follow, gone_ms:$gone,
+		  announced:$attached}'
+}
+
+: >"$T/anyif.jsonl"
+if want 7; then
+	log "7. watch -i any: $ANY_IFS veth pairs"
+	if ns_pair anyb; then
+		# The pairs in one ip -batch (bounded by ANY_IFS): ends in NS_A, peers in NS_B.
+		for i in $(seq 1 "$ANY_IFS"); do
+			echo "link add bx$i$_TAG netns $NS_A type veth peer name by$i$_TAG netns $NS_B"
+		done >"$T/any.batch"
+		timeout 120 ip -batch "$T/any.batch" >/dev/null 2>&1
+		for i in $(seq 1 "$ANY_IFS"); do echo "link set bx$i$_TAG up"; done >"$T/any.up"
+		timeout 60 ip -n "$NS_A" -batch "$T/any.up" >/dev/null 2>&1
+		n_if=$(ip -n "$NS_A" -o link show | wc -l)
+		for rep in $(seq 1 "$REPS"); do
+			any_run one -i "$VETH_A" | jq -c --argjson r "$rep" '. + {rep:$r, interfaces:1}'
+			any_run any -i any | jq -c --argjson r "$rep" --argjson n "$n_if" \
+				'. + {rep:$r, interfaces:$n}'
+		done >>"$T/anyif.jsonl"
+		ns_del "$NS_A"
+		ns_del "$NS_B"
+	else
+		log "7. -i any: could not create the test namespaces"
+	fi
+fi
+
 # ---------------------------------------------------------------- results
 log "writing $RESULTS"
 jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
@@ -486,6 +562,7 @@ jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
 	--slurpfile mem "$T/mem.json" --slurpfile flood "$T/flood.jsonl" \
 	--slurpfile spoof "$T/spoof.jsonl" --argjson spoof_pkts "$SPOOF_PKTS" \
 	--slurpfile query "$T/query.jsonl" --slurpfile qfill "$T/query_fill.json" \
+	--slurpfile anyif "$T/anyif.jsonl" \
 	--argjson reps "$REPS" --argjson pkts "$FLOOD_PKTS" --argjson repeat "$REPEAT" \
 	--argjson secs $(($(date +%s) - BENCH_T0)) \
 	-f bench/results.jq >"$RESULTS.tmp" ||

@@ -3,8 +3,8 @@
  * rsttrace kernel side: one parse-and-count body behind three entry points
  * (XDP ingress, TC ingress, TC egress). Every packet costs a parse and a
  * per-CPU add; only SYN/FIN/RST touch the flow and host maps; only RSTs can
- * become ring buffer events, after 1-in-N sampling and a per-source token
- * bucket. Every program returns "pass": rsttrace only observes.
+ * become ring buffer events (SYN, SYN-ACK and FIN too when asked:
+ * ctlevents.bpf.h), after 1-in-N sampling and a per-source token bucket. Every program returns "pass": rsttrace only observes.
  *
  * A tracing program records why the kernel sends the RSTs it sends (its
  * reset reason and the socket's state) under the RST's addresses and
@@ -18,6 +18,7 @@
 #include "rsttrace.h"
 #include "parse.bpf.h"
 #include "evfilter.bpf.h"
+#include "ctlevents.bpf.h"
 #ifndef RST_VMLINUX_FALLBACK_H
 #include <bpf/bpf_core_read.h>
 #else
@@ -678,20 +679,24 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	}
 	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
 		h->flags |= RST_HL_FLOWS;
-	if (!(flags & RST_TCP_RST))
+	/* RSTs only, unless SYN, SYN-ACK or FIN events were asked (ctlevents.bpf.h). */
+	if (!ctl_asked(cnt, cfg, flags))
 		return 0;
 	/*
 	 * Before the event decision: the record goes whether or not an event
 	 * does. Its age needs the fine clock the tracepoint stamped it with;
 	 * only RSTs sent here pay for it.
 	 */
-	if (dir == RST_DIR_OUT)
+	if (dir == RST_DIR_OUT && (flags & RST_TCP_RST))
 		reason_take(pk, bpf_ktime_get_ns());
 
-	/* The sequence counts every RST, so 1-in-N does not depend on history. */
+	/*
+	 * The sequence counts every packet of a kind asked (every RST by
+	 * default), so 1-in-N does not depend on history.
+	 */
 	seq = cnt->rst_seq++;
 	if (cfg->flags & RST_CFG_EVENTS_OFF) {
-		cnt->c[RST_C_EV_FILTERED]++;
+		ev_outcome(cnt, flags, RST_C_EV_FILTERED, RST_CE_FILTERED);
 		return 0;
 	}
 	/*
@@ -699,16 +704,16 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	 * rejects neither take ring space nor spend a source's tokens.
 	 */
 	if (!evf_pass(pk, (__u32)bpf_htons(pk->sport) << 16 | bpf_htons(pk->dport))) {
-		cnt->c[RST_C_EV_FILTERED]++;
+		ev_outcome(cnt, flags, RST_C_EV_FILTERED, RST_CE_FILTERED);
 		return 0;
 	}
 	if (cfg->sample > 1 && seq % cfg->sample) {
-		cnt->c[RST_C_EV_SAMPLED]++;
+		ev_outcome(cnt, flags, RST_C_EV_SAMPLED, RST_CE_SAMPLED);
 		return 0;
 	}
 	eb = event_budget_ok(cfg, now);
 	if (!eb || !rate_allow(cfg, h, now)) {
-		cnt->c[RST_C_EV_RATELIM]++;
+		ev_outcome(cnt, flags, RST_C_EV_RATELIM, RST_CE_RATELIM);
 		return 0;
 	}
 	eb->ev_used++;
@@ -890,7 +895,8 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 		ret = emit_xdp(ctx, &pk, rc->ifindex, rc->wire_len);
 	else
 		ret = emit_skb(ctx, &pk, rc->ifindex, rc->wire_len, rc->hook << 8 | rc->dir);
-	cnt->c[ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL]++;
+	ev_outcome(cnt, pk.flags, ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL,
+		   ret ? RST_CE_SENT : RST_CE_RINGFULL);
 }
 
 SEC("xdp.frags")

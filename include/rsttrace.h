@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define RST_ABI_VERSION 3
+#define RST_ABI_VERSION 4
 
 /* Largest header snapshot an event can carry (--snaplen upper bound). */
 #define RST_SNAPLEN_MAX	    256
@@ -131,6 +131,30 @@ enum rst_flow_cause {
 };
 
 /*
+ * The control packets other than RSTs that can become events when asked
+ * (settings flags RST_CFG_EV_*), and what became of each as an event
+ * (struct rst_counters.ctl_ev[kind][cause]). A packet of several kinds
+ * (SYN and FIN) counts in each; one with RST counts in the RST counters
+ * (RST_C_EV_*) too.
+ */
+enum rst_ctl_kind {
+	RST_CK_SYN = 0, /* SYN without ACK */
+	RST_CK_SYNACK,	/* SYN with ACK */
+	RST_CK_FIN,	/* FIN set */
+	RST_CK_MAX,
+};
+
+enum rst_ctl_cause {
+	RST_CE_SENT = 0, /* written to the ring buffer */
+	RST_CE_SAMPLED,	 /* sampled out (1-in-N) */
+	RST_CE_RATELIM,	 /* the event budget or the per-source rate limit */
+	RST_CE_RINGFULL, /* ring buffer full */
+	RST_CE_FILTERED, /* events off, or the kernel-side event filter */
+	RST_CE_NOTASKED, /* its kind is not an event kind now (the default: RSTs only) */
+	RST_CE_MAX,
+};
+
+/*
  * One per (interface slot, direction), per CPU. host_lost and flow_lost
  * are the accounting identities' other half: per direction and flag,
  *   sum over host lines + host_lost == the global counters,
@@ -143,9 +167,14 @@ struct rst_counters {
 	__u64 malformed[RST_M_MAX];
 	__u64 host_lost[2][RST_HF_MAX];		 /* [direction][flag], evicted */
 	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX]; /* [cause][flag] */
-	__u64 rst_seq;				 /* per-CPU RST sequence, drives 1-in-N sampling */
+	__u64 rst_seq; /* per-CPU sequence of RSTs (and SYN/FIN events asked): 1-in-N sampling */
 	__u32 ifindex;				 /* owner of the slot; 0 while unused */
 	__u32 pad;
+	/*
+	 * The fate of every SYN, SYN-ACK and FIN as an event (bpf/ctlevents.bpf.h):
+	 * per kind, the causes add up to the global counter of that flag.
+	 */
+	__u64 ctl_ev[RST_CK_MAX][RST_CE_MAX];
 };
 
 /* Settings that may change while attached (array map, key 0). */
@@ -159,6 +188,15 @@ struct rst_config {
 };
 
 #define RST_CFG_EVENTS_OFF (1U << 0) /* count only, no events */
+/*
+ * Event kinds besides RST (all clear: RSTs only, the default). Checked
+ * only on the control-packet path (bpf/ctlevents.bpf.h).
+ */
+#define RST_CFG_EV_SYN	  (1U << 1) /* SYN without ACK */
+#define RST_CFG_EV_SYNACK (1U << 2) /* SYN with ACK */
+#define RST_CFG_EV_FIN	  (1U << 3) /* FIN */
+#define RST_CFG_EV_NORST  (1U << 4) /* RSTs are not events (counted as filtered) */
+#define RST_CFG_EV_CTL	  (RST_CFG_EV_SYN | RST_CFG_EV_SYNACK | RST_CFG_EV_FIN)
 
 /*
  * Kernel-side event filter (array map "evfilter", key 0): the part of a

@@ -601,11 +601,15 @@ static void clear_table(int fd, __u32 sets, __u32 set_size, const char *name)
 		fail("clearing %s: %s", name, strerror(errno));
 }
 
+/* The settings flags of the last set_config: which kinds may be events. */
+static __u32 cur_cfg_flags;
+
 static void set_config(const struct rst_config *cfg)
 {
 	static const struct rst_config def = { .sample = 1 };
 	__u32 zero = 0;
 
+	cur_cfg_flags = cfg ? cfg->flags : 0;
 	if (bpf_map_update_elem(fd_settings, &zero, cfg ? cfg : &def, BPF_ANY))
 		fail("settings update: %s", strerror(errno));
 }
@@ -695,6 +699,7 @@ struct totals {
 	__u64 rst_seq;
 	__u64 host_lost[2][RST_HF_MAX];
 	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX];
+	__u64 ctl_ev[RST_CK_MAX][RST_CE_MAX];
 };
 
 /* Fetch every slot on every CPU into snap_all, in one syscall. */
@@ -744,6 +749,11 @@ static int sum_slot(__u32 key, struct totals *t)
 				c->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX];
 			used |= !!c->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX];
 		}
+		for (i = 0; i < RST_CK_MAX * RST_CE_MAX; i++) {
+			t->ctl_ev[i / RST_CE_MAX][i % RST_CE_MAX] +=
+				c->ctl_ev[i / RST_CE_MAX][i % RST_CE_MAX];
+			used |= !!c->ctl_ev[i / RST_CE_MAX][i % RST_CE_MAX];
+		}
 		if (c->ifindex && c->ifindex != exp_owner[key])
 			fail("slot %u cpu %d owned by ifindex %u, expected %u", key, cpu,
 			     c->ifindex, exp_owner[key]);
@@ -792,6 +802,9 @@ static void read_counters(struct totals *t, __u32 a, __u32 b)
 		for (i = 0; i < RST_FL_MAX * RST_FF_MAX; i++)
 			t->flow_lost[i / RST_FF_MAX][i % RST_FF_MAX] +=
 				one.flow_lost[i / RST_FF_MAX][i % RST_FF_MAX];
+		for (i = 0; i < RST_CK_MAX * RST_CE_MAX; i++)
+			t->ctl_ev[i / RST_CE_MAX][i % RST_CE_MAX] +=
+				one.ctl_ev[i / RST_CE_MAX][i % RST_CE_MAX];
 	}
 }
 
@@ -892,6 +905,35 @@ static void check_conservation(void)
 	}
 }
 
+/*
+ * The control-event identities: per kind (SYN, SYN-ACK, FIN), the causes
+ * add up to the global counter of that flag; with only RSTs asked (the
+ * default) every one of them is "not asked" but those that carry an RST.
+ */
+static void check_ctl_totals(const struct totals *t)
+{
+	static const int glob[RST_CK_MAX] = { RST_C_SYN, RST_C_SYNACK, RST_C_FIN };
+	int k, c;
+
+	for (k = 0; k < RST_CK_MAX; k++) {
+		__u64 sum = 0;
+
+		for (c = 0; c < RST_CE_MAX; c++)
+			sum += t->ctl_ev[k][c];
+		if (sum != t->c[glob[k]])
+			fail("invariant: %s events: causes sum %llu != %s %llu",
+			     rst_ctl_kind_names[k], (unsigned long long)sum, c_name[glob[k]],
+			     (unsigned long long)t->c[glob[k]]);
+		/* RSTs only: a SYN or FIN without RST is not asked, one with RST goes with it. */
+		if (!(cur_cfg_flags & RST_CFG_EV_CTL) &&
+		    t->ctl_ev[k][RST_CE_NOTASKED] + t->c[RST_C_RST] + t->c[RST_C_RSTACK] <
+			    t->c[glob[k]])
+			fail("RSTs only: %s not asked %llu, expected every one without RST",
+			     rst_ctl_kind_names[k],
+			     (unsigned long long)t->ctl_ev[k][RST_CE_NOTASKED]);
+	}
+}
+
 /* Compare the sums with what the row expects; also the invariants. */
 static void check_totals(const struct totals *t, const __u64 *c, const __u64 *m)
 {
@@ -913,7 +955,9 @@ static void check_totals(const struct totals *t, const __u64 *c, const __u64 *m)
 	if (rsts != fate)
 		fail("invariant: rst+rstack %llu != sent+sampled+ratelim+ringfull+filtered %llu",
 		     (unsigned long long)rsts, (unsigned long long)fate);
-	if (t->rst_seq != rsts)
+	check_ctl_totals(t);
+	/* With SYN/FIN events asked the sequence counts them too: their rows check it. */
+	if (!(cur_cfg_flags & (RST_CFG_EV_CTL | RST_CFG_EV_NORST)) && t->rst_seq != rsts)
 		fail("rst_seq: expected %llu (one per RST), got %llu", (unsigned long long)rsts,
 		     (unsigned long long)t->rst_seq);
 }
@@ -2847,6 +2891,173 @@ static int selected(const char *name)
 	return 0;
 }
 
+/*
+ * SYN, SYN-ACK and FIN events (bpf/ctlevents.bpf.h): one packet, one
+ * setting, on every program: the flag counters, each kind's cause, the
+ * RST event counters, the event itself and the sequence, exactly.
+ */
+struct ctl_case {
+	const char *name;
+	__u8 flags;	 /* of the packet */
+	__u32 cfg_flags; /* RST_CFG_* */
+	__u64 c[RST_C_MAX];
+	__u64 ce[RST_CK_MAX][RST_CE_MAX];
+	__u8 ev;
+	__u8 seq; /* the sequence's expected step */
+};
+
+#define CE(k, c) [RST_CK_##k] = { [RST_CE_##c] = 1 }
+
+/* clang-format off */
+static const struct ctl_case ctl_cases[] = {
+	{ "default: a SYN makes no event (not asked)", TH_SYN, 0, { [RST_C_SYN] = 1 },
+	  { CE(SYN, NOTASKED) }, 0, 0 },
+	{ "default: a SYN-ACK makes no event", TH_SYN | TH_ACK, 0, { [RST_C_SYNACK] = 1 },
+	  { CE(SYNACK, NOTASKED) }, 0, 0 },
+	{ "default: a FIN-ACK makes no event", TH_FIN | TH_ACK, 0, { [RST_C_FIN] = 1 },
+	  { CE(FIN, NOTASKED) }, 0, 0 },
+	{ "default: an RST is an event, as before", TH_RST, 0,
+	  { [RST_C_RST] = 1, [RST_C_EV_SENT] = 1 }, { { 0 } }, 1, 1 },
+	{ "syn events: a SYN is an event", TH_SYN, RST_CFG_EV_SYN, { [RST_C_SYN] = 1 },
+	  { CE(SYN, SENT) }, 1, 1 },
+	{ "syn events: a SYN-ACK is not asked", TH_SYN | TH_ACK, RST_CFG_EV_SYN,
+	  { [RST_C_SYNACK] = 1 }, { CE(SYNACK, NOTASKED) }, 0, 0 },
+	{ "syn events: an RST still is", TH_RST | TH_ACK, RST_CFG_EV_SYN,
+	  { [RST_C_RSTACK] = 1, [RST_C_EV_SENT] = 1 }, { { 0 } }, 1, 1 },
+	{ "synack events: a SYN-ACK is an event", TH_SYN | TH_ACK, RST_CFG_EV_SYNACK,
+	  { [RST_C_SYNACK] = 1 }, { CE(SYNACK, SENT) }, 1, 1 },
+	{ "fin events: a FIN-ACK is an event", TH_FIN | TH_ACK, RST_CFG_EV_FIN,
+	  { [RST_C_FIN] = 1 }, { CE(FIN, SENT) }, 1, 1 },
+	{ "fin events: a SYN is not asked", TH_SYN, RST_CFG_EV_FIN, { [RST_C_SYN] = 1 },
+	  { CE(SYN, NOTASKED) }, 0, 0 },
+	{ "fin events without RSTs: an RST is filtered", TH_RST, RST_CFG_EV_FIN | RST_CFG_EV_NORST,
+	  { [RST_C_RST] = 1, [RST_C_EV_FILTERED] = 1 }, { { 0 } }, 0, 0 },
+	{ "syn events, events off: the SYN is filtered", TH_SYN,
+	  RST_CFG_EV_SYN | RST_CFG_EVENTS_OFF, { [RST_C_SYN] = 1 }, { CE(SYN, FILTERED) }, 0, 1 },
+	{ "syn events without RSTs: SYN+RST is one event, counted for both", TH_SYN | TH_RST,
+	  RST_CFG_EV_SYN | RST_CFG_EV_NORST,
+	  { [RST_C_SYN] = 1, [RST_C_RST] = 1, [RST_C_EV_SENT] = 1 }, { CE(SYN, SENT) }, 1, 1 },
+	{ "fin events: SYN+FIN is one event, the SYN's kind not asked but counted with it",
+	  TH_SYN | TH_FIN, RST_CFG_EV_FIN, { [RST_C_SYN] = 1, [RST_C_FIN] = 1 },
+	  { CE(SYN, SENT), CE(FIN, SENT) }, 1, 1 },
+};
+/* clang-format on */
+
+static void check_ctl_case(const struct ctl_case *cc, int v6)
+{
+	const struct rst_config cfg = { .sample = 1, .flags = cc->cfg_flags };
+	struct pkt_spec sp = { .flags = cc->flags };
+	__u64 c[RST_C_MAX], m[RST_M_MAX] = { 0 }, t0, t1;
+	static struct frame f;
+	struct totals t;
+	__u32 slot;
+	size_t n;
+	int pi, k, e;
+
+	if (v6)
+		sp.l3 = L3_IP6;
+	build(&f, &sp);
+	for (pi = 0; pi < 3; pi++) {
+		cur_prog = progs[pi].name;
+		reset_state(&cfg);
+		run_prog(pi, &f, &t0, &t1);
+		slot = slot_key(lo_ifindex, progs[pi].dir);
+		exp_owner[slot] = lo_ifindex;
+		memcpy(c, cc->c, sizeof(c));
+		c[RST_C_PACKETS] = 1;
+		c[v6 ? RST_C_TCP6 : RST_C_TCP4] = 1;
+		read_counters(&t, slot, slot);
+		check_totals(&t, c, m);
+		for (k = 0; k < RST_CK_MAX; k++)
+			for (e = 0; e < RST_CE_MAX; e++)
+				if (t.ctl_ev[k][e] != cc->ce[k][e])
+					fail("%s events %s: expected %llu, got %llu",
+					     rst_ctl_kind_names[k], rst_ctl_cause_names[e],
+					     (unsigned long long)cc->ce[k][e],
+					     (unsigned long long)t.ctl_ev[k][e]);
+		if (t.rst_seq != cc->seq)
+			fail("rst_seq: expected %u, got %llu", cc->seq,
+			     (unsigned long long)t.rst_seq);
+		n = drain_events();
+		if (n != cc->ev)
+			fail("events: expected %u, got %zu", cc->ev, n);
+		else if (n)
+			check_event(&evs[0], &f, pi, t0, t1);
+		check_conservation();
+	}
+}
+
+static void scen_ctl_events(void)
+{
+	size_t i;
+	int v6;
+
+	for (i = 0; i < sizeof(ctl_cases) / sizeof(ctl_cases[0]); i++)
+		for (v6 = 0; v6 < 2; v6++) {
+			check_ctl_case(&ctl_cases[i], v6);
+			tap_end("%s (%s)", ctl_cases[i].name, v6 ? "ipv6" : "ipv4");
+		}
+}
+
+/*
+ * SYN events go through the same sampling, event budget and per-source
+ * bucket as RSTs, on the one sequence: 1-in-2 over 4 SYNs and 4 RSTs
+ * alternating; then 5/s per source over 20 SYNs of one source.
+ */
+static void scen_ctl_limits(void)
+{
+	const struct rst_config half = { .sample = 2, .flags = RST_CFG_EV_SYN };
+	const struct rst_config rate = { .sample = 1, .rate_limit = 5, .flags = RST_CFG_EV_SYN };
+	const struct pkt_spec ss = { .flags = TH_SYN }, sr = { .flags = TH_RST };
+	static struct frame syn, rst;
+	struct totals t;
+	__u32 slot, i;
+	size_t n;
+
+	build(&syn, &ss);
+	build(&rst, &sr);
+	cur_prog = progs[0].name;
+	slot = slot_key(lo_ifindex, progs[0].dir);
+	reset_state(&half);
+	for (i = 0; i < 4; i++) {
+		run_prog(0, &syn, NULL, NULL);
+		run_prog(0, &rst, NULL, NULL);
+	}
+	exp_owner[slot] = lo_ifindex;
+	read_counters(&t, slot, slot);
+	/* Sequence 0, 2, 4, 6 are the SYNs: every SYN is sent, every RST sampled out. */
+	if (t.ctl_ev[RST_CK_SYN][RST_CE_SENT] != 4 || t.ctl_ev[RST_CK_SYN][RST_CE_SAMPLED] != 0)
+		fail("1-in-2: SYN sent %llu sampled %llu, expected 4 and 0",
+		     (unsigned long long)t.ctl_ev[RST_CK_SYN][RST_CE_SENT],
+		     (unsigned long long)t.ctl_ev[RST_CK_SYN][RST_CE_SAMPLED]);
+	if (t.c[RST_C_EV_SENT] != 0 || t.c[RST_C_EV_SAMPLED] != 4)
+		fail("1-in-2: RST sent %llu sampled %llu, expected 0 and 4",
+		     (unsigned long long)t.c[RST_C_EV_SENT],
+		     (unsigned long long)t.c[RST_C_EV_SAMPLED]);
+	if (t.rst_seq != 8)
+		fail("rst_seq: expected 8, got %llu", (unsigned long long)t.rst_seq);
+	n = drain_events();
+	if (n != 4)
+		fail("1-in-2: events expected 4, got %zu", n);
+	check_conservation();
+	tap_end("syn events, sample 1/2 over SYN, RST alternating: one sequence, the SYNs sent");
+
+	reset_state(&rate);
+	for (i = 0; i < 20; i++)
+		run_prog(0, &syn, NULL, NULL);
+	exp_owner[slot] = lo_ifindex;
+	read_counters(&t, slot, slot);
+	if (t.ctl_ev[RST_CK_SYN][RST_CE_SENT] != 5 || t.ctl_ev[RST_CK_SYN][RST_CE_RATELIM] != 15)
+		fail("5/s: SYN sent %llu rate limited %llu, expected 5 and 15",
+		     (unsigned long long)t.ctl_ev[RST_CK_SYN][RST_CE_SENT],
+		     (unsigned long long)t.ctl_ev[RST_CK_SYN][RST_CE_RATELIM]);
+	n = drain_events();
+	if (n != 5)
+		fail("5/s: events expected 5, got %zu", n);
+	check_conservation();
+	tap_end("syn events, 5/s per source: 5 of 20 SYNs sent, 15 rate limited");
+}
+
 /* Generated checks and scenarios, by the names TESTS selects them with. */
 static const struct {
 	const char *name;
@@ -2873,6 +3084,8 @@ static const struct {
 	{ "ttl_change", scen_ttl_change },
 	{ "reasons", scen_reasons },
 	{ "late_join", scen_late_join },
+	{ "ctl_events", scen_ctl_events },
+	{ "ctl_limits", scen_ctl_limits },
 };
 
 /*

@@ -440,6 +440,15 @@ static int resolve_ifaces(const struct attach_cfg *c, __u32 *ifindex)
 	int i, j;
 
 	for (i = 0; i < c->n_if; i++) {
+		/*
+		 * Nothing stays behind a persistent attachment to attach the
+		 * interfaces that come later: -i any would be a silent gap.
+		 */
+		if (!strcmp(c->ifnames[i], "any")) {
+			pr_warn("attach -i any: a persistent attachment does not follow the "
+				"interfaces that come later; name them, or run watch -i any");
+			return -EINVAL;
+		}
 		if (iface_resolve(c->ifnames[i], &ifindex[i], 1))
 			return -EINVAL;
 		for (j = 0; j < i; j++) {

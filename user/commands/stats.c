@@ -129,6 +129,35 @@ static void stats_json_ifaces(struct json_writer *w, struct source *src, const s
 	jw_end_array(w);
 }
 
+/* SYN, SYN-ACK and FIN as events: per kind, what became of each (all not asked by default). */
+static void stats_json_ctl(struct json_writer *w, const struct rst_totals *t)
+{
+	int k;
+
+	jw_key(w, "control_events");
+	jw_start_object(w);
+	for (k = 0; k < RST_CK_MAX; k++)
+		json_counts(w, rst_ctl_kind_names[k], rst_ctl_cause_names, t->ctl_ev[k],
+			    RST_CE_MAX);
+	jw_end_object(w);
+}
+
+static void stats_text_ctl(const struct rst_totals *t)
+{
+	int c, k;
+
+	printf("SYN, SYN-ACK and FIN events by result:\n  %-8s", "");
+	for (c = 0; c < RST_CE_MAX; c++)
+		printf(" %13s", rst_ctl_cause_names[c]);
+	printf("\n");
+	for (k = 0; k < RST_CK_MAX; k++) {
+		printf("  %-8s", rst_ctl_kind_names[k]);
+		for (c = 0; c < RST_CE_MAX; c++)
+			printf(" %13llu", (unsigned long long)t->ctl_ev[k][c]);
+		printf("\n");
+	}
+}
+
 static void stats_json(struct source *src, const struct stats_read *r)
 {
 	const struct rst_totals *t = &r->t;
@@ -147,6 +176,7 @@ static void stats_json(struct source *src, const struct stats_read *r)
 	for (c = RST_C_EV_SENT; is_event_counter(c); c++)
 		jw_u64_field(&w, event_key(c), t->c[c]);
 	jw_end_object(&w);
+	stats_json_ctl(&w, t);
 	stats_json_lost(&w, t);
 	stats_json_ifaces(&w, src, r);
 	jw_end_object(&w);
@@ -236,6 +266,7 @@ static int do_stats(const struct stats_cfg *c)
 		stats_json(&src, &r);
 	} else {
 		stats_text_global(&src, &r.t);
+		stats_text_ctl(&r.t);
 		stats_text_lost(&r.t);
 		stats_text_ifaces(&src, &r);
 	}

@@ -15,10 +15,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "anyif.h"
 #include "attach.h"
 #include "commands.h"
 #include "consumer.h"
 #include "counters.h"
+#include "evkinds.h"
+#include "flagsel.h"
 #include "iface.h"
 #include "iflist.h"
 #include "linkmon.h"
@@ -79,6 +82,7 @@ struct watch_cfg {
 	int list_ifaces;       /* -D */
 	int accepted;	       /* -S, -l, -U, --immediate-mode: what they ask is so already */
 	const char *drop_user; /* -Z */
+	const char *events; /* --events LIST; NULL: from the expression (flagsel.h) */
 };
 
 struct watch {
@@ -110,12 +114,17 @@ struct watch {
 	__u32 snap_keep;    /* -s: bytes of a record kept; 0: no -s, all the kernel took */
 	__u32 out_snaplen;  /* the snaplen the outputs state (pcap header) */
 	struct privdrop pd; /* -Z; pd.user NULL: stay */
+	__u32 ev_kinds; /* EVK_*: the control packets that become events */
+	int any;	/* -i any: every interface, followed (anyif.h) */
+	struct anyif anyif;
 };
 
 static const char *watch_ifname(const struct watch *w, __u32 ifindex)
 {
 	int i;
 
+	if (w->any)
+		return anyif_name(&w->anyif, ifindex);
 	for (i = 0; i < w->n_if; i++)
 		if (w->links[i].ifindex == ifindex)
 			return w->links[i].ifname;
@@ -247,6 +256,13 @@ static int check_ifaces(struct watch *w)
 {
 	int i, err;
 
+	/* -i any follows what comes and goes; nothing left is not an end there. */
+	if (w->any) {
+		err = anyif_poll(&w->anyif);
+		if (err)
+			pr_debug("rtnetlink: %s", strerror(-err));
+		return 0;
+	}
 	if (w->linkmon_fd < 0)
 		return 0;
 	err = linkmon_read(w->linkmon_fd, on_link_gone, w);
@@ -261,6 +277,26 @@ static int check_ifaces(struct watch *w)
 		w->linkmon_fd = -1;
 	}
 	return w->n_vanished == w->n_if;
+}
+
+/* SYN, SYN-ACK and FIN events, when asked: what became of them, per kind. */
+static void print_ctl_summary(const struct rst_totals *t)
+{
+	int k;
+
+	for (k = 0; k < RST_CK_MAX; k++) {
+		const __u64 *c = t->ctl_ev[k];
+
+		fprintf(stderr,
+			"%s: %llu events delivered; not delivered: %llu sampled out, %llu rate "
+			"limited, %llu ring full, %llu filtered, %llu not asked\n",
+			rst_ctl_kind_names[k], (unsigned long long)c[RST_CE_SENT],
+			(unsigned long long)c[RST_CE_SAMPLED],
+			(unsigned long long)c[RST_CE_RATELIM],
+			(unsigned long long)c[RST_CE_RINGFULL],
+			(unsigned long long)c[RST_CE_FILTERED],
+			(unsigned long long)c[RST_CE_NOTASKED]);
+	}
 }
 
 static void print_summary(const struct watch *w, int counters_fd)
@@ -285,6 +321,8 @@ static void print_summary(const struct watch *w, int counters_fd)
 		(unsigned long long)t.c[RST_C_EV_RATELIM],
 		(unsigned long long)t.c[RST_C_EV_RINGFULL],
 		(unsigned long long)t.c[RST_C_EV_FILTERED]);
+	if (w->ev_kinds & (EVK_SYN | EVK_SYNACK | EVK_FIN))
+		print_ctl_summary(&t);
 	if (w->received > w->matched + w->filtered)
 		fprintf(stderr, "%llu events received after %s, not output\n",
 			(unsigned long long)(w->received - w->matched - w->filtered),
@@ -376,6 +414,15 @@ static void attach_tracing(struct watch *w)
 	pr_debug("kernel reset reasons: tracing tcp_send_reset");
 }
 
+/* --events LIST checked while parsing, so that a bad word is a usage error at once. */
+static int events_check(const char *arg, const void *field)
+{
+	__u32 k;
+
+	(void)field;
+	return flagsel_parse("--events", arg, &k);
+}
+
 static int metrics_check(const char *arg, const void *field)
 {
 	(void)field;
@@ -387,7 +434,8 @@ static int metrics_check(const char *arg, const void *field)
 static const struct opt_row watch_rows[] = {
 	CMD_IFACE_ROW(struct watch_cfg, ifnames, n_if,
 		      "interface to trace (repeatable; default: the\n"
-		      "interface of the default route)"),
+		      "interface of the default route; any: every one,\n"
+		      "those that come while watching too)"),
 	{ .name = "count",
 	  .short_opt = 'c',
 	  .type = OPT_U64,
@@ -424,6 +472,13 @@ static const struct opt_row watch_rows[] = {
 	  W(verbose),
 	  .help = "append ttl, IP id, hook, class and, for resets sent\n"
 		  "here, the kernel's reason and socket state" },
+	{ .name = "events",
+	  .type = OPT_STRING,
+	  W(events),
+	  .check = events_check,
+	  .metavar = "LIST",
+	  .help = "packets that become events: syn, synack, fin, rst, all\n"
+		  "(default: rst, or what the expression's TCP flags select)" },
 	{ .type = OPT_DOC, .display = "EXPRESSION", .help = "pcap-filter(7), as tcpdump" },
 	{ 0 },
 };
@@ -572,6 +627,18 @@ static int watch_ifaces(struct watch *w, const struct watch_cfg *c)
 {
 	int i, j, err;
 
+	/* tcpdump's -i any: every interface, those to come too. */
+	for (i = 0; i < c->n_if; i++) {
+		if (strcmp(c->ifnames[i], "any"))
+			continue;
+		if (c->n_if > 1) {
+			pr_warn("-i any takes every interface: name no other with it");
+			return EXIT_USAGE;
+		}
+		w->any = 1;
+		w->fo.any_prefix = 1;
+		return 0;
+	}
 	for (i = 0; i < c->n_if; i++)
 		w->ifnames[w->n_if++] = c->ifnames[i];
 	if (!w->n_if) {
@@ -651,6 +718,31 @@ static int watch_tcpdump_opts(struct watch *w, const struct watch_cfg *c)
 	return 0;
 }
 
+/*
+ * The control packets that become events: --events, else what the
+ * expression's flags select (flagsel.h); RSTs only when it does not look
+ * at them. 0 or -EINVAL.
+ */
+static int watch_event_kinds(struct watch *w, const struct watch_cfg *c)
+{
+	char names[40];
+	int none = 0;
+
+	if (c->events) {
+		if (flagsel_parse("--events", c->events, &w->ev_kinds))
+			return -EINVAL;
+	} else {
+		w->ev_kinds = flagsel_from_filter(&w->filter, &none);
+		if (none)
+			pr_warn("expression matches no SYN, FIN or RST: no packet it selects "
+				"can become an event (data packets never do)");
+	}
+	if (w->ev_kinds != EVK_DEFAULT)
+		pr_warn("events: %s%s", flagsel_names(w->ev_kinds, names, sizeof(names)),
+			c->events ? "" : " (the expression's TCP flags)");
+	return 0;
+}
+
 /* The command line checked and taken over: 0, or the exit status. */
 static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 {
@@ -683,6 +775,8 @@ static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 	/* --attached loads and attaches nothing: it reads pins (watch_attached). */
 	if (c->attached)
 		return check_privileges(PRIV_READ) ? EXIT_RUNTIME : 0;
+	if (watch_event_kinds(w, c))
+		return EXIT_USAGE;
 	if (check_privileges(PRIV_LOAD))
 		return EXIT_RUNTIME;
 	return watch_ifaces(w, c);
@@ -708,6 +802,12 @@ static int watch_attach(struct watch *w)
 
 	/* The snaplen the lines and files get (-s below 64 is cut in userspace). */
 	shown.snaplen = w->out_snaplen;
+	if (w->any) {
+		if (anyif_start(&w->anyif, &w->s.progs, &w->o))
+			return -1;
+		pr_warn("watching any (%u interface%s, and those to come), snaplen %u bytes",
+			w->anyif.attached, w->anyif.attached == 1 ? "" : "s", shown.snaplen);
+	}
 	for (i = 0; i < w->n_if; i++) {
 		if (session_attach(&w->s, &w->links[i], &w->o))
 			return -1;
@@ -750,6 +850,10 @@ static int watch_start(struct watch *w, const char *metrics_at)
 
 	if (session_load(&w->s, &w->o))
 		return -1;
+	/* Before anything is attached: the first packet already meets the kinds asked. */
+	if (w->ev_kinds != EVK_DEFAULT &&
+	    settings_set_event_kinds(w->s.maps.settings, flagsel_cfg_bits(w->ev_kinds)))
+		return -1;
 	/* Signals before attaching, so no window leaves a link behind. */
 	watch_signals();
 	/* Before attaching: a port in use fails with nothing to undo. */
@@ -767,9 +871,9 @@ static int watch_start(struct watch *w, const char *metrics_at)
 	/* Files too before attaching: an unwritable -w fails with nothing to undo. */
 	if (output_open(&w->out, &w->oo, &w->fo, w->out_snaplen, w->s.maps.flows))
 		return -1;
-	/* Before attaching, so that no interface can leave unseen. */
-	w->linkmon_fd = linkmon_open();
-	if (w->linkmon_fd < 0)
+	/* Before attaching, so that no interface can leave unseen (-i any: its own). */
+	w->linkmon_fd = w->any ? -1 : linkmon_open();
+	if (w->linkmon_fd < 0 && !w->any)
 		pr_info("rtnetlink: %s; a vanished interface will not be noticed",
 			strerror(-w->linkmon_fd));
 	if (watch_attach(w))
@@ -812,6 +916,8 @@ static int watch_loop(struct watch *w)
 			return EXIT_RUNTIME;
 		/* Another tool can attach before ours at any time (BPF_F_BEFORE): say so. */
 		if (now_mono_ns() >= order_check) {
+			if (w->any)
+				anyif_check_order(&w->anyif);
 			for (i = 0; i < w->n_if; i++)
 				if (!w->vanished[i])
 					link_check_order(&w->links[i]);
@@ -854,6 +960,7 @@ static int watch_finish(struct watch *w, int ret)
 	int summary, all_gone;
 
 	session_detach(&w->s);
+	anyif_detach(&w->anyif);
 	if (w->linkmon_fd >= 0)
 		close(w->linkmon_fd);
 	/* Every interface vanished: a failure, but the run is told as any other. */
@@ -865,6 +972,7 @@ static int watch_finish(struct watch *w, int ret)
 	if (all_gone)
 		ret = EXIT_RUNTIME;
 	filter_free(&w->filter);
+	anyif_stop(&w->anyif);
 	metrics_stop(w->metrics); /* before the maps it reads go */
 	session_close(&w->s);
 	return ret;
@@ -1023,6 +1131,7 @@ static int do_watch(const struct watch_cfg *c)
 	int ret;
 
 	session_init(&w.s);
+	anyif_init(&w.anyif);
 	ret = watch_prepare(&w, c);
 	if (ret) {
 		filter_free(&w.filter);

@@ -12,9 +12,10 @@ _Static_assert(offsetof(struct rst_event, snap) == 80, "ABI: rst_event.snap");
 _Static_assert(offsetof(struct rst_event, ev_flags) == 77, "ABI: rst_event.ev_flags");
 _Static_assert(offsetof(struct rst_event, reason) == 78, "ABI: rst_event.reason");
 _Static_assert(offsetof(struct rst_event, sk_state) == 79, "ABI: rst_event.sk_state");
-_Static_assert(sizeof(struct rst_counters) ==
-		       (RST_C_MAX + RST_M_MAX + 2 * RST_HF_MAX + RST_FL_MAX * RST_FF_MAX + 2) * 8,
-	       "ABI: counters");
+#define RST_COUNTERS_WORDS                                                                         \
+	(RST_C_MAX + RST_M_MAX + 2 * RST_HF_MAX + RST_FL_MAX * RST_FF_MAX + 2 +                    \
+	 RST_CK_MAX * RST_CE_MAX)
+_Static_assert(sizeof(struct rst_counters) == RST_COUNTERS_WORDS * 8, "ABI: counters");
 _Static_assert(sizeof(struct rst_config) == 24, "ABI: rst_config");
 /* One cache line per host line, per CPU; a flow line is one and a half; a set header one. */
 _Static_assert(sizeof(struct rst_host_line) == 64, "ABI: rst_host_line");

@@ -62,9 +62,26 @@ const char *const rst_flow_cause_names[RST_FL_MAX] = {
 	[RST_FL_NOFLOW] = "no_flow",
 };
 
+const char *const rst_ctl_kind_names[RST_CK_MAX] = {
+	[RST_CK_SYN] = "syn",
+	[RST_CK_SYNACK] = "synack",
+	[RST_CK_FIN] = "fin",
+};
+
+/* As the RST event counters name theirs (events_delivered, ...). */
+const char *const rst_ctl_cause_names[RST_CE_MAX] = {
+	[RST_CE_SENT] = "delivered",	   [RST_CE_SAMPLED] = "sampled_out",
+	[RST_CE_RATELIM] = "rate_limited", [RST_CE_RINGFULL] = "ring_full",
+	[RST_CE_FILTERED] = "filtered",	   [RST_CE_NOTASKED] = "not_asked",
+};
+
 static void totals_add(struct rst_totals *dst, const struct rst_counters *src)
 {
 	int i, j;
+
+	for (i = 0; i < RST_CK_MAX; i++)
+		for (j = 0; j < RST_CE_MAX; j++)
+			dst->ctl_ev[i][j] += src->ctl_ev[i][j];
 
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < RST_HF_MAX; j++)

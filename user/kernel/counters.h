@@ -17,6 +17,7 @@ struct rst_totals {
 	__u64 malformed[RST_M_MAX];
 	__u64 host_lost[2][RST_HF_MAX];		 /* evicted from host lines: [dir][flag] */
 	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX]; /* not in flow lines: [cause][flag] */
+	__u64 ctl_ev[RST_CK_MAX][RST_CE_MAX];	 /* SYN/SYN-ACK/FIN as events: [kind][cause] */
 };
 
 /* ifindex 0 collects the shared overflow slot. */
@@ -31,6 +32,8 @@ extern const char *const rst_malformed_names[RST_M_MAX];
 extern const char *const rst_host_flag_names[RST_HF_MAX];
 extern const char *const rst_flow_flag_names[RST_FF_MAX];
 extern const char *const rst_flow_cause_names[RST_FL_MAX];
+extern const char *const rst_ctl_kind_names[RST_CK_MAX];
+extern const char *const rst_ctl_cause_names[RST_CE_MAX];
 
 /*
  * Sum the counters map. total may be NULL; per (up to max_per entries, the

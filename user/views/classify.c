@@ -68,6 +68,9 @@ const char *classify_event(int flows_fd, const struct rst_event *e)
 
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return "unknown";
+	/* A SYN, SYN-ACK or FIN event (--events) is no reset: it has no class. */
+	if (!(e->tcp_flags & RST_TCP_RST))
+		return "none";
 	side = classify_flow_key(e, &key);
 	if (flows_fd < 0)
 		return classify(e, NULL, side);
