@@ -32,7 +32,7 @@
 static const char *const keys[] = {
 	"ts",	 "iface",   "ifindex",	"dir",	"hook",	 "family", "src",   "sport",
 	"dst",	 "dport",   "flags",	"seq",	"ack",	 "win",	   "len",   "ttl",
-	"ip_id", "pkt_len", "snap_len", "vlan", "class", "reason", "state",
+	"ip_id", "pkt_len", "snap_len", "vlan", "class", "reason", "state", "origin",
 };
 
 /* ---- a minimal JSON reader, for what json.c writes ------------------------- */

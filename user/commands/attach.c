@@ -81,6 +81,12 @@ static int load_fresh(struct persist *p, const struct rst_opts *o)
 		prog_fds[i] = skel_prog_fd(skel, i);
 	for (i = 0; i < PM_MAX; i++)
 		map_fds[i] = bpf_map__fd(maps_skel_map(skel, i));
+	/* The cause counters' programs: pinned beside rst_send_reset (persist_create). */
+	for (i = 1; i < TR_MAX; i++) {
+		int fd = tracing_prog_fd_of(skel->obj, i);
+
+		p->trace_aux_fd[i - 1] = fd >= 0 ? dup(fd) : -1;
+	}
 	err = persist_create(p, prog_fds, map_fds, tracing_prog_fd(skel->obj), &meta);
 	if (!err)
 		err = persist_open_objects(p, 0);

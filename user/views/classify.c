@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 
+#include "causes.h"
 #include "classify.h"
 #include "mapread.h"
 
@@ -64,8 +65,13 @@ const char *classify_event(int flows_fd, const struct rst_event *e)
 {
 	struct rst_flow_key key;
 	struct rst_flow_val v;
+	enum rst_class k;
 	int side;
 
+	/* The kernel's cause wins where it knows one (causes.h, docs/reasons.md). */
+	k = cause_event_class(e);
+	if (k != RC_MAX)
+		return rst_class_names[k];
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return "unknown";
 	side = classify_flow_key(e, &key);
