@@ -23,7 +23,7 @@ endif
 BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
 	      libpcap-dev libmicrohttpd-dev libcmocka-dev
 DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
-	    curl python3 groff-base systemd debhelper lintian
+	    curl python3 groff-base systemd debhelper lintian nftables iptables
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # A release tag (v0.2.0) gives 0.2.0, a commit after it 0.2.0-3-gHASH;

@@ -218,6 +218,22 @@ test_text() {
 		{ not_ok "stats text: no_socket syn - refused 2"; sed 's/^/# /' "$T/st.txt"; }
 }
 
+# top: the client host's top reason, counted per peer host; the same in JSON.
+test_top() {
+	[ -z "$HAVE" ] && { ok "top: skipped, no kernel reasons"; return; }
+	nsx "$NS_A" "$RSTTRACE" top --once --pin-path "$P" >"$T/top.txt" 2>&1
+	nsx "$NS_A" "$RSTTRACE" top --once --json --pin-path "$P" >"$T/top.json" 2>&1
+	# IPv4 client: refused 1, firewall 2, abort 3 (unread, linger0, ss -K), timeout 1.
+	assert_eq "top --json: the IPv4 client's causes, largest first" \
+		'[["firewall","firewall",null,2],["no_socket","refused",null,1],["tcp_abort_on_close","abort","close",1],["tcp_keepalive_timeout","timeout","established",1],["tcp_state","abort","close",1],["tcp_state","abort","established",1]]' \
+		"$(jq -c --arg h "$IP4_B" '.hosts[] | select(.host == $h) | [.reasons[] | [.reason, .class, .state, .count]] | sort' "$T/top.json")"
+	grep -Eq "^$IP4_B .* firewall:2\$" "$T/top.txt" &&
+		ok "top (text): the IPv4 client's top reason" ||
+		{ not_ok "top (text): the IPv4 client's top reason"; sed 's/^/# /' "$T/top.txt"; }
+	assert_eq "top --json: the IPv6 client: no_socket 1" '[["no_socket","refused",null,1]]' \
+		"$(jq -c --arg h "$IP6_B" '.hosts[] | select(.host == $h) | [.reasons[] | [.reason, .class, .state, .count]]' "$T/top.json")"
+}
+
 # Detach removes the cause maps and the tracing links with the rest.
 test_detach() {
 	local ids
@@ -243,5 +259,6 @@ run_test test_timeout
 run_test test_kill
 run_test test_events
 run_test test_text
+run_test test_top
 run_test test_detach
 finish

@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 
 #include "causes.h"
+#include "metrics.h"
 #include "rowtests.h"
 #include "rstreason.h"
 
@@ -162,6 +163,36 @@ static void test_code_names(void **state)
 	assert_int_equal(k, RC_FIREWALL);
 }
 
+/* The metric families: every class and origin, each counted reason once, bounded labels. */
+static void test_metrics(void **state)
+{
+	static struct metrics_snapshot s;
+	static char text[1 << 16];
+	struct strbuf b;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.causes_ok = 1;
+	s.causes.sent[RST_CZK_SYN][0][3] = 4;
+	s.causes.sent[RST_CZK_ACTIVE][8][7] = 2;
+	s.causes.out[RST_OR_FIREWALL] = 3;
+	s.causes.sk_err[RST_ERR_TIMEDOUT] = 1;
+	assert_int_equal(sb_init(&b, text, sizeof(text)), 0);
+	assert_int_equal(metrics_render(&s, &b), 0);
+	assert_non_null(strstr(text,
+			       "\nrsttrace_resets_sent_total{reason=\"no_socket\",kind=\"syn\","
+			       "class=\"refused\"} 4\n"));
+	assert_non_null(strstr(text,
+			       "\nrsttrace_resets_sent_total{reason=\"tcp_state\",kind=\"active\","
+			       "class=\"abort\"} 2\n"));
+	assert_non_null(strstr(text, "\nrsttrace_resets_by_class_total{class=\"firewall\"} 3\n"));
+	assert_non_null(strstr(text, "\nrsttrace_resets_by_class_total{class=\"timeout\"} 0\n"));
+	assert_non_null(strstr(text, "\nrsttrace_egress_resets_total{origin=\"firewall\"} 3\n"));
+	assert_non_null(strstr(text, "\nrsttrace_socket_errors_total{errno=\"etimedout\"} 1\n"));
+	/* Two reasons counted: two series of the family, no more. */
+	assert_null(strstr(strstr(text, "class=\"abort\"} 2\n"), "rsttrace_resets_sent_total{"));
+}
+
 int main(void)
 {
 	struct rowtests rt = { 0 };
@@ -170,5 +201,6 @@ int main(void)
 	RT_ADD_ROWS(&rt, ev_rows, run_ev_row, ev_row_name);
 	rt_add(&rt, "test_by_class", test_by_class, NULL);
 	rt_add(&rt, "test_code_names", test_code_names, NULL);
+	rt_add(&rt, "test_metrics", test_metrics, NULL);
 	return rt_run(&rt, names_setup, NULL);
 }
