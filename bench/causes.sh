@@ -5,8 +5,8 @@
 # cause counters (bpf/causes.bpf.h) add. Two workloads between two test
 # namespaces, each run with no rsttrace, then with `rsttrace watch` on the
 # receiver (its tracing programs loaded and attached), CPU time of the
-# whole machine's softirq+sys side taken as the sender process's and the
-# test's wall time, and, in one more run with BPF run-time statistics on
+# workload's wall time per operation compared, and, with BENCH_CAUSES_BASE=BINARY (an rsttrace built
+# before the cause counters), the same with that binary's watch; in one more run with BPF run-time statistics on
 # (bench_prog hold-stats), the programs' own nanoseconds per run:
 #
 #   drops   N UDP datagrams to a closed port: every one a kfree_skb (reason
@@ -33,6 +33,7 @@ DROPS=${BENCH_CAUSES_DROPS:-200000}
 RESETS=${BENCH_CAUSES_RESETS:-5000}
 REPS=${BENCH_REPS:-3}
 RESULT=${BENCH_CAUSES_RESULT:-bench/causes.json}
+BASE=${BENCH_CAUSES_BASE:-}
 
 [ "$(id -u)" = 0 ] || { echo "bench/causes.sh: needs root" >&2; exit 1; }
 # shellcheck source=tests/integration/lib.sh
@@ -77,12 +78,13 @@ stats() {
 		 .ns_per_run = (if .run_cnt > 0 then (.run_time_ns / .run_cnt * 10 | round / 10) else null end)'
 }
 
+# start_watch [BINARY]: a watch on the receiver; the ids of its programs.
 start_watch() {
-	local before_k before_s before_e
+	local bin=${1:-$RSTTRACE} before_k before_s before_e
 	before_k=" $(prog_ids rst_kfree_skb | tr '\n' ' ') "
 	before_s=" $(prog_ids rst_send_reset | tr '\n' ' ') "
 	before_e=" $(prog_ids rst_tc_egress | tr '\n' ' ') "
-	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" --rate-limit 0 \
+	bg_start W_PID nsx "$NS_A" "$bin" watch -i "$VETH_A" --rate-limit 0 \
 		--json >/dev/null 2>"$T/w.err"
 	wait_for 10 grep -q watching "$T/w.err" || { echo "watch did not start" >&2; return 1; }
 	K_IDS=$(for i in $(prog_ids rst_kfree_skb); do [[ $before_k == *" $i "* ]] || echo "$i"; done)
@@ -94,10 +96,16 @@ start_watch() {
 for rep in $(seq 1 "$REPS"); do
 	for kind in drops resets; do
 		w0=$(run_load "$kind")
+		wb=null
+		if [ -n "$BASE" ]; then
+			start_watch "$BASE" || exit 1
+			wb=$(run_load "$kind")
+			bg_stop "$W_PID" INT
+		fi
 		start_watch || exit 1
 		w1=$(run_load "$kind")
 		bg_stop "$W_PID" INT
-		echo "{\"kind\":\"$kind\",\"rep\":$rep,\"without_s\":$w0,\"with_s\":$w1}" >>"$T/runs.jsonl"
+		echo "{\"kind\":\"$kind\",\"rep\":$rep,\"without_s\":$w0,\"base_s\":$wb,\"with_s\":$w1}" >>"$T/runs.jsonl"
 	done
 done
 
@@ -119,17 +127,30 @@ S_RES=$(stats rst_send_reset $S_IDS)
 # shellcheck disable=SC2086
 E_RES=$(stats rst_tc_egress $E_IDS)
 bg_stop "$W_PID" INT
+B_S='null' B_E='null'
+if [ -n "$BASE" ]; then
+	start_watch "$BASE" || exit 1
+	run_load resets >/dev/null
+	# shellcheck disable=SC2086
+	B_S=$(stats rst_send_reset $S_IDS)
+	# shellcheck disable=SC2086
+	B_E=$(stats rst_tc_egress $E_IDS)
+	bg_stop "$W_PID" INT
+fi
 bg_stop "$STATS_PID" INT
 
 jq -s --argjson kd "$K_DROPS" --argjson ka "$K_ALL" --argjson sr "$S_RES" --argjson er "$E_RES" \
+	--argjson bs "$B_S" --argjson be "$B_E" \
 	--argjson drops "$DROPS" --argjson resets "$RESETS" --arg kernel "$(uname -r)" \
 	--argjson ncpu "$(nproc)" '
 	def med: sort | .[length / 2 | floor];
 	{kernel: $kernel, cpus: $ncpu, drops: $drops, resets: $resets,
 	 workload: (group_by(.kind) | map({(.[0].kind): {
 		without_s: (map(.without_s) | med), with_s: (map(.with_s) | med),
+		base_s: (if .[0].base_s == null then null else (map(.base_s) | med) end),
 		without_us_per_op: ((map(.without_s) | med) * 1e6 / (if .[0].kind == "drops" then $drops else $resets end) * 100 | round / 100),
 		with_us_per_op: ((map(.with_s) | med) * 1e6 / (if .[0].kind == "drops" then $drops else $resets end) * 100 | round / 100)}}) | add),
-	 bpf_stats: {kfree_skb_during_drops: $kd, kfree_skb_during_resets: $ka, send_reset: $sr, tc_egress_during_resets: $er}}' \
+	 bpf_stats: {kfree_skb_during_drops: $kd, kfree_skb_during_resets: $ka, send_reset: $sr,
+		tc_egress_during_resets: $er, base_send_reset: $bs, base_tc_egress_during_resets: $be}}' \
 	"$T/runs.jsonl" >"$RESULT"
 cat "$RESULT"

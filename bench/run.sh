@@ -11,6 +11,7 @@
 #   3. event consumer throughput per output format (bench_prog ring)
 #   4. query cost of top --once and flows with 100k hosts / 1M flows
 #   5. memory: map memory per entry and in total, RSS of rsttrace watch
+#   7. the cause counters: kfree_skb per drop, per reset (bench/causes.sh)
 #
 # Needs root. Attaches only inside namespaces it creates (through the
 # integration harness, whose EXIT trap kills only the processes it started,
@@ -34,7 +35,7 @@ REPEAT=${BENCH_REPEAT:-1000000}
 Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
 Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6} # a subset, while working on one of them
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7} # a subset, while working on one of them
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 case $OUT in
 /*) OUT_ABS=$OUT ;;
@@ -477,6 +478,15 @@ elif [ "$has_query" = 1 ]; then
 	fi
 else
 	log "4. query cost: not measured: feature missing (top --once / flows / attach --pin-path)"
+fi
+
+# ---------------------------------------------------------------- 7. causes
+# The cause counters' cost (bpf/causes.bpf.h): its own script and file,
+# bench/causes.json, read into docs/benchmarks.md by hand (section 7).
+if want 7; then
+	log "7. cause counters: kfree_skb per drop, per reset"
+	OUT=$OUT timeout 900 bench/causes.sh >/dev/null 2>"$T/causes.err" ||
+		log "   7 failed: $(tail -1 "$T/causes.err")"
 fi
 
 # ---------------------------------------------------------------- results

@@ -50,27 +50,15 @@ struct {
  * NETFILTER_DROP, on the same CPU, in the same call: the RST comes first.
  * Both orders are handled. Not pinned: nothing but these programs reads it.
  */
-#define CZ_RING 8
 /* A pair further apart than this is not one reject (the real gap is microseconds). */
 #define CZ_PAIR_NS (100ULL * 1000 * 1000)
-
-struct cz_ring {
-	struct rst_reason_key k[CZ_RING];
-	__u64 ts[CZ_RING];
-	__u32 next;
-	__u32 pad;
-};
-
-struct cz_rings {
-	struct cz_ring pending; /* RSTs at egress with no origin yet */
-	struct cz_ring nfdrop;	/* reply tuples of TCP packets netfilter dropped */
-};
+#define CZ_RING	   RST_CZ_RING
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct cz_rings);
+	__type(value, struct rst_cz_rings);
 } cz_rings SEC(".maps");
 
 static __always_inline int cz_key_eq(const struct rst_reason_key *a, const struct rst_reason_key *b)
@@ -86,7 +74,7 @@ static __always_inline int cz_key_eq(const struct rst_reason_key *a, const struc
 }
 
 /* Take k out of ring r if it is there and fresh: 1 found. */
-static __always_inline int cz_ring_take(struct cz_ring *r, const struct rst_reason_key *k,
+static __always_inline int cz_ring_take(struct rst_cz_ring *r, const struct rst_reason_key *k,
 					__u64 now)
 {
 	int i;
@@ -101,7 +89,7 @@ static __always_inline int cz_ring_take(struct cz_ring *r, const struct rst_reas
 	return 0;
 }
 
-static __always_inline void cz_ring_put(struct cz_ring *r, const struct rst_reason_key *k,
+static __always_inline void cz_ring_put(struct rst_cz_ring *r, const struct rst_reason_key *k,
 					__u64 now)
 {
 	__u32 i = r->next++ & (CZ_RING - 1);
@@ -203,7 +191,7 @@ __attribute__((noinline)) int causes_egress(struct __sk_buff *skb, struct rst_pk
 {
 	struct rst_reason_key k = {};
 	struct rst_causes *cz;
-	struct cz_rings *r;
+	struct rst_cz_rings *r;
 	struct bpf_sock *sk;
 	__u32 zero = 0;
 	__u64 now;
@@ -420,7 +408,7 @@ int rst_kfree_skb(__u64 *ctx)
 	struct rst_reason_key key = {};
 	struct rst_reason_val v = {};
 	struct rst_causes *cz;
-	struct cz_rings *r;
+	struct rst_cz_rings *r;
 	__u32 zero = 0;
 	__u8 flags = 0;
 	__u64 now;

@@ -556,6 +556,26 @@ struct rst_cause_host_set {
 	struct rst_cause_host_line way[RST_CAUSE_HOST_WAYS];
 };
 
+/*
+ * Map "cz_rings" (not pinned; one per-CPU entry): the CPU's last
+ * RST_CZ_RING unattributed egress RSTs (pending) and TCP packets
+ * netfilter dropped (nfdrop, keyed by their reply tuple), to pair a
+ * reject's RST with the packet it answered (bpf/causes.bpf.h). ts 0: free.
+ */
+#define RST_CZ_RING 8
+
+struct rst_cz_ring {
+	struct rst_reason_key k[RST_CZ_RING];
+	__u64 ts[RST_CZ_RING];
+	__u32 next;
+	__u32 pad;
+};
+
+struct rst_cz_rings {
+	struct rst_cz_ring pending;
+	struct rst_cz_ring nfdrop;
+};
+
 /* Event flag: netfilter's reject made this RST (causes_egress, or late 2 in "reasons"). */
 #define RST_EV_FIREWALL (1U << 7)
 
