@@ -568,14 +568,14 @@ static void test_classify_injection(void **state)
 	v.syn[side] = 1;
 	v.synack[!side] = 1;
 	v.rst[side] = 1;
-	assert_string_equal(classify(&e, &v, side), "suspected_injection");
-	assert_string_equal(classify(&e, NULL, side), "suspected_injection");
-	assert_string_equal(classify_event(-1, &e), "suspected_injection");
+	assert_string_equal(classify(&e, &v, side), "injection_candidate");
+	assert_string_equal(classify(&e, NULL, side), "injection_candidate");
+	assert_string_equal(classify_event(-1, &e), "injection_candidate");
 	v.fin[0] = 1;
-	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	assert_string_equal(classify(&e, &v, side), "injection_candidate");
 	/* With other flags beside it. */
 	e.ev_flags |= RST_EV_VLAN;
-	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	assert_string_equal(classify(&e, &v, side), "injection_candidate");
 	/* The kernel here says it sent it: its own RST, classified by the flow. */
 	e.reason = 2;
 	assert_string_equal(classify(&e, &v, side), "after_fin");

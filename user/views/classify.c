@@ -47,7 +47,7 @@ const char *classify(const struct rst_event *e, const struct rst_flow_val *v, in
 	 * Not for an RST the kernel here says it sent itself.
 	 */
 	if ((e->ev_flags & RST_EV_TTL_CHANGE) && !e->reason)
-		return "suspected_injection";
+		return rst_class_names[RC_INJECTION]; /* "injection_candidate" */
 	if (!v)
 		return "unknown";
 	/* A SYN from the peer answered by RST-ACK, nothing else from us: a closed port. */
