@@ -56,6 +56,12 @@ scenario() {
 	snap after
 }
 
+# errs: the scenario's socket-error deltas, "econnreset econnrefused etimedout epipe other".
+errs() {
+	echo "$(d .causes.errors.econnreset) $(d .causes.errors.econnrefused)" \
+		"$(d .causes.errors.etimedout) $(d .causes.errors.epipe) $(d .causes.errors.other)"
+}
+
 # The deltas every scenario has: the stack's own count against the MIB's.
 common() {
 	local name=$1
@@ -104,6 +110,8 @@ test_refused() {
 		classes_only "refused $a" refused
 		assert_eq "refused $a: egress stack +1, firewall +0, other +0" "1 0 0" \
 			"$(d .causes.egress.stack) $(d .causes.egress.firewall) $(d .causes.egress.other)"
+		# The client's ECONNREFUSED is in its own namespace: not counted here.
+		assert_eq "refused $a: no socket error here" "0 0 0 0 0" "$(errs)"
 	done
 }
 
@@ -118,6 +126,7 @@ fw() {
 	classes_only "$name" firewall
 	assert_eq "$name: egress firewall +1, stack +0, other +0" "1 0 0" \
 		"$(d .causes.egress.firewall) $(d .causes.egress.stack) $(d .causes.egress.other)"
+	assert_eq "$name: no socket error here" "0 0 0 0 0" "$(errs)"
 }
 
 test_firewall() {
@@ -143,9 +152,10 @@ test_firewall() {
 	nsx "$NS_A" iptables -D INPUT -p tcp --dport 7002 -j REJECT --reject-with tcp-reset
 }
 
-# active NAME MODE PORT REASON STATE CLASS MIB: an active reset of the server's socket.
+# active NAME MODE PORT REASON STATE CLASS MIB ERRS: an active reset of the server's
+# socket; ERRS its socket errors (errs).
 active() {
-	local name=$1 mode=$2 port=$3 reason=$4 state=$5 cls=$6 mib=$7
+	local name=$1 mode=$2 port=$3 reason=$4 state=$5 cls=$6 mib=$7 want_errs=$8
 	scenario "$name" "$mode" "$IP4_A" "$port"
 	[ -z "$HAVE" ] && return
 	common "$name"
@@ -155,24 +165,24 @@ active() {
 	assert_eq "$name: egress stack +1" "1 0 0" \
 		"$(d .causes.egress.stack) $(d .causes.egress.firewall) $(d .causes.egress.other)"
 	[ -n "$mib" ] && assert_eq "$name: $mib +1 (the MIB's own)" 1 "$(m "$mib")"
+	assert_eq "$name: the server socket's errors" "$want_errs" "$(errs)"
 }
 
 test_abort() {
 	active "close with unread data" unread 8301 tcp_abort_on_close close abort \
-		TcpExtTCPAbortOnClose
+		TcpExtTCPAbortOnClose "0 0 0 0 0"
 	# SO_LINGER 0: tcp_close() counts it as TCPAbortOnData, then
 	# tcp_disconnect() sends the RST with reason tcp_state.
-	active "SO_LINGER 0" linger0 8302 tcp_state close abort TcpExtTCPAbortOnData
+	# tcp_disconnect() reports ECONNRESET to the socket it resets.
+	active "SO_LINGER 0" linger0 8302 tcp_state close abort TcpExtTCPAbortOnData "1 0 0 0 0"
 }
 
 test_timeout() {
 	active "keepalive timeout" keepalive 8303 tcp_keepalive_timeout established timeout \
-		TcpExtTCPAbortOnTimeout
+		TcpExtTCPAbortOnTimeout "0 0 1 0 0"
 	assert_eq "keepalive timeout: the server's recv failed with ETIMEDOUT" ETIMEDOUT \
 		"$(head -1 "$T/keepalive timeout.gen")"
 	[ -z "$HAVE" ] && return
-	assert_eq "keepalive timeout: the error reported: etimedout +1, no other" "1 0 0" \
-		"$(d .causes.errors.etimedout) $(d .causes.errors.econnreset) $(d .causes.errors.other)"
 	nsx "$NS_B" ip route del blackhole "$IP4_A" 2>/dev/null
 }
 
@@ -190,6 +200,8 @@ test_kill() {
 	common "ss -K"
 	assert_eq "ss -K: 1 sent: tcp_state, active" "1 1" "$(d .causes.sent) $(dr tcp_state active)"
 	classes_only "ss -K" abort
+	# tcp_abort() reports ECONNABORTED: "other".
+	assert_eq "ss -K: the server socket's errors" "0 0 0 0 1" "$(errs)"
 }
 
 # The events of the same resets, each with its class (the kernel's wins).
@@ -230,8 +242,40 @@ test_top() {
 	grep -Eq "^$IP4_B .* firewall:2\$" "$T/top.txt" &&
 		ok "top (text): the IPv4 client's top reason" ||
 		{ not_ok "top (text): the IPv4 client's top reason"; sed 's/^/# /' "$T/top.txt"; }
+	# The server's errors, by its peer: SO_LINGER 0 ECONNRESET, keepalive ETIMEDOUT,
+	# ss -K ECONNABORTED (other).
+	assert_eq "top --json: the IPv4 client's socket errors" \
+		'{"econnreset":1,"econnrefused":0,"etimedout":1,"epipe":0,"other":1}' \
+		"$(jq -c --arg h "$IP4_B" '.hosts[] | select(.host == $h) | .errors' "$T/top.json")"
 	assert_eq "top --json: the IPv6 client: no_socket 1" '[["no_socket","refused",null,1]]' \
 		"$(jq -c --arg h "$IP6_B" '.hosts[] | select(.host == $h) | [.reasons[] | [.reason, .class, .state, .count]]' "$T/top.json")"
+}
+
+# The text line with -v: the class after the tcpdump part, the kernel's name.
+test_verbose() {
+	[ -z "$HAVE" ] && { ok "-v: skipped, no kernel reasons"; return; }
+	bg_start V_PID nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" --hook tc --rate-limit 0 -v -t \
+		>"$T/v.txt" 2>"$T/v.err"
+	wait_for 10 grep -q watching "$T/v.err" || { not_ok "watch -v attached"; return; }
+	nsx "$NS_A" nft -f - <<-NFT
+		table inet rsttrace_test {
+			chain input {
+				type filter hook input priority 0;
+				tcp dport 7003 reject with tcp reset
+			}
+		}
+	NFT
+	timeout 10 python3 "$GEN" connect "$NS_A" "$NS_B" "$IP4_A" 7003 >/dev/null 2>&1
+	timeout 10 python3 "$GEN" connect "$NS_A" "$NS_B" "$IP4_A" 9 >/dev/null 2>&1
+	sleep 0.3
+	bg_stop "$V_PID" INT
+	nsx "$NS_A" nft delete table inet rsttrace_test
+	grep -q "^IP $IP4_A\.7003 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class firewall$" \
+		"$T/v.txt" && ok "-v: the reject's line ends in 'class firewall'" ||
+		{ not_ok "-v: the reject's line ends in 'class firewall'"; sed 's/^/# /' "$T/v.txt"; }
+	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class refused reason no_socket$" \
+		"$T/v.txt" && ok "-v: the closed port's line ends in 'class refused reason no_socket'" ||
+		{ not_ok "-v: the closed port's line"; sed 's/^/# /' "$T/v.txt"; }
 }
 
 # Detach removes the cause maps and the tracing links with the rest.
@@ -260,5 +304,6 @@ run_test test_kill
 run_test test_events
 run_test test_text
 run_test test_top
+run_test test_verbose
 run_test test_detach
 finish

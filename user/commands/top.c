@@ -240,6 +240,12 @@ static void top_json_reasons(struct json_writer *w, const struct host_row *r)
 	}
 	jw_end_array(w);
 	jw_u64_field(w, "reasons_other", h->other);
+	/* Errors reported to sockets connected to the host, by errno. */
+	jw_key(w, "errors");
+	jw_start_object(w);
+	for (i = 0; i < RST_ERR_MAX; i++)
+		jw_u64_field(w, rst_sk_err_names[i], h->err[i]);
+	jw_end_object(w);
 }
 
 static void top_json_host(struct json_writer *w, const struct host_row *r, __s64 off, __u64 now)
