@@ -23,7 +23,7 @@ endif
 BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
 	      libpcap-dev libmicrohttpd-dev libcmocka-dev libmnl-dev
 DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
-	    curl python3 groff-base systemd debhelper lintian yq
+	    curl python3 groff-base systemd debhelper lintian yq nftables iptables
 # test_topui.sh runs top on a terminal: tmux and its capture-pane.
 DEB_PKGS += tmux
 # test_vocab: editcap cuts a capture to a snaplen (tshark pulls it in; named for its own use).

@@ -14,6 +14,7 @@
 #   6. spoofed floods (every table full)
 #   7. watch -i any over 200 interfaces: attach time, RSS and BPF memory,
 #      how fast an interface that comes is attached, detach time
+#   8. the cause counters: kfree_skb per drop, per reset (bench/causes.sh)
 #
 # Needs root. Attaches only inside namespaces it creates (through the
 # integration harness, whose EXIT trap kills only the processes it started,
@@ -38,7 +39,7 @@ REPEAT=${BENCH_REPEAT:-1000000}
 Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
 Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7} # a subset, while working on one of them
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7 8} # a subset, while working on one of them
 ANY_IFS=${BENCH_ANY_IFS:-200}
 [ "$ANY_IFS" -ge 1 ] && [ "$ANY_IFS" -le 1000 ] 2>/dev/null || ANY_IFS=200
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -553,6 +554,15 @@ if want 7; then
 	else
 		log "7. -i any: could not create the test namespaces"
 	fi
+fi
+
+# ---------------------------------------------------------------- 8. causes
+# The cause counters' cost (bpf/causes.bpf.h): its own script and file,
+# bench/causes.json, read into docs/benchmarks.md by hand (section 8).
+if want 8; then
+	log "8. cause counters: kfree_skb per drop, per reset"
+	OUT=$OUT timeout 900 bench/causes.sh >/dev/null 2>"$T/causes.err" ||
+		log "   8 failed: $(tail -1 "$T/causes.err")"
 fi
 
 # ---------------------------------------------------------------- results

@@ -10,6 +10,7 @@
  * reset reason and the socket's state) under the RST's addresses and
  * ports; the TC egress program takes the record when it sees that RST,
  * or userspace does when the record only comes after (include/rsttrace.h).
+ * The tracing programs and the counted causes are in causes.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -107,6 +108,9 @@ struct {
 	__type(key, struct rst_reason_key);
 	__type(value, struct rst_reason_val);
 } reasons SEC(".maps");
+
+/* Counted causes and the tracing programs (tcp_send_reset moved there). */
+#include "causes.bpf.h"
 
 /* What the entry point knows that the body cannot find out. */
 struct rst_ctx {
@@ -889,7 +893,11 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	/* Fast path: data and pure ACKs stop here. */
 	if (!(pk.flags & (RST_TCP_SYN | RST_TCP_FIN | RST_TCP_RST)))
 		return;
-	if (!rst_account(&pk, rc->ifindex, rc->dir))
+	ret = rst_account(&pk, rc->ifindex, rc->dir);
+	/* Every RST leaving, event or not: its origin (bpf/causes.bpf.h). */
+	if (rc->hook == RST_HOOK_TC_EGRESS && (pk.flags & RST_TCP_RST))
+		causes_egress(ctx, &pk);
+	if (!ret)
 		return;
 	if (rc->hook == RST_HOOK_XDP)
 		ret = emit_xdp(ctx, &pk, rc->ifindex, rc->wire_len);
@@ -941,127 +949,3 @@ int rst_tc_egress(struct __sk_buff *skb)
 {
 	return handle_skb(skb, RST_HOOK_TC_EGRESS, RST_DIR_OUT);
 }
-
-#ifndef RST_VMLINUX_FALLBACK_H
-/*
- * The tracing program reads kernel-internal types, so it exists only in a
- * build from the kernel's BTF (vmlinux/README.md). Userspace loads it only
- * where the kernel has the tracepoint with its reason argument
- * (user/kernel/tracing.c) and attaches it only while egress is traced. It sees
- * the resets of every network namespace; records of those that never
- * reach a traced interface age out of the LRU map.
- */
-
-/*
- * The addresses and ports of the RST that answers skb: its own, swapped.
- * Read as wire bytes (IPv4 addresses at 12 and 16, IPv6 at 8 and 24, TCP
- * ports at 0 and 2), which no kernel version changes.
- */
-static __always_inline int reply_key(const struct sk_buff *skb, struct rst_reason_key *k)
-{
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u8 ip[40];
-	__u16 ports[2];
-
-	if (bpf_probe_read_kernel(ip, 20, head + nh))
-		return -1;
-	if ((ip[0] >> 4) == 4) {
-		k->family = AF_INET;
-		__builtin_memcpy(k->saddr, ip + 16, 4);
-		__builtin_memcpy(k->daddr, ip + 12, 4);
-	} else if ((ip[0] >> 4) == 6) {
-		if (bpf_probe_read_kernel(ip, 40, head + nh))
-			return -1;
-		k->family = AF_INET6;
-		__builtin_memcpy(k->saddr, ip + 24, 16);
-		__builtin_memcpy(k->daddr, ip + 8, 16);
-	} else {
-		return -1;
-	}
-	if (bpf_probe_read_kernel(ports, sizeof(ports), head + th))
-		return -1;
-	k->sport = bpf_ntohs(ports[1]);
-	k->dport = bpf_ntohs(ports[0]);
-	return 0;
-}
-
-/*
- * The addresses and ports of sk's own RST. A dual-stack socket speaking
- * IPv4 has v4-mapped IPv6 addresses; its RST is IPv4, with the addresses
- * sock_common keeps for IPv4.
- */
-static __always_inline int sock_key(const struct sock *sk, struct rst_reason_key *k)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	struct in6_addr a6;
-	__u32 a;
-
-	if (family == AF_INET6 && bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
-		BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_daddr);
-		if (a6.in6_u.u6_addr32[0] || a6.in6_u.u6_addr32[1] ||
-		    a6.in6_u.u6_addr32[2] != bpf_htonl(0xffff)) {
-			k->family = AF_INET6;
-			__builtin_memcpy(k->daddr, &a6, 16);
-			BPF_CORE_READ_INTO(&a6, sk, __sk_common.skc_v6_rcv_saddr);
-			__builtin_memcpy(k->saddr, &a6, 16);
-		}
-	} else if (family != AF_INET) {
-		return -1;
-	}
-	if (!k->family) {
-		k->family = AF_INET;
-		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__builtin_memcpy(k->saddr, &a, 4);
-		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(k->daddr, &a, 4);
-	}
-	/*
-	 * Not skc_num: tcp_disconnect() moves the socket to CLOSE, which
-	 * releases the port (skc_num 0), before it sends the RST; the header
-	 * takes inet_sport.
-	 */
-	k->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	k->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	return 0;
-}
-
-/*
- * tcp_send_reset(sk, skb, reason), reason since 6.10: every RST the TCP
- * stack sends. With an skb, the RST answers it (tcp_v4_send_reset,
- * tcp_v6_send_reset) and is sent after this tracepoint; sk is then NULL
- * when no socket matched, or a full, request or timewait socket. Without
- * an skb it is an active reset of sk (tcp_send_active_reset), and the
- * tracepoint comes after the RST was sent: a late record.
- */
-SEC("tp_btf/tcp_send_reset")
-int rst_send_reset(__u64 *ctx)
-{
-	const struct sock *sk = (const struct sock *)ctx[0];
-	const struct sk_buff *skb = (const struct sk_buff *)ctx[1];
-	struct rst_reason_key key = {};
-	struct rst_reason_val v = {};
-	__u64 reason;
-
-	/* Constant after CO-RE relocation: without reasons, nothing below loads. */
-	if (!bpf_core_type_exists(enum sk_rst_reason))
-		return 0;
-	if (skb) {
-		if (reply_key(skb, &key))
-			return 0;
-	} else {
-		if (!sk || sock_key(sk, &key))
-			return 0;
-		key.late = 1;
-	}
-	reason = ctx[2];
-	v.ts_ns = bpf_ktime_get_ns();
-	v.reason = reason < 255 ? reason + 1 : 0;
-	/* Full, request and timewait sockets all keep the state in sock_common. */
-	if (sk)
-		v.state = BPF_CORE_READ(sk, __sk_common.skc_state) + 1;
-	bpf_map_update_elem(&reasons, &key, &v, BPF_ANY);
-	return 0;
-}
-#endif /* RST_VMLINUX_FALLBACK_H */

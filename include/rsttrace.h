@@ -521,4 +521,100 @@ static inline const struct rst_event *rst_event_from_record(const void *data, si
 #define RST_TCP_ECE 0x40
 #define RST_TCP_CWR 0x80
 
+/*
+ * Why resets happen (bpf/causes.bpf.h, docs/reasons.md). Map "causes", one
+ * per-CPU entry: every RST the TCP stack of the traced network namespace
+ * sends, by kind, socket state and kernel reason (tp_btf/tcp_send_reset);
+ * the RSTs leaving a traced TC egress hook by origin; the errors reported
+ * to TCP sockets by errno. Reason names come from the kernel's BTF, by
+ * value, never from a list compiled in.
+ */
+#define RST_CZ_REASONS 32 /* enum sk_rst_reason 0..30; 31: any larger value */
+#define RST_CZ_STATES  16 /* 0: no socket; TCP state + 1 (1..13); 15: any other */
+
+/* How the stack came to send the RST. */
+enum rst_cz_kind {
+	RST_CZK_SYN = 0,    /* it answered a SYN (tcp_v4/v6_send_reset) */
+	RST_CZK_REPLY = 1,  /* it answered another segment */
+	RST_CZK_ACTIVE = 2, /* its own connection's (tcp_send_active_reset) */
+	RST_CZK_MAX,
+};
+
+/* Who made an RST seen leaving at TC egress. */
+enum rst_origin {
+	RST_OR_STACK = 0,    /* the TCP stack: its reason came first, or a TCP socket's own */
+	RST_OR_FIREWALL = 1, /* netfilter's reject: its packet was freed NETFILTER_DROP */
+	RST_OR_OTHER = 2,    /* neither: raw sockets, forwarded packets, missed records */
+	RST_OR_MAX,
+};
+
+/* Errors reported to the applications' TCP sockets (inet_sk_error_report). */
+enum rst_sk_err {
+	RST_ERR_CONNRESET = 0, /* ECONNRESET: an RST received */
+	RST_ERR_CONNREFUSED,   /* ECONNREFUSED */
+	RST_ERR_TIMEDOUT,      /* ETIMEDOUT: retransmissions or keepalive gave up */
+	RST_ERR_PIPE,	       /* EPIPE */
+	RST_ERR_OTHER,
+	RST_ERR_MAX,
+};
+
+struct rst_causes {
+	__u64 sent[RST_CZK_MAX][RST_CZ_STATES][RST_CZ_REASONS]; /* [kind][state][reason] */
+	__u64 out[RST_OR_MAX];					/* egress RSTs by origin */
+	__u64 sk_err[RST_ERR_MAX];
+	__u64 hosts_evicted[2]; /* [0] resets, [1] errors whose host line was reused */
+};
+
+/*
+ * Map "cause_hosts": the same per peer host (the destination of a reset
+ * sent, the peer of a socket's error), per CPU, RST_CAUSE_HOST_WAYS-way
+ * sets by rst_host_hash(): up to RST_CH_SLOTS distinct causes a host
+ * counted exactly, the rest in "other"; a reused line's counts go to
+ * rst_causes.hosts_evicted. Cause code: RST_CH_CODE(kind, state, reason)
+ * of the stack's, RST_CH_FIREWALL of netfilter's; 0 a free slot.
+ */
+#define RST_CAUSE_HOST_WAYS		 4
+#define RST_CAUSE_HOST_SETS		 256 /* 1024 hosts per CPU */
+#define RST_CH_SLOTS			 6
+#define RST_CH_CODE(kind, state, reason) ((__u16)(((kind) << 9 | (state) << 5 | (reason)) + 1))
+#define RST_CH_FIREWALL			 0xfff0
+
+struct rst_cause_host_line {
+	__u8 addr[16];
+	__u32 n[RST_CH_SLOTS]; /* resets of cause code[i] */
+	__u32 other;	       /* resets of a cause that found no free slot */
+	__u32 err[RST_ERR_MAX];
+	__u32 last_t; /* ticks */
+	__u16 code[RST_CH_SLOTS];
+	__u8 family; /* 0: free way */
+	__u8 pad[7];
+};
+
+struct rst_cause_host_set {
+	struct rst_cause_host_line way[RST_CAUSE_HOST_WAYS];
+};
+
+/*
+ * Map "cz_rings" (not pinned; one per-CPU entry): the CPU's last
+ * RST_CZ_RING unattributed egress RSTs (pending) and TCP packets
+ * netfilter dropped (nfdrop, keyed by their reply tuple), to pair a
+ * reject's RST with the packet it answered (bpf/causes.bpf.h). ts 0: free.
+ */
+#define RST_CZ_RING 8
+
+struct rst_cz_ring {
+	struct rst_reason_key k[RST_CZ_RING];
+	__u64 ts[RST_CZ_RING];
+	__u32 next;
+	__u32 pad;
+};
+
+struct rst_cz_rings {
+	struct rst_cz_ring pending;
+	struct rst_cz_ring nfdrop;
+};
+
+/* Event flag: netfilter's reject made this RST (causes_egress, or late 2 in "reasons"). */
+#define RST_EV_FIREWALL (1U << 7)
+
 #endif /* RSTTRACE_H */

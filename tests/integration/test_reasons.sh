@@ -112,7 +112,7 @@ test_reasons() {
 		ok "client aborts present" || not_ok "client aborts present"
 	assert_eq "every reset sent here has a reason" 0 "$(count "$f" '.dir == "out" and .reason == null')"
 	assert_eq "no reset here is a suspected injection" 0 \
-		"$(count "$f" '.class == "suspected_injection"')"
+		"$(count "$f" '.class == "injection_candidate"')"
 }
 
 # The same in the text line, after the tcpdump part, with -v.
@@ -146,12 +146,12 @@ test_injection() {
 	nsx "$NS_B" timeout 5 taskset -c 0 hping3 -q -R -s 40124 -k -p 8200 -c 1 "$IP4_A" >/dev/null 2>&1
 	sleep 0.5
 	bg_stop "$W_PID" INT
-	assert_eq "injected RST (TTL 7 after a SYN at 64): suspected_injection" 1 \
+	assert_eq "injected RST (TTL 7 after a SYN at 64): injection_candidate" 1 \
 		"$(count "$f" '.sport == 40123 and .dir == "in" and .flags == "R" and .ttl == 7 and
-			.class == "suspected_injection" and .reason == null')"
+			.class == "injection_candidate" and .reason == null')"
 	assert_eq "RST at the SYN's TTL: not suspected" 1 \
 		"$(count "$f" '.sport == 40124 and .dir == "in" and .flags == "R" and .ttl == 64 and
-			.class != "suspected_injection"')"
+			.class != "injection_candidate"')"
 	assert_eq "the server's own refusals are not suspected" 2 \
 		"$(count "$f" '.sport == 8200 and .dir == "out" and .class == "refused"')"
 }

@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "mapread.h"
 #include "session.h"
+#include "causes.h"
 #include "tracing.h"
 #include "pkt.h"
 
@@ -2763,6 +2764,170 @@ static void scen_reasons(void)
 	tap_end("records of other RSTs stay; an RST not sampled takes its record too");
 }
 
+/* ---- causes (bpf/causes.bpf.h): the TC egress half ---- */
+
+static int fd_causes = -1, fd_cause_hosts = -1, fd_cz_rings = -1;
+
+/* Every CPU's entries 0..n-1 of a per-CPU array zeroed. */
+static void zero_percpu(int fd, __u32 n, size_t size, const char *name)
+{
+	void *z = calloc((size_t)ncpu, size);
+	__u32 k;
+
+	if (!z) {
+		fail("%s: calloc", name);
+		return;
+	}
+	for (k = 0; k < n; k++)
+		if (bpf_map_update_elem(fd, &k, z, BPF_ANY))
+			fail("%s reset: %s", name, strerror(errno));
+	free(z);
+}
+
+static void causes_reset(const struct rst_config *cfg)
+{
+	reset_state(cfg);
+	zero_percpu(fd_causes, 1, sizeof(struct rst_causes), "causes");
+	zero_percpu(fd_cause_hosts, RST_CAUSE_HOST_SETS, sizeof(struct rst_cause_host_set),
+		    "cause_hosts");
+	zero_percpu(fd_cz_rings, 1, sizeof(struct rst_cz_rings), "cz_rings");
+}
+
+/* What rst_kfree_skb leaves for an RST that has not left yet: its tuple, on every CPU. */
+static void seed_nfdrop(const struct frame *f, __u64 ts)
+{
+	struct rst_cz_rings *r = calloc((size_t)ncpu, sizeof(*r));
+	__u32 zero = 0;
+	int c;
+
+	if (!r) {
+		fail("calloc");
+		return;
+	}
+	for (c = 0; c < ncpu; c++) {
+		struct rst_reason_key *k = &r[c].nfdrop.k[0];
+
+		memcpy(k->saddr, f->saddr, 16);
+		memcpy(k->daddr, f->daddr, 16);
+		k->sport = f->sport;
+		k->dport = f->dport;
+		k->family = f->family;
+		r[c].nfdrop.ts[0] = ts;
+		r[c].nfdrop.next = 1;
+	}
+	if (bpf_map_update_elem(fd_cz_rings, &zero, r, BPF_ANY))
+		fail("seeding cz_rings: %s", strerror(errno));
+	free(r);
+}
+
+/*
+ * One frame (n times) through program pi: the egress origins must be
+ * stack/firewall/other, the last event (if any) flagged firewall or not.
+ */
+static void cause_case(const char *what, int pi, const struct frame *f, int n,
+		       const __u64 want[RST_OR_MAX], int want_fw)
+{
+	struct rst_causes c;
+	size_t ne;
+	int i;
+
+	cur_prog = what;
+	for (i = 0; i < n; i++)
+		run_prog(pi, f, NULL, NULL);
+	ne = drain_events();
+	if (causes_read(fd_causes, &c)) {
+		fail("reading causes: %s", strerror(errno));
+		return;
+	}
+	if (c.out[RST_OR_STACK] != want[0] || c.out[RST_OR_FIREWALL] != want[1] ||
+	    c.out[RST_OR_OTHER] != want[2])
+		fail("egress origins stack/firewall/other: expected %llu/%llu/%llu, got "
+		     "%llu/%llu/%llu",
+		     (unsigned long long)want[0], (unsigned long long)want[1],
+		     (unsigned long long)want[2], (unsigned long long)c.out[RST_OR_STACK],
+		     (unsigned long long)c.out[RST_OR_FIREWALL],
+		     (unsigned long long)c.out[RST_OR_OTHER]);
+	if (ne && !!(evs[ne - 1].ev_flags & RST_EV_FIREWALL) != want_fw)
+		fail("event RST_EV_FIREWALL: expected %d", want_fw);
+	if (causes_sent_total(&c))
+		fail("TC programs never count the stack's sent resets (the tracepoint does)");
+}
+
+/*
+ * TC egress classifies every RST leaving by origin, event or not. The
+ * tracing programs cannot be run by BPF_PROG_TEST_RUN (tp_btf has no
+ * test_run): their records are seeded, as the tracepoint would make them.
+ */
+static void scen_causes(void)
+{
+	const struct pkt_spec srv = { .flags = TH_RST | TH_ACK, .swap = 1 };
+	const struct pkt_spec srv6 = { V6, .flags = TH_RST, .swap = 1 };
+	const struct pkt_spec synack = { .flags = TH_SYN | TH_ACK, .swap = 1 };
+	const struct pkt_spec cli = { .flags = TH_RST };
+	const struct rst_config half = { .sample = 2 };
+	static struct frame f, f6, other, fs, fc;
+	const __u64 other1[3] = { 0, 0, 1 }, stack1[3] = { 1, 0, 0 }, fw1[3] = { 0, 1, 0 },
+		    none[3] = { 0, 0, 0 }, other2[3] = { 0, 0, 2 };
+	struct cause_host *hosts;
+	size_t nh;
+
+	build(&f, &srv);
+	build(&f6, &srv6);
+	build(&fs, &synack);
+	build(&fc, &cli);
+	if (fd_causes < 0 || fd_cause_hosts < 0 || fd_cz_rings < 0) {
+		fail("no causes maps");
+		return;
+	}
+	causes_reset(NULL);
+	cause_case("tc-out, no record", 2, &f, 1, other1, 0);
+	causes_reset(NULL);
+	cause_case("tc-out ipv6, no record", 2, &f6, 1, other1, 0);
+	tap_end("an RST leaving with no reason, no socket, no netfilter drop: other");
+
+	causes_reset(NULL);
+	seed_reason(&f, 0, now_ns() - 1000, 2, 0);
+	cause_case("tc-out, its record", 2, &f, 1, stack1, 0);
+	tap_end("an RST leaving with the tracepoint's record: the stack's");
+
+	causes_reset(NULL);
+	seed_nfdrop(&f, now_ns() - 1000);
+	cause_case("tc-out, netfilter dropped its packet", 2, &f, 1, fw1, 1);
+	if (cause_hosts_read(fd_cause_hosts, &hosts, &nh) || nh != 1 ||
+	    memcmp(hosts[0].addr, f.daddr, 16) || hosts[0].n_codes != 1 ||
+	    hosts[0].code[0] != RST_CH_FIREWALL || hosts[0].n[0] != 1)
+		fail("cause_hosts: expected the peer with firewall 1 (%zu hosts)", nh);
+	free(hosts);
+	causes_reset(NULL);
+	seed_nfdrop(&f6, now_ns() - 1000);
+	cause_case("tc-out ipv6, netfilter dropped its packet", 2, &f6, 1, fw1, 1);
+	tap_end("an RST answering a packet netfilter just dropped: firewall, flagged, per host");
+
+	causes_reset(NULL);
+	seed_nfdrop(&f, now_ns() - 200ULL * 1000 * 1000);
+	cause_case("tc-out, netfilter drop 200 ms old", 2, &f, 1, other1, 0);
+	causes_reset(NULL);
+	other = f;
+	other.dport++;
+	seed_nfdrop(&other, now_ns() - 1000);
+	cause_case("tc-out, another port's netfilter drop", 2, &f, 1, other1, 0);
+	causes_reset(NULL);
+	seed_nfdrop(&f, now_ns() - 1000);
+	cause_case("tc-out, one drop pairs once", 2, &f, 2, (const __u64[3]){ 0, 1, 1 }, 0);
+	tap_end("a drop too old, of another tuple, or already paired: other");
+
+	causes_reset(&half);
+	cause_case("tc-out, sampled 1 in 2", 2, &f, 2, other2, 0);
+	tap_end("origins are counted for every RST, sampled out or not");
+
+	causes_reset(NULL);
+	seed_nfdrop(&fc, now_ns() - 1000);
+	cause_case("xdp", 0, &fc, 1, none, 0);
+	cause_case("tc-in", 1, &fc, 1, none, 0);
+	cause_case("tc-out SYN-ACK", 2, &fs, 1, none, 0);
+	tap_end("ingress and egress packets without RST: no origin counted");
+}
+
 /*
  * The userspace half (user/kernel/tracing.c): an active reset's event
  * (RST_EV_LOCAL) takes the late record the tracepoint made after it, if
@@ -3086,6 +3251,7 @@ static const struct {
 	{ "late_join", scen_late_join },
 	{ "ctl_events", scen_ctl_events },
 	{ "ctl_limits", scen_ctl_limits },
+	{ "causes", scen_causes },
 };
 
 /*
@@ -3169,6 +3335,8 @@ usage:
 	loader_size_tables(skel, T_HOST_SETS, T_FLOW_SETS);
 	/* The tracing program only where the kernel has its tracepoint, as rsttrace does. */
 	tracing_configure(skel->obj);
+	/* The egress origins as loader.c sets them with the tracing programs (every namespace). */
+	skel->rodata->causes_on = 1;
 	err = rsttrace__load(skel);
 	if (err)
 		bail("load skeleton (root?)", -err);
@@ -3186,6 +3354,9 @@ usage:
 	fd_hosts = sess.maps.hosts;
 	fd_budget = bpf_map__fd(skel->maps.budget);
 	fd_reasons = sess.maps.reasons;
+	fd_causes = sess.maps.causes;
+	fd_cause_hosts = sess.maps.cause_hosts;
+	fd_cz_rings = bpf_map__fd(skel->maps.cz_rings);
 	{
 		/* Looked up by name: not every build has the filter map. */
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, "evfilter");

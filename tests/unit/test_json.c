@@ -32,7 +32,7 @@
 static const char *const keys[] = {
 	"ts",	 "iface",   "ifindex",	"dir",	"hook",	 "family", "src",   "sport",
 	"dst",	 "dport",   "flags",	"seq",	"ack",	 "win",	   "len",   "ttl",
-	"ip_id", "pkt_len", "snap_len", "vlan", "class", "reason", "state",
+	"ip_id", "pkt_len", "snap_len", "vlan", "class", "reason", "state", "origin",
 };
 
 /* ---- a minimal JSON reader, for what json.c writes ------------------------- */
@@ -568,14 +568,14 @@ static void test_classify_injection(void **state)
 	v.syn[side] = 1;
 	v.synack[!side] = 1;
 	v.rst[side] = 1;
-	assert_string_equal(classify(&e, &v, side), "suspected_injection");
-	assert_string_equal(classify(&e, NULL, side), "suspected_injection");
-	assert_string_equal(classify_event(-1, &e), "suspected_injection");
+	assert_string_equal(classify(&e, &v, side), "injection_candidate");
+	assert_string_equal(classify(&e, NULL, side), "injection_candidate");
+	assert_string_equal(classify_event(-1, &e), "injection_candidate");
 	v.fin[0] = 1;
-	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	assert_string_equal(classify(&e, &v, side), "injection_candidate");
 	/* With other flags beside it. */
 	e.ev_flags |= RST_EV_VLAN;
-	assert_string_equal(classify(&e, &v, side), "suspected_injection");
+	assert_string_equal(classify(&e, &v, side), "injection_candidate");
 	/* The kernel here says it sent it: its own RST, classified by the flow. */
 	e.reason = 2;
 	assert_string_equal(classify(&e, &v, side), "after_fin");

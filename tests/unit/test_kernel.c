@@ -31,12 +31,13 @@ static int fd_open(int fd)
 /* The names the pins, the skeleton and the programs use, in enum order. */
 static void test_map_names(void **state)
 {
-	static const char *const want[] = { "counters", "settings", "flows",  "hosts",
-					    "buckets",	"events",   "reasons" };
+	static const char *const want[] = { "counters", "settings", "flows",
+					    "hosts",	"buckets",  "events",
+					    "reasons",	"causes",   "cause_hosts" };
 	int i;
 
 	(void)state;
-	assert_int_equal(PM_MAX, 7);
+	assert_int_equal(PM_MAX, 9);
 	for (i = 0; i < PM_MAX; i++)
 		assert_string_equal(pin_map_names[i], want[i]);
 	assert_int_equal(PM_COUNTERS, 0);

@@ -610,8 +610,8 @@ static void test_verbose_extras(void **state)
 	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
 	assert_string_equal(buf, want);
 	o.reason = NULL;
-	o.class = "suspected_injection";
-	snprintf(want, sizeof(want), "%s ttl 57 id 0 hook xdp class suspected_injection\n", pkt);
+	o.class = "injection_candidate";
+	snprintf(want, sizeof(want), "%s ttl 57 id 0 hook xdp class injection_candidate\n", pkt);
 	assert_true(fmt_event_line(buf, sizeof(buf), &ev, "eth0", NULL, &o, NULL) > 0);
 	assert_string_equal(buf, want);
 	/* Without -v the line is tcpdump's alone. */

@@ -22,6 +22,7 @@
 #include "iface.h"
 #include "loader.h"
 #include "log.h"
+#include "netns.h"
 #include "options.h"
 #include "privs.h"
 #include "persist.h"
@@ -81,6 +82,12 @@ static int load_fresh(struct persist *p, const struct rst_opts *o)
 		prog_fds[i] = skel_prog_fd(skel, i);
 	for (i = 0; i < PM_MAX; i++)
 		map_fds[i] = bpf_map__fd(maps_skel_map(skel, i));
+	/* The cause counters' programs: pinned beside rst_send_reset (persist_create). */
+	for (i = 1; i < TR_MAX; i++) {
+		int fd = tracing_prog_fd_of(skel->obj, i);
+
+		p->trace_aux_fd[i - 1] = fd >= 0 ? dup(fd) : -1;
+	}
 	err = persist_create(p, prog_fds, map_fds, tracing_prog_fd(skel->obj), &meta);
 	if (!err)
 		err = persist_open_objects(p, 0);
@@ -96,6 +103,7 @@ static int load_fresh(struct persist *p, const struct rst_opts *o)
 static int load_reusing(struct persist *p)
 {
 	struct rsttrace *skel;
+	bool traced = false;
 	int i, err;
 
 	skel = rsttrace__open();
@@ -106,7 +114,10 @@ static int load_reusing(struct persist *p)
 	if (p->trace_fd >= 0)
 		tracing_disable(skel->obj);
 	else
-		tracing_configure(skel->obj);
+		traced = tracing_configure(skel->obj);
+	/* The egress origins count with the tracepoints, in this namespace (as loader.c). */
+	skel->rodata->causes_on = p->trace_fd >= 0 || traced;
+	skel->rodata->trace_netns = (__u32)netns_self();
 	for (i = 0; i < PM_MAX; i++) {
 		struct bpf_map_info mi = {};
 		__u32 len = sizeof(mi);

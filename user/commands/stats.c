@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "causes.h"
 #include "commands.h"
 #include "counters.h"
 #include "jsonw.h"
@@ -16,6 +17,7 @@
 #include "options.h"
 #include "persist.h"
 #include "reader.h"
+#include "rstreason.h"
 #include "util.h"
 
 struct stats_cfg {
@@ -46,6 +48,8 @@ struct stats_read {
 	struct rst_totals t;
 	struct rst_if_totals per[RST_COUNTER_ENTRIES];
 	size_t n_per;
+	struct rst_causes cz; /* the counted causes (causes.h) */
+	int have_cz;	      /* 0: the datapath has no causes map (an older one) */
 };
 
 /* "events_sampled_out" -> "sampled_out": the key inside the "events" object. */
@@ -158,6 +162,101 @@ static void stats_text_ctl(const struct rst_totals *t)
 	}
 }
 
+/* Each (kind, state, reason) with a count, to fn; the reason's name into nm. */
+static void causes_each(const struct rst_causes *cz,
+			void (*fn)(void *ctx, int kind, int state, const char *reason, __u64 n),
+			void *ctx)
+{
+	char nm[64];
+	int k, st, r;
+
+	for (r = 0; r < RST_CZ_REASONS; r++)
+		for (k = 0; k < RST_CZK_MAX; k++)
+			for (st = 0; st < RST_CZ_STATES; st++)
+				if (cz->sent[k][st][r])
+					fn(ctx, k, st, cause_reason_name(r, nm, sizeof(nm)),
+					   cz->sent[k][st][r]);
+}
+
+static const char *state_of(int st)
+{
+	return st == RST_CZ_STATES - 1 ? "state_other" : rst_state_name((__u8)st);
+}
+
+static void reason_json(void *ctx, int k, int st, const char *reason, __u64 n)
+{
+	struct json_writer *w = ctx;
+
+	jw_start_object(w);
+	jw_str_field(w, "reason", reason);
+	jw_str_field(w, "kind", rst_kind_names[k]);
+	jw_str_field(w, "state", state_of(st));
+	jw_str_field(w, "class", rst_class_names[cause_class(k, reason)]);
+	jw_u64_field(w, "count", n);
+	jw_end_object(w);
+}
+
+static void reason_text(void *ctx, int k, int st, const char *reason, __u64 n)
+{
+	const char *sn = state_of(st);
+
+	(void)ctx;
+	printf("  %-26s %-7s %-13s %-10s %llu\n", reason, rst_kind_names[k], sn ? sn : "-",
+	       rst_class_names[cause_class(k, reason)], (unsigned long long)n);
+}
+
+/* "causes": docs/reasons.md; null when the datapath has no causes map. */
+static void stats_json_causes(struct json_writer *w, const struct stats_read *r)
+{
+	__u64 cls[RC_MAX];
+
+	jw_key(w, "causes");
+	if (!r->have_cz) {
+		jw_null(w);
+		return;
+	}
+	causes_by_class(&r->cz, cls);
+	jw_start_object(w);
+	jw_u64_field(w, "sent", causes_sent_total(&r->cz));
+	json_counts(w, "classes", rst_class_names, cls, RC_MAX);
+	jw_key(w, "reasons");
+	jw_start_array(w);
+	causes_each(&r->cz, reason_json, w);
+	jw_end_array(w);
+	json_counts(w, "egress", rst_origin_names, r->cz.out, RST_OR_MAX);
+	json_counts(w, "errors", rst_sk_err_names, r->cz.sk_err, RST_ERR_MAX);
+	jw_key(w, "hosts_evicted");
+	jw_start_object(w);
+	jw_u64_field(w, "resets", r->cz.hosts_evicted[0]);
+	jw_u64_field(w, "errors", r->cz.hosts_evicted[1]);
+	jw_end_object(w);
+	jw_end_object(w);
+}
+
+static void stats_text_causes(const struct stats_read *r)
+{
+	__u64 cls[RC_MAX];
+	int i;
+
+	if (!r->have_cz)
+		return;
+	causes_by_class(&r->cz, cls);
+	printf("resets by cause (sent by this namespace's TCP stack: %llu; leaving traced "
+	       "egress: stack %llu, firewall %llu, other %llu):\n",
+	       (unsigned long long)causes_sent_total(&r->cz),
+	       (unsigned long long)r->cz.out[RST_OR_STACK],
+	       (unsigned long long)r->cz.out[RST_OR_FIREWALL],
+	       (unsigned long long)r->cz.out[RST_OR_OTHER]);
+	for (i = 0; i < RC_MAX; i++)
+		printf("  %-22s %llu\n", rst_class_names[i], (unsigned long long)cls[i]);
+	printf("resets the stack sent, by kernel reason:\n  %-26s %-7s %-13s %-10s %s\n", "REASON",
+	       "KIND", "STATE", "CLASS", "COUNT");
+	causes_each(&r->cz, reason_text, NULL);
+	printf("errors reported to TCP sockets:\n");
+	for (i = 0; i < RST_ERR_MAX; i++)
+		printf("  %-22s %llu\n", rst_sk_err_names[i], (unsigned long long)r->cz.sk_err[i]);
+}
+
 static void stats_json(struct source *src, const struct stats_read *r)
 {
 	const struct rst_totals *t = &r->t;
@@ -179,6 +278,7 @@ static void stats_json(struct source *src, const struct stats_read *r)
 	stats_json_ctl(&w, t);
 	stats_json_lost(&w, t);
 	stats_json_ifaces(&w, src, r);
+	stats_json_causes(&w, r);
 	jw_end_object(&w);
 	putchar('\n');
 }
@@ -262,6 +362,7 @@ static int do_stats(const struct stats_cfg *c)
 		pr_warn("stats: reading the counters map: %s", strerror(errno));
 		goto out;
 	}
+	r.have_cz = !causes_read(src.m.causes, &r.cz);
 	if (c->json) {
 		stats_json(&src, &r);
 	} else {
@@ -269,6 +370,7 @@ static int do_stats(const struct stats_cfg *c)
 		stats_text_ctl(&r.t);
 		stats_text_lost(&r.t);
 		stats_text_ifaces(&src, &r);
+		stats_text_causes(&r);
 	}
 	ret = fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 out:

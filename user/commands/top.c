@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "causes.h"
 #include "commands.h"
 #include "jsonw.h"
 #include "log.h"
@@ -22,6 +23,7 @@
 #include "persist.h"
 #include "pinfollow.h"
 #include "reader.h"
+#include "rstreason.h"
 #include "toprates.h"
 #include "topui.h"
 #include "util.h"
@@ -123,6 +125,29 @@ static double host_ratio(const struct host_row *r)
 	return syns ? (double)rsts / (double)syns : NAN;
 }
 
+/*
+ * The counted causes of the resets sent to each host (views/causes.h),
+ * read at each refresh; none when the datapath has no cause-host table.
+ */
+static struct cause_host *cz_hosts;
+static size_t n_cz_hosts;
+
+/* The host's top cause, "REASON:COUNT" (or "firewall:COUNT"); "-" for none. */
+static const char *top_reason(char *buf, size_t len, const struct host_row *r)
+{
+	const struct cause_host *h =
+		cause_host_find(cz_hosts, n_cz_hosts, r->key.addr, r->key.family);
+	char nm[64];
+
+	if (!h || !h->n_codes) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	snprintf(buf, len, "%s:%llu", cause_code_name(h->code[0], nm, sizeof(nm), NULL),
+		 (unsigned long long)h->n[0]);
+	return buf;
+}
+
 static void top_text_head(const struct top_state *st, const struct source *src, __u32 capacity,
 			  int clear)
 {
@@ -140,14 +165,14 @@ static void top_text_head(const struct top_state *st, const struct source *src, 
 	       "full), %.1f sampled out, %.1f rate limited\n\n",
 	       st->rst_ps, st->syn_ps, st->fin_ps, st->ev_delivered_ps, st->ev_ring_full_ps,
 	       st->ev_sampled_ps, st->ev_rate_limited_ps);
-	printf("%-39s %9s %9s %8s %7s %10s %10s %10s %6s\n", "HOST", "RST/s IN", "RST/s OUT",
-	       "SYN/s", "RST/SYN", "RST IN", "RST OUT", "SYN", "SEEN");
+	printf("%-39s %9s %9s %8s %7s %10s %10s %10s %6s %s\n", "HOST", "RST/s IN", "RST/s OUT",
+	       "SYN/s", "RST/SYN", "RST IN", "RST OUT", "SYN", "SEEN", "TOP REASON");
 }
 
 static void top_text(const struct top_state *st, const struct source *src, __u32 capacity,
 		     int clear)
 {
-	char addr[INET6_ADDRSTRLEN], age[16], rt[16];
+	char addr[INET6_ADDRSTRLEN], age[16], rt[16], why[80];
 	__u64 now = now_mono_ns();
 	size_t i;
 
@@ -161,12 +186,13 @@ static void top_text(const struct top_state *st, const struct source *src, __u32
 			snprintf(rt, sizeof(rt), "-");
 		else
 			snprintf(rt, sizeof(rt), "%.2f", q);
-		printf("%-39s %9.1f %9.1f %8.1f %7s %10llu %10llu %10llu %6s\n",
+		printf("%-39s %9.1f %9.1f %8.1f %7s %10llu %10llu %10llu %6s %s\n",
 		       addr_str(r->key.addr, r->key.family, addr, sizeof(addr)), r->rst_in_ps,
 		       r->rst_out_ps, r->syn_ps, rt, (unsigned long long)r->v.rst_in,
 		       (unsigned long long)r->v.rst_out,
 		       (unsigned long long)(r->v.syn_in + r->v.syn_out),
-		       age_str(age, sizeof(age), now, r->v.last_ns));
+		       age_str(age, sizeof(age), now, r->v.last_ns),
+		       top_reason(why, sizeof(why), r));
 	}
 }
 
@@ -188,6 +214,43 @@ static void top_json_global(struct json_writer *w, const struct top_state *st)
 	float_field(w, "events_sampled_out_per_s", st->ev_sampled_ps);
 	float_field(w, "events_rate_limited_per_s", st->ev_rate_limited_ps);
 	float_field(w, "events_filtered_per_s", st->ev_filtered_ps);
+	jw_end_object(w);
+}
+
+/* The host's counted causes, largest first (docs/reasons.md); null without the table. */
+static void top_json_reasons(struct json_writer *w, const struct host_row *r)
+{
+	const struct cause_host *h =
+		cause_host_find(cz_hosts, n_cz_hosts, r->key.addr, r->key.family);
+	enum rst_class cls;
+	char nm[64];
+	int i;
+
+	jw_key(w, "reasons");
+	if (!h) {
+		jw_null(w);
+		return;
+	}
+	jw_start_array(w);
+	for (i = 0; i < h->n_codes; i++) {
+		jw_start_object(w);
+		jw_str_field(w, "reason", cause_code_name(h->code[i], nm, sizeof(nm), &cls));
+		jw_str_field(w, "class", rst_class_names[cls]);
+		/* The socket's state is part of the code: RST_CH_CODE(kind, state, reason). */
+		jw_str_field(w, "state",
+			     h->code[i] == RST_CH_FIREWALL
+				     ? NULL
+				     : rst_state_name((__u8)(((h->code[i] - 1) >> 5) & 15)));
+		jw_u64_field(w, "count", h->n[i]);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_u64_field(w, "reasons_other", h->other);
+	/* Errors reported to sockets connected to the host, by errno. */
+	jw_key(w, "errors");
+	jw_start_object(w);
+	for (i = 0; i < RST_ERR_MAX; i++)
+		jw_u64_field(w, rst_sk_err_names[i], h->err[i]);
 	jw_end_object(w);
 }
 
@@ -213,6 +276,7 @@ static void top_json_host(struct json_writer *w, const struct host_row *r, __s64
 	jw_time_field(w, "last_seen", r->v.last_ns + off);
 	float_field(w, "last_seen_age",
 		    now > r->v.last_ns ? (double)(now - r->v.last_ns) / 1e9 : 0.0);
+	top_json_reasons(w, r);
 	jw_end_object(w);
 }
 
@@ -339,6 +403,9 @@ static int top_refresh(struct top_run *r)
 	err = top_read(&r->st, r->src.m.counters, r->src.m.hosts, c->rows);
 	if (err)
 		return err;
+	free(cz_hosts);
+	if (cause_hosts_read(r->src.m.cause_hosts, &cz_hosts, &n_cz_hosts))
+		cz_hosts = NULL, n_cz_hosts = 0;
 	pr_debug("top: read and ranked %zu hosts in %.1f ms", r->st.n_hosts,
 		 (now_mono_ns() - t0) / 1e6);
 	if (r->ui) {

@@ -167,10 +167,11 @@ static int watch_event(struct watch *w, const struct rst_event *e)
 		return 0;
 	}
 	/*
-	 * An active reset's kernel reason arrives after its event (tracing.h);
-	 * the flag test spares every other event the copy.
+	 * An active reset's kernel reason arrives after its event (tracing.h),
+	 * and so does a firewall reset's origin; the flag test spares every
+	 * other event the copy.
 	 */
-	if (e->ev_flags & RST_EV_LOCAL) {
+	if ((e->ev_flags & RST_EV_LOCAL) || (e->dir == RST_DIR_OUT && !e->reason)) {
 		joined = *e;
 		if (tracing_join(w->s.reasons_fd, &joined))
 			e = &joined;

@@ -8,6 +8,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "netns.h"
 #include "tracing.h"
 #include "util.h"
 #include "rsttrace.skel.h"
@@ -367,6 +368,9 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 		*traced = tracing_configure(skel->obj);
 	else
 		tracing_disable(skel->obj);
+	/* The causes count this namespace's resets, and only with the tracepoints. */
+	skel->rodata->trace_netns = (__u32)netns_self();
+	skel->rodata->causes_on = tracing && *traced;
 	return skel;
 }
 

@@ -177,7 +177,9 @@ int maps_find_live(struct rst_maps *m)
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
 		/* buckets: pinned for the layout, no program uses it any more. */
-		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
+		/* causes, cause_hosts: a watch of an older rsttrace has none. */
+		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS &&
+		    i != PM_CAUSES && i != PM_CAUSE_HOSTS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);
@@ -203,6 +205,8 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
 		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
 		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
+		{ PM_CAUSES, 4, sizeof(struct rst_causes) },
+		{ PM_CAUSE_HOSTS, 4, sizeof(struct rst_cause_host_set) },
 	};
 	struct bpf_map_info mi;
 	__u32 len;

@@ -27,7 +27,9 @@ struct rsttrace;
 	X(HOSTS, hosts)                                                                            \
 	X(BUCKETS, buckets)                                                                        \
 	X(EVENTS, events)                                                                          \
-	X(REASONS, reasons) /* kernel reset reasons (tracing.h) */
+	X(REASONS, reasons)	    /* kernel reset reasons (tracing.h) */                         \
+	X(CAUSES, causes)	    /* counted causes (bpf/causes.bpf.h) */                        \
+	X(CAUSE_HOSTS, cause_hosts) /* the same per peer host */
 
 /* clang-format takes the list for an expression and indents what follows. */
 /* clang-format off */

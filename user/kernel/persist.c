@@ -73,6 +73,8 @@ void persist_init(struct persist *p)
 	for (i = 0; i < PP_MAX; i++)
 		p->prog_fd[i] = -1;
 	p->trace_fd = -1;
+	for (i = 0; i < TR_MAX - 1; i++)
+		p->trace_aux_fd[i] = -1;
 	maps_init(&p->maps);
 	p->maps.owned = 1;
 }
@@ -91,6 +93,11 @@ void persist_close(struct persist *p)
 	if (p->trace_fd >= 0)
 		close(p->trace_fd);
 	p->trace_fd = -1;
+	for (i = 0; i < TR_MAX - 1; i++) {
+		if (p->trace_aux_fd[i] >= 0)
+			close(p->trace_aux_fd[i]);
+		p->trace_aux_fd[i] = -1;
+	}
 	p->maps.owned = 1;
 	maps_close(&p->maps);
 	p->maps.owned = 1;
@@ -796,6 +803,24 @@ static int open_pinned(struct persist *p)
 			p->trace_id = pi.id;
 		}
 	}
+	for (i = 0; i < TR_MAX - 1; i++) {
+		if (p->trace_aux_fd[i] >= 0)
+			continue;
+		fd = persist_get(p, "progs", tracing_prog_names[i + 1], PO_PROG);
+		if (fd < 0 && fd != -ENOENT)
+			return -EPROTO;
+		if (fd >= 0 &&
+		    (obj_info(fd, &pi, sizeof(pi)) || strcmp(pi.name, tracing_prog_names[i + 1]))) {
+			close(fd);
+			pr_warn("%s/progs/%s is not rsttrace's program", p->path,
+				tracing_prog_names[i + 1]);
+			return -EPROTO;
+		}
+		if (fd >= 0) {
+			p->trace_aux_fd[i] = fd;
+			p->trace_aux_id[i] = pi.id;
+		}
+	}
 	return missing;
 }
 
@@ -879,10 +904,15 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 
 	/* The types of bpf/rsttrace.bpf.c, in enum pin_map / pin_prog order. */
 	static const __u32 map_types[PM_MAX] = {
-		[PM_COUNTERS] = BPF_MAP_TYPE_PERCPU_ARRAY, [PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
-		[PM_FLOWS] = BPF_MAP_TYPE_PERCPU_ARRAY,	   [PM_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
-		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
+		[PM_COUNTERS] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
+		[PM_FLOWS] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
 		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_CAUSES] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_CAUSE_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
 	};
 	int idx;
 
@@ -911,6 +941,9 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 		return li.prog_id == p->prog_id[idx];
 	if (idx < 0 && !strcmp(want, RST_TRACE_PROG) && p->trace_id)
 		return li.prog_id == p->trace_id;
+	for (int i = 1; idx < 0 && i < TR_MAX; i++)
+		if (!strcmp(want, tracing_prog_names[i]) && p->trace_aux_id[i - 1])
+			return li.prog_id == p->trace_aux_id[i - 1];
 	id = pinned_prog_id(p, want);
 	if (id)
 		return li.prog_id == id;
@@ -978,8 +1011,9 @@ int persist_clean_partial(struct persist *p)
 	}
 	for (i = 0; i < PP_MAX && !err; i++)
 		err = unpin_checked(p, "progs", pin_prog_names[i], PO_PROG, pin_prog_names[i]);
-	if (!err)
-		err = unpin_checked(p, "progs", RST_TRACE_PROG, PO_PROG, RST_TRACE_PROG);
+	for (i = 0; i < TR_MAX && !err; i++)
+		err = unpin_checked(p, "progs", tracing_prog_names[i], PO_PROG,
+				    tracing_prog_names[i]);
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
 	if (err) {
@@ -1021,6 +1055,10 @@ int persist_create(struct persist *p, const int prog_fds[PP_MAX], const int map_
 		err = persist_pin(p, "progs", pin_prog_names[i], prog_fds[i]);
 	if (!err && trace_fd >= 0)
 		err = persist_pin(p, "progs", RST_TRACE_PROG, trace_fd);
+	for (i = 0; i < TR_MAX - 1 && !err; i++)
+		if (p->trace_aux_fd[i] >= 0)
+			err = persist_pin(p, "progs", tracing_prog_names[i + 1],
+					  p->trace_aux_fd[i]);
 	if (!err) {
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rst_meta", 4, sizeof(*meta), 1, &mo);
 		if (fd < 0 || bpf_map_update_elem(fd, &zero, meta, BPF_ANY)) {
@@ -1384,21 +1422,20 @@ int persist_unpin_link(struct persist *p, const struct pin_iface *pi, const stru
 	return persist_unpin(p, rel, pl->name);
 }
 
-/* Detach and unpin PIN/trace/rst_send_reset, if it is ours. */
-static int trace_remove(struct persist *p)
+/* Detach and unpin PIN/trace/NAME (a tracing program's link), if it is ours. */
+static int trace_remove_one(struct persist *p, const char *name)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	fd = persist_get(p, "trace", RST_TRACE_PROG, PO_LINK);
+	fd = persist_get(p, "trace", name, PO_LINK);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
 		return fd;
-	if (!obj_is(p, fd, PO_LINK, RST_TRACE_PROG, -1)) {
-		snprintf(path, sizeof(path), "%s/trace/%s", p->path, RST_TRACE_PROG);
-		pr_warn("%s: not the link of %s rsttrace pinned there: left alone", path,
-			RST_TRACE_PROG);
+	if (!obj_is(p, fd, PO_LINK, name, -1)) {
+		snprintf(path, sizeof(path), "%s/trace/%s", p->path, name);
+		pr_warn("%s: not the link of %s rsttrace pinned there: left alone", path, name);
 		close(fd);
 		return -EPROTO;
 	}
@@ -1408,9 +1445,55 @@ static int trace_remove(struct persist *p)
 	 * keeps it; it only observes).
 	 */
 	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL && errno != EOPNOTSUPP)
-		pr_debug("detaching %s/trace/%s: %s", p->path, RST_TRACE_PROG, strerror(errno));
+		pr_debug("detaching %s/trace/%s: %s", p->path, name, strerror(errno));
 	close(fd);
-	return persist_unpin(p, "trace", RST_TRACE_PROG);
+	return persist_unpin(p, "trace", name);
+}
+
+/* Every tracing program's link (tracing.h), rst_send_reset's last. */
+static int trace_remove(struct persist *p)
+{
+	int i, err = 0;
+
+	for (i = TR_MAX - 1; i >= 0 && !err; i--)
+		err = trace_remove_one(p, tracing_prog_names[i]);
+	return err;
+}
+
+/*
+ * The links of the cause counters' programs (tracing.h), made where
+ * missing; optional: a failure is said and left.
+ */
+static void trace_aux_attach(struct persist *p)
+{
+	int i, fd, err;
+
+	for (i = 0; i < TR_MAX - 1; i++) {
+		if (p->trace_aux_fd[i] < 0)
+			continue;
+		fd = persist_get(p, "trace", tracing_prog_names[i + 1], PO_LINK);
+		if (fd >= 0) {
+			struct bpf_link_info li;
+			int alive = !obj_info(fd, &li, sizeof(li)) && li.prog_id;
+
+			close(fd);
+			if (alive)
+				continue;
+			if (trace_remove_one(p, tracing_prog_names[i + 1]))
+				continue;
+		}
+		fd = tracing_attach(p->trace_aux_fd[i]);
+		if (fd < 0) {
+			pr_info("reset causes: attaching to %s: %s", tracing_tp_names[i + 1],
+				strerror(-fd));
+			continue;
+		}
+		err = persist_pin(p, "trace", tracing_prog_names[i + 1], fd);
+		close(fd);
+		if (err)
+			pr_info("reset causes: pinning the link of %s: %s",
+				tracing_prog_names[i + 1], strerror(-err));
+	}
 }
 
 int persist_trace_attach(struct persist *p)
@@ -1421,8 +1504,10 @@ int persist_trace_attach(struct persist *p)
 	if (p->trace_fd < 0)
 		return 0; /* the kernel had no tracepoint for it at the first attach */
 	persist_trace_info(p, &t);
-	if (t.alive)
+	if (t.alive) {
+		trace_aux_attach(p);
 		return 0;
+	}
 	if (t.pinned) {
 		/* Detached by someone else: make it again. */
 		err = trace_remove(p);
@@ -1441,6 +1526,8 @@ int persist_trace_attach(struct persist *p)
 	}
 	err = persist_pin(p, "trace", RST_TRACE_PROG, fd);
 	close(fd); /* the pin holds it, or nothing does */
+	if (!err)
+		trace_aux_attach(p);
 	return err;
 }
 
@@ -1489,8 +1576,9 @@ int persist_remove_objects(struct persist *p)
 		err = unpin_checked(p, "", "meta", PO_MAP, "rst_meta");
 	for (i = 0; i < PP_MAX && !err; i++)
 		err = unpin_checked(p, "progs", pin_prog_names[i], PO_PROG, pin_prog_names[i]);
-	if (!err)
-		err = unpin_checked(p, "progs", RST_TRACE_PROG, PO_PROG, RST_TRACE_PROG);
+	for (i = 0; i < TR_MAX && !err; i++)
+		err = unpin_checked(p, "progs", tracing_prog_names[i], PO_PROG,
+				    tracing_prog_names[i]);
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
 	if (err)

@@ -36,6 +36,7 @@
 #include "maps.h"
 #include "netns.h" /* netns_self, netns_name: a record names its namespace */
 #include "rsttrace.h"
+#include "tracing.h"
 
 #define RST_PIN_DEFAULT "/sys/fs/bpf/rsttrace"
 #define RST_PIN_MAGIC	0x4543415254545352ULL /* "RSTTRACE" read as little endian */
@@ -121,6 +122,9 @@ struct persist {
 	__u32 prog_id[PP_MAX];
 	int trace_fd; /* the pinned tracing program; -1: none (optional) */
 	__u32 trace_id;
+	/* The other tracing programs (tracing.h, enum trace_prog - 1); optional too. */
+	int trace_aux_fd[TR_MAX - 1];
+	__u32 trace_aux_id[TR_MAX - 1];
 	struct rst_maps maps; /* owned fds */
 };
 

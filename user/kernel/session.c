@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "log.h"
 #include "session.h"
 #include "tracing.h"
 #include "rsttrace.skel.h"
@@ -14,6 +16,8 @@ void session_init(struct rst_session *s)
 	maps_init(&s->maps);
 	s->n_links = 0;
 	s->trace_fd = -1;
+	for (int i = 0; i < TR_MAX - 1; i++)
+		s->trace_aux_fd[i] = -1;
 	s->reasons_fd = -1;
 	s->rb = NULL;
 }
@@ -63,6 +67,15 @@ int session_trace(struct rst_session *s)
 		return fd;
 	s->trace_fd = fd;
 	s->reasons_fd = s->maps.reasons;
+	/* The cause counters' programs, where they loaded; optional (tracing.h). */
+	for (int i = 1; i < TR_MAX; i++) {
+		prog_fd = tracing_prog_fd_of(s->skel->obj, i);
+		fd = prog_fd < 0 ? -1 : tracing_attach(prog_fd);
+		if (prog_fd >= 0 && fd < 0)
+			pr_info("reset causes: attaching to %s: %s", tracing_tp_names[i],
+				strerror(-fd));
+		s->trace_aux_fd[i - 1] = fd;
+	}
 	return 1;
 }
 
@@ -98,6 +111,11 @@ void session_detach(struct rst_session *s)
 	if (s->trace_fd >= 0)
 		close(s->trace_fd);
 	s->trace_fd = -1;
+	for (int i = 0; i < TR_MAX - 1; i++) {
+		if (s->trace_aux_fd[i] >= 0)
+			close(s->trace_aux_fd[i]);
+		s->trace_aux_fd[i] = -1;
+	}
 	/* reasons_fd stays: the events drained after the detach still join their reasons. */
 }
 

@@ -19,6 +19,7 @@
 #include "attach.h"
 #include "loader.h"
 #include "maps.h"
+#include "tracing.h"
 
 struct rsttrace;
 
@@ -31,8 +32,9 @@ struct rst_session {
 	/* The caller's links this session attached (or tried to), in order. */
 	struct rst_link *links[RST_SESSION_MAX_LINKS];
 	int n_links;
-	int trace_fd;	/* link of the reset-reason program; -1: none */
-	int reasons_fd; /* maps.reasons once that link exists; -1: no reasons */
+	int trace_fd;		      /* link of the reset-reason program; -1: none */
+	int trace_aux_fd[TR_MAX - 1]; /* links of the other tracing programs (tracing.h) */
+	int reasons_fd;		      /* maps.reasons once that link exists; -1: no reasons */
 	struct ring_buffer *rb;
 };
 

@@ -21,6 +21,32 @@ struct bpf_object;
 #define RST_TRACE_PROG "rst_send_reset"
 
 /*
+ * Every tracing program, rst_send_reset first (the one the code above
+ * names): X(ENUM, name, tracepoint). The others count causes only
+ * (bpf/causes.bpf.h): netfilter's resets (kfree_skb) and the errors
+ * reported to TCP sockets (inet_sk_error_report). Each is loaded where
+ * the kernel has its tracepoint, and attached, pinned and removed with
+ * rst_send_reset.
+ */
+#define RST_TRACE_PROGS(X)                                                                         \
+	X(SEND_RESET, rst_send_reset, "tcp_send_reset")                                            \
+	X(KFREE_SKB, rst_kfree_skb, "kfree_skb")                                                   \
+	X(SK_ERROR, rst_sk_error, "inet_sk_error_report")
+
+/* clang-format off */
+enum trace_prog {
+#define TR_ENUM(U, l, tp) TR_##U,
+	RST_TRACE_PROGS(TR_ENUM)
+#undef TR_ENUM
+	TR_MAX,
+};
+/* clang-format on */
+
+/* Program names by enum trace_prog, and their tracepoints. */
+extern const char *const tracing_prog_names[TR_MAX];
+extern const char *const tracing_tp_names[TR_MAX];
+
+/*
  * Before load: keep the tracing program in obj only if the running
  * kernel has BTF, the tcp_send_reset tracepoint with its reason argument
  * and enum sk_rst_reason (features, not versions); otherwise do not load
@@ -33,6 +59,8 @@ void tracing_disable(struct bpf_object *obj);
 
 /* After load: its fd, -1 when it was not loaded. */
 int tracing_prog_fd(struct bpf_object *obj);
+/* The same for any of them (enum trace_prog). */
+int tracing_prog_fd_of(struct bpf_object *obj, int which);
 
 /*
  * Attach a loaded tracing program by fd: a link fd (close it to detach;
@@ -47,7 +75,9 @@ int tracing_attach(int prog_fd);
  * RST_REASON_MAX_AGE_NS), into e->reason (and e->sk_state if unknown).
  * The tracepoint runs microseconds after the RST left, on its CPU; for an
  * event younger than a few milliseconds a missing record is waited for
- * once. Returns 1 when e got a reason, else 0.
+ * once. Returns 1 when e got a reason, else 0. For an RST of no socket
+ * and no reason, the record rst_kfree_skb makes when the packet it
+ * answers was netfilter's drop: RST_EV_FIREWALL set, 1.
  */
 int tracing_join(int reasons_fd, struct rst_event *e);
 

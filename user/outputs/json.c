@@ -42,6 +42,19 @@ static const char *family_name(__u8 family)
 	return NULL;
 }
 
+/*
+ * Who made an RST sent here: netfilter's reject (RST_EV_FIREWALL), the
+ * stack (a reason, or its socket's own); NULL when the kernel did not say.
+ */
+static const char *origin_name(const struct rst_event *e)
+{
+	if (e->ev_flags & RST_EV_FIREWALL)
+		return "firewall";
+	if (e->dir == RST_DIR_OUT && (e->reason || (e->ev_flags & RST_EV_LOCAL)))
+		return "stack";
+	return NULL;
+}
+
 int json_event(char *buf, size_t len, const struct rst_event *e, const struct json_info *info)
 {
 	char ts[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[12];
@@ -83,6 +96,8 @@ int json_event(char *buf, size_t len, const struct rst_event *e, const struct js
 	jw_str_field(&w, "class", info->class);
 	jw_str_field(&w, "reason", info->reason);
 	jw_str_field(&w, "state", info->state);
+	/* Who made an RST sent here, where the kernel told (docs/reasons.md); else null. */
+	jw_str_field(&w, "origin", origin_name(e));
 	jw_end_object(&w);
 	sb_lit(&b, "\n");
 	return sb_done(&b);

@@ -32,6 +32,7 @@
 #include "iface.h"
 #include "log.h"
 #include "mapread.h"
+#include "causes.h"
 #include "metrics.h"
 #include "topn.h"
 #include "strbuf.h"
@@ -487,6 +488,55 @@ static void host_label(char *buf, size_t len, const struct metrics_host *h)
 		snprintf(buf, len, "invalid");
 }
 
+/*
+ * The counted causes (docs/reasons.md). Every label is bounded: reason by
+ * the kernel's enum (RST_CZ_REASONS slots) and kind (3), class (10),
+ * origin (3), errno (5). Reasons appear once counted.
+ */
+static void render_causes(struct strbuf *b, const struct rst_causes *c)
+{
+	__u64 cls[RC_MAX];
+	char nm[64];
+	int i, k, st;
+
+	family(b, "rsttrace_resets_sent_total", "counter",
+	       "RSTs the TCP stack of this network namespace sent, by kernel reason, how it came "
+	       "to send it (syn, reply, active) and the class of that.");
+	for (i = 0; i < RST_CZ_REASONS; i++) {
+		for (k = 0; k < RST_CZK_MAX; k++) {
+			__u64 n = 0;
+
+			for (st = 0; st < RST_CZ_STATES; st++)
+				n += c->sent[k][st][i];
+			if (!n)
+				continue;
+			cause_reason_name(i, nm, sizeof(nm));
+			sb_printf(b, "rsttrace_resets_sent_total{reason=\"");
+			metrics_label(b, nm);
+			sb_printf(b, "\",kind=\"%s\",class=\"%s\"} %llu\n", rst_kind_names[k],
+				  rst_class_names[cause_class(k, i < RST_CZ_REASONS - 1 ? nm : NULL)],
+				  (unsigned long long)n);
+		}
+	}
+	causes_by_class(c, cls);
+	family(b, "rsttrace_resets_by_class_total", "counter",
+	       "RSTs sent here by class: the stack's by its reason, firewall from netfilter's "
+	       "rejects leaving a traced interface.");
+	for (i = 0; i < RC_MAX; i++)
+		sb_printf(b, "rsttrace_resets_by_class_total{class=\"%s\"} %llu\n",
+			  rst_class_names[i], (unsigned long long)cls[i]);
+	family(b, "rsttrace_egress_resets_total", "counter",
+	       "RSTs leaving a traced TC egress hook, by who made them.");
+	for (i = 0; i < RST_OR_MAX; i++)
+		sb_printf(b, "rsttrace_egress_resets_total{origin=\"%s\"} %llu\n",
+			  rst_origin_names[i], (unsigned long long)c->out[i]);
+	family(b, "rsttrace_socket_errors_total", "counter",
+	       "Errors reported to TCP sockets of this network namespace, by errno.");
+	for (i = 0; i < RST_ERR_MAX; i++)
+		sb_printf(b, "rsttrace_socket_errors_total{errno=\"%s\"} %llu\n",
+			  rst_sk_err_names[i], (unsigned long long)c->sk_err[i]);
+}
+
 int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 {
 	char host[INET6_ADDRSTRLEN];
@@ -598,6 +648,9 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 		sb_printf(b, "rsttrace_http_connections_closed_total{reason=\"evicted\"} %llu\n",
 			  (unsigned long long)s->http_closed_evicted);
 	}
+
+	if (s->causes_ok)
+		render_causes(b, &s->causes);
 
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
 	sb_printf(b, "rsttrace_build_info{version=\"");
@@ -910,6 +963,7 @@ static int snapshot_build(struct metrics_server *srv)
 	err = counters_read(srv->maps.counters, &s->total, srv->per, PER_MAX, &n_per);
 	if (err)
 		return err;
+	s->causes_ok = !causes_read(srv->maps.causes, &s->causes);
 	metrics_set_ifaces(s, srv->per, n_per, iface_name);
 	metrics_top_finish(s);
 	err = -ENOSYS;

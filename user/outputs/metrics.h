@@ -129,6 +129,9 @@ struct metrics_snapshot {
 	/* The HTTP server's own state (not from the maps); http_ok: present. */
 	int http_ok;
 	__u64 http_open, http_closed_deadline, http_closed_evicted;
+	/* The counted causes (views/causes.h); causes_ok: the datapath has them. */
+	struct rst_causes causes;
+	int causes_ok;
 };
 
 /* Bounded top-N selection (a min-heap on RSTs, ties broken by address). */

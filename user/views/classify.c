@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 
+#include "causes.h"
 #include "classify.h"
 #include "mapread.h"
 
@@ -46,7 +47,7 @@ const char *classify(const struct rst_event *e, const struct rst_flow_val *v, in
 	 * Not for an RST the kernel here says it sent itself.
 	 */
 	if ((e->ev_flags & RST_EV_TTL_CHANGE) && !e->reason)
-		return "suspected_injection";
+		return rst_class_names[RC_INJECTION]; /* "injection_candidate" */
 	if (!v)
 		return "unknown";
 	/* A SYN from the peer answered by RST-ACK, nothing else from us: a closed port. */
@@ -64,8 +65,13 @@ const char *classify_event(int flows_fd, const struct rst_event *e)
 {
 	struct rst_flow_key key;
 	struct rst_flow_val v;
+	enum rst_class k;
 	int side;
 
+	/* The kernel's cause wins where it knows one (causes.h, docs/reasons.md). */
+	k = cause_event_class(e);
+	if (k != RC_MAX)
+		return rst_class_names[k];
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return "unknown";
 	/* A SYN, SYN-ACK or FIN event (--events) is no reset: it has no class. */

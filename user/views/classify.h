@@ -2,7 +2,7 @@
 /*
  * The class of an RST event, decided in userspace from the event and the
  * kernel's per-flow SYN / SYN-ACK / FIN / RST counts for its connection
- * (flow map): "suspected_injection" (its TTL changed), "refused",
+ * (flow map): "injection_candidate" (its TTL changed), "refused",
  * "after_fin", "abort", "no_flow", or "unknown" when the flow entry is
  * gone. One packet alone cannot say why it was sent; docs/json.md states
  * the rules and what they cannot see.
