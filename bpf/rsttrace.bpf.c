@@ -18,6 +18,7 @@
 #include "rsttrace.h"
 #include "parse.bpf.h"
 #include "evfilter.bpf.h"
+#include "offline.bpf.h"
 #ifndef RST_VMLINUX_FALLBACK_H
 #include <bpf/bpf_core_read.h>
 #else
@@ -665,7 +666,7 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	if (flags & RST_TCP_RST)
 		cnt->c[(flags & RST_TCP_ACK) ? RST_C_RSTACK : RST_C_RST]++;
 
-	now = bpf_ktime_get_coarse_ns();
+	now = rst_clock_coarse(); /* the capture's time under -r (offline.bpf.h) */
 	now_t = (__u32)(now >> RST_TICK_SHIFT);
 	h = NULL;
 	hpos = host_account(cnt, pk, dir, now_t);
@@ -676,7 +677,9 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 		if (hs)
 			h = &hs->way[(hpos - 1) & (RST_HOST_WAYS - 1)];
 	}
-	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
+	if (flow_account(cnt, pk, rst_offline_known(h && (h->flags & RST_HL_FLOWS)), ifindex,
+			 now_t) &&
+	    h)
 		h->flags |= RST_HL_FLOWS;
 	if (!(flags & RST_TCP_RST))
 		return 0;
@@ -905,6 +908,7 @@ int rst_xdp(struct xdp_md *ctx)
 		.dir = RST_DIR_IN,
 	};
 
+	rst_offline_clock(ctx);
 	handle(ctx, &rc);
 	return XDP_PASS;
 }

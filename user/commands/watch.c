@@ -28,6 +28,7 @@
 #include "session.h"
 #include "maps.h"
 #include "metrics.h"
+#include "offline.h"
 #include "output.h"
 #include "stdoutw.h"
 #include "tcpdump.h"
@@ -60,6 +61,9 @@ struct watch_cfg {
 	int verbose;	   /* -v: the output detail, as tcpdump's */
 	char *const *expr; /* the words of the expression */
 	int n_expr;
+	/* -r FILE: replay a capture instead (offline.c) */
+	const char *rfile;
+	int stats_json;
 };
 
 struct watch {
@@ -368,6 +372,23 @@ static const struct opt_row watch_rows[] = {
 	{ 0 },
 };
 
+/* -r FILE: a capture through the same programs (offline.c, docs/offline.md). */
+static const struct opt_row offline_rows[] = {
+	{ .name = "read-file",
+	  .short_opt = 'r',
+	  .type = OPT_STRING,
+	  W(rfile),
+	  .metavar = "FILE",
+	  .help = "replay a pcap/pcapng capture ('-': stdin) through the\n"
+		  "XDP program, no interface; tables on stderr at the end" },
+	{ .name = "stats-json",
+	  .type = OPT_FLAG,
+	  W(stats_json),
+	  .help = "with -r: one JSON object of counters, hosts and flows\n"
+		  "on stdout instead of the events" },
+	{ 0 },
+};
+
 /* The sinks' options, parsed by output_parse_opt (output.h). */
 static int output_opt(void *field, int code, const char *arg)
 {
@@ -407,6 +428,7 @@ static const struct opt_cmd watch_cmd = {
 	.synopsis = "usage: rsttrace watch [-i IFACE]... [options] [EXPRESSION]\n",
 	.sets = {
 		{ watch_rows, 0 },
+		{ offline_rows, 0 },
 		{ output_rows, offsetof(struct watch_cfg, oo) },
 		{ datapath_rows, offsetof(struct watch_cfg, o) },
 		{ opt_common_rows, 0 },
@@ -648,6 +670,32 @@ static int do_watch(const struct watch_cfg *c)
 	return watch_finish(&w, watch_loop(&w));
 }
 
+/* -r FILE: the command line handed to the replay (offline.c); the exit status. */
+static int watch_offline(const struct watch_cfg *c)
+{
+	struct offline_cfg oc = {
+		.file = c->rfile,
+		.o = c->o,
+		.oo = c->oo,
+		.expr = c->expr,
+		.n_expr = c->n_expr,
+		.count_max = c->count_max,
+		.stats_json = c->stats_json,
+	};
+
+	if (c->n_if || c->metrics_at || c->duration > 0) {
+		pr_warn("-r reads a file: -i, --metrics and --duration do not apply");
+		return EXIT_USAGE;
+	}
+	if (c->ts_count > 5) {
+		pr_warn("invalid -t: at most -ttttt");
+		return EXIT_USAGE;
+	}
+	oc.fo.verbose = c->verbose;
+	oc.fo.tstamp = c->ts_count;
+	return do_offline(&oc);
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	struct watch_cfg c = {};
@@ -660,5 +708,7 @@ int cmd_watch(int argc, char **argv)
 		return opt_exit_status(err);
 	c.expr = argv + first;
 	c.n_expr = argc - first;
+	if (c.rfile)
+		return watch_offline(&c);
 	return do_watch(&c);
 }
