@@ -235,8 +235,8 @@ static const char *endpoint(const __u8 *addr, __u16 port, __u8 family, char *buf
 
 static void flows_text_head(FILE *f)
 {
-	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A", "ENDPOINT B", "SYN",
-	       "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE");
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A", "ENDPOINT B",
+		"SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE");
 	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s\n", "", "", "a>b/b>a", "", "", "", "");
 }
 
@@ -263,9 +263,9 @@ static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off,
 	clock_str(fs, sizeof(fs), v->first_ns, off);
 	clock_str(ls, sizeof(ls), v->last_ns, off);
 	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n",
-	       endpoint(k->addr_a, k->port_a, k->family, a, sizeof(a)),
-	       endpoint(k->addr_b, k->port_b, k->family, b, sizeof(b)), c[0], c[1], c[2], c[3],
-	       c[4], fs, ls, ESC(ifn ? ifn : "-"));
+		endpoint(k->addr_a, k->port_a, k->family, a, sizeof(a)),
+		endpoint(k->addr_b, k->port_b, k->family, b, sizeof(b)), c[0], c[1], c[2], c[3],
+		c[4], fs, ls, ESC(ifn ? ifn : "-"));
 }
 
 static void flow_json_dir(struct json_writer *w, const char *key, const struct rst_flow_val *v,

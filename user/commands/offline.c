@@ -11,6 +11,7 @@
  * off unless given: a capture is not a flood arriving now.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,12 @@
 #define SLL2_HLEN  20
 #define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86dd
+/*
+ * The cooked header's packet type of a packet this host sent; the others
+ * (to us, broadcast, multicast, to another host) print as In.
+ * XXX: tcpdump prints B, M and P for those three.
+ */
+#define SLL_OUTGOING 4
 
 /* The name the tables give the packets' interface: test_run counts them under lo. */
 #define OFFLINE_IFNAME "file"
@@ -48,6 +55,9 @@ struct offline {
 	/* The packet being replayed: its events take its time and its captured length. */
 	struct timespec wall;
 	__u32 frame_caplen;
+	/* Linux cooked v2: the interface and packet type tcpdump prints before the line. */
+	__u32 sll2_ifindex;
+	__u8 sll2_pkttype;
 	/* The capture's clock against the program's (CLOCK_MONOTONIC + off = wall). */
 	__u64 first_ns, base_ns;
 	int have_first;
@@ -67,6 +77,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct offline *x = ctx;
 	struct rst_event rec, ev;
 	const struct rst_event *e = rst_event_from_record(data, size, &rec);
+	char nm[IF_NAMESIZE];
+	const char *ifname;
 	int err;
 
 	if (!e)
@@ -86,7 +98,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		x->filtered++;
 		return 0;
 	}
-	err = output_event(&x->out, &ev, OFFLINE_IFNAME, &x->wall);
+	ifname = OFFLINE_IFNAME;
+	if (x->linktype == DLT_LINUX_SLL2) {
+		/* tcpdump names the capture's interface by its index, here and now ("?": none). */
+		ifname = if_indextoname(x->sll2_ifindex, nm) ? nm : "?";
+		ev.dir = x->sll2_pkttype == SLL_OUTGOING ? RST_DIR_OUT : RST_DIR_IN;
+	}
+	err = output_event(&x->out, &ev, ifname, &x->wall);
 	if (err < 0) {
 		x->out_err = -err;
 		return err;
@@ -156,6 +174,8 @@ static int to_frame(struct offline *x, const struct pcap_pkthdr *h, const u_char
 		if (*caplen < SLL2_HLEN)
 			return -EINVAL;
 		proto = (__u16)(data[0] << 8 | data[1]);
+		x->sll2_ifindex = (__u32)data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7];
+		x->sll2_pkttype = data[10];
 		*frame = x->frame;
 		return synth_eth(x, data, SLL2_HLEN, proto, data[11] == 6 ? data + 12 : NULL,
 				 caplen, len);
@@ -541,6 +561,9 @@ int do_offline(const struct offline_cfg *c)
 	/* --stats-json: stdout is the one object; the events still go to -w, syslog. */
 	if (c->stats_json)
 		x->out.stdout_mode = OUT_STDOUT_NONE;
+	/* tcpdump -r prints a cooked v2 capture's interface and direction, as -i any does. */
+	if (x->linktype == DLT_LINUX_SLL2)
+		x->out.fo.any_prefix = 1;
 	ret = offline_loop(x, p);
 	output_close(&x->out);
 replay:
