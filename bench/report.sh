@@ -88,7 +88,11 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 "locked map memory at default sizes: \(.memory.memlock_total // null | if . == null then null else . / 1048576 end | f(2)) MiB (target <= 64 MiB: \(.memory.pass | v))",
 (.memory.maps // [] | .[] | select(.bytes_per_entry != null) |
 	"  \(.name): \(.bytes_per_entry | f(1)) bytes/entry"),
-"rsttrace watch peak RSS: \(.memory.watch_rss_kb // null | if . == null then "-" else "\(. / 1024 | f(1)) MiB" end)"
+"rsttrace watch peak RSS: \(.memory.watch_rss_kb // null | if . == null then "-" else "\(. / 1024 | f(1)) MiB" end)",
+"",
+"7. -r FILE, \(.offline.packets // "-") packets",
+(if (.offline.tcpdump_pps // null) == null then "not measured" else
+ "tcpdump -nn -r: \(.offline.tcpdump_pps | f(0)) pkt/s, rsttrace -r: \(.offline.rsttrace_pps | f(0)) pkt/s, ratio \(.offline.ratio | f(3)), exact: \(.offline.exact)" end)
 ' "$RES" | tables
 
 # ---------------------------------------------------------------- markdown

@@ -175,5 +175,6 @@ def stats_summary($runs):
 		       else $mem[0].memlock_total <= 67108864 end),
 		watch_rss_kb: ($fruns | map(select(.config == "rsttrace_xdp") | .rss_kb.VmHWM // null)
 			       | median)
-	})
+	}),
+	offline: ($offline[0] // null)
 }

@@ -388,6 +388,25 @@ static void stats_json(struct offline *x, const struct rst_totals *t, const stru
 	for (i = 0; i < RST_M_MAX; i++)
 		jw_u64_field(&w, rst_malformed_names[i], t->malformed[i]);
 	jw_end_object(&w);
+	/* What the tables could not take, by cause: host sums + these = the counters. */
+	jw_key(&w, "host_lost");
+	jw_start_object(&w);
+	for (i = 0; i < RST_HF_MAX; i++)
+		jw_u64_field(&w, rst_host_flag_names[i],
+			     t->host_lost[RST_DIR_IN][i] + t->host_lost[RST_DIR_OUT][i]);
+	jw_end_object(&w);
+	jw_key(&w, "flow_lost");
+	jw_start_object(&w);
+	for (i = 0; i < RST_FL_MAX; i++) {
+		int j;
+
+		jw_key(&w, rst_flow_cause_names[i]);
+		jw_start_object(&w);
+		for (j = 0; j < RST_FF_MAX; j++)
+			jw_u64_field(&w, rst_flow_flag_names[j], t->flow_lost[i][j]);
+		jw_end_object(&w);
+	}
+	jw_end_object(&w);
 	jw_key(&w, "events");
 	jw_start_object(&w);
 	jw_u64_field(&w, "received", x->received);
