@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "commands.h"
+#include "ipfix.h"
 #include "log.h"
 #include "options.h"
 #include "privs.h"
@@ -96,6 +97,7 @@ struct serve_cfg {
 	const char *listen; /* NULL: METRICS_ADDR_DEFAULT:METRICS_PORT_DEFAULT */
 	__u32 top_n;
 	const char *pin_path;
+	struct ipfix_opts ipfix; /* dest NULL: no IPFIX export (docs/ipfix.md) */
 };
 
 static int listen_check(const char *arg, const void *field)
@@ -125,30 +127,75 @@ static const struct opt_row serve_rows[] = {
 	{ 0 },
 };
 
+static int ipfix_check(const char *arg, const void *field)
+{
+	(void)field;
+	return ipfix_parse_dest("--ipfix", arg);
+}
+
+/* IPFIX export of the flows (outputs/ipfix.c, docs/ipfix.md). */
+static const struct opt_row serve_ipfix_rows[] = {
+	{ .name = "ipfix",
+	  .type = OPT_STRING,
+	  .off = offsetof(struct serve_cfg, ipfix.dest),
+	  .check = ipfix_check,
+	  .metavar = "HOST:PORT",
+	  .help = "export the flows as IPFIX to this collector (UDP;\n"
+		  "tcp://HOST:PORT for TCP, [IPV6]:PORT)" },
+	{ .name = "ipfix-interval",
+	  .type = OPT_SECONDS,
+	  .off = offsetof(struct serve_cfg, ipfix.interval),
+	  .max_sec = 86400.0,
+	  .metavar = "SEC",
+	  .help = "read and export the flows every SEC seconds (default 60)" },
+	{ .name = "ipfix-domain",
+	  .type = OPT_U32,
+	  .off = offsetof(struct serve_cfg, ipfix.domain),
+	  .min = 0,
+	  .max = UINT32_MAX,
+	  .metavar = "ID",
+	  .help = "IPFIX observation domain id (default 0)" },
+	{ 0 },
+};
+
 static const struct opt_cmd serve_cmd = {
 	.name = "serve",
-	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n",
+	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n"
+		    "       [--ipfix HOST:PORT [--ipfix-interval SEC] [--ipfix-domain ID]]\n",
 	.sets = {
 		{ serve_rows, 0 },
+		{ serve_ipfix_rows, 0 },
 		{ opt_verbose_log_rows, 0 },
 		{ opt_common_rows, 0 },
 	},
 };
 
-/* Serve until a stop signal, following the pins. */
+/* Serve until a stop signal, following the pins; x (if any) exports the flows when due. */
 static void serve_loop(struct metrics_server *srv, const char *pin, struct rst_maps *m,
-		       sigset_t *set)
+		       sigset_t *set, struct ipfix_exporter *x)
 {
+	__u64 recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
 	int sig;
 
 	for (;;) {
 		struct timespec ts = { .tv_sec = SERVE_RECHECK_S };
+		long due = x ? ipfix_due_ms(x) : SERVE_RECHECK_S * 1000L;
 
+		if (due < SERVE_RECHECK_S * 1000L) {
+			ts.tv_sec = due / 1000;
+			ts.tv_nsec = due % 1000 * 1000000L;
+		}
 		sig = sigtimedwait(set, NULL, &ts);
 		if (sig > 0)
 			break;
-		if (errno == EAGAIN)
+		if (errno != EAGAIN)
+			continue;
+		if (x && !ipfix_due_ms(x))
+			ipfix_tick(x, m->flows);
+		if (now_mono_ns() >= recheck) {
 			follow_pins(srv, pin, m);
+			recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
+		}
 	}
 	pr_info("%s, stopping", strsignal(sig));
 }
@@ -163,6 +210,7 @@ static int do_serve(const struct serve_cfg *c)
 			      .events = -1,
 			      .reasons = -1 };
 	struct metrics_server *srv = NULL;
+	struct ipfix_exporter *x = NULL;
 	struct metrics_opts mo;
 	sigset_t set;
 	int err;
@@ -199,7 +247,18 @@ static int do_serve(const struct serve_cfg *c)
 		return EXIT_RUNTIME;
 	}
 	pr_warn("exporting the attachment pinned at %s", c->pin_path);
-	serve_loop(srv, c->pin_path, &m, &set);
+	if (c->ipfix.dest) {
+		x = ipfix_open(&c->ipfix);
+		if (!x) {
+			metrics_stop(srv);
+			maps_close(&m);
+			return EXIT_RUNTIME;
+		}
+		pr_warn("exporting its flows as IPFIX to %s", c->ipfix.dest);
+	}
+	serve_loop(srv, c->pin_path, &m, &set, x);
+	/* The flows not ended yet go out as "forced end" (docs/ipfix.md). */
+	ipfix_close(x, m.flows);
 	metrics_stop(srv);
 	maps_close(&m);
 	return EXIT_OK;
