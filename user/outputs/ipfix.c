@@ -99,7 +99,7 @@ struct ipfix_exporter {
 	fBuf_t *fbuf;
 	fbConnSpec_t spec;
 	char host[256], port[16];
-	int udp;
+	int udp; /* 1 UDP, 0 TCP, -1 a file */
 	__u64 interval_ns, next_ns;
 	__s64 mono_to_real;
 	struct ipfix_flow *prev;
@@ -118,6 +118,15 @@ static int split_dest(const char *arg, char *host, size_t hlen, char *port, size
 	unsigned long v;
 
 	*udp = 1;
+	if (!strncmp(p, "file:", 5)) {
+		/* An IPFIX file (RFC 5655) instead of a collector: host holds the path. */
+		if (!p[5] || strlen(p + 5) >= hlen)
+			return -EINVAL;
+		snprintf(host, hlen, "%s", p + 5);
+		snprintf(port, plen, "file");
+		*udp = -1;
+		return 0;
+	}
 	if (!strncmp(p, "udp://", 6)) {
 		p += 6;
 	} else if (!strncmp(p, "tcp://", 6)) {
@@ -156,7 +165,8 @@ int ipfix_parse_dest(const char *opt, const char *arg)
 	int udp;
 
 	if (split_dest(arg, host, sizeof(host), port, sizeof(port), &udp)) {
-		pr_warn("invalid %s '%s': [udp://|tcp://]HOST:PORT or [IPV6]:PORT", opt, arg);
+		pr_warn("invalid %s '%s': [udp://|tcp://]HOST:PORT, [IPV6]:PORT or file:PATH", opt,
+			arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -213,10 +223,10 @@ struct ipfix_exporter *ipfix_open(const struct ipfix_opts *o)
 		g_clear_error(&err);
 		goto fail;
 	}
-	x->spec.transport = x->udp ? FB_UDP : FB_TCP;
+	x->spec.transport = x->udp > 0 ? FB_UDP : FB_TCP;
 	x->spec.host = x->host;
 	x->spec.svc = x->port;
-	exp = fbExporterAllocNet(&x->spec);
+	exp = x->udp < 0 ? fbExporterAllocFile(x->host) : fbExporterAllocNet(&x->spec);
 	if (!exp) {
 		pr_warn("ipfix: no exporter for %s:%s", x->host, x->port);
 		goto fail;
@@ -233,7 +243,10 @@ struct ipfix_exporter *ipfix_open(const struct ipfix_opts *o)
 	x->messages++;
 	x->next_ns = now_mono_ns() + x->interval_ns;
 	pr_debug("ipfix: exporting flows to %s:%s over %s every %.3f s", x->host, x->port,
-		 x->udp ? "UDP" : "TCP", x->interval_ns / 1e9);
+		 x->udp > 0 ? "UDP"
+		 : x->udp   ? "a file"
+			    : "TCP",
+		 x->interval_ns / 1e9);
 	return x;
 fail:
 	if (x->fbuf)
@@ -352,30 +365,23 @@ static int emit(struct ipfix_exporter *x)
 	return 0;
 }
 
-int ipfix_tick(struct ipfix_exporter *x, int flows_fd)
+int ipfix_update(struct ipfix_exporter *x, const struct map_dump *d)
 {
 	struct ipfix_flow *cur;
 	GError *gerr = NULL;
-	size_t i, j, n;
-	int err, c;
+	size_t i, j, n = d->n;
+	int c;
 
-	x->next_ns = now_mono_ns() + x->interval_ns;
-	err = flows_dump_read(flows_fd, &x->d);
-	if (err) {
-		pr_warn("ipfix: reading the flow map: %s", strerror(-err));
-		return err;
-	}
-	n = x->d.n;
 	cur = calloc(n ? n : 1, sizeof(*cur));
 	if (!cur)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		memcpy(&cur[i].k, map_dump_key(&x->d, i), sizeof(cur[i].k));
-		memcpy(&cur[i].v, map_dump_val(&x->d, i), sizeof(cur[i].v));
+		memcpy(&cur[i].k, map_dump_key(d, i), sizeof(cur[i].k));
+		memcpy(&cur[i].v, map_dump_val(d, i), sizeof(cur[i].v));
 	}
 	qsort(cur, n, sizeof(*cur), key_cmp);
 	/* Over UDP the collector may have lost them or restarted: RFC 7011 10.3.6. */
-	if (x->udp && !fbSessionExportTemplates(x->session, &gerr))
+	if (x->udp > 0 && !fbSessionExportTemplates(x->session, &gerr))
 		say_error(x, "sending the templates", gerr);
 	for (i = j = 0; i < n || j < x->n_prev;) {
 		c = i == n ? 1 : j == x->n_prev ? -1 : key_cmp(&cur[i], &x->prev[j]);
@@ -403,6 +409,19 @@ int ipfix_tick(struct ipfix_exporter *x, int flows_fd)
 	x->prev = cur;
 	x->n_prev = n;
 	return emit(x);
+}
+
+int ipfix_tick(struct ipfix_exporter *x, int flows_fd)
+{
+	int err;
+
+	x->next_ns = now_mono_ns() + x->interval_ns;
+	err = flows_dump_read(flows_fd, &x->d);
+	if (err) {
+		pr_warn("ipfix: reading the flow map: %s", strerror(-err));
+		return err;
+	}
+	return ipfix_update(x, &x->d);
 }
 
 void ipfix_close(struct ipfix_exporter *x, int flows_fd)

@@ -21,7 +21,7 @@
 #define IPFIX_INTERVAL_DEFAULT 60.0 /* seconds between two reads of the flows */
 
 struct ipfix_opts {
-	const char *dest; /* [udp://|tcp://]HOST:PORT, [IPv6]:PORT */
+	const char *dest; /* [udp://|tcp://]HOST:PORT, [IPv6]:PORT, file:PATH */
 	double interval;  /* seconds */
 	__u32 domain;	  /* observation domain id */
 };
@@ -42,6 +42,14 @@ long ipfix_due_ms(const struct ipfix_exporter *x);
  * -errno (a failed send is printed once and retried at the next read).
  */
 int ipfix_tick(struct ipfix_exporter *x, int flows_fd);
+
+/*
+ * The records one read of the flows calls for, d holding the merged flow
+ * table (rst_flow_key / rst_flow_val entries, as flows_dump_read gives
+ * them), then the message: ipfix_tick's work after reading.
+ */
+struct map_dump;
+int ipfix_update(struct ipfix_exporter *x, const struct map_dump *d);
 
 /*
  * The last read (flows_fd >= 0), every flow not yet ended exported as a
