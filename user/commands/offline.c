@@ -497,7 +497,8 @@ static int offline_loop(struct offline *x, pcap_t *p)
 	const u_char *data;
 	int rc, err;
 
-	x->base_ns = now_mono_ns();
+	/* On a tick boundary: the tables keep ticks, so the first packet's time survives whole. */
+	x->base_ns = now_mono_ns() & ~((1ULL << RST_TICK_SHIFT) - 1);
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		err = offline_packet(x, h, data);
 		if (err < 0) {
