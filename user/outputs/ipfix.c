@@ -197,6 +197,21 @@ static void say_error(struct ipfix_exporter *x, const char *what, GError *err)
 	g_clear_error(&err);
 }
 
+/*
+ * libfixbuf reports through glib's log (g_warning: "I/O error on UDP
+ * send: Connection refused", a collector not listening); here each is one
+ * line of ours, warnings as warnings, the rest at debug level.
+ */
+static void glib_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+{
+	(void)domain;
+	(void)data;
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+		pr_warn("ipfix: %s", msg);
+	else
+		pr_debug("ipfix: %s", msg);
+}
+
 struct ipfix_exporter *ipfix_open(const struct ipfix_opts *o)
 {
 	struct ipfix_exporter *x = calloc(1, sizeof(*x));
@@ -215,6 +230,7 @@ struct ipfix_exporter *ipfix_open(const struct ipfix_opts *o)
 	}
 	x->interval_ns = (__u64)((o->interval > 0 ? o->interval : IPFIX_INTERVAL_DEFAULT) * 1e9);
 	x->mono_to_real = mono_to_real_offset();
+	g_log_set_default_handler(glib_log, NULL);
 	x->model = fbInfoModelAlloc();
 	x->session = fbSessionAlloc(x->model);
 	fbSessionSetDomain(x->session, o->domain);
