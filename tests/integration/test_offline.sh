@@ -176,6 +176,8 @@ test_snaplen() {
 	assert_eq "snap: the cut one printed as tcpdump does" 1 "$(grep -c ' \[|tcp\]$' "$T/snap.rt")"
 	offline snapjs "$T/snap.pcap" --stats-json
 	offline ethjs "$T/eth.pcap" --stats-json
+	assert_eq "snap: the full capture counts IPv4 TCP packets" true \
+		"$(jqf "$T/ethjs.rt" '.packets.tcp4 > 20')"
 	# 60 bytes hold an IPv4 TCP header whole; of IPv6 only 6 bytes of TCP
 	# (or of a destination option), run as zeros after that: malformed.
 	assert_eq "snap: -s 60 counts the IPv4 TCP packets and hosts the full capture counts" \
@@ -193,7 +195,7 @@ test_cooked() {
 	same_as_tcpdump sll "$T/sll.pcap"
 	same_as_tcpdump sll2 "$T/sll2.pcap"
 	assert_eq "sll2: tcpdump's interface/direction prefix on every line" \
-		"$(grep -c . "$T/sll2.rt")" "$(grep -cE '^[0-9:.]+ [^ ]+ +(In |Out) ' "$T/sll2.rt")"
+		"$(grep -c . "$T/sll2.td")" "$(grep -cE '^[0-9:.]+ [^ ]+ +(In |Out) ' "$T/sll2.rt")"
 }
 
 test_raw_ip() { same_as_tcpdump raw "$T/raw.pcap"; }
