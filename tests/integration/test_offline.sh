@@ -6,7 +6,9 @@
 # IPv4 and IPv6), RSTs to closed sockets after data, refused connections
 # over a VLAN subinterface (tagged frames on the veth), crafted IPv6 RSTs
 # behind destination options and an IPv4 RST with 5000 payload bytes
-# (past XDP's linear part). Each capture is read by tcpdump -nn -S -r and
+# (past XDP's linear part); Linux cooked v1 and v2, pcapng from tshark,
+# raw IP (cut from the Ethernet capture, and tcpdump's own capture of a
+# tun device). Each capture is read by tcpdump -nn -S -r and
 # by rsttrace -r: the RST lines byte for byte, the per-host RST counts
 # against the classic pipeline, every packet accounted for in the
 # counters, and bad files refused in one line with exit status 1.
@@ -115,6 +117,54 @@ open(sys.argv[2], 'wb').write(b''.join(out))
 EOF
 }
 
+# A capture whose link type is raw IP, made by tcpdump on a tun device in
+# NS_A: a writer process holds the device and writes IPv4 and IPv6 RSTs
+# and a SYN into it (the kernel receives them as if from the wire).
+make_tun_capture() {
+	local tun="tr$_TAG"
+	# A file: a background job's standard input is /dev/null.
+	cat >"$T/tun.py" <<'EOF'
+import fcntl, os, socket, struct, sys, time
+name, ready, go = sys.argv[1:4]
+def csum(d):
+    if len(d) % 2:
+        d += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(d) // 2), d))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def tcp(src, dst, fam, sport, dport, flags, seq, ack):
+    t = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, flags, 0 if flags & 4 else 512, 0, 0)
+    sa, da = socket.inet_pton(fam, src), socket.inet_pton(fam, dst)
+    ph = sa + da + (struct.pack('!BBH', 0, 6, len(t)) if fam == socket.AF_INET else struct.pack('!I3xB', len(t), 6))
+    t = t[:16] + struct.pack('!H', csum(ph + t)) + t[18:]
+    if fam == socket.AF_INET:
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(t), 7, 0, 64, 6, 0, sa, da)
+        return ip[:10] + struct.pack('!H', csum(ip)) + ip[12:] + t
+    return struct.pack('!IHBB16s16s', 6 << 28, len(t), 6, 64, sa, da) + t
+fd = os.open('/dev/net/tun', os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', name.encode(), 0x0001 | 0x1000))  # TUNSETIFF: TUN, NO_PI
+open(ready, 'w').close()
+end = time.time() + 15
+while not os.path.exists(go) and time.time() < end:
+    time.sleep(0.05)
+for p in (tcp('10.204.0.2', '10.204.0.1', socket.AF_INET, 5555, 80, 0x02, 100, 0),
+          tcp('10.204.0.1', '10.204.0.2', socket.AF_INET, 80, 5555, 0x14, 0, 101),
+          tcp('fd00:204::2', 'fd00:204::1', socket.AF_INET6, 5556, 80, 0x04, 200, 0)):
+    os.write(fd, p)
+time.sleep(0.5)
+EOF
+	bg_start TUNW nsx "$NS_A" python3 "$T/tun.py" "$tun" "$T/tun.ready" "$T/tun.go"
+	wait_for 10 test -e "$T/tun.ready" || { diag "tun writer did not start"; return 1; }
+	ip -n "$NS_A" link set "$tun" up
+	capture tun tcpdump -i "$tun" --immediate-mode -U -w "$T/tun.pcap"
+	touch "$T/tun.go"
+	wait_for 5 test "$(stat -c %s "$T/tun.pcap" 2>/dev/null || echo 0)" -gt 180
+	sleep 0.2
+	bg_stop "$CAP_tun" INT
+	bg_stop "$TUNW" TERM
+}
+
 # offline NAME FILE [ARGS...]: rsttrace -r FILE, stdout $T/NAME.rt, stderr $T/NAME.rterr.
 offline() {
 	local name=$1 file=$2
@@ -198,7 +248,17 @@ test_cooked() {
 		"$(grep -c . "$T/sll2.td")" "$(grep -cE '^[0-9:.]+ [^ ]+ +(In |Out) ' "$T/sll2.rt")"
 }
 
-test_raw_ip() { same_as_tcpdump raw "$T/raw.pcap"; }
+test_raw_ip() {
+	same_as_tcpdump raw "$T/raw.pcap"
+	make_tun_capture
+	assert_eq "tun: tcpdump's capture of a tun device is raw IP" 1 \
+		"$(tcpdump -r "$T/tun.pcap" -c1 2>&1 >/dev/null | grep -c 'link-type RAW')"
+	same_as_tcpdump tun "$T/tun.pcap"
+	assert_eq "tun: the two RSTs, IPv4 and IPv6" 2 "$(grep -c . "$T/tun.rt")"
+	offline tunjs "$T/tun.pcap" --stats-json
+	assert_eq "tun: SYN, RST-ACK, RST counted" "[1,1,1,1,2]" \
+		"$(jqf "$T/tunjs.rt" '[.counters.syn, .counters.rstack, .counters.rst, .packets.tcp6, .packets.tcp4]')"
+}
 
 test_pcapng() {
 	assert_eq "pcapng: tshark wrote pcapng" "pcapng" \
