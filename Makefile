@@ -22,12 +22,15 @@ endif
 # Debian packages the build needs, and those the tests and benchmarks add.
 BUILD_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config \
 	      libpcap-dev libmicrohttpd-dev libcmocka-dev libmnl-dev
+BUILD_PKGS += libfixbuf-dev
 DEB_PKGS := $(BUILD_PKGS) tcpdump tshark prometheus hping3 jq iproute2 util-linux procps \
 	    curl python3 groff-base systemd debhelper lintian yq nftables iptables
 # test_topui.sh runs top on a terminal: tmux and its capture-pane.
 DEB_PKGS += tmux
 # test_vocab: editcap cuts a capture to a snaplen (tshark pulls it in; named for its own use).
 DEB_PKGS += wireshark-common
+# The IPFIX tests' collectors (test_ipfix.sh).
+DEB_PKGS += python3-ipfix nfdump
 
 ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # A release tag (v0.2.0) gives 0.2.0, a commit after it 0.2.0-3-gHASH;
@@ -46,6 +49,9 @@ USER_DIRS := $(sort $(dir $(wildcard user/*/*.c user/*/*.h)))
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
 	       $(patsubst %/,-I%,$(USER_DIRS)) -DRST_VERSION='"$(VERSION)"'
 LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lmnl -lm
+# IPFIX export (user/outputs/ipfix.c) encodes with libfixbuf, which brings glib.
+FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
+LDLIBS	+= $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -I$(OUT) -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
 
@@ -210,3 +216,6 @@ clean:
 	$(Q)rm -rf $(OUT)
 
 -include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(addsuffix .d,$(TEST_BINS)) $(TEST_LIB_OBJS:.o=.d)
+
+# Only the IPFIX writer sees glib's headers.
+$(OUT)/user/outputs/ipfix.o: USER_CFLAGS += $(FIXBUF_CFLAGS)

@@ -93,7 +93,11 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 "7. watch -i any (ms, KiB; median)",
 (["watch", "interfaces", "start ms", "rss KiB", "memlock KiB", "follow ms", "gone ms", "stop ms"] | @tsv),
 (.anyif.summary // [] | .[] | [.name, .interfaces, (.start_ms | f(0)), (.rss_kb | f(0)),
-	(.bpf_memlock / 1024 | f(0)), (.follow_ms | f(0)), (.gone_ms | f(0)), (.stop_ms | f(0))] | @tsv)
+	(.bpf_memlock / 1024 | f(0)), (.follow_ms | f(0)), (.gone_ms | f(0)), (.stop_ms | f(0))] | @tsv),
+"",
+"9. -r FILE, \(.offline.packets // "-") packets",
+(if (.offline.tcpdump_pps // null) == null then "not measured" else
+ "tcpdump -nn -r: \(.offline.tcpdump_pps | f(0)) pkt/s, rsttrace -r: \(.offline.rsttrace_pps | f(0)) pkt/s, ratio \(.offline.ratio | f(3)), exact: \(.offline.exact)" end)
 ' "$RES" | tables
 
 # ---------------------------------------------------------------- markdown

@@ -186,5 +186,6 @@ def stats_summary($runs):
 			follow_ms: (map(.follow_ms) | median), gone_ms: (map(.gone_ms) | median),
 			announced: (map(.announced) | min)
 		}))
-	}
+	},
+	offline: ($offline[0] // null)
 }

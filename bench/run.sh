@@ -15,6 +15,7 @@
 #   7. watch -i any over 200 interfaces: attach time, RSS and BPF memory,
 #      how fast an interface that comes is attached, detach time
 #   8. the cause counters: kfree_skb per drop, per reset (bench/causes.sh)
+#   9. rsttrace -r over a 1,000,000-packet capture against tcpdump -nn -r
 #
 # Needs root. Attaches only inside namespaces it creates (through the
 # integration harness, whose EXIT trap kills only the processes it started,
@@ -39,7 +40,7 @@ REPEAT=${BENCH_REPEAT:-1000000}
 Q_FLOWS=${BENCH_QUERY_FLOWS:-1000000}
 Q_HOSTS=${BENCH_QUERY_HOSTS:-100000}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
-SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7 8} # a subset, while working on one of them
+SECTIONS=${BENCH_SECTIONS:-1 2 3 4 5 6 7 8 9} # a subset, while working on one of them
 ANY_IFS=${BENCH_ANY_IFS:-200}
 [ "$ANY_IFS" -ge 1 ] && [ "$ANY_IFS" -le 1000 ] 2>/dev/null || ANY_IFS=200
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -565,6 +566,51 @@ if want 8; then
 		log "   8 failed: $(tail -1 "$T/causes.err")"
 fi
 
+# ---------------------------------------------------------------- 9. -r FILE
+# A synthetic capture (tests/tools/pcapgen: 10,000 flows, 10 % RSTs) read
+# by rsttrace -r (every packet through the XDP program with test_run, the
+# events printed, the tables) and by tcpdump -nn -r with the RST filter,
+# both to /dev/null, alternating, in the same run.
+echo '{}' >"$T/offline.json"
+if want 9 && [ -x "$TOOLS/pcapgen" ]; then
+	OFF_PKTS=${BENCH_OFFLINE_PKTS:-1000000}
+	log "9. -r FILE: $OFF_PKTS packets, $REPS reps"
+	: >"$T/offline.jsonl"
+	if timeout 120 "$TOOLS/pcapgen" "$OFF_PKTS" 10000 "$T/offline.pcap"; then
+		# time_ns CMD...: wall ns of one run, stdout and stderr to /dev/null.
+		time_ns() {
+			local s e
+			s=$(date +%s%N)
+			timeout 300 "$@" >/dev/null 2>&1
+			e=$(date +%s%N)
+			echo $((e - s))
+		}
+		for rep in $(seq 1 "$REPS"); do
+			td=$(time_ns tcpdump -nn -r "$T/offline.pcap" 'tcp[13] & 4 != 0')
+			rt=$(time_ns "$RSTTRACE" -r "$T/offline.pcap")
+			jq -nc --argjson rep "$rep" --argjson td "$td" --argjson rt "$rt" \
+				'{rep:$rep, tcpdump_ns:$td, rsttrace_ns:$rt}' >>"$T/offline.jsonl"
+		done
+		td_rst=$(tcpdump -nn -r "$T/offline.pcap" 'tcp[13] & 4 != 0' 2>/dev/null | grep -c .)
+		timeout 300 "$RSTTRACE" -r "$T/offline.pcap" --stats-json >"$T/offline.stats" 2>/dev/null
+		jq -s --argjson pkts "$OFF_PKTS" --argjson td_rst "$td_rst" \
+			--slurpfile st "$T/offline.stats" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+			'def median: sort | if length == 0 then null else .[length / 2 | floor] end;
+			 {date:$date, packets:$pkts, flows:10000, runs:., reps:length,
+			  tcpdump_pps:($pkts * 1e9 / (map(.tcpdump_ns) | median)),
+			  rsttrace_pps:($pkts * 1e9 / (map(.rsttrace_ns) | median)),
+			  tcpdump_rsts:$td_rst,
+			  rsttrace_rsts:($st[0].counters.rst + $st[0].counters.rstack),
+			  identity:($st[0].packets | .run == .tcp4 + .tcp6 + .fragments + .malformed + .other)}
+			 | .ratio = (.rsttrace_pps / .tcpdump_pps)
+			 | .exact = (.tcpdump_rsts == .rsttrace_rsts and .identity)' \
+			"$T/offline.jsonl" >"$T/offline.json" ||
+			echo '{"error":"assembling the -r results failed"}' >"$T/offline.json"
+	else
+		echo '{"error":"pcapgen failed"}' >"$T/offline.json"
+	fi
+fi
+
 # ---------------------------------------------------------------- results
 log "writing $RESULTS"
 jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
@@ -573,6 +619,7 @@ jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
 	--slurpfile spoof "$T/spoof.jsonl" --argjson spoof_pkts "$SPOOF_PKTS" \
 	--slurpfile query "$T/query.jsonl" --slurpfile qfill "$T/query_fill.json" \
 	--slurpfile anyif "$T/anyif.jsonl" \
+	--slurpfile offline "$T/offline.json" \
 	--argjson reps "$REPS" --argjson pkts "$FLOOD_PKTS" --argjson repeat "$REPEAT" \
 	--argjson secs $(($(date +%s) - BENCH_T0)) \
 	-f bench/results.jq >"$RESULTS.tmp" ||

@@ -20,6 +20,7 @@
 #include "parse.bpf.h"
 #include "evfilter.bpf.h"
 #include "ctlevents.bpf.h"
+#include "offline.bpf.h"
 #ifndef RST_VMLINUX_FALLBACK_H
 #include <bpf/bpf_core_read.h>
 #else
@@ -670,7 +671,7 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	if (flags & RST_TCP_RST)
 		cnt->c[(flags & RST_TCP_ACK) ? RST_C_RSTACK : RST_C_RST]++;
 
-	now = bpf_ktime_get_coarse_ns();
+	now = rst_clock_coarse(); /* the capture's time under -r (offline.bpf.h) */
 	now_t = (__u32)(now >> RST_TICK_SHIFT);
 	h = NULL;
 	hpos = host_account(cnt, pk, dir, now_t);
@@ -681,7 +682,9 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 		if (hs)
 			h = &hs->way[(hpos - 1) & (RST_HOST_WAYS - 1)];
 	}
-	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
+	if (flow_account(cnt, pk, rst_offline_known(h && (h->flags & RST_HL_FLOWS)), ifindex,
+			 now_t) &&
+	    h)
 		h->flags |= RST_HL_FLOWS;
 	/* RSTs only, unless SYN, SYN-ACK or FIN events were asked (ctlevents.bpf.h). */
 	if (!ctl_asked(cnt, cfg, flags))
@@ -919,6 +922,7 @@ int rst_xdp(struct xdp_md *ctx)
 		.dir = RST_DIR_IN,
 	};
 
+	rst_offline_clock(ctx);
 	handle(ctx, &rc);
 	return XDP_PASS;
 }

@@ -92,6 +92,9 @@ int main(int argc, char **argv)
 		printf("rsttrace %s (ABI %d)\n", RST_VERSION, RST_ABI_VERSION);
 		return EXIT_OK;
 	}
+	/* rsttrace -r FILE ...: tcpdump's offline reading is watch's (offline.c). */
+	if (!strncmp(argv[1], "-r", 2) || !strncmp(argv[1], "--read-file", 11))
+		return cmd_watch(argc, argv);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

@@ -67,7 +67,7 @@ struct opt_set {
 	size_t base;
 };
 
-#define OPT_SETS_MAX 6
+#define OPT_SETS_MAX 10
 
 struct opt_cmd {
 	const char *name;		   /* "attach": prefix of its own errors */

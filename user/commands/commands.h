@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "options.h"
 
@@ -66,5 +67,14 @@ struct persist;
 struct rst_config;
 /* The settings map of an opened attachment; -errno after printing why. */
 int cmd_read_settings(struct persist *p, struct rst_config *cfg);
+
+/* rsttrace -r FILE (offline.c): watch's command line, replayed from a capture. */
+struct offline_cfg;
+int do_offline(const struct offline_cfg *c);
+
+struct source;
+struct json_writer;
+/* Every flow of src as `flows` lists them (flows.c): text into f, or a JSON array into w. */
+int flows_list(struct source *src, struct json_writer *w, __s64 off, FILE *f);
 
 #endif

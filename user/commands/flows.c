@@ -233,11 +233,11 @@ static const char *endpoint(const __u8 *addr, __u16 port, __u8 family, char *buf
 	return buf;
 }
 
-static void flows_text_head(void)
+static void flows_text_head(FILE *f)
 {
-	printf("%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A", "ENDPOINT B", "SYN",
-	       "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE");
-	printf("%-47s %-47s %7s %7s %7s %7s %7s\n", "", "", "a>b/b>a", "", "", "", "");
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A", "ENDPOINT B",
+		"SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE");
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s\n", "", "", "a>b/b>a", "", "", "", "");
 }
 
 static void clock_str(char *buf, size_t len, __u64 mono_ns, __s64 off)
@@ -249,7 +249,7 @@ static void clock_str(char *buf, size_t len, __u64 mono_ns, __s64 off)
 	strftime(buf, len, "%H:%M:%S", &tm);
 }
 
-static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off)
+static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8], fs[40], ls[40], c[5][24];
 	const struct rst_flow_key *k = r->k;
@@ -262,10 +262,10 @@ static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off)
 	snprintf(c[4], sizeof(c[4]), "%u/%u", v->rstack[0], v->rstack[1]);
 	clock_str(fs, sizeof(fs), v->first_ns, off);
 	clock_str(ls, sizeof(ls), v->last_ns, off);
-	printf("%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n",
-	       endpoint(k->addr_a, k->port_a, k->family, a, sizeof(a)),
-	       endpoint(k->addr_b, k->port_b, k->family, b, sizeof(b)), c[0], c[1], c[2], c[3],
-	       c[4], fs, ls, ESC(ifn ? ifn : "-"));
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n",
+		endpoint(k->addr_a, k->port_a, k->family, a, sizeof(a)),
+		endpoint(k->addr_b, k->port_b, k->family, b, sizeof(b)), c[0], c[1], c[2], c[3],
+		c[4], fs, ls, ESC(ifn ? ifn : "-"));
 }
 
 static void flow_json_dir(struct json_writer *w, const char *key, const struct rst_flow_val *v,
@@ -320,7 +320,7 @@ static void flows_print(const struct flows_cfg *c, struct source *src, const str
 		jw_key(&w, "flows");
 		jw_start_array(&w);
 	} else {
-		flows_text_head();
+		flows_text_head(stdout);
 	}
 	for (i = 0; i < rows->n; i++) {
 		const struct flow_row *r = topn_row(rows, i);
@@ -329,7 +329,7 @@ static void flows_print(const struct flows_cfg *c, struct source *src, const str
 		if (c->json)
 			flows_json_row(&w, r, ifn, off);
 		else
-			flows_text_row(r, ifn, off);
+			flows_text_row(r, ifn, off, stdout);
 	}
 	if (c->json) {
 		jw_end_array(&w);
@@ -370,4 +370,46 @@ int cmd_flows(int argc, char **argv)
 	if (err)
 		return opt_exit_status(err);
 	return do_flows(&c);
+}
+
+/*
+ * Every flow of src as `flows` lists them, most RSTs first: the text
+ * table into f (w NULL) or the rows as a JSON array into w; times are
+ * CLOCK_MONOTONIC + off. For `rsttrace -r` (offline.c), whose clock is the
+ * capture's. 0 or -errno (printed).
+ */
+int flows_list(struct source *src, struct json_writer *w, __s64 off, FILE *f)
+{
+	struct flows_cfg c = {};
+	struct flow_pick pick = { .flt = &c.flt };
+	struct map_dump d = {};
+	char nm[IF_NAMESIZE];
+	size_t i;
+	int err;
+
+	err = flows_pick(&c, src->m.flows, &d, &pick);
+	if (err) {
+		pr_warn("flows: reading the flow map: %s", strerror(-err));
+		goto out;
+	}
+	if (w)
+		jw_start_array(w);
+	else
+		flows_text_head(f);
+	for (i = 0; i < pick.rows.n; i++) {
+		const struct flow_row *r = topn_row(&pick.rows, i);
+		const char *ifn = source_ifname(src, r->v->ifindex, nm);
+
+		if (w)
+			flows_json_row(w, r, ifn, off);
+		else
+			flows_text_row(r, ifn, off, f);
+	}
+	if (w)
+		jw_end_array(w);
+out:
+	topn_free(&pick.rows);
+	free(pick.slots);
+	map_dump_free(&d);
+	return err;
 }

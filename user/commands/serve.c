@@ -30,6 +30,7 @@
 #include "iface.h"
 #include "json.h"
 #include "jsonfile.h"
+#include "ipfix.h"
 #include "log.h"
 #include "options.h"
 #include "privs.h"
@@ -114,6 +115,7 @@ struct serve_cfg {
 	const char *listen; /* NULL: METRICS_ADDR_DEFAULT:METRICS_PORT_DEFAULT */
 	__u32 top_n;
 	const char *pin_path;
+	struct ipfix_opts ipfix; /* dest NULL: no IPFIX export (docs/ipfix.md) */
 	/* The event consumer's (consumer.h) and its sinks. */
 	struct output_opts oo; /* -w, -C, -W, --syslog; never stdout */
 	const char *json_out;
@@ -212,14 +214,47 @@ static const struct opt_row serve_out_rows[] = {
 	{ 0 },
 };
 
+static int ipfix_check(const char *arg, const void *field)
+{
+	(void)field;
+	return ipfix_parse_dest("--ipfix", arg);
+}
+
+/* IPFIX export of the flows (outputs/ipfix.c, docs/ipfix.md). */
+static const struct opt_row serve_ipfix_rows[] = {
+	{ .name = "ipfix",
+	  .type = OPT_STRING,
+	  .off = offsetof(struct serve_cfg, ipfix.dest),
+	  .check = ipfix_check,
+	  .metavar = "HOST:PORT",
+	  .help = "export the flows as IPFIX to this collector (UDP;\n"
+		  "tcp://HOST:PORT for TCP, [IPV6]:PORT)" },
+	{ .name = "ipfix-interval",
+	  .type = OPT_SECONDS,
+	  .off = offsetof(struct serve_cfg, ipfix.interval),
+	  .max_sec = 86400.0,
+	  .metavar = "SEC",
+	  .help = "read and export the flows every SEC seconds (default 60)" },
+	{ .name = "ipfix-domain",
+	  .type = OPT_U32,
+	  .off = offsetof(struct serve_cfg, ipfix.domain),
+	  .min = 0,
+	  .max = UINT32_MAX,
+	  .metavar = "ID",
+	  .help = "IPFIX observation domain id (default 0)" },
+	{ 0 },
+};
+
 static const struct opt_cmd serve_cmd = {
 	.name = "serve",
 	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n"
-		    "                      [--json-out FILE] [-w FILE] [-C SIZE] [-W N] [--syslog]\n",
+		    "                      [--json-out FILE] [-w FILE] [-C SIZE] [-W N] [--syslog]\n"
+		    "       [--ipfix HOST:PORT [--ipfix-interval SEC] [--ipfix-domain ID]]\n",
 	.sets = {
 		{ serve_rows, 0 },
 		{ serve_event_rows, 0 },
 		{ serve_out_rows, offsetof(struct serve_cfg, oo) },
+		{ serve_ipfix_rows, 0 },
 		{ opt_verbose_log_rows, 0 },
 		{ opt_common_rows, 0 },
 	},
@@ -286,8 +321,12 @@ static int serve_join(struct serve_events *se, int first)
 	return first && role < 0 && role != -EBUSY && role != -ESTALE ? role : 0;
 }
 
-/* Serve until a stop signal, following the pins and consuming the events. */
-static int serve_loop(struct metrics_server *srv, struct serve_events *se, int sig_fd)
+/*
+ * Serve until a stop signal, following the pins and consuming the events;
+ * x (if any) exports the flows when due.
+ */
+static int serve_loop(struct metrics_server *srv, struct serve_events *se, int sig_fd,
+		      struct ipfix_exporter *x)
 {
 	__u64 recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
 	struct signalfd_siginfo si = {};
@@ -304,6 +343,9 @@ static int serve_loop(struct metrics_server *srv, struct serve_events *se, int s
 		}
 		if (se->out_open)
 			output_flush(&se->out);
+		/* The poll wakes every 100 ms: an export is at most that late. */
+		if (x && !ipfix_due_ms(x))
+			ipfix_tick(x, se->m->flows);
 		if (now_mono_ns() < recheck)
 			continue;
 		recheck = now_mono_ns() + SERVE_RECHECK_S * 1000000000ULL;
@@ -385,6 +427,7 @@ static int do_serve(const struct serve_cfg *c)
 			      .events = -1,
 			      .reasons = -1 };
 	struct metrics_server *srv = NULL;
+	struct ipfix_exporter *x = NULL;
 	struct serve_events se = { .c = c, .m = &m };
 	struct metrics_opts mo;
 	int err, sig_fd, ret = EXIT_RUNTIME;
@@ -430,8 +473,18 @@ static int do_serve(const struct serve_cfg *c)
 	if (!srv)
 		goto out;
 	pr_warn("exporting the attachment pinned at %s", c->pin_path);
-	if (!serve_join(&se, 1) && !serve_loop(srv, &se, sig_fd))
+	if (c->ipfix.dest) {
+		x = ipfix_open(&c->ipfix);
+		if (!x) {
+			metrics_stop(srv);
+			goto out;
+		}
+		pr_warn("exporting its flows as IPFIX to %s", c->ipfix.dest);
+	}
+	if (!serve_join(&se, 1) && !serve_loop(srv, &se, sig_fd, x))
 		ret = EXIT_OK;
+	/* The flows not ended yet go out as "forced end" (docs/ipfix.md). */
+	ipfix_close(x, m.flows);
 	metrics_stop(srv);
 out:
 	serve_events_close(&se);

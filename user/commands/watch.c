@@ -34,6 +34,7 @@
 #include "session.h"
 #include "maps.h"
 #include "metrics.h"
+#include "offline.h"
 #include "output.h"
 #include "persist.h"
 #include "pinfollow.h"
@@ -83,6 +84,9 @@ struct watch_cfg {
 	int accepted;	       /* -S, -l, -U, --immediate-mode: what they ask is so already */
 	const char *drop_user; /* -Z */
 	const char *events; /* --events LIST; NULL: from the expression (flagsel.h) */
+	/* -r FILE: replay a capture instead (offline.c) */
+	const char *rfile;
+	int stats_json;
 };
 
 struct watch {
@@ -501,6 +505,23 @@ static const struct opt_row attached_rows[] = {
 	{ 0 },
 };
 
+/* -r FILE: a capture through the same programs (offline.c, docs/offline.md). */
+static const struct opt_row offline_rows[] = {
+	{ .name = "read-file",
+	  .short_opt = 'r',
+	  .type = OPT_STRING,
+	  W(rfile),
+	  .metavar = "FILE",
+	  .help = "replay a pcap/pcapng capture ('-': stdin) through the\n"
+		  "XDP program, no interface; tables on stderr at the end" },
+	{ .name = "stats-json",
+	  .type = OPT_FLAG,
+	  W(stats_json),
+	  .help = "with -r: one JSON object of counters, hosts and flows\n"
+		  "on stdout instead of the events" },
+	{ 0 },
+};
+
 /* The sinks' options, parsed by output_parse_opt (output.h). */
 static int output_opt(void *field, int code, const char *arg)
 {
@@ -615,6 +636,7 @@ static const struct opt_cmd watch_cmd = {
 	.sets = {
 		{ watch_rows, 0 },
 		{ tcpdump_rows, 0 },
+		{ offline_rows, 0 },
 		{ output_rows, offsetof(struct watch_cfg, oo) },
 		{ attached_rows, 0 },
 		{ datapath_rows, offsetof(struct watch_cfg, o) },
@@ -1149,6 +1171,38 @@ static int do_watch(const struct watch_cfg *c)
 	return watch_finish(&w, watch_loop(&w));
 }
 
+/* -r FILE: the command line handed to the replay (offline.c); the exit status. */
+static int watch_offline(const struct watch_cfg *c)
+{
+	struct offline_cfg oc = {
+		.file = c->rfile,
+		.o = c->o,
+		.oo = c->oo,
+		.expr = c->expr,
+		.n_expr = c->n_expr,
+		.count_max = c->count_max,
+		.stats_json = c->stats_json,
+	};
+
+	if (c->n_if || c->metrics_at || c->duration > 0) {
+		pr_warn("-r reads a file: -i, --metrics and --duration do not apply");
+		return EXIT_USAGE;
+	}
+	if (c->ts_count > 5) {
+		pr_warn("invalid -t: at most -ttttt");
+		return EXIT_USAGE;
+	}
+	oc.fo.verbose = c->verbose;
+	oc.fo.tstamp = c->ts_count;
+	/* tcpdump's -e -q -x -X -A print a replayed event as a live one. */
+	oc.fo.eflag = c->eflag;
+	oc.fo.qflag = c->qflag;
+	oc.fo.xflag = c->xflag;
+	oc.fo.Xflag = c->Xflag;
+	oc.fo.Aflag = c->Aflag;
+	return do_offline(&oc);
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	struct watch_cfg c = {};
@@ -1164,5 +1218,7 @@ int cmd_watch(int argc, char **argv)
 		return iflist_print(stdout) ? EXIT_RUNTIME : EXIT_OK;
 	c.expr = argv + first;
 	c.n_expr = argc - first;
+	if (c.rfile)
+		return watch_offline(&c);
 	return do_watch(&c);
 }

@@ -361,6 +361,7 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 		return NULL;
 	}
 	skel->rodata->snaplen = o->snaplen;
+	skel->rodata->rst_offline = o->offline ? 1 : 0;
 	loader_size_tables(skel, loader_sets(o->max_hosts, RST_HOST_WAYS),
 			   loader_sets(o->max_flows, RST_FLOW_WAYS));
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);

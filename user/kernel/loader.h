@@ -44,6 +44,8 @@ struct rst_opts {
 	int set_sample, set_rate, set_burst;
 	/* And of the load-time options (a later attach warns that they are ignored). */
 	int set_snaplen, set_max_flows, set_max_hosts, set_ring_size;
+	/* Replaying a capture (-r): the XDP program's clock is the capture's (offline.bpf.h). */
+	int offline;
 };
 
 /*
