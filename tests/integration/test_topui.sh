@@ -189,11 +189,12 @@ t_ascii() {
 	wait_for 3 bash -c "tmux -L $TM capture-pane -p -t top | grep -q TOP-EXITED"
 }
 
-# --once and a pipe keep the line format of scripts: the columns as before.
+# --once and a pipe keep the line format of scripts: the columns as before,
+# and the cause column (docs/reasons.md) at the end.
 t_once_stable() {
 	nsx "$SRV" "$R" top --once --interval 0.5 --pin-path "$P" >"$T/once.txt" 2>&1
 	assert_eq "top --once: the header of the line format" \
-		"HOST RST/s IN RST/s OUT SYN/s RST/SYN RST IN RST OUT SYN SEEN" \
+		"HOST RST/s IN RST/s OUT SYN/s RST/SYN RST IN RST OUT SYN SEEN TOP REASON" \
 		"$(grep '^HOST' "$T/once.txt" | xargs)"
 	nsx "$SRV" "$R" top --once --json --interval 0.5 --pin-path "$P" >"$T/once.json" 2>&1
 	assert_eq "top --once --json: the interval ratio beside the lifetime one" "true true" \
