@@ -524,6 +524,7 @@ static void test_render_names(void **state)
 				       "rsttrace_ip_fragments_total counter\n"
 				       "rsttrace_malformed_packets_total counter\n"
 				       "rsttrace_events_total counter\n"
+				       "rsttrace_control_events_total counter\n"
 				       "rsttrace_map_update_errors_total counter\n"
 				       "rsttrace_hosts_evicted_total counter\n"
 				       "rsttrace_flows_untracked_total counter\n"
@@ -562,6 +563,8 @@ static void test_render_names(void **state)
 	snap_ifaces(s, 7, 5); /* eth3: in 3 RST + 4 RST-ACK, out 5 RST-ACK */
 	metrics_top_finish(s);
 	s->flows_ok = s->hosts_ok = s->att_ok = s->http_ok = 1;
+	s->total.ctl_ev[RST_CK_SYN][RST_CE_SENT] = 7;
+	s->total.ctl_ev[RST_CK_FIN][RST_CE_NOTASKED] = 9;
 	assert_int_equal(metrics_render(s, &b), 0);
 	for (l = b.p; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
 		if (!strncmp(l, "# TYPE ", 7))
@@ -569,6 +572,8 @@ static void test_render_names(void **state)
 	assert_string_equal(got.p, families);
 	assert_non_null(strstr(b.p, resets));
 	assert_non_null(strstr(b.p, syns));
+	assert_non_null(strstr(b.p, "rsttrace_control_events_total{kind=\"syn\",result=\"delivered\"} 7\n"));
+	assert_non_null(strstr(b.p, "rsttrace_control_events_total{kind=\"fin\",result=\"not_asked\"} 9\n"));
 	assert_non_null(strstr(b.p,
 			       "rsttrace_host_resets_total{host=\"10.0.0.1\",direction=\"in\"} 6\n"
 			       "rsttrace_host_resets_total{host=\"10.0.0.1\",direction=\"out\"} 5\n"

@@ -557,6 +557,14 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 	for (i = 0; i < ARRAY_SIZE(ev_results); i++)
 		sb_printf(b, "rsttrace_events_total{result=\"%s\"} %llu\n", ev_results[i].result,
 			  (unsigned long long)s->total.c[ev_results[i].c]);
+	/* SYN, SYN-ACK and FIN as events (watch --events): all not_asked by default. */
+	family(b, "rsttrace_control_events_total", "counter",
+	       "SYN, SYN-ACK and FIN packets by kind and what became of their event.");
+	for (i = 0; i < RST_CK_MAX; i++)
+		for (k = 0; k < RST_CE_MAX; k++)
+			sb_printf(b, "rsttrace_control_events_total{kind=\"%s\",result=\"%s\"} %llu\n",
+				  rst_ctl_kind_names[i], rst_ctl_cause_names[k],
+				  (unsigned long long)s->total.ctl_ev[i][k]);
 
 	family(b, "rsttrace_map_update_errors_total", "counter",
 	       "Failed flow or host map insertions (the packet is still counted).");
