@@ -17,6 +17,7 @@
 
 #include "rsttrace.h"
 #include "parse.bpf.h"
+#include "fastpath.bpf.h"
 #include "evfilter.bpf.h"
 #ifndef RST_VMLINUX_FALLBACK_H
 #include <bpf/bpf_core_read.h>
@@ -111,7 +112,8 @@ struct {
 struct rst_ctx {
 	void *data;
 	void *data_end;
-	__u32 wire_len;
+	__u32 wire_len; /* 0 on XDP until the full parser needs it */
+	__u32 fast_len; /* a lower bound for the fast path (fastpath.bpf.h) */
 	__u32 ifindex;
 	__u8 hook;
 	__u8 dir;
@@ -837,12 +839,12 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	struct rst_src src = {
 		.data = rc->data,
 		.data_end = rc->data_end,
-		.wire_len = rc->wire_len,
 		.mode = RST_SRC_DIRECT,
 	};
 	union rst_hdr_buf buf; /* unused on the direct path: optimised away */
 	struct rst_counters *cnt;
-	struct rst_pkt pk = {};
+	struct rst_pkt pk;
+	__u32 wire_len;
 	int ret;
 
 	cnt = counters_get(rc->ifindex, rc->dir);
@@ -850,6 +852,23 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 		return;
 	cnt->c[RST_C_PACKETS]++;
 
+	/*
+	 * Data, pure ACKs and non-TCP in the commonest framing: judged in
+	 * place, no copy, no helper call (bpf/fastpath.bpf.h). Everything
+	 * else is parsed in full from the start.
+	 */
+	ret = fast_judge(rc->data, rc->data_end, rc->fast_len);
+	if (ret != FAST_NO) {
+		if (ret != FAST_OTHER)
+			cnt->c[ret == FAST_TCP4 ? RST_C_TCP4 : RST_C_TCP6]++;
+		return;
+	}
+	/* The whole length (frags too): XDP pays the helper only here. */
+	wire_len = rc->wire_len;
+	if (rc->hook == RST_HOOK_XDP)
+		wire_len = bpf_xdp_get_buff_len(ctx);
+	src.wire_len = wire_len;
+	__builtin_memset(&pk, 0, sizeof(pk));
 	ret = parse_frame(&src, &buf, &pk);
 	if (ret != PARSE_TCP) {
 		/*
@@ -859,9 +878,9 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 		 */
 		if (ret == PARSE_SLOW) {
 			if (rc->hook == RST_HOOK_XDP)
-				ret = parse_frags_xdp(ctx, &pk, rc->wire_len);
+				ret = parse_frags_xdp(ctx, &pk, wire_len);
 			else
-				ret = parse_frags_skb(ctx, &pk, rc->wire_len);
+				ret = parse_frags_skb(ctx, &pk, wire_len);
 		}
 		if (ret < 0) {
 			__u32 reason = -1 - ret;
@@ -887,9 +906,9 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	if (!rst_account(&pk, rc->ifindex, rc->dir))
 		return;
 	if (rc->hook == RST_HOOK_XDP)
-		ret = emit_xdp(ctx, &pk, rc->ifindex, rc->wire_len);
+		ret = emit_xdp(ctx, &pk, rc->ifindex, wire_len);
 	else
-		ret = emit_skb(ctx, &pk, rc->ifindex, rc->wire_len, rc->hook << 8 | rc->dir);
+		ret = emit_skb(ctx, &pk, rc->ifindex, wire_len, rc->hook << 8 | rc->dir);
 	cnt->c[ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL]++;
 }
 
@@ -899,7 +918,7 @@ int rst_xdp(struct xdp_md *ctx)
 	struct rst_ctx rc = {
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
-		.wire_len = bpf_xdp_get_buff_len(ctx),
+		.fast_len = ctx->data_end - ctx->data,
 		.ifindex = ctx->ingress_ifindex,
 		.hook = RST_HOOK_XDP,
 		.dir = RST_DIR_IN,
@@ -915,6 +934,7 @@ static __always_inline int handle_skb(struct __sk_buff *skb, __u8 hook, __u8 dir
 		.data = (void *)(long)skb->data,
 		.data_end = (void *)(long)skb->data_end,
 		.wire_len = skb->len,
+		.fast_len = skb->len,
 		.ifindex = skb->ifindex,
 		.hook = hook,
 		.dir = dir,
