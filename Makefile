@@ -42,7 +42,7 @@ USER_DIRS := $(sort $(dir $(wildcard user/*/*.c user/*/*.h)))
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Iinclude -Iuser \
 	       $(patsubst %/,-I%,$(USER_DIRS)) -DRST_VERSION='"$(VERSION)"'
 LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lm
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -I$(OUT) -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
