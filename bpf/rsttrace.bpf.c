@@ -267,7 +267,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 		pb = pk->sport;
 		d = 1;
 	}
-	hash = rst_flow_hash(a, b, pa, pb, pk->family);
+	hash = rst_flow_hash(a, b, pa, pb, pk->family, cfg->hash_seed);
 	idx = hash & flow_set_mask;
 	tag = rst_tag(hash);
 	s = bpf_map_lookup_elem(&flows, &idx);
@@ -397,7 +397,7 @@ static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host
  */
 static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
 							 const struct rst_pkt *pk, __u8 dir,
-							 __u8 flags, __u32 now_t, __u32 *pos)
+							 __u8 flags, __u32 now_t, __u32 seed)
 {
 	__u32 a[4], h, tag, idx, best = 0, best_age = 0, age, wi = 0;
 	struct rst_host_line *l = NULL, *w;
@@ -408,7 +408,7 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 		__builtin_memcpy(a, pk->saddr, 16);
 	else
 		__builtin_memcpy(a, pk->daddr, 16);
-	h = rst_host_hash(a, pk->family);
+	h = rst_host_hash(a, pk->family, seed);
 	idx = h & host_set_mask;
 	tag = rst_tag(h);
 	s = bpf_map_lookup_elem(&hosts, &idx);
@@ -446,7 +446,6 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 		s->hdr.tag[wi] = tag;
 	}
 	s->hdr.last_t[wi & (RST_HOST_WAYS - 1)] = now_t;
-	*pos = (idx << 2) | (wi & (RST_HOST_WAYS - 1));
 	if ((l->rst_in | l->rst_out | l->syn_in | l->syn_out | l->fin_in | l->fin_out) >=
 	    0x80000000U)
 		host_flush(cnt, l);
@@ -468,7 +467,6 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 	l->last_t = now_t;
 	return l;
 }
-
 
 /*
  * The per-CPU event budget of this second, before any per-source state:
@@ -502,14 +500,11 @@ static __always_inline struct rst_budget *event_budget_ok(const struct rst_confi
 static __always_inline int rate_allow(const struct rst_config *cfg, struct rst_host_line *h,
 				      __u64 now)
 {
-	__u64 interval, depth, tat;
-	__u32 burst;
+	__u64 interval = cfg->rate_interval_ns, depth = cfg->rate_depth_ns, tat;
 
-	if (!cfg->rate_limit || !h)
+	/* interval 0: a writer that skipped rst_config_derive(); no limit, no division. */
+	if (!cfg->rate_limit || !interval || !h)
 		return 1;
-	interval = 1000000000ULL / cfg->rate_limit;
-	burst = cfg->burst ? cfg->burst : cfg->rate_limit;
-	depth = interval * burst;
 	tat = h->tat_ns > now ? h->tat_ns : now;
 	if (tat + interval - now > depth)
 		return 0;
@@ -629,7 +624,7 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 	struct rst_host_line *h;
 	struct rst_config *cfg;
 	struct rst_budget *eb;
-	__u32 zero = 0, now_t, hpos;
+	__u32 zero = 0, now_t;
 	__u8 flags;
 	__u64 seq, now;
 
@@ -650,7 +645,7 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 	now = bpf_ktime_get_coarse_ns();
 	now_t = (__u32)(now >> RST_TICK_SHIFT);
 	/* Inline here: one global call fewer, the line's pointer kept. */
-	h = host_update(cnt, pk, dir, flags, now_t, &hpos);
+	h = host_update(cnt, pk, dir, flags, now_t, cfg->hash_seed);
 	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
 		h->flags |= RST_HL_FLOWS;
 	if (!(flags & RST_TCP_RST))

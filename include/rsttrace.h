@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define RST_ABI_VERSION 3
+#define RST_ABI_VERSION 4
 
 /* Largest header snapshot an event can carry (--snaplen upper bound). */
 #define RST_SNAPLEN_MAX	    256
@@ -156,6 +156,16 @@ struct rst_config {
 	__u32 flags;	    /* RST_CFG_* */
 	__u32 flow_budget;  /* new flows per second per CPU; 0: no limit */
 	__u32 event_budget; /* events per second per CPU, before the per-source limit; 0: none */
+	/*
+	 * The tables' hash seed, random per load (loader.c), never changed
+	 * while the tables live: readers that look a key up (mapread.c)
+	 * take it from here. A flood cannot aim at one set without it.
+	 */
+	__u32 hash_seed;
+	__u32 pad;
+	/* Derived from rate_limit and burst by rst_config_derive(): no division per event. */
+	__u64 rate_interval_ns; /* 1e9 / rate_limit */
+	__u64 rate_depth_ns;	/* interval x burst (burst 0: rate_limit) */
 };
 
 #define RST_CFG_EVENTS_OFF (1U << 0) /* count only, no events */
@@ -296,9 +306,15 @@ static inline __u32 rst_tag(__u32 h)
 	return rst_mix(h, 0x85ebca6bU) | 1;
 }
 
-static inline __u32 rst_host_hash(const __u32 *a, __u8 family)
+/*
+ * seed (struct rst_config.hash_seed) enters first, so that which keys
+ * share a set differs from load to load. XXX: a cheap mix, not a keyed
+ * PRF (SipHash would cost about three times the hash): it keeps a blind
+ * flood from aiming at one set, not an attacker who can watch the sets.
+ */
+static inline __u32 rst_host_hash(const __u32 *a, __u8 family, __u32 seed)
 {
-	__u32 h = rst_mix(family, a[0]);
+	__u32 h = rst_mix(seed ^ family, a[0]);
 
 	h = rst_mix(h, a[1]);
 	h = rst_mix(h, a[2]);
@@ -306,9 +322,10 @@ static inline __u32 rst_host_hash(const __u32 *a, __u8 family)
 	return h ^ (h >> 13);
 }
 
-static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u16 pb, __u8 family)
+static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u16 pb, __u8 family,
+				  __u32 seed)
 {
-	__u32 h = rst_mix(family, ((__u32)pa << 16) | pb);
+	__u32 h = rst_mix(seed ^ family, ((__u32)pa << 16) | pb);
 	int i;
 
 	for (i = 0; i < 4; i++)
@@ -455,6 +472,15 @@ struct rst_event {
 
 #ifndef __BPF__
 #include <string.h>
+
+/* The fields of a struct rst_config the kernel takes ready-made: call after any change. */
+static inline void rst_config_derive(struct rst_config *c)
+{
+	__u32 burst = c->burst ? c->burst : c->rate_limit;
+
+	c->rate_interval_ns = c->rate_limit ? 1000000000ULL / c->rate_limit : 0;
+	c->rate_depth_ns = c->rate_interval_ns * burst;
+}
 
 /* The event of a ring record of size bytes, in buf; NULL if it is not one. */
 static inline const struct rst_event *rst_event_from_record(const void *data, size_t size,

@@ -212,6 +212,23 @@ t_set() {
 	run set2 "$SRV" set --sample 1 --rate-limit 1000 --pin-path "$P"
 }
 
+# The per-CPU budgets change in place; the tables' seed stays what the load made.
+t_set_budgets() {
+	local seed
+	run stb0 "$SRV" status --json --pin-path "$P"
+	seed=$(jqf "$T/stb0.out" .settings.hash_seed)
+	assert_eq "status: a seed was made at load" true "$(jqf "$T/stb0.out" '.settings.hash_seed > 0')"
+	run stb1 "$SRV" set --flow-budget 7 --event-budget 3 --pin-path "$P"
+	assert_eq "set budgets: exit 0" 0 "$RC"
+	run stb2 "$SRV" status --json --pin-path "$P"
+	assert_eq "set budgets: the map has them, the seed is kept" "[7,3,$seed]" \
+		"$(jqf "$T/stb2.out" '[.settings.flow_budget, .settings.event_budget, .settings.hash_seed]')"
+	run stb3 "$SRV" set --flow-budget 20000 --event-budget 20000 --pin-path "$P"
+	run stb4 "$SRV" status --json --pin-path "$P"
+	assert_eq "set budgets: back to the defaults" "[20000,20000]" \
+		"$(jqf "$T/stb4.out" '[.settings.flow_budget, .settings.event_budget]')"
+}
+
 t_json_keys() {
 	assert_cmd "status --json: documented keys" jq -e \
 		'(["pin_path","attached","abi_version","version","created","snaplen","settings","programs","interfaces","maps","map_memory","events"] - keys == [])
@@ -427,6 +444,7 @@ run_test t_bad_input
 run_test t_attach_two
 run_test t_traffic
 run_test t_set
+run_test t_set_budgets
 run_test t_json_keys
 run_test t_other_netns
 run_test t_delete_under_traffic

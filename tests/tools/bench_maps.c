@@ -373,7 +373,18 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 	      w2[4];
 	__u64 t0;
 	long cf, ch;
+	struct rst_config cfg = {};
+	__u32 seed, zero = 0;
+	int sfd;
 
+	/* The lines go where the programs would put them: the attachment's seed. */
+	snprintf(path, sizeof(path), "%s/maps/settings", dir);
+	sfd = bpf_obj_get(path);
+	if (sfd < 0 || bpf_map_lookup_elem(sfd, &zero, &cfg))
+		fprintf(stderr, "bench_maps: reading %s: %s\n", path, strerror(errno));
+	if (sfd >= 0)
+		close(sfd);
+	seed = cfg.hash_seed;
 	snprintf(path, sizeof(path), "%s/maps/flows", dir);
 	ffd = bpf_obj_get(path);
 	snprintf(path, sizeof(path), "%s/maps/hosts", dir);
@@ -394,7 +405,7 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 		/* Client i % hosts, one of 10 ports, to one of 16 servers. */
 		put32((__u8 *)w, 0x0a400000 + i % h);
 		put32((__u8 *)w2, 0x0b000001 + (i / h) % 16);
-		hash = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2);
+		hash = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2, seed);
 		l = table_buf_line(&ft, hash, i % ft.ncpu, now_t - i % 1000);
 		if (!l)
 			continue;
@@ -419,7 +430,7 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 
 		memset(w, 0, sizeof(w));
 		put32((__u8 *)w, 0x0a400000 + i);
-		hash = rst_host_hash(w, 2);
+		hash = rst_host_hash(w, 2, seed);
 		l = table_buf_line(&ht, hash, i % ht.ncpu, now_t - i % 1000);
 		if (!l)
 			continue;

@@ -15,7 +15,7 @@ _Static_assert(offsetof(struct rst_event, sk_state) == 79, "ABI: rst_event.sk_st
 _Static_assert(sizeof(struct rst_counters) ==
 		       (RST_C_MAX + RST_M_MAX + 2 * RST_HF_MAX + RST_FL_MAX * RST_FF_MAX + 2) * 8,
 	       "ABI: counters");
-_Static_assert(sizeof(struct rst_config) == 24, "ABI: rst_config");
+_Static_assert(sizeof(struct rst_config) == 48, "ABI: rst_config");
 /* One cache line per host line, per CPU; a flow line is one and a half; a set header one. */
 _Static_assert(sizeof(struct rst_host_line) == 64, "ABI: rst_host_line");
 _Static_assert(sizeof(struct rst_set_hdr) == 64, "ABI: rst_set_hdr");

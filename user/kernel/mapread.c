@@ -511,6 +511,22 @@ int flows_dump_read(int fd, struct map_dump *d)
 	return table_each(fd, &flow_kind, d, NULL, NULL);
 }
 
+/*
+ * The tables' hash seed, for lookups of one key (struct rst_config.hash_seed):
+ * taken from the settings map whenever a set of maps is opened
+ * (maps_from_skel, maps_check_layout), so lookups follow the datapath read last.
+ */
+static __u32 tables_seed;
+
+void tables_seed_from(int settings_fd)
+{
+	struct rst_config cfg;
+	__u32 zero = 0;
+
+	if (settings_fd >= 0 && !bpf_map_lookup_elem(settings_fd, &zero, &cfg))
+		tables_seed = cfg.hash_seed;
+}
+
 /* One set on every CPU, merged; then the entry of key k, if any. */
 static int table_lookup(int fd, const struct table_kind *tk, __u32 hash, const void *k, void *v)
 {
@@ -557,7 +573,7 @@ int host_lookup(int fd, const struct rst_host_key *k, struct rst_host_val *v)
 	__u32 a[4];
 
 	memcpy(a, k->addr, 16);
-	return table_lookup(fd, &host_kind, rst_host_hash(a, k->family), k, v);
+	return table_lookup(fd, &host_kind, rst_host_hash(a, k->family, tables_seed), k, v);
 }
 
 int flow_lookup(int fd, const struct rst_flow_key *k, struct rst_flow_val *v)
@@ -566,7 +582,8 @@ int flow_lookup(int fd, const struct rst_flow_key *k, struct rst_flow_val *v)
 
 	memcpy(a, k->addr_a, 16);
 	memcpy(b, k->addr_b, 16);
-	return table_lookup(fd, &flow_kind, rst_flow_hash(a, b, k->port_a, k->port_b, k->family), k,
+	return table_lookup(fd, &flow_kind,
+			    rst_flow_hash(a, b, k->port_a, k->port_b, k->family, tables_seed), k,
 			    v);
 }
 

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "rsttrace.h"
 #include "maps.h"
+#include "mapread.h"
 #include "rsttrace.skel.h"
 
 const char *const pin_map_names[PM_MAX] = {
@@ -33,6 +34,7 @@ void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel)
 	RST_PIN_MAPS(PM_SKEL)
 #undef PM_SKEL
 	m->owned = 0;
+	tables_seed_from(m->settings);
 }
 
 struct bpf_map *maps_skel_map(const struct rsttrace *skel, int which)
@@ -224,5 +226,7 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 			return -EPROTO;
 		}
 	}
+	/* Every opened set of maps passes here: lookups hash with its seed. */
+	tables_seed_from(m->settings);
 	return 0;
 }
