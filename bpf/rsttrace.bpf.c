@@ -76,17 +76,6 @@ struct {
 	__type(value, struct rst_budget);
 } budget SEC(".maps");
 
-/*
- * XXX: unused since the token buckets moved into the host lines; kept for
- * the pinned-map layout of persist.c until the pin format drops it.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16);
-	__type(key, struct rst_host_key);
-	__type(value, struct rst_bucket);
-} buckets SEC(".maps");
-
 /* The kernel part of watch's filter expression; zeroed (off) unless set. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -382,11 +382,6 @@ struct rst_host_val {
 	__u64 fin_out;
 };
 
-/* Per-source token bucket, kept as a theoretical arrival time (GCRA). */
-struct rst_bucket {
-	__u64 tat_ns;
-};
-
 /* Per-CPU budget state (map "budget", not pinned: it restarts with the programs). */
 struct rst_budget {
 	__u32 flow_win; /* the second (ns >> 30) the flow budget counts in */

@@ -322,6 +322,20 @@ t_abi_mismatch() {
 	assert_settles "pins of another ABI: nothing attached" "" bpf_progs_in "$SRV"
 }
 
+# A directory an older build of this ABI made still has maps/buckets: detach removes it too.
+t_legacy_buckets() {
+	local P5
+	mkpin P5 legacy
+	run lb1 "$SRV" attach -i "$IF1" --hook tc --pin-path "$P5"
+	assert_eq "legacy: attach, exit 0" 0 "$RC"
+	bpftool map create "$P5/maps/buckets" type lru_hash key 20 value 8 entries 16 name buckets
+	assert_eq "legacy: the old map pinned beside the others" yes "$(pin_exists "$P5/maps/buckets")"
+	run lb2 "$SRV" detach --all --pin-path "$P5"
+	assert_eq "legacy: detach --all, exit 0" 0 "$RC"
+	assert_eq "legacy: pin directory gone, buckets with it" no "$(pin_exists "$P5")"
+	assert_settles "legacy: none of our programs left" "" bpf_progs_in "$SRV"
+}
+
 t_cycles() {
 	local P2 _ fails=0
 	mkpin P2 cycles
@@ -449,6 +463,7 @@ run_test t_json_keys
 run_test t_other_netns
 run_test t_delete_under_traffic
 run_test t_abi_mismatch
+run_test t_legacy_buckets
 run_test t_cycles
 run_test t_live
 run_test t_foreign

@@ -1881,7 +1881,9 @@ static void check_bucket(const struct frame *f, __u8 dir, __u64 first0, __u64 fi
 			 __u64 interval)
 {
 	struct rst_host_line hl;
-	struct rst_bucket b;
+	struct {
+		__u64 tat_ns;
+	} b;
 
 	if (host_line_of(f, dir, &hl)) {
 		fail("hosts: no line for the peer .%u", f->saddr[3]);

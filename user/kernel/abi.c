@@ -27,7 +27,6 @@ _Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
 _Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");
 _Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");
 _Static_assert(sizeof(struct rst_host_val) == 64, "ABI: rst_host_val");
-_Static_assert(sizeof(struct rst_bucket) == 8, "ABI: rst_bucket");
 _Static_assert(sizeof(struct rst_reason_key) == 40, "ABI: rst_reason_key");
 _Static_assert(sizeof(struct rst_reason_val) == 16, "ABI: rst_reason_val");
 _Static_assert(RST_SNAPLEN_MAX == 256, "the BPF side masks the snapshot length with 255");

@@ -178,8 +178,7 @@ int maps_find_live(struct rst_maps *m)
 			"(%s)",
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
-		/* buckets: pinned for the layout, no program uses it any more. */
-		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS) {
+		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);
@@ -203,7 +202,6 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
 		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
 		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
-		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
 		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
 	};
 	struct bpf_map_info mi;

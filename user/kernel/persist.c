@@ -685,6 +685,24 @@ static int prog_index(const char *name)
 	return -1;
 }
 
+/*
+ * Maps older rsttrace builds of this ABI pinned and this one no longer
+ * makes (all LRU hashes): "buckets", unused since the token buckets moved
+ * into the host lines. Unpinned with the rest, so a directory made before
+ * stays detachable and leaves nothing behind.
+ */
+static const char *const legacy_map_names[] = { "buckets" };
+
+static int legacy_map_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(legacy_map_names); i++)
+		if (!strcmp(name, legacy_map_names[i]))
+			return (int)i;
+	return -1;
+}
+
 static int map_index(const char *name)
 {
 	int i;
@@ -881,15 +899,19 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 	static const __u32 map_types[PM_MAX] = {
 		[PM_COUNTERS] = BPF_MAP_TYPE_PERCPU_ARRAY, [PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
 		[PM_FLOWS] = BPF_MAP_TYPE_PERCPU_ARRAY,	   [PM_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
-		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,	   [PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
-		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,	   [PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
 	};
 	int idx;
 
 	if (kind == PO_MAP) {
+		__u32 type = BPF_MAP_TYPE_ARRAY; /* meta */
+
 		idx = map_index(want);
-		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) &&
-		       mi.type == (idx >= 0 ? map_types[idx] : BPF_MAP_TYPE_ARRAY);
+		if (idx >= 0)
+			type = map_types[idx];
+		else if (legacy_map_index(want) >= 0)
+			type = BPF_MAP_TYPE_LRU_HASH;
+		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) && mi.type == type;
 	}
 	if (kind == PO_PROG) {
 		idx = prog_index(want);
@@ -982,6 +1004,8 @@ int persist_clean_partial(struct persist *p)
 		err = unpin_checked(p, "progs", RST_TRACE_PROG, PO_PROG, RST_TRACE_PROG);
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
+	for (i = 0; i < (int)ARRAY_SIZE(legacy_map_names) && !err; i++)
+		err = unpin_checked(p, "maps", legacy_map_names[i], PO_MAP, legacy_map_names[i]);
 	if (err) {
 		incompatible(p, "it holds objects that are not rsttrace's");
 		return -EPROTO;
@@ -1493,6 +1517,8 @@ int persist_remove_objects(struct persist *p)
 		err = unpin_checked(p, "progs", RST_TRACE_PROG, PO_PROG, RST_TRACE_PROG);
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
+	for (i = 0; i < (int)ARRAY_SIZE(legacy_map_names) && !err; i++)
+		err = unpin_checked(p, "maps", legacy_map_names[i], PO_MAP, legacy_map_names[i]);
 	if (err)
 		return err; /* said why */
 	p->have_meta = 0;

@@ -11,7 +11,7 @@
  * unlinked only once it is known to be the object rsttrace pinned there.
  *
  *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
- *   PIN/maps/{counters,settings,flows,hosts,buckets,events,reasons}
+ *   PIN/maps/{counters,settings,flows,hosts,events,reasons}
  *   PIN/progs/{rst_xdp,rst_tc_ingress,rst_tc_egress}
  *   PIN/progs/rst_send_reset       where the kernel has the tracepoint (tracing.h)
  *   PIN/links/IFNAME@NETNS-IFINDEX/{xdp_native,xdp_generic,tcx_in,tcx_out}
