@@ -2384,6 +2384,47 @@ static void scen_host_collision(void)
 }
 
 /*
+ * The table readers walk the sets in batches; every set must be read
+ * whatever the batch size. One host line in every set (on the first
+ * CPU), read back in batches of 1, 3 and 64 sets: 64 hosts each time.
+ * (The array batch token is the last index read: with the next index
+ * instead, the first set of every batch after the first was skipped.)
+ */
+static void scen_dump_batches(void)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	static const __u32 per[] = { 1, 3, 64 };
+	size_t stride = (sizeof(struct rst_host_set) + 7) & ~7UL;
+	__u32 keys[T_HOST_SETS], n = T_HOST_SETS, i;
+	char *vals = calloc((size_t)T_HOST_SETS * ncpu, stride);
+	long got;
+
+	reset_state(NULL);
+	for (i = 0; vals && i < T_HOST_SETS; i++) {
+		struct rst_host_set *s = (struct rst_host_set *)(vals + (size_t)i * ncpu * stride);
+
+		keys[i] = i;
+		s->hdr.tag[0] = 1;
+		s->way[0].family = AF_INET;
+		pkt_put32(s->way[0].addr, 0x0a0b0000 + i);
+		s->way[0].rst_in = 1;
+	}
+	if (!vals || bpf_map_update_batch(fd_hosts, keys, vals, &n, &bo) || n != T_HOST_SETS)
+		fail("writing the host sets: %s", strerror(errno));
+	for (i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
+		tables_batch_bytes(per[i] * ncpu * stride);
+		got = hosts_count(fd_hosts);
+		if (got != T_HOST_SETS)
+			fail("batches of %u sets: %ld hosts read, expected %d", per[i], got,
+			     T_HOST_SETS);
+	}
+	tables_batch_bytes(0);
+	free(vals);
+	reset_state(NULL);
+	tap_end("table reads in batches of 1, 3 and 64 sets: every set read (64 hosts)");
+}
+
+/*
  * The seed decides the set: five sources that share one host set under
  * the rows' seed spread over five sets under another, and nothing is
  * evicted; host_lookup() finds each (it takes the seed from the settings
@@ -2967,6 +3008,7 @@ static const struct {
 	{ "conversation", scen_conversation },
 	{ "host_collision", scen_host_collision },
 	{ "hash_seed", scen_hash_seed },
+	{ "dump_batches", scen_dump_batches },
 	{ "flow_full", scen_flow_full },
 	{ "flow_evict", scen_flow_evict },
 	{ "flow_budget", scen_flow_budget },
