@@ -613,7 +613,7 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 	struct rst_host_line *h;
 	struct rst_config *cfg;
 	struct rst_budget *eb;
-	__u32 zero = 0, now_t;
+	__u32 zero = 0, now_t, known;
 	__u8 flags;
 	__u64 seq, now;
 
@@ -635,7 +635,14 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 	now_t = (__u32)(now >> RST_TICK_SHIFT);
 	/* Inline here: one global call fewer, the line's pointer kept. */
 	h = host_update(cnt, pk, dir, flags, now_t, cfg->hash_seed);
-	if (flow_account(cnt, pk, h && (h->flags & RST_HL_FLOWS), ifindex, now_t) && h)
+	known = h && (h->flags & RST_HL_FLOWS);
+	/*
+	 * A FIN or RST of a host without flows on this CPU (every spoofed
+	 * one) has none to find: counted here, without the call.
+	 */
+	if (!(flags & RST_TCP_SYN) && !known)
+		flow_lost(cnt, RST_FL_NOFLOW, flags);
+	else if (flow_account(cnt, pk, known, ifindex, now_t) && h)
 		h->flags |= RST_HL_FLOWS;
 	if (!(flags & RST_TCP_RST))
 		return 0;

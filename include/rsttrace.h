@@ -300,6 +300,22 @@ static inline __u32 rst_mix(__u32 h, __u32 w)
 	return h ^ (h >> 15);
 }
 
+/*
+ * The last step of a key's hash: murmur3's fmix32, so that every input bit
+ * reaches the low bits the set index takes. A multiply alone carries a
+ * word's high bits (where IPv4 addresses, read as stored, differ within
+ * a /24 on little-endian) only upwards: one mix and a shift put the hosts
+ * of one /24 into a handful of sets.
+ */
+static inline __u32 rst_fmix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bU;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35U;
+	return h ^ (h >> 16);
+}
+
 /* A key's tag in its set: other bits of its hash than the set index's; never 0. */
 static inline __u32 rst_tag(__u32 h)
 {
@@ -316,10 +332,13 @@ static inline __u32 rst_host_hash(const __u32 *a, __u8 family, __u32 seed)
 {
 	__u32 h = rst_mix(seed ^ family, a[0]);
 
-	h = rst_mix(h, a[1]);
-	h = rst_mix(h, a[2]);
-	h = rst_mix(h, a[3]);
-	return h ^ (h >> 13);
+	/* IPv4 has one word (the rest is zero): one mix, not four, on the flood path. */
+	if (family != 2) {
+		h = rst_mix(h, a[1]);
+		h = rst_mix(h, a[2]);
+		h = rst_mix(h, a[3]);
+	}
+	return rst_fmix(h);
 }
 
 static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u16 pb, __u8 family,
@@ -328,11 +347,15 @@ static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u1
 	__u32 h = rst_mix(seed ^ family, ((__u32)pa << 16) | pb);
 	int i;
 
+	if (family == 2) { /* AF_INET: one word each, the rest is zero */
+		h = rst_mix(rst_mix(h, a[0]), b[0]);
+		return rst_fmix(h);
+	}
 	for (i = 0; i < 4; i++)
 		h = rst_mix(h, a[i]);
 	for (i = 0; i < 4; i++)
 		h = rst_mix(h, b[i]);
-	return h ^ (h >> 13);
+	return rst_fmix(h);
 }
 
 /*
