@@ -114,14 +114,14 @@ def spoof($k; $c): .spoofed.kinds // [] | map(select(.kind == $k)) | .[0].summar
 "Descriptions: " + ([$r.per_packet.classes // [] | .[] | select(.hook == "xdp") | "`\(.class)`: \(.what)"] | join("; ")) + ".",
 "",
 ( ($r | cls("tcp4_data"; "xdp") // {}) as $x | ($r | cls("tcp4_data"; "tc") // {}) as $y |
-"Why the ratios are far above the targets: an empty program under `BPF_PROG_TEST_RUN` costs\n" +
-"\($x.empty_ns | f(1)) ns (XDP) and \($y.empty_ns | f(1)) ns (TC) in this run: the test loop itself. A 1.10× target\n" +
-"leaves \(if $x.empty_ns == null then null else $x.empty_ns * 0.1 end | f(1)) ns (XDP) for reading three headers and adding to per-CPU counters, which no\n" +
-"program that parses the packet can do; rsttrace's data path adds \(if $x.ns == null then null else $x.ns - $x.empty_ns end | f(1)) ns (XDP). Likewise a"),
-"single hash map operation costs more than 2× an empty program: the RST and SYN classes do",
-"three (flow, host, bucket) and, in a full LRU, two evictions, each taking the LRU and bucket",
-"locks with interrupts off — paravirtualised, and so expensive, on this VM. Against real",
-"per-packet costs (section 2) the data path is a few percent.",
+"Why the ratios are above the targets: an empty program under `BPF_PROG_TEST_RUN` costs\n" +
+"\($x.empty_ns | f(1)) ns (XDP) and \($y.empty_ns | f(1)) ns (TC) in this run: the test loop itself. A 1.3× target\n" +
+"leaves \(if $x.empty_ns == null then null else $x.empty_ns * 0.3 end | f(1)) ns (XDP) for reading three headers and adding to per-CPU counters;\n" +
+"rsttrace's data path adds \(if $x.ns == null then null else $x.ns - $x.empty_ns end | f(1)) ns (XDP). A control packet from a new source"),
+"pays the host update (its set and the victim's line, the flush into the evicted counters) on",
+"top of the full parse, and an event one fine clock read (`bpf_ktime_get_ns`, 35–60 ns on this",
+"VM: about four empty programs) and the ring; the ablations are in the issue 10 section below.",
+"Against real per-packet costs (section 2) the data path is a few percent.",
 "",
 "## 2. Reset flood over veth",
 "",
