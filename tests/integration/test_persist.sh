@@ -322,16 +322,24 @@ t_abi_mismatch() {
 	assert_settles "pins of another ABI: nothing attached" "" bpf_progs_in "$SRV"
 }
 
-# A directory an older build of this ABI made still has maps/buckets: detach removes it too.
+# A directory an older build made (ABI 3, with maps/buckets): status refuses
+# it, detach still removes all of it. Made here by attaching, pinning the old
+# map beside the others and writing ABI 3 into the meta.
 t_legacy_buckets() {
-	local P5
+	local P5 val
 	mkpin P5 legacy
 	run lb1 "$SRV" attach -i "$IF1" --hook tc --pin-path "$P5"
 	assert_eq "legacy: attach, exit 0" 0 "$RC"
 	bpftool map create "$P5/maps/buckets" type lru_hash key 20 value 8 entries 16 name buckets
 	assert_eq "legacy: the old map pinned beside the others" yes "$(pin_exists "$P5/maps/buckets")"
+	val=$(bpftool -j map lookup pinned "$P5/meta" key 0 0 0 0 |
+		jq -r '.value | .[8] = "3" | .[9] = "0" | .[10] = "0" | .[11] = "0" | join(" ")')
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$P5/meta" key 0 0 0 0 value $val
+	run lb0 "$SRV" status --pin-path "$P5"
+	assert_eq "legacy: status refuses ABI 3 (exit 1)" 1 "$RC"
 	run lb2 "$SRV" detach --all --pin-path "$P5"
-	assert_eq "legacy: detach --all, exit 0" 0 "$RC"
+	assert_eq "legacy: detach --all of ABI 3, exit 0" 0 "$RC"
 	assert_eq "legacy: pin directory gone, buckets with it" no "$(pin_exists "$P5")"
 	assert_settles "legacy: none of our programs left" "" bpf_progs_in "$SRV"
 }

@@ -661,6 +661,13 @@ int persist_read_meta(struct persist *p)
 		goto out;
 	}
 	memcpy(&p->meta, buf, sizeof(p->meta));
+	if (m->abi_version != RST_ABI_VERSION && p->teardown &&
+	    m->abi_version >= RST_ABI_DETACH_MIN && m->abi_version < RST_ABI_VERSION) {
+		pr_info("%s: pinned by an rsttrace of ABI %u: detaching only", p->path,
+			m->abi_version);
+		p->have_meta = 1;
+		goto out;
+	}
 	if (m->abi_version != RST_ABI_VERSION) {
 		snprintf(why, sizeof(why),
 			 "pinned by an rsttrace of ABI %u, this one speaks ABI %d", m->abi_version,
