@@ -1344,6 +1344,15 @@ static const struct row rows[] = {
 	  { V6, .flags = TH_RST, .payload = 3712 - 74 }, RST6 },
 	{ "ipv4 RST 5000 bytes, XDP multi-buffer", { .flags = TH_RST, .payload = 5000 - 54 },
 	  .progs = P_XDP, RST4 },
+	/*
+	 * The data fast path judges against data_end - data on XDP: a datagram
+	 * reaching into frags must go to the parser (which asks the helper),
+	 * not be called malformed.
+	 */
+	{ "ipv4 data 5000 bytes, XDP multi-buffer (past the fast path's length)",
+	  { .flags = TH_PSH | TH_ACK, .payload = 5000 - 54 }, .progs = P_XDP, TCP4() },
+	{ "ipv6 data 3712-byte frame (fast path)", { V6, .flags = TH_ACK, .payload = 3712 - 74 },
+	  TCP6() },
 	{ "ipv4 IHL 6 RST", { .flags = TH_RST, .ip_opt = 4 }, RST4 },
 	{ "ipv4 IHL 10 RST-ACK", { .flags = TH_RST | TH_ACK, .ip_opt = 20 }, RSTACK4 },
 	{ "ipv4 IHL 15 SYN", { .flags = TH_SYN, .ip_opt = 40 }, TCP4([RST_C_SYN] = 1) },
