@@ -651,8 +651,11 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 	 * does. Its age needs the fine clock the tracepoint stamped it with;
 	 * only RSTs sent here pay for it.
 	 */
-	if (dir == RST_DIR_OUT)
-		reason_take(pk, bpf_ktime_get_ns());
+	if (dir == RST_DIR_OUT) {
+		/* Kept for the event's timestamp: one fine clock read per event. */
+		pk->ts_ns = bpf_ktime_get_ns();
+		reason_take(pk, pk->ts_ns);
+	}
 
 	/* The sequence counts every RST, so 1-in-N does not depend on history. */
 	seq = cnt->rst_seq++;
@@ -685,7 +688,7 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 static __always_inline void event_fill(void *ctx, struct rst_event *e, const struct rst_pkt *pk,
 				       __u32 ifindex, __u32 wire_len, __u8 hook, __u8 dir)
 {
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts_ns = pk->ts_ns ? pk->ts_ns : bpf_ktime_get_ns();
 	__builtin_memcpy(e->saddr, pk->saddr, 16);
 	__builtin_memcpy(e->daddr, pk->daddr, 16);
 	e->ifindex = ifindex;
