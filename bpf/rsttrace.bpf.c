@@ -32,6 +32,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set between open and load; the verifier prunes on them. */
 const volatile __u32 snaplen = RST_SNAPLEN_DEFAULT;
 const volatile __u32 abi_version = RST_ABI_VERSION;
+/* The consumer's wakeup threshold in bytes, min(ring / 16, 32 KiB); 0: computed per event. */
+const volatile __u32 wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -552,10 +554,14 @@ __attribute__((noinline)) int evf_pass(const struct rst_pkt *pk, __u32 ports)
 __attribute__((noinline)) __u64 ringbuf_wakeup(void)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 thresh = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 16;
+	__u64 thresh = wakeup_bytes;
 
-	if (thresh > RST_WAKEUP_BYTES)
-		thresh = RST_WAKEUP_BYTES;
+	/* Set at load from the ring's size (loader.c); a loader that did not: ask the ring. */
+	if (!thresh) {
+		thresh = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 16;
+		if (thresh > RST_WAKEUP_BYTES)
+			thresh = RST_WAKEUP_BYTES;
+	}
 	/* avail already counts this record: it was reserved, not yet submitted. */
 	if (avail >= thresh && avail < thresh + RST_RECORD_BYTES)
 		return BPF_RB_FORCE_WAKEUP;
