@@ -390,7 +390,8 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 			   loader_sets(o->max_flows, RST_FLOW_WAYS));
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
 	/* ringbuf_wakeup()'s threshold, so an event asks the ring one thing, not two. */
-	skel->rodata->wakeup_bytes = o->ring_size / 16 < (32U << 10) ? o->ring_size / 16 : 32U << 10;
+	skel->rodata->wakeup_bytes =
+		o->ring_size / 16 < (32U << 10) ? o->ring_size / 16 : 32U << 10;
 	if (tracing)
 		*traced = tracing_configure(skel->obj);
 	else
