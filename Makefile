@@ -52,7 +52,7 @@ LDLIBS	:= -lbpf -lelf -lz -lpcap -lmicrohttpd -lmnl -lm
 # IPFIX export (user/outputs/ipfix.c) encodes with libfixbuf, which brings glib.
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 LDLIBS	+= $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -I$(OUT) -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -69,6 +69,8 @@ def v: if . == null then "n/a" elif . then "PASS" else "MISS" end;
 			(if .ratio_to_tcpdump == null then "n/a" elif .ratio_to_tcpdump <= .target and .all_exact
 			 then "PASS" else "MISS" end) else "-" end)] | @tsv),
 	(.bpf_stats[] | "  in-kernel (BPF stats run) \(.config): \(.bpf_ns_per_pkt | f(1)) ns/packet"))),
+"  conservation (sum over hosts + evicted == global per direction and flag; flows + untracked == global per flag), every rsttrace run of 2 and 6: \([(.flood.runs // []), (.spoofed.runs // [])] | add | map(select(.config | startswith("rsttrace")) | .conservation_ok) | if length == 0 then "-" elif all(. == true) then "exact in all \(length)" else "NOT exact in \(map(select(. != true)) | length) of \(length)" end)",
+(.two_cpus // null | select(. != null) | "  two receiving CPUs at once (TC, events on, BPF stats): \(.alone_ns_per_run | f(1)) ns/run alone, \(.together_ns_per_run | f(1)) together, ratio \(.ratio | f(3)) (<= \(.target): \(.pass | v)), counts and conservation exact: \(.counts_exact)"),
 "  in-kernel cost of counting (TC, events off) by distinct sources, 100 % RSTs:",
 (.spoofed.by_sources // [] | .[] | "    \(.sources) sources: \(.bpf_ns_per_pkt | f(1)) ns/packet"),
 "",

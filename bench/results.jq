@@ -39,9 +39,12 @@ def flood_run:
 			ring_full: $c.events_ring_full, filtered: $c.events_filtered } end),
 		events_output: ($f.stderr | num("(?<n>[0-9]+) events? (printed|written|output)")),
 		counted_syns: $c.syn,
+		conservation_ok: $f.counters.conservation.ok,
+		conservation: $f.counters.conservation,
 		exact: ($c != null and $c.packets == $sent and $c.tcp4 == $sent
 			and (if ($f.kind // "") == "syn100" then $c.syn
-			     else $c.rst + $c.rstack end) == $f.gen.rst_sent)
+			     else $c.rst + $c.rstack end) == $f.gen.rst_sent
+			and $f.counters.conservation.ok == true)
 	  } else {} end)
 	+ (if $f.config == "tcpdump" then {
 		captured: ($f.stderr | num("(?<n>[0-9]+) packets? captured")),
@@ -94,6 +97,7 @@ def flood_summary($runs; $target):
 		ratio_own_to_tcpdump: (if $rst then ($ratio | map(.own) | median | r(3)) else null end),
 		rss_kb: ($rs | map(.rss_kb.VmHWM // null) | median),
 		all_exact: (if $rst then ($rs | all(.exact == true)) else null end),
+		all_conserved: (if $rst then ($rs | all(.conservation_ok == true)) else null end),
 		events_delivered: ($rs | map(.events_delivered) | median),
 		events_output: ($rs | map(.events_output) | median),
 		ring_full: ($rs | map(.events_lost.ring_full) | median),
@@ -153,6 +157,15 @@ def stats_summary($runs):
 								  | tonumber)}],
 		runs: $sall
 	},
+	two_cpus: (($twocpu | map(select(.senders == 1)) | map(.ns_per_run) | median) as $one
+		| ($twocpu | map(select(.senders == 2)) | map(.ns_per_run) | median) as $two
+		| {runs: $twocpu, alone_ns_per_run: ($one | r(1)), together_ns_per_run: ($two | r(1)),
+		   ratio: (if $one == null or $two == null or $one == 0 then null else $two / $one | r(3) end),
+		   target: 1.3,
+		   counts_exact: ($twocpu | all(.counted_rsts == .sent and .conservation_ok == true)),
+		   pass: (if $one == null or $two == null or $one == 0 then null
+			  else $two / $one <= 1.3 and ($twocpu | all(.counted_rsts == .sent and
+								   .conservation_ok == true)) end)}),
 	consumer: $ring[0],
 	query: {
 		fill: $qfill[0],

@@ -354,6 +354,41 @@ fi
 # run-time statistics) of counting against the number of distinct sources.
 SPOOF_PKTS=${BENCH_SPOOF_PKTS:-1000000}
 : >"$T/spoof.jsonl"
+: >"$T/twocpu.jsonl"
+
+# prog_runs PIN: "run_cnt run_time_ns" of the pinned TC ingress program.
+prog_runs() {
+	bpftool prog show pinned "$1/progs/rst_tc_ingress" -j 2>/dev/null |
+		jq -r '"\(.run_cnt // 0) \(.run_time_ns // 0)"'
+}
+
+# two_cpu_once SENDERS REP: SENDERS spoofed-RST senders at once, sender i
+# on CPU i, each SPOOF_PKTS frames; a JSON line with the program's ns/run.
+two_cpu_once() {
+	# GEN_PID: not "pid", which bg_start's own local would shadow.
+	local n=$1 rep=$2 i cnt0 t0 cnt1 t1 pids=() GEN_PID="" counters ok=1
+	nsx "$NS_B" timeout 60 "$RSTTRACE" attach -i "$VETH_B" --hook tc --pin-path "$PIN_COUNT" \
+		>"$T/two.err" 2>&1 || ok=0
+	read -r cnt0 t0 < <(prog_runs "$PIN_COUNT")
+	for i in $(seq 0 $((n - 1))); do
+		bg_start GEN_PID nsx "$NS_A" timeout 120 taskset -c "$i" "$TOOLS/bench_flood" -i "$VETH_A" \
+			-d "$FLOOD_MAC" -n "$SPOOF_PKTS" -s "$SPOOF_PKTS" -r 1 -f rst -t 90 \
+			>"$T/two.gen.$i" 2>&1
+		pids+=("$GEN_PID")
+	done
+	for GEN_PID in "${pids[@]}"; do wait "$GEN_PID"; done
+	read -r cnt1 t1 < <(prog_runs "$PIN_COUNT")
+	counters=$("$TOOLS/bench_maps" counters "$PIN_COUNT" 2>/dev/null) || counters=null
+	[ -n "$counters" ] || counters=null
+	nsx "$NS_B" timeout 30 "$RSTTRACE" detach --all --pin-path "$PIN_COUNT" >/dev/null 2>&1
+	jq -nc --argjson n "$n" --argjson r "$rep" --argjson ok "$ok" \
+		--argjson runs $((${cnt1:-0} - ${cnt0:-0})) --argjson ns $((${t1:-0} - ${t0:-0})) \
+		--argjson sent $((n * SPOOF_PKTS)) --argjson counters "$counters" \
+		'{senders:$n, rep:$r, attached:($ok == 1), sent:$sent, runs:$runs, run_time_ns:$ns,
+		  ns_per_run:(if $runs > 0 then $ns / $runs else null end),
+		  counted_rsts:(if $counters == null then null else $counters.totals.rst + $counters.totals.rstack end),
+		  conservation_ok:(if $counters == null then null else $counters.conservation.ok end)}'
+}
 if ! want 6; then
 	:
 elif bench_pair; then
@@ -401,6 +436,21 @@ elif bench_pair; then
 		STATS=0
 	fi
 	bg_stop "$STATS_PID" INT
+	# Two receiving CPUs at once (veth delivers in the sender's softirq):
+	# one sender on CPU 0, then one on each CPU, into `attach --hook tc`
+	# with events on and nobody reading (the shared ring fills; every
+	# event decision still reaches it within the budget). Per-run program
+	# time by BPF statistics; no shared lock or line shows as a ratio ~1.
+	if [ "$NCPU" -ge 2 ]; then
+		bg_start STATS_PID "$TOOLS/bench_prog" hold-stats 300 2>"$T/stats.err"
+		if wait_for 10 grep -q enabled "$T/stats.err"; then
+			for rep in $(seq 1 "$REPS"); do
+				two_cpu_once 1 "$rep" >>"$T/twocpu.jsonl"
+				two_cpu_once 2 "$rep" >>"$T/twocpu.jsonl"
+			done
+		fi
+		bg_stop "$STATS_PID" INT
+	fi
 	FLOOD_PKTS=$FLOOD_PKTS_SAVED
 	KIND=mix10
 	GEN_ARGS="-s 10000 -r 10"
@@ -617,6 +667,7 @@ jq -n --slurpfile env "$T/env.json" --slurpfile feat "$T/features.json" \
 	--slurpfile prog "$T/prog.json" --slurpfile ring "$T/ring.json" \
 	--slurpfile mem "$T/mem.json" --slurpfile flood "$T/flood.jsonl" \
 	--slurpfile spoof "$T/spoof.jsonl" --argjson spoof_pkts "$SPOOF_PKTS" \
+	--slurpfile twocpu "$T/twocpu.jsonl" \
 	--slurpfile query "$T/query.jsonl" --slurpfile qfill "$T/query_fill.json" \
 	--slurpfile anyif "$T/anyif.jsonl" \
 	--slurpfile offline "$T/offline.json" \

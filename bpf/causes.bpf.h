@@ -115,13 +115,16 @@ static __always_inline int cz_addr_eq(const __u8 *x, const __u8 *y)
 static __always_inline void cause_host_add(struct rst_causes *cz, const __u8 *addr, __u8 family,
 					   __u16 code, int err)
 {
-	__u32 a[4], h, idx, now_t, best = 0, best_age = 0, age;
+	__u32 a[4], h, idx, now_t, best = 0, best_age = 0, age, zero = 0;
 	struct rst_cause_host_line *l = NULL;
+	struct rst_config *cfg;
 	struct rst_cause_host_set *s;
 	int i, j;
 
 	__builtin_memcpy(a, addr, 16);
-	h = rst_host_hash(a, family);
+	/* The datapath's seed: the RSTs this host sends are the attacker's choice too. */
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	h = rst_host_hash(a, family, cfg ? cfg->hash_seed : 0);
 	idx = h & cause_host_mask;
 	s = bpf_map_lookup_elem(&cause_hosts, &idx);
 	if (!s)

@@ -18,6 +18,7 @@
 
 #include "rsttrace.h"
 #include "parse.bpf.h"
+#include "fastpath.bpf.h"
 #include "evfilter.bpf.h"
 #include "ctlevents.bpf.h"
 #include "offline.bpf.h"
@@ -34,6 +35,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set between open and load; the verifier prunes on them. */
 const volatile __u32 snaplen = RST_SNAPLEN_DEFAULT;
 const volatile __u32 abi_version = RST_ABI_VERSION;
+/* The consumer's wakeup threshold in bytes, min(ring / 16, 32 KiB); 0: computed per event. */
+const volatile __u32 wakeup_bytes = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -78,17 +81,6 @@ struct {
 	__type(value, struct rst_budget);
 } budget SEC(".maps");
 
-/*
- * XXX: unused since the token buckets moved into the host lines; kept for
- * the pinned-map layout of persist.c until the pin format drops it.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16);
-	__type(key, struct rst_host_key);
-	__type(value, struct rst_bucket);
-} buckets SEC(".maps");
-
 /* The kernel part of watch's filter expression; zeroed (off) unless set. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -117,7 +109,8 @@ struct {
 struct rst_ctx {
 	void *data;
 	void *data_end;
-	__u32 wire_len;
+	__u32 wire_len; /* 0 on XDP until the full parser needs it */
+	__u32 fast_len; /* a lower bound for the fast path (fastpath.bpf.h) */
 	__u32 ifindex;
 	__u8 hook;
 	__u8 dir;
@@ -271,7 +264,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 		pb = pk->sport;
 		d = 1;
 	}
-	hash = rst_flow_hash(a, b, pa, pb, pk->family);
+	hash = rst_flow_hash(a, b, pa, pb, pk->family, cfg->hash_seed);
 	idx = hash & flow_set_mask;
 	tag = rst_tag(hash);
 	s = bpf_map_lookup_elem(&flows, &idx);
@@ -401,7 +394,7 @@ static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host
  */
 static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
 							 const struct rst_pkt *pk, __u8 dir,
-							 __u8 flags, __u32 now_t, __u32 *pos)
+							 __u8 flags, __u32 now_t, __u32 seed)
 {
 	__u32 a[4], h, tag, idx, best = 0, best_age = 0, age, wi = 0;
 	struct rst_host_line *l = NULL, *w;
@@ -412,7 +405,7 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 		__builtin_memcpy(a, pk->saddr, 16);
 	else
 		__builtin_memcpy(a, pk->daddr, 16);
-	h = rst_host_hash(a, pk->family);
+	h = rst_host_hash(a, pk->family, seed);
 	idx = h & host_set_mask;
 	tag = rst_tag(h);
 	s = bpf_map_lookup_elem(&hosts, &idx);
@@ -450,7 +443,6 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 		s->hdr.tag[wi] = tag;
 	}
 	s->hdr.last_t[wi & (RST_HOST_WAYS - 1)] = now_t;
-	*pos = (idx << 2) | (wi & (RST_HOST_WAYS - 1));
 	if ((l->rst_in | l->rst_out | l->syn_in | l->syn_out | l->fin_in | l->fin_out) >=
 	    0x80000000U)
 		host_flush(cnt, l);
@@ -471,24 +463,6 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 	}
 	l->last_t = now_t;
 	return l;
-}
-
-/*
- * The host update as a global function. A global function cannot return
- * a pointer: it returns where the line is, (set << 2 | way) + 1, 0 for
- * none, and the caller looks the set up again (an array lookup, the line
- * in cache by now).
- */
-__attribute__((noinline)) int host_account(struct rst_counters *cnt, const struct rst_pkt *pk,
-					   __u32 dir, __u32 now_t)
-{
-	__u32 pos = 0;
-
-	if (!cnt || !pk || dir > RST_DIR_OUT)
-		return 0;
-	if (!host_update(cnt, pk, dir, pk->flags, now_t, &pos))
-		return 0;
-	return (int)pos + 1;
 }
 
 /*
@@ -523,14 +497,11 @@ static __always_inline struct rst_budget *event_budget_ok(const struct rst_confi
 static __always_inline int rate_allow(const struct rst_config *cfg, struct rst_host_line *h,
 				      __u64 now)
 {
-	__u64 interval, depth, tat;
-	__u32 burst;
+	__u64 interval = cfg->rate_interval_ns, depth = cfg->rate_depth_ns, tat;
 
-	if (!cfg->rate_limit || !h)
+	/* interval 0: a writer that skipped rst_config_derive(); no limit, no division. */
+	if (!cfg->rate_limit || !interval || !h)
 		return 1;
-	interval = 1000000000ULL / cfg->rate_limit;
-	burst = cfg->burst ? cfg->burst : cfg->rate_limit;
-	depth = interval * burst;
 	tat = h->tat_ns > now ? h->tat_ns : now;
 	if (tat + interval - now > depth)
 		return 0;
@@ -589,10 +560,14 @@ __attribute__((noinline)) int evf_pass(const struct rst_pkt *pk, __u32 ports)
 __attribute__((noinline)) __u64 ringbuf_wakeup(void)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 thresh = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 16;
+	__u64 thresh = wakeup_bytes;
 
-	if (thresh > RST_WAKEUP_BYTES)
-		thresh = RST_WAKEUP_BYTES;
+	/* Set at load from the ring's size (loader.c); a loader that did not: ask the ring. */
+	if (!thresh) {
+		thresh = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 16;
+		if (thresh > RST_WAKEUP_BYTES)
+			thresh = RST_WAKEUP_BYTES;
+	}
 	/* avail already counts this record: it was reserved, not yet submitted. */
 	if (avail >= thresh && avail < thresh + RST_RECORD_BYTES)
 		return BPF_RB_FORCE_WAKEUP;
@@ -644,21 +619,18 @@ static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
  * chain). Inlined, the three programs took 87-95% of the 1M processed-
  * instruction budget and two seconds to load.
  */
-__attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u32 dir)
+__attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_pkt *pk,
+					  __u32 ifindex, __u32 dir)
 {
 	struct rst_host_line *h;
-	struct rst_counters *cnt;
 	struct rst_config *cfg;
 	struct rst_budget *eb;
-	__u32 zero = 0, now_t;
-	int hpos;
+	__u32 zero = 0, now_t, known;
 	__u8 flags;
 	__u64 seq, now;
 
-	if (!pk || dir > RST_DIR_OUT)
-		return 0;
-	cnt = counters_get(ifindex, dir);
-	if (!cnt)
+	/* cnt: the caller's counters slot (a global function takes it as memory). */
+	if (!cnt || !pk || dir > RST_DIR_OUT)
 		return 0;
 	cfg = bpf_map_lookup_elem(&settings, &zero);
 	if (!cfg)
@@ -673,18 +645,16 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 
 	now = rst_clock_coarse(); /* the capture's time under -r (offline.bpf.h) */
 	now_t = (__u32)(now >> RST_TICK_SHIFT);
-	h = NULL;
-	hpos = host_account(cnt, pk, dir, now_t);
-	if (hpos > 0) {
-		__u32 set = (__u32)(hpos - 1) >> 2;
-		struct rst_host_set *hs = bpf_map_lookup_elem(&hosts, &set);
-
-		if (hs)
-			h = &hs->way[(hpos - 1) & (RST_HOST_WAYS - 1)];
-	}
-	if (flow_account(cnt, pk, rst_offline_known(h && (h->flags & RST_HL_FLOWS)), ifindex,
-			 now_t) &&
-	    h)
+	/* Inline here: one global call fewer, the line's pointer kept. */
+	h = host_update(cnt, pk, dir, flags, now_t, cfg->hash_seed);
+	known = rst_offline_known(h && (h->flags & RST_HL_FLOWS));
+	/*
+	 * A FIN or RST of a host without flows on this CPU (every spoofed
+	 * one) has none to find: counted here, without the call.
+	 */
+	if (!(flags & RST_TCP_SYN) && !known)
+		flow_lost(cnt, RST_FL_NOFLOW, flags);
+	else if (flow_account(cnt, pk, known, ifindex, now_t) && h)
 		h->flags |= RST_HL_FLOWS;
 	/* RSTs only, unless SYN, SYN-ACK or FIN events were asked (ctlevents.bpf.h). */
 	if (!ctl_asked(cnt, cfg, flags))
@@ -694,8 +664,11 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	 * does. Its age needs the fine clock the tracepoint stamped it with;
 	 * only RSTs sent here pay for it.
 	 */
-	if (dir == RST_DIR_OUT && (flags & RST_TCP_RST))
-		reason_take(pk, bpf_ktime_get_ns());
+	if (dir == RST_DIR_OUT && (flags & RST_TCP_RST)) {
+		/* Kept for the event's timestamp: one fine clock read per event. */
+		pk->ts_ns = bpf_ktime_get_ns();
+		reason_take(pk, pk->ts_ns);
+	}
 
 	/*
 	 * The sequence counts every packet of a kind asked (every RST by
@@ -731,7 +704,7 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 static __always_inline void event_fill(void *ctx, struct rst_event *e, const struct rst_pkt *pk,
 				       __u32 ifindex, __u32 wire_len, __u8 hook, __u8 dir)
 {
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts_ns = pk->ts_ns ? pk->ts_ns : bpf_ktime_get_ns();
 	__builtin_memcpy(e->saddr, pk->saddr, 16);
 	__builtin_memcpy(e->daddr, pk->daddr, 16);
 	e->ifindex = ifindex;
@@ -849,12 +822,12 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	struct rst_src src = {
 		.data = rc->data,
 		.data_end = rc->data_end,
-		.wire_len = rc->wire_len,
 		.mode = RST_SRC_DIRECT,
 	};
 	union rst_hdr_buf buf; /* unused on the direct path: optimised away */
 	struct rst_counters *cnt;
-	struct rst_pkt pk = {};
+	struct rst_pkt pk;
+	__u32 wire_len;
 	int ret;
 
 	cnt = counters_get(rc->ifindex, rc->dir);
@@ -862,6 +835,23 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 		return;
 	cnt->c[RST_C_PACKETS]++;
 
+	/*
+	 * Data, pure ACKs and non-TCP in the commonest framing: judged in
+	 * place, no copy, no helper call (bpf/fastpath.bpf.h). Everything
+	 * else is parsed in full from the start.
+	 */
+	ret = fast_judge(rc->data, rc->data_end, rc->fast_len);
+	if (ret != FAST_NO) {
+		if (ret != FAST_OTHER)
+			cnt->c[ret == FAST_TCP4 ? RST_C_TCP4 : RST_C_TCP6]++;
+		return;
+	}
+	/* The whole length (frags too): XDP pays the helper only here. */
+	wire_len = rc->wire_len;
+	if (rc->hook == RST_HOOK_XDP)
+		wire_len = bpf_xdp_get_buff_len(ctx);
+	src.wire_len = wire_len;
+	__builtin_memset(&pk, 0, sizeof(pk));
 	ret = parse_frame(&src, &buf, &pk);
 	if (ret != PARSE_TCP) {
 		/*
@@ -871,9 +861,9 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 		 */
 		if (ret == PARSE_SLOW) {
 			if (rc->hook == RST_HOOK_XDP)
-				ret = parse_frags_xdp(ctx, &pk, rc->wire_len);
+				ret = parse_frags_xdp(ctx, &pk, wire_len);
 			else
-				ret = parse_frags_skb(ctx, &pk, rc->wire_len);
+				ret = parse_frags_skb(ctx, &pk, wire_len);
 		}
 		if (ret < 0) {
 			__u32 reason = -1 - ret;
@@ -896,16 +886,16 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	/* Fast path: data and pure ACKs stop here. */
 	if (!(pk.flags & (RST_TCP_SYN | RST_TCP_FIN | RST_TCP_RST)))
 		return;
-	ret = rst_account(&pk, rc->ifindex, rc->dir);
+	ret = rst_account(cnt, &pk, rc->ifindex, rc->dir);
 	/* Every RST leaving, event or not: its origin (bpf/causes.bpf.h). */
 	if (rc->hook == RST_HOOK_TC_EGRESS && (pk.flags & RST_TCP_RST))
 		causes_egress(ctx, &pk);
 	if (!ret)
 		return;
 	if (rc->hook == RST_HOOK_XDP)
-		ret = emit_xdp(ctx, &pk, rc->ifindex, rc->wire_len);
+		ret = emit_xdp(ctx, &pk, rc->ifindex, wire_len);
 	else
-		ret = emit_skb(ctx, &pk, rc->ifindex, rc->wire_len, rc->hook << 8 | rc->dir);
+		ret = emit_skb(ctx, &pk, rc->ifindex, wire_len, rc->hook << 8 | rc->dir);
 	ev_outcome(cnt, pk.flags, ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL,
 		   ret ? RST_CE_SENT : RST_CE_RINGFULL);
 }
@@ -916,7 +906,7 @@ int rst_xdp(struct xdp_md *ctx)
 	struct rst_ctx rc = {
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
-		.wire_len = bpf_xdp_get_buff_len(ctx),
+		.fast_len = ctx->data_end - ctx->data,
 		.ifindex = ctx->ingress_ifindex,
 		.hook = RST_HOOK_XDP,
 		.dir = RST_DIR_IN,
@@ -933,6 +923,7 @@ static __always_inline int handle_skb(struct __sk_buff *skb, __u8 hook, __u8 dir
 		.data = (void *)(long)skb->data,
 		.data_end = (void *)(long)skb->data_end,
 		.wire_len = skb->len,
+		.fast_len = skb->len,
 		.ifindex = skb->ifindex,
 		.hook = hook,
 		.dir = dir,

@@ -185,6 +185,16 @@ struct rst_config {
 	__u32 flags;	    /* RST_CFG_* */
 	__u32 flow_budget;  /* new flows per second per CPU; 0: no limit */
 	__u32 event_budget; /* events per second per CPU, before the per-source limit; 0: none */
+	/*
+	 * The tables' hash seed, random per load (loader.c), never changed
+	 * while the tables live: readers that look a key up (mapread.c)
+	 * take it from here. A flood cannot aim at one set without it.
+	 */
+	__u32 hash_seed;
+	__u32 pad;
+	/* Derived from rate_limit and burst by rst_config_derive(): no division per event. */
+	__u64 rate_interval_ns; /* 1e9 / rate_limit */
+	__u64 rate_depth_ns;	/* interval x burst (burst 0: rate_limit) */
 };
 
 #define RST_CFG_EVENTS_OFF (1U << 0) /* count only, no events */
@@ -328,32 +338,62 @@ static inline __u32 rst_mix(__u32 h, __u32 w)
 	return h ^ (h >> 15);
 }
 
+/*
+ * The last step of a key's hash: murmur3's fmix32, so that every input bit
+ * reaches the low bits the set index takes. A multiply alone carries a
+ * word's high bits (where IPv4 addresses, read as stored, differ within
+ * a /24 on little-endian) only upwards: one mix and a shift put the hosts
+ * of one /24 into a handful of sets.
+ */
+static inline __u32 rst_fmix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bU;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35U;
+	return h ^ (h >> 16);
+}
+
 /* A key's tag in its set: other bits of its hash than the set index's; never 0. */
 static inline __u32 rst_tag(__u32 h)
 {
 	return rst_mix(h, 0x85ebca6bU) | 1;
 }
 
-static inline __u32 rst_host_hash(const __u32 *a, __u8 family)
+/*
+ * seed (struct rst_config.hash_seed) enters first, so that which keys
+ * share a set differs from load to load. XXX: a cheap mix, not a keyed
+ * PRF (SipHash would cost about three times the hash): it keeps a blind
+ * flood from aiming at one set, not an attacker who can watch the sets.
+ */
+static inline __u32 rst_host_hash(const __u32 *a, __u8 family, __u32 seed)
 {
-	__u32 h = rst_mix(family, a[0]);
+	__u32 h = rst_mix(seed ^ family, a[0]);
 
-	h = rst_mix(h, a[1]);
-	h = rst_mix(h, a[2]);
-	h = rst_mix(h, a[3]);
-	return h ^ (h >> 13);
+	/* IPv4 has one word (the rest is zero): one mix, not four, on the flood path. */
+	if (family != 2) {
+		h = rst_mix(h, a[1]);
+		h = rst_mix(h, a[2]);
+		h = rst_mix(h, a[3]);
+	}
+	return rst_fmix(h);
 }
 
-static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u16 pb, __u8 family)
+static inline __u32 rst_flow_hash(const __u32 *a, const __u32 *b, __u16 pa, __u16 pb, __u8 family,
+				  __u32 seed)
 {
-	__u32 h = rst_mix(family, ((__u32)pa << 16) | pb);
+	__u32 h = rst_mix(seed ^ family, ((__u32)pa << 16) | pb);
 	int i;
 
+	if (family == 2) { /* AF_INET: one word each, the rest is zero */
+		h = rst_mix(rst_mix(h, a[0]), b[0]);
+		return rst_fmix(h);
+	}
 	for (i = 0; i < 4; i++)
 		h = rst_mix(h, a[i]);
 	for (i = 0; i < 4; i++)
 		h = rst_mix(h, b[i]);
-	return h ^ (h >> 13);
+	return rst_fmix(h);
 }
 
 /*
@@ -401,11 +441,6 @@ struct rst_host_val {
 	__u64 syn_out;
 	__u64 fin_in;
 	__u64 fin_out;
-};
-
-/* Per-source token bucket, kept as a theoretical arrival time (GCRA). */
-struct rst_bucket {
-	__u64 tat_ns;
 };
 
 /* Per-CPU budget state (map "budget", not pinned: it restarts with the programs). */
@@ -493,6 +528,15 @@ struct rst_event {
 
 #ifndef __BPF__
 #include <string.h>
+
+/* The fields of a struct rst_config the kernel takes ready-made: call after any change. */
+static inline void rst_config_derive(struct rst_config *c)
+{
+	__u32 burst = c->burst ? c->burst : c->rate_limit;
+
+	c->rate_interval_ns = c->rate_limit ? 1000000000ULL / c->rate_limit : 0;
+	c->rate_depth_ns = c->rate_interval_ns * burst;
+}
 
 /* The event of a ring record of size bytes, in buf; NULL if it is not one. */
 static inline const struct rst_event *rst_event_from_record(const void *data, size_t size,

@@ -212,6 +212,23 @@ t_set() {
 	run set2 "$SRV" set --sample 1 --rate-limit 1000 --pin-path "$P"
 }
 
+# The per-CPU budgets change in place; the tables' seed stays what the load made.
+t_set_budgets() {
+	local seed
+	run stb0 "$SRV" status --json --pin-path "$P"
+	seed=$(jqf "$T/stb0.out" .settings.hash_seed)
+	assert_eq "status: a seed was made at load" true "$(jqf "$T/stb0.out" '.settings.hash_seed > 0')"
+	run stb1 "$SRV" set --flow-budget 7 --event-budget 3 --pin-path "$P"
+	assert_eq "set budgets: exit 0" 0 "$RC"
+	run stb2 "$SRV" status --json --pin-path "$P"
+	assert_eq "set budgets: the map has them, the seed is kept" "[7,3,$seed]" \
+		"$(jqf "$T/stb2.out" '[.settings.flow_budget, .settings.event_budget, .settings.hash_seed]')"
+	run stb3 "$SRV" set --flow-budget 20000 --event-budget 20000 --pin-path "$P"
+	run stb4 "$SRV" status --json --pin-path "$P"
+	assert_eq "set budgets: back to the defaults" "[20000,20000]" \
+		"$(jqf "$T/stb4.out" '[.settings.flow_budget, .settings.event_budget]')"
+}
+
 t_json_keys() {
 	assert_cmd "status --json: documented keys" jq -e \
 		'(["pin_path","attached","abi_version","version","created","snaplen","settings","programs","interfaces","maps","map_memory","events"] - keys == [])
@@ -303,6 +320,28 @@ t_abi_mismatch() {
 	assert_eq "pins of another ABI: status refuses, pins untouched" "1 meta" \
 		"$RC $(find "$P3" -mindepth 1 -printf '%f\n' | xargs)"
 	assert_settles "pins of another ABI: nothing attached" "" bpf_progs_in "$SRV"
+}
+
+# A directory an older build made (ABI 3, with maps/buckets): status refuses
+# it, detach still removes all of it. Made here by attaching, pinning the old
+# map beside the others and writing ABI 3 into the meta.
+t_legacy_buckets() {
+	local P5 val
+	mkpin P5 legacy
+	run lb1 "$SRV" attach -i "$IF1" --hook tc --pin-path "$P5"
+	assert_eq "legacy: attach, exit 0" 0 "$RC"
+	bpftool map create "$P5/maps/buckets" type lru_hash key 20 value 8 entries 16 name buckets
+	assert_eq "legacy: the old map pinned beside the others" yes "$(pin_exists "$P5/maps/buckets")"
+	val=$(bpftool -j map lookup pinned "$P5/meta" key 0 0 0 0 |
+		jq -r '.value | .[8] = "3" | .[9] = "0" | .[10] = "0" | .[11] = "0" | join(" ")')
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$P5/meta" key 0 0 0 0 value $val
+	run lb0 "$SRV" status --pin-path "$P5"
+	assert_eq "legacy: status refuses ABI 3 (exit 1)" 1 "$RC"
+	run lb2 "$SRV" detach --all --pin-path "$P5"
+	assert_eq "legacy: detach --all of ABI 3, exit 0" 0 "$RC"
+	assert_eq "legacy: pin directory gone, buckets with it" no "$(pin_exists "$P5")"
+	assert_settles "legacy: none of our programs left" "" bpf_progs_in "$SRV"
 }
 
 t_cycles() {
@@ -427,10 +466,12 @@ run_test t_bad_input
 run_test t_attach_two
 run_test t_traffic
 run_test t_set
+run_test t_set_budgets
 run_test t_json_keys
 run_test t_other_netns
 run_test t_delete_under_traffic
 run_test t_abi_mismatch
+run_test t_legacy_buckets
 run_test t_cycles
 run_test t_live
 run_test t_foreign

@@ -605,14 +605,22 @@ static void clear_table(int fd, __u32 sets, __u32 set_size, const char *name)
 /* The settings flags of the last set_config: which kinds may be events. */
 static __u32 cur_cfg_flags;
 
+/* The tables' hash seed of every row (a scenario may change it): not 0, to be felt. */
+static __u32 t_seed = 0x5eed0001;
+
 static void set_config(const struct rst_config *cfg)
 {
 	static const struct rst_config def = { .sample = 1 };
+	struct rst_config c = cfg ? *cfg : def;
 	__u32 zero = 0;
 
-	cur_cfg_flags = cfg ? cfg->flags : 0;
-	if (bpf_map_update_elem(fd_settings, &zero, cfg ? cfg : &def, BPF_ANY))
+	cur_cfg_flags = c.flags;
+	/* What loader_apply_settings() adds: the seed, the derived rate fields. */
+	c.hash_seed = t_seed;
+	rst_config_derive(&c);
+	if (bpf_map_update_elem(fd_settings, &zero, &c, BPF_ANY))
 		fail("settings update: %s", strerror(errno));
+	tables_seed_from(fd_settings);
 }
 
 /* All counter slots, all CPUs: [key][cpu], as the batch ops lay them out. */
@@ -1381,6 +1389,15 @@ static const struct row rows[] = {
 	  { V6, .flags = TH_RST, .payload = 3712 - 74 }, RST6 },
 	{ "ipv4 RST 5000 bytes, XDP multi-buffer", { .flags = TH_RST, .payload = 5000 - 54 },
 	  .progs = P_XDP, RST4 },
+	/*
+	 * The data fast path judges against data_end - data on XDP: a datagram
+	 * reaching into frags must go to the parser (which asks the helper),
+	 * not be called malformed.
+	 */
+	{ "ipv4 data 5000 bytes, XDP multi-buffer (past the fast path's length)",
+	  { .flags = TH_PSH | TH_ACK, .payload = 5000 - 54 }, .progs = P_XDP, TCP4() },
+	{ "ipv6 data 3712-byte frame (fast path)", { V6, .flags = TH_ACK, .payload = 3712 - 74 },
+	  TCP6() },
 	{ "ipv4 IHL 6 RST", { .flags = TH_RST, .ip_opt = 4 }, RST4 },
 	{ "ipv4 IHL 10 RST-ACK", { .flags = TH_RST | TH_ACK, .ip_opt = 20 }, RSTACK4 },
 	{ "ipv4 IHL 15 SYN", { .flags = TH_SYN, .ip_opt = 40 }, TCP4([RST_C_SYN] = 1) },
@@ -1900,7 +1917,7 @@ static int host_line_of(const struct frame *f, __u8 dir, struct rst_host_line *o
 	if (!sets)
 		sets = calloc(ncpu, sizeof(*sets));
 	memcpy(w, a, 16);
-	idx = rst_host_hash(w, f->family) & (T_HOST_SETS - 1);
+	idx = rst_host_hash(w, f->family, t_seed) & (T_HOST_SETS - 1);
 	if (!sets || cpu < 0 || bpf_map_lookup_elem(fd_hosts, &idx, sets))
 		return -1;
 	for (i = 0; i < RST_HOST_WAYS; i++) {
@@ -1918,7 +1935,9 @@ static void check_bucket(const struct frame *f, __u8 dir, __u64 first0, __u64 fi
 			 __u64 interval)
 {
 	struct rst_host_line hl;
-	struct rst_bucket b;
+	struct {
+		__u64 tat_ns;
+	} b;
 
 	if (host_line_of(f, dir, &hl)) {
 		fail("hosts: no line for the peer .%u", f->saddr[3]);
@@ -2251,7 +2270,7 @@ static __u32 host_set_of(const struct frame *f)
 	__u32 w[4];
 
 	memcpy(w, f->saddr, 16);
-	return rst_host_hash(w, f->family) & (T_HOST_SETS - 1);
+	return rst_host_hash(w, f->family, t_seed) & (T_HOST_SETS - 1);
 }
 
 static __u32 flow_set_of(const struct frame *f)
@@ -2262,7 +2281,7 @@ static __u32 flow_set_of(const struct frame *f)
 	flow_key_of(&k, f);
 	memcpy(a, k.addr_a, 16);
 	memcpy(b, k.addr_b, 16);
-	return rst_flow_hash(a, b, k.port_a, k.port_b, k.family) & (T_FLOW_SETS - 1);
+	return rst_flow_hash(a, b, k.port_a, k.port_b, k.family, t_seed) & (T_FLOW_SETS - 1);
 }
 
 /* n IPv4 sources (host order) whose host lines share one set, from 10.1.0.1 on. */
@@ -2416,6 +2435,137 @@ static void scen_host_collision(void)
 	check_conservation();
 	tap_end("host collision: 5 sources in a 4-way set; the oldest (3 RSTs) evicted into "
 		"host_lost, the other 4 exact, conservation exact");
+}
+
+/*
+ * The table readers walk the sets in batches; every set must be read
+ * whatever the batch size. One host line in every set (on the first
+ * CPU), read back in batches of 1, 3 and 64 sets: 64 hosts each time.
+ * (The array batch token is the last index read: with the next index
+ * instead, the first set of every batch after the first was skipped.)
+ */
+static void scen_dump_batches(void)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	static const __u32 per[] = { 1, 3, 64 };
+	size_t stride = (sizeof(struct rst_host_set) + 7) & ~7UL;
+	__u32 keys[T_HOST_SETS], n = T_HOST_SETS, i;
+	char *vals = calloc((size_t)T_HOST_SETS * ncpu, stride);
+	long got;
+
+	reset_state(NULL);
+	for (i = 0; vals && i < T_HOST_SETS; i++) {
+		struct rst_host_set *s = (struct rst_host_set *)(vals + (size_t)i * ncpu * stride);
+
+		keys[i] = i;
+		s->hdr.tag[0] = 1;
+		s->way[0].family = AF_INET;
+		pkt_put32(s->way[0].addr, 0x0a0b0000 + i);
+		s->way[0].rst_in = 1;
+	}
+	if (!vals || bpf_map_update_batch(fd_hosts, keys, vals, &n, &bo) || n != T_HOST_SETS)
+		fail("writing the host sets: %s", strerror(errno));
+	for (i = 0; i < sizeof(per) / sizeof(per[0]); i++) {
+		tables_batch_bytes(per[i] * ncpu * stride);
+		got = hosts_count(fd_hosts);
+		if (got != T_HOST_SETS)
+			fail("batches of %u sets: %ld hosts read, expected %d", per[i], got,
+			     T_HOST_SETS);
+	}
+	tables_batch_bytes(0);
+	free(vals);
+	reset_state(NULL);
+	tap_end("table reads in batches of 1, 3 and 64 sets: every set read (64 hosts)");
+}
+
+/*
+ * The seed decides the set: five sources that share one host set under
+ * the rows' seed spread over five sets under another, and nothing is
+ * evicted; host_lookup() finds each (it takes the seed from the settings
+ * map). With the seed ignored, they would share the set again and the
+ * oldest would be evicted. Then the loader: a seed made at the first
+ * apply, never 0, kept by a later apply; the rate fields derived.
+ */
+static void scen_hash_seed(void)
+{
+	__u32 in = slot_key(lo_ifindex, RST_DIR_IN), src[5], seed_a = t_seed, seed_b, sets[5];
+	__u64 c[RST_C_MAX] = { 0 }, m[RST_M_MAX] = { 0 };
+	struct rst_config got, zero_cfg = {};
+	struct rst_opts o;
+	static struct frame f;
+	struct totals t;
+	__u32 zero = 0, first;
+	int i, j, distinct = 0;
+
+	build(&f, &spec_rst);
+	same_host_set(src, 5, &f);
+	for (seed_b = seed_a + 1; seed_b < seed_a + 1000 && !distinct; seed_b++) {
+		t_seed = seed_b;
+		distinct = 1;
+		for (i = 0; i < 5 && distinct; i++) {
+			set_src4(&f, src[i]);
+			sets[i] = host_set_of(&f);
+			for (j = 0; j < i; j++)
+				distinct &= sets[j] != sets[i];
+		}
+	}
+	if (!distinct) {
+		t_seed = seed_a;
+		fail("test bug: no seed spreads the 5 sources");
+		return;
+	}
+	t_seed = seed_b - 1;
+	cur_prog = "xdp";
+	reset_state(NULL);
+	for (i = 0; i < 5; i++) {
+		set_src4(&f, src[i]);
+		run_n(0, &f, 100 * i, 1);
+	}
+	drain_events();
+	exp_owner[in] = lo_ifindex;
+	c[RST_C_PACKETS] = c[RST_C_TCP4] = c[RST_C_RST] = c[RST_C_EV_SENT] = 5;
+	read_counters(&t, in, in);
+	check_totals(&t, c, m);
+	if (t.host_lost[RST_DIR_IN][RST_HF_RST])
+		fail("seed 0x%x: %llu RSTs evicted, expected none (5 sets)", t_seed,
+		     (unsigned long long)t.host_lost[RST_DIR_IN][RST_HF_RST]);
+	if (map_count(fd_hosts) != 5)
+		fail("hosts: expected 5 entries, got %d", map_count(fd_hosts));
+	for (i = 0; i < 5; i++) {
+		set_src4(&f, src[i]);
+		expect_host(&f, RST_DIR_IN, 1, 0, 1);
+	}
+	check_conservation();
+
+	/* The loader's seed. */
+	opts_default(&o);
+	o.rate_limit = 7;
+	o.burst = 0;
+	if (bpf_map_update_elem(fd_settings, &zero, &zero_cfg, BPF_ANY) ||
+	    loader_apply_settings(fd_settings, &o) || bpf_map_lookup_elem(fd_settings, &zero, &got))
+		fail("loader_apply_settings: %s", strerror(errno));
+	first = got.hash_seed;
+	if (!first)
+		fail("loader: seed 0 after the first apply");
+	if (got.rate_interval_ns != 142857142 || got.rate_depth_ns != 142857142ULL * 7)
+		fail("loader: rate 7/s derived as interval %llu, depth %llu; expected 142857142, "
+		     "%llu",
+		     (unsigned long long)got.rate_interval_ns,
+		     (unsigned long long)got.rate_depth_ns, 142857142ULL * 7);
+	o.rate_limit = 1000;
+	o.burst = 3;
+	if (loader_apply_settings(fd_settings, &o) || bpf_map_lookup_elem(fd_settings, &zero, &got))
+		fail("loader_apply_settings: %s", strerror(errno));
+	if (got.hash_seed != first)
+		fail("loader: seed changed by a later apply (0x%x -> 0x%x)", first, got.hash_seed);
+	if (got.rate_interval_ns != 1000000 || got.rate_depth_ns != 3000000)
+		fail("loader: rate 1000/s burst 3 derived as %llu, %llu",
+		     (unsigned long long)got.rate_interval_ns,
+		     (unsigned long long)got.rate_depth_ns);
+	t_seed = seed_a;
+	reset_state(NULL);
+	tap_end("hash seed: 5 sources of one set under one seed take 5 sets under another, "
+		"none evicted, each found; the loader makes a seed once and keeps it");
 }
 
 /*
@@ -3242,6 +3392,8 @@ static const struct {
 	{ "slot_overflow", scen_slot_overflow },
 	{ "conversation", scen_conversation },
 	{ "host_collision", scen_host_collision },
+	{ "hash_seed", scen_hash_seed },
+	{ "dump_batches", scen_dump_batches },
 	{ "flow_full", scen_flow_full },
 	{ "flow_evict", scen_flow_evict },
 	{ "flow_budget", scen_flow_budget },

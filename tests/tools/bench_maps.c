@@ -72,12 +72,120 @@ static void print_totals(const struct rst_totals *t)
 	printf(",\"malformed\":%llu}", (unsigned long long)totals_malformed(t));
 }
 
+/* Sums over every host line and every flow line, merged over CPUs. */
+struct cons_sums {
+	__u64 host[2][RST_HF_MAX]; /* [dir][flag] */
+	__u64 flow[RST_FF_MAX];
+};
+
+static int cons_hosts(void *ctx, const struct map_dump *d)
+{
+	struct cons_sums *cs = ctx;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct rst_host_val *v = map_dump_val(d, i);
+
+		cs->host[RST_DIR_IN][RST_HF_RST] += v->rst_in;
+		cs->host[RST_DIR_OUT][RST_HF_RST] += v->rst_out;
+		cs->host[RST_DIR_IN][RST_HF_SYN] += v->syn_in;
+		cs->host[RST_DIR_OUT][RST_HF_SYN] += v->syn_out;
+		cs->host[RST_DIR_IN][RST_HF_FIN] += v->fin_in;
+		cs->host[RST_DIR_OUT][RST_HF_FIN] += v->fin_out;
+	}
+	return 0;
+}
+
+static int cons_flows(void *ctx, const struct map_dump *d)
+{
+	struct cons_sums *cs = ctx;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct rst_flow_val *v = map_dump_val(d, i);
+
+		cs->flow[RST_FF_SYN] += v->syn[0] + v->syn[1];
+		cs->flow[RST_FF_SYNACK] += v->synack[0] + v->synack[1];
+		cs->flow[RST_FF_FIN] += v->fin[0] + v->fin[1];
+		cs->flow[RST_FF_RST] += v->rst[0] + v->rst[1];
+		cs->flow[RST_FF_RSTACK] += v->rstack[0] + v->rstack[1];
+	}
+	return 0;
+}
+
+/*
+ * The accounting identities (docs/architecture.md), checked exactly on the
+ * maps as they are: per direction and flag, sum over host lines +
+ * host_lost == the global count of that direction; per flag, sum over flow
+ * lines + flow_lost of every cause == global. Printed as ,"conservation":
+ * {...,"ok":BOOL} with each side, so a failure shows where.
+ */
+static int print_conservation(int counters_fd, int hosts_fd, int flows_fd)
+{
+	static const int host_c[RST_HF_MAX][2] = {
+		[RST_HF_RST] = { RST_C_RST, RST_C_RSTACK },
+		[RST_HF_SYN] = { RST_C_SYN, -1 },
+		[RST_HF_FIN] = { RST_C_FIN, -1 },
+	};
+	static const int flow_c[RST_FF_MAX] = { RST_C_SYN, RST_C_SYNACK, RST_C_FIN, RST_C_RST,
+						RST_C_RSTACK };
+	struct rst_if_totals per[2 * (RST_IF_SLOTS + 1)];
+	__u64 g[2][RST_C_MAX] = {}, lost;
+	struct cons_sums cs = {};
+	struct map_dump d = {};
+	struct rst_totals t;
+	size_t n_per = 0, i;
+	int dir, k, c, ok = 1, first = 1;
+
+	if (counters_fd < 0 || hosts_fd < 0 || flows_fd < 0 ||
+	    counters_read(counters_fd, &t, per, ARRAY_SIZE(per), &n_per) ||
+	    hosts_dump_each(hosts_fd, &d, cons_hosts, &cs) ||
+	    flows_dump_each(flows_fd, &d, cons_flows, &cs)) {
+		map_dump_free(&d);
+		printf(",\"conservation\":{\"error\":\"maps not readable\",\"ok\":false}");
+		return -1;
+	}
+	map_dump_free(&d);
+	for (i = 0; i < n_per; i++)
+		for (c = 0; c < RST_C_MAX; c++)
+			g[per[i].dir & 1][c] += per[i].t.c[c];
+	printf(",\"conservation\":{\"hosts\":[");
+	for (dir = 0; dir < 2; dir++)
+		for (k = 0; k < RST_HF_MAX; k++) {
+			__u64 want = g[dir][host_c[k][0]] +
+				     (host_c[k][1] >= 0 ? g[dir][host_c[k][1]] : 0);
+			__u64 have = cs.host[dir][k] + t.host_lost[dir][k];
+
+			ok &= have == want;
+			printf("%s{\"dir\":\"%s\",\"flag\":\"%s\",\"lines\":%llu,\"evicted\":%llu,"
+			       "\"global\":%llu}",
+			       first ? "" : ",", dir ? "out" : "in", rst_host_flag_names[k],
+			       (unsigned long long)cs.host[dir][k],
+			       (unsigned long long)t.host_lost[dir][k], (unsigned long long)want);
+			first = 0;
+		}
+	printf("],\"flows\":[");
+	for (k = 0; k < RST_FF_MAX; k++) {
+		__u64 want = t.c[flow_c[k]];
+
+		lost = 0;
+		for (c = 0; c < RST_FL_MAX; c++)
+			lost += t.flow_lost[c][k];
+		ok &= cs.flow[k] + lost == want;
+		printf("%s{\"flag\":\"%s\",\"lines\":%llu,\"untracked\":%llu,\"global\":%llu}",
+		       k ? "," : "", rst_flow_flag_names[k], (unsigned long long)cs.flow[k],
+		       (unsigned long long)lost, (unsigned long long)want);
+	}
+	printf("],\"ok\":%s}", ok ? "true" : "false");
+	return ok ? 0 : 1;
+}
+
 /* The maps of process pid, by name, with their memory. */
 static int cmd_counters(int pid)
 {
 	struct rst_if_totals per[2 * (RST_IF_SLOTS + 1)];
 	char path[64], link[64];
-	int counters_fd = -1, n_maps = 0, first = 1;
+	int counters_fd = -1, hosts_fd = -1, flows_fd = -1, n_maps = 0, first = 1;
 	__u64 memlock_total = 0;
 	struct dirent *de;
 	size_t n_per = 0, i;
@@ -120,6 +228,10 @@ static int cmd_counters(int pid)
 		n_maps++;
 		if (!strcmp(info.name, "counters") && counters_fd < 0)
 			counters_fd = mfd;
+		else if (!strcmp(info.name, "hosts") && hosts_fd < 0)
+			hosts_fd = mfd;
+		else if (!strcmp(info.name, "flows") && flows_fd < 0)
+			flows_fd = mfd;
 		else
 			close(mfd);
 	}
@@ -138,8 +250,14 @@ static int cmd_counters(int pid)
 		print_totals(&per[i].t);
 		printf("}");
 	}
-	printf("]}\n");
+	printf("]");
+	print_conservation(counters_fd, hosts_fd, flows_fd);
+	printf("}\n");
 	close(counters_fd);
+	if (hosts_fd >= 0)
+		close(hosts_fd);
+	if (flows_fd >= 0)
+		close(flows_fd);
 	return 0;
 }
 
@@ -200,13 +318,18 @@ static int cmd_counters_pinned(const char *dir)
 	char path[512];
 	int fd;
 
+	int hfd, ffd;
+
 	snprintf(path, sizeof(path), "%s/maps/counters", dir);
 	fd = bpf_obj_get(path);
 	if (fd < 0 || counters_read(fd, &t, per, ARRAY_SIZE(per), &n_per)) {
 		fprintf(stderr, "bench_maps: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	close(fd);
+	snprintf(path, sizeof(path), "%s/maps/hosts", dir);
+	hfd = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/maps/flows", dir);
+	ffd = bpf_obj_get(path);
 	printf("{\"pin\":\"%s\",\"totals\":", dir);
 	print_totals(&t);
 	printf(",\"per_interface\":[");
@@ -216,7 +339,14 @@ static int cmd_counters_pinned(const char *dir)
 		print_totals(&per[i].t);
 		printf("}");
 	}
-	printf("]}\n");
+	printf("]");
+	print_conservation(fd, hfd, ffd);
+	printf("}\n");
+	close(fd);
+	if (hfd >= 0)
+		close(hfd);
+	if (ffd >= 0)
+		close(ffd);
 	return 0;
 }
 
@@ -373,7 +503,18 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 	      w2[4];
 	__u64 t0;
 	long cf, ch;
+	struct rst_config cfg = {};
+	__u32 seed, zero = 0;
+	int sfd;
 
+	/* The lines go where the programs would put them: the attachment's seed. */
+	snprintf(path, sizeof(path), "%s/maps/settings", dir);
+	sfd = bpf_obj_get(path);
+	if (sfd < 0 || bpf_map_lookup_elem(sfd, &zero, &cfg))
+		fprintf(stderr, "bench_maps: reading %s: %s\n", path, strerror(errno));
+	if (sfd >= 0)
+		close(sfd);
+	seed = cfg.hash_seed;
 	snprintf(path, sizeof(path), "%s/maps/flows", dir);
 	ffd = bpf_obj_get(path);
 	snprintf(path, sizeof(path), "%s/maps/hosts", dir);
@@ -394,7 +535,7 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 		/* Client i % hosts, one of 10 ports, to one of 16 servers. */
 		put32((__u8 *)w, 0x0a400000 + i % h);
 		put32((__u8 *)w2, 0x0b000001 + (i / h) % 16);
-		hash = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2);
+		hash = rst_flow_hash(w, w2, 1024 + (i / h / 16) % 60000, 443, 2, seed);
 		l = table_buf_line(&ft, hash, i % ft.ncpu, now_t - i % 1000);
 		if (!l)
 			continue;
@@ -419,7 +560,7 @@ static int cmd_fill(const char *dir, __u32 n_flows, __u32 n_hosts)
 
 		memset(w, 0, sizeof(w));
 		put32((__u8 *)w, 0x0a400000 + i);
-		hash = rst_host_hash(w, 2);
+		hash = rst_host_hash(w, 2, seed);
 		l = table_buf_line(&ht, hash, i % ht.ncpu, now_t - i % 1000);
 		if (!l)
 			continue;

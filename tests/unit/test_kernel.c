@@ -32,17 +32,17 @@ static int fd_open(int fd)
 static void test_map_names(void **state)
 {
 	static const char *const want[] = { "counters", "settings", "flows",
-					    "hosts",	"buckets",  "events",
-					    "reasons",	"causes",   "cause_hosts" };
+					    "hosts",	"events",   "reasons",
+					    "causes",	"cause_hosts" };
 	int i;
 
 	(void)state;
-	assert_int_equal(PM_MAX, 9);
+	assert_int_equal(PM_MAX, 8);
 	for (i = 0; i < PM_MAX; i++)
 		assert_string_equal(pin_map_names[i], want[i]);
 	assert_int_equal(PM_COUNTERS, 0);
 	assert_int_equal(PM_HOSTS, 3);
-	assert_int_equal(PM_REASONS, 6);
+	assert_int_equal(PM_REASONS, 5);
 }
 
 /* m.hosts and m.fd[PM_HOSTS] are one int, for every map. */
@@ -58,9 +58,8 @@ static void test_fields_alias_fd(void **state)
 	assert_int_equal(m.settings, 101);
 	assert_int_equal(m.flows, 102);
 	assert_int_equal(m.hosts, 103);
-	assert_int_equal(m.buckets, 104);
-	assert_int_equal(m.events, 105);
-	assert_int_equal(m.reasons, 106);
+	assert_int_equal(m.events, 104);
+	assert_int_equal(m.reasons, 105);
 	assert_ptr_equal(maps_slot(&m, PM_HOSTS), &m.hosts);
 	m.flows = 7;
 	assert_int_equal(m.fd[PM_FLOWS], 7);

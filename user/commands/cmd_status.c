@@ -447,6 +447,9 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 	jw_u64_field(&w, "rate_limit", cfg->rate_limit);
 	jw_u64_field(&w, "burst", cfg->burst ? cfg->burst : cfg->rate_limit);
 	jw_bool_field(&w, "events", !(cfg->flags & RST_CFG_EVENTS_OFF));
+	jw_u64_field(&w, "flow_budget", cfg->flow_budget);
+	jw_u64_field(&w, "event_budget", cfg->event_budget);
+	jw_u64_field(&w, "hash_seed", cfg->hash_seed);
 	jw_end_object(&w);
 	print_progs_json(&w, p);
 	jw_key(&w, "interfaces");

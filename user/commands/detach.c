@@ -65,6 +65,8 @@ static int detach_open(struct persist *p, const char *pin_path)
 	}
 	if (err)
 		return err;
+	/* Only pins are removed here: an older ABI's directory is detachable too. */
+	p->teardown = 1;
 	err = persist_read_meta(p);
 	if (err == -ENOENT) {
 		/* An attach that died half-way: its leftovers, nothing attached. */

@@ -423,7 +423,6 @@ static int do_serve(const struct serve_cfg *c)
 			      .settings = -1,
 			      .flows = -1,
 			      .hosts = -1,
-			      .buckets = -1,
 			      .events = -1,
 			      .reasons = -1 };
 	struct metrics_server *srv = NULL;

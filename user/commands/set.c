@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rsttrace set: change sampling, rate limit and events of the running
- * persistent attachment in place; the counters are not touched.
+ * rsttrace set: change sampling, rate limit, the per-CPU budgets and events
+ * of the running persistent attachment in place; the counters are not
+ * touched.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +17,8 @@
 #include "util.h"
 
 struct set_cfg {
-	__u32 sample, rate, burst;
-	int set_sample, set_rate, set_burst;
+	__u32 sample, rate, burst, flow_budget, event_budget;
+	int set_sample, set_rate, set_burst, set_flow_budget, set_event_budget;
 	int events; /* 1 on, 0 off, -1 not given */
 	const char *pin_path;
 };
@@ -57,6 +58,22 @@ static const struct opt_row set_rows[] = {
 	  .max = 1000000000,
 	  .metavar = "N",
 	  .help = "token bucket depth in events" },
+	{ .name = "flow-budget",
+	  .type = OPT_U32,
+	  SET(flow_budget),
+	  SET_GIVEN(set_flow_budget),
+	  .min = 0,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "new flows per second per CPU, 0 = no limit" },
+	{ .name = "event-budget",
+	  .type = OPT_U32,
+	  SET(event_budget),
+	  SET_GIVEN(set_event_budget),
+	  .min = 0,
+	  .max = 1000000000,
+	  .metavar = "N",
+	  .help = "events per second per CPU, 0 = no limit" },
 	{ .name = "events",
 	  .type = OPT_CHOICE,
 	  SET(events),
@@ -69,7 +86,7 @@ static const struct opt_row set_rows[] = {
 static const struct opt_cmd set_cmd = {
 	.name = "set",
 	.synopsis = "usage: rsttrace set [--sample N] [--rate-limit N] [--burst N] [--events on|off]\n"
-		    "                    [--pin-path DIR]\n",
+		    "                    [--flow-budget N] [--event-budget N] [--pin-path DIR]\n",
 	.epilog = "Changes the event settings of the persistent attachment in place; the\n"
 		  "counters are not touched. --burst 0 means: as deep as the rate limit.\n",
 	.sets = {
@@ -87,10 +104,16 @@ static void set_apply(const struct set_cfg *c, struct rst_config *cfg)
 		cfg->rate_limit = c->rate;
 	if (c->set_burst)
 		cfg->burst = c->burst;
+	if (c->set_flow_budget)
+		cfg->flow_budget = c->flow_budget;
+	if (c->set_event_budget)
+		cfg->event_budget = c->event_budget;
 	if (c->events == 0)
 		cfg->flags |= RST_CFG_EVENTS_OFF;
 	else if (c->events == 1)
 		cfg->flags &= ~RST_CFG_EVENTS_OFF;
+	/* The seed stays: the tables were filled with it. */
+	rst_config_derive(cfg);
 }
 
 static int do_set(const struct set_cfg *c)
@@ -100,8 +123,10 @@ static int do_set(const struct set_cfg *c)
 	struct persist p;
 	__u32 zero = 0;
 
-	if (!(c->set_sample || c->set_rate || c->set_burst || c->events >= 0)) {
-		pr_warn("set: nothing to set (--sample, --rate-limit, --burst, --events)");
+	if (!(c->set_sample || c->set_rate || c->set_burst || c->set_flow_budget ||
+	      c->set_event_budget || c->events >= 0)) {
+		pr_warn("set: nothing to set (--sample, --rate-limit, --burst, --flow-budget, "
+			"--event-budget, --events)");
 		return EXIT_USAGE;
 	}
 	if (check_privileges(PRIV_READ))
@@ -123,10 +148,12 @@ static int do_set(const struct set_cfg *c)
 		pr_warn("updating the settings map: %s", strerror(errno));
 		goto out;
 	}
-	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s\n",
+	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s, "
+	       "flow budget %u/s per CPU%s, event budget %u/s per CPU%s\n",
 	       cfg.sample ? cfg.sample : 1, cfg.rate_limit, cfg.rate_limit ? "" : " (off)",
 	       cfg.burst ? cfg.burst : cfg.rate_limit,
-	       cfg.flags & RST_CFG_EVENTS_OFF ? "off" : "on");
+	       cfg.flags & RST_CFG_EVENTS_OFF ? "off" : "on", cfg.flow_budget,
+	       cfg.flow_budget ? "" : " (off)", cfg.event_budget, cfg.event_budget ? "" : " (off)");
 	ret = EXIT_OK;
 out:
 	persist_close(&p);

@@ -16,7 +16,7 @@ _Static_assert(offsetof(struct rst_event, sk_state) == 79, "ABI: rst_event.sk_st
 	(RST_C_MAX + RST_M_MAX + 2 * RST_HF_MAX + RST_FL_MAX * RST_FF_MAX + 2 +                    \
 	 RST_CK_MAX * RST_CE_MAX)
 _Static_assert(sizeof(struct rst_counters) == RST_COUNTERS_WORDS * 8, "ABI: counters");
-_Static_assert(sizeof(struct rst_config) == 24, "ABI: rst_config");
+_Static_assert(sizeof(struct rst_config) == 48, "ABI: rst_config");
 /* One cache line per host line, per CPU; a flow line is one and a half; a set header one. */
 _Static_assert(sizeof(struct rst_host_line) == 64, "ABI: rst_host_line");
 _Static_assert(sizeof(struct rst_set_hdr) == 64, "ABI: rst_set_hdr");
@@ -28,7 +28,6 @@ _Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
 _Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");
 _Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");
 _Static_assert(sizeof(struct rst_host_val) == 64, "ABI: rst_host_val");
-_Static_assert(sizeof(struct rst_bucket) == 8, "ABI: rst_bucket");
 _Static_assert(sizeof(struct rst_reason_key) == 40, "ABI: rst_reason_key");
 _Static_assert(sizeof(struct rst_reason_val) == 16, "ABI: rst_reason_val");
 _Static_assert(RST_SNAPLEN_MAX == 256, "the BPF side masks the snapshot length with 255");

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -196,6 +198,23 @@ const struct opt_row datapath_rows[] = {
 	{ 0 },
 };
 
+/*
+ * A random seed for the hash of the tables, never 0 (0 is "none yet"). A
+ * failing getrandom() leaves a time-and-pid mix: weaker, but it still
+ * differs from load to load, which is what a blind flood is kept from.
+ */
+static __u32 new_seed(void)
+{
+	__u32 seed = 0;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (__u32)ts.tv_nsec * 0x9e3779b1U ^ (__u32)getpid();
+	}
+	return seed ? seed : 1;
+}
+
 int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 {
 	struct rst_config cfg = {
@@ -204,8 +223,15 @@ int loader_apply_settings(int settings_fd, const struct rst_opts *o)
 		.burst = o->burst,
 		.flow_budget = o->flow_budget,
 		.event_budget = o->event_budget,
-	};
+	}, cur;
 	__u32 zero = 0;
+
+	/* The seed is the tables': kept for as long as they live, made once. */
+	if (!bpf_map_lookup_elem(settings_fd, &zero, &cur) && cur.hash_seed)
+		cfg.hash_seed = cur.hash_seed;
+	else
+		cfg.hash_seed = new_seed();
+	rst_config_derive(&cfg);
 
 	if (bpf_map_update_elem(settings_fd, &zero, &cfg, BPF_ANY)) {
 		int err = -errno;
@@ -365,6 +391,9 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 	loader_size_tables(skel, loader_sets(o->max_hosts, RST_HOST_WAYS),
 			   loader_sets(o->max_flows, RST_FLOW_WAYS));
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
+	/* ringbuf_wakeup()'s threshold, so an event asks the ring one thing, not two. */
+	skel->rodata->wakeup_bytes =
+		o->ring_size / 16 < (32U << 10) ? o->ring_size / 16 : 32U << 10;
 	if (tracing)
 		*traced = tracing_configure(skel->obj);
 	else

@@ -85,6 +85,10 @@ struct rst_host_val;
 struct rst_flow_key;
 struct rst_flow_val;
 
+/* Bytes of sets one batch of the table reads read (0: the default); for tests. */
+void tables_batch_bytes(size_t bytes);
+/* Take the tables' hash seed from a settings map for the lookups below. */
+void tables_seed_from(int settings_fd);
 /* One key's entry, merged over CPUs: 0, -ENOENT when no CPU has it, or -errno. */
 int host_lookup(int fd, const struct rst_host_key *k, struct rst_host_val *v);
 int flow_lookup(int fd, const struct rst_flow_key *k, struct rst_flow_val *v);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "rsttrace.h"
 #include "maps.h"
+#include "mapread.h"
 #include "rsttrace.skel.h"
 
 const char *const pin_map_names[PM_MAX] = {
@@ -33,6 +34,7 @@ void maps_from_skel(struct rst_maps *m, const struct rsttrace *skel)
 	RST_PIN_MAPS(PM_SKEL)
 #undef PM_SKEL
 	m->owned = 0;
+	tables_seed_from(m->settings);
 }
 
 struct bpf_map *maps_skel_map(const struct rsttrace *skel, int which)
@@ -176,10 +178,9 @@ int maps_find_live(struct rst_maps *m)
 			"(%s)",
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
-		/* buckets: pinned for the layout, no program uses it any more. */
 		/* causes, cause_hosts: a watch of an older rsttrace has none. */
-		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_BUCKETS &&
-		    i != PM_CAUSES && i != PM_CAUSE_HOSTS) {
+		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_CAUSES &&
+		    i != PM_CAUSE_HOSTS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);
@@ -203,7 +204,6 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 		{ PM_SETTINGS, 4, sizeof(struct rst_config) },
 		{ PM_FLOWS, 4, sizeof(struct rst_flow_set) },
 		{ PM_HOSTS, 4, sizeof(struct rst_host_set) },
-		{ PM_BUCKETS, sizeof(struct rst_host_key), sizeof(struct rst_bucket) },
 		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
 		{ PM_CAUSES, 4, sizeof(struct rst_causes) },
 		{ PM_CAUSE_HOSTS, 4, sizeof(struct rst_cause_host_set) },
@@ -228,5 +228,7 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 			return -EPROTO;
 		}
 	}
+	/* Every opened set of maps passes here: lookups hash with its seed. */
+	tables_seed_from(m->settings);
 	return 0;
 }

@@ -25,7 +25,6 @@ struct rsttrace;
 	X(SETTINGS, settings)                                                                      \
 	X(FLOWS, flows)                                                                            \
 	X(HOSTS, hosts)                                                                            \
-	X(BUCKETS, buckets)                                                                        \
 	X(EVENTS, events)                                                                          \
 	X(REASONS, reasons)	    /* kernel reset reasons (tracing.h) */                         \
 	X(CAUSES, causes)	    /* counted causes (bpf/causes.bpf.h) */                        \

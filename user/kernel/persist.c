@@ -668,6 +668,13 @@ int persist_read_meta(struct persist *p)
 		goto out;
 	}
 	memcpy(&p->meta, buf, sizeof(p->meta));
+	if (m->abi_version != RST_ABI_VERSION && p->teardown &&
+	    m->abi_version >= RST_ABI_DETACH_MIN && m->abi_version < RST_ABI_VERSION) {
+		pr_info("%s: pinned by an rsttrace of ABI %u: detaching only", p->path,
+			m->abi_version);
+		p->have_meta = 1;
+		goto out;
+	}
 	if (m->abi_version != RST_ABI_VERSION) {
 		snprintf(why, sizeof(why),
 			 "pinned by an rsttrace of ABI %u, this one speaks ABI %d", m->abi_version,
@@ -689,6 +696,24 @@ static int prog_index(const char *name)
 	for (i = 0; i < PP_MAX; i++)
 		if (!strcmp(name, pin_prog_names[i]))
 			return i;
+	return -1;
+}
+
+/*
+ * Maps older rsttrace builds of this ABI pinned and this one no longer
+ * makes (all LRU hashes): "buckets", unused since the token buckets moved
+ * into the host lines. Unpinned with the rest, so a directory made before
+ * stays detachable and leaves nothing behind.
+ */
+static const char *const legacy_map_names[] = { "buckets" };
+
+static int legacy_map_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(legacy_map_names); i++)
+		if (!strcmp(name, legacy_map_names[i]))
+			return (int)i;
 	return -1;
 }
 
@@ -908,7 +933,6 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 		[PM_SETTINGS] = BPF_MAP_TYPE_ARRAY,
 		[PM_FLOWS] = BPF_MAP_TYPE_PERCPU_ARRAY,
 		[PM_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
-		[PM_BUCKETS] = BPF_MAP_TYPE_LRU_HASH,
 		[PM_EVENTS] = BPF_MAP_TYPE_RINGBUF,
 		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
 		[PM_CAUSES] = BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -917,9 +941,14 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 	int idx;
 
 	if (kind == PO_MAP) {
+		__u32 type = BPF_MAP_TYPE_ARRAY; /* meta */
+
 		idx = map_index(want);
-		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) &&
-		       mi.type == (idx >= 0 ? map_types[idx] : BPF_MAP_TYPE_ARRAY);
+		if (idx >= 0)
+			type = map_types[idx];
+		else if (legacy_map_index(want) >= 0)
+			type = BPF_MAP_TYPE_LRU_HASH;
+		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) && mi.type == type;
 	}
 	if (kind == PO_PROG) {
 		idx = prog_index(want);
@@ -1016,6 +1045,8 @@ int persist_clean_partial(struct persist *p)
 				    tracing_prog_names[i]);
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
+	for (i = 0; i < (int)ARRAY_SIZE(legacy_map_names) && !err; i++)
+		err = unpin_checked(p, "maps", legacy_map_names[i], PO_MAP, legacy_map_names[i]);
 	if (err) {
 		incompatible(p, "it holds objects that are not rsttrace's");
 		return -EPROTO;
@@ -1581,6 +1612,8 @@ int persist_remove_objects(struct persist *p)
 				    tracing_prog_names[i]);
 	for (i = 0; i < PM_MAX && !err; i++)
 		err = unpin_checked(p, "maps", pin_map_names[i], PO_MAP, pin_map_names[i]);
+	for (i = 0; i < (int)ARRAY_SIZE(legacy_map_names) && !err; i++)
+		err = unpin_checked(p, "maps", legacy_map_names[i], PO_MAP, legacy_map_names[i]);
 	if (err)
 		return err; /* said why */
 	p->have_meta = 0;

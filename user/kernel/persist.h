@@ -11,7 +11,7 @@
  * unlinked only once it is known to be the object rsttrace pinned there.
  *
  *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
- *   PIN/maps/{counters,settings,flows,hosts,buckets,events,reasons}
+ *   PIN/maps/{counters,settings,flows,hosts,events,reasons}
  *   PIN/progs/{rst_xdp,rst_tc_ingress,rst_tc_egress}
  *   PIN/progs/rst_send_reset       where the kernel has the tracepoint (tracing.h)
  *   PIN/links/IFNAME@NETNS-IFINDEX/{xdp_native,xdp_generic,tcx_in,tcx_out}
@@ -117,6 +117,12 @@ struct persist {
 	int create;		 /* prepared with PERSIST_CREATE */
 	int lock_fd;		 /* dir_fd once flock()ed; -1 when not locked */
 	int have_meta;
+	/*
+	 * Set by detach before persist_read_meta(): pins of an older ABI whose
+	 * pin layout this binary still tears down (RST_ABI_DETACH_MIN..) are
+	 * accepted, for removing them only.
+	 */
+	int teardown;
 	struct rst_pin_meta meta;
 	int prog_fd[PP_MAX];
 	__u32 prog_id[PP_MAX];
@@ -139,6 +145,14 @@ struct pin_trace {
 
 /* Whether a pin path check may create (mount bpffs, mkdir) or only read; quiet. */
 enum { PERSIST_READ = 0, PERSIST_CREATE = 1, PERSIST_QUIET = 2 };
+
+/*
+ * The oldest ABI whose pin directories detach still removes: ABI 3 had
+ * the same directories, names and link records, and maps/buckets, which
+ * is unpinned as a legacy name; its maps' layouts (settings) differ, so
+ * nothing else reads them.
+ */
+#define RST_ABI_DETACH_MIN 3
 
 void persist_init(struct persist *p);
 void persist_close(struct persist *p);
