@@ -24,6 +24,8 @@
 #define SOCK_STREAM 1 /* an enum of vmlinux.h; the UAPI headers leave it to libc */
 #endif
 
+#include "fate.bpf.h"
+
 #define TC_ACT_UNSPEC (-1) /* == TCX_NEXT: let the next program decide */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -321,6 +323,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 		l->port_b = pb;
 		l->family = pk->family;
 		l->ttl[0] = l->ttl[1] = 0;
+		l->hs = 0;
 		l->first_t = now_t;
 		made = 1;
 	}
@@ -332,6 +335,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 			l->synack[d & 1]++;
 		else
 			l->syn[d & 1]++;
+		stage_note(l, pk, d); /* the ISNs of the connection stage (fate.bpf.h) */
 	}
 	if (flags & RST_TCP_FIN)
 		l->fin[d & 1]++;
@@ -687,6 +691,8 @@ __attribute__((noinline)) int rst_account(struct rst_pkt *pk, __u32 ifindex, __u
 	 */
 	if (dir == RST_DIR_OUT)
 		reason_take(pk, bpf_ktime_get_ns());
+	else
+		fate_pending(pk, ifindex); /* awaits the stack's verdict (fate.bpf.h) */
 
 	/* The sequence counts every RST, so 1-in-N does not depend on history. */
 	seq = cnt->rst_seq++;
@@ -1058,4 +1064,6 @@ int rst_send_reset(__u64 *ctx)
 	bpf_map_update_elem(&reasons, &key, &v, BPF_ANY);
 	return 0;
 }
+
+#include "fate_trace.bpf.h"
 #endif /* RST_VMLINUX_FALLBACK_H */

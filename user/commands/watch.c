@@ -18,6 +18,8 @@
 #include "attach.h"
 #include "commands.h"
 #include "counters.h"
+#include "fates.h"
+#include "fatetrace.h"
 #include "iface.h"
 #include "linkmon.h"
 #include "loader.h"
@@ -84,6 +86,7 @@ struct watch {
 	int vanished[CMD_MAX_IFACES]; /* 1: that interface left: detached, said so */
 	int n_vanished;
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
+	struct fate_links fate; /* fates and owners (fatetrace.h) */
 	struct metrics_server *metrics;
 };
 
@@ -485,6 +488,22 @@ static void watch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The fate and owner programs, where loaded; without them events have neither. */
+static void attach_fates(struct watch *w)
+{
+	int n = fate_attach(&w->fate, w->s.skel);
+
+	if (n < 0) {
+		pr_info("received-RST fates unavailable: attaching the tracepoints: %s",
+			strerror(-n));
+		return;
+	}
+	if (!n)
+		return; /* not loaded: fate_configure said why at -dd */
+	w->out.why.fate_res = bpf_map__fd(w->s.skel->maps.fate_res);
+	w->out.why.owners = bpf_map__fd(w->s.skel->maps.owners);
+}
+
 /* Attach to every interface, then the reset-reason program. */
 static int watch_attach(struct watch *w)
 {
@@ -498,6 +517,7 @@ static int watch_attach(struct watch *w)
 	/* The reasons are for RSTs sent here: only with egress traced. */
 	if (w->o.dirs & DIR_OUT)
 		attach_tracing(w);
+	attach_fates(w);
 	return 0;
 }
 
@@ -612,6 +632,7 @@ static int watch_finish(struct watch *w, int ret)
 	int summary, all_gone;
 
 	session_detach(&w->s);
+	fate_detach(&w->fate);
 	if (w->linkmon_fd >= 0)
 		close(w->linkmon_fd);
 	/* Every interface vanished: a failure, but the run is told as any other. */
@@ -620,6 +641,8 @@ static int watch_finish(struct watch *w, int ret)
 	ret = watch_drain(w, ret, &summary);
 	if (w->s.skel && summary)
 		print_summary(w, w->s.maps.counters);
+	if (w->s.skel && summary && w->out.why.fate_res >= 0)
+		fates_summary(stderr, w->s.skel, w->links, w->n_if);
 	if (all_gone)
 		ret = EXIT_RUNTIME;
 	filter_free(&w->filter);
@@ -634,6 +657,8 @@ static int do_watch(const struct watch_cfg *c)
 	int ret;
 
 	session_init(&w.s);
+	fate_links_init(&w.fate);
+	why_maps_init(&w.out.why);
 	ret = watch_prepare(&w, c);
 	if (ret) {
 		filter_free(&w.filter);

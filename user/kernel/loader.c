@@ -9,6 +9,7 @@
 #include "loader.h"
 #include "log.h"
 #include "tracing.h"
+#include "fatetrace.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -363,10 +364,13 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 	loader_size_tables(skel, loader_sets(o->max_hosts, RST_HOST_WAYS),
 			   loader_sets(o->max_flows, RST_FLOW_WAYS));
 	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
-	if (tracing)
+	if (tracing) {
 		*traced = tracing_configure(skel->obj);
-	else
+		*traced |= fate_configure(skel, true); /* fates and owners (kernel/fatetrace.h) */
+	} else {
 		tracing_disable(skel->obj);
+		fate_configure(skel, false);
+	}
 	return skel;
 }
 

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "fatetrace.h"
+#include "log.h"
+#include "rsttrace.skel.h"
+
+static struct bpf_program *fate_prog(const struct rsttrace *skel, int i)
+{
+	/* The names exist only in a build from the kernel's BTF (no fallback). */
+	static const char *const names[FATE_PROGS] = { "rst_recv_reset", "rst_kfree_skb",
+						       "rst_send_owner" };
+
+	return bpf_object__find_program_by_name(skel->obj, names[i]);
+}
+
+/* NULL when the kernel's BTF has what the programs read, else why not. */
+static const char *fate_missing(const struct btf *btf)
+{
+	const struct btf_type *t;
+	__s32 id;
+
+	if (btf__find_by_name_kind(btf, "btf_trace_tcp_receive_reset", BTF_KIND_TYPEDEF) < 0)
+		return "the kernel has no tcp_receive_reset tracepoint";
+	if (btf__find_by_name_kind(btf, "btf_trace_tcp_send_reset", BTF_KIND_TYPEDEF) < 0)
+		return "the kernel has no tcp_send_reset tracepoint";
+	if (btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) < 0)
+		return "the kernel has no enum skb_drop_reason";
+	id = btf__find_by_name_kind(btf, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return "the kernel has no kfree_skb tracepoint";
+	/* typedef -> pointer -> prototype (ctx, skb, location, reason[, rx_sk]) */
+	t = btf__type_by_id(btf, id);
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 4)
+		return "the kfree_skb tracepoint has no drop reason";
+	return NULL;
+}
+
+bool fate_configure(struct rsttrace *skel, bool want)
+{
+	const char *why = want ? NULL : "not wanted";
+	struct btf *btf = NULL;
+	struct stat st;
+	int i;
+
+	if (!fate_prog(skel, 0)) {
+		pr_debug("received-RST fates off: built without the kernel's BTF");
+		return false;
+	}
+	if (!why) {
+		btf = btf__load_vmlinux_btf();
+		why = btf ? fate_missing(btf) : "the kernel has no BTF";
+		btf__free(btf);
+	}
+	for (i = 0; i < FATE_PROGS; i++)
+		bpf_program__set_autoload(fate_prog(skel, i), !why);
+	if (why) {
+		pr_debug("received-RST fates and socket owners off: %s", why);
+		return false;
+	}
+	/* Local resets are counted for this namespace only: the tracepoints see every one. */
+	if (!stat("/proc/self/ns/net", &st))
+		skel->rodata->fate_netns = (__u32)st.st_ino;
+	pr_debug("received-RST fates and socket owners on: tcp_receive_reset, kfree_skb, "
+		 "tcp_send_reset");
+	return true;
+}
+
+void fate_links_init(struct fate_links *l)
+{
+	int i;
+
+	for (i = 0; i < FATE_PROGS; i++)
+		l->fd[i] = -1;
+	l->n = 0;
+}
+
+int fate_attach(struct fate_links *l, const struct rsttrace *skel)
+{
+	struct bpf_program *p;
+	int i, fd, err;
+
+	for (i = 0; i < FATE_PROGS; i++) {
+		p = fate_prog(skel, i);
+		if (!p || !bpf_program__autoload(p) || bpf_program__fd(p) < 0)
+			continue;
+		/* A BTF-typed raw tracepoint knows its target. */
+		fd = bpf_raw_tracepoint_open(NULL, bpf_program__fd(p));
+		if (fd < 0) {
+			err = -errno;
+			fate_detach(l);
+			return err;
+		}
+		l->fd[i] = fd;
+		l->n++;
+	}
+	return l->n;
+}
+
+void fate_detach(struct fate_links *l)
+{
+	int i;
+
+	for (i = 0; i < FATE_PROGS; i++) {
+		if (l->fd[i] >= 0)
+			close(l->fd[i]);
+		l->fd[i] = -1;
+	}
+	l->n = 0;
+}
+
+int fate_read_iface(int fd, __u32 ifindex, struct rst_fate_counts *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
+	struct rst_fate_counts *v;
+	__u32 key, keys[2];
+	int k, nkeys;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* Its own slot where it owns it on a CPU, the overflow slot where another does. */
+	if (ifindex) {
+		keys[0] = ifindex % RST_IF_SLOTS;
+		keys[1] = RST_IF_SLOTS;
+		nkeys = 2;
+	} else {
+		keys[0] = RST_IF_SLOTS + 1;
+		nkeys = 1;
+	}
+	for (k = 0; k < nkeys && !err; k++) {
+		key = keys[k];
+		if (bpf_map_lookup_elem(fd, &key, v)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < ncpu; c++) {
+			/* XXX: the overflow slot mixes interfaces: counted for each that asks. */
+			if (ifindex && k == 0 && v[c].ifindex != ifindex)
+				continue;
+			for (f = 0; f < RST_FATE_MAX; f++)
+				out->fate[f] += v[c].fate[f];
+			out->local_reset += v[c].local_reset;
+			out->host_lost += v[c].host_lost;
+		}
+	}
+	out->ifindex = ifindex;
+	free(v);
+	return err;
+}
+
+int fate_hosts_each(int fd, fate_host_fn fn, void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
+	struct rst_host_key k, next, *prev = NULL;
+	struct rst_fate_host *v, sum;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue; /* deleted meanwhile */
+		memset(&sum, 0, sizeof(sum));
+		for (c = 0; c < ncpu; c++)
+			for (f = 0; f < RST_FATE_MAX; f++)
+				sum.fate[f] += v[c].fate[f];
+		err = fn(ctx, &k, &sum);
+		if (err)
+			break;
+	}
+	free(v);
+	return err < 0 ? err : 0;
+}
+
+int fate_cgroups_read(int fd, __u64 *ids, struct rst_cgroup_val *vals, int max)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, n = 0;
+	__u64 k, next, *prev = NULL;
+	struct rst_cgroup_val *v;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		ids[n] = k;
+		memset(&vals[n], 0, sizeof(vals[n]));
+		for (c = 0; c < ncpu; c++) {
+			vals[n].sent += v[c].sent;
+			vals[n].accepted += v[c].accepted;
+		}
+		n++;
+	}
+	free(v);
+	return n;
+}
