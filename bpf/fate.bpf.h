@@ -20,6 +20,8 @@
 
 /* The namespace (net ns inode) whose local resets are counted; 0: none. Set at load. */
 const volatile __u32 fate_netns = 0;
+/* The kfree_skb tracepoint has its rx_sk argument (6.11 on); set at load from BTF. */
+const volatile __u32 fate_rx_sk = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -103,7 +105,8 @@ static __always_inline struct rst_fate_counts *fate_counts_get(__u32 ifindex)
 }
 
 /* One fate, counted for the interface and the sender; a verdict is kept for the event. */
-static __always_inline void fate_count(const struct rst_fate_slot *s, __u32 fate, __u32 drop)
+static __always_inline void fate_count(const struct rst_fate_slot *s, __u32 fate, __u32 drop,
+				       __u32 sk_state)
 {
 	struct rst_fate_counts *c = fate_counts_get(s->ifindex);
 	struct rst_host_key hk = {};
@@ -129,6 +132,7 @@ static __always_inline void fate_count(const struct rst_fate_slot *s, __u32 fate
 			.ts_ns = bpf_ktime_get_ns(),
 			.fate = fate,
 			.drop_reason = drop < 255 ? drop : 255,
+			.sk_state = sk_state < 255 ? sk_state : 0,
 		};
 
 		bpf_map_update_elem(&fate_res, &s->k, &v, BPF_ANY);
@@ -155,7 +159,7 @@ __attribute__((noinline)) int fate_pending(const struct rst_pkt *pk, __u32 ifind
 	s = &r->slot[i];
 	if (s->state == 1) {
 		/* Reused before any verdict: not to the stack here, or a hook we lack. */
-		fate_count(s, RST_FATE_UNKNOWN, 0);
+		fate_count(s, RST_FATE_UNKNOWN, 0, 0);
 		if (r->pending)
 			r->pending--;
 	}
@@ -191,7 +195,7 @@ static __always_inline int fate_key_eq(const struct rst_fate_key *a, const struc
 
 /* Resolve the pending slot of key k on this CPU: 1 found, 0 none. */
 static __always_inline int fate_resolve(const struct rst_fate_key *k, int any_seq, __u32 fate,
-					__u32 drop)
+					__u32 drop, __u32 sk_state)
 {
 	struct rst_fate_ring *r;
 	__u32 zero = 0;
@@ -207,7 +211,7 @@ static __always_inline int fate_resolve(const struct rst_fate_key *k, int any_se
 			continue;
 		s->state = 2;
 		r->pending--;
-		fate_count(s, fate, drop);
+		fate_count(s, fate, drop, sk_state);
 		return 1;
 	}
 	return 0;

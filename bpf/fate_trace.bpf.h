@@ -116,7 +116,8 @@ int rst_recv_reset(__u64 *ctx)
 
 	if (!sk || fate_sock_tuple(sk, &k))
 		return 0;
-	if (!fate_resolve(&k, 1, RST_FATE_ACCEPTED, 0)) {
+	if (!fate_resolve(&k, 1, RST_FATE_ACCEPTED, 0,
+			  BPF_CORE_READ(sk, __sk_common.skc_state) + 1)) {
 		if (fate_netns &&
 		    BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) == fate_netns) {
 			c = fate_counts_get(0);
@@ -144,17 +145,40 @@ int rst_recv_reset(__u64 *ctx)
 		 ? (__s64)bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_##n)           \
 		 : (__s64)-1)
 
-/* The stack's verdict for an RST it frees with reason r. */
-static __always_inline __u32 fate_of_drop(__s64 r)
+/*
+ * The stack's verdict for an RST it frees with reason r, st the state + 1
+ * of the socket that took it (rx_sk; 0: not known).
+ */
+static __always_inline __u32 fate_of_drop(__s64 r, __u32 st)
 {
+	/*
+	 * A TIME_WAIT socket kills itself for an exact RST (RFC 1337
+	 * assassination, unless tcp_rfc1337) and drops any other, both with
+	 * no reason given: which one is not seen here.
+	 */
+	if (st == TCP_TIME_WAIT + 1)
+		return RST_FATE_TIME_WAIT;
 	if (r == FATE_DR(NO_SOCKET))
 		return RST_FATE_NO_SOCKET;
+	if (st == TCP_LISTEN + 1) {
+		/* To a listener itself: tcp_rcv_state_process() drops it, TCP_RESET. */
+		if (r == FATE_DR(TCP_RESET))
+			return RST_FATE_IGNORED;
+		/*
+		 * To a request socket, found through its listener: in window,
+		 * tcp_check_req() removes the request (TcpExtEmbryonicRsts)
+		 * and the skb goes with no reason; out of window it has one.
+		 */
+		if (r == FATE_DR(NOT_SPECIFIED))
+			return RST_FATE_REQUEST;
+	}
 	/* tcp_validate_incoming(): in window, not exact: challenge ACK, then this. */
 	if (r == FATE_DR(TCP_RESET))
 		return RST_FATE_CHALLENGED;
 	if (r == FATE_DR(TCP_OLD_SEQUENCE) || r == FATE_DR(TCP_INVALID_SEQUENCE) ||
 	    r == FATE_DR(TCP_RFC7323_PAWS) || r == FATE_DR(TCP_INVALID_ACK_SEQUENCE) ||
-	    r == FATE_DR(TCP_FLAGS) || r == FATE_DR(TCP_OLD_ACK) || r == FATE_DR(TCP_TOO_OLD_ACK))
+	    r == FATE_DR(TCP_FLAGS) || r == FATE_DR(TCP_OLD_ACK) || r == FATE_DR(TCP_TOO_OLD_ACK) ||
+	    r == FATE_DR(TCP_RFC7323_TW_PAWS))
 		return RST_FATE_IGNORED;
 	return RST_FATE_DROPPED;
 }
@@ -175,7 +199,8 @@ int rst_kfree_skb(__u64 *ctx)
 	unsigned char *head;
 	__u16 nh, th;
 	__u8 ip[40], tcp[14];
-	__u32 zero = 0;
+	__u32 zero = 0, state = 0;
+	const struct sock *rx_sk;
 
 	if (reason <= (__s64)bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return 0;
@@ -206,7 +231,11 @@ int rst_kfree_skb(__u64 *ctx)
 	k.sport = (__u16)tcp[0] << 8 | tcp[1];
 	k.dport = (__u16)tcp[2] << 8 | tcp[3];
 	k.seq = (__u32)tcp[4] << 24 | (__u32)tcp[5] << 16 | (__u32)tcp[6] << 8 | tcp[7];
-	fate_resolve(&k, 0, fate_of_drop(reason), (__u32)reason);
+	/* The socket that dropped it, where the kernel says (rx_sk: a request or timewait one too). */
+	rx_sk = fate_rx_sk ? (const struct sock *)ctx[3] : NULL; /* pruned at load without it */
+	if (rx_sk)
+		state = BPF_CORE_READ(rx_sk, __sk_common.skc_state) + 1;
+	fate_resolve(&k, 0, fate_of_drop(reason, state), (__u32)reason, state);
 	return 0;
 }
 

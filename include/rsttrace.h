@@ -500,6 +500,8 @@ enum rst_fate {
 	RST_FATE_NO_SOCKET,  /* no socket for it */
 	RST_FATE_DROPPED,    /* freed for another reason (kept in drop_reason) */
 	RST_FATE_UNKNOWN,    /* no verdict came before its pending slot was reused */
+	RST_FATE_TIME_WAIT,  /* taken by a TIME_WAIT socket: killed it if exact, else dropped */
+	RST_FATE_REQUEST,    /* to a request socket (SYN_RECV): removed it if in window */
 	RST_FATE_MAX,
 };
 
@@ -540,7 +542,8 @@ struct rst_fate_val {
 	__u64 ts_ns;	  /* CLOCK_MONOTONIC of the verdict */
 	__u8 fate;	  /* enum rst_fate */
 	__u8 drop_reason; /* enum skb_drop_reason of the kfree_skb, < 255; 0: none */
-	__u8 pad[6];
+	__u8 sk_state; /* state + 1 of the socket that took it (rx_sk, or the one reset); 0: none */
+	__u8 pad[5];
 };
 
 /*

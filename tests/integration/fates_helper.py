@@ -11,6 +11,8 @@
 #                                          data unread: an RST (abort on close)
 #                                later     read 5, send 3, close with the next
 #                                          2 bytes unread
+#                                first     accept and close at once: this side
+#                                          ends in TIME_WAIT
 #   crafted SRV PORT CLOSED    connect, read our own snd_nxt (TCP_REPAIR), then
 #                              craft RSTs from the same port: in window + 1000
 #                              (challenged), + 2^31 (ignored), exact (accepted);
@@ -20,6 +22,9 @@
 #   linger SRV PORT            connect, SO_LINGER 0, close: an RST, no data
 #   data SRV PORT N            connect, send N bytes, wait for the server's RST
 #   later SRV PORT             connect, send 5, read 3, send 2, wait for the RST
+#   timewait SRV PORT          connect, wait for the server's FIN, close, then
+#                              an exact RST to the server's TIME_WAIT socket;
+#                              prints it as a JSON line
 import json
 import socket
 import struct
@@ -110,6 +115,10 @@ def server(port, mode, ready):
         return
     c, _ = ls.accept()
     c.settimeout(3)
+    if mode == "first":
+        c.close()
+        time.sleep(2)
+        return
     if mode == "later":
         got = b""
         while len(got) < 5:
@@ -152,6 +161,20 @@ def main():
             got += c.recv(3 - len(got))
         c.sendall(b"zz")
         wait_reset(c)
+    elif mode == "timewait":
+        srv, port = sys.argv[2], int(sys.argv[3])
+        c = connect(srv, port)
+        c.settimeout(3)
+        wait_reset(c)  # the server's FIN: recv() returns b""
+        src, sport = c.getsockname()
+        seq = snd_nxt(c)
+        c.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 0)
+        c.close()  # our FIN takes seq; the server's last ACK makes it TIME_WAIT
+        time.sleep(0.3)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        raw.sendto(rst(src, srv, sport, port, seq + 1), (srv, 0))
+        print(json.dumps({"sport": sport, "seq": (seq + 1) & 0xFFFFFFFF}))
+        time.sleep(0.3)
     else:
         sys.exit("usage: see the head of " + sys.argv[0])
 

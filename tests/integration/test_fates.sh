@@ -52,7 +52,9 @@ server() {
 	wait_for 5 test -e "$ready"
 }
 
-client() { nsx "$NS_B" timeout 10 "$PY" "$H" "$@"; }
+# On one CPU: the kernel compares an RST's TTL with the flow line of the CPU
+# that receives it, and a veth delivers on the sender's CPU.
+client() { nsx "$NS_B" timeout 10 taskset -c 0 "$PY" "$H" "$@"; }
 
 mib() { # mib NAME: the server namespace's counter, absolute
 	nsx "$NS_A" nstat -az "$1" | awk -v n="$1" '$1 == n { print $2 }'
@@ -119,14 +121,47 @@ test_fates() {
 	assert_eq "oracle: one challenge ACK sent (TcpExtTCPChallengeACK)" 1 $((ch1 - ch0))
 	assert_eq "oracle: two connections reset (TcpEstabResets)" 2 $((er1 - er0))
 	assert_eq "fates counted on the interface, exactly" \
-		"fates of RSTs received on $VETH_A: 2 accepted, 1 challenged, 1 ignored, 1 no_socket, 0 dropped, 0 unknown" \
+		"fates of RSTs received on $VETH_A: 2 accepted, 1 challenged, 1 ignored, 1 no_socket, 0 dropped, 0 unknown, 0 time_wait, 0 request" \
 		"$(grep "^fates of RSTs received on" "$f.err")"
 	assert_eq "fates counted per host, exactly" \
-		"fates of RSTs received from $IP4_B: 2 accepted, 1 challenged, 1 ignored, 1 no_socket, 0 dropped, 0 unknown" \
+		"fates of RSTs received from $IP4_B: 2 accepted, 1 challenged, 1 ignored, 1 no_socket, 0 dropped, 0 unknown, 0 time_wait, 0 request" \
 		"$(grep "^fates of RSTs received from" "$f.err")"
 	assert_eq "no local reset without an RST" \
 		"0 local resets (tcp_reset with no RST received)" "$(grep "local resets" "$f.err")"
 	bg_stop "$SRV_PID" KILL
+}
+
+# The kernel's special cases: an RST to a request socket (SYN_RECV: hping3's
+# SYN, whose SYN-ACK the client's kernel answers with an RST; oracle
+# TcpExtEmbryonicRsts) and one to a TIME_WAIT socket (killed: gone from ss).
+test_special_sockets() {
+	local f=$T/special.json row sp seq e0 e1
+	start_watch "$f" --json || { not_ok "watch attached"; return; }
+	server 8210 hold || { not_ok "server ready (hold)"; return; }
+	e0=$(mib TcpExtEmbryonicRsts)
+	nsx "$NS_B" timeout 5 hping3 -S -s 41000 -k -p 8210 -c 1 -q "$IP4_A" >/dev/null 2>&1
+	sleep 0.3
+	e1=$(mib TcpExtEmbryonicRsts)
+	assert_eq "oracle: one embryonic reset (TcpExtEmbryonicRsts)" 1 $((e1 - e0))
+	assert_eq "RST to a request socket: fate request" request \
+		"$(ev "$f" '.dir == "in" and .sport == 41000 and .flags == "R"' .fate)"
+	bg_stop "$SRV_PID" KILL
+
+	server 8211 first || { not_ok "server ready (first)"; return; }
+	row=$(client timewait "$IP4_A" 8211)
+	sp=$(jq -r .sport <<<"$row")
+	seq=$(jq -r .seq <<<"$row")
+	assert_eq "RST to a TIME_WAIT socket: fate time_wait" time_wait \
+		"$(ev "$f" ".dir == \"in\" and .sport == $sp and .seq == $seq" .fate)"
+	assert_eq "RST to a TIME_WAIT socket: its state" time_wait \
+		"$(ev "$f" ".dir == \"in\" and .sport == $sp and .seq == $seq" .state)"
+	assert_eq "the exact RST killed the TIME_WAIT socket (ss)" 0 \
+		"$(nsx "$NS_A" ss -Htan state time-wait "( sport = :8211 )" | wc -l)"
+	bg_stop "$SRV_PID" KILL
+	bg_stop "$W_PID" INT
+	assert_eq "the fates on the interface" \
+		"fates of RSTs received on $VETH_A: 0 accepted, 0 challenged, 0 ignored, 0 no_socket, 0 dropped, 0 unknown, 1 time_wait, 1 request" \
+		"$(grep "^fates of RSTs received on" "$f.err")"
 }
 
 # Stage and owner: refused, RST right after the handshake, after the
@@ -136,6 +171,7 @@ test_stage_owner() {
 	local f=$T/stage.json sel comm pid
 	start_watch "$f" --json || { not_ok "watch attached"; return; }
 	refuse "$NS_B" "$IP4_A" 8299
+	sleep 0.3
 	sel='.dir == "out" and .sport == 8299'
 	assert_eq "refused: stage" refused "$(ev "$f" "$sel" .stage)"
 	assert_eq "refused: conn_state REJ" REJ "$(ev "$f" "$sel" .conn_state)"
@@ -207,6 +243,7 @@ fi
 probe
 if [ -n "$HAVE_FATES" ]; then
 	run_test test_fates
+	run_test test_special_sockets
 	run_test test_stage_owner
 	run_test test_verbose_text
 fi

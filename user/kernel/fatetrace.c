@@ -22,7 +22,7 @@ static struct bpf_program *fate_prog(const struct rsttrace *skel, int i)
 }
 
 /* NULL when the kernel's BTF has what the programs read, else why not. */
-static const char *fate_missing(const struct btf *btf)
+static const char *fate_missing(const struct btf *btf, bool *rx_sk)
 {
 	const struct btf_type *t;
 	__s32 id;
@@ -42,6 +42,7 @@ static const char *fate_missing(const struct btf *btf)
 	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 4)
 		return "the kfree_skb tracepoint has no drop reason";
+	*rx_sk = btf_vlen(t) >= 5;
 	return NULL;
 }
 
@@ -49,6 +50,7 @@ bool fate_configure(struct rsttrace *skel, bool want)
 {
 	const char *why = want ? NULL : "not wanted";
 	struct btf *btf = NULL;
+	bool rx_sk = false;
 	struct stat st;
 	int i;
 
@@ -58,7 +60,7 @@ bool fate_configure(struct rsttrace *skel, bool want)
 	}
 	if (!why) {
 		btf = btf__load_vmlinux_btf();
-		why = btf ? fate_missing(btf) : "the kernel has no BTF";
+		why = btf ? fate_missing(btf, &rx_sk) : "the kernel has no BTF";
 		btf__free(btf);
 	}
 	for (i = 0; i < FATE_PROGS; i++)
@@ -70,6 +72,7 @@ bool fate_configure(struct rsttrace *skel, bool want)
 	/* Local resets are counted for this namespace only: the tracepoints see every one. */
 	if (!stat("/proc/self/ns/net", &st))
 		skel->rodata->fate_netns = (__u32)st.st_ino;
+	skel->rodata->fate_rx_sk = rx_sk;
 	pr_debug("received-RST fates and socket owners on: tcp_receive_reset, kfree_skb, "
 		 "tcp_send_reset");
 	return true;

@@ -87,7 +87,9 @@ const char *classify_injection(const struct rst_event *e, __u8 fate)
 	/*
 	 * Accepted (or its fate not known) yet from another TTL than the
 	 * sender's earlier SYN, FIN or RST. Not for an RST the kernel here
-	 * says it sent itself.
+	 * says it sent itself. XXX: the kernel compares with the flow line of
+	 * the CPU that received the RST: packets of one flow seen on other
+	 * CPUs (RSS, RPS) are not compared.
 	 */
 	if ((e->ev_flags & RST_EV_TTL_CHANGE) && !e->reason)
 		return "ttl_change";

@@ -21,9 +21,10 @@
 #define DROP_PREFIX  "SKB_DROP_REASON_"
 
 static const char *const fate_names[RST_FATE_MAX] = {
-	[RST_FATE_ACCEPTED] = "accepted", [RST_FATE_CHALLENGED] = "challenged",
-	[RST_FATE_IGNORED] = "ignored",	  [RST_FATE_NO_SOCKET] = "no_socket",
-	[RST_FATE_DROPPED] = "dropped",	  [RST_FATE_UNKNOWN] = "unknown",
+	[RST_FATE_ACCEPTED] = "accepted",   [RST_FATE_CHALLENGED] = "challenged",
+	[RST_FATE_IGNORED] = "ignored",	    [RST_FATE_NO_SOCKET] = "no_socket",
+	[RST_FATE_DROPPED] = "dropped",	    [RST_FATE_UNKNOWN] = "unknown",
+	[RST_FATE_TIME_WAIT] = "time_wait", [RST_FATE_REQUEST] = "request",
 };
 
 const char *fate_name(__u8 fate)

@@ -10,7 +10,10 @@
 
 #include "rsttrace.h"
 
-/* "accepted", "challenged", "ignored", "no_socket", "dropped", "unknown"; NULL for none. */
+/*
+ * "accepted", "challenged", "ignored", "no_socket", "dropped", "unknown",
+ * "time_wait", "request"; NULL for none.
+ */
 const char *fate_name(__u8 fate);
 
 /* enum skb_drop_reason value -> "tcp_old_sequence" (the kernel's, lower case); NULL: none. */

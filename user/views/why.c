@@ -28,7 +28,9 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 		/* The programs run: an RST with no verdict is "unknown", not left out. */
 		fate = fate_join(m->fate_res, e, &fv) ? fv.fate : RST_FATE_UNKNOWN;
 		w->fate = fate_name(fate);
-		if (fate == RST_FATE_IGNORED || fate == RST_FATE_DROPPED)
+		w->sk_state = fate == RST_FATE_UNKNOWN ? 0 : fv.sk_state;
+		if (fate == RST_FATE_IGNORED || fate == RST_FATE_DROPPED ||
+		    fate == RST_FATE_TIME_WAIT || fate == RST_FATE_REQUEST)
 			w->drop_reason = fate_drop_name(fv.drop_reason);
 	}
 	w->signal = classify_injection(e, fate);
