@@ -13,6 +13,8 @@
 #                                          2 bytes unread
 #                                first     accept and close at once: this side
 #                                          ends in TIME_WAIT
+#                                shutdown  accept, shutdown(SHUT_RDWR), keep the
+#                                          socket: data after it is reset locally
 #   crafted SRV PORT CLOSED    connect, read our own snd_nxt (TCP_REPAIR), then
 #                              craft RSTs from the same port: in window + 1000
 #                              (challenged), + 2^31 (ignored), exact (accepted);
@@ -115,6 +117,10 @@ def server(port, mode, ready):
         return
     c, _ = ls.accept()
     c.settimeout(3)
+    if mode == "shutdown":
+        c.shutdown(socket.SHUT_RDWR)
+        time.sleep(2)
+        return
     if mode == "first":
         c.close()
         time.sleep(2)

@@ -164,6 +164,31 @@ test_special_sockets() {
 		"$(grep "^fates of RSTs received on" "$f.err")"
 }
 
+# tcp_reset() with no RST on the wire: data to a socket its server shut
+# down (FIN_WAIT2, RCV_SHUTDOWN) resets it locally (TcpExtTCPAbortOnData)
+# and an RST goes out; counted apart, no fate invented.
+test_local_reset() {
+	local f=$T/local.json a0 a1
+	start_watch "$f" --json || { not_ok "watch attached"; return; }
+	server 8212 shutdown || { not_ok "server ready (shutdown)"; return; }
+	a0=$(mib TcpExtTCPAbortOnData)
+	client data "$IP4_A" 8212 5
+	sleep 0.3
+	a1=$(mib TcpExtTCPAbortOnData)
+	bg_stop "$SRV_PID" KILL
+	bg_stop "$W_PID" INT
+	assert_eq "oracle: one abort on data (TcpExtTCPAbortOnData)" 1 $((a1 - a0))
+	assert_eq "the reset went out" 1 "$(jq -c 'select(.dir == "out" and .sport == 8212)' "$f" | wc -l)"
+	assert_eq "the local reset counted apart" \
+		"1 local resets (tcp_reset with no RST received)" "$(grep "local resets" "$f.err")"
+	assert_eq "no fate invented" \
+		"fates of RSTs received on $VETH_A: 0 accepted, 0 challenged, 0 ignored, 0 no_socket, 0 dropped, 0 unknown, 0 time_wait, 0 request" \
+		"$(grep "^fates of RSTs received on" "$f.err")"
+	assert_eq "the reply's owner: the shut socket's cgroup, no task (softirq)" \
+		"/$CG_NAME 65534 null" \
+		"$(ev "$f" '.dir == "out" and .sport == 8212' '"\(.cgroup) \(.uid) \(.pid)"')"
+}
+
 # Stage and owner: refused, RST right after the handshake, after the
 # client's data (server in our cgroup, as uid 65534: cgroup, uid, pid,
 # comm), later (both sides sent data).
@@ -244,6 +269,7 @@ probe
 if [ -n "$HAVE_FATES" ]; then
 	run_test test_fates
 	run_test test_special_sockets
+	run_test test_local_reset
 	run_test test_stage_owner
 	run_test test_verbose_text
 fi
