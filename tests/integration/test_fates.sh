@@ -193,8 +193,8 @@ test_local_reset() {
 # client's data (server in our cgroup, as uid 65534: cgroup, uid, pid,
 # comm), later (both sides sent data).
 test_stage_owner() {
-	local f=$T/stage.json sel comm pid
-	start_watch "$f" --json || { not_ok "watch attached"; return; }
+	local f=$T/stage.json sel comm pid m=$T/metrics.txt
+	start_watch "$f" --json --metrics 127.0.0.1:9847 || { not_ok "watch attached"; return; }
 	refuse "$NS_B" "$IP4_A" 8299
 	sleep 0.3
 	sel='.dir == "out" and .sport == 8299'
@@ -243,6 +243,12 @@ test_stage_owner() {
 	assert_eq "later: bytes 7 and 3" "7 3" \
 		"$(ev "$f" "$sel" '"\(.client_bytes) \(.server_bytes)"')"
 	bg_stop "$SRV_PID" KILL
+	# Per cgroup, counted in the kernel: two RSTs sent (client data, later), one accepted.
+	nsx "$NS_A" curl -sS --max-time 5 -o "$m" http://127.0.0.1:9847/metrics
+	assert_eq "metrics: the cgroup's resets sent and accepted" \
+		"rsttrace_cgroup_resets_total{cgroup=\"/$CG_NAME\",kind=\"sent\"} 2
+rsttrace_cgroup_resets_total{cgroup=\"/$CG_NAME\",kind=\"accepted\"} 1" \
+		"$(grep "^rsttrace_cgroup_resets_total{cgroup=\"/$CG_NAME\"" "$m")"
 	bg_stop "$W_PID" INT
 	assert_eq "watch exits 0" 0 "$BG_STATUS"
 }

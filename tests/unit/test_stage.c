@@ -25,6 +25,7 @@
 
 #include "classify.h"
 #include "json.h"
+#include "metrics_cgroup.h"
 #include "owner.h"
 #include "stage.h"
 #include "why.h"
@@ -248,7 +249,7 @@ static void test_injection_signal(void **state)
 
 static void test_cgroup_path(void **state)
 {
-	char root[] = "/tmp/rsttrace-cg.XXXXXX", p[128];
+	char root[] = "/tmp/rsttrace-cg.XXXXXX", p[128], buf[256];
 	struct stat st_root, st_a, st_b;
 
 	(void)state;
@@ -262,15 +263,18 @@ static void test_cgroup_path(void **state)
 	assert_int_equal(stat(root, &st_root), 0);
 
 	owner_cgroup_flush();
-	assert_string_equal(owner_cgroup_path(root, st_b.st_ino), "/system.slice/web.service");
-	assert_string_equal(owner_cgroup_path(root, st_a.st_ino), "/system.slice");
-	assert_string_equal(owner_cgroup_path(root, st_root.st_ino), "/");
-	assert_null(owner_cgroup_path(root, 0));
+	assert_string_equal(owner_cgroup_path(root, st_b.st_ino, buf, sizeof(buf)),
+			    "/system.slice/web.service");
+	assert_string_equal(owner_cgroup_path(root, st_a.st_ino, buf, sizeof(buf)),
+			    "/system.slice");
+	assert_string_equal(owner_cgroup_path(root, st_root.st_ino, buf, sizeof(buf)), "/");
+	assert_null(owner_cgroup_path(root, 0, buf, sizeof(buf)));
 	/* No such directory: NULL, and the miss is cached. */
-	assert_null(owner_cgroup_path(root, 1));
+	assert_null(owner_cgroup_path(root, 1, buf, sizeof(buf)));
 	/* From the cache: still found once the tree is gone. */
 	rmdir(p);
-	assert_string_equal(owner_cgroup_path(root, st_b.st_ino), "/system.slice/web.service");
+	assert_string_equal(owner_cgroup_path(root, st_b.st_ino, buf, sizeof(buf)),
+			    "/system.slice/web.service");
 	snprintf(p, sizeof(p), "%s/system.slice", root);
 	rmdir(p);
 	rmdir(root);
@@ -313,6 +317,33 @@ static void test_json_keys(void **state)
 	assert_null(strstr(line, "\"fate\""));
 }
 
+/* The bounded cgroup family: its series, label escaping, "other" and nothing without the map. */
+static void test_cgroup_metrics(void **state)
+{
+	struct metrics_cgroups c = { .ok = 1, .n = 1, .other_sent = 3, .other_accepted = 0 };
+	char text[2048];
+	struct strbuf b;
+
+	(void)state;
+	c.top[0].sent = 7;
+	c.top[0].accepted = 2;
+	strcpy(c.top[0].path, "/a\"b.service");
+	assert_int_equal(sb_init(&b, text, sizeof(text)), 0);
+	metrics_cgroups_render(&c, &b);
+	assert_non_null(strstr(
+		text,
+		"# TYPE rsttrace_cgroup_resets_total counter\n"
+		"rsttrace_cgroup_resets_total{cgroup=\"/a\\\"b.service\",kind=\"sent\"} 7\n"
+		"rsttrace_cgroup_resets_total{cgroup=\"/a\\\"b.service\",kind=\"accepted\"} 2\n"
+		"rsttrace_cgroup_resets_total{cgroup=\"other\",kind=\"sent\"} 3\n"
+		"rsttrace_cgroup_resets_total{cgroup=\"other\",kind=\"accepted\"} 0\n"));
+	metrics_cgroups_read(&c, -1);
+	assert_int_equal(c.ok, 0);
+	assert_int_equal(sb_init(&b, text, sizeof(text)), 0);
+	metrics_cgroups_render(&c, &b);
+	assert_int_equal(b.len, 0);
+}
+
 int main(void)
 {
 	struct rowtests rt = { 0 };
@@ -322,5 +353,6 @@ int main(void)
 	rt_add(&rt, "test_injection_signal", test_injection_signal, NULL);
 	rt_add(&rt, "test_cgroup_path", test_cgroup_path, NULL);
 	rt_add(&rt, "test_json_keys", test_json_keys, NULL);
+	rt_add(&rt, "test_cgroup_metrics", test_cgroup_metrics, NULL);
 	return rt_run(&rt, NULL, NULL);
 }

@@ -116,6 +116,7 @@ void metrics_opts_default(struct metrics_opts *o)
 	o->opt = "--listen";
 	o->list_attach = NULL;
 	o->list_ctx = NULL;
+	o->cgroups_fd = -1;
 }
 
 static int listen_err(const char *opt, const char *s, const char *why)
@@ -568,6 +569,8 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 			  (unsigned long long)s->http_closed_evicted);
 	}
 
+	metrics_cgroups_render(&s->cg, b);
+
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
 	sb_printf(b, "rsttrace_build_info{version=\"");
 	metrics_label(b, RST_VERSION);
@@ -881,6 +884,7 @@ static int snapshot_build(struct metrics_server *srv)
 		return err;
 	metrics_set_ifaces(s, srv->per, n_per, iface_name);
 	metrics_top_finish(s);
+	metrics_cgroups_read(&s->cg, srv->o.cgroups_fd);
 	err = -ENOSYS;
 	s->n_att = 0;
 	if (srv->o.list_attach)

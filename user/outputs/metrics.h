@@ -21,6 +21,7 @@
 
 #include "counters.h"
 #include "maps.h"
+#include "metrics_cgroup.h"
 #include "strbuf.h"
 
 /*
@@ -53,6 +54,7 @@ struct metrics_opts {
 	 */
 	metrics_attach_fn list_attach;
 	void *list_ctx;
+	int cgroups_fd; /* resets per cgroup (metrics_cgroup.h); -1: none (the default) */
 };
 
 void metrics_opts_default(struct metrics_opts *o);
@@ -129,6 +131,7 @@ struct metrics_snapshot {
 	/* The HTTP server's own state (not from the maps); http_ok: present. */
 	int http_ok;
 	__u64 http_open, http_closed_deadline, http_closed_evicted;
+	struct metrics_cgroups cg; /* top-N cgroups, where the map is there */
 };
 
 /* Bounded top-N selection (a min-heap on RSTs, ties broken by address). */

@@ -7,6 +7,7 @@
  * and its results cached, so a busy reset storm costs one walk per cgroup.
  */
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,13 @@ static int cg_visit(const char *path, const struct stat *st, int type, struct FT
 	return 1;
 }
 
-const char *owner_cgroup_path(const char *root, __u64 id)
+static pthread_mutex_t cg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *cg_lookup(const char *root, __u64 id)
 {
 	struct cg_entry *c;
 	unsigned int i;
 
-	if (!id)
-		return NULL;
 	/* The v2 hierarchy: /sys/fs/cgroup, or its "unified" part on a hybrid (v1 + v2) host. */
 	if (!root)
 		root = access("/sys/fs/cgroup/cgroup.controllers", F_OK) &&
@@ -90,10 +91,26 @@ const char *owner_cgroup_path(const char *root, __u64 id)
 	return c->found ? c->path : NULL;
 }
 
+const char *owner_cgroup_path(const char *root, __u64 id, char *buf, size_t len)
+{
+	const char *p;
+
+	if (!id || !len)
+		return NULL;
+	pthread_mutex_lock(&cg_lock);
+	p = cg_lookup(root, id);
+	if (p)
+		snprintf(buf, len, "%s", p);
+	pthread_mutex_unlock(&cg_lock);
+	return p ? buf : NULL;
+}
+
 void owner_cgroup_flush(void)
 {
+	pthread_mutex_lock(&cg_lock);
 	memset(cg_cache, 0, sizeof(cg_cache));
 	cg_next = 0;
+	pthread_mutex_unlock(&cg_lock);
 }
 
 /* The record is this RST's: within RST_REASON_MAX_AGE_NS of it, either way. */
@@ -143,7 +160,7 @@ int owner_join(int fd, const struct rst_event *e, int accepted, struct rst_owner
 	if (v.flags & RST_OWN_SOCK) {
 		o->have_sock = 1;
 		o->cgroup_id = v.cgroup_id;
-		o->cgroup = owner_cgroup_path(NULL, v.cgroup_id);
+		o->cgroup = owner_cgroup_path(NULL, v.cgroup_id, o->path, sizeof(o->path));
 		o->uid = v.uid;
 	}
 	if (v.flags & RST_OWN_TASK) {

@@ -14,7 +14,8 @@ struct rst_owner {
 	int have_sock; /* cgroup_id, cgroup, uid */
 	int have_task; /* pid, comm */
 	__u64 cgroup_id;
-	const char *cgroup; /* "/system.slice/x.service"; NULL: not found under /sys/fs/cgroup */
+	const char *cgroup; /* "/system.slice/x.service" (in path[]); NULL: not found */
+	char path[256];
 	__u32 uid;
 	__u32 pid;
 	char comm[17];
@@ -33,9 +34,10 @@ int owner_join(int owners_fd, const struct rst_event *e, int accepted, struct rs
  * or /sys/fs/cgroup/unified on a hybrid host),
  * relative to it with a leading '/', "/" for the root itself; NULL when
  * no directory has that inode. The cgroup id is the inode number of its
- * directory in cgroupfs. Results are cached, misses too.
+ * directory in cgroupfs. Results are cached, misses too. Into buf (len
+ * bytes): buf, or NULL. Thread-safe (watch's metrics thread asks too).
  */
-const char *owner_cgroup_path(const char *root, __u64 id);
+const char *owner_cgroup_path(const char *root, __u64 id, char *buf, size_t len);
 
 /* Forget the cache (tests; a cgroup made after a miss). */
 void owner_cgroup_flush(void);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cgroup family of the metrics: RSTs sent for, and accepted by, the
+ * sockets of each cgroup (kernel/fatetrace.h counts them), the
+ * METRICS_CGROUPS_TOP cgroups with the most as their own series and the
+ * rest as cgroup="other", so that cardinality is bounded and the series
+ * still sum to what the kernel counted.
+ */
+#ifndef RST_METRICS_CGROUP_H
+#define RST_METRICS_CGROUP_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "strbuf.h"
+
+#define METRICS_CGROUPS_TOP 10
+
+struct metrics_cgroup {
+	__u64 id;
+	__u64 sent, accepted;
+	char path[256]; /* "/system.slice/x.service"; "id:N" when not found */
+};
+
+struct metrics_cgroups {
+	int ok; /* read: render the family */
+	struct metrics_cgroup top[METRICS_CGROUPS_TOP];
+	size_t n;
+	__u64 other_sent, other_accepted;
+};
+
+/* Read the per-cgroup counts of cgroups_fd (< 0: none, c->ok 0) into c. */
+void metrics_cgroups_read(struct metrics_cgroups *c, int cgroups_fd);
+
+/* The family rsttrace_cgroup_resets_total, where c->ok. */
+void metrics_cgroups_render(const struct metrics_cgroups *c, struct strbuf *b);
+
+#endif
