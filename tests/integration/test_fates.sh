@@ -233,6 +233,12 @@ test_stage_owner() {
 	assert_eq "sent in close() (process context): the server's pid" "$pid" \
 		"$(ev "$f" "$sel" .pid)"
 	assert_eq "sent in close(): the server's comm" "$comm" "$(ev "$f" "$sel" .comm)"
+	# flows, from the running watch: the same owner on the flow's line.
+	nsx "$NS_A" "$RSTTRACE" flows --json --port 8202 >"$T/flows.json"
+	assert_eq "flows: the owner of the flow" "/$CG_NAME 65534 $pid $comm" \
+		"$(jq -r '.flows[] | "\(.cgroup) \(.uid) \(.pid) \(.comm)"' "$T/flows.json")"
+	assert_cmd "flows: the OWNER column" grep -q "/$CG_NAME uid=65534 pid=$pid $comm\$" \
+		<(nsx "$NS_A" "$RSTTRACE" flows --port 8202)
 	bg_stop "$SRV_PID" KILL
 
 	server 8203 later || { not_ok "server ready (later)"; return; }

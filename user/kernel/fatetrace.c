@@ -219,3 +219,86 @@ int fate_cgroups_read(int fd, __u64 *ids, struct rst_cgroup_val *vals, int max)
 	free(v);
 	return n;
 }
+
+/* The fd of the map named name that program prog_fd uses (its id in *id), or -1. */
+static int prog_map_named(int prog_fd, const char *name, __u32 *id)
+{
+	struct bpf_prog_info pi = {};
+	__u32 len = sizeof(pi), ids[32], i, n;
+	int fd;
+
+	pi.nr_map_ids = 32;
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len))
+		return -1;
+	n = pi.nr_map_ids < 32 ? pi.nr_map_ids : 32;
+	for (i = 0; i < n; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) && !strcmp(mi.name, name)) {
+			if (id)
+				*id = mi.id;
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * The first loaded program named one of names[] that uses the map of id
+ * uses_id, and its map named want: that map's fd (its id in *got), or -1.
+ */
+static int find_via_prog(const char *const *names, __u32 uses_id, const char *uses,
+			 const char *want, __u32 *got)
+{
+	__u32 id = 0, mid;
+	int pfd, fd, k, res = -1;
+
+	while (res < 0 && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info pi = {};
+		__u32 len = sizeof(pi);
+
+		pfd = bpf_prog_get_fd_by_id(id);
+		if (pfd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(pfd, &pi, &len))
+			goto next;
+		for (k = 0; names[k] && strcmp(pi.name, names[k]); k++)
+			;
+		if (!names[k])
+			goto next;
+		fd = prog_map_named(pfd, uses, &mid);
+		if (fd < 0)
+			goto next;
+		close(fd);
+		if (mid == uses_id)
+			res = prog_map_named(pfd, want, got);
+next:
+		close(pfd);
+	}
+	return res;
+}
+
+int fate_owners_near(int counters_fd)
+{
+	static const char *const datapath[] = { "rst_xdp", "rst_tc_ingress", "rst_tc_egress",
+						NULL };
+	static const char *const recv[] = { "rst_recv_reset", NULL };
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), ring_id = 0;
+	int ring;
+
+	if (counters_fd < 0 || bpf_obj_get_info_by_fd(counters_fd, &mi, &len))
+		return -1;
+	/* The datapath with these counters has the fate ring its tracepoints share. */
+	ring = find_via_prog(datapath, mi.id, "counters", "fate_ring", &ring_id);
+	if (ring < 0)
+		return -1;
+	close(ring);
+	return find_via_prog(recv, ring_id, "fate_ring", "owners", NULL);
+}

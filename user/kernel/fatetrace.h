@@ -46,4 +46,11 @@ int fate_hosts_each(int fate_hosts_fd, fate_host_fn fn, void *ctx);
 /* Every cgroup of cgroups_fd, summed over CPUs, into ids/vals (up to max): count or -errno. */
 int fate_cgroups_read(int cgroups_fd, __u64 *ids, struct rst_cgroup_val *vals, int max);
 
+/*
+ * The owners map of the datapath whose counters map is counters_fd, where
+ * its tracepoint programs are loaded (a running watch; not a persistent
+ * attachment, which does not run them): an fd to close, or -1.
+ */
+int fate_owners_near(int counters_fd);
+
 #endif

@@ -125,12 +125,32 @@ static int owner_lookup(int fd, const struct rst_reason_key *k, const struct rst
 	return 0;
 }
 
+/* The record v as the owner o. */
+static int owner_fill(const struct rst_owner_val *v, struct rst_owner *o)
+{
+	size_t i;
+
+	if (v->flags & RST_OWN_SOCK) {
+		o->have_sock = 1;
+		o->cgroup_id = v->cgroup_id;
+		o->cgroup = owner_cgroup_path(NULL, v->cgroup_id, o->path, sizeof(o->path));
+		o->uid = v->uid;
+	}
+	if (v->flags & RST_OWN_TASK) {
+		o->have_task = 1;
+		o->pid = v->pid;
+		for (i = 0; i < sizeof(v->comm) && v->comm[i]; i++)
+			o->comm[i] = v->comm[i];
+		o->comm[i] = '\0';
+	}
+	return o->have_sock || o->have_task;
+}
+
 int owner_join(int fd, const struct rst_event *e, int accepted, struct rst_owner *o)
 {
 	struct rst_reason_key k = {};
 	struct rst_owner_val v;
 	__u64 age;
-	size_t i;
 
 	memset(o, 0, sizeof(*o));
 	if (fd < 0 || (e->dir == RST_DIR_IN && !accepted))
@@ -157,18 +177,32 @@ int owner_join(int fd, const struct rst_event *e, int accepted, struct rst_owner
 		if (owner_lookup(fd, &k, e, &v))
 			return 0;
 	}
-	if (v.flags & RST_OWN_SOCK) {
-		o->have_sock = 1;
-		o->cgroup_id = v.cgroup_id;
-		o->cgroup = owner_cgroup_path(NULL, v.cgroup_id, o->path, sizeof(o->path));
-		o->uid = v.uid;
+	return owner_fill(&v, o);
+}
+
+int owner_of_flow(int fd, const struct rst_flow_key *k, struct rst_owner *o)
+{
+	struct rst_owner_val v[2];
+	struct rst_reason_key key = {};
+	int have[2], d;
+
+	memset(o, 0, sizeof(*o));
+	if (fd < 0)
+		return 0;
+	key.family = k->family;
+	/* This host is A, then B: the record is keyed with this host first. */
+	for (d = 0; d < 2; d++) {
+		memcpy(key.saddr, d ? k->addr_b : k->addr_a, 16);
+		memcpy(key.daddr, d ? k->addr_a : k->addr_b, 16);
+		key.sport = d ? k->port_b : k->port_a;
+		key.dport = d ? k->port_a : k->port_b;
+		have[d] = !bpf_map_lookup_elem(fd, &key, &v[d]);
 	}
-	if (v.flags & RST_OWN_TASK) {
-		o->have_task = 1;
-		o->pid = v.pid;
-		for (i = 0; i < sizeof(v.comm) && v.comm[i]; i++)
-			o->comm[i] = v.comm[i];
-		o->comm[i] = '\0';
-	}
-	return o->have_sock || o->have_task;
+	if (have[0] && have[1])
+		d = v[1].ts_ns > v[0].ts_ns;
+	else if (have[0] || have[1])
+		d = have[1];
+	else
+		return 0;
+	return owner_fill(&v[d], o);
 }

@@ -30,6 +30,12 @@ struct rst_owner {
 int owner_join(int owners_fd, const struct rst_event *e, int accepted, struct rst_owner *o);
 
 /*
+ * The owner last recorded for the connection of flow key k (either end
+ * may be this host's): 1 and *o filled, 0 when none.
+ */
+int owner_of_flow(int owners_fd, const struct rst_flow_key *k, struct rst_owner *o);
+
+/*
  * The path of cgroup v2 id under root (NULL: the v2 hierarchy, /sys/fs/cgroup
  * or /sys/fs/cgroup/unified on a hybrid host),
  * relative to it with a leading '/', "/" for the root itself; NULL when
