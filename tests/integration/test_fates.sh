@@ -154,7 +154,7 @@ test_special_sockets() {
 	assert_eq "RST to a TIME_WAIT socket: fate time_wait" time_wait \
 		"$(ev "$f" ".dir == \"in\" and .sport == $sp and .seq == $seq" .fate)"
 	assert_eq "RST to a TIME_WAIT socket: its state" time_wait \
-		"$(ev "$f" ".dir == \"in\" and .sport == $sp and .seq == $seq" .state)"
+		"$(ev "$f" ".dir == \"in\" and .sport == $sp and .seq == $seq" .fate_state)"
 	assert_eq "the exact RST killed the TIME_WAIT socket (ss)" 0 \
 		"$(nsx "$NS_A" ss -Htan state time-wait "( sport = :8211 )" | wc -l)"
 	bg_stop "$SRV_PID" KILL

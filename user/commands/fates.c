@@ -7,6 +7,7 @@
 #include "fate.h"
 #include "fatetrace.h"
 #include "fates.h"
+#include "util.h"
 #include "rsttrace.skel.h"
 
 static void print_fates(FILE *f, const char *what, const __u64 *fate)
@@ -35,17 +36,18 @@ void fates_summary(FILE *f, const struct rsttrace *skel, const struct rst_link *
 {
 	int ifs = bpf_map__fd(skel->maps.fate_ifs);
 	struct rst_fate_counts c;
-	char what[IF_NAMESIZE + 8];
+	char what[ESC_LEN + 8];
 	int i;
 
 	for (i = 0; i < n; i++) {
 		if (fate_read_iface(ifs, links[i].ifindex, &c))
 			continue;
-		snprintf(what, sizeof(what), "on %s", links[i].ifname);
+		/* Interface names are bytes: escaped as every message does. */
+		snprintf(what, sizeof(what), "on %s", ESC(links[i].ifname));
 		print_fates(f, what, c.fate);
 		if (c.host_lost)
 			fprintf(f, "%llu fates on %s not counted per host (table full)\n",
-				(unsigned long long)c.host_lost, links[i].ifname);
+				(unsigned long long)c.host_lost, ESC(links[i].ifname));
 	}
 	fate_hosts_each(bpf_map__fd(skel->maps.fate_hosts), host_line, f);
 	if (!fate_read_iface(ifs, 0, &c))

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "loader.h"
+#include "rstreason.h"
 #include "why.h"
 
 int json_tcp_flags(char *buf, size_t len, __u8 flags)
@@ -50,6 +51,7 @@ static void json_why(struct json_writer *w, const struct rst_why *y)
 
 	jw_str_field(w, "fate", y->fate);
 	jw_str_field(w, "drop_reason", y->drop_reason);
+	jw_str_field(w, "fate_state", rst_state_name(y->sk_state));
 	jw_str_field(w, "injection_signal", y->signal);
 	jw_str_field(w, "stage", y->have_stage ? y->st.stage : NULL);
 	jw_str_field(w, "conn_state", y->have_stage ? y->st.conn : NULL);

@@ -189,7 +189,7 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 						   : classify_event(out->flows_fd, e);
 			out->fo.why = &why;
 			out->fo.reason = rst_reason_name(e->reason);
-			out->fo.state = rst_state_name(e->sk_state ? e->sk_state : why.sk_state);
+			out->fo.state = rst_state_name(e->sk_state);
 		}
 		len = fmt_event_line(line, sizeof(line), e, ifname, wall, &out->fo, &out->fs);
 		if (len > 0) {
@@ -205,7 +205,7 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 			.class = why.signal ? "suspected_injection"
 					    : classify_event(out->flows_fd, e),
 			.reason = rst_reason_name(e->reason),
-			.state = rst_state_name(e->sk_state ? e->sk_state : why.sk_state),
+			.state = rst_state_name(e->sk_state),
 			.why = &why,
 		};
 
