@@ -99,14 +99,20 @@ probe() {
 test_fates() {
 	local f=$T/fates.json sent=$T/sent.json ch0 ch1 er0 er1 row sp seq fate sig want
 	server 8200 hold || { not_ok "server ready"; return; }
-	start_watch "$f" --json || { not_ok "watch attached"; return; }
+	start_watch "$f" --json --metrics 127.0.0.1:9848 || { not_ok "watch attached"; return; }
 	ch0=$(mib TcpExtTCPChallengeACK)
 	er0=$(mib TcpEstabResets)
 	client crafted "$IP4_A" 8200 8299 >"$sent"
 	sleep 0.5
 	ch1=$(mib TcpExtTCPChallengeACK)
 	er1=$(mib TcpEstabResets)
+	nsx "$NS_A" curl -sS --max-time 5 -o "$T/fm.txt" http://127.0.0.1:9848/metrics
 	bg_stop "$W_PID" INT
+	assert_eq "metrics: the fates on the interface" \
+		"accepted 2 challenged 1 ignored 1 no_socket 1 dropped 0 unknown 0 time_wait 0 request 0" \
+		"$(sed -n "s/^rsttrace_received_rst_fates_total{iface=\"$VETH_A\",fate=\"\([a-z_]*\)\"} \([0-9]*\)$/\1 \2/p" "$T/fm.txt" | tr '\n' ' ' | sed 's/ $//')"
+	assert_eq "metrics: no local reset" "rsttrace_local_resets_total 0" \
+		"$(grep '^rsttrace_local_resets_total' "$T/fm.txt")"
 	assert_eq "watch exits 0" 0 "$BG_STATUS"
 	assert_eq "five RSTs crafted" 5 "$(grep -c . "$sent")"
 	while read -r row; do

@@ -305,12 +305,13 @@ static void test_json_keys(void **state)
 	w.own.pid = 77;
 	strcpy(w.own.comm, "nginx\"1");
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
-	assert_non_null(strstr(line,
-			       "\"state\":null,\"fate\":\"accepted\",\"drop_reason\":null,\"fate_state\":null,"
-			       "\"injection_signal\":null,\"stage\":\"client_data\","
-			       "\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
-			       "\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"
-			       "\"uid\":65534,\"pid\":77,\"comm\":\"nginx\\\"1\"}\n"));
+	assert_non_null(strstr(
+		line,
+		"\"state\":null,\"fate\":\"accepted\",\"drop_reason\":null,\"fate_state\":null,"
+		"\"injection_signal\":null,\"stage\":\"client_data\","
+		"\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
+		"\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"
+		"\"uid\":65534,\"pid\":77,\"comm\":\"nginx\\\"1\"}\n"));
 	/* Without the programs: no key at all. */
 	ji.why = NULL;
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
@@ -344,6 +345,30 @@ static void test_cgroup_metrics(void **state)
 	assert_int_equal(b.len, 0);
 }
 
+/* The fate family: one series per interface and fate, "other", the local resets. */
+static void test_fate_metrics(void **state)
+{
+	struct metrics_fates f = { .ok = 1, .n = 2, .local_reset = 4 };
+	char text[4096];
+	struct strbuf b;
+
+	(void)state;
+	strcpy(f.ifs[0].iface, "eth0");
+	f.ifs[0].fate[RST_FATE_CHALLENGED] = 3;
+	strcpy(f.ifs[1].iface, "other");
+	f.ifs[1].fate[RST_FATE_UNKNOWN] = 1;
+	assert_int_equal(sb_init(&b, text, sizeof(text)), 0);
+	metrics_fates_render(&f, &b);
+	assert_non_null(strstr(
+		text, "rsttrace_received_rst_fates_total{iface=\"eth0\",fate=\"accepted\"} 0\n"
+		      "rsttrace_received_rst_fates_total{iface=\"eth0\",fate=\"challenged\"} 3\n"));
+	assert_non_null(strstr(
+		text, "rsttrace_received_rst_fates_total{iface=\"other\",fate=\"unknown\"} 1\n"));
+	assert_non_null(strstr(text, "\nrsttrace_local_resets_total 4\n"));
+	metrics_fates_read(&f, -1, NULL);
+	assert_int_equal(f.ok, 0);
+}
+
 int main(void)
 {
 	struct rowtests rt = { 0 };
@@ -354,5 +379,6 @@ int main(void)
 	rt_add(&rt, "test_cgroup_path", test_cgroup_path, NULL);
 	rt_add(&rt, "test_json_keys", test_json_keys, NULL);
 	rt_add(&rt, "test_cgroup_metrics", test_cgroup_metrics, NULL);
+	rt_add(&rt, "test_fate_metrics", test_fate_metrics, NULL);
 	return rt_run(&rt, NULL, NULL);
 }

@@ -540,6 +540,7 @@ static int watch_start(struct watch *w, const char *metrics_at)
 		metrics_opts_default(&mo);
 		mo.opt = "--metrics";
 		mo.cgroups_fd = bpf_map__fd(w->s.skel->maps.cgroups); /* resets per cgroup */
+		mo.fate_ifs_fd = bpf_map__fd(w->s.skel->maps.fate_ifs);
 		w->metrics = metrics_start(metrics_at, &w->s.maps, &mo);
 		if (!w->metrics)
 			return -1;

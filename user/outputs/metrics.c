@@ -117,6 +117,7 @@ void metrics_opts_default(struct metrics_opts *o)
 	o->list_attach = NULL;
 	o->list_ctx = NULL;
 	o->cgroups_fd = -1;
+	o->fate_ifs_fd = -1;
 }
 
 static int listen_err(const char *opt, const char *s, const char *why)
@@ -570,6 +571,7 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 	}
 
 	metrics_cgroups_render(&s->cg, b);
+	metrics_fates_render(&s->fates, b);
 
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
 	sb_printf(b, "rsttrace_build_info{version=\"");
@@ -885,6 +887,7 @@ static int snapshot_build(struct metrics_server *srv)
 	metrics_set_ifaces(s, srv->per, n_per, iface_name);
 	metrics_top_finish(s);
 	metrics_cgroups_read(&s->cg, srv->o.cgroups_fd);
+	metrics_fates_read(&s->fates, srv->o.fate_ifs_fd, iface_name);
 	err = -ENOSYS;
 	s->n_att = 0;
 	if (srv->o.list_attach)

@@ -55,6 +55,7 @@ struct metrics_opts {
 	metrics_attach_fn list_attach;
 	void *list_ctx;
 	int cgroups_fd; /* resets per cgroup (metrics_cgroup.h); -1: none (the default) */
+	int fate_ifs_fd; /* fates of RSTs received per interface; -1: none (the default) */
 };
 
 void metrics_opts_default(struct metrics_opts *o);
@@ -132,6 +133,7 @@ struct metrics_snapshot {
 	int http_ok;
 	__u64 http_open, http_closed_deadline, http_closed_evicted;
 	struct metrics_cgroups cg; /* top-N cgroups, where the map is there */
+	struct metrics_fates fates; /* per interface, where the map is there */
 };
 
 /* Bounded top-N selection (a min-heap on RSTs, ties broken by address). */

@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fate.h"
 #include "fatetrace.h"
 #include "log.h"
 #include "metrics.h"
@@ -92,4 +96,84 @@ void metrics_cgroups_render(const struct metrics_cgroups *c, struct strbuf *b)
 	}
 	cg_sample(b, "other", "sent", c->other_sent);
 	cg_sample(b, "other", "accepted", c->other_accepted);
+}
+
+void metrics_fates_read(struct metrics_fates *f, int fd,
+			const char *(*name_of)(__u32 ifindex, char *buf))
+{
+	int ncpu = libbpf_num_possible_cpus(), c, k, x;
+	__u32 ids[METRICS_FATE_IFACES], key;
+	struct rst_fate_counts *v;
+	char nb[IF_NAMESIZE];
+	const char *nm;
+	size_t n = 0, row;
+
+	memset(f, 0, sizeof(*f));
+	if (fd < 0 || ncpu <= 0)
+		return;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return;
+	/*
+	 * Each CPU's slot counts for the interface that owns it there; the
+	 * shared overflow slot, and interfaces past the first
+	 * METRICS_FATE_IFACES, are iface="other": the sums stay exact.
+	 */
+	for (key = 0; key < RST_FATE_IF_ENTRIES; key++) {
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		for (c = 0; c < ncpu; c++) {
+			if (key == RST_IF_SLOTS + 1) {
+				f->local_reset += v[c].local_reset;
+				continue;
+			}
+			row = METRICS_FATE_IFACES; /* "other" */
+			if (key < RST_IF_SLOTS && v[c].ifindex) {
+				for (x = 0; x < (int)n && ids[x] != v[c].ifindex; x++)
+					;
+				if (x == (int)n && n < METRICS_FATE_IFACES)
+					ids[n++] = v[c].ifindex;
+				if (x < (int)n)
+					row = (size_t)x;
+			}
+			for (k = 0; k < RST_FATE_MAX; k++)
+				f->ifs[row].fate[k] += v[c].fate[k];
+		}
+	}
+	free(v);
+	for (row = 0; row < n; row++) {
+		nm = name_of(ids[row], nb);
+		snprintf(f->ifs[row].iface, sizeof(f->ifs[row].iface), "%s", nm ? nm : "?");
+	}
+	/* "other" moves up to follow the named rows. */
+	snprintf(f->ifs[n].iface, sizeof(f->ifs[n].iface), "other");
+	if (n < METRICS_FATE_IFACES)
+		memcpy(f->ifs[n].fate, f->ifs[METRICS_FATE_IFACES].fate, sizeof(f->ifs[n].fate));
+	f->n = n + 1;
+	f->ok = 1;
+}
+
+void metrics_fates_render(const struct metrics_fates *f, struct strbuf *b)
+{
+	size_t i;
+	int k;
+
+	if (!f->ok)
+		return;
+	sb_printf(b, "# HELP rsttrace_received_rst_fates_total RSTs received on an interface, by "
+		     "what this host's TCP stack did with them (docs/stage.md).\n"
+		     "# TYPE rsttrace_received_rst_fates_total counter\n");
+	for (i = 0; i < f->n; i++)
+		for (k = RST_FATE_ACCEPTED; k < RST_FATE_MAX; k++) {
+			sb_printf(b, "rsttrace_received_rst_fates_total{iface=\"");
+			metrics_label(b, f->ifs[i].iface);
+			sb_printf(b, "\",fate=\"%s\"} %llu\n", fate_name((__u8)k),
+				  (unsigned long long)f->ifs[i].fate[k]);
+		}
+	sb_printf(b,
+		  "# HELP rsttrace_local_resets_total tcp_reset() with no RST received (data "
+		  "after shutdown), in this network namespace.\n"
+		  "# TYPE rsttrace_local_resets_total counter\n"
+		  "rsttrace_local_resets_total %llu\n",
+		  (unsigned long long)f->local_reset);
 }
