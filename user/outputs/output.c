@@ -185,8 +185,7 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		why_event(&why, &out->why, out->flows_fd, e);
 	if (out->stdout_mode == OUT_STDOUT_TEXT) {
 		if (out->fo.verbose > 0) {
-			out->fo.class = why.signal ? "suspected_injection"
-						   : classify_event(out->flows_fd, e);
+			out->fo.class = why.class;
 			out->fo.why = &why;
 			out->fo.reason = rst_reason_name(e->reason);
 			out->fo.state = rst_state_name(e->sk_state);
@@ -202,8 +201,7 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		struct json_info ji = {
 			.ifname = ifname,
 			.wall = wall,
-			.class = why.signal ? "suspected_injection"
-					    : classify_event(out->flows_fd, e),
+			.class = why.class,
 			.reason = rst_reason_name(e->reason),
 			.state = rst_state_name(e->sk_state),
 			.why = &why,

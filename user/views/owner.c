@@ -169,9 +169,13 @@ int owner_join(int fd, const struct rst_event *e, int accepted, struct rst_owner
 	}
 	k.family = e->family;
 	if (owner_lookup(fd, &k, e, &v)) {
-		/* An active reset's record comes after its packet left. */
+		/*
+		 * Only an active reset's record comes after its packet left
+		 * (RST_EV_LOCAL, as for the late reasons); a reply's is there
+		 * before, or never (no socket): no wait for those.
+		 */
 		age = now_mono_ns() - e->ts_ns;
-		if (e->dir != RST_DIR_OUT || age >= OWNER_WAIT_NS)
+		if (e->dir != RST_DIR_OUT || !(e->ev_flags & RST_EV_LOCAL) || age >= OWNER_WAIT_NS)
 			return 0;
 		nanosleep(&(struct timespec){ 0, (long)(OWNER_WAIT_NS - age) }, NULL);
 		if (owner_lookup(fd, &k, e, &v))

@@ -24,8 +24,8 @@ struct rst_owner {
 /*
  * The owner of e's socket from owners_fd: an RST sent (dir out), or one
  * received whose fate was "accepted" (accepted nonzero). 1 and *o filled,
- * 0 when none: a fresh active reset waits once, at most 5 ms after it
- * left, for its record (the tracepoint follows the packet).
+ * 0 when none: a fresh active reset (RST_EV_LOCAL) waits once, at most
+ * 5 ms after it left, for its record (the tracepoint follows the packet).
  */
 int owner_join(int owners_fd, const struct rst_event *e, int accepted, struct rst_owner *o);
 

@@ -22,6 +22,7 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 	int side;
 
 	memset(w, 0, sizeof(*w));
+	w->class = "unknown";
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return;
 	if (m && m->fate_res >= 0 && e->dir == RST_DIR_IN) {
@@ -35,10 +36,18 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 	}
 	w->signal = classify_injection(e, fate);
 	side = classify_flow_key(e, &key);
-	if (flows_fd >= 0 && !flow_lookup(flows_fd, &key, &v)) {
+	/* One flow lookup for the class and the stage (classify_event() would be another). */
+	if (flows_fd < 0) {
+		w->class = classify(e, NULL, side);
+	} else if (flow_lookup(flows_fd, &key, &v)) {
+		w->class = "no_flow";
+	} else {
+		w->class = classify(e, &v, side);
 		stage_of(e, &v, side, &w->st);
 		w->have_stage = 1;
 	}
+	if (w->signal)
+		w->class = "suspected_injection";
 	if (m && m->owners >= 0)
 		w->have_owner = owner_join(m->owners, e, fate == RST_FATE_ACCEPTED, &w->own);
 }

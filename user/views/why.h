@@ -19,6 +19,7 @@ struct why_maps {
 };
 
 struct rst_why {
+	const char *class; /* classify_event()'s, "suspected_injection" where signal fired */
 	const char *fate; /* received RSTs: fate_name(); NULL: not received, or no programs */
 	const char *drop_reason; /* the kernel's drop reason behind fate, where one was given */
 	const char *signal; /* suspected injection: "challenged", "ignored", "ttl_change"; NULL */
