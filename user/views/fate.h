@@ -22,7 +22,8 @@ const char *fate_drop_name(__u8 reason);
 /*
  * The verdict for e (an RST received) from fate_res_fd: 1 and *v filled,
  * or 0 when there is none (yet: a fresh event waits for it once, at most
- * 5 ms after the RST). The record is taken. fd < 0 or e not received: 0.
+ * 5 ms after the RST; after a wait in vain, none for a second). The
+ * record is taken. fd < 0 or e not received: 0.
  */
 int fate_join(int fate_res_fd, const struct rst_event *e, struct rst_fate_val *v);
 
