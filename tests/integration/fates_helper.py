@@ -15,6 +15,9 @@
 #                                          ends in TIME_WAIT
 #                                shutdown  accept, shutdown(SHUT_RDWR), keep the
 #                                          socket: data after it is reset locally
+#                                keepalive accept, keepalive after 1 s idle, one
+#                                          probe 1 s apart, then wait in recv():
+#                                          the timer resets a silent peer
 #   crafted SRV PORT CLOSED    connect, read our own snd_nxt (TCP_REPAIR), then
 #                              craft RSTs from the same port: in window + 1000
 #                              (challenged), + 2^31 (ignored), exact (accepted);
@@ -23,6 +26,7 @@
 #                              socket). Prints one JSON line per RST.
 #   linger SRV PORT            connect, SO_LINGER 0, close: an RST, no data
 #   data SRV PORT N            connect, send N bytes, wait for the server's RST
+#   idle SRV PORT SECS         connect and stay silent for SECS seconds
 #   later SRV PORT             connect, send 5, read 3, send 2, wait for the RST
 #   timewait SRV PORT          connect, wait for the server's FIN, close, then
 #                              an exact RST to the server's TIME_WAIT socket;
@@ -117,6 +121,17 @@ def server(port, mode, ready):
         return
     c, _ = ls.accept()
     c.settimeout(3)
+    if mode == "keepalive":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 1)
+        c.settimeout(8)
+        try:
+            c.recv(10)  # sleeps without the socket lock: the timer runs
+        except OSError:
+            pass
+        return
     if mode == "shutdown":
         c.shutdown(socket.SHUT_RDWR)
         time.sleep(2)
@@ -167,6 +182,9 @@ def main():
             got += c.recv(3 - len(got))
         c.sendall(b"zz")
         wait_reset(c)
+    elif mode == "idle":
+        c = connect(sys.argv[2], int(sys.argv[3]))
+        time.sleep(float(sys.argv[4]))
     elif mode == "timewait":
         srv, port = sys.argv[2], int(sys.argv[3])
         c = connect(srv, port)

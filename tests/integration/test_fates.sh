@@ -76,6 +76,8 @@ kernel_has_hooks() {
 		grep -q "'skb_drop_reason'" <<<"$btf"
 }
 
+has_event() { [ -n "$(jq -c "select($2)" "$1" 2>/dev/null)" ]; } # has_event FILE JQ-SELECT
+
 HAVE_FATES=
 probe() {
 	start_watch "$T/probe.txt" -dd || { not_ok "watch attached (probe)"; return; }
@@ -207,6 +209,31 @@ test_local_reset() {
 		"$(ev "$f" '.dir == "out" and .sport == 8212' '"\(.cgroup) \(.uid) \(.pid)"')"
 }
 
+# A reset from a timer (keepalive timeout, softirq) has the socket's cgroup
+# and uid but never a task: whatever ran on the CPU is not the resetter.
+# The client's address goes after the handshake, so no probe is answered
+# (a link down would fail the probes locally: the timer retries without
+# counting them).
+test_timer_no_pid() {
+	local f=$T/timer.json t0 t1 sel='.dir == "out" and .sport == 8213'
+	start_watch "$f" --json || { not_ok "watch attached"; return; }
+	server 8213 keepalive || { not_ok "server ready (keepalive)"; return; }
+	t0=$(mib TcpExtTCPAbortOnTimeout)
+	bg_start CLI_PID nsx "$NS_B" timeout 10 "$PY" "$H" idle "$IP4_A" 8213 6
+	sleep 0.5
+	ip -n "$NS_B" addr del "$IP4_B/24" dev "$VETH_B"
+	wait_for 8 has_event "$f" "$sel"
+	t1=$(mib TcpExtTCPAbortOnTimeout)
+	ip -n "$NS_B" addr add "$IP4_B/24" dev "$VETH_B"
+	bg_stop "$CLI_PID" KILL
+	bg_stop "$SRV_PID" KILL
+	bg_stop "$W_PID" INT
+	assert_eq "oracle: one abort on timeout (TcpExtTCPAbortOnTimeout)" 1 $((t1 - t0))
+	assert_eq "keepalive reset: the socket's cgroup and uid, no pid, no comm" \
+		"/$CG_NAME 65534 null null" \
+		"$(ev "$f" "$sel" '"\(.cgroup) \(.uid) \(.pid) \(.comm)"')"
+}
+
 # Stage and owner: refused, RST right after the handshake, after the
 # client's data (server in our cgroup, as uid 65534: cgroup, uid, pid,
 # comm), later (both sides sent data).
@@ -300,6 +327,7 @@ if [ -n "$HAVE_FATES" ]; then
 	run_test test_fates
 	run_test test_special_sockets
 	run_test test_local_reset
+	run_test test_timer_no_pid
 	run_test test_stage_owner
 	run_test test_verbose_text
 fi
