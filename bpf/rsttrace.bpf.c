@@ -28,6 +28,8 @@
 #define SOCK_STREAM 1 /* an enum of vmlinux.h; the UAPI headers leave it to libc */
 #endif
 
+#include "fate.bpf.h"
+
 #define TC_ACT_UNSPEC (-1) /* == TCX_NEXT: let the next program decide */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -320,6 +322,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 		l->port_b = pb;
 		l->family = pk->family;
 		l->ttl[0] = l->ttl[1] = 0;
+		l->hs = 0;
 		l->first_t = now_t;
 		made = 1;
 	}
@@ -331,6 +334,7 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 			l->synack[d & 1]++;
 		else
 			l->syn[d & 1]++;
+		stage_note(l, pk, d); /* the ISNs of the connection stage (fate.bpf.h) */
 	}
 	if (flags & RST_TCP_FIN)
 		l->fin[d & 1]++;
@@ -656,6 +660,9 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 		flow_lost(cnt, RST_FL_NOFLOW, flags);
 	else if (flow_account(cnt, pk, known, ifindex, now_t) && h)
 		h->flags |= RST_HL_FLOWS;
+	/* Every RST received awaits the stack's verdict, event or not (fate.bpf.h). */
+	if (dir == RST_DIR_IN && (flags & RST_TCP_RST))
+		fate_pending(pk, ifindex);
 	/* RSTs only, unless SYN, SYN-ACK or FIN events were asked (ctlevents.bpf.h). */
 	if (!ctl_asked(cnt, cfg, flags))
 		return 0;
@@ -944,3 +951,8 @@ int rst_tc_egress(struct __sk_buff *skb)
 {
 	return handle_skb(skb, RST_HOOK_TC_EGRESS, RST_DIR_OUT);
 }
+
+#ifndef RST_VMLINUX_FALLBACK_H
+/* The stack's verdicts on RSTs received and the sockets' owners (after causes.bpf.h's reply_key). */
+#include "fate_trace.bpf.h"
+#endif /* RST_VMLINUX_FALLBACK_H */

@@ -318,7 +318,9 @@ struct rst_flow_line {
 	__u32 ifindex; /* interface of the last update */
 	__u8 family;   /* 0: free way */
 	__u8 ttl[2];
-	__u8 pad[5];
+	__u8 hs; /* RST_HS_*: which handshake packets set isn[] (docs/stage.md) */
+	__u8 pad[4];
+	__u32 isn[2]; /* seq of the SYN / SYN-ACK sent by A [0] and by B [1] */
 };
 
 struct rst_flow_set {
@@ -423,6 +425,9 @@ struct rst_flow_val {
 	__u32 ifindex; /* interface of the last update */
 	__u8 ttl[2];   /* last TTL / hop limit seen per direction */
 	__u8 pad[2];
+	__u32 isn[2]; /* as in the line: the ISN each side's SYN or SYN-ACK carried */
+	__u8 hs;      /* RST_HS_* */
+	__u8 pad2[7];
 };
 
 /* A host is the peer: the source of what came in, the target of what went out. */
@@ -554,6 +559,118 @@ static inline const struct rst_event *rst_event_from_record(const void *data, si
 	return buf;
 }
 #endif
+
+/*
+ * Connection stage (docs/stage.md): a flow line keeps the ISN of each
+ * side's SYN or SYN-ACK, and which of them it saw (bits by side 0 = A,
+ * 1 = B), so that an RST's seq and ack say how many bytes each side sent.
+ */
+#define RST_HS_SYN(d)	 (1U << (d))	   /* a SYN without ACK came from side d */
+#define RST_HS_SYNACK(d) (1U << (2 + (d))) /* a SYN-ACK came from side d */
+
+/*
+ * The fate of an RST received (docs/stage.md, "Fate"): what the TCP stack
+ * of this host did with an RST the ingress program saw, learnt from the
+ * tracepoints tcp_receive_reset and kfree_skb, joined by the RST's
+ * addresses, ports and seq on the CPU that received it.
+ */
+enum rst_fate {
+	RST_FATE_NONE = 0,   /* not known (yet) */
+	RST_FATE_ACCEPTED,   /* tcp_receive_reset: the connection was reset */
+	RST_FATE_CHALLENGED, /* in window, not exact: RFC 5961 challenge ACK */
+	RST_FATE_IGNORED,    /* out of window / old sequence / PAWS: dropped */
+	RST_FATE_NO_SOCKET,  /* no socket for it */
+	RST_FATE_DROPPED,    /* freed for another reason (kept in drop_reason) */
+	RST_FATE_UNKNOWN,    /* no verdict came before its pending slot was reused */
+	RST_FATE_TIME_WAIT,  /* taken by a TIME_WAIT socket: killed it if exact, else dropped */
+	RST_FATE_REQUEST,    /* to a request socket (SYN_RECV): removed it if in window */
+	RST_FATE_MAX,
+};
+
+/* Ingress RSTs awaiting the stack's verdict, per CPU (a small ring, no hash). */
+#define RST_FATE_SLOTS 8
+/* Entries of the per-host fate and the per-cgroup tables. */
+#define RST_FATE_HOSTS 4096
+#define RST_CGROUPS    1024
+#define RST_OWNERS     4096
+
+/* An RST as received: its sender is the peer, its destination this host. */
+struct rst_fate_key {
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes, rest zero */
+	__u8 daddr[16];
+	__u32 seq;   /* host byte order */
+	__u16 sport; /* host byte order */
+	__u16 dport;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct rst_fate_slot {
+	struct rst_fate_key k;
+	__u64 ts_ns;
+	__u32 ifindex;
+	__u8 state; /* 0: free, 1: pending, 2: resolved */
+	__u8 pad[3];
+};
+
+struct rst_fate_ring {
+	struct rst_fate_slot slot[RST_FATE_SLOTS];
+	__u32 next;    /* the slot the next RST takes */
+	__u32 pending; /* slots in state 1: the kfree_skb program's first test */
+};
+
+/* The verdict of one RST, for its event (map "fate_res", LRU hash by rst_fate_key). */
+struct rst_fate_val {
+	__u64 ts_ns;	  /* CLOCK_MONOTONIC of the verdict */
+	__u8 fate;	  /* enum rst_fate */
+	__u8 drop_reason; /* enum skb_drop_reason of the kfree_skb, < 255; 0: none */
+	__u8 sk_state; /* state + 1 of the socket that took it (rx_sk, or the one reset); 0: none */
+	__u8 pad[5];
+};
+
+/*
+ * Fate counts per interface slot (map "fate_ifs", per-CPU array): slots as
+ * struct rst_counters', RST_IF_SLOTS the shared overflow slot.
+ * local_reset counts tcp_receive_reset calls with no RST received behind
+ * them (tcp_reset() of data after shutdown: the stack resets itself), in
+ * slot RST_IF_SLOTS + 1, which no interface owns.
+ */
+#define RST_FATE_IF_ENTRIES (RST_IF_SLOTS + 2)
+struct rst_fate_counts {
+	__u64 fate[RST_FATE_MAX];
+	__u64 local_reset;
+	__u64 host_lost; /* fates the per-host table had no room for */
+	__u32 ifindex;
+	__u32 pad;
+};
+
+/* Per peer host (map "fate_hosts", per-CPU hash by struct rst_host_key). */
+struct rst_fate_host {
+	__u64 fate[RST_FATE_MAX];
+};
+
+/*
+ * Who owned the socket of an RST this host sent or accepted (map
+ * "owners", LRU hash keyed like rst_reason_key: saddr this host, late 0).
+ */
+#define RST_OWN_SOCK (1U << 0) /* cgroup_id and uid are the socket's */
+#define RST_OWN_TASK (1U << 1) /* pid and comm: the reset came in process context */
+#define RST_OWN_RECV (1U << 2) /* recorded at an RST accepted, not sent */
+struct rst_owner_val {
+	__u64 ts_ns;
+	__u64 cgroup_id; /* cgroup v2 id: the inode number of its directory */
+	__u32 uid;
+	__u32 pid; /* thread group id, as seen from the initial pid namespace */
+	char comm[16];
+	__u8 flags; /* RST_OWN_* */
+	__u8 pad[7];
+};
+
+/* Resets per socket cgroup (map "cgroups", per-CPU hash by cgroup id). */
+struct rst_cgroup_val {
+	__u64 sent;	/* RSTs the stack sent for a socket of the cgroup */
+	__u64 accepted; /* RSTs accepted by a socket of the cgroup */
+};
 
 /* TCP flag bits as in byte 13 of the header. */
 #define RST_TCP_FIN 0x01

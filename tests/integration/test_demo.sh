@@ -22,7 +22,7 @@ test_demo() {
 		"$T/demo.out" && ok "refused IPv4 line" || not_ok "refused IPv4 line"
 	grep -q 'IP6 fd00:200::1.9 > fd00:200::2.[0-9]*: Flags \[R.\]' "$T/demo.out" &&
 		ok "refused IPv6 line" || not_ok "refused IPv6 line"
-	grep -q 'IP6 fd00:200::2.[0-9]* > fd00:200::1.8080: Flags \[R.\].*hook xdp class abort$' "$T/demo.out" &&
+	grep -q 'IP6 fd00:200::2.[0-9]* > fd00:200::1.8080: Flags \[R.\].*hook xdp class abort stage handshake conn RSTO$' "$T/demo.out" &&
 		ok "client abort seen on ingress (XDP)" || not_ok "client abort seen on ingress (XDP)"
 	assert_eq "classes in order" "refused refused abort after_fin abort" \
 		"$(grep -o ' class [a-z_]*' "$T/demo.out" | awk '{ printf "%s%s", sep, $2; sep = " " }')"

@@ -169,7 +169,7 @@ test_pcap_json_text() {
 # check_json FILE N: the lines of watch --json for the resets made above.
 check_json() {
 	local f=$1 n=$2 keys want
-	want='ts,iface,ifindex,dir,hook,family,src,sport,dst,dport,flags,seq,ack,win,len,ttl,ip_id,pkt_len,snap_len,vlan,class,reason,state,origin'
+	want='ts,iface,ifindex,dir,hook,family,src,sport,dst,dport,flags,seq,ack,win,len,ttl,ip_id,pkt_len,snap_len,vlan,class,reason,state,origin,fate,drop_reason,fate_state,injection_signal,stage,conn_state,client_bytes,server_bytes,cgroup,cgroup_id,uid,pid,comm'
 	assert_eq "JSON: one line per event" "$n" "$(grep -c . "$f")"
 	assert_cmd "JSON: every line parses (jq)" jq -e . "$f"
 	keys=$(jq -r 'keys_unsorted | join(",")' "$f" | sort -u)

@@ -124,10 +124,10 @@ test_text() {
 	gen abort-server "$IP6_A" 8111 1
 	sleep 0.3
 	bg_stop "$W_PID" INT
-	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], seq 0, ack [0-9]*, win 0, length 0 ttl 64 id 0 hook tc-out class refused reason no_socket$" \
+	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], seq 0, ack [0-9]*, win 0, length 0 ttl 64 id 0 hook tc-out class refused reason no_socket stage refused conn REJ$" \
 		"$f" && ok "text -v: refused line ends in 'class refused reason no_socket'" ||
 		{ not_ok "text -v: refused line"; sed 's/^/# /' "$f"; }
-	grep -q "^IP6 $IP6_A\.8111 > .* hook tc-out class abort reason tcp_state state close$" "$f" &&
+	grep -q "^IP6 $IP6_A\.8111 > .* hook tc-out class abort reason tcp_state state close stage client_data conn RSTR cgroup [^ ]* uid 0 pid [0-9]* comm rstgen$" "$f" &&
 		ok "text -v: abort line ends in 'class abort reason tcp_state state close'" ||
 		{ not_ok "text -v: abort line"; sed 's/^/# /' "$f"; }
 }

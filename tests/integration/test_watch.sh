@@ -92,10 +92,10 @@ test_hooks_and_verbose() {
 	bg_stop "$W_PID" INT
 	# Refused: the RST-ACK leaves A (TC egress); the client's abort comes in (XDP).
 	# The kernel's reason follows where it has one (test_reasons.sh checks it).
-	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\].* ttl 64 id [0-9]* hook tc-out class refused\( reason no_socket\)\{0,1\}\$" "$T/v.txt" &&
+	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\].* ttl 64 id [0-9]* hook tc-out class refused\( reason no_socket\)\{0,1\} stage refused conn REJ\$" "$T/v.txt" &&
 		ok "egress RST seen through TC with -v extras" ||
 		{ not_ok "egress RST seen through TC with -v extras"; sed 's/^/# /' "$T/v.txt"; }
-	grep -q "^IP $IP4_B\.[0-9]* > $IP4_A\.8010: Flags \[R\.\].* hook xdp class abort\$" "$T/v.txt" &&
+	grep -q "^IP $IP4_B\.[0-9]* > $IP4_A\.8010: Flags \[R\.\].* hook xdp class abort fate accepted stage handshake conn RSTO cgroup [^ ]* uid 0\$" "$T/v.txt" &&
 		ok "ingress RST seen through XDP" ||
 		{ not_ok "ingress RST seen through XDP"; sed 's/^/# /' "$T/v.txt"; }
 }

@@ -3373,6 +3373,174 @@ static void scen_ctl_limits(void)
 	tap_end("syn events, 5/s per source: 5 of 20 SYNs sent, 15 rate limited");
 }
 
+/* The fate maps emptied (reset_state leaves them): ring, counts, hosts. */
+static void fate_clear(void)
+{
+	int ring = bpf_map__fd(skel->maps.fate_ring), ifs = bpf_map__fd(skel->maps.fate_ifs);
+	int hosts = bpf_map__fd(skel->maps.fate_hosts);
+	struct rst_host_key k, next;
+	size_t big = sizeof(struct rst_fate_counts) > sizeof(struct rst_fate_ring)
+			     ? sizeof(struct rst_fate_counts)
+			     : sizeof(struct rst_fate_ring);
+	void *zero = calloc((size_t)ncpu, big);
+	__u32 i;
+
+	if (!zero) {
+		fail("fate_clear: out of memory");
+		return;
+	}
+	i = 0;
+	bpf_map_update_elem(ring, &i, zero, BPF_ANY);
+	for (i = 0; i < RST_FATE_IF_ENTRIES; i++)
+		bpf_map_update_elem(ifs, &i, zero, BPF_ANY);
+	while (!bpf_map_get_next_key(hosts, NULL, &next)) {
+		k = next;
+		bpf_map_delete_elem(hosts, &k);
+	}
+	free(zero);
+}
+
+/* A fate's count summed over CPUs: the interface slot of ifindex, or the host of f's source. */
+static __u64 fate_sum(__u32 ifindex, const struct frame *f, __u32 fate)
+{
+	struct rst_fate_counts *c = calloc((size_t)ncpu, sizeof(*c));
+	struct rst_fate_host *h = calloc((size_t)ncpu, sizeof(*h));
+	struct rst_host_key hk = { .family = f ? f->family : 0 };
+	__u32 key = ifindex % RST_IF_SLOTS;
+	__u64 n = 0;
+	int i;
+
+	if (!c || !h) {
+		free(c);
+		free(h);
+		return ~0ULL;
+	}
+	if (!f && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.fate_ifs), &key, c)) {
+		for (i = 0; i < ncpu; i++)
+			n += c[i].fate[fate];
+	} else if (f) {
+		memcpy(hk.addr, f->saddr, 16);
+		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.fate_hosts), &hk, h))
+			for (i = 0; i < ncpu; i++)
+				n += h[i].fate[fate];
+	}
+	free(c);
+	free(h);
+	return n;
+}
+
+/* The fate ring of the CPU that has pending slots (the one the test runs on), in *r. */
+static __u32 fate_ring_read(struct rst_fate_ring *r)
+{
+	struct rst_fate_ring *v = calloc((size_t)ncpu, sizeof(*v));
+	__u32 zero = 0, pending = 0;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(skel->maps.fate_ring), &zero, v)) {
+		free(v);
+		return ~0U;
+	}
+	for (i = 0; i < ncpu; i++) {
+		pending += v[i].pending;
+		if (v[i].pending)
+			*r = v[i];
+	}
+	free(v);
+	return pending;
+}
+
+/*
+ * bpf/fate.bpf.h on the datapath: a SYN (xdp) and a SYN-ACK (tc-out)
+ * leave their seq in the flow line with the handshake bits (the ISNs of
+ * the connection stage); an RST received waits in the CPU's fate ring for
+ * the stack's verdict, and one more than the ring holds reuses a slot
+ * that got none (BPF_PROG_TEST_RUN has no stack): one fate counted
+ * unknown, for the interface and for the sender.
+ */
+static void scen_stage_fate(void)
+{
+	const struct pkt_spec syn = { .flags = TH_SYN, .seq = 1000 };
+	const struct pkt_spec synack = { .flags = TH_SYN | TH_ACK, .swap = 1, .seq = 5000 };
+	const struct pkt_spec rst = { .flags = TH_RST, .seq = 7000 };
+	const struct pkt_spec srst = { .flags = TH_RST | TH_ACK, .swap = 1, .seq = 5001 };
+	static struct frame a, b, r, s;
+	struct rst_flow_key key;
+	struct rst_flow_val v;
+	struct rst_fate_ring ring;
+	__u32 d, i, n;
+
+	cur_prog = "xdp + tc-out";
+	build(&a, &syn);
+	build(&b, &synack);
+	reset_state(NULL);
+	fate_clear();
+	run_prog(0, &a, NULL, NULL);
+	run_prog(2, &b, NULL, NULL);
+	d = flow_key_of(&key, &a);
+	if (flow_lookup(fd_flows, &key, &v)) {
+		fail("flows: no entry");
+	} else {
+		if (v.hs != (RST_HS_SYN(d) | RST_HS_SYNACK(!d)))
+			fail("hs: expected %#x, got %#x", RST_HS_SYN(d) | RST_HS_SYNACK(!d), v.hs);
+		if (v.isn[d] != 1000 || v.isn[!d] != 5000)
+			fail("isn (client, server): expected 1000, 5000, got %u, %u", v.isn[d],
+			     v.isn[!d]);
+	}
+	tap_end("SYN and SYN-ACK keep their ISNs and the handshake bits in the flow line");
+
+	cur_prog = "xdp";
+	set_seq(&a, 2000);
+	run_prog(0, &a, NULL, NULL);
+	if (flow_lookup(fd_flows, &key, &v))
+		fail("flows: no entry");
+	else if (v.hs != RST_HS_SYN(d) || v.isn[d] != 2000)
+		fail("hs/isn: expected %#x/2000, got %#x/%u", RST_HS_SYN(d), v.hs, v.isn[d]);
+	tap_end("a SYN with another seq starts a new attempt: the old handshake forgotten");
+
+	cur_prog = "xdp";
+	build(&r, &rst);
+	build(&s, &srst);
+	reset_state(NULL);
+	fate_clear();
+	run_prog(0, &r, NULL, NULL);
+	/* An RST sent (egress) awaits no verdict of this host's stack. */
+	run_prog(2, &s, NULL, NULL);
+	n = fate_ring_read(&ring);
+	if (n != 1) {
+		fail("pending: expected 1, got %u", n);
+	} else {
+		const struct rst_fate_slot *sl = &ring.slot[0];
+
+		if (sl->state != 1 || memcmp(sl->k.saddr, r.saddr, 16) ||
+		    memcmp(sl->k.daddr, r.daddr, 16) || sl->k.sport != r.sport ||
+		    sl->k.dport != r.dport || sl->k.seq != 7000 || sl->k.family != r.family ||
+		    sl->ifindex != lo_ifindex)
+			fail("slot 0: state %u seq %u ports %u>%u ifindex %u, not the RST's",
+			     sl->state, sl->k.seq, sl->k.sport, sl->k.dport, sl->ifindex);
+	}
+	tap_end("an RST received waits in the CPU's fate ring (addresses, ports, seq, interface)");
+
+	for (i = 1; i <= RST_FATE_SLOTS; i++) {
+		set_seq(&r, 7000 + i);
+		run_prog(0, &r, NULL, NULL);
+	}
+	n = fate_ring_read(&ring);
+	if (n != RST_FATE_SLOTS)
+		fail("pending: expected %d, got %u", RST_FATE_SLOTS, n);
+	if (fate_sum(lo_ifindex, NULL, RST_FATE_UNKNOWN) != 1)
+		fail("interface: unknown fates: expected 1, got %llu",
+		     (unsigned long long)fate_sum(lo_ifindex, NULL, RST_FATE_UNKNOWN));
+	if (fate_sum(0, &r, RST_FATE_UNKNOWN) != 1)
+		fail("host: unknown fates: expected 1, got %llu",
+		     (unsigned long long)fate_sum(0, &r, RST_FATE_UNKNOWN));
+	for (i = RST_FATE_ACCEPTED; i < RST_FATE_MAX; i++)
+		if (i != RST_FATE_UNKNOWN && fate_sum(lo_ifindex, NULL, i))
+			fail("interface: fate %u counted without a verdict", i);
+	tap_end("one RST more than the ring holds: the slot with no verdict is one unknown fate, "
+		"for the interface and the host");
+}
+
 /* Generated checks and scenarios, by the names TESTS selects them with. */
 static const struct {
 	const char *name;
@@ -3404,6 +3572,7 @@ static const struct {
 	{ "ctl_events", scen_ctl_events },
 	{ "ctl_limits", scen_ctl_limits },
 	{ "causes", scen_causes },
+	{ "stage_fate", scen_stage_fate },
 };
 
 /*

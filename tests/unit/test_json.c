@@ -340,7 +340,7 @@ static void test_event_row(void **state)
 	char line[2048], names[40][32], v[256];
 	struct rst_event e;
 	int k, n;
-	struct json_info ji = { rows[i].ifname, &wall, rows[i].class, NULL, NULL };
+	struct json_info ji = { rows[i].ifname, &wall, rows[i].class, NULL, NULL, NULL };
 
 	mkevent(&e, rows[i].v6, rows[i].src, rows[i].dst, rows[i].sport, rows[i].dport,
 		rows[i].flags);
@@ -403,7 +403,7 @@ static void event_row_name(char *buf, size_t len, const void *row, size_t i)
 static void test_event_enospc(void **state)
 {
 	struct timespec wall = { 1, 0 };
-	struct json_info ji = { "eth0", &wall, "abort", NULL, NULL };
+	struct json_info ji = { "eth0", &wall, "abort", NULL, NULL, NULL };
 	struct rst_event e;
 	char line[2048];
 	int n, len;
@@ -605,7 +605,7 @@ static void test_reason_names(void **state)
 					     "SK_RST_REASON_TOO_BIG" };
 	static const int vals[] = { 0, 1, 12, 30, 255 };
 	struct timespec wall = { 1700000000, 0 };
-	struct json_info ji = { "eth0", &wall, "refused", NULL, NULL };
+	struct json_info ji = { "eth0", &wall, "refused", NULL, NULL, NULL };
 	struct btf *btf = reason_btf(names, vals, 5);
 	char line[2048], v[64];
 	struct rst_event e;

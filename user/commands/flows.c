@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include "commands.h"
+#include "fatetrace.h"
 #include "jsonw.h"
 #include "log.h"
 #include "mapread.h"
 #include "options.h"
+#include "owner.h"
 #include "persist.h"
 #include "reader.h"
 #include "topn.h"
@@ -235,8 +237,8 @@ static const char *endpoint(const __u8 *addr, __u16 port, __u8 family, char *buf
 
 static void flows_text_head(FILE *f)
 {
-	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n", "ENDPOINT A", "ENDPOINT B",
-		"SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE");
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %-15s %s\n", "ENDPOINT A", "ENDPOINT B",
+		"SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE", "OWNER");
 	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s\n", "", "", "a>b/b>a", "", "", "", "");
 }
 
@@ -249,8 +251,27 @@ static void clock_str(char *buf, size_t len, __u64 mono_ns, __s64 off)
 	strftime(buf, len, "%H:%M:%S", &tm);
 }
 
-static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off, FILE *f)
+/* The OWNER column: "CGROUP uid=U", " pid=P COMM" after it for a reset in process context. */
+static const char *owner_str(const struct rst_owner *o, char *buf, size_t len)
 {
+	char comm[80];
+	int n = 0;
+
+	if (!o || (!o->have_sock && !o->have_task))
+		return "-";
+	if (o->have_sock)
+		n = snprintf(buf, len, "%s uid=%u", o->cgroup ? o->cgroup : "?", o->uid);
+	if (o->have_task && n >= 0 && (size_t)n < len) {
+		snprintf(comm, sizeof(comm), "%s", ESC(o->comm));
+		snprintf(buf + n, len - (size_t)n, "%spid=%u %s", n ? " " : "", o->pid, comm);
+	}
+	return buf;
+}
+
+static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off,
+			   const struct rst_owner *o, FILE *f)
+{
+	char own[400];
 	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8], fs[40], ls[40], c[5][24];
 	const struct rst_flow_key *k = r->k;
 	const struct rst_flow_val *v = r->v;
@@ -262,10 +283,10 @@ static void flows_text_row(const struct flow_row *r, const char *ifn, __s64 off,
 	snprintf(c[4], sizeof(c[4]), "%u/%u", v->rstack[0], v->rstack[1]);
 	clock_str(fs, sizeof(fs), v->first_ns, off);
 	clock_str(ls, sizeof(ls), v->last_ns, off);
-	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %s\n",
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %-15s %s\n",
 		endpoint(k->addr_a, k->port_a, k->family, a, sizeof(a)),
 		endpoint(k->addr_b, k->port_b, k->family, b, sizeof(b)), c[0], c[1], c[2], c[3],
-		c[4], fs, ls, ESC(ifn ? ifn : "-"));
+		c[4], fs, ls, ESC(ifn ? ifn : "-"), owner_str(o, own, sizeof(own)));
 }
 
 static void flow_json_dir(struct json_writer *w, const char *key, const struct rst_flow_val *v,
@@ -283,7 +304,7 @@ static void flow_json_dir(struct json_writer *w, const char *key, const struct r
 }
 
 static void flows_json_row(struct json_writer *w, const struct flow_row *r, const char *ifn,
-			   __s64 off)
+			   __s64 off, const struct rst_owner *o)
 {
 	char a[INET6_ADDRSTRLEN];
 	const struct rst_flow_key *k = r->k;
@@ -302,12 +323,28 @@ static void flows_json_row(struct json_writer *w, const struct flow_row *r, cons
 	jw_time_field(w, "last_seen", v->last_ns + off);
 	jw_u64_field(w, "ifindex", v->ifindex);
 	jw_str_field(w, "iface", ifn); /* NULL: null */
+	/* The socket's owner, where a running watch recorded one (docs/stage.md). */
+	jw_str_field(w, "cgroup", o->have_sock ? o->cgroup : NULL);
+	if (o->have_sock) {
+		jw_u64_field(w, "cgroup_id", o->cgroup_id);
+		jw_u64_field(w, "uid", o->uid);
+	} else {
+		jw_null_field(w, "cgroup_id");
+		jw_null_field(w, "uid");
+	}
+	if (o->have_task)
+		jw_u64_field(w, "pid", o->pid);
+	else
+		jw_null_field(w, "pid");
+	jw_str_field(w, "comm", o->have_task ? o->comm : NULL);
 	jw_end_object(w);
 }
 
 /* The picked flows, in text or as one JSON object. */
-static void flows_print(const struct flows_cfg *c, struct source *src, const struct topn *rows)
+static void flows_print(const struct flows_cfg *c, struct source *src, const struct topn *rows,
+			int owners_fd)
 {
+	struct rst_owner o;
 	__s64 off = mono_to_real_offset();
 	struct json_writer w;
 	char nm[IF_NAMESIZE];
@@ -326,10 +363,11 @@ static void flows_print(const struct flows_cfg *c, struct source *src, const str
 		const struct flow_row *r = topn_row(rows, i);
 		const char *ifn = source_ifname(src, r->v->ifindex, nm);
 
+		owner_of_flow(owners_fd, r->k, &o);
 		if (c->json)
-			flows_json_row(&w, r, ifn, off);
+			flows_json_row(&w, r, ifn, off, &o);
 		else
-			flows_text_row(r, ifn, off, stdout);
+			flows_text_row(r, ifn, off, &o, stdout);
 	}
 	if (c->json) {
 		jw_end_array(&w);
@@ -343,21 +381,24 @@ static int do_flows(const struct flows_cfg *c)
 	struct flow_pick pick = { .flt = &c->flt };
 	struct map_dump d = {};
 	struct source src;
-	int err, ret = EXIT_RUNTIME;
+	int err, ret = EXIT_RUNTIME, owners;
 
 	if (source_open(c->pin_path, &src))
 		return EXIT_RUNTIME;
+	owners = fate_owners_near(src.m.counters);
 	err = flows_pick(c, src.m.flows, &d, &pick);
 	if (err) {
 		pr_warn("flows: reading the flow map: %s", strerror(-err));
 	} else {
-		flows_print(c, &src, &pick.rows);
+		flows_print(c, &src, &pick.rows, owners);
 		ret = fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 	}
 	topn_free(&pick.rows);
 	free(pick.slots);
 	map_dump_free(&d);
 	source_close(&src);
+	if (owners >= 0)
+		close(owners);
 	return ret;
 }
 
@@ -383,6 +424,7 @@ int flows_list(struct source *src, struct json_writer *w, __s64 off, FILE *f)
 	struct flows_cfg c = {};
 	struct flow_pick pick = { .flt = &c.flt };
 	struct map_dump d = {};
+	const struct rst_owner no_owner = {};
 	char nm[IF_NAMESIZE];
 	size_t i;
 	int err;
@@ -400,10 +442,11 @@ int flows_list(struct source *src, struct json_writer *w, __s64 off, FILE *f)
 		const struct flow_row *r = topn_row(&pick.rows, i);
 		const char *ifn = source_ifname(src, r->v->ifindex, nm);
 
+		/* A replay has no sockets: no owner (null keys, "-"). */
 		if (w)
-			flows_json_row(w, r, ifn, off);
+			flows_json_row(w, r, ifn, off, &no_owner);
 		else
-			flows_text_row(r, ifn, off, f);
+			flows_text_row(r, ifn, off, &no_owner, f);
 	}
 	if (w)
 		jw_end_array(w);

@@ -22,6 +22,8 @@
 #include "counters.h"
 #include "evkinds.h"
 #include "flagsel.h"
+#include "fates.h"
+#include "fatetrace.h"
 #include "iface.h"
 #include "iflist.h"
 #include "linkmon.h"
@@ -111,6 +113,7 @@ struct watch {
 	int vanished[CMD_MAX_IFACES]; /* 1: that interface left: detached, said so */
 	int n_vanished;
 	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
+	struct fate_links fate; /* fates and owners (fatetrace.h) */
 	struct metrics_server *metrics;
 	/* --attached: the pinned maps and the events' consumer, or its subscription */
 	struct rst_maps am;
@@ -817,6 +820,22 @@ static void watch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The fate and owner programs, where loaded; without them events have neither. */
+static void attach_fates(struct watch *w)
+{
+	int n = fate_attach(&w->fate, w->s.skel);
+
+	if (n < 0) {
+		pr_info("received-RST fates unavailable: attaching the tracepoints: %s",
+			strerror(-n));
+		return;
+	}
+	if (!n)
+		return; /* not loaded: fate_configure said why at -dd */
+	w->out.why.fate_res = bpf_map__fd(w->s.skel->maps.fate_res);
+	w->out.why.owners = bpf_map__fd(w->s.skel->maps.owners);
+}
+
 /* Attach to every interface, then the reset-reason program. */
 static int watch_attach(struct watch *w)
 {
@@ -839,6 +858,7 @@ static int watch_attach(struct watch *w)
 	/* The reasons are for RSTs sent here: only with egress traced. */
 	if (w->o.dirs & DIR_OUT)
 		attach_tracing(w);
+	attach_fates(w);
 	return 0;
 }
 
@@ -885,6 +905,8 @@ static int watch_start(struct watch *w, const char *metrics_at)
 
 		metrics_opts_default(&mo);
 		mo.opt = "--metrics";
+		mo.cgroups_fd = bpf_map__fd(w->s.skel->maps.cgroups); /* resets per cgroup */
+		mo.fate_ifs_fd = bpf_map__fd(w->s.skel->maps.fate_ifs);
 		w->metrics = metrics_start(metrics_at, &w->s.maps, &mo);
 		if (!w->metrics)
 			return -1;
@@ -984,6 +1006,7 @@ static int watch_finish(struct watch *w, int ret)
 
 	session_detach(&w->s);
 	anyif_detach(&w->anyif);
+	fate_detach(&w->fate);
 	if (w->linkmon_fd >= 0)
 		close(w->linkmon_fd);
 	/* Every interface vanished: a failure, but the run is told as any other. */
@@ -992,6 +1015,8 @@ static int watch_finish(struct watch *w, int ret)
 	ret = watch_drain(w, ret, &summary);
 	if (w->s.skel && summary)
 		print_summary(w, w->s.maps.counters);
+	if (w->s.skel && summary && w->out.why.fate_res >= 0)
+		fates_summary(stderr, w->s.skel, w->links, w->n_if);
 	if (all_gone)
 		ret = EXIT_RUNTIME;
 	filter_free(&w->filter);
@@ -1155,6 +1180,8 @@ static int do_watch(const struct watch_cfg *c)
 
 	session_init(&w.s);
 	anyif_init(&w.anyif);
+	fate_links_init(&w.fate);
+	why_maps_init(&w.out.why);
 	ret = watch_prepare(&w, c);
 	if (ret) {
 		filter_free(&w.filter);

@@ -21,11 +21,11 @@ _Static_assert(sizeof(struct rst_config) == 48, "ABI: rst_config");
 _Static_assert(sizeof(struct rst_host_line) == 64, "ABI: rst_host_line");
 _Static_assert(sizeof(struct rst_set_hdr) == 64, "ABI: rst_set_hdr");
 _Static_assert(sizeof(struct rst_host_set) == 64 + 64 * RST_HOST_WAYS, "ABI: rst_host_set");
-_Static_assert(sizeof(struct rst_flow_line) == 96, "ABI: rst_flow_line");
-_Static_assert(sizeof(struct rst_flow_set) == 64 + 96 * RST_FLOW_WAYS, "ABI: rst_flow_set");
+_Static_assert(sizeof(struct rst_flow_line) == 104, "ABI: rst_flow_line");
+_Static_assert(sizeof(struct rst_flow_set) == 64 + 104 * RST_FLOW_WAYS, "ABI: rst_flow_set");
 _Static_assert(sizeof(struct rst_budget) == 16, "ABI: rst_budget");
 _Static_assert(sizeof(struct rst_flow_key) == 40, "ABI: rst_flow_key");
-_Static_assert(sizeof(struct rst_flow_val) == 64, "ABI: rst_flow_val");
+_Static_assert(sizeof(struct rst_flow_val) == 80, "ABI: rst_flow_val");
 _Static_assert(sizeof(struct rst_host_key) == 20, "ABI: rst_host_key");
 _Static_assert(sizeof(struct rst_host_val) == 64, "ABI: rst_host_val");
 _Static_assert(sizeof(struct rst_reason_key) == 40, "ABI: rst_reason_key");
@@ -34,3 +34,11 @@ _Static_assert(RST_SNAPLEN_MAX == 256, "the BPF side masks the snapshot length w
 _Static_assert(sizeof(struct rst_evf_lit) == 40, "ABI: rst_evf_lit");
 _Static_assert(sizeof(struct rst_evfilter) == 8 + RST_EVF_TERMS * RST_EVF_LITS * 40,
 	       "ABI: rst_evfilter");
+/* Fates, stage and owners (bpf/fate.bpf.h). */
+_Static_assert(sizeof(struct rst_fate_key) == 44, "ABI: rst_fate_key");
+_Static_assert(sizeof(struct rst_fate_slot) == 64, "ABI: rst_fate_slot");
+_Static_assert(sizeof(struct rst_fate_ring) == 64 * RST_FATE_SLOTS + 8, "ABI: rst_fate_ring");
+_Static_assert(sizeof(struct rst_fate_val) == 16, "ABI: rst_fate_val");
+_Static_assert(sizeof(struct rst_fate_counts) == 8 * RST_FATE_MAX + 24, "ABI: rst_fate_counts");
+_Static_assert(sizeof(struct rst_owner_val) == 48, "ABI: rst_owner_val");
+_Static_assert(sizeof(struct rst_cgroup_val) == 16, "ABI: rst_cgroup_val");

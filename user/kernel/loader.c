@@ -12,6 +12,7 @@
 #include "log.h"
 #include "netns.h"
 #include "tracing.h"
+#include "fatetrace.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -377,6 +378,7 @@ void loader_size_tables(struct rsttrace *skel, __u32 host_sets, __u32 flow_sets)
 static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, bool *traced)
 {
 	struct rsttrace *skel;
+	bool causes = false;
 	int err;
 
 	skel = rsttrace__open();
@@ -394,13 +396,17 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 	/* ringbuf_wakeup()'s threshold, so an event asks the ring one thing, not two. */
 	skel->rodata->wakeup_bytes =
 		o->ring_size / 16 < (32U << 10) ? o->ring_size / 16 : 32U << 10;
-	if (tracing)
+	if (tracing) {
 		*traced = tracing_configure(skel->obj);
-	else
+		causes = *traced;
+		*traced |= fate_configure(skel, true); /* fates and owners (kernel/fatetrace.h) */
+	} else {
 		tracing_disable(skel->obj);
+		fate_configure(skel, false);
+	}
 	/* The causes count this namespace's resets, and only with the tracepoints. */
 	skel->rodata->trace_netns = (__u32)netns_self();
-	skel->rodata->causes_on = tracing && *traced;
+	skel->rodata->causes_on = tracing && causes;
 	return skel;
 }
 

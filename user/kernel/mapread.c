@@ -340,7 +340,11 @@ static void flow_merge(void *val, const void *line, int first, __u64 now_t)
 		v->rstack[d] += l->rstack[d];
 		if (!v->ttl[d])
 			v->ttl[d] = l->ttl[d];
+		/* A side's SYN or SYN-ACK is on the CPU that saw it: its ISN from there. */
+		if (l->hs & (RST_HS_SYN(d) | RST_HS_SYNACK(d)))
+			v->isn[d] = l->isn[d];
 	}
+	v->hs |= l->hs;
 }
 
 static const struct table_kind host_kind = {

@@ -12,6 +12,8 @@
 #include "json.h"
 #include "jsonw.h"
 #include "loader.h"
+#include "rstreason.h"
+#include "why.h"
 
 int json_tcp_flags(char *buf, size_t len, __u8 flags)
 {
@@ -53,6 +55,46 @@ static const char *origin_name(const struct rst_event *e)
 	if (e->dir == RST_DIR_OUT && (e->reason || (e->ev_flags & RST_EV_LOCAL)))
 		return "stack";
 	return NULL;
+}
+
+/* The keys of views/why.h, after "state"; null where not known (docs/json.md). */
+static void json_why(struct json_writer *w, const struct rst_why *y)
+{
+	const struct rst_owner *o = y->have_owner ? &y->own : NULL;
+
+	jw_str_field(w, "fate", y->fate);
+	jw_str_field(w, "drop_reason", y->drop_reason);
+	jw_str_field(w, "fate_state", rst_state_name(y->sk_state));
+	jw_str_field(w, "injection_signal", y->signal);
+	jw_str_field(w, "stage", y->have_stage ? y->st.stage : NULL);
+	jw_str_field(w, "conn_state", y->have_stage ? y->st.conn : NULL);
+	jw_key(w, "client_bytes");
+	if (y->have_stage && y->st.known[0])
+		jw_u64(w, y->st.bytes[0]);
+	else
+		jw_null(w);
+	jw_key(w, "server_bytes");
+	if (y->have_stage && y->st.known[1])
+		jw_u64(w, y->st.bytes[1]);
+	else
+		jw_null(w);
+	jw_str_field(w, "cgroup", o && o->have_sock ? o->cgroup : NULL);
+	jw_key(w, "cgroup_id");
+	if (o && o->have_sock)
+		jw_u64(w, o->cgroup_id);
+	else
+		jw_null(w);
+	jw_key(w, "uid");
+	if (o && o->have_sock)
+		jw_u64(w, o->uid);
+	else
+		jw_null(w);
+	jw_key(w, "pid");
+	if (o && o->have_task)
+		jw_u64(w, o->pid);
+	else
+		jw_null(w);
+	jw_str_field(w, "comm", o && o->have_task ? o->comm : NULL);
 }
 
 int json_event(char *buf, size_t len, const struct rst_event *e, const struct json_info *info)
@@ -98,6 +140,8 @@ int json_event(char *buf, size_t len, const struct rst_event *e, const struct js
 	jw_str_field(&w, "state", info->state);
 	/* Who made an RST sent here, where the kernel told (docs/reasons.md); else null. */
 	jw_str_field(&w, "origin", origin_name(e));
+	if (info->why)
+		json_why(&w, info->why);
 	jw_end_object(&w);
 	sb_lit(&b, "\n");
 	return sb_done(&b);

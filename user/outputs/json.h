@@ -15,6 +15,8 @@
 #include "jsonw.h"
 #include "rsttrace.h"
 
+struct rst_why;
+
 /* What the line carries besides the event itself; NULL strings print null. */
 struct json_info {
 	const char *ifname;	     /* interface name, escaped */
@@ -22,6 +24,7 @@ struct json_info {
 	const char *class;	     /* see classify.h */
 	const char *reason;	     /* kernel reset reason, where known */
 	const char *state;	     /* socket state, where known */
+	const struct rst_why *why;   /* fate, stage, owner (views/why.h); NULL: keys left out */
 };
 
 /* The event as one JSON object and '\n'. */

@@ -117,6 +117,8 @@ void metrics_opts_default(struct metrics_opts *o)
 	o->opt = "--listen";
 	o->list_attach = NULL;
 	o->list_ctx = NULL;
+	o->cgroups_fd = -1;
+	o->fate_ifs_fd = -1;
 }
 
 static int listen_err(const char *opt, const char *s, const char *why)
@@ -659,6 +661,8 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 
 	if (s->causes_ok)
 		render_causes(b, &s->causes);
+	metrics_cgroups_render(&s->cg, b);
+	metrics_fates_render(&s->fates, b);
 
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
 	sb_printf(b, "rsttrace_build_info{version=\"");
@@ -974,6 +978,8 @@ static int snapshot_build(struct metrics_server *srv)
 	s->causes_ok = !causes_read(srv->maps.causes, &s->causes);
 	metrics_set_ifaces(s, srv->per, n_per, iface_name);
 	metrics_top_finish(s);
+	metrics_cgroups_read(&s->cg, srv->o.cgroups_fd);
+	metrics_fates_read(&s->fates, srv->o.fate_ifs_fd, iface_name);
 	err = -ENOSYS;
 	s->n_att = 0;
 	if (srv->o.list_attach)

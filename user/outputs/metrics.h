@@ -21,6 +21,7 @@
 
 #include "counters.h"
 #include "maps.h"
+#include "metrics_cgroup.h"
 #include "strbuf.h"
 
 /*
@@ -53,6 +54,8 @@ struct metrics_opts {
 	 */
 	metrics_attach_fn list_attach;
 	void *list_ctx;
+	int cgroups_fd; /* resets per cgroup (metrics_cgroup.h); -1: none (the default) */
+	int fate_ifs_fd; /* fates of RSTs received per interface; -1: none (the default) */
 };
 
 void metrics_opts_default(struct metrics_opts *o);
@@ -132,6 +135,8 @@ struct metrics_snapshot {
 	/* The counted causes (views/causes.h); causes_ok: the datapath has them. */
 	struct rst_causes causes;
 	int causes_ok;
+	struct metrics_cgroups cg; /* top-N cgroups, where the map is there */
+	struct metrics_fates fates; /* per interface, where the map is there */
 };
 
 /* Bounded top-N selection (a min-heap on RSTs, ties broken by address). */

@@ -103,6 +103,7 @@ int output_open(struct output *out, const struct output_opts *o, const struct fm
 	out->o = *o;
 	out->fo = *fo;
 	out->flows_fd = flows_fd;
+	why_maps_init(&out->why);
 	if (o->json)
 		out->stdout_mode = OUT_STDOUT_JSON;
 	else if (o->print || (!o->wfile && !o->syslog))
@@ -164,6 +165,7 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		 const struct timespec *wall)
 {
 	char line[2048];
+	struct rst_why why;
 	int len, err;
 
 	if (out->done)
@@ -177,9 +179,14 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 			return err;
 		}
 	}
+	/* Fate, stage, owner: only for a sink that prints them (the join may wait 5 ms). */
+	if ((out->stdout_mode == OUT_STDOUT_TEXT && out->fo.verbose > 0) ||
+	    out->stdout_mode == OUT_STDOUT_JSON)
+		why_event(&why, &out->why, out->flows_fd, e);
 	if (out->stdout_mode == OUT_STDOUT_TEXT) {
 		if (out->fo.verbose > 0) {
-			out->fo.class = classify_event(out->flows_fd, e);
+			out->fo.class = why.class;
+			out->fo.why = &why;
 			out->fo.reason = rst_reason_name(e->reason);
 			out->fo.state = rst_state_name(e->sk_state);
 		}
@@ -194,9 +201,10 @@ int output_event(struct output *out, const struct rst_event *e, const char *ifna
 		struct json_info ji = {
 			.ifname = ifname,
 			.wall = wall,
-			.class = classify_event(out->flows_fd, e),
+			.class = why.class,
 			.reason = rst_reason_name(e->reason),
 			.state = rst_state_name(e->sk_state),
+			.why = &why,
 		};
 
 		len = json_event(line, sizeof(line), e, &ji);

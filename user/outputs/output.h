@@ -23,6 +23,7 @@
 #include "pcapout.h"
 #include "rsttrace.h"
 #include "tcpdump.h"
+#include "why.h"
 
 /* Option values, from 0x300 on (the datapath's are 0x100..). */
 enum {
@@ -72,6 +73,7 @@ struct output {
 	struct fmt_state fs; /* relative timestamps of the stdout lines */
 	int stdout_mode;     /* OUT_STDOUT_* */
 	int flows_fd;	     /* flow map for the JSON class; -1: none */
+	struct why_maps why; /* fates and owners (views/why.h); output_open: none */
 	struct pcapw pw;
 	int pcap_open, syslog_open;
 	int done;      /* -G -W limit reached: take nothing more */

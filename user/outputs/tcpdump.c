@@ -20,6 +20,7 @@
 #include "netdissect.h"
 #include "rsttrace.h"
 #include "tcpdump.h"
+#include "why.h"
 #include "util.h"
 
 /* What an event without snapshot prints: its fields, as if without options. */
@@ -414,6 +415,43 @@ static const char *line_hook_name(int hook)
 	return hook >= 0 && hook < RST_HOOK_MAX ? hook_name(hook) : "unknown";
 }
 
+/* The -v words of views/why.h, each only where known. */
+static void print_why(struct strbuf *out, const struct rst_why *w)
+{
+	if (w->fate) {
+		sb_lit(out, " fate ");
+		sb_str(out, w->fate);
+	}
+	if (w->drop_reason) {
+		sb_lit(out, " drop ");
+		sb_str(out, w->drop_reason);
+	}
+	if (w->signal) {
+		sb_lit(out, " signal ");
+		sb_str(out, w->signal);
+	}
+	if (w->have_stage) {
+		sb_lit(out, " stage ");
+		sb_str(out, w->st.stage);
+		if (w->st.conn) {
+			sb_lit(out, " conn ");
+			sb_str(out, w->st.conn);
+		}
+	}
+	if (w->have_owner && w->own.have_sock) {
+		sb_lit(out, " cgroup ");
+		sb_str(out, w->own.cgroup ? w->own.cgroup : "?");
+		sb_lit(out, " uid");
+		sb_sp_u32(out, w->own.uid);
+	}
+	if (w->have_owner && w->own.have_task) {
+		sb_lit(out, " pid");
+		sb_sp_u32(out, w->own.pid);
+		sb_lit(out, " comm ");
+		sb_str(out, w->own.comm);
+	}
+}
+
 int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char *ifname,
 		   const struct timespec *wall, const struct fmt_opts *o, struct fmt_state *st)
 {
@@ -456,6 +494,8 @@ int fmt_event_line(char *buf, size_t len, const struct rst_event *ev, const char
 			sb_lit(&out, " state ");
 			sb_str(&out, o->state);
 		}
+		if (o->why)
+			print_why(&out, o->why);
 	}
 	print_dump(&out, &v, o, hdrlen);
 	sb_lit(&out, "\n");

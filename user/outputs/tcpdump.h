@@ -15,6 +15,8 @@
 
 #include "rsttrace.h"
 
+struct rst_why;
+
 /* tcpdump's -t options. */
 enum ts_mode {
 	TS_DEFAULT = 0, /* HH:MM:SS.uuuuuu, local time */
@@ -49,6 +51,8 @@ struct fmt_opts {
 	int xflag;
 	int Xflag;
 	int Aflag;
+	/* With verbose > 0: fate, stage and owner, after those (views/why.h); NULL: none. */
+	const struct rst_why *why;
 };
 
 /* What the relative timestamp modes remember between lines; zero it to start. */

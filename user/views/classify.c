@@ -85,3 +85,22 @@ const char *classify_event(int flows_fd, const struct rst_event *e)
 		return "no_flow";
 	return classify(e, &v, side);
 }
+
+const char *classify_injection(const struct rst_event *e, __u8 fate)
+{
+	/* What the stack did with it: a sender on the path knows the window, a blind one does not. */
+	if (fate == RST_FATE_CHALLENGED)
+		return "challenged";
+	if (fate == RST_FATE_IGNORED)
+		return "ignored";
+	/*
+	 * Accepted (or its fate not known) yet from another TTL than the
+	 * sender's earlier SYN, FIN or RST. Not for an RST the kernel here
+	 * says it sent itself. XXX: the kernel compares with the flow line of
+	 * the CPU that received the RST: packets of one flow seen on other
+	 * CPUs (RSS, RPS) are not compared.
+	 */
+	if ((e->ev_flags & RST_EV_TTL_CHANGE) && !e->reason)
+		return "ttl_change";
+	return NULL;
+}

@@ -25,4 +25,13 @@ const char *classify(const struct rst_event *e, const struct rst_flow_val *v, in
 /* Look the flow up in flows_fd (-1: none) and classify. */
 const char *classify_event(int flows_fd, const struct rst_event *e);
 
+/*
+ * The signal that makes e a suspected injection, given its fate (enum
+ * rst_fate; RST_FATE_NONE when not known): "challenged" or "ignored" (the
+ * stack found its seq wrong: the sender does not know the connection's
+ * window), "ttl_change" (accepted, or fate unknown, with a TTL unlike the
+ * sender's earlier packets); NULL when none fired.
+ */
+const char *classify_injection(const struct rst_event *e, __u8 fate);
+
 #endif
