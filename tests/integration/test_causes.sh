@@ -270,11 +270,11 @@ test_verbose() {
 	sleep 0.3
 	bg_stop "$V_PID" INT
 	nsx "$NS_A" nft delete table inet rsttrace_test
-	grep -q "^IP $IP4_A\.7003 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class firewall$" \
-		"$T/v.txt" && ok "-v: the reject's line ends in 'class firewall'" ||
-		{ not_ok "-v: the reject's line ends in 'class firewall'"; sed 's/^/# /' "$T/v.txt"; }
-	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class refused reason no_socket$" \
-		"$T/v.txt" && ok "-v: the closed port's line ends in 'class refused reason no_socket'" ||
+	grep -q "^IP $IP4_A\.7003 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class firewall stage refused conn REJ$" \
+		"$T/v.txt" && ok "-v: the reject's line: 'class firewall', then its stage (docs/stage.md)" ||
+		{ not_ok "-v: the reject's line: 'class firewall', then its stage"; sed 's/^/# /' "$T/v.txt"; }
+	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class refused reason no_socket stage refused conn REJ$" \
+		"$T/v.txt" && ok "-v: the closed port's line: 'class refused reason no_socket', its stage" ||
 		{ not_ok "-v: the closed port's line"; sed 's/^/# /' "$T/v.txt"; }
 }
 

@@ -307,7 +307,7 @@ static void test_json_keys(void **state)
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
 	assert_non_null(strstr(
 		line,
-		"\"state\":null,\"fate\":\"accepted\",\"drop_reason\":null,\"fate_state\":null,"
+		"\"state\":null,\"origin\":null,\"fate\":\"accepted\",\"drop_reason\":null,\"fate_state\":null,"
 		"\"injection_signal\":null,\"stage\":\"client_data\","
 		"\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
 		"\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "causes.h"
 #include "classify.h"
 #include "fate.h"
 #include "mapread.h"
@@ -19,6 +20,7 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 	struct rst_flow_key key;
 	struct rst_flow_val v;
 	__u8 fate = RST_FATE_NONE;
+	enum rst_class k;
 	int side;
 
 	memset(w, 0, sizeof(*w));
@@ -46,8 +48,15 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 		stage_of(e, &v, side, &w->st);
 		w->have_stage = 1;
 	}
+	/* A SYN, SYN-ACK or FIN event (--events) is no reset: it has no class. */
+	if (!(e->tcp_flags & RST_TCP_RST))
+		w->class = "none";
 	if (w->signal)
 		w->class = "injection_candidate";
+	/* The kernel's cause wins where it knows one, as in classify_event(). */
+	k = cause_event_class(e);
+	if (k != RC_MAX)
+		w->class = rst_class_names[k];
 	if (m && m->owners >= 0)
 		w->have_owner = owner_join(m->owners, e, fate == RST_FATE_ACCEPTED, &w->own);
 }
