@@ -313,7 +313,7 @@ static void print_maps_text(const struct map_stat *ms, __u64 mem_total)
 		else
 			snprintf(fill, sizeof(fill), "%u %s", ms[i].max_entries,
 				 ms[i].type == BPF_MAP_TYPE_RINGBUF ? "bytes" : "entries");
-		printf("  %-9s %-13s %-24s %10s", ms[i].name, map_type_name(ms[i].type), fill,
+		printf("  %-11s %-13s %-24s %10s", ms[i].name, map_type_name(ms[i].type), fill,
 		       mib(buf, sizeof(buf), ms[i].memlock));
 		if (ms[i].line_bytes)
 			printf("  (%u B a %s, %u per CPU x %d CPUs)", ms[i].line_bytes,
