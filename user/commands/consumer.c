@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "consumer.h"
+#include "metrics_consumer.h"
 #include "log.h"
 #include "rundir.h"
 #include "tracing.h"
@@ -253,6 +254,9 @@ int consumer_poll(struct consumer *c, int timeout_ms, int extra_fd, int *extra_r
 void consumer_leave(struct consumer *c)
 {
 	fanout_close(&c->pub);
+	/* Kept across publishing sessions: rsttrace_fanout_events_dropped_total only grows. */
+	c->pub_lost_left += c->pub.lost_gone;
+	c->pub.lost_gone = 0;
 	fanout_sub_close(&c->sub);
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
@@ -264,4 +268,30 @@ void consumer_leave(struct consumer *c)
 		close(c->dir_fd);
 	c->lock_fd = c->dir_fd = -1;
 	c->role = CONS_NONE;
+}
+
+void consumer_stats(const struct consumer *c, struct metrics_cons_stats *st)
+{
+	const struct fanout_pub *p = &c->pub;
+	int i;
+
+	st->ok = 1;
+	st->role = METRICS_ROLE_NONE;
+	if (c->role == CONS_RING)
+		st->role = METRICS_ROLE_RING;
+	else if (c->role == CONS_SUB)
+		st->role = METRICS_ROLE_SUB;
+	st->consumed = c->received;
+	st->missed = c->lost;
+	st->subs_dropped = c->pub_lost_left + p->lost_gone;
+	st->n_subs = 0;
+	for (i = 0; i < p->n_peers; i++) {
+		st->subs_dropped += p->peers[i].lost;
+		if (st->n_subs >= METRICS_CONS_SUBS)
+			continue;
+		st->subs[st->n_subs].pid = (__u32)p->peers[i].pid;
+		st->subs[st->n_subs].sent = p->peers[i].sent;
+		st->subs[st->n_subs].dropped = p->peers[i].lost;
+		st->n_subs++;
+	}
 }
