@@ -127,6 +127,36 @@ t_serve_consumes() {
 		"$BG_STATUS $([ -e "$SOCK" ] && echo yes || echo no)"
 }
 
+# status names the consumer: pid, command, subscribers, socket; then none.
+t_status() {
+	local sp wp st
+	st() { nsx "$SRV" "$R" status --json --pin-path "$P" --run-dir "$1" | jq -c "$2"; }
+	assert_eq "status, no consumer ever: none" \
+		'{"state":"none","running":false,"pid":null,"subscribers":null,"socket":null}' \
+		"$(st "$T/run-none" '.consumer | {state, running, pid, subscribers, socket}')"
+	bg_start sp nsx "$SRV" "$R" serve --listen "$(port)" --pin-path "$P" --run-dir "$RUN" \
+		2>"$T/serve7.err"
+	wait_for 10 test -S "$SOCK"
+	bg_start wp nsx "$SRV" "$R" watch --attached --json --pin-path "$P" --run-dir "$RUN" \
+		>/dev/null 2>"$T/watch7.err"
+	wait_for 10 grep -q "reading the events" "$T/watch7.err"
+	for _ in $(seq 1 50); do
+		[ "$(st "$RUN" .consumer.subscribers)" = 1 ] && break
+		sleep 0.1
+	done
+	assert_eq "status --json: serve pid $sp consumes, 1 subscriber, its socket" \
+		"{\"state\":\"running\",\"running\":true,\"pid\":$sp,\"alive\":true,\"command\":\"serve\",\"subscribers\":1,\"lock\":\"$RUN/$(basename "$P").lock\",\"socket\":\"$SOCK\"}" \
+		"$(st "$RUN" .consumer)"
+	assert_eq "status: the consumer line" \
+		"consumer: pid $sp (rsttrace serve), 1 subscriber, events published on $SOCK" \
+		"$(nsx "$SRV" "$R" status --pin-path "$P" --run-dir "$RUN" | grep '^consumer:')"
+	bg_stop "$wp"
+	bg_stop "$sp"
+	assert_eq "status after serve stopped: stale, pid $sp gone, no socket" \
+		"{\"state\":\"stale\",\"running\":false,\"pid\":$sp,\"alive\":false,\"subscribers\":null,\"socket\":null}" \
+		"$(st "$RUN" '.consumer | {state, running, pid, alive, subscribers, socket}')"
+}
+
 # The run directory and the socket: root's, closed to others.
 t_permissions() {
 	local sp
@@ -343,6 +373,7 @@ setup || {
 	exit 1
 }
 run_test t_serve_consumes
+run_test t_status
 run_test t_permissions
 run_test t_watch_alone
 run_test t_stuck_subscriber

@@ -45,6 +45,7 @@ struct consumer {
 	__u64 lost;	/* as a subscriber: events the publisher dropped for us (all joins) */
 	__u64 lost_base;
 	__u64 pub_lost_left; /* subscribers' queue drops of the publishing sessions ended */
+	int noted_subs;	     /* subscribers the lock file says (consumer_info_read) */
 };
 
 void consumer_init(struct consumer *c, const char *pin_path, const char *run_dir, __u32 queue_len,
