@@ -371,7 +371,8 @@ expect_panel() {
 }
 
 # The families the exporters export, either of them (a query on another is
-# skipped: the reset class and reason families come with issue 11).
+# skipped, saying so: a family of a later build; serve's consumer families
+# come from edge2 only).
 exported_families() {
 	local a
 	for a in 10.202.11.1 10.202.12.1; do

@@ -252,6 +252,7 @@ static const struct opt_cmd serve_cmd = {
 	.name = "serve",
 	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n"
 		    "                      [--json-out FILE] [-w FILE] [-C SIZE] [-W N] [--syslog]\n"
+		    "                      [--queue N] [--run-dir DIR]\n"
 		    "       [--ipfix HOST:PORT [--ipfix-interval SEC] [--ipfix-domain ID]]\n",
 	.sets = {
 		{ serve_rows, 0 },
