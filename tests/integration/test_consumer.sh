@@ -55,6 +55,23 @@ ev_delta() {
 
 lines() { cat "$@" 2>/dev/null | wc -l | tr -d ' '; }
 
+# metric ADDR SERIES: the value of one series of the serve at ADDR ("" when absent).
+metric() {
+	nsx "$SRV" curl -sS --max-time 5 "http://$1/metrics" 2>/dev/null |
+		awk -v s="$2" '$1 == s { print $2 }'
+}
+# has_metric ADDR SERIES VALUE (for wait_for: the exporter's snapshot is up to 1 s old).
+has_metric() { [ "$(metric "$1" "$2")" = "$3" ]; }
+# metrics ADDR SERIES...: their values, one line.
+metrics() {
+	local a=$1 s out=""
+	shift
+	for s in "$@"; do
+		out+="$(metric "$a" "$s") "
+	done
+	echo "${out% }"
+}
+
 # has_lines N PREFIX: the files PREFIX* hold N lines or more (for wait_for,
 # which runs it again each time: a $(lines ...) argument would be read once).
 has_lines() { [ "$(cat "$2"* 2>/dev/null | wc -l)" -ge "$1" ]; }
@@ -66,9 +83,10 @@ setup() {
 
 # serve consuming: N refused connections, N events in its file, none lost.
 t_serve_consumes() {
-	local sp wp
+	local sp wp L
+	L=$(port)
 	ev_base
-	bg_start sp nsx "$SRV" "$R" serve --listen "$(port)" --pin-path "$P" --run-dir "$RUN" \
+	bg_start sp nsx "$SRV" "$R" serve --listen "$L" --pin-path "$P" --run-dir "$RUN" \
 		--json-out "$T/ev.json" 2>"$T/serve.err"
 	wait_for 10 test -S "$SOCK"
 	bg_start wp nsx "$SRV" "$R" watch --attached --json --pin-path "$P" --run-dir "$RUN" \
@@ -88,12 +106,55 @@ t_serve_consumes() {
 		"$(jq -r .ack "$T/watch.out" | sort | md5sum)"
 	assert_eq "watch --attached: joined serve's socket" 1 \
 		"$(grep -c "reading the events of $P from $SOCK (consumer pid" "$T/watch.err")"
+	# The consumer's numbers on /metrics: all consumed, written, sent; none dropped.
+	wait_for 10 has_metric "$L" rsttrace_consumer_events_total $N
+	wait_for 10 has_metric "$L" "rsttrace_fanout_subscriber_events_total{pid=\"$wp\",result=\"sent\"}" $N
+	assert_eq "/metrics: $N consumed, role ring, json $N written 0 dropped" "$N 1 0 $N 0" \
+		"$(metrics "$L" rsttrace_consumer_events_total 'rsttrace_consumer_role{role="ring"}' \
+			'rsttrace_consumer_role{role="subscriber"}' \
+			'rsttrace_sink_events_total{sink="json",result="written"}' \
+			'rsttrace_sink_events_total{sink="json",result="dropped"}')"
+	assert_eq "/metrics: 1 subscriber (watch pid $wp): $N sent, 0 dropped, 0 in all" "1 $N 0 0" \
+		"$(metrics "$L" rsttrace_fanout_subscribers \
+			"rsttrace_fanout_subscriber_events_total{pid=\"$wp\",result=\"sent\"}" \
+			"rsttrace_fanout_subscriber_events_total{pid=\"$wp\",result=\"dropped\"}" \
+			rsttrace_fanout_events_dropped_total)"
 	bg_stop "$wp"
 	assert_eq "watch --attached: exit 0, none lost" "0 1" \
 		"$BG_STATUS $(grep -c "$N events received from the attachment at $P; 0 lost" "$T/watch.err")"
 	bg_stop "$sp"
 	assert_eq "serve: exit 0 on SIGINT, socket removed" "0 no" \
 		"$BG_STATUS $([ -e "$SOCK" ] && echo yes || echo no)"
+}
+
+# status names the consumer: pid, command, subscribers, socket; then none.
+t_status() {
+	local sp wp st
+	st() { nsx "$SRV" "$R" status --json --pin-path "$P" --run-dir "$1" | jq -c "$2"; }
+	assert_eq "status, no consumer ever: none" \
+		'{"state":"none","running":false,"pid":null,"subscribers":null,"socket":null}' \
+		"$(st "$T/run-none" '.consumer | {state, running, pid, subscribers, socket}')"
+	bg_start sp nsx "$SRV" "$R" serve --listen "$(port)" --pin-path "$P" --run-dir "$RUN" \
+		2>"$T/serve7.err"
+	wait_for 10 test -S "$SOCK"
+	bg_start wp nsx "$SRV" "$R" watch --attached --json --pin-path "$P" --run-dir "$RUN" \
+		>/dev/null 2>"$T/watch7.err"
+	wait_for 10 grep -q "reading the events" "$T/watch7.err"
+	for _ in $(seq 1 50); do
+		[ "$(st "$RUN" .consumer.subscribers)" = 1 ] && break
+		sleep 0.1
+	done
+	assert_eq "status --json: serve pid $sp consumes, 1 subscriber, its socket" \
+		"{\"state\":\"running\",\"running\":true,\"pid\":$sp,\"alive\":true,\"command\":\"serve\",\"subscribers\":1,\"lock\":\"$RUN/$(basename "$P").lock\",\"socket\":\"$SOCK\"}" \
+		"$(st "$RUN" .consumer)"
+	assert_eq "status: the consumer line" \
+		"consumer: pid $sp (rsttrace serve), 1 subscriber, events published on $SOCK" \
+		"$(nsx "$SRV" "$R" status --pin-path "$P" --run-dir "$RUN" | grep '^consumer:')"
+	bg_stop "$wp"
+	bg_stop "$sp"
+	assert_eq "status after serve stopped: stale, pid $sp gone, no socket" \
+		"{\"state\":\"stale\",\"running\":false,\"pid\":$sp,\"alive\":false,\"subscribers\":null,\"socket\":null}" \
+		"$(st "$RUN" '.consumer | {state, running, pid, alive, subscribers, socket}')"
 }
 
 # The run directory and the socket: root's, closed to others.
@@ -150,10 +211,11 @@ t_watch_alone() {
 
 # A subscriber that never reads: it loses its own events, counted; the rest get all.
 t_stuck_subscriber() {
-	local sp wp stuck
+	local sp wp stuck L drop
+	L=$(port)
 	rm -f "$T"/ev2.json*
 	ev_base
-	bg_start sp nsx "$SRV" "$R" serve --listen "$(port)" --pin-path "$P" --run-dir "$RUN" \
+	bg_start sp nsx "$SRV" "$R" serve --listen "$L" --pin-path "$P" --run-dir "$RUN" \
 		--queue 4 --json-out "$T/ev2.json" 2>"$T/serve3.err"
 	wait_for 10 test -S "$SOCK"
 	bg_start wp nsx "$SRV" "$R" watch --attached --json --pin-path "$P" --run-dir "$RUN" \
@@ -187,6 +249,13 @@ PY
 	refuse_n $N
 	wait_for 10 has_lines $N "$T/watch3.out"
 	wait_for 10 has_lines $N "$T/ev2.json"
+	# Its losses on /metrics while it is joined: its own series and the total.
+	wait_for 10 has_metric "$L" rsttrace_consumer_events_total $N
+	drop=$(metric "$L" "rsttrace_fanout_subscriber_events_total{pid=\"$stuck\",result=\"dropped\"}")
+	assert_eq "/metrics: 2 subscribers; the stuck one's drops are the total; watch's 0" \
+		"2 $drop 0" \
+		"$(metrics "$L" rsttrace_fanout_subscribers rsttrace_fanout_events_dropped_total \
+			"rsttrace_fanout_subscriber_events_total{pid=\"$wp\",result=\"dropped\"}")"
 	touch "$T/stuck.go"
 	wait_for 10 bash -c "! kill -0 $stuck"
 	local got lost
@@ -194,12 +263,51 @@ PY
 	diag "stuck subscriber: received $got, lost $lost"
 	assert_eq "stuck subscriber: received + lost = $N, some lost" "$N yes" \
 		"$((got + lost)) $([ "$lost" -gt 0 ] && echo yes || echo no)"
+	assert_eq "/metrics: the stuck one's drops as it was told ($lost)" "$lost" "$drop"
+	# Gone: its series with it, the total stays.
+	wait_for 10 has_metric "$L" rsttrace_fanout_subscribers 1
+	assert_eq "/metrics: after it left, 1 subscriber, total $lost, no series of pid $stuck" \
+		"1 $lost 0" \
+		"$(metrics "$L" rsttrace_fanout_subscribers rsttrace_fanout_events_dropped_total) $(nsx "$SRV" curl -sS --max-time 5 "http://$L/metrics" | grep -c "pid=\"$stuck\"")"
 	assert_eq "beside it: serve and watch got all $N, 0 ring full" "$N $N [$N,0]" \
 		"$(lines "$T"/ev2.json*) $(lines "$T/watch3.out") $(ev_delta)"
 	bg_stop "$wp"
 	bg_stop "$sp"
 	assert_eq "serve names the subscriber's losses" 1 \
 		"$(grep -Ec "subscriber pid [0-9]+ left \(closed\): $got events sent, $lost lost" "$T/serve3.err")"
+}
+
+# A full disk: --json-out and -w on a tmpfs of 8 KiB (in a mount namespace of
+# serve's own, gone with it) drop what does not fit, counted on /metrics,
+# and serve goes on consuming every event.
+t_sink_full() {
+	local sp L d w_json w_pcap d_pcap
+	L=$(port)
+	d=$T/full
+	mkdir -p "$d"
+	bg_start sp nsx "$SRV" unshare -m --propagation private bash -c \
+		'mount -t tmpfs -o size=8k rsttrace-test "$0" && exec "$@"' "$d" \
+		"$R" serve --listen "$L" --pin-path "$P" --run-dir "$RUN" \
+		--json-out "$d/ev.json" -w "$d/ev.pcap" 2>"$T/serve6.err"
+	wait_for 10 test -S "$SOCK"
+	refuse_n $N
+	wait_for 10 has_metric "$L" rsttrace_consumer_events_total $N
+	# The whole lines in the files (seen through serve's mount namespace).
+	w_json=$(cat /proc/"$sp"/root"$d"/ev.json* 2>/dev/null | wc -l)
+	assert_eq "full disk: $N consumed; json $w_json written (whole lines), the rest dropped" \
+		"$N $w_json $((N - w_json))" \
+		"$(metrics "$L" rsttrace_consumer_events_total \
+			'rsttrace_sink_events_total{sink="json",result="written"}' \
+			'rsttrace_sink_events_total{sink="json",result="dropped"}')"
+	# Absent series read as -1: no arithmetic on an empty string.
+	w_pcap=$(metric "$L" 'rsttrace_sink_events_total{sink="pcap",result="written"}')
+	d_pcap=$(metric "$L" 'rsttrace_sink_events_total{sink="pcap",result="dropped"}')
+	w_pcap=${w_pcap:--1} d_pcap=${d_pcap:--1}
+	assert_eq "full disk: pcap written + dropped = $N, both sinks dropped some" "$N yes" \
+		"$((w_pcap + d_pcap)) $([ "$w_json" -lt $N ] && [ "$w_json" -gt 0 ] && [ "$w_pcap" -ge 0 ] && [ "$w_pcap" -lt $N ] && echo yes || echo no)"
+	bg_stop "$sp"
+	assert_eq "full disk: serve exits 0, says what it dropped" "0 1 1" \
+		"$BG_STATUS $(grep -c -- "--json-out: $((N - w_json)) events dropped" "$T/serve6.err") $(grep -c -- "-w/--syslog: $((N - w_pcap)) events dropped" "$T/serve6.err")"
 }
 
 # -C and -W bound the files: a ring of 3 files of about 1 KiB, JSON and pcap.
@@ -265,9 +373,11 @@ setup || {
 	exit 1
 }
 run_test t_serve_consumes
+run_test t_status
 run_test t_permissions
 run_test t_watch_alone
 run_test t_stuck_subscriber
+run_test t_sink_full
 run_test t_rotation
 run_test t_follow
 run_test t_nothing_left

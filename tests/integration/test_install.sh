@@ -100,8 +100,9 @@ t_units_run() {
 	local P port start stop serve
 	P=$(pin_dir units)
 	port=$((20000 + $$ % 20000))
-	printf 'RSTTRACE_OPTS="--pin-path %s"\nRSTTRACE_SERVE_OPTS="--listen 127.0.0.1:%s"\n' \
-		"$P" "$port" >"$T/default"
+	# A run directory of the test's: the default /run/rsttrace is the system's.
+	printf 'RSTTRACE_OPTS="--pin-path %s"\nRSTTRACE_SERVE_OPTS="--listen 127.0.0.1:%s --run-dir %s"\n' \
+		"$P" "$port" "$T/run0" >"$T/default"
 	start=$(unit_line "rsttrace-attach@.service" ExecStart | sed "s/%I/$VETH_A/; s|^/usr|$ROOT/usr|")
 	stop=$(unit_line "rsttrace-attach@.service" ExecStop | sed "s/%I/$VETH_A/; s|^/usr|$ROOT/usr|")
 	serve=$(unit_line rsttrace-serve.service ExecStart | sed "s|^/usr|$ROOT/usr|")
@@ -122,6 +123,89 @@ t_units_run() {
 	assert_eq "attach@'s ExecStop: exit 0, pins gone" "0 no" \
 		"$? $([ -e "$P" ] && echo yes || echo no)"
 	assert_settles "the units leave nothing attached" "" bpf_progs_in "$NS_A"
+}
+
+# The consumer as the unit runs it, with the options dist/default/rsttrace
+# shows: --json-out and --ipfix to a UDP collector (python, in NS_A), under
+# the unit's capabilities (CAP_BPF only): the refused connection's event
+# in the JSON file, its flow in an IPFIX message (version 10, a data set).
+t_units_consumer() {
+	local P port cport start stop serve spid cpid
+	P=$(pin_dir cons)
+	port=$((20000 + ($$ + 7) % 20000))
+	cport=$((port + 1))
+	mkdir -p "$T/run"
+	cat >"$T/coll.py" <<PY
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", $cport))
+s.settimeout(0.5)
+open("$T/coll.ready", "w").close()
+end, n, data = time.time() + 20, 0, 0
+while time.time() < end and not data:
+    try:
+        m = s.recv(65535)
+    except socket.timeout:
+        continue
+    ver, ln = struct.unpack("!HH", m[:4])
+    if ver != 10 or ln != len(m):
+        continue
+    n += 1
+    off = 16
+    while off + 4 <= ln:
+        sid, slen = struct.unpack("!HH", m[off:off + 4])
+        data += sid >= 256 and slen > 4
+        off += max(slen, 4)
+print(n, "data" if data else "nodata")
+PY
+	bg_start cpid nsx "$NS_A" python3 "$T/coll.py" >"$T/coll.out"
+	wait_for 10 test -e "$T/coll.ready"
+	printf 'RSTTRACE_OPTS="--pin-path %s"\nRSTTRACE_SERVE_OPTS="--listen 127.0.0.1:%s --run-dir %s --json-out %s --ipfix 127.0.0.1:%s --ipfix-interval 1"\n' \
+		"$P" "$port" "$T/run" "$T/ev.json" "$cport" >"$T/default"
+	start=$(unit_line "rsttrace-attach@.service" ExecStart | sed "s/%I/$VETH_A/; s|^/usr|$ROOT/usr|")
+	stop=$(unit_line "rsttrace-attach@.service" ExecStop | sed "s/%I/$VETH_A/; s|^/usr|$ROOT/usr|")
+	serve=$(unit_line rsttrace-serve.service ExecStart | sed "s|^/usr|$ROOT/usr|")
+	unit_argv "rsttrace-attach@.service" "$start"
+	"${UNIT_ARGV[@]}" >"$T/uc.out" 2>&1
+	assert_eq "attach@$VETH_A (for the consumer): exit 0" 0 $?
+	unit_argv rsttrace-serve.service "$serve"
+	bg_start spid "${UNIT_ARGV[@]}" >"$T/srvc.out" 2>&1
+	wait_for 10 grep -q "consuming the events" "$T/srvc.out"
+	refuse "$NS_B" "$IP4_A" 9
+	wait_for 10 test -s "$T/ev.json0"
+	wait_for 25 bash -c "! kill -0 $cpid"
+	assert_eq "the unit's serve with --json-out: the RST-ACK's event" '1 "R."' \
+		"$(wc -l <"$T/ev.json0") $(jq -c .flags "$T/ev.json0")"
+	assert_eq "the unit's serve with --ipfix: IPFIX messages with a data set" "yes data" \
+		"$(read -r n d <"$T/coll.out"; [ "${n:-0}" -ge 1 ] && echo yes || echo no) $(awk '{ print $2 }' "$T/coll.out")"
+	bg_stop "$spid" TERM
+	assert_eq "serve (consumer, IPFIX) ends on SIGTERM, exit 0" 0 "$BG_STATUS"
+	unit_argv "rsttrace-attach@.service" "$stop"
+	"${UNIT_ARGV[@]}" >"$T/uct.out" 2>&1
+	assert_eq "attach@'s ExecStop: exit 0" 0 $?
+	assert_settles "the consumer's units leave nothing attached" "" bpf_progs_in "$NS_A"
+}
+
+# Every RSTTRACE_SERVE_OPTS example of the installed default file is taken
+# by serve (exit 1: nothing attached at the pin path, not 2: usage), and
+# they show --json-out and --ipfix.
+t_default_examples() {
+	local line opts rc bad="" n=0
+	while IFS= read -r line; do
+		opts=${line#\#RSTTRACE_SERVE_OPTS=\"}
+		opts=${opts%\"}
+		n=$((n + 1))
+		# shellcheck disable=SC2086
+		nsx "$NS_A" "$ROOT/usr/sbin/rsttrace" serve $opts --pin-path "$T/no-pins" \
+			--run-dir "$T/run-ex" >/dev/null 2>&1
+		rc=$?
+		[ "$rc" = 1 ] || bad+=" [$opts: exit $rc]"
+	done < <(grep '^#RSTTRACE_SERVE_OPTS="' "$ROOT/etc/default/rsttrace")
+	assert_eq "the default file's serve examples: all taken" "" "$bad"
+	assert_eq "they show --json-out, -w, --syslog and --ipfix" "yes" \
+		"$([ "$n" -ge 3 ] && grep -q -- '--ipfix ' "$ROOT/etc/default/rsttrace" &&
+			grep -q -- '--json-out ' "$ROOT/etc/default/rsttrace" &&
+			grep -q -- ' -w .*--syslog' "$ROOT/etc/default/rsttrace" && echo yes || echo no)"
 }
 
 t_completion() {
@@ -147,6 +231,8 @@ t_uninstall() {
 run_test t_install
 run_test t_units_verify
 run_test t_units_run
+run_test t_units_consumer
+run_test t_default_examples
 run_test t_completion
 run_test t_uninstall
 finish

@@ -21,11 +21,13 @@
 
 #include "attach.h"
 #include "commands.h"
+#include "consumerinfo.h"
 #include "counters.h"
 #include "iface.h"
 #include "jsonw.h"
 #include "log.h"
 #include "privs.h"
+#include "rundir.h"
 #include "mapread.h"
 #include "persist.h"
 #include "tracing.h"
@@ -325,7 +327,7 @@ static void print_maps_text(const struct map_stat *ms, __u64 mem_total)
 
 static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
-		       struct map_stat *ms, __u64 mem_total)
+		       struct map_stat *ms, __u64 mem_total, const struct consumer_info *ci)
 {
 	int i;
 
@@ -346,6 +348,7 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 	       (unsigned long long)t->c[RST_C_EV_RATELIM],
 	       (unsigned long long)t->c[RST_C_EV_RINGFULL],
 	       (unsigned long long)t->c[RST_C_EV_FILTERED]);
+	consumer_info_text(ci);
 }
 
 /* The "programs" and "tracing" members. */
@@ -428,7 +431,7 @@ static void print_iface_json(struct json_writer *w, const struct pin_iface *pi)
 
 static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
-		       struct map_stat *ms, __u64 mem_total)
+		       struct map_stat *ms, __u64 mem_total, const struct consumer_info *ci)
 {
 	struct json_writer w;
 	int i;
@@ -487,6 +490,7 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 	jw_u64_field(&w, "ring_full", t->c[RST_C_EV_RINGFULL]);
 	jw_u64_field(&w, "filtered", t->c[RST_C_EV_FILTERED]);
 	jw_end_object(&w);
+	consumer_info_json(&w, ci);
 	jw_end_object(&w);
 	putchar('\n');
 }
@@ -518,17 +522,24 @@ static void print_none(const char *path, int json, int unfinished)
 struct status_cfg {
 	int json;
 	const char *pin_path;
+	const char *run_dir; /* where the event consumer's lock and socket are */
 };
 
 static const struct opt_row status_rows[] = {
 	CMD_JSON_ROW(struct status_cfg, json, "one JSON object (keys in docs/persistent.md)"),
 	CMD_PIN_PATH_ROW(struct status_cfg, pin_path),
+	{ .name = "run-dir",
+	  .type = OPT_STRING,
+	  .off = offsetof(struct status_cfg, run_dir),
+	  .metavar = "DIR",
+	  .help = "the event consumer's lock and socket (default\n$RSTTRACE_RUN_DIR, "
+		  "else " RST_RUN_DIR_DEFAULT ")" },
 	{ 0 },
 };
 
 static const struct opt_cmd status_cmd = {
 	.name = "status",
-	.synopsis = "usage: rsttrace status [--json] [--pin-path DIR]\n",
+	.synopsis = "usage: rsttrace status [--json] [--pin-path DIR] [--run-dir DIR]\n",
 	.sets = {
 		{ status_rows, 0 },
 		{ opt_verbose_log_rows, 0 },
@@ -541,6 +552,7 @@ static int do_status(const struct status_cfg *c)
 	struct map_stat ms[PM_MAX];
 	struct pin_iface *ifs = NULL;
 	struct rst_config cfg = {};
+	struct consumer_info ci;
 	struct rst_totals t;
 	int n = 0, err, ret = EXIT_RUNTIME;
 	struct persist p;
@@ -570,10 +582,15 @@ static int do_status(const struct status_cfg *c)
 		memset(&t, 0, sizeof(t));
 	}
 	map_stats(&p, ms, &mem_total);
+	err = consumer_info_read(c->pin_path, c->run_dir, &ci);
+	if (err) {
+		ci.state = CI_UNKNOWN;
+		ci.err = err;
+	}
 	if (c->json)
-		print_json(&p, ifs, n, &cfg, &t, ms, mem_total);
+		print_json(&p, ifs, n, &cfg, &t, ms, mem_total, &ci);
 	else
-		print_text(&p, ifs, n, &cfg, &t, ms, mem_total);
+		print_text(&p, ifs, n, &cfg, &t, ms, mem_total, &ci);
 	ret = fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 out:
 	free(ifs);
@@ -586,6 +603,9 @@ int cmd_status(int argc, char **argv)
 	struct status_cfg c = { .pin_path = RST_PIN_DEFAULT };
 	int err;
 
+	c.run_dir = getenv("RSTTRACE_RUN_DIR");
+	if (!c.run_dir || !*c.run_dir)
+		c.run_dir = RST_RUN_DIR_DEFAULT;
 	err = opt_parse(&status_cmd, argc, argv, &c, NULL);
 	if (err)
 		return opt_exit_status(err);

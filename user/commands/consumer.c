@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "consumer.h"
+#include "metrics_consumer.h"
 #include "log.h"
 #include "rundir.h"
 #include "tracing.h"
@@ -85,16 +86,29 @@ int consumer_ring_open(struct consumer *c, const int *ring_fds, int n)
 	return 0;
 }
 
+/*
+ * Who consumes and how many subscribe, for `rsttrace status` (the lock,
+ * not this, decides): "PID\nsubscribers N\n", N padded to a fixed width
+ * so that a rewrite is one pwrite of the same length and a reader never
+ * sees the file empty.
+ */
+static void lock_note(struct consumer *c, int truncate)
+{
+	char buf[64];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%d\nsubscribers %5d\n", (int)getpid(), c->pub.n_peers);
+	if ((truncate && ftruncate(c->lock_fd, 0)) || pwrite(c->lock_fd, buf, (size_t)n, 0) < 0)
+		pr_debug("writing %s: %s", c->lock_name, strerror(errno));
+	c->noted_subs = c->pub.n_peers;
+}
+
 /* The lock is ours: the ring and the socket. 0 or -errno (printed). */
 static int take_ring(struct consumer *c, const struct rst_maps *m)
 {
-	char pid[24];
-	int err, n;
+	int err;
 
-	/* Who consumes, for whoever wonders (the lock, not this, decides). */
-	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (!ftruncate(c->lock_fd, 0) && pwrite(c->lock_fd, pid, (size_t)n, 0) < 0)
-		pr_debug("writing %s: %s", c->lock_name, strerror(errno));
+	lock_note(c, 1);
 	err = fanout_listen(&c->pub, c->dir_fd, c->sock_name, c->queue_len, c->events_map_id);
 	if (err)
 		return err;
@@ -241,6 +255,8 @@ int consumer_poll(struct consumer *c, int timeout_ms, int extra_fd, int *extra_r
 	if (extra_fd >= 0 && extra_ready && pfd[k].revents)
 		*extra_ready = 1;
 	fanout_service(&c->pub, pfd + np, n - np);
+	if (c->role == CONS_RING && c->pub.n_peers != c->noted_subs)
+		lock_note(c, 0);
 	if (c->role == CONS_RING) {
 		/* Wakeups come past a fill threshold (ringbuf_wakeup): a timeout consumes too. */
 		return ring_buffer__consume(c->rb);
@@ -253,6 +269,9 @@ int consumer_poll(struct consumer *c, int timeout_ms, int extra_fd, int *extra_r
 void consumer_leave(struct consumer *c)
 {
 	fanout_close(&c->pub);
+	/* Kept across publishing sessions: rsttrace_fanout_events_dropped_total only grows. */
+	c->pub_lost_left += c->pub.lost_gone;
+	c->pub.lost_gone = 0;
 	fanout_sub_close(&c->sub);
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
@@ -264,4 +283,30 @@ void consumer_leave(struct consumer *c)
 		close(c->dir_fd);
 	c->lock_fd = c->dir_fd = -1;
 	c->role = CONS_NONE;
+}
+
+void consumer_stats(const struct consumer *c, struct metrics_cons_stats *st)
+{
+	const struct fanout_pub *p = &c->pub;
+	int i;
+
+	st->ok = 1;
+	st->role = METRICS_ROLE_NONE;
+	if (c->role == CONS_RING)
+		st->role = METRICS_ROLE_RING;
+	else if (c->role == CONS_SUB)
+		st->role = METRICS_ROLE_SUB;
+	st->consumed = c->received;
+	st->missed = c->lost;
+	st->subs_dropped = c->pub_lost_left + p->lost_gone;
+	st->n_subs = 0;
+	for (i = 0; i < p->n_peers; i++) {
+		st->subs_dropped += p->peers[i].lost;
+		if (st->n_subs >= METRICS_CONS_SUBS)
+			continue;
+		st->subs[st->n_subs].pid = (__u32)p->peers[i].pid;
+		st->subs[st->n_subs].sent = p->peers[i].sent;
+		st->subs[st->n_subs].dropped = p->peers[i].lost;
+		st->n_subs++;
+	}
 }

@@ -44,6 +44,8 @@ struct consumer {
 	__u64 received; /* events handed to fn, whichever the role */
 	__u64 lost;	/* as a subscriber: events the publisher dropped for us (all joins) */
 	__u64 lost_base;
+	__u64 pub_lost_left; /* subscribers' queue drops of the publishing sessions ended */
+	int noted_subs;	     /* subscribers the lock file says (consumer_info_read) */
 };
 
 void consumer_init(struct consumer *c, const char *pin_path, const char *run_dir, __u32 queue_len,
@@ -72,6 +74,15 @@ int consumer_poll(struct consumer *c, int timeout_ms, int extra_fd, int *extra_r
 
 /* Back to CONS_NONE: the socket, the lock, the ring; safe twice. */
 void consumer_leave(struct consumer *c);
+
+struct metrics_cons_stats;
+
+/*
+ * The consumer's numbers for /metrics (metrics_consumer.h): role, events,
+ * each subscriber's and all subscribers' queue drops; the sinks are the
+ * caller's to fill.
+ */
+void consumer_stats(const struct consumer *c, struct metrics_cons_stats *st);
 
 /* The socket's path, for messages. */
 const char *consumer_sock_path(const struct consumer *c, char *buf, size_t len);

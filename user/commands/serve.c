@@ -137,7 +137,10 @@ struct serve_events {
 	int json_open, out_open;
 	__s64 mono_to_real;
 	__u64 out_dropped; /* events -w or --syslog could not take (a write failed) */
+	__u64 out_written; /* events -w and --syslog took */
+	__u64 out_pending; /* of those, in -w's stdio buffer: not on the disk yet */
 	int out_err;
+	struct metrics_consumer mc; /* the numbers above, handed to the exporter's threads */
 };
 
 static int listen_check(const char *arg, const void *field)
@@ -249,6 +252,7 @@ static const struct opt_cmd serve_cmd = {
 	.name = "serve",
 	.synopsis = "usage: rsttrace serve [--listen ADDR:PORT] [-N COUNT] [--pin-path DIR]\n"
 		    "                      [--json-out FILE] [-w FILE] [-C SIZE] [-W N] [--syslog]\n"
+		    "                      [--queue N] [--run-dir DIR]\n"
 		    "       [--ipfix HOST:PORT [--ipfix-interval SEC] [--ipfix-domain ID]]\n",
 	.sets = {
 		{ serve_rows, 0 },
@@ -259,6 +263,34 @@ static const struct opt_cmd serve_cmd = {
 		{ opt_common_rows, 0 },
 	},
 };
+
+/*
+ * -w writes through stdio: a record is on the disk only once its buffer
+ * went out, and a failed flush (disk full) loses the records buffered
+ * since the last good one. They move from written to dropped. XXX: a
+ * flush that failed part way may have written some of them (a cut
+ * record); they are all counted as dropped.
+ */
+static void serve_flush_failed(struct serve_events *se)
+{
+	if (!se->c->oo.wfile)
+		return;
+	se->out_written -= se->out_pending;
+	se->out_dropped += se->out_pending;
+	se->out_pending = 0;
+}
+
+/* Flush -w (and stdio's buffer of it); what a failure lost is counted. */
+static void serve_flush(struct serve_events *se)
+{
+	int err = output_flush(&se->out);
+
+	if (err < 0) {
+		se->out_err = -err;
+		serve_flush_failed(se);
+	}
+	se->out_pending = 0;
+}
 
 /* One event from the ring (or from the consumer serve joined) to every sink. */
 static int serve_event(void *ctx, const struct rst_event *e)
@@ -295,9 +327,39 @@ static int serve_event(void *ctx, const struct rst_event *e)
 					strerror(-err));
 			se->out_err = -err;
 			se->out_dropped++;
+			serve_flush_failed(se);
+		} else {
+			se->out_written++;
+			se->out_pending++;
 		}
 	}
 	return 0;
+}
+
+/*
+ * The consumer's and the sinks' numbers to the exporter (metrics_consumer.h).
+ * Only pcap writes fail: syslog(3) reports nothing, so its drops stay 0.
+ */
+static void serve_publish(struct serve_events *se)
+{
+	struct metrics_cons_stats st = {};
+
+	consumer_stats(&se->cons, &st);
+	if (se->json_open) {
+		st.sink_on[METRICS_SINK_JSON] = 1;
+		st.sink_written[METRICS_SINK_JSON] = se->jf.written;
+		st.sink_dropped[METRICS_SINK_JSON] = se->jf.dropped;
+	}
+	if (se->out_open && se->c->oo.wfile) {
+		st.sink_on[METRICS_SINK_PCAP] = 1;
+		st.sink_written[METRICS_SINK_PCAP] = se->out_written;
+		st.sink_dropped[METRICS_SINK_PCAP] = se->out_dropped;
+	}
+	if (se->out_open && se->c->oo.syslog) {
+		st.sink_on[METRICS_SINK_SYSLOG] = 1;
+		st.sink_written[METRICS_SINK_SYSLOG] = se->out.logged;
+	}
+	metrics_consumer_publish(&se->mc, &st);
 }
 
 /*
@@ -342,7 +404,9 @@ static int serve_loop(struct metrics_server *srv, struct serve_events *se, int s
 			serve_join(se, 0);
 		}
 		if (se->out_open)
-			output_flush(&se->out);
+			serve_flush(se);
+		/* At most 100 ms old, as the poll wakes: a scrape reads a whole copy. */
+		serve_publish(se);
 		/* The poll wakes every 100 ms: an export is at most that late. */
 		if (x && !ipfix_due_ms(x))
 			ipfix_tick(x, se->m->flows);
@@ -410,6 +474,7 @@ static void serve_events_close(struct serve_events *se)
 		jsonfile_close(&se->jf);
 	}
 	if (se->out_open) {
+		serve_flush(se); /* the last buffer's losses in the count said */
 		if (se->out_dropped)
 			pr_warn("-w/--syslog: %llu events dropped (%s)",
 				(unsigned long long)se->out_dropped, strerror(se->out_err));
@@ -437,6 +502,8 @@ static int do_serve(const struct serve_cfg *c)
 	mo.list_attach = serve_list_attach;
 	mo.top_n = c->top_n;
 	mo.list_ctx = (void *)c->pin_path;
+	mo.consumer = &se.mc;
+	metrics_consumer_init(&se.mc);
 	if (check_privileges(PRIV_READ))
 		return EXIT_RUNTIME;
 	log_setup_libbpf();
@@ -489,6 +556,7 @@ out:
 	serve_events_close(&se);
 	close(sig_fd);
 	maps_close(&m);
+	metrics_consumer_destroy(&se.mc); /* the exporter's threads are stopped */
 	return ret;
 }
 

@@ -119,6 +119,7 @@ void metrics_opts_default(struct metrics_opts *o)
 	o->list_ctx = NULL;
 	o->cgroups_fd = -1;
 	o->fate_ifs_fd = -1;
+	o->consumer = NULL;
 }
 
 static int listen_err(const char *opt, const char *s, const char *why)
@@ -663,6 +664,7 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 		render_causes(b, &s->causes);
 	metrics_cgroups_render(&s->cg, b);
 	metrics_fates_render(&s->fates, b);
+	metrics_consumer_render(&s->cons, b);
 
 	family(b, "rsttrace_build_info", "gauge", "rsttrace version and datapath ABI; always 1.");
 	sb_printf(b, "rsttrace_build_info{version=\"");
@@ -980,6 +982,7 @@ static int snapshot_build(struct metrics_server *srv)
 	metrics_top_finish(s);
 	metrics_cgroups_read(&s->cg, srv->o.cgroups_fd);
 	metrics_fates_read(&s->fates, srv->o.fate_ifs_fd, iface_name);
+	metrics_consumer_read(srv->o.consumer, &s->cons);
 	err = -ENOSYS;
 	s->n_att = 0;
 	if (srv->o.list_attach)

@@ -22,6 +22,7 @@
 #include "counters.h"
 #include "maps.h"
 #include "metrics_cgroup.h"
+#include "metrics_consumer.h"
 #include "strbuf.h"
 
 /*
@@ -56,6 +57,8 @@ struct metrics_opts {
 	void *list_ctx;
 	int cgroups_fd; /* resets per cgroup (metrics_cgroup.h); -1: none (the default) */
 	int fate_ifs_fd; /* fates of RSTs received per interface; -1: none (the default) */
+	/* serve's event consumer (metrics_consumer.h); NULL: none (the default) */
+	struct metrics_consumer *consumer;
 };
 
 void metrics_opts_default(struct metrics_opts *o);
@@ -137,6 +140,7 @@ struct metrics_snapshot {
 	int causes_ok;
 	struct metrics_cgroups cg; /* top-N cgroups, where the map is there */
 	struct metrics_fates fates; /* per interface, where the map is there */
+	struct metrics_cons_stats cons; /* serve's consumer, where there is one */
 };
 
 /* Bounded top-N selection (a min-heap on RSTs, ties broken by address). */
