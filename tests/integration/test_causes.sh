@@ -251,7 +251,8 @@ test_top() {
 		"$(jq -c --arg h "$IP6_B" '.hosts[] | select(.host == $h) | [.reasons[] | [.reason, .class, .state, .count]]' "$T/top.json")"
 }
 
-# The text line with -v: the class after the tcpdump part, the kernel's name.
+# The text line with -v: the class after the tcpdump part, the kernel's name,
+# then the connection stage (docs/stage.md).
 test_verbose() {
 	[ -z "$HAVE" ] && { ok "-v: skipped, no kernel reasons"; return; }
 	bg_start V_PID nsx "$NS_A" "$RSTTRACE" watch -i "$VETH_A" --hook tc --rate-limit 0 -v -t \
@@ -270,10 +271,10 @@ test_verbose() {
 	sleep 0.3
 	bg_stop "$V_PID" INT
 	nsx "$NS_A" nft delete table inet rsttrace_test
-	grep -q "^IP $IP4_A\.7003 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class firewall$" \
+	grep -q "^IP $IP4_A\.7003 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class firewall stage refused conn REJ$" \
 		"$T/v.txt" && ok "-v: the reject's line ends in 'class firewall'" ||
 		{ not_ok "-v: the reject's line ends in 'class firewall'"; sed 's/^/# /' "$T/v.txt"; }
-	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class refused reason no_socket$" \
+	grep -q "^IP $IP4_A\.9 > $IP4_B\.[0-9]*: Flags \[R\.\], .* hook tc-out class refused reason no_socket stage refused conn REJ$" \
 		"$T/v.txt" && ok "-v: the closed port's line ends in 'class refused reason no_socket'" ||
 		{ not_ok "-v: the closed port's line"; sed 's/^/# /' "$T/v.txt"; }
 }

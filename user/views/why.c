@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "causes.h"
 #include "classify.h"
 #include "fate.h"
 #include "mapread.h"
@@ -19,6 +20,7 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 	struct rst_flow_key key;
 	struct rst_flow_val v;
 	__u8 fate = RST_FATE_NONE;
+	enum rst_class cause;
 	int side;
 
 	memset(w, 0, sizeof(*w));
@@ -46,6 +48,14 @@ void why_event(struct rst_why *w, const struct why_maps *m, int flows_fd, const 
 		stage_of(e, &v, side, &w->st);
 		w->have_stage = 1;
 	}
+	/*
+	 * The kernel's cause wins where it knows one, as in classify_event():
+	 * a firewall's reject or a keepalive timeout looks like a refused or
+	 * aborted flow to the flow table (causes.h, docs/reasons.md).
+	 */
+	cause = cause_event_class(e);
+	if (cause != RC_MAX)
+		w->class = rst_class_names[cause];
 	if (w->signal)
 		w->class = "injection_candidate";
 	if (m && m->owners >= 0)
