@@ -258,6 +258,9 @@ int rst_send_owner(__u64 *ctx)
 
 	if (!sk)
 		return 0;
+	/* The tracepoint is global: other namespaces' resets are not this host's owners. */
+	if (fate_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != fate_netns)
+		return 0;
 	if (skb) {
 		__u8 fl;
 

@@ -164,6 +164,92 @@ int fate_read_iface(int fd, __u32 ifindex, struct rst_fate_counts *out)
 	return err;
 }
 
+static int fates_any(const struct rst_fate_counts *v)
+{
+	int f;
+
+	for (f = 0; f < RST_FATE_MAX; f++)
+		if (v->fate[f])
+			return 1;
+	return v->host_lost != 0;
+}
+
+int fate_read_ifaces(int fd, struct rst_fate_counts *per, size_t max, size_t *n,
+		     struct rst_fate_counts *total)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
+	struct rst_fate_counts *v, *row;
+	__u32 key, ifindex;
+	size_t i;
+
+	*n = 0;
+	memset(total, 0, sizeof(*total));
+	if (fd < 0 || ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (key = 0; key < RST_FATE_IF_ENTRIES; key++) {
+		if (bpf_map_lookup_elem(fd, &key, v)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < ncpu; c++) {
+			for (f = 0; f < RST_FATE_MAX; f++)
+				total->fate[f] += v[c].fate[f];
+			total->local_reset += v[c].local_reset;
+			total->host_lost += v[c].host_lost;
+			/* The local resets' slot has no interface. */
+			if (key == RST_IF_SLOTS + 1)
+				continue;
+			ifindex = key < RST_IF_SLOTS ? v[c].ifindex : 0;
+			for (i = 0; i < *n && per[i].ifindex != ifindex; i++)
+				;
+			if (i == *n) {
+				/* An unused slot of this CPU, or the overflow slot empty. */
+				if (!ifindex && (key < RST_IF_SLOTS || !fates_any(&v[c])))
+					continue;
+				if (*n == max)
+					continue; /* XXX: more interfaces than rows: in the total only */
+				memset(&per[i], 0, sizeof(per[i]));
+				per[i].ifindex = ifindex;
+				(*n)++;
+			}
+			row = &per[i];
+			for (f = 0; f < RST_FATE_MAX; f++)
+				row->fate[f] += v[c].fate[f];
+			row->host_lost += v[c].host_lost;
+		}
+	}
+	free(v);
+	return err;
+}
+
+int fate_host_lookup(int fd, const __u8 *addr, __u8 family, struct rst_fate_host *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
+	struct rst_host_key k = {};
+	struct rst_fate_host *v;
+
+	memset(out, 0, sizeof(*out));
+	if (fd < 0 || ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* The kernel's key has zero padding (fate_count): so has this one. */
+	memcpy(k.addr, addr, sizeof(k.addr));
+	k.family = family;
+	if (bpf_map_lookup_elem(fd, &k, v))
+		err = errno == ENOENT ? 0 : -errno;
+	else
+		for (c = 0; c < ncpu; c++)
+			for (f = 0; f < RST_FATE_MAX; f++)
+				out->fate[f] += v[c].fate[f];
+	free(v);
+	return err;
+}
+
 int fate_hosts_each(int fd, fate_host_fn fn, void *ctx)
 {
 	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;

@@ -54,8 +54,8 @@ struct metrics_opts {
 	 */
 	metrics_attach_fn list_attach;
 	void *list_ctx;
-	int cgroups_fd; /* resets per cgroup (metrics_cgroup.h); -1: none (the default) */
-	int fate_ifs_fd; /* fates of RSTs received per interface; -1: none (the default) */
+	int cgroups_fd;	 /* resets per cgroup (metrics_cgroup.h); -1: the maps' (the default) */
+	int fate_ifs_fd; /* fates of RSTs received per interface; -1: the maps' (the default) */
 };
 
 void metrics_opts_default(struct metrics_opts *o);
