@@ -318,7 +318,8 @@ test_verbose_text() {
 }
 
 # A persistent attachment with no consumer counts the fates too: attach
-# loads, pins and links the fate and owner programs (PIN/trace/), stats,
+# loads, pins and links the fate and owner programs (PIN/trace/; the
+# kfree_skb one is the causes' too), stats,
 # top and serve read the pinned fate maps, and detach removes all of it.
 test_persistent() {
 	local P sent=$T/psent.json ids n fm=$T/pm.txt st=$T/pst
@@ -326,13 +327,16 @@ test_persistent() {
 	server 8220 hold || { not_ok "server ready"; return; }
 	rt_in pa "$NS_A" attach -i "$VETH_A" --pin-path "$P"
 	assert_eq "attach: exit 0" 0 "$RC"
-	for n in rst_recv_reset rst_fate_drop rst_send_owner; do
+	for n in rst_recv_reset rst_kfree_skb rst_send_owner; do
 		assert_cmd "attach: $n pinned and its link under trace/" \
 			test -e "$P/progs/$n" -a -e "$P/trace/$n"
 	done
-	ids=$(for n in rst_recv_reset rst_fate_drop rst_send_owner; do
+	ids=$(for n in rst_recv_reset rst_kfree_skb rst_send_owner; do
 		bpftool prog show pinned "$P/progs/$n" -j 2>/dev/null | jq -r ".id // empty"; done)
 	assert_eq "attach: three fate programs loaded" 3 "$(wc -w <<<"$ids")"
+	# The causes' and the fates' halves are one kfree_skb program (bpf/kfree.bpf.h).
+	assert_eq "attach: one kfree_skb program, no rst_fate_drop" \
+		"rst_kfree_skb" "$(ls "$P/progs" | grep -E '^rst_(kfree_skb|fate_drop)$' | tr '\n' ' ' | sed 's/ $//')"
 	client crafted "$IP4_A" 8220 8299 >"$sent"
 	sleep 0.5
 	bg_stop "$SRV_PID" KILL

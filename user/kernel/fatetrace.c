@@ -15,7 +15,8 @@
 static struct bpf_program *fate_prog(const struct rsttrace *skel, int i)
 {
 	/* The names exist only in a build from the kernel's BTF (no fallback). */
-	static const char *const names[FATE_PROGS] = { "rst_recv_reset", "rst_fate_drop",
+	/* rst_kfree_skb (index FATE_KFREE) is the causes' program too (bpf/kfree.bpf.h). */
+	static const char *const names[FATE_PROGS] = { "rst_recv_reset", "rst_kfree_skb",
 						       "rst_send_owner" };
 
 	return bpf_object__find_program_by_name(skel->obj, names[i]);
@@ -50,7 +51,7 @@ bool fate_configure(struct rsttrace *skel, bool want)
 {
 	const char *why = want ? NULL : "not wanted";
 	struct btf *btf = NULL;
-	bool rx_sk = false;
+	bool rx_sk = false, causes;
 	struct stat st;
 	int i;
 
@@ -58,13 +59,17 @@ bool fate_configure(struct rsttrace *skel, bool want)
 		pr_debug("received-RST fates off: built without the kernel's BTF");
 		return false;
 	}
+	/* tracing_configure() ran first: whether the causes want the kfree_skb program. */
+	causes = bpf_program__autoload(fate_prog(skel, FATE_KFREE));
+	skel->rodata->kfree_causes = causes;
 	if (!why) {
 		btf = btf__load_vmlinux_btf();
 		why = btf ? fate_missing(btf, &rx_sk) : "the kernel has no BTF";
 		btf__free(btf);
 	}
 	for (i = 0; i < FATE_PROGS; i++)
-		bpf_program__set_autoload(fate_prog(skel, i), !why);
+		bpf_program__set_autoload(fate_prog(skel, i), !why || (i == FATE_KFREE && causes));
+	skel->rodata->kfree_fates = !why;
 	if (why) {
 		pr_debug("received-RST fates and socket owners off: %s", why);
 		return false;
@@ -92,6 +97,8 @@ int fate_attach(struct fate_links *l, const struct rsttrace *skel)
 	struct bpf_program *p;
 	int i, fd, err;
 
+	/* Loaded for the causes alone, the kfree_skb program is still attached here, once. */
+
 	for (i = 0; i < FATE_PROGS; i++) {
 		p = fate_prog(skel, i);
 		if (!p || !bpf_program__autoload(p) || bpf_program__fd(p) < 0)
@@ -106,7 +113,7 @@ int fate_attach(struct fate_links *l, const struct rsttrace *skel)
 		l->fd[i] = fd;
 		l->n++;
 	}
-	return l->n;
+	return skel->rodata->kfree_fates ? l->n : 0;
 }
 
 void fate_detach(struct fate_links *l)

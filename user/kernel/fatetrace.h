@@ -16,6 +16,7 @@
 struct rsttrace;
 
 #define FATE_PROGS 3
+#define FATE_KFREE 1 /* rst_kfree_skb: the causes' kfree_skb program too */
 
 struct fate_links {
 	int fd[FATE_PROGS]; /* raw tracepoint links; -1: none */
@@ -32,7 +33,10 @@ struct fate_links {
 bool fate_configure(struct rsttrace *skel, bool want);
 
 void fate_links_init(struct fate_links *l);
-/* Attach the loaded programs: how many (0: not loaded), or -errno (links undone). */
+/*
+ * Attach the loaded programs: how many (0: fates not loaded; the kfree_skb
+ * program may be attached then, for the causes), or -errno (links undone).
+ */
 int fate_attach(struct fate_links *l, const struct rsttrace *skel);
 void fate_detach(struct fate_links *l);
 

@@ -29,14 +29,16 @@ struct bpf_object;
  * rst_send_reset. From TR_FATE_FIRST on, the fate and owner programs
  * (bpf/fate_trace.bpf.h): loaded by fate_configure() and attached by
  * fate_attach() in a watch (kernel/fatetrace.h), but pinned, linked and
- * removed as the others in a persistent attachment (persist.h).
+ * removed as the others in a persistent attachment (persist.h). Among
+ * them rst_kfree_skb, the one kfree_skb program (bpf/kfree.bpf.h), whose
+ * causes' half tracing_configure() asks for and whose fates' half
+ * fate_configure() does: it loads when either is wanted.
  */
 #define RST_TRACE_PROGS(X)                                                                         \
 	X(SEND_RESET, rst_send_reset, "tcp_send_reset")                                            \
-	X(KFREE_SKB, rst_kfree_skb, "kfree_skb")                                                   \
 	X(SK_ERROR, rst_sk_error, "inet_sk_error_report")                                          \
 	X(RECV_RESET, rst_recv_reset, "tcp_receive_reset")                                         \
-	X(FATE_DROP, rst_fate_drop, "kfree_skb")                                                   \
+	X(KFREE_SKB, rst_kfree_skb, "kfree_skb")                                                   \
 	X(SEND_OWNER, rst_send_owner, "tcp_send_reset")
 
 /* clang-format off */
