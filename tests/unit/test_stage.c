@@ -306,12 +306,12 @@ static void test_json_keys(void **state)
 	strcpy(w.own.comm, "nginx\"1");
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
 	assert_non_null(strstr(
-		line,
-		"\"state\":null,\"fate\":\"accepted\",\"drop_reason\":null,\"fate_state\":null,"
-		"\"injection_signal\":null,\"stage\":\"client_data\","
-		"\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
-		"\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"
-		"\"uid\":65534,\"pid\":77,\"comm\":\"nginx\\\"1\"}\n"));
+		line, "\"state\":null,\"origin\":null,\"fate\":\"accepted\",\"drop_reason\":null,"
+		      "\"fate_state\":null,"
+		      "\"injection_signal\":null,\"stage\":\"client_data\","
+		      "\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
+		      "\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"
+		      "\"uid\":65534,\"pid\":77,\"comm\":\"nginx\\\"1\"}\n"));
 	/* Without the programs: no key at all. */
 	ji.why = NULL;
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
