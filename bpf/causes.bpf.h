@@ -403,9 +403,9 @@ int rst_send_reset(__u64 *ctx)
  * from "other" to "firewall" (per CPU; the sums stay exact), and a record
  * tells userspace for the event (late 2). Else the drop is remembered for
  * an RST that may follow. A drop rule without reject matches nothing.
+ * The causes' half of the one kfree_skb program (bpf/kfree.bpf.h).
  */
-SEC("tp_btf/kfree_skb")
-int rst_kfree_skb(__u64 *ctx)
+static __always_inline int causes_nf_drop(__u64 *ctx)
 {
 	const struct sk_buff *skb = (const struct sk_buff *)ctx[0];
 	struct rst_reason_key key = {};

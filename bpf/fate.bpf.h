@@ -22,6 +22,13 @@
 const volatile __u32 fate_netns = 0;
 /* The kfree_skb tracepoint has its rx_sk argument (6.11 on); set at load from BTF. */
 const volatile __u32 fate_rx_sk = 0;
+/*
+ * Which halves of the one kfree_skb program (bpf/kfree.bpf.h) run, set at
+ * load: the causes' (tracing.h), the fates' (fatetrace.h). Here, in every
+ * build, so the skeleton has them with or without the kernel's BTF.
+ */
+const volatile __u32 kfree_causes = 0;
+const volatile __u32 kfree_fates = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

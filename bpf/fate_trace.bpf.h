@@ -186,11 +186,11 @@ static __always_inline __u32 fate_of_drop(__s64 r, __u32 st)
 /*
  * kfree_skb(skb, location, reason, rx_sk): a packet dropped. The first
  * tests are the cheap ones, as most drops are not RSTs: a real drop
- * reason (not "consumed"), then an RST pending on this CPU at all; only
- * then are the skb's headers read.
+ * reason (not "consumed", tested by the caller too), then an RST pending
+ * on this CPU at all; only then are the skb's headers read. The fates'
+ * half of the one kfree_skb program (bpf/kfree.bpf.h).
  */
-SEC("tp_btf/kfree_skb")
-int rst_fate_drop(__u64 *ctx)
+static __always_inline int fate_drop(__u64 *ctx)
 {
 	const struct sk_buff *skb = (const struct sk_buff *)ctx[0];
 	__s64 reason = (__s64)ctx[2];
@@ -202,8 +202,7 @@ int rst_fate_drop(__u64 *ctx)
 	__u32 zero = 0, state = 0;
 	const struct sock *rx_sk;
 
-	if (reason <= (__s64)bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
-		return 0;
+	/* "Consumed" (no drop) returned in rst_kfree_skb already. */
 	r = bpf_map_lookup_elem(&fate_ring, &zero);
 	if (!r || !r->pending || !skb)
 		return 0;
@@ -257,6 +256,9 @@ int rst_send_owner(__u64 *ctx)
 	struct rst_fate_key k = {};
 
 	if (!sk)
+		return 0;
+	/* The tracepoint is global: other namespaces' resets are not this host's owners. */
+	if (fate_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != fate_netns)
 		return 0;
 	if (skb) {
 		__u8 fl;

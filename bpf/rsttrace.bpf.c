@@ -955,4 +955,6 @@ int rst_tc_egress(struct __sk_buff *skb)
 #ifndef RST_VMLINUX_FALLBACK_H
 /* The stack's verdicts on RSTs received and the sockets' owners (after causes.bpf.h's reply_key). */
 #include "fate_trace.bpf.h"
+/* The one kfree_skb program: the causes' and the fates' halves. */
+#include "kfree.bpf.h"
 #endif /* RST_VMLINUX_FALLBACK_H */

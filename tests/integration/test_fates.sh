@@ -317,6 +317,68 @@ test_verbose_text() {
 	bg_stop "$SRV_PID" KILL
 }
 
+# A persistent attachment with no consumer counts the fates too: attach
+# loads, pins and links the fate and owner programs (PIN/trace/; the
+# kfree_skb one is the causes' too), stats,
+# top and serve read the pinned fate maps, and detach removes all of it.
+test_persistent() {
+	local P sent=$T/psent.json ids n fm=$T/pm.txt st=$T/pst
+	mkpin P fates
+	server 8220 hold || { not_ok "server ready"; return; }
+	rt_in pa "$NS_A" attach -i "$VETH_A" --pin-path "$P"
+	assert_eq "attach: exit 0" 0 "$RC"
+	for n in rst_recv_reset rst_kfree_skb rst_send_owner; do
+		assert_cmd "attach: $n pinned and its link under trace/" \
+			test -e "$P/progs/$n" -a -e "$P/trace/$n"
+	done
+	ids=$(for n in rst_recv_reset rst_kfree_skb rst_send_owner; do
+		bpftool prog show pinned "$P/progs/$n" -j 2>/dev/null | jq -r ".id // empty"; done)
+	assert_eq "attach: three fate programs loaded" 3 "$(wc -w <<<"$ids")"
+	# The causes' and the fates' halves are one kfree_skb program (bpf/kfree.bpf.h).
+	assert_eq "attach: one kfree_skb program, no rst_fate_drop" \
+		"rst_kfree_skb" "$(ls "$P/progs" | grep -E '^rst_(kfree_skb|fate_drop)$' | tr '\n' ' ' | sed 's/ $//')"
+	client crafted "$IP4_A" 8220 8299 >"$sent"
+	sleep 0.5
+	bg_stop "$SRV_PID" KILL
+	assert_eq "five RSTs crafted" 5 "$(grep -c . "$sent")"
+	nsx "$NS_A" "$RSTTRACE" stats --json --pin-path "$P" >"$st.json" 2>"$st.err"
+	nsx "$NS_A" "$RSTTRACE" stats --pin-path "$P" >"$st.txt" 2>&1
+	assert_eq "stats --json: the fates in all, no local reset" \
+		'[2,1,1,1,0,0,0,0,0]' \
+		"$(jqf "$st.json" '.fates | [.accepted, .challenged, .ignored, .no_socket, .dropped, .unknown, .time_wait, .request, .local_resets]')"
+	assert_eq "stats --json: the fates on the interface" \
+		"[{\"iface\":\"$VETH_A\",\"accepted\":2,\"challenged\":1,\"ignored\":1,\"no_socket\":1}]" \
+		"$(jqf "$st.json" '[.fates.interfaces[] | {iface, accepted, challenged, ignored, no_socket}]')"
+	assert_cmd "stats text: the interface's fates row" \
+		grep -Eq "^  $VETH_A +2 +1 +1 +1 +0 +0 +0 +0\$" "$st.txt"
+	assert_cmd "stats text: no local reset" \
+		grep -q '^local resets (tcp_reset with no RST received): 0$' "$st.txt"
+	nsx "$NS_A" "$RSTTRACE" top --once --json --pin-path "$P" >"$T/ptop.json" 2>&1
+	assert_eq "top --json: the client host's fates" \
+		'{"accepted":2,"challenged":1,"ignored":1,"no_socket":1,"dropped":0,"unknown":0,"time_wait":0,"request":0}' \
+		"$(jqf "$T/ptop.json" ".hosts[] | select(.host == \"$IP4_B\") | .fates")"
+	bg_start SV_PID nsx "$NS_A" "$RSTTRACE" serve --pin-path "$P" --listen 127.0.0.1:9849 \
+		>"$T/pserve.out" 2>"$T/pserve.err"
+	wait_for 10 nsx "$NS_A" curl -sS --max-time 2 -o "$fm" http://127.0.0.1:9849/metrics
+	bg_stop "$SV_PID" INT
+	assert_eq "serve: the fates on the interface" \
+		"accepted 2 challenged 1 ignored 1 no_socket 1 dropped 0 unknown 0 time_wait 0 request 0" \
+		"$(sed -n "s/^rsttrace_received_rst_fates_total{device=\"$VETH_A\",fate=\"\([a-z_]*\)\"} \([0-9]*\)$/\1 \2/p" "$fm" | tr '\n' ' ' | sed 's/ $//')"
+	assert_eq "serve: no local reset" "rsttrace_local_resets_total 0" \
+		"$(grep '^rsttrace_local_resets_total' "$fm")"
+	# Both accepted RSTs reset sockets of the server, in our cgroup; it sent none.
+	assert_eq "serve: the cgroup's resets sent and accepted" \
+		"rsttrace_cgroup_resets_total{cgroup=\"/$CG_NAME\",kind=\"sent\"} 0
+rsttrace_cgroup_resets_total{cgroup=\"/$CG_NAME\",kind=\"accepted\"} 2" \
+		"$(grep "^rsttrace_cgroup_resets_total{cgroup=\"/$CG_NAME\"" "$fm")"
+	rt_in pd "$NS_A" detach --all --pin-path "$P"
+	assert_eq "detach: exit 0, pins gone" "0 no" "$RC $([ -e "$P" ] && echo yes || echo no)"
+	# shellcheck disable=SC2086 # one id per word
+	assert_settles "detach: no fate program is left" "" progs_left_of $ids
+	# shellcheck disable=SC2086
+	assert_settles "detach: no link of them is left" "" links_left_of $ids
+}
+
 if ! mkdir "$CG" 2>/dev/null; then
 	ok "no cgroup v2 hierarchy to make a cgroup in (skipping)"
 	finish
@@ -330,5 +392,6 @@ if [ -n "$HAVE_FATES" ]; then
 	run_test test_timer_no_pid
 	run_test test_stage_owner
 	run_test test_verbose_text
+	run_test test_persistent
 fi
 finish

@@ -19,6 +19,7 @@
 
 #include "attach.h"
 #include "commands.h"
+#include "fatetrace.h"
 #include "iface.h"
 #include "loader.h"
 #include "log.h"
@@ -115,6 +116,16 @@ static int load_reusing(struct persist *p)
 		tracing_disable(skel->obj);
 	else
 		traced = tracing_configure(skel->obj);
+	/* The fate programs where one is missing (the pinned ones stay, below). */
+	for (i = 0; i < TR_MAX - TR_FATE_FIRST && p->trace_aux_fd[TR_FATE_FIRST - 1 + i] >= 0; i++)
+		;
+	fate_configure(skel, i < TR_MAX - TR_FATE_FIRST);
+	/* No second copy of a tracing program whose pin is there. */
+	for (i = 1; i < TR_MAX; i++)
+		if (p->trace_aux_fd[i - 1] >= 0)
+			bpf_program__set_autoload(
+				bpf_object__find_program_by_name(skel->obj, tracing_prog_names[i]),
+				false);
 	/* The egress origins count with the tracepoints, in this namespace (as loader.c). */
 	skel->rodata->causes_on = p->trace_fd >= 0 || traced;
 	skel->rodata->trace_netns = (__u32)netns_self();
@@ -140,6 +151,10 @@ static int load_reusing(struct persist *p)
 	}
 	if (!err && p->trace_fd < 0 && tracing_prog_fd(skel->obj) >= 0)
 		err = persist_pin(p, "progs", RST_TRACE_PROG, tracing_prog_fd(skel->obj));
+	for (i = 1; !err && i < TR_MAX; i++)
+		if (p->trace_aux_fd[i - 1] < 0 && tracing_prog_fd_of(skel->obj, i) >= 0)
+			err = persist_pin(p, "progs", tracing_prog_names[i],
+					  tracing_prog_fd_of(skel->obj, i));
 	if (!err) {
 		pr_info("reloaded the programs missing from %s on its maps", p->path);
 		err = persist_open_objects(p, 0);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "commands.h"
@@ -385,7 +386,8 @@ static int do_flows(const struct flows_cfg *c)
 
 	if (source_open(c->pin_path, &src))
 		return EXIT_RUNTIME;
-	owners = fate_owners_near(src.m.counters);
+	/* A persistent attachment pins its owners map; a watch's is found through its programs. */
+	owners = src.m.owners >= 0 ? dup(src.m.owners) : fate_owners_near(src.m.counters);
 	err = flows_pick(c, src.m.flows, &d, &pick);
 	if (err) {
 		pr_warn("flows: reading the flow map: %s", strerror(-err));

@@ -12,6 +12,8 @@
 #include "causes.h"
 #include "commands.h"
 #include "counters.h"
+#include "fate.h"
+#include "fatetrace.h"
 #include "jsonw.h"
 #include "log.h"
 #include "options.h"
@@ -34,8 +36,9 @@ static const struct opt_row stats_rows[] = {
 static const struct opt_cmd stats_cmd = {
 	.name = "stats",
 	.synopsis = "usage: rsttrace stats [--json] [--pin-path DIR]\n",
-	.epilog = "Global counters, malformed packets by reason, events by result, and the\n"
-		  "counters of each interface and direction.\n",
+	.epilog = "Global counters, malformed packets by reason, events by result, the\n"
+		  "counters of each interface and direction, the resets by cause, and the\n"
+		  "fates of the RSTs received.\n",
 	.sets = {
 		{ stats_rows, 0 },
 		{ opt_verbose_log_rows, 0 },
@@ -50,6 +53,10 @@ struct stats_read {
 	size_t n_per;
 	struct rst_causes cz; /* the counted causes (causes.h) */
 	int have_cz;	      /* 0: the datapath has no causes map (an older one) */
+	/* The fates of RSTs received (fatetrace.h), per interface and in all. */
+	struct rst_fate_counts fates[RST_IF_SLOTS + 1], fate_total;
+	size_t n_fates;
+	int have_fates; /* 0: the datapath has no fate map */
 };
 
 /* "events_sampled_out" -> "sampled_out": the key inside the "events" object. */
@@ -257,6 +264,88 @@ static void stats_text_causes(const struct stats_read *r)
 		printf("  %-22s %llu\n", rst_sk_err_names[i], (unsigned long long)r->cz.sk_err[i]);
 }
 
+/* The fates of one row, named as in events (docs/stage.md). */
+static void fates_json(struct json_writer *w, const struct rst_fate_counts *c)
+{
+	int f;
+
+	for (f = RST_FATE_ACCEPTED; f < RST_FATE_MAX; f++)
+		jw_u64_field(w, fate_name((__u8)f), c->fate[f]);
+}
+
+/* "fates": the totals, local resets, and per interface; null without the fate map. */
+static void stats_json_fates(struct json_writer *w, struct source *src, const struct stats_read *r)
+{
+	char nm[IF_NAMESIZE];
+	size_t i;
+
+	jw_key(w, "fates");
+	if (!r->have_fates) {
+		jw_null(w);
+		return;
+	}
+	jw_start_object(w);
+	fates_json(w, &r->fate_total);
+	jw_u64_field(w, "local_resets", r->fate_total.local_reset);
+	jw_u64_field(w, "hosts_lost", r->fate_total.host_lost);
+	jw_key(w, "interfaces");
+	jw_start_array(w);
+	for (i = 0; i < r->n_fates; i++) {
+		jw_start_object(w);
+		jw_u64_field(w, "ifindex", r->fates[i].ifindex);
+		/* ifindex 0: the slot interfaces share when theirs is taken. */
+		jw_str_field(w, "iface",
+			     r->fates[i].ifindex ? source_ifname(src, r->fates[i].ifindex, nm)
+						 : "(shared)");
+		fates_json(w, &r->fates[i]);
+		jw_u64_field(w, "hosts_lost", r->fates[i].host_lost);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
+static void fates_text_row(const char *name, const struct rst_fate_counts *c)
+{
+	int f;
+
+	printf("  %-16s", name);
+	for (f = RST_FATE_ACCEPTED; f < RST_FATE_MAX; f++)
+		printf(" %10llu", (unsigned long long)c->fate[f]);
+	printf("\n");
+}
+
+static void stats_text_fates(struct source *src, const struct stats_read *r)
+{
+	char nm[IF_NAMESIZE];
+	const char *ifn;
+	size_t i;
+	int f;
+
+	if (!r->have_fates)
+		return;
+	printf("fates of RSTs received (what this host's TCP stack did with them):\n  %-16s",
+	       "INTERFACE");
+	for (f = RST_FATE_ACCEPTED; f < RST_FATE_MAX; f++)
+		printf(" %10s", fate_name((__u8)f));
+	printf("\n");
+	for (i = 0; i < r->n_fates; i++) {
+		ifn = r->fates[i].ifindex ? source_ifname(src, r->fates[i].ifindex, nm)
+					  : "(shared)";
+		if (!ifn) {
+			snprintf(nm, sizeof(nm), "if%u", r->fates[i].ifindex);
+			ifn = nm;
+		}
+		fates_text_row(ESC(ifn), &r->fates[i]);
+	}
+	fates_text_row("total", &r->fate_total);
+	printf("local resets (tcp_reset with no RST received): %llu\n",
+	       (unsigned long long)r->fate_total.local_reset);
+	if (r->fate_total.host_lost)
+		printf("fates not counted per host (host table full): %llu\n",
+		       (unsigned long long)r->fate_total.host_lost);
+}
+
 static void stats_json(struct source *src, const struct stats_read *r)
 {
 	const struct rst_totals *t = &r->t;
@@ -279,6 +368,7 @@ static void stats_json(struct source *src, const struct stats_read *r)
 	stats_json_lost(&w, t);
 	stats_json_ifaces(&w, src, r);
 	stats_json_causes(&w, r);
+	stats_json_fates(&w, src, r);
 	jw_end_object(&w);
 	putchar('\n');
 }
@@ -363,6 +453,8 @@ static int do_stats(const struct stats_cfg *c)
 		goto out;
 	}
 	r.have_cz = !causes_read(src.m.causes, &r.cz);
+	r.have_fates = !fate_read_ifaces(src.m.fate_ifs, r.fates, RST_IF_SLOTS + 1, &r.n_fates,
+					 &r.fate_total);
 	if (c->json) {
 		stats_json(&src, &r);
 	} else {
@@ -371,6 +463,7 @@ static int do_stats(const struct stats_cfg *c)
 		stats_text_lost(&r.t);
 		stats_text_ifaces(&src, &r);
 		stats_text_causes(&r);
+		stats_text_fates(&src, &r);
 	}
 	ret = fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 out:

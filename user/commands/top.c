@@ -16,6 +16,8 @@
 
 #include "causes.h"
 #include "commands.h"
+#include "fate.h"
+#include "fatetrace.h"
 #include "jsonw.h"
 #include "log.h"
 #include "mapread.h"
@@ -254,6 +256,26 @@ static void top_json_reasons(struct json_writer *w, const struct host_row *r)
 	jw_end_object(w);
 }
 
+/* The fate_hosts map of the source read (fatetrace.h); -1: none. */
+static int fate_hosts_fd = -1;
+
+/* The fates of the RSTs received from the host (docs/stage.md); null without the map. */
+static void top_json_fates(struct json_writer *w, const struct host_row *r)
+{
+	struct rst_fate_host h;
+	int f;
+
+	jw_key(w, "fates");
+	if (fate_hosts_fd < 0 || fate_host_lookup(fate_hosts_fd, r->key.addr, r->key.family, &h)) {
+		jw_null(w);
+		return;
+	}
+	jw_start_object(w);
+	for (f = RST_FATE_ACCEPTED; f < RST_FATE_MAX; f++)
+		jw_u64_field(w, fate_name((__u8)f), h.fate[f]);
+	jw_end_object(w);
+}
+
 static void top_json_host(struct json_writer *w, const struct host_row *r, __s64 off, __u64 now)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -277,6 +299,7 @@ static void top_json_host(struct json_writer *w, const struct host_row *r, __s64
 	float_field(w, "last_seen_age",
 		    now > r->v.last_ns ? (double)(now - r->v.last_ns) / 1e9 : 0.0);
 	top_json_reasons(w, r);
+	top_json_fates(w, r);
 	jw_end_object(w);
 }
 
@@ -406,6 +429,7 @@ static int top_refresh(struct top_run *r)
 	free(cz_hosts);
 	if (cause_hosts_read(r->src.m.cause_hosts, &cz_hosts, &n_cz_hosts))
 		cz_hosts = NULL, n_cz_hosts = 0;
+	fate_hosts_fd = r->src.m.fate_hosts;
 	pr_debug("top: read and ranked %zu hosts in %.1f ms", r->st.n_hosts,
 		 (now_mono_ns() - t0) / 1e6);
 	if (r->ui) {

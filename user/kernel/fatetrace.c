@@ -15,7 +15,8 @@
 static struct bpf_program *fate_prog(const struct rsttrace *skel, int i)
 {
 	/* The names exist only in a build from the kernel's BTF (no fallback). */
-	static const char *const names[FATE_PROGS] = { "rst_recv_reset", "rst_fate_drop",
+	/* rst_kfree_skb (index FATE_KFREE) is the causes' program too (bpf/kfree.bpf.h). */
+	static const char *const names[FATE_PROGS] = { "rst_recv_reset", "rst_kfree_skb",
 						       "rst_send_owner" };
 
 	return bpf_object__find_program_by_name(skel->obj, names[i]);
@@ -50,7 +51,7 @@ bool fate_configure(struct rsttrace *skel, bool want)
 {
 	const char *why = want ? NULL : "not wanted";
 	struct btf *btf = NULL;
-	bool rx_sk = false;
+	bool rx_sk = false, causes;
 	struct stat st;
 	int i;
 
@@ -58,13 +59,17 @@ bool fate_configure(struct rsttrace *skel, bool want)
 		pr_debug("received-RST fates off: built without the kernel's BTF");
 		return false;
 	}
+	/* tracing_configure() ran first: whether the causes want the kfree_skb program. */
+	causes = bpf_program__autoload(fate_prog(skel, FATE_KFREE));
+	skel->rodata->kfree_causes = causes;
 	if (!why) {
 		btf = btf__load_vmlinux_btf();
 		why = btf ? fate_missing(btf, &rx_sk) : "the kernel has no BTF";
 		btf__free(btf);
 	}
 	for (i = 0; i < FATE_PROGS; i++)
-		bpf_program__set_autoload(fate_prog(skel, i), !why);
+		bpf_program__set_autoload(fate_prog(skel, i), !why || (i == FATE_KFREE && causes));
+	skel->rodata->kfree_fates = !why;
 	if (why) {
 		pr_debug("received-RST fates and socket owners off: %s", why);
 		return false;
@@ -92,6 +97,8 @@ int fate_attach(struct fate_links *l, const struct rsttrace *skel)
 	struct bpf_program *p;
 	int i, fd, err;
 
+	/* Loaded for the causes alone, the kfree_skb program is still attached here, once. */
+
 	for (i = 0; i < FATE_PROGS; i++) {
 		p = fate_prog(skel, i);
 		if (!p || !bpf_program__autoload(p) || bpf_program__fd(p) < 0)
@@ -106,7 +113,7 @@ int fate_attach(struct fate_links *l, const struct rsttrace *skel)
 		l->fd[i] = fd;
 		l->n++;
 	}
-	return l->n;
+	return skel->rodata->kfree_fates ? l->n : 0;
 }
 
 void fate_detach(struct fate_links *l)
@@ -160,6 +167,92 @@ int fate_read_iface(int fd, __u32 ifindex, struct rst_fate_counts *out)
 		}
 	}
 	out->ifindex = ifindex;
+	free(v);
+	return err;
+}
+
+static int fates_any(const struct rst_fate_counts *v)
+{
+	int f;
+
+	for (f = 0; f < RST_FATE_MAX; f++)
+		if (v->fate[f])
+			return 1;
+	return v->host_lost != 0;
+}
+
+int fate_read_ifaces(int fd, struct rst_fate_counts *per, size_t max, size_t *n,
+		     struct rst_fate_counts *total)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
+	struct rst_fate_counts *v, *row;
+	__u32 key, ifindex;
+	size_t i;
+
+	*n = 0;
+	memset(total, 0, sizeof(*total));
+	if (fd < 0 || ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (key = 0; key < RST_FATE_IF_ENTRIES; key++) {
+		if (bpf_map_lookup_elem(fd, &key, v)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < ncpu; c++) {
+			for (f = 0; f < RST_FATE_MAX; f++)
+				total->fate[f] += v[c].fate[f];
+			total->local_reset += v[c].local_reset;
+			total->host_lost += v[c].host_lost;
+			/* The local resets' slot has no interface. */
+			if (key == RST_IF_SLOTS + 1)
+				continue;
+			ifindex = key < RST_IF_SLOTS ? v[c].ifindex : 0;
+			for (i = 0; i < *n && per[i].ifindex != ifindex; i++)
+				;
+			if (i == *n) {
+				/* An unused slot of this CPU, or the overflow slot empty. */
+				if (!ifindex && (key < RST_IF_SLOTS || !fates_any(&v[c])))
+					continue;
+				if (*n == max)
+					continue; /* XXX: more interfaces than rows: in the total only */
+				memset(&per[i], 0, sizeof(per[i]));
+				per[i].ifindex = ifindex;
+				(*n)++;
+			}
+			row = &per[i];
+			for (f = 0; f < RST_FATE_MAX; f++)
+				row->fate[f] += v[c].fate[f];
+			row->host_lost += v[c].host_lost;
+		}
+	}
+	free(v);
+	return err;
+}
+
+int fate_host_lookup(int fd, const __u8 *addr, __u8 family, struct rst_fate_host *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
+	struct rst_host_key k = {};
+	struct rst_fate_host *v;
+
+	memset(out, 0, sizeof(*out));
+	if (fd < 0 || ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* The kernel's key has zero padding (fate_count): so has this one. */
+	memcpy(k.addr, addr, sizeof(k.addr));
+	k.family = family;
+	if (bpf_map_lookup_elem(fd, &k, v))
+		err = errno == ENOENT ? 0 : -errno;
+	else
+		for (c = 0; c < ncpu; c++)
+			for (f = 0; f < RST_FATE_MAX; f++)
+				out->fate[f] += v[c].fate[f];
 	free(v);
 	return err;
 }

@@ -9,12 +9,14 @@
 #define RST_KFATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "rsttrace.h"
 
 struct rsttrace;
 
 #define FATE_PROGS 3
+#define FATE_KFREE 1 /* rst_kfree_skb: the causes' kfree_skb program too */
 
 struct fate_links {
 	int fd[FATE_PROGS]; /* raw tracepoint links; -1: none */
@@ -31,12 +33,28 @@ struct fate_links {
 bool fate_configure(struct rsttrace *skel, bool want);
 
 void fate_links_init(struct fate_links *l);
-/* Attach the loaded programs: how many (0: not loaded), or -errno (links undone). */
+/*
+ * Attach the loaded programs: how many (0: fates not loaded; the kfree_skb
+ * program may be attached then, for the causes), or -errno (links undone).
+ */
 int fate_attach(struct fate_links *l, const struct rsttrace *skel);
 void fate_detach(struct fate_links *l);
 
 /* The fate counts of ifindex summed over CPUs (0: the local resets' slot): 0 or -errno. */
 int fate_read_iface(int fate_ifs_fd, __u32 ifindex, struct rst_fate_counts *out);
+
+/*
+ * Every interface's fates (fate_ifs_fd) summed over CPUs, as counters_read
+ * merges its slots: each CPU's slot counts for the interface that owns it
+ * there; the shared overflow slot is the row of ifindex 0. Up to max rows
+ * into per (count in *n), and everything (fates, local resets, host_lost)
+ * into *total. 0 or -errno.
+ */
+int fate_read_ifaces(int fate_ifs_fd, struct rst_fate_counts *per, size_t max, size_t *n,
+		     struct rst_fate_counts *total);
+
+/* One peer host's fates summed over CPUs into *out (zeros when absent): 0 or -errno. */
+int fate_host_lookup(int fate_hosts_fd, const __u8 *addr, __u8 family, struct rst_fate_host *out);
 
 /* One peer host's fates summed over CPUs. */
 typedef int (*fate_host_fn)(void *ctx, const struct rst_host_key *k, const struct rst_fate_host *v);
@@ -49,7 +67,8 @@ int fate_cgroups_read(int cgroups_fd, __u64 *ids, struct rst_cgroup_val *vals, i
 /*
  * The owners map of the datapath whose counters map is counters_fd, where
  * its tracepoint programs are loaded (a running watch; not a persistent
- * attachment, which does not run them): an fd to close, or -1.
+ * attachment, whose owners map is pinned: struct rst_maps has it): an fd
+ * to close, or -1.
  */
 int fate_owners_near(int counters_fd);
 

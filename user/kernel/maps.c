@@ -64,14 +64,15 @@ void maps_close(struct rst_maps *m)
 static void maps_of_prog(int prog_fd, struct rst_maps *m)
 {
 	struct bpf_prog_info pi = {};
-	__u32 len = sizeof(pi), ids[16], i;
+	__u32 len = sizeof(pi), ids[32], i;
 	int j, fd;
 
-	pi.nr_map_ids = 16;
+	/* The datapath uses more than 16 maps (the fate maps came after the causes'). */
+	pi.nr_map_ids = 32;
 	pi.map_ids = (__u64)(unsigned long)ids;
 	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len))
 		return;
-	for (i = 0; i < pi.nr_map_ids && i < 16; i++) {
+	for (i = 0; i < pi.nr_map_ids && i < 32; i++) {
 		struct bpf_map_info mi = {};
 		__u32 mlen = sizeof(mi);
 
@@ -178,9 +179,12 @@ int maps_find_live(struct rst_maps *m)
 			"(%s)",
 			best_id, best_here ? "attached in this network namespace" : "loaded last");
 	for (i = 0; i < PM_MAX; i++) {
-		/* causes, cause_hosts: a watch of an older rsttrace has none. */
-		if (m->fd[i] < 0 && i != PM_EVENTS && i != PM_REASONS && i != PM_CAUSES &&
-		    i != PM_CAUSE_HOSTS) {
+		/*
+		 * From events on, every map may be missing: a watch of an older
+		 * rsttrace has no causes or fates, and owners and cgroups are
+		 * used only by the tracing programs, not by the program found.
+		 */
+		if (m->fd[i] < 0 && i < PM_EVENTS) {
 			pr_warn("program %u has no map %s: not rsttrace's", best_id,
 				pin_map_names[i]);
 			maps_close(m);
@@ -207,6 +211,12 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 		{ PM_REASONS, sizeof(struct rst_reason_key), sizeof(struct rst_reason_val) },
 		{ PM_CAUSES, 4, sizeof(struct rst_causes) },
 		{ PM_CAUSE_HOSTS, 4, sizeof(struct rst_cause_host_set) },
+		{ PM_FATE_RING, 4, sizeof(struct rst_fate_ring) },
+		{ PM_FATE_RES, sizeof(struct rst_fate_key), sizeof(struct rst_fate_val) },
+		{ PM_FATE_IFS, 4, sizeof(struct rst_fate_counts) },
+		{ PM_FATE_HOSTS, sizeof(struct rst_host_key), sizeof(struct rst_fate_host) },
+		{ PM_OWNERS, sizeof(struct rst_reason_key), sizeof(struct rst_owner_val) },
+		{ PM_CGROUPS, 8, sizeof(struct rst_cgroup_val) },
 	};
 	struct bpf_map_info mi;
 	__u32 len;

@@ -28,7 +28,13 @@ struct rsttrace;
 	X(EVENTS, events)                                                                          \
 	X(REASONS, reasons)	    /* kernel reset reasons (tracing.h) */                         \
 	X(CAUSES, causes)	    /* counted causes (bpf/causes.bpf.h) */                        \
-	X(CAUSE_HOSTS, cause_hosts) /* the same per peer host */
+	X(CAUSE_HOSTS, cause_hosts) /* the same per peer host */                                   \
+	X(FATE_RING, fate_ring)	    /* RSTs awaiting the stack's verdict (bpf/fate.bpf.h) */       \
+	X(FATE_RES, fate_res)	    /* each verdict, for the event */                              \
+	X(FATE_IFS, fate_ifs)	    /* fates per interface, local resets */                        \
+	X(FATE_HOSTS, fate_hosts)   /* fates per peer host */                                      \
+	X(OWNERS, owners)	    /* socket owners, for events and flows */                      \
+	X(CGROUPS, cgroups)	    /* resets per cgroup */
 
 /* clang-format takes the list for an expression and indents what follows. */
 /* clang-format off */

@@ -735,14 +735,14 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 {
 	struct bpf_prog_info pi;
 	struct bpf_map_info mi;
-	__u32 map_ids[16], i;
+	__u32 map_ids[32], i;
 	int fd, mfd, idx;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return;
 	memset(&pi, 0, sizeof(pi));
-	pi.nr_map_ids = 16;
+	pi.nr_map_ids = 32; /* the datapath uses more than 16 */
 	pi.map_ids = (__u64)(unsigned long)map_ids;
 	if (bpf_obj_get_info_by_fd(fd, &pi, &(__u32){ sizeof(pi) }))
 		goto out;
@@ -756,7 +756,7 @@ static void recover_from_prog(struct persist *p, __u32 prog_id)
 			fd = -1;
 		}
 	}
-	for (i = 0; i < pi.nr_map_ids && i < 16; i++) {
+	for (i = 0; i < pi.nr_map_ids && i < 32; i++) {
 		mfd = bpf_map_get_fd_by_id(map_ids[i]);
 		if (mfd < 0)
 			continue;
@@ -937,6 +937,12 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 		[PM_REASONS] = BPF_MAP_TYPE_LRU_HASH,
 		[PM_CAUSES] = BPF_MAP_TYPE_PERCPU_ARRAY,
 		[PM_CAUSE_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_FATE_RING] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_FATE_RES] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_FATE_IFS] = BPF_MAP_TYPE_PERCPU_ARRAY,
+		[PM_FATE_HOSTS] = BPF_MAP_TYPE_PERCPU_HASH,
+		[PM_OWNERS] = BPF_MAP_TYPE_LRU_HASH,
+		[PM_CGROUPS] = BPF_MAP_TYPE_PERCPU_HASH,
 	};
 	int idx;
 
@@ -1492,8 +1498,8 @@ static int trace_remove(struct persist *p)
 }
 
 /*
- * The links of the cause counters' programs (tracing.h), made where
- * missing; optional: a failure is said and left.
+ * The links of the cause counters' and the fate programs (tracing.h),
+ * made where missing; optional: a failure is said and left.
  */
 static void trace_aux_attach(struct persist *p)
 {
@@ -1532,8 +1538,11 @@ int persist_trace_attach(struct persist *p)
 	struct pin_trace t;
 	int fd, err;
 
-	if (p->trace_fd < 0)
-		return 0; /* the kernel had no tracepoint for it at the first attach */
+	if (p->trace_fd < 0) {
+		/* The kernel had no tracepoint for it at the first attach; fates need none. */
+		trace_aux_attach(p);
+		return 0;
+	}
 	persist_trace_info(p, &t);
 	if (t.alive) {
 		trace_aux_attach(p);

@@ -11,9 +11,12 @@
  * unlinked only once it is known to be the object rsttrace pinned there.
  *
  *   PIN/meta                       array map, 1 entry: struct rst_pin_meta
- *   PIN/maps/{counters,settings,flows,hosts,events,reasons}
+ *   PIN/maps/{counters,settings,flows,hosts,events,reasons,...}   maps.h RST_PIN_MAPS
  *   PIN/progs/{rst_xdp,rst_tc_ingress,rst_tc_egress}
  *   PIN/progs/rst_send_reset       where the kernel has the tracepoint (tracing.h)
+ *   PIN/progs/{rst_kfree_skb,...}  the other tracing programs (RST_TRACE_PROGS),
+ *                                  each where the kernel has its tracepoint; their
+ *                                  links beside rst_send_reset's under PIN/trace/
  *   PIN/links/IFNAME@NETNS-IFINDEX/{xdp_native,xdp_generic,tcx_in,tcx_out}
  *   PIN/links/IFNAME@NETNS-IFINDEX/cls_{in,out}-PRIO-HANDLE[-q]   legacy cls_bpf
  *   PIN/trace/rst_send_reset       its link: global, not per interface; made by

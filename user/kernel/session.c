@@ -67,8 +67,11 @@ int session_trace(struct rst_session *s)
 		return fd;
 	s->trace_fd = fd;
 	s->reasons_fd = s->maps.reasons;
-	/* The cause counters' programs, where they loaded; optional (tracing.h). */
-	for (int i = 1; i < TR_MAX; i++) {
+	/*
+	 * The cause counters' programs, where they loaded; optional (tracing.h).
+	 * The fate programs are the caller's (fate_attach), with or without reasons.
+	 */
+	for (int i = 1; i < TR_FATE_FIRST; i++) {
 		prog_fd = tracing_prog_fd_of(s->skel->obj, i);
 		fd = prog_fd < 0 ? -1 : tracing_attach(prog_fd);
 		if (prog_fd >= 0 && fd < 0)

@@ -129,7 +129,13 @@ bool tracing_configure(struct bpf_object *obj)
 	 * no egress RST could be told apart. Said once, at start; what is
 	 * missing counts as unknown (docs/reasons.md).
 	 */
+	/*
+	 * The fate programs are fate_configure()'s (kernel/fatetrace.h), which
+	 * keeps rst_kfree_skb loaded for the causes when set here.
+	 */
 	for (i = TR_SEND_RESET + 1; i < TR_MAX; i++) {
+		if (i >= TR_FATE_FIRST && i != TR_KFREE_SKB)
+			continue;
 		prog = bpf_object__find_program_by_name(obj, tracing_prog_names[i]);
 		if (!prog)
 			continue;

@@ -22,16 +22,24 @@ struct bpf_object;
 
 /*
  * Every tracing program, rst_send_reset first (the one the code above
- * names): X(ENUM, name, tracepoint). The others count causes only
+ * names): X(ENUM, name, tracepoint). The next count causes only
  * (bpf/causes.bpf.h): netfilter's resets (kfree_skb) and the errors
  * reported to TCP sockets (inet_sk_error_report). Each is loaded where
  * the kernel has its tracepoint, and attached, pinned and removed with
- * rst_send_reset.
+ * rst_send_reset. From TR_FATE_FIRST on, the fate and owner programs
+ * (bpf/fate_trace.bpf.h): loaded by fate_configure() and attached by
+ * fate_attach() in a watch (kernel/fatetrace.h), but pinned, linked and
+ * removed as the others in a persistent attachment (persist.h). Among
+ * them rst_kfree_skb, the one kfree_skb program (bpf/kfree.bpf.h), whose
+ * causes' half tracing_configure() asks for and whose fates' half
+ * fate_configure() does: it loads when either is wanted.
  */
 #define RST_TRACE_PROGS(X)                                                                         \
 	X(SEND_RESET, rst_send_reset, "tcp_send_reset")                                            \
+	X(SK_ERROR, rst_sk_error, "inet_sk_error_report")                                          \
+	X(RECV_RESET, rst_recv_reset, "tcp_receive_reset")                                         \
 	X(KFREE_SKB, rst_kfree_skb, "kfree_skb")                                                   \
-	X(SK_ERROR, rst_sk_error, "inet_sk_error_report")
+	X(SEND_OWNER, rst_send_owner, "tcp_send_reset")
 
 /* clang-format off */
 enum trace_prog {
@@ -41,6 +49,9 @@ enum trace_prog {
 	TR_MAX,
 };
 /* clang-format on */
+
+/* The first of the fate and owner programs: the cause programs end before it. */
+#define TR_FATE_FIRST TR_RECV_RESET
 
 /* Program names by enum trace_prog, and their tracepoints. */
 extern const char *const tracing_prog_names[TR_MAX];

@@ -980,8 +980,12 @@ static int snapshot_build(struct metrics_server *srv)
 	s->causes_ok = !causes_read(srv->maps.causes, &s->causes);
 	metrics_set_ifaces(s, srv->per, n_per, iface_name);
 	metrics_top_finish(s);
-	metrics_cgroups_read(&s->cg, srv->o.cgroups_fd);
-	metrics_fates_read(&s->fates, srv->o.fate_ifs_fd, iface_name);
+	/* The maps' own unless the caller named others (serve reads the pinned ones). */
+	metrics_cgroups_read(&s->cg,
+			     srv->o.cgroups_fd >= 0 ? srv->o.cgroups_fd : srv->maps.cgroups);
+	metrics_fates_read(&s->fates,
+			   srv->o.fate_ifs_fd >= 0 ? srv->o.fate_ifs_fd : srv->maps.fate_ifs,
+			   iface_name);
 	metrics_consumer_read(srv->o.consumer, &s->cons);
 	err = -ENOSYS;
 	s->n_att = 0;

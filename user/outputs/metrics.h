@@ -55,8 +55,8 @@ struct metrics_opts {
 	 */
 	metrics_attach_fn list_attach;
 	void *list_ctx;
-	int cgroups_fd; /* resets per cgroup (metrics_cgroup.h); -1: none (the default) */
-	int fate_ifs_fd; /* fates of RSTs received per interface; -1: none (the default) */
+	int cgroups_fd;	 /* resets per cgroup (metrics_cgroup.h); -1: the maps' (the default) */
+	int fate_ifs_fd; /* fates of RSTs received per interface; -1: the maps' (the default) */
 	/* serve's event consumer (metrics_consumer.h); NULL: none (the default) */
 	struct metrics_consumer *consumer;
 };
