@@ -57,6 +57,10 @@ static const char *map_type_name(__u32 type)
 		return "lru_hash";
 	case BPF_MAP_TYPE_HASH:
 		return "hash";
+	case BPF_MAP_TYPE_PERCPU_HASH:
+		return "percpu_hash";
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return "lru_percpu_hash";
 	case BPF_MAP_TYPE_RINGBUF:
 		return "ringbuf";
 	}
