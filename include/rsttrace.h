@@ -168,7 +168,7 @@ struct rst_counters {
 	__u64 host_lost[2][RST_HF_MAX];		 /* [direction][flag], evicted */
 	__u64 flow_lost[RST_FL_MAX][RST_FF_MAX]; /* [cause][flag] */
 	__u64 rst_seq; /* per-CPU sequence of RSTs (and SYN/FIN events asked): 1-in-N sampling */
-	__u32 ifindex;				 /* owner of the slot; 0 while unused */
+	__u32 ifindex; /* owner of the slot; 0 while unused */
 	__u32 pad;
 	/*
 	 * The fate of every SYN, SYN-ACK and FIN as an event (bpf/ctlevents.bpf.h):

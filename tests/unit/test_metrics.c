@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "rsttrace.h"
 #include "util.h"
+#include "promcheck.h"
 #include "rowtests.h"
 
 static const char *test_name(__u32 ifindex, char *buf)
@@ -361,27 +362,6 @@ static void check_exposition(const char *text)
 	free(copy);
 }
 
-/* promtool's own linter, when installed. */
-static void promtool_check(const char *text, size_t len)
-{
-	char path[] = "/tmp/rsttrace-metrics-XXXXXX", cmd[256];
-	FILE *f;
-	int fd, rc;
-
-	if (system("command -v promtool >/dev/null 2>&1"))
-		return;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s >&2", path);
-	rc = system(cmd);
-	unlink(path);
-	assert_int_equal(rc, 0);
-}
-
 static struct metrics_snapshot *big_snapshot(size_t top_n, int n_hosts, int n_ifindex)
 {
 	struct metrics_snapshot *s = snap_new(top_n);
@@ -572,8 +552,10 @@ static void test_render_names(void **state)
 	assert_string_equal(got.p, families);
 	assert_non_null(strstr(b.p, resets));
 	assert_non_null(strstr(b.p, syns));
-	assert_non_null(strstr(b.p, "rsttrace_control_events_total{kind=\"syn\",result=\"delivered\"} 7\n"));
-	assert_non_null(strstr(b.p, "rsttrace_control_events_total{kind=\"fin\",result=\"not_asked\"} 9\n"));
+	assert_non_null(strstr(
+		b.p, "rsttrace_control_events_total{kind=\"syn\",result=\"delivered\"} 7\n"));
+	assert_non_null(strstr(
+		b.p, "rsttrace_control_events_total{kind=\"fin\",result=\"not_asked\"} 9\n"));
 	assert_non_null(strstr(b.p,
 			       "rsttrace_host_resets_total{host=\"10.0.0.1\",direction=\"in\"} 6\n"
 			       "rsttrace_host_resets_total{host=\"10.0.0.1\",direction=\"out\"} 5\n"

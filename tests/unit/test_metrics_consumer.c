@@ -18,6 +18,7 @@
 
 #include "metrics.h"
 #include "metrics_consumer.h"
+#include "promcheck.h"
 #include "rowtests.h"
 
 static const char want[] =
@@ -57,26 +58,6 @@ static const char want[] =
 	"rsttrace_sink_events_total{sink=\"json\",result=\"dropped\"} 49\n"
 	"rsttrace_sink_events_total{sink=\"syslog\",result=\"written\"} 60\n"
 	"rsttrace_sink_events_total{sink=\"syslog\",result=\"dropped\"} 0\n";
-
-static void promtool_check(const char *text, size_t len)
-{
-	char path[] = "/tmp/rsttrace-metrics-XXXXXX", cmd[256];
-	FILE *f;
-	int fd, rc;
-
-	if (system("command -v promtool >/dev/null 2>&1"))
-		return;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s >&2", path);
-	rc = system(cmd);
-	unlink(path);
-	assert_int_equal(rc, 0);
-}
 
 static void test_consumer_render(void **state)
 {

@@ -305,13 +305,13 @@ static void test_json_keys(void **state)
 	w.own.pid = 77;
 	strcpy(w.own.comm, "nginx\"1");
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
-	assert_non_null(strstr(
-		line,
-		"\"state\":null,\"origin\":null,\"fate\":\"accepted\",\"drop_reason\":null,\"fate_state\":null,"
-		"\"injection_signal\":null,\"stage\":\"client_data\","
-		"\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
-		"\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"
-		"\"uid\":65534,\"pid\":77,\"comm\":\"nginx\\\"1\"}\n"));
+	assert_non_null(strstr(line,
+			       "\"state\":null,\"origin\":null,\"fate\":\"accepted\","
+			       "\"drop_reason\":null,\"fate_state\":null,"
+			       "\"injection_signal\":null,\"stage\":\"client_data\","
+			       "\"conn_state\":\"RSTR\",\"client_bytes\":5,\"server_bytes\":null,"
+			       "\"cgroup\":\"/system.slice/web.service\",\"cgroup_id\":4242,"
+			       "\"uid\":65534,\"pid\":77,\"comm\":\"nginx\\\"1\"}\n"));
 	/* Without the programs: no key at all. */
 	ji.why = NULL;
 	assert_true(json_event(line, sizeof(line), &e, &ji) > 0);
@@ -360,8 +360,9 @@ static void test_fate_metrics(void **state)
 	assert_int_equal(sb_init(&b, text, sizeof(text)), 0);
 	metrics_fates_render(&f, &b);
 	assert_non_null(strstr(
-		text, "rsttrace_received_rst_fates_total{device=\"eth0\",fate=\"accepted\"} 0\n"
-		      "rsttrace_received_rst_fates_total{device=\"eth0\",fate=\"challenged\"} 3\n"));
+		text,
+		"rsttrace_received_rst_fates_total{device=\"eth0\",fate=\"accepted\"} 0\n"
+		"rsttrace_received_rst_fates_total{device=\"eth0\",fate=\"challenged\"} 3\n"));
 	assert_non_null(strstr(
 		text, "rsttrace_received_rst_fates_total{device=\"other\",fate=\"unknown\"} 1\n"));
 	assert_non_null(strstr(text, "\nrsttrace_local_resets_total 4\n"));

@@ -63,6 +63,9 @@ void stop_signals(sigset_t *set);
  */
 void signals_hold(sigset_t *old);
 
+/* fn for SIGINT, SIGTERM and SIGHUP (no SA_RESTART: a blocked read returns); SIGPIPE ignored. */
+void stop_handlers(void (*fn)(int));
+
 struct persist;
 struct rst_config;
 /* The settings map of an opened attachment; -errno after printing why. */

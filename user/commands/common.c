@@ -23,6 +23,18 @@ void stop_signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
+void stop_handlers(void (*fn)(int))
+{
+	struct sigaction sa = {};
+
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 void signals_hold(sigset_t *old)
 {
 	sigset_t set;

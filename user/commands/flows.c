@@ -238,8 +238,9 @@ static const char *endpoint(const __u8 *addr, __u16 port, __u8 family, char *buf
 
 static void flows_text_head(FILE *f)
 {
-	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %-15s %s\n", "ENDPOINT A", "ENDPOINT B",
-		"SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE", "OWNER");
+	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s  %-8s %-8s %-15s %s\n", "ENDPOINT A",
+		"ENDPOINT B", "SYN", "SYNACK", "FIN", "RST", "RSTACK", "FIRST", "LAST", "IFACE",
+		"OWNER");
 	fprintf(f, "%-47s %-47s %7s %7s %7s %7s %7s\n", "", "", "a>b/b>a", "", "", "", "");
 }
 

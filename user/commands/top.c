@@ -443,18 +443,6 @@ static int top_refresh(struct top_run *r)
 	return fflush(stdout) ? -errno : 0;
 }
 
-static void top_signals(void)
-{
-	struct sigaction sa = {};
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /*
  * top on a terminal (topui.h): refreshes on the clock, keys and resizes
  * in between; the rows asked for (-N) as far as the screen has room.
@@ -502,7 +490,7 @@ static int do_top(const struct top_cfg *c)
 
 	if (source_open(c->pin_path, &r.src))
 		return EXIT_RUNTIME;
-	top_signals();
+	stop_handlers(on_signal);
 	r.clear = !c->once && !c->json && isatty(STDOUT_FILENO);
 	r.capacity = (__u32)table_capacity(r.src.m.hosts);
 

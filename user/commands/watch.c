@@ -85,7 +85,7 @@ struct watch_cfg {
 	int list_ifaces;       /* -D */
 	int accepted;	       /* -S, -l, -U, --immediate-mode: what they ask is so already */
 	const char *drop_user; /* -Z */
-	const char *events; /* --events LIST; NULL: from the expression (flagsel.h) */
+	const char *events;    /* --events LIST; NULL: from the expression (flagsel.h) */
 	/* -r FILE: replay a capture instead (offline.c) */
 	const char *rfile;
 	int stats_json;
@@ -112,7 +112,7 @@ struct watch {
 	int linkmon_fd; /* interfaces leaving this netns (linkmon.h); -1: not watched */
 	int vanished[CMD_MAX_IFACES]; /* 1: that interface left: detached, said so */
 	int n_vanished;
-	struct rst_session s; /* skeleton, links, tracing, ring (session.h) */
+	struct rst_session s;	/* skeleton, links, tracing, ring (session.h) */
 	struct fate_links fate; /* fates and owners (fatetrace.h) */
 	struct metrics_server *metrics;
 	/* --attached: the pinned maps and the events' consumer, or its subscription */
@@ -121,8 +121,8 @@ struct watch {
 	__u32 snap_keep;    /* -s: bytes of a record kept; 0: no -s, all the kernel took */
 	__u32 out_snaplen;  /* the snaplen the outputs state (pcap header) */
 	struct privdrop pd; /* -Z; pd.user NULL: stay */
-	__u32 ev_kinds; /* EVK_*: the control packets that become events */
-	int any;	/* -i any: every interface, followed (anyif.h) */
+	__u32 ev_kinds;	    /* EVK_*: the control packets that become events */
+	int any;	    /* -i any: every interface, followed (anyif.h) */
 	struct anyif anyif;
 };
 
@@ -808,18 +808,6 @@ static int watch_prepare(struct watch *w, const struct watch_cfg *c)
 	return watch_ifaces(w, c);
 }
 
-static void watch_signals(void)
-{
-	struct sigaction sa = {};
-
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* The fate and owner programs, where loaded; without them events have neither. */
 static void attach_fates(struct watch *w)
 {
@@ -898,7 +886,7 @@ static int watch_start(struct watch *w, const char *metrics_at)
 	    settings_set_event_kinds(w->s.maps.settings, flagsel_cfg_bits(w->ev_kinds)))
 		return -1;
 	/* Signals before attaching, so no window leaves a link behind. */
-	watch_signals();
+	stop_handlers(on_signal);
 	/* Before attaching: a port in use fails with nothing to undo. */
 	if (metrics_at) {
 		struct metrics_opts mo;
@@ -1153,7 +1141,7 @@ static int watch_attached(struct watch *w, const struct watch_cfg *c)
 	/* The attachment may trace several interfaces: name each, as tcpdump -i any. */
 	w->fo.any_prefix = 1;
 	consumer_init(&w->cons, pin, run_dir, FAN_QUEUE_DEFAULT, on_attached_event, w);
-	watch_signals();
+	stop_handlers(on_signal);
 	if (output_open(&w->out, &w->oo, &w->fo, RST_SNAPLEN_MAX, w->am.flows))
 		goto out;
 	if (!attached_join(w))

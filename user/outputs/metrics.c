@@ -516,9 +516,10 @@ static void render_causes(struct strbuf *b, const struct rst_causes *c)
 			cause_reason_name(i, nm, sizeof(nm));
 			sb_printf(b, "rsttrace_resets_sent_total{reason=\"");
 			metrics_label(b, nm);
-			sb_printf(b, "\",kind=\"%s\",class=\"%s\"} %llu\n", rst_kind_names[k],
-				  rst_class_names[cause_class(k, i < RST_CZ_REASONS - 1 ? nm : NULL)],
-				  (unsigned long long)n);
+			sb_printf(
+				b, "\",kind=\"%s\",class=\"%s\"} %llu\n", rst_kind_names[k],
+				rst_class_names[cause_class(k, i < RST_CZ_REASONS - 1 ? nm : NULL)],
+				(unsigned long long)n);
 		}
 	}
 	causes_by_class(c, cls);
@@ -565,7 +566,8 @@ int metrics_render(const struct metrics_snapshot *s, struct strbuf *b)
 	       "SYN, SYN-ACK and FIN packets by kind and what became of their event.");
 	for (i = 0; i < RST_CK_MAX; i++)
 		for (k = 0; k < RST_CE_MAX; k++)
-			sb_printf(b, "rsttrace_control_events_total{kind=\"%s\",result=\"%s\"} %llu\n",
+			sb_printf(b,
+				  "rsttrace_control_events_total{kind=\"%s\",result=\"%s\"} %llu\n",
 				  rst_ctl_kind_names[i], rst_ctl_cause_names[k],
 				  (unsigned long long)s->total.ctl_ev[i][k]);
 

@@ -138,8 +138,8 @@ struct metrics_snapshot {
 	/* The counted causes (views/causes.h); causes_ok: the datapath has them. */
 	struct rst_causes causes;
 	int causes_ok;
-	struct metrics_cgroups cg; /* top-N cgroups, where the map is there */
-	struct metrics_fates fates; /* per interface, where the map is there */
+	struct metrics_cgroups cg;	/* top-N cgroups, where the map is there */
+	struct metrics_fates fates;	/* per interface, where the map is there */
 	struct metrics_cons_stats cons; /* serve's consumer, where there is one */
 };
 

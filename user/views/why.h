@@ -20,7 +20,7 @@ struct why_maps {
 
 struct rst_why {
 	const char *class; /* classify_event()'s, "injection_candidate" where signal fired */
-	const char *fate; /* received RSTs: fate_name(); NULL: not received, or no programs */
+	const char *fate;  /* received RSTs: fate_name(); NULL: not received, or no programs */
 	const char *drop_reason; /* the kernel's drop reason behind fate, where one was given */
 	const char *signal; /* suspected injection: "challenged", "ignored", "ttl_change"; NULL */
 	__u8 sk_state;	    /* received: the state + 1 of the socket that took it; 0: none */
