@@ -132,6 +132,7 @@ def stats_summary($runs):
 	per_packet: ($prog[0] + {
 		summary: (($prog[0].classes // []) | map({class, hook, what,
 			empty_ns: .median_empty_ns, ns: .median_ns, ratio: .median_ratio,
+			floor_ns: .median_floor_ns, floor_ratio: .median_floor_ratio, floor_what,
 			target, pass, check_ok: .check.ok}))
 	}),
 	flood: {

@@ -52,12 +52,12 @@ struct {
 	__type(value, struct rst_fate_counts);
 } fate_ifs SEC(".maps");
 
-/* No LRU: a full table refuses new hosts, counted in host_lost. */
+/* Sets of lines per CPU (include/rsttrace.h): no hash insert, no lock, constant work. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, RST_FATE_HOSTS);
-	__type(key, struct rst_host_key);
-	__type(value, struct rst_fate_host);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_FATE_HOST_SETS);
+	__type(key, __u32);
+	__type(value, struct rst_fate_host_set);
 } fate_hosts SEC(".maps");
 
 struct {
@@ -111,32 +111,90 @@ static __always_inline struct rst_fate_counts *fate_counts_get(__u32 ifindex)
 	return bpf_map_lookup_elem(&fate_ifs, &key);
 }
 
-/* One fate, counted for the interface and the sender; a verdict is kept for the event. */
+/* A fate host line's counts leave the table: into host_lost, exactly. */
+static __always_inline void fate_host_flush(struct rst_fate_counts *c, struct rst_fate_host_line *l)
+{
+	__u64 n = 0;
+	int j;
+
+#pragma unroll
+	for (j = 0; j < RST_FATE_MAX; j++)
+		n += l->fate[j];
+	if (c)
+		c->host_lost += n;
+	__builtin_memset(l->fate, 0, sizeof(l->fate));
+}
+
+/*
+ * The sender's line on this CPU: found among the ways of its set, or made
+ * in a free way or in place of the one seen least recently. Constant work
+ * (one array lookup, four compares), as the datapath's host lines.
+ */
+static __always_inline void fate_host_add(struct rst_fate_counts *c, const struct rst_fate_key *k,
+					  __u32 fate, __u32 now_t)
+{
+	__u32 a[4], h, idx, best = 0, best_age = 0, age, zero = 0;
+	struct rst_fate_host_line *l = NULL, *w;
+	struct rst_fate_host_set *s;
+	struct rst_config *cfg;
+	int i;
+
+	if (fate >= RST_FATE_MAX)
+		return;
+	__builtin_memcpy(a, k->saddr, 16);
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	h = rst_host_hash(a, k->family, cfg ? cfg->hash_seed : 0);
+	idx = h & (RST_FATE_HOST_SETS - 1);
+	s = bpf_map_lookup_elem(&fate_hosts, &idx);
+	if (!s) {
+		if (c)
+			c->host_lost++;
+		return;
+	}
+#pragma unroll
+	for (i = 0; i < RST_FATE_HOST_WAYS; i++) {
+		w = &s->way[i];
+		if (w->family == k->family && addr_eq(w->addr, a)) {
+			l = w;
+			break;
+		}
+		age = w->family ? now_t - w->last_t : 0xffffffff;
+		if (age >= best_age) {
+			best_age = age;
+			best = i;
+		}
+	}
+	if (!l) {
+		l = &s->way[best & (RST_FATE_HOST_WAYS - 1)];
+		if (l->family)
+			fate_host_flush(c, l);
+		__builtin_memcpy(l->addr, a, 16);
+		l->family = k->family;
+	}
+	if (l->fate[fate] >= 0x80000000U)
+		fate_host_flush(c, l);
+	l->fate[fate]++;
+	l->last_t = now_t;
+}
+
+/*
+ * One fate, counted for the interface and the sender; the verdict of an
+ * RST that became an event is kept for that event (fate_res, an LRU hash:
+ * written only as often as events are, never once per RST of a flood).
+ */
 static __always_inline void fate_count(const struct rst_fate_slot *s, __u32 fate, __u32 drop,
-				       __u32 sk_state)
+				       __u32 sk_state, __u64 now)
 {
 	struct rst_fate_counts *c = fate_counts_get(s->ifindex);
-	struct rst_host_key hk = {};
-	struct rst_fate_host *h, zero = {};
 
 	if (fate >= RST_FATE_MAX)
 		return;
 	if (c)
 		c->fate[fate]++;
-	__builtin_memcpy(hk.addr, s->k.saddr, 16);
-	hk.family = s->k.family;
-	h = bpf_map_lookup_elem(&fate_hosts, &hk);
-	if (!h) {
-		bpf_map_update_elem(&fate_hosts, &hk, &zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&fate_hosts, &hk);
-	}
-	if (h)
-		h->fate[fate]++;
-	else if (c)
-		c->host_lost++;
-	if (fate != RST_FATE_UNKNOWN) {
+	fate_host_add(c, &s->k, fate, (__u32)(now >> RST_TICK_SHIFT));
+	if (fate != RST_FATE_UNKNOWN && s->event) {
 		struct rst_fate_val v = {
-			.ts_ns = bpf_ktime_get_ns(),
+			.ts_ns = now,
 			.fate = fate,
 			.drop_reason = drop < 255 ? drop : 255,
 			.sk_state = sk_state < 255 ? sk_state : 0,
@@ -151,14 +209,17 @@ static __always_inline void fate_count(const struct rst_fate_slot *s, __u32 fate
  * verdict. A global function (verified once, as rst_account is); its
  * cost is one per-CPU lookup and one slot written, for RSTs only.
  */
-__attribute__((noinline)) int fate_pending(const struct rst_pkt *pk, __u32 ifindex)
+__attribute__((noinline)) int fate_pending(const struct rst_pkt *pk, __u32 ifindex, __u32 event)
 {
 	struct rst_fate_ring *r;
 	struct rst_fate_slot *s;
 	__u32 zero = 0, i;
+	__u64 now;
 
 	if (!pk)
 		return 0;
+	/* The coarse clock: no fine read for an RST that is no event. */
+	now = rst_clock_coarse();
 	r = bpf_map_lookup_elem(&fate_ring, &zero);
 	if (!r)
 		return 0;
@@ -166,7 +227,7 @@ __attribute__((noinline)) int fate_pending(const struct rst_pkt *pk, __u32 ifind
 	s = &r->slot[i];
 	if (s->state == 1) {
 		/* Reused before any verdict: not to the stack here, or a hook we lack. */
-		fate_count(s, RST_FATE_UNKNOWN, 0, 0);
+		fate_count(s, RST_FATE_UNKNOWN, 0, 0, now);
 		if (r->pending)
 			r->pending--;
 	}
@@ -177,9 +238,10 @@ __attribute__((noinline)) int fate_pending(const struct rst_pkt *pk, __u32 ifind
 	s->k.sport = pk->sport;
 	s->k.dport = pk->dport;
 	s->k.family = pk->family;
-	s->ts_ns = bpf_ktime_get_ns();
+	s->ts_ns = now;
 	s->ifindex = ifindex;
 	s->state = 1;
+	s->event = !!event;
 	r->pending++;
 	return 1;
 }
@@ -218,7 +280,8 @@ static __always_inline int fate_resolve(const struct rst_fate_key *k, int any_se
 			continue;
 		s->state = 2;
 		r->pending--;
-		fate_count(s, fate, drop, sk_state);
+		/* The fine clock: tracing programs may not read the coarse one. */
+		fate_count(s, fate, drop, sk_state, bpf_ktime_get_ns());
 		return 1;
 	}
 	return 0;

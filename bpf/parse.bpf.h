@@ -79,8 +79,6 @@ struct rst_pkt {
 	__u8 reason;
 	__u8 sk_state;
 	__u8 pad[3];
-	/* The fine clock when rst_account() read it (RSTs sent: the reason's age); 0: not yet. */
-	__u64 ts_ns;
 };
 
 struct vlan_hdr_rst {

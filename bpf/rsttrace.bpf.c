@@ -28,8 +28,6 @@
 #define SOCK_STREAM 1 /* an enum of vmlinux.h; the UAPI headers leave it to libc */
 #endif
 
-#include "fate.bpf.h"
-
 #define TC_ACT_UNSPEC (-1) /* == TCX_NEXT: let the next program decide */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -164,6 +162,9 @@ static __always_inline int addr_eq(const __u8 *x, const __u32 *w)
 	return v[0] == w[0] && v[1] == w[1] && v[2] == w[2] && v[3] == w[3];
 }
 
+/* The fates of RSTs received, the stage, the owners (after settings and addr_eq). */
+#include "fate.bpf.h"
+
 /* Each flag of a packet the flow table could not take, by cause. */
 static __always_inline void flow_lost(struct rst_counters *cnt, __u32 cause, __u8 flags)
 {
@@ -213,6 +214,24 @@ static __always_inline struct rst_budget *flow_budget_ok(const struct rst_config
 }
 
 /*
+ * Spend one attempt of the CPU's flow budget for the SYN of flags: 1 when
+ * one was left, 0 (counted as budget in flow_lost) when it is spent.
+ */
+static __always_inline int flow_budget_take(struct rst_counters *cnt, const struct rst_config *cfg,
+					    __u32 now_t, __u8 flags)
+{
+	struct rst_budget *fb = flow_budget_ok(cfg, now_t);
+
+	if (!fb) {
+		flow_lost(cnt, RST_FL_BUDGET, flags);
+		return 0;
+	}
+	/* Spent by the attempt: a full table must not make the budget endless. */
+	fb->flow_used++;
+	return 1;
+}
+
+/*
  * The flow of a SYN, FIN or RST. Only SYN and SYN-ACK make flows, within
  * the CPU's budget of attempts per second (each SYN that finds no flow
  * spends one, made or not: a full table cannot make the work endless) and
@@ -227,16 +246,14 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 {
 	__u32 a[4], b[4], hash, tag, idx, d, best = 0, best_age = 0, age, wi = 0;
 	struct rst_flow_line *l = NULL, *w;
-	struct rst_budget *fb = NULL;
 	struct rst_flow_set *s;
 	__u16 pa, pb;
-	int syn = flags & RST_TCP_SYN, i, made = 0;
+	int syn = flags & RST_TCP_SYN, i, made = 0, spent = 0;
 
-	if (!syn && !known) {
-		flow_lost(cnt, RST_FL_NOFLOW, flags);
-		return 0;
-	}
 	/*
+	 * Only a SYN comes here from a host without flows (rst_account counts
+	 * a FIN or RST of one as no_flow without the call).
+	 *
 	 * A SYN of a host without flows on this CPU can only make a new flow:
 	 * with the budget spent (a SYN flood, after its first moments) it is
 	 * refused before the flow set is touched, a cache miss saved.
@@ -245,13 +262,9 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 	 * the flow (exact either way).
 	 */
 	if (!known) {
-		fb = flow_budget_ok(cfg, now_t);
-		if (!fb) {
-			flow_lost(cnt, RST_FL_BUDGET, flags);
+		if (!flow_budget_take(cnt, cfg, now_t, flags))
 			return 0;
-		}
-		/* Spent by the attempt: a full table must not make the budget endless. */
-		fb->flow_used++;
+		spent = 1;
 	}
 	if (endpoint_cmp(pk->saddr, pk->sport, pk->daddr, pk->dport) <= 0) {
 		__builtin_memcpy(a, pk->saddr, 16);
@@ -298,14 +311,8 @@ static __always_inline int flow_update(struct rst_counters *cnt, const struct rs
 			flow_lost(cnt, RST_FL_NOFLOW, flags);
 			return 0;
 		}
-		if (!fb) {
-			fb = flow_budget_ok(cfg, now_t);
-			if (!fb) {
-				flow_lost(cnt, RST_FL_BUDGET, flags);
-				return 0;
-			}
-			fb->flow_used++;
-		}
+		if (!spent && !flow_budget_take(cnt, cfg, now_t, flags))
+			return 0;
 		/* Busy ways stay: a flood of new flows cannot push live ones out. */
 		if (best_age < RST_FLOW_BUSY_TICKS) {
 			flow_lost(cnt, RST_FL_FULL, flags);
@@ -600,7 +607,11 @@ static __always_inline void reason_take(struct rst_pkt *pk, __u64 now)
 	v = bpf_map_lookup_elem(&reasons, &key);
 	if (!v)
 		return;
-	if (now - v->ts_ns < RST_REASON_MAX_AGE_NS) {
+	/*
+	 * now is the coarse clock, which lags the tracepoint's fine stamp by
+	 * up to a tick: a record "from the future" was made just now.
+	 */
+	if (v->ts_ns >= now || now - v->ts_ns < RST_REASON_MAX_AGE_NS) {
 		pk->reason = v->reason;
 		pk->sk_state = v->state;
 	}
@@ -660,22 +671,16 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 		flow_lost(cnt, RST_FL_NOFLOW, flags);
 	else if (flow_account(cnt, pk, known, ifindex, now_t) && h)
 		h->flags |= RST_HL_FLOWS;
-	/* Every RST received awaits the stack's verdict, event or not (fate.bpf.h). */
-	if (dir == RST_DIR_IN && (flags & RST_TCP_RST))
-		fate_pending(pk, ifindex);
 	/* RSTs only, unless SYN, SYN-ACK or FIN events were asked (ctlevents.bpf.h). */
 	if (!ctl_asked(cnt, cfg, flags))
 		return 0;
 	/*
 	 * Before the event decision: the record goes whether or not an event
-	 * does. Its age needs the fine clock the tracepoint stamped it with;
-	 * only RSTs sent here pay for it.
+	 * does. Its age is judged on the coarse clock (a second's limit); the
+	 * fine clock is read once, for an event's timestamp only (event_fill).
 	 */
-	if (dir == RST_DIR_OUT && (flags & RST_TCP_RST)) {
-		/* Kept for the event's timestamp: one fine clock read per event. */
-		pk->ts_ns = bpf_ktime_get_ns();
-		reason_take(pk, pk->ts_ns);
-	}
+	if (dir == RST_DIR_OUT && (flags & RST_TCP_RST))
+		reason_take(pk, now);
 
 	/*
 	 * The sequence counts every packet of a kind asked (every RST by
@@ -711,7 +716,8 @@ __attribute__((noinline)) int rst_account(struct rst_counters *cnt, struct rst_p
 static __always_inline void event_fill(void *ctx, struct rst_event *e, const struct rst_pkt *pk,
 				       __u32 ifindex, __u32 wire_len, __u8 hook, __u8 dir)
 {
-	e->ts_ns = pk->ts_ns ? pk->ts_ns : bpf_ktime_get_ns();
+	/* The one fine clock read of an RST: an event's, for tcpdump's microseconds. */
+	e->ts_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(e->saddr, pk->saddr, 16);
 	__builtin_memcpy(e->daddr, pk->daddr, 16);
 	e->ifindex = ifindex;
@@ -897,14 +903,20 @@ static __always_inline void handle(void *ctx, const struct rst_ctx *rc)
 	/* Every RST leaving, event or not: its origin (bpf/causes.bpf.h). */
 	if (rc->hook == RST_HOOK_TC_EGRESS && (pk.flags & RST_TCP_RST))
 		causes_egress(ctx, &pk);
-	if (!ret)
-		return;
-	if (rc->hook == RST_HOOK_XDP)
-		ret = emit_xdp(ctx, &pk, rc->ifindex, wire_len);
-	else
-		ret = emit_skb(ctx, &pk, rc->ifindex, wire_len, rc->hook << 8 | rc->dir);
-	ev_outcome(cnt, pk.flags, ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL,
-		   ret ? RST_CE_SENT : RST_CE_RINGFULL);
+	if (ret) {
+		if (rc->hook == RST_HOOK_XDP)
+			ret = emit_xdp(ctx, &pk, rc->ifindex, wire_len);
+		else
+			ret = emit_skb(ctx, &pk, rc->ifindex, wire_len, rc->hook << 8 | rc->dir);
+		ev_outcome(cnt, pk.flags, ret ? RST_C_EV_SENT : RST_C_EV_RINGFULL,
+			   ret ? RST_CE_SENT : RST_CE_RINGFULL);
+	}
+	/*
+	 * Every RST received awaits the stack's verdict, event or not
+	 * (fate.bpf.h); only an event's verdict is kept for its reader.
+	 */
+	if (rc->dir == RST_DIR_IN && (pk.flags & RST_TCP_RST))
+		fate_pending(&pk, rc->ifindex, ret);
 }
 
 SEC("xdp.frags")

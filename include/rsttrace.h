@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define RST_ABI_VERSION 4
+#define RST_ABI_VERSION 5
 
 /* Largest header snapshot an event can carry (--snaplen upper bound). */
 #define RST_SNAPLEN_MAX	    256
@@ -589,8 +589,9 @@ enum rst_fate {
 
 /* Ingress RSTs awaiting the stack's verdict, per CPU (a small ring, no hash). */
 #define RST_FATE_SLOTS 8
-/* Entries of the per-host fate and the per-cgroup tables. */
-#define RST_FATE_HOSTS 4096
+/* Sets of the per-host fate table (4096 hosts per CPU) and entries of the per-cgroup one. */
+#define RST_FATE_HOST_WAYS 4
+#define RST_FATE_HOST_SETS 1024
 #define RST_CGROUPS    1024
 #define RST_OWNERS     4096
 
@@ -607,10 +608,11 @@ struct rst_fate_key {
 
 struct rst_fate_slot {
 	struct rst_fate_key k;
-	__u64 ts_ns;
+	__u64 ts_ns; /* the coarse clock when it was queued */
 	__u32 ifindex;
 	__u8 state; /* 0: free, 1: pending, 2: resolved */
-	__u8 pad[3];
+	__u8 event; /* 1: the RST became an event: its verdict goes to fate_res */
+	__u8 pad[2];
 };
 
 struct rst_fate_ring {
@@ -639,12 +641,32 @@ struct rst_fate_val {
 struct rst_fate_counts {
 	__u64 fate[RST_FATE_MAX];
 	__u64 local_reset;
-	__u64 host_lost; /* fates the per-host table had no room for */
+	__u64 host_lost; /* fates that left the per-host table (a line reused) */
 	__u32 ifindex;
 	__u32 pad;
 };
 
-/* Per peer host (map "fate_hosts", per-CPU hash by struct rst_host_key). */
+/*
+ * Per peer host (map "fate_hosts"): per CPU, RST_FATE_HOST_WAYS-way sets
+ * by rst_host_hash() with the datapath's seed, like cause_hosts: constant
+ * work per verdict, no hash table insert under a flood of new senders. A
+ * reused line's counts (and a count about to wrap) go to its interface
+ * slot's host_lost, so fates over hosts + host_lost == fates over
+ * interfaces, exactly.
+ */
+struct rst_fate_host_line {
+	__u8 addr[16];
+	__u32 fate[RST_FATE_MAX];
+	__u32 last_t; /* ticks */
+	__u8 family;  /* 0: free way */
+	__u8 pad[7];
+};
+
+struct rst_fate_host_set {
+	struct rst_fate_host_line way[RST_FATE_HOST_WAYS];
+};
+
+/* One host's fates summed over its lines on every CPU (userspace, fatetrace.h). */
 struct rst_fate_host {
 	__u64 fate[RST_FATE_MAX];
 };

@@ -24,6 +24,9 @@ _TAG=$(printf '%05d' $(($$ % 100000)))
 # serve and watch --attached keep their consumer lock and event socket here,
 # not in /run/rsttrace (consumer.h): a test leaves nothing behind.
 export RSTTRACE_RUN_DIR="$_TMP/run"
+# Never attach in the machine's own network namespace (eth0), whatever goes
+# wrong with a test's: rsttrace refuses to there (user/kernel/attach.c).
+export RSTTRACE_GUARD_NETNS=/proc/1/ns/net
 
 cleanup() {
 	local p ns d

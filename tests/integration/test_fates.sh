@@ -337,10 +337,16 @@ test_persistent() {
 	# The causes' and the fates' halves are one kfree_skb program (bpf/kfree.bpf.h).
 	assert_eq "attach: one kfree_skb program, no rst_fate_drop" \
 		"rst_kfree_skb" "$(ls "$P/progs" | grep -E '^rst_(kfree_skb|fate_drop)$' | tr '\n' ' ' | sed 's/ $//')"
+	# Counting only: the fates are counted, but no verdict is kept for an event
+	# (fate_res, an LRU hash, is written as often as events are, not per RST).
+	rt_in ps "$NS_A" set --events off --pin-path "$P"
+	assert_eq "set --events off: exit 0" 0 "$RC"
 	client crafted "$IP4_A" 8220 8299 >"$sent"
 	sleep 0.5
 	bg_stop "$SRV_PID" KILL
 	assert_eq "five RSTs crafted" 5 "$(grep -c . "$sent")"
+	assert_eq "events off: no verdict kept in fate_res" 0 \
+		"$(bpftool map dump pinned "$P/maps/fate_res" -j 2>/dev/null | jq length)"
 	nsx "$NS_A" "$RSTTRACE" stats --json --pin-path "$P" >"$st.json" 2>"$st.err"
 	nsx "$NS_A" "$RSTTRACE" stats --pin-path "$P" >"$st.txt" 2>&1
 	assert_eq "stats --json: the fates in all, no local reset" \

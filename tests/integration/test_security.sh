@@ -21,7 +21,7 @@ T=$(tmpdir)
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 MNT="$T/mnt"
 ALL_TESTS=(t_precreated t_writable t_ancestor t_symlink_dir t_swap t_swap_record t_foreign_pin
-	t_dotdot t_relative t_bpffs_root)
+	t_dotdot t_relative t_bpffs_root t_netns_guard)
 
 OWNFS="$T/fs"
 # Our own bpffs mounts go before lib.sh removes the tmp dir.
@@ -276,6 +276,30 @@ t_bpffs_root() {
 	assert_eq "and detach --all exit 0, directory gone" "0 no" \
 		"$RC $([ -e "$MNT/rt" ] && echo yes || echo no)"
 	umount "$MNT"
+}
+
+# The suite's own guard (lib.sh exports RSTTRACE_GUARD_NETNS=/proc/1/ns/net):
+# pointed at the test's namespace, or at nothing, every way of attaching
+# there refuses with one line and leaves nothing; watch -i any too.
+t_netns_guard() {
+	local g
+	for g in "/run/netns/$SRV" "$T/no-such-netns"; do
+		RSTTRACE_GUARD_NETNS=$g run guard attach -i "$IF" --pin-path "$B/guard"
+		assert_eq "guard $g: attach exit 1, one line" "1 1" "$RC $(wc -l <"$T/guard.err")"
+		assert_eq "guard $g: the line says why" 1 \
+			"$(grep -c "^rsttrace: $IF: refusing to attach: RSTTRACE_GUARD_NETNS=$g: " "$T/guard.err")"
+		nothing_attached "guard $g, attach"
+		RSTTRACE_GUARD_NETNS=$g nsx "$SRV" timeout 5 "$RSTTRACE" watch -i "$IF" -c 1 \
+			>"$T/gw.out" 2>"$T/gw.err"
+		assert_eq "guard $g: watch -i exit 1, said once" "1 1" \
+			"$? $(grep -c 'refusing to attach' "$T/gw.err")"
+		RSTTRACE_GUARD_NETNS=$g nsx "$SRV" timeout 5 "$RSTTRACE" watch -i any -c 1 \
+			>"$T/ga.out" 2>"$T/ga.err"
+		assert_eq "guard $g: watch -i any exit 1, said once" "1 1" \
+			"$? $(grep -c 'refusing to attach' "$T/ga.err")"
+		nothing_attached "guard $g, watch"
+	done
+	assert_eq "guard: no pin directory made" no "$([ -e "$B/guard" ] && echo yes || echo no)"
 }
 
 setup || {

@@ -32,6 +32,7 @@
 #include "session.h"
 #include "causes.h"
 #include "tracing.h"
+#include "fatetrace.h"
 #include "pkt.h"
 
 #define ETH_HLEN  14
@@ -3378,25 +3379,27 @@ static void fate_clear(void)
 {
 	int ring = bpf_map__fd(skel->maps.fate_ring), ifs = bpf_map__fd(skel->maps.fate_ifs);
 	int hosts = bpf_map__fd(skel->maps.fate_hosts);
-	struct rst_host_key k, next;
-	size_t big = sizeof(struct rst_fate_counts) > sizeof(struct rst_fate_ring)
-			     ? sizeof(struct rst_fate_counts)
-			     : sizeof(struct rst_fate_ring);
-	void *zero = calloc((size_t)ncpu, big);
+	size_t big = sizeof(struct rst_fate_host_set);
+	void *zero;
 	__u32 i;
 
+	/* One zero buffer for every value: as large as the largest. */
+	if (big < sizeof(struct rst_fate_ring))
+		big = sizeof(struct rst_fate_ring);
+	if (big < sizeof(struct rst_fate_counts))
+		big = sizeof(struct rst_fate_counts);
+	zero = calloc((size_t)ncpu, big);
 	if (!zero) {
 		fail("fate_clear: out of memory");
 		return;
 	}
 	i = 0;
-	bpf_map_update_elem(ring, &i, zero, BPF_ANY);
+	if (bpf_map_update_elem(ring, &i, zero, BPF_ANY))
+		fail("fate_clear: the fate ring: %s", strerror(errno));
 	for (i = 0; i < RST_FATE_IF_ENTRIES; i++)
 		bpf_map_update_elem(ifs, &i, zero, BPF_ANY);
-	while (!bpf_map_get_next_key(hosts, NULL, &next)) {
-		k = next;
-		bpf_map_delete_elem(hosts, &k);
-	}
+	for (i = 0; i < RST_FATE_HOST_SETS; i++)
+		bpf_map_update_elem(hosts, &i, zero, BPF_ANY);
 	free(zero);
 }
 
@@ -3404,28 +3407,29 @@ static void fate_clear(void)
 static __u64 fate_sum(__u32 ifindex, const struct frame *f, __u32 fate)
 {
 	struct rst_fate_counts *c = calloc((size_t)ncpu, sizeof(*c));
-	struct rst_fate_host *h = calloc((size_t)ncpu, sizeof(*h));
-	struct rst_host_key hk = { .family = f ? f->family : 0 };
+	const struct fate_host_row *h;
+	struct fate_host_row *rows;
 	__u32 key = ifindex % RST_IF_SLOTS;
+	size_t n_rows;
 	__u64 n = 0;
 	int i;
 
-	if (!c || !h) {
-		free(c);
-		free(h);
+	if (!c)
 		return ~0ULL;
-	}
 	if (!f && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.fate_ifs), &key, c)) {
 		for (i = 0; i < ncpu; i++)
 			n += c[i].fate[fate];
 	} else if (f) {
-		memcpy(hk.addr, f->saddr, 16);
-		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.fate_hosts), &hk, h))
-			for (i = 0; i < ncpu; i++)
-				n += h[i].fate[fate];
+		/* The userspace reader: every CPU's line of the host merged (fatetrace.h). */
+		if (fate_hosts_read(bpf_map__fd(skel->maps.fate_hosts), &rows, &n_rows)) {
+			free(c);
+			return ~0ULL;
+		}
+		h = fate_host_find(rows, n_rows, f->saddr, f->family);
+		n = h ? h->v.fate[fate] : 0;
+		free(rows);
 	}
 	free(c);
-	free(h);
 	return n;
 }
 
@@ -3541,6 +3545,107 @@ static void scen_stage_fate(void)
 		"for the interface and the host");
 }
 
+/* The fate-host set of f's source (bpf/fate.bpf.h: the datapath's seed, RST_FATE_HOST_SETS). */
+static __u32 fate_set_of(const struct frame *f)
+{
+	__u32 w[4];
+
+	memcpy(w, f->saddr, 16);
+	return rst_host_hash(w, f->family, t_seed) & (RST_FATE_HOST_SETS - 1);
+}
+
+/* The fates of every host line (merged over CPUs) and host_lost of the interfaces, summed. */
+static void fate_host_totals(__u64 *hosts, __u64 *lost, size_t *n_hosts)
+{
+	struct rst_fate_counts *c = calloc((size_t)ncpu, sizeof(*c));
+	struct fate_host_row *rows;
+	__u32 key;
+	size_t i;
+	int f, k;
+
+	*hosts = *lost = 0;
+	*n_hosts = 0;
+	if (!c || fate_hosts_read(bpf_map__fd(skel->maps.fate_hosts), &rows, n_hosts)) {
+		free(c);
+		fail("reading the fate tables");
+		return;
+	}
+	for (i = 0; i < *n_hosts; i++)
+		for (f = 0; f < RST_FATE_MAX; f++)
+			*hosts += rows[i].v.fate[f];
+	free(rows);
+	for (key = 0; key < RST_FATE_IF_ENTRIES; key++)
+		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.fate_ifs), &key, c))
+			for (k = 0; k < ncpu; k++)
+				*lost += c[k].host_lost;
+	free(c);
+}
+
+/*
+ * The per-host fate table under a flood of new senders: per-CPU sets of
+ * RST_FATE_HOST_WAYS lines (no hash insert), a reused line's counts move
+ * to host_lost, so fates over hosts + host_lost == fates over interfaces.
+ * Five senders in one set: their RSTs pushed out of the fate ring unjudged
+ * (eight more from a sender of another set), five unknown fates, one of
+ * them counted in host_lost when the fifth sender takes a line.
+ */
+static void scen_fate_hosts(void)
+{
+	const struct pkt_spec rst = { .flags = TH_RST, .seq = 9000 };
+	static struct frame r;
+	__u32 src[RST_FATE_HOST_WAYS + 1], a = 0x0a020001, want, filler;
+	__u64 hosts, lost, unknown;
+	size_t n_hosts;
+	int k = 0, i, guard = 1 << 20;
+
+	cur_prog = "xdp";
+	build(&r, &rst);
+	reset_state(NULL);
+	fate_clear();
+	set_src4(&r, a);
+	want = fate_set_of(&r);
+	src[k++] = a;
+	while (k < RST_FATE_HOST_WAYS + 1 && guard--) {
+		set_src4(&r, ++a);
+		if (fate_set_of(&r) == want)
+			src[k++] = a;
+	}
+	filler = a + 1;
+	set_src4(&r, filler);
+	while (fate_set_of(&r) == want)
+		set_src4(&r, ++filler);
+	if (k < RST_FATE_HOST_WAYS + 1) {
+		fail("test bug: no %d sources in one fate-host set", RST_FATE_HOST_WAYS + 1);
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		set_src4(&r, src[i]);
+		set_seq(&r, 9000 + i);
+		run_prog(0, &r, NULL, NULL);
+	}
+	set_src4(&r, filler);
+	for (i = 0; i < RST_FATE_SLOTS; i++) {
+		set_seq(&r, 9100 + i);
+		run_prog(0, &r, NULL, NULL);
+	}
+	unknown = fate_sum(lo_ifindex, NULL, RST_FATE_UNKNOWN);
+	fate_host_totals(&hosts, &lost, &n_hosts);
+	if (unknown != (__u64)k)
+		fail("interface: unknown fates: expected %d, got %llu", k,
+		     (unsigned long long)unknown);
+	if (lost != 1)
+		fail("host_lost: expected 1 (a line reused), got %llu", (unsigned long long)lost);
+	if (hosts + lost != unknown)
+		fail("conservation: hosts %llu + host_lost %llu != interfaces %llu",
+		     (unsigned long long)hosts, (unsigned long long)lost,
+		     (unsigned long long)unknown);
+	if (n_hosts != RST_FATE_HOST_WAYS)
+		fail("host lines: expected %d (one set full), got %zu", RST_FATE_HOST_WAYS,
+		     n_hosts);
+	tap_end("fate hosts: five senders in one set of four lines, one line reused into "
+		"host_lost; hosts + host_lost == interfaces");
+}
+
 /* Generated checks and scenarios, by the names TESTS selects them with. */
 static const struct {
 	const char *name;
@@ -3573,6 +3678,7 @@ static const struct {
 	{ "ctl_limits", scen_ctl_limits },
 	{ "causes", scen_causes },
 	{ "stage_fate", scen_stage_fate },
+	{ "fate_hosts", scen_fate_hosts },
 };
 
 /*

@@ -121,6 +121,9 @@ static struct rst_session sess; /* loads skel, holds the ring; attaches nothing 
 static struct bpf_object *eobj;
 static struct ring_buffer *rb;
 static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
+/* The floors of bench/empty.bpf.c: the least work a class needs; the floor ring's reader. */
+static int fd_xdp_floor[3], fd_tc_floor[3];
+static struct ring_buffer *floor_rb;
 static __u32 *next_saddr;
 static __u64 drained;
 static __u32 last_kernel_ns; /* what the kernel reported for the last run */
@@ -132,6 +135,15 @@ static int on_drop(void *ctx, void *data, size_t size)
 	(void)data;
 	(void)size;
 	drained++;
+	return 0;
+}
+
+/* The floor ring's records: read to make room, nothing else. */
+static int on_floor(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
 	return 0;
 }
 
@@ -349,6 +361,21 @@ enum cls_kind {
 	K_DRIVE,     /* through the driver: a new source address every run */
 };
 
+/* The floor program a class is compared with (bench/empty.bpf.c), index into fd_*_floor. */
+enum cls_floor {
+	FL_NONE = -1,
+	FL_DATA = 0, /* two per-CPU counters and the IPv4/TCP tests */
+	FL_EVENT,    /* a clock read and a 144-byte ring record with 64 bytes of frame */
+	FL_NEWSRC,   /* one 64-byte per-CPU line of a new source written */
+};
+
+static const char *const floor_what[] = {
+	"two per-CPU counters, one bound check, the IPv4/TCP tests",
+	"the IPv4/TCP tests, one fine clock read, a 144-byte ring record with the frame's first 64 "
+	"bytes, no wakeup",
+	"the IPv4/TCP tests, a hash of the source, one 64-byte line of a 16384-line per-CPU table",
+};
+
 struct cls {
 	const char *name;
 	const char *what;
@@ -356,6 +383,7 @@ struct cls {
 	int kind;
 	__u32 rate, burst; /* settings during the class */
 	double target;	   /* ratio to empty; 0: none */
+	int floor;	   /* enum cls_floor */
 };
 
 static const struct cls classes[] = {
@@ -365,66 +393,76 @@ static const struct cls classes[] = {
 	  K_PLAIN,
 	  RST_RATE_DEFAULT,
 	  0,
-	  1.30 },
+	  1.30,
+	  FL_DATA },
 	{ "tcp6_vlan_data",
 	  "802.1Q + IPv6 TCP data (ACK|PSH, 100 B)",
 	  { F_IP6, 1, IPPROTO_TCP, 0x18, 0, 100 },
 	  K_PLAIN,
 	  RST_RATE_DEFAULT,
 	  0,
-	  1.30 },
+	  1.30,
+	  FL_NONE },
 	{ "udp4",
 	  "IPv4 UDP (100 B): not TCP",
 	  { F_IP4, 0, IPPROTO_UDP, 0, 0, 100 },
 	  K_PLAIN,
 	  RST_RATE_DEFAULT,
 	  0,
-	  1.30 },
+	  1.30,
+	  FL_DATA },
 	{ "rst_event",
 	  "IPv4 RST|ACK that becomes an event (rate limit never reached)",
 	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 },
 	  K_EVENT,
 	  1000000000,
 	  1000000000,
-	  6.0 },
+	  6.0,
+	  FL_EVENT },
 	{ "rst_ratelimited",
 	  "IPv4 RST|ACK suppressed by the per-source rate limit",
 	  { F_IP4, 0, IPPROTO_TCP, 0x14, 0, 0 },
 	  K_PLAIN,
 	  1,
 	  1,
-	  0 },
+	  0,
+	  FL_NONE },
 	{ "syn_full_lru",
 	  "IPv4 SYN from a new source: host line evicted, flow set full (100%-full tables)",
 	  { F_IP4, 0, IPPROTO_TCP, 0x02, 0, 0 },
 	  K_DRIVE,
 	  RST_RATE_DEFAULT,
 	  0,
-	  6.0 },
+	  6.0,
+	  FL_NEWSRC },
 	{ "rst_full_new",
 	  "IPv4 RST from a new source into 100%-full tables (default event budget and rate)",
 	  { F_IP4, 0, IPPROTO_TCP, 0x04, 0, 0 },
 	  K_DRIVE,
 	  RST_RATE_DEFAULT,
 	  0,
-	  6.0 },
+	  6.0,
+	  FL_NEWSRC },
 	{ "malformed",
 	  "IPv4 TCP with data offset 3 (malformed, counted)",
 	  { F_IP4, 0, IPPROTO_TCP, 0x10, 3, 0 },
 	  K_PLAIN,
 	  RST_RATE_DEFAULT,
 	  0,
-	  0 },
+	  0,
+	  FL_NONE },
 };
 
 struct hook {
 	const char *name;
 	int *empty, *drive, *target;
 	struct bpf_program *prog;
+	int *floor; /* [enum cls_floor] */
 };
 
-/* Average ns per run of an RST event class: batches, ring drained between. */
-static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *runs)
+/* Average ns per run of an RST event class: batches, ring r drained between. */
+static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *runs,
+			 struct ring_buffer *r)
 {
 	double sum = 0, d;
 	__u32 done = 0, n;
@@ -437,7 +475,7 @@ static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *run
 		sum += d * n;
 		done += n;
 		/* Outside the timed run: make room for the next batch. */
-		ring_buffer__consume(rb);
+		ring_buffer__consume(r);
 	}
 	return sum / repeat;
 }
@@ -453,10 +491,41 @@ static int set_target(int map_fd, int prog_fd)
 	return 0;
 }
 
+/*
+ * The class's floor program, timed as rsttrace is (a driven class through
+ * the driver, its cost cancelled by the driver-with-empty run): *ns.
+ */
+static int floor_cost(const struct cls *c, const struct hook *h, const struct frame *f,
+		      __u32 repeat, double emp, double *ns)
+{
+	int fd = h->floor[c->floor];
+	double d, de;
+
+	if (fd < 0)
+		return -1;
+	switch (c->kind) {
+	case K_EVENT:
+		*ns = run_events(fd, f, repeat, NULL, floor_rb);
+		break;
+	case K_DRIVE:
+		if (set_target(*h->target, *h->empty))
+			return -1;
+		de = test_run(*h->drive, f, repeat, NULL);
+		if (set_target(*h->target, fd))
+			return -1;
+		d = test_run(*h->drive, f, repeat, NULL);
+		*ns = d < 0 || de < 0 ? -1 : d - de + emp;
+		break;
+	default:
+		*ns = test_run(fd, f, repeat, NULL);
+	}
+	return *ns < 0 ? -1 : 0;
+}
+
 static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, int reps, int first)
 {
 	double rst[REPS_MAX], emp[REPS_MAX], drv_rst[REPS_MAX], drv_emp[REPS_MAX], cost[REPS_MAX],
-		ratio[REPS_MAX], kemp[REPS_MAX], krst[REPS_MAX];
+		ratio[REPS_MAX], kemp[REPS_MAX], krst[REPS_MAX], flo[REPS_MAX], flo_ratio[REPS_MAX];
 	int fd = bpf_program__fd(h->prog), r, ok = 1;
 	struct rst_totals t0, t1;
 	__u32 fill_f = 0, fill_h = 0;
@@ -487,7 +556,7 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 			krst[r] = last_kernel_ns;
 			cost[r] = rst[r];
 		} else if (c->kind == K_EVENT) {
-			rst[r] = run_events(fd, &f, repeat, &runs);
+			rst[r] = run_events(fd, &f, repeat, &runs, rb);
 			cost[r] = rst[r];
 		} else {
 			if (set_target(*h->target, *h->empty))
@@ -503,6 +572,9 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 		if (emp[r] <= 0 || rst[r] < 0)
 			return -1;
 		ratio[r] = cost[r] / emp[r];
+		if (c->floor != FL_NONE && floor_cost(c, h, &f, repeat, emp[r], &flo[r]))
+			return -1;
+		flo_ratio[r] = c->floor != FL_NONE ? flo[r] / emp[r] : 0;
 	}
 	if (totals(&t1))
 		return -1;
@@ -573,6 +645,12 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 	print_array("ratio", ratio, reps);
 	printf(",\"median_empty_ns\":%.2f,\"median_ns\":%.2f,\"median_ratio\":%.3f,",
 	       median(emp, reps), median(cost, reps), median(ratio, reps));
+	if (c->floor != FL_NONE) {
+		print_array("floor_ns", flo, reps);
+		printf(",\"floor_what\":\"%s\",\"median_floor_ns\":%.2f,\"median_floor_ratio\":%."
+		       "3f,",
+		       floor_what[c->floor], median(flo, reps), median(flo_ratio, reps));
+	}
 	if (c->target > 0)
 		printf("\"target\":%.2f,\"pass\":%s,", c->target,
 		       median(ratio, reps) <= c->target ? "true" : "false");
@@ -587,8 +665,10 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 static int bench_prog(__u32 repeat, int reps)
 {
 	struct hook hooks[] = {
-		{ "xdp", &fd_xdp_empty, &fd_xdp_drive, &fd_xdp_target, skel->progs.rst_xdp },
-		{ "tc", &fd_tc_empty, &fd_tc_drive, &fd_tc_target, skel->progs.rst_tc_ingress },
+		{ "xdp", &fd_xdp_empty, &fd_xdp_drive, &fd_xdp_target, skel->progs.rst_xdp,
+		  fd_xdp_floor },
+		{ "tc", &fd_tc_empty, &fd_tc_drive, &fd_tc_target, skel->progs.rst_tc_ingress,
+		  fd_tc_floor },
 	};
 	size_t i, j;
 	int first = 1;
@@ -659,8 +739,10 @@ static int pin_cpu(__u32 cpu)
 
 static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 {
-	struct hook h = { "tc", &fd_tc_empty, &fd_tc_drive, &fd_tc_target,
-			  skel->progs.rst_tc_ingress };
+	struct hook h = {
+		"tc",	    &fd_tc_empty, &fd_tc_drive, &fd_tc_target, skel->progs.rst_tc_ingress,
+		fd_tc_floor
+	};
 	static const char *const names[] = { "syn_full_lru", "rst_full_new", "rst_event" };
 	double alone[REPS_MAX], both[REPS_MAX], other[REPS_MAX];
 	__u32 fill_f, fill_h;
@@ -973,6 +1055,18 @@ static int load_empty(const char *path)
 	fd_tc_drive = prog_fd("tc_drive");
 	fd_xdp_target = map_fd("xdp_target");
 	fd_tc_target = map_fd("tc_target");
+	fd_xdp_floor[FL_DATA] = prog_fd("xdp_floor_data");
+	fd_xdp_floor[FL_EVENT] = prog_fd("xdp_floor_event");
+	fd_xdp_floor[FL_NEWSRC] = prog_fd("xdp_floor_newsrc");
+	fd_tc_floor[FL_DATA] = prog_fd("tc_floor_data");
+	fd_tc_floor[FL_EVENT] = prog_fd("tc_floor_event");
+	fd_tc_floor[FL_NEWSRC] = prog_fd("tc_floor_newsrc");
+	if (map_fd("floor_ring") >= 0)
+		floor_rb = ring_buffer__new(map_fd("floor_ring"), on_floor, NULL, NULL);
+	if (!floor_rb) {
+		fprintf(stderr, "bench_prog: %s: no floor ring\n", path);
+		return -1;
+	}
 	bpf_object__for_each_map(m, eobj)
 	{
 		const char *n = bpf_map__name(m);

@@ -214,6 +214,10 @@ int anyif_start(struct anyif *a, const struct rst_progs *p, const struct rst_opt
 
 	a->progs = p;
 	a->o = o;
+	/* Refused here as a whole, not once per interface that comes. */
+	err = netns_guard("any");
+	if (err)
+		return err;
 	a->fd = linkmon_open();
 	if (a->fd < 0) {
 		err = a->fd;

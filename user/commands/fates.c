@@ -46,7 +46,7 @@ void fates_summary(FILE *f, const struct rsttrace *skel, const struct rst_link *
 		snprintf(what, sizeof(what), "on %s", ESC(links[i].ifname));
 		print_fates(f, what, c.fate);
 		if (c.host_lost)
-			fprintf(f, "%llu fates on %s not counted per host (table full)\n",
+			fprintf(f, "%llu fates on %s left the per-host table (its lines reused)\n",
 				(unsigned long long)c.host_lost, ESC(links[i].ifname));
 	}
 	fate_hosts_each(bpf_map__fd(skel->maps.fate_hosts), host_line, f);

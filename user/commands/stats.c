@@ -342,7 +342,7 @@ static void stats_text_fates(struct source *src, const struct stats_read *r)
 	printf("local resets (tcp_reset with no RST received): %llu\n",
 	       (unsigned long long)r->fate_total.local_reset);
 	if (r->fate_total.host_lost)
-		printf("fates not counted per host (host table full): %llu\n",
+		printf("fates no longer counted per host (their host line reused): %llu\n",
 		       (unsigned long long)r->fate_total.host_lost);
 }
 

@@ -256,23 +256,26 @@ static void top_json_reasons(struct json_writer *w, const struct host_row *r)
 	jw_end_object(w);
 }
 
-/* The fate_hosts map of the source read (fatetrace.h); -1: none. */
-static int fate_hosts_fd = -1;
+/* The fates per host of the source (fatetrace.h), read at each refresh; none without the map. */
+static struct fate_host_row *fate_rows;
+static size_t n_fate_rows;
+static int fate_rows_ok;
 
 /* The fates of the RSTs received from the host (docs/stage.md); null without the map. */
 static void top_json_fates(struct json_writer *w, const struct host_row *r)
 {
-	struct rst_fate_host h;
+	const struct fate_host_row *h;
 	int f;
 
 	jw_key(w, "fates");
-	if (fate_hosts_fd < 0 || fate_host_lookup(fate_hosts_fd, r->key.addr, r->key.family, &h)) {
+	if (!fate_rows_ok) {
 		jw_null(w);
 		return;
 	}
+	h = fate_host_find(fate_rows, n_fate_rows, r->key.addr, r->key.family);
 	jw_start_object(w);
 	for (f = RST_FATE_ACCEPTED; f < RST_FATE_MAX; f++)
-		jw_u64_field(w, fate_name((__u8)f), h.fate[f]);
+		jw_u64_field(w, fate_name((__u8)f), h ? h->v.fate[f] : 0);
 	jw_end_object(w);
 }
 
@@ -429,7 +432,9 @@ static int top_refresh(struct top_run *r)
 	free(cz_hosts);
 	if (cause_hosts_read(r->src.m.cause_hosts, &cz_hosts, &n_cz_hosts))
 		cz_hosts = NULL, n_cz_hosts = 0;
-	fate_hosts_fd = r->src.m.fate_hosts;
+	free(fate_rows);
+	fate_rows_ok = r->src.m.fate_hosts >= 0 &&
+		       !fate_hosts_read(r->src.m.fate_hosts, &fate_rows, &n_fate_rows);
 	pr_debug("top: read and ranked %zu hosts in %.1f ms", r->st.n_hosts,
 		 (now_mono_ns() - t0) / 1e6);
 	if (r->ui) {

@@ -38,6 +38,7 @@ _Static_assert(sizeof(struct rst_evfilter) == 8 + RST_EVF_TERMS * RST_EVF_LITS *
 _Static_assert(sizeof(struct rst_fate_key) == 44, "ABI: rst_fate_key");
 _Static_assert(sizeof(struct rst_fate_slot) == 64, "ABI: rst_fate_slot");
 _Static_assert(sizeof(struct rst_fate_ring) == 64 * RST_FATE_SLOTS + 8, "ABI: rst_fate_ring");
+_Static_assert(sizeof(struct rst_fate_host_line) == 64, "ABI: rst_fate_host_line");
 _Static_assert(sizeof(struct rst_fate_val) == 16, "ABI: rst_fate_val");
 _Static_assert(sizeof(struct rst_fate_counts) == 8 * RST_FATE_MAX + 24, "ABI: rst_fate_counts");
 _Static_assert(sizeof(struct rst_owner_val) == 48, "ABI: rst_owner_val");

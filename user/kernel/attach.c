@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -11,6 +13,7 @@
 
 #include "attach.h"
 #include "log.h"
+#include "util.h"
 
 /*
  * The parts of union bpf_attr that tcx uses and the 6.1 UAPI header does
@@ -409,9 +412,44 @@ static int attach_tc(struct rst_link *l, int prog_fd, int dir)
 	return attach_tc_legacy(l, prog_fd, dir);
 }
 
+/*
+ * RSTTRACE_GUARD_NETNS=PATH (a /proc/PID/ns/net or /run/netns/NAME file):
+ * refuse to attach anything in that network namespace. The test suite and
+ * the benchmarks set it to /proc/1/ns/net, so that a test whose namespace
+ * went away can never trace the machine's own interfaces. A PATH that does
+ * not exist refuses too: a guard that cannot tell must not let through.
+ * Only stat(2) of the path, so a hostile value can do no more than refuse.
+ * Said once per process. 0, or -EPERM.
+ */
+int netns_guard(const char *ifname)
+{
+	const char *path = getenv("RSTTRACE_GUARD_NETNS");
+	static bool said;
+	struct stat g, self;
+	const char *why = NULL;
+
+	if (!path || !*path)
+		return 0;
+	if (stat(path, &g) || stat("/proc/self/ns/net", &self))
+		why = strerror(errno);
+	else if (g.st_dev == self.st_dev && g.st_ino == self.st_ino)
+		why = "it is this process's network namespace";
+	if (!why)
+		return 0;
+	if (!said)
+		pr_warn("%s: refusing to attach: RSTTRACE_GUARD_NETNS=%s: %s", ESC(ifname),
+			ESC(path), why);
+	said = true;
+	return -EPERM;
+}
+
 int attach_iface(struct rst_link *l, const struct rst_progs *p, const struct rst_opts *o)
 {
-	int err = 0;
+	int err;
+
+	err = netns_guard(l->ifname);
+	if (err)
+		return err;
 
 	if (o->dirs & DIR_IN) {
 		if (o->ingress_hook == RST_HOOK_XDP)

@@ -45,6 +45,12 @@ void link_init(struct rst_link *l, const char *ifname, __u32 ifindex);
  * Attach what o asks for on l. On failure prints a one-line error naming
  * the interface, undoes whatever this call attached, returns -errno.
  */
+/*
+ * Whether attaching in this network namespace is allowed: -EPERM (said
+ * once, naming ifname) when RSTTRACE_GUARD_NETNS names it or cannot be
+ * checked; attach_iface() asks first. 0 otherwise.
+ */
+int netns_guard(const char *ifname);
 int attach_iface(struct rst_link *l, const struct rst_progs *p, const struct rst_opts *o);
 
 /* Remove exactly what l records; safe to call twice. */

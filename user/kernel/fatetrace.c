@@ -232,56 +232,110 @@ int fate_read_ifaces(int fd, struct rst_fate_counts *per, size_t max, size_t *n,
 	return err;
 }
 
-int fate_host_lookup(int fd, const __u8 *addr, __u8 family, struct rst_fate_host *out)
+static int row_cmp(const void *a, const void *b)
 {
-	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
-	struct rst_host_key k = {};
-	struct rst_fate_host *v;
+	const struct fate_host_row *x = a, *y = b;
 
-	memset(out, 0, sizeof(*out));
+	if (x->key.family != y->key.family)
+		return x->key.family < y->key.family ? -1 : 1;
+	return memcmp(x->key.addr, y->key.addr, sizeof(x->key.addr));
+}
+
+/* Add the line l of one CPU to its host among rows[first..*n): a set's hosts are in that set. */
+static int row_add(struct fate_host_row **rows, size_t *n, size_t *cap, size_t first,
+		   const struct rst_fate_host_line *l)
+{
+	struct fate_host_row *r = NULL;
+	size_t i;
+	int f;
+
+	for (i = first; i < *n && !r; i++)
+		if ((*rows)[i].key.family == l->family &&
+		    !memcmp((*rows)[i].key.addr, l->addr, sizeof(l->addr)))
+			r = &(*rows)[i];
+	if (!r) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			void *p = realloc(*rows, nc * sizeof(**rows));
+
+			if (!p)
+				return -ENOMEM;
+			*rows = p;
+			*cap = nc;
+		}
+		r = &(*rows)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		memcpy(r->key.addr, l->addr, sizeof(r->key.addr));
+		r->key.family = l->family;
+	}
+	for (f = 0; f < RST_FATE_MAX; f++)
+		r->v.fate[f] += l->fate[f];
+	return 0;
+}
+
+int fate_hosts_read(int fd, struct fate_host_row **rows, size_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, w, err = 0;
+	struct rst_fate_host_set *v;
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), key;
+	size_t cap = 0;
+
+	*rows = NULL;
+	*n = 0;
 	if (fd < 0 || ncpu <= 0)
 		return -EINVAL;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
+		return -errno;
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	/* The kernel's key has zero padding (fate_count): so has this one. */
-	memcpy(k.addr, addr, sizeof(k.addr));
-	k.family = family;
-	if (bpf_map_lookup_elem(fd, &k, v))
-		err = errno == ENOENT ? 0 : -errno;
-	else
-		for (c = 0; c < ncpu; c++)
-			for (f = 0; f < RST_FATE_MAX; f++)
-				out->fate[f] += v[c].fate[f];
+	for (key = 0; key < mi.max_entries && !err; key++) {
+		size_t first = *n;
+
+		if (bpf_map_lookup_elem(fd, &key, v)) {
+			err = -errno;
+			break;
+		}
+		for (c = 0; c < ncpu && !err; c++)
+			for (w = 0; w < RST_FATE_HOST_WAYS && !err; w++)
+				if (v[c].way[w].family)
+					err = row_add(rows, n, &cap, first, &v[c].way[w]);
+	}
 	free(v);
-	return err;
+	if (err) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return err;
+	}
+	if (*n)
+		qsort(*rows, *n, sizeof(**rows), row_cmp);
+	return 0;
+}
+
+const struct fate_host_row *fate_host_find(const struct fate_host_row *rows, size_t n,
+					   const __u8 *addr, __u8 family)
+{
+	struct fate_host_row k = {};
+
+	if (!rows || !n)
+		return NULL;
+	memcpy(k.key.addr, addr, sizeof(k.key.addr));
+	k.key.family = family;
+	return bsearch(&k, rows, n, sizeof(*rows), row_cmp);
 }
 
 int fate_hosts_each(int fd, fate_host_fn fn, void *ctx)
 {
-	int ncpu = libbpf_num_possible_cpus(), c, f, err = 0;
-	struct rst_host_key k, next, *prev = NULL;
-	struct rst_fate_host *v, sum;
+	struct fate_host_row *rows;
+	size_t n, i;
+	int err;
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue; /* deleted meanwhile */
-		memset(&sum, 0, sizeof(sum));
-		for (c = 0; c < ncpu; c++)
-			for (f = 0; f < RST_FATE_MAX; f++)
-				sum.fate[f] += v[c].fate[f];
-		err = fn(ctx, &k, &sum);
-		if (err)
-			break;
-	}
-	free(v);
+	err = fate_hosts_read(fd, &rows, &n);
+	for (i = 0; !err && i < n; i++)
+		err = fn(ctx, &rows[i].key, &rows[i].v);
+	free(rows);
 	return err < 0 ? err : 0;
 }
 

@@ -53,10 +53,22 @@ int fate_read_iface(int fate_ifs_fd, __u32 ifindex, struct rst_fate_counts *out)
 int fate_read_ifaces(int fate_ifs_fd, struct rst_fate_counts *per, size_t max, size_t *n,
 		     struct rst_fate_counts *total);
 
-/* One peer host's fates summed over CPUs into *out (zeros when absent): 0 or -errno. */
-int fate_host_lookup(int fate_hosts_fd, const __u8 *addr, __u8 family, struct rst_fate_host *out);
+/* One peer host's fates summed over its lines on every CPU. */
+struct fate_host_row {
+	struct rst_host_key key;
+	struct rst_fate_host v;
+};
 
-/* One peer host's fates summed over CPUs. */
+/*
+ * Every peer host of fate_hosts_fd (per-CPU sets of lines), each host's
+ * lines merged, sorted by key for fate_host_find: *rows (free() it) and
+ * *n. 0 or -errno.
+ */
+int fate_hosts_read(int fate_hosts_fd, struct fate_host_row **rows, size_t *n);
+/* The row of addr/family among rows (fate_hosts_read's), or NULL. */
+const struct fate_host_row *fate_host_find(const struct fate_host_row *rows, size_t n,
+					   const __u8 *addr, __u8 family);
+
 typedef int (*fate_host_fn)(void *ctx, const struct rst_host_key *k, const struct rst_fate_host *v);
 /* Every peer host of fate_hosts_fd to fn (stops on its nonzero return): 0 or -errno. */
 int fate_hosts_each(int fate_hosts_fd, fate_host_fn fn, void *ctx);

@@ -214,7 +214,7 @@ int maps_check_layout(struct rst_maps *m, const char *where)
 		{ PM_FATE_RING, 4, sizeof(struct rst_fate_ring) },
 		{ PM_FATE_RES, sizeof(struct rst_fate_key), sizeof(struct rst_fate_val) },
 		{ PM_FATE_IFS, 4, sizeof(struct rst_fate_counts) },
-		{ PM_FATE_HOSTS, sizeof(struct rst_host_key), sizeof(struct rst_fate_host) },
+		{ PM_FATE_HOSTS, 4, sizeof(struct rst_fate_host_set) },
 		{ PM_OWNERS, sizeof(struct rst_reason_key), sizeof(struct rst_owner_val) },
 		{ PM_CGROUPS, 8, sizeof(struct rst_cgroup_val) },
 	};
