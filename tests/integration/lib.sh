@@ -24,9 +24,11 @@ _TAG=$(printf '%05d' $(($$ % 100000)))
 # serve and watch --attached keep their consumer lock and event socket here,
 # not in /run/rsttrace (consumer.h): a test leaves nothing behind.
 export RSTTRACE_RUN_DIR="$_TMP/run"
-# Never attach in the machine's own network namespace (eth0), whatever goes
-# wrong with a test's: rsttrace refuses to there (user/kernel/attach.c).
-export RSTTRACE_GUARD_NETNS=/proc/1/ns/net
+# Never attach in the namespace the tests run from, the machine's own (eth0),
+# whatever goes wrong with a test's: rsttrace refuses to (user/kernel/attach.c).
+# Its name from our own /proc entry: /proc/1/ns may not be readable here.
+RSTTRACE_GUARD_NETNS=$(readlink /proc/self/ns/net) || RSTTRACE_GUARD_NETNS=unreadable
+export RSTTRACE_GUARD_NETNS
 
 cleanup() {
 	local p ns d

@@ -278,16 +278,19 @@ t_bpffs_root() {
 	umount "$MNT"
 }
 
-# The suite's own guard (lib.sh exports RSTTRACE_GUARD_NETNS=/proc/1/ns/net):
-# pointed at the test's namespace, or at nothing, every way of attaching
-# there refuses with one line and leaves nothing; watch -i any too.
+# The suite's own guard (lib.sh exports RSTTRACE_GUARD_NETNS, the name of the
+# namespace the tests run from): pointed at the test's namespace, by file or
+# by name, or at nothing valid, every way of attaching there refuses with one
+# line and leaves nothing; watch -i any too. (Every other test attaching is
+# the guard letting another namespace through.)
 t_netns_guard() {
 	local g
-	for g in "/run/netns/$SRV" "$T/no-such-netns"; do
+	for g in "/run/netns/$SRV" "$(nsx "$SRV" readlink /proc/self/ns/net)" "net:[12x]" \
+		"$T/no-such-netns"; do
 		RSTTRACE_GUARD_NETNS=$g run guard attach -i "$IF" --pin-path "$B/guard"
 		assert_eq "guard $g: attach exit 1, one line" "1 1" "$RC $(wc -l <"$T/guard.err")"
 		assert_eq "guard $g: the line says why" 1 \
-			"$(grep -c "^rsttrace: $IF: refusing to attach: RSTTRACE_GUARD_NETNS=$g: " "$T/guard.err")"
+			"$(grep -cF "rsttrace: $IF: refusing to attach: RSTTRACE_GUARD_NETNS=$g: " "$T/guard.err")"
 		nothing_attached "guard $g, attach"
 		RSTTRACE_GUARD_NETNS=$g nsx "$SRV" timeout 5 "$RSTTRACE" watch -i "$IF" -c 1 \
 			>"$T/gw.out" 2>"$T/gw.err"

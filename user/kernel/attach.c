@@ -413,24 +413,34 @@ static int attach_tc(struct rst_link *l, int prog_fd, int dir)
 }
 
 /*
- * RSTTRACE_GUARD_NETNS=PATH (a /proc/PID/ns/net or /run/netns/NAME file):
- * refuse to attach anything in that network namespace. The test suite and
- * the benchmarks set it to /proc/1/ns/net, so that a test whose namespace
- * went away can never trace the machine's own interfaces. A PATH that does
- * not exist refuses too: a guard that cannot tell must not let through.
- * Only stat(2) of the path, so a hostile value can do no more than refuse.
- * Said once per process. 0, or -EPERM.
+ * RSTTRACE_GUARD_NETNS: a network namespace in which to refuse attaching
+ * anything, as readlink(2) of a /proc/PID/ns/net names it ("net:[INODE]")
+ * or as a file of it (/run/netns/NAME). The test suite and the benchmarks
+ * set it to their own namespace's name, so that a test whose namespace
+ * went away can never trace the machine's own interfaces. A value that
+ * cannot be checked refuses too: a guard that cannot tell must not let
+ * through. Only stat(2) of a path, so a hostile value can do no more than
+ * refuse. Said once per process. 0, or -EPERM.
  */
 int netns_guard(const char *ifname)
 {
 	const char *path = getenv("RSTTRACE_GUARD_NETNS");
+	unsigned long long ino;
 	static bool said;
 	struct stat g, self;
 	const char *why = NULL;
+	int n = 0;
 
 	if (!path || !*path)
 		return 0;
-	if (stat(path, &g) || stat("/proc/self/ns/net", &self))
+	if (stat("/proc/self/ns/net", &self))
+		why = strerror(errno);
+	else if (!strncmp(path, "net:[", 5)) {
+		if (sscanf(path + 5, "%llu%n", &ino, &n) != 1 || strcmp(path + 5 + n, "]"))
+			why = "not net:[INODE]";
+		else if (ino == (unsigned long long)self.st_ino)
+			why = "it is this process's network namespace";
+	} else if (stat(path, &g))
 		why = strerror(errno);
 	else if (g.st_dev == self.st_dev && g.st_ino == self.st_ino)
 		why = "it is this process's network namespace";
