@@ -130,21 +130,20 @@ static __always_inline void fate_host_flush(struct rst_fate_counts *c, struct rs
  * in a free way or in place of the one seen least recently. Constant work
  * (one array lookup, four compares), as the datapath's host lines.
  */
-static __always_inline void fate_host_add(struct rst_fate_counts *c, const struct rst_fate_key *k,
+static __always_inline void fate_host_add(struct rst_fate_counts *c, const struct rst_fate_slot *sl,
 					  __u32 fate, __u32 now_t)
 {
-	__u32 a[4], h, idx, best = 0, best_age = 0, age, zero = 0;
+	const struct rst_fate_key *k = &sl->k;
+	__u32 a[4], idx, best = 0, best_age = 0, age;
 	struct rst_fate_host_line *l = NULL, *w;
 	struct rst_fate_host_set *s;
-	struct rst_config *cfg;
 	int i;
 
 	if (fate >= RST_FATE_MAX)
 		return;
 	__builtin_memcpy(a, k->saddr, 16);
-	cfg = bpf_map_lookup_elem(&settings, &zero);
-	h = rst_host_hash(a, k->family, cfg ? cfg->hash_seed : 0);
-	idx = h & (RST_FATE_HOST_SETS - 1);
+	/* The datapath's hash of the sender (its host line's), kept in the slot. */
+	idx = sl->host_hash & (RST_FATE_HOST_SETS - 1);
 	s = bpf_map_lookup_elem(&fate_hosts, &idx);
 	if (!s) {
 		if (c)
@@ -191,7 +190,7 @@ static __always_inline void fate_count(const struct rst_fate_slot *s, __u32 fate
 		return;
 	if (c)
 		c->fate[fate]++;
-	fate_host_add(c, &s->k, fate, (__u32)(now >> RST_TICK_SHIFT));
+	fate_host_add(c, s, fate, (__u32)(now >> RST_TICK_SHIFT));
 	if (fate != RST_FATE_UNKNOWN && s->event) {
 		struct rst_fate_val v = {
 			.ts_ns = now,
@@ -238,6 +237,7 @@ __attribute__((noinline)) int fate_pending(const struct rst_pkt *pk, __u32 ifind
 	s->k.sport = pk->sport;
 	s->k.dport = pk->dport;
 	s->k.family = pk->family;
+	s->host_hash = pk->host_hash;
 	s->ts_ns = now;
 	s->ifindex = ifindex;
 	s->state = 1;

@@ -79,6 +79,8 @@ struct rst_pkt {
 	__u8 reason;
 	__u8 sk_state;
 	__u8 pad[3];
+	/* rst_host_hash() of the peer, with the datapath's seed: the fate slot reuses it. */
+	__u32 host_hash;
 };
 
 struct vlan_hdr_rst {

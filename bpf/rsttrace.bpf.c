@@ -404,7 +404,7 @@ static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host
  * host_lost. Constant work: one array lookup, four compares.
  */
 static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
-							 const struct rst_pkt *pk, __u8 dir,
+							 struct rst_pkt *pk, __u8 dir,
 							 __u8 flags, __u32 now_t, __u32 seed)
 {
 	__u32 a[4], h, tag, idx, best = 0, best_age = 0, age, wi = 0;
@@ -417,6 +417,7 @@ static __always_inline struct rst_host_line *host_update(struct rst_counters *cn
 	else
 		__builtin_memcpy(a, pk->daddr, 16);
 	h = rst_host_hash(a, pk->family, seed);
+	pk->host_hash = h;
 	idx = h & host_set_mask;
 	tag = rst_tag(h);
 	s = bpf_map_lookup_elem(&hosts, &idx);

@@ -608,7 +608,8 @@ struct rst_fate_key {
 
 struct rst_fate_slot {
 	struct rst_fate_key k;
-	__u64 ts_ns; /* the coarse clock when it was queued */
+	__u32 host_hash; /* the sender's rst_host_hash() with the datapath's seed */
+	__u64 ts_ns;	 /* the coarse clock when it was queued */
 	__u32 ifindex;
 	__u8 state; /* 0: free, 1: pending, 2: resolved */
 	__u8 event; /* 1: the RST became an event: its verdict goes to fate_res */
