@@ -29,6 +29,8 @@ const volatile __u32 fate_rx_sk = 0;
  */
 const volatile __u32 kfree_causes = 0;
 const volatile __u32 kfree_fates = 0;
+/* The per-host fate table's sets - 1, set at load with its size (fewer sets on many CPUs). */
+const volatile __u32 fate_host_mask = RST_FATE_HOST_SETS - 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,7 +145,7 @@ static __always_inline void fate_host_add(struct rst_fate_counts *c, const struc
 		return;
 	__builtin_memcpy(a, k->saddr, 16);
 	/* The datapath's hash of the sender (its host line's), kept in the slot. */
-	idx = sl->host_hash & (RST_FATE_HOST_SETS - 1);
+	idx = sl->host_hash & fate_host_mask;
 	s = bpf_map_lookup_elem(&fate_hosts, &idx);
 	if (!s) {
 		if (c)

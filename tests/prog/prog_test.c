@@ -3398,7 +3398,7 @@ static void fate_clear(void)
 		fail("fate_clear: the fate ring: %s", strerror(errno));
 	for (i = 0; i < RST_FATE_IF_ENTRIES; i++)
 		bpf_map_update_elem(ifs, &i, zero, BPF_ANY);
-	for (i = 0; i < RST_FATE_HOST_SETS; i++)
+	for (i = 0; i < bpf_map__max_entries(skel->maps.fate_hosts); i++)
 		bpf_map_update_elem(hosts, &i, zero, BPF_ANY);
 	free(zero);
 }
@@ -3551,7 +3551,7 @@ static __u32 fate_set_of(const struct frame *f)
 	__u32 w[4];
 
 	memcpy(w, f->saddr, 16);
-	return rst_host_hash(w, f->family, t_seed) & (RST_FATE_HOST_SETS - 1);
+	return rst_host_hash(w, f->family, t_seed) & skel->rodata->fate_host_mask;
 }
 
 /* The fates of every host line (merged over CPUs) and host_lost of the interfaces, summed. */

@@ -19,7 +19,7 @@
 /*
  * Default lines per CPU: the largest defaults on small machines, and
  * 2^18 / ncpu (at least RST_MIN_LINES) on large ones, so that the tables
- * take about 40 MiB on 64 CPUs (docs/architecture.md, "Memory").
+ * take about 50 MiB on 64 CPUs, everything 62.6 MiB (docs/architecture.md, "Memory").
  */
 static __u32 default_lines(__u32 max)
 {
@@ -366,12 +366,36 @@ static int check_memory(const struct bpf_object *obj, const struct rst_opts *o)
 	return -E2BIG;
 }
 
+/*
+ * Sets of a side table (fates and causes per host): max on small machines,
+ * halved while its lines on all CPUs pass `lines` (at least 16 sets), so
+ * that these per-CPU tables do not grow with the CPUs either.
+ */
+static __u32 side_sets(__u32 max, __u32 ways, __u64 lines)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 n = max;
+
+	while (ncpu > 0 && n > 16 && (__u64)n * ways * ncpu > lines)
+		n >>= 1;
+	return n;
+}
+
 void loader_size_tables(struct rsttrace *skel, __u32 host_sets, __u32 flow_sets)
 {
+	__u32 fate = side_sets(RST_FATE_HOST_SETS, RST_FATE_HOST_WAYS, 1U << 14);
+	__u32 cause = side_sets(RST_CAUSE_HOST_SETS, RST_CAUSE_HOST_WAYS, 1U << 12);
+
 	bpf_map__set_max_entries(skel->maps.hosts, host_sets);
 	bpf_map__set_max_entries(skel->maps.flows, flow_sets);
 	skel->rodata->host_set_mask = host_sets - 1;
 	skel->rodata->flow_set_mask = flow_sets - 1;
+	bpf_map__set_max_entries(skel->maps.fate_hosts, fate);
+	skel->rodata->fate_host_mask = fate - 1;
+	bpf_map__set_max_entries(skel->maps.cause_hosts, cause);
+	skel->rodata->cause_host_mask = cause - 1;
+	/* A per-CPU hash: its entries per CPU likewise (256 on 64 CPUs). */
+	bpf_map__set_max_entries(skel->maps.cgroups, side_sets(RST_CGROUPS, 1, 1U << 14));
 }
 
 /* Open and configure; the tracing program only if wanted and the kernel has it. */
