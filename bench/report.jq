@@ -71,7 +71,7 @@ def spoof($k; $c): .spoofed.kinds // [] | map(select(.kind == $k)) | .[0].summar
 	| ($r | query("top --once --interval 0.1")) as $y
 	| ["query: `top` refresh, \($r.query.fill.hosts // "–") hosts / \($r.query.fill.flows // "–") flows", "< 100 ms", "\($x.median_refresh_ms | f(1)) ms per refresh of a running top (`top --once`: \($y.median_refresh_ms | f(1)) ms beyond its interval, two reads and start-up)", ($x.pass | v)] | row
   else ["query: `top --once` refresh", "< 100 ms", "not measured: feature missing", "n/a"] | row end ),
-( ["memory: locked map memory, default sizes", "≤ 64 MiB", "\($r.memory.memlock_total | mib) MiB", ($r.memory.pass | v)] | row ),
+( ["memory: map memory at default sizes on 64 CPUs (the loader's sizing)", "≤ 64 MiB", "\($r.memory.footprint_64 | mib) MiB (here, \($r.memory.possible_cpus) CPUs: \($r.memory.memlock_total | mib) MiB locked)", ($r.memory.pass | v)] | row ),
 "",
 "## 1. Per-packet cost under BPF_PROG_TEST_RUN",
 "",
@@ -256,7 +256,23 @@ def spoof($k; $c): .spoofed.kinds // [] | map(select(.kind == $k)) | .[0].summar
 ( $r.memory.maps // [] | .[] |
   [.name, .max_entries, "\(.key_size) + \(.value_size)", "\(.memlock / 1024 | f(1)) KiB",
    (if .bytes_per_entry == null then "–" else "\(.bytes_per_entry | f(1)) B" end)] | row ),
-( ["**total**", "", "", "**\($r.memory.memlock_total | mib) MiB**", "target ≤ 64 MiB: \($r.memory.pass | v)"] | row ),
+( ["**total**", "", "", "**\($r.memory.memlock_total | mib) MiB**", ""] | row ),
+"",
+"**Other machines.** The loader sizes the defaults by the number of possible CPUs (the host and",
+"flow lines per CPU halve until lines × CPUs ≤ 2^18, never below 4,096; the fate-host, cause-host",
+"and cgroup tables likewise: docs/architecture.md, \"Memory\"). `bench_maps mem` asks the loader's",
+"own code what loading would take on other machines (`loader_assume_cpus()` + `loader_footprint()`:",
+"the skeleton opened and sized, not loaded, through the same per-map formula that here gives",
+"\($r.memory.footprint_here // null | mib) MiB against the \($r.memory.memlock_total | mib) MiB the kernel locked):",
+"",
+"| possible CPUs | hosts per CPU | flows per CPU | map memory |",
+"|---|---|---|---|",
+( $r.memory.footprint_by_cpus // [] | .[] |
+  [.cpus, .hosts_per_cpu, .flows_per_cpu, "\(.bytes | mib) MiB"] | row ),
+"",
+"Target (≤ 64 MiB on 64 CPUs): \($r.memory.pass | v). Beyond that the 4,096-line floor makes",
+"the tables grow with the CPUs; size them with `--max-hosts`/`--max-flows` (lines per CPU) for",
+"the hosts and flows one CPU sees: the total is lines × bytes a line × CPUs (`rsttrace status`).",
 "",
 "`rsttrace watch` peak RSS during a flood: \($r.memory.watch_rss_kb // null | if . == null then "–" else "\(. / 1024 | f(1)) MiB" end) (the 4 MiB ring is mapped twice over, data pages touched as the ring wraps).",
 "",

@@ -380,12 +380,14 @@ static int load_mem(const struct rst_opts *o, struct map_mem *mm, int *n)
 
 static int cmd_mem(void)
 {
+	static const int cpus[] = { 2, 8, 16, 32, 64, 128, 256 };
 	struct map_mem a[32], b[32];
-	struct rst_opts o;
+	struct rst_opts o, o0;
 	int na, nb, i;
 	__u64 total = 0;
 
 	opts_default(&o);
+	o0 = o;
 	if (load_mem(&o, a, &na))
 		return 1;
 	o.max_flows *= 2;
@@ -405,7 +407,23 @@ static int cmd_mem(void)
 		printf("}");
 		total += a[i].memlock;
 	}
-	printf("],\"memlock_total\":%llu}\n", (unsigned long long)total);
+	printf("],\"memlock_total\":%llu", (unsigned long long)total);
+	/*
+	 * The same defaults sized for other machines by the loader's own code
+	 * (loader_assume_cpus): its per-map formula, which the measured
+	 * memlock above checks on this machine ("footprint_here").
+	 */
+	printf(",\"footprint_here\":%llu,\"footprint_by_cpus\":[",
+	       (unsigned long long)loader_footprint(&o0, NULL, 0));
+	for (i = 0; i < (int)(sizeof(cpus) / sizeof(cpus[0])); i++) {
+		loader_assume_cpus(cpus[i]);
+		opts_default(&o);
+		printf("%s{\"cpus\":%d,\"bytes\":%llu,\"hosts_per_cpu\":%u,\"flows_per_cpu\":%u}",
+		       i ? "," : "", cpus[i], (unsigned long long)loader_footprint(&o, NULL, 0),
+		       o.max_hosts, o.max_flows);
+	}
+	loader_assume_cpus(0);
+	printf("]}\n");
 	return 0;
 }
 

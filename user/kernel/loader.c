@@ -16,14 +16,27 @@
 #include "util.h"
 #include "rsttrace.skel.h"
 
+/* The CPUs the sizes are for: the machine's, or loader_assume_cpus()'. */
+static int assumed_cpus;
+
+void loader_assume_cpus(int n)
+{
+	assumed_cpus = n;
+}
+
+static int loader_cpus(void)
+{
+	return assumed_cpus > 0 ? assumed_cpus : libbpf_num_possible_cpus();
+}
+
 /*
  * Default lines per CPU: the largest defaults on small machines, and
  * 2^18 / ncpu (at least RST_MIN_LINES) on large ones, so that the tables
- * take about 50 MiB on 64 CPUs, everything 62.6 MiB (docs/architecture.md, "Memory").
+ * take about 50 MiB on 64 CPUs, every map 63.3 MiB (docs/architecture.md, "Memory").
  */
 static __u32 default_lines(__u32 max)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = loader_cpus();
 	__u32 n = max;
 
 	while (ncpu > 0 && n > RST_MIN_LINES && (__u64)n * ncpu > (1U << 18))
@@ -301,7 +314,7 @@ static __u32 table_ways(const struct bpf_object *obj, const struct bpf_map *m)
 
 __u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len)
 {
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = loader_cpus();
 	__u32 ways;
 	const struct bpf_map *m;
 	__u64 total = 0, b;
@@ -373,7 +386,7 @@ static int check_memory(const struct bpf_object *obj, const struct rst_opts *o)
  */
 static __u32 side_sets(__u32 max, __u32 ways, __u64 lines)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = loader_cpus();
 	__u32 n = max;
 
 	while (ncpu > 0 && n > 16 && (__u64)n * ways * ncpu > lines)
@@ -432,6 +445,21 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 	skel->rodata->trace_netns = (__u32)netns_self();
 	skel->rodata->causes_on = tracing && causes;
 	return skel;
+}
+
+__u64 loader_footprint(const struct rst_opts *o, char *detail, size_t len)
+{
+	struct rsttrace *skel;
+	bool traced = false;
+	__u64 total;
+
+	/* Opened and sized as a load would be (every map it would create), not loaded. */
+	skel = open_configured(o, true, &traced);
+	if (!skel)
+		return 0;
+	total = loader_memory(skel->obj, detail, len);
+	rsttrace__destroy(skel);
+	return total;
 }
 
 struct rsttrace *loader_open_load(const struct rst_opts *o)

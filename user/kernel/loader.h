@@ -66,6 +66,17 @@ struct bpf_map;
 struct bpf_object;
 __u64 loader_map_bytes(const struct bpf_map *m, int ncpus);
 __u64 loader_memory(const struct bpf_object *obj, char *detail, size_t len);
+/*
+ * What loading with o would take (loader_memory() of the object opened and
+ * sized as loader_open_load() does, not loaded); 0 if it cannot be opened.
+ */
+__u64 loader_footprint(const struct rst_opts *o, char *detail, size_t len);
+/*
+ * Size everything for n possible CPUs instead of this machine's (0: the
+ * machine's again): the defaults, the tables, the memory. For the
+ * benchmark's "on 64 CPUs" figure; call opts_default() after it.
+ */
+void loader_assume_cpus(int n);
 
 /* Sets of a table of `lines` lines per CPU, `ways` lines a set: a power of two. */
 __u32 loader_sets(__u32 lines, __u32 ways);
