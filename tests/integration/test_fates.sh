@@ -337,6 +337,19 @@ test_persistent() {
 	# The causes' and the fates' halves are one kfree_skb program (bpf/kfree.bpf.h).
 	assert_eq "attach: one kfree_skb program, no rst_fate_drop" \
 		"rst_kfree_skb" "$(ls "$P/progs" | grep -E '^rst_(kfree_skb|fate_drop)$' | tr '\n' ' ' | sed 's/ $//')"
+	# status names every tracing link, with the ids the kernel gives the pins.
+	local want_links="" got_links n lid
+	for n in rst_recv_reset rst_kfree_skb rst_send_owner; do
+		lid=$(bpftool link show pinned "$P/trace/$n" -j 2>/dev/null | jq -r '.id // empty')
+		want_links="$want_links$n:$lid:true "
+	done
+	nsx "$NS_A" "$RSTTRACE" status --json --pin-path "$P" >"$T/pstat.json" 2>&1
+	got_links=$(jq -r '[.tracepoints[] | select(.name | test("recv_reset|kfree_skb|send_owner"))
+		| "\(.name):\(.link_id):\(.attached)"] | join(" ")' "$T/pstat.json" 2>/dev/null)
+	assert_eq "status --json: the fate programs' tracepoint links, attached" "${want_links% }" "$got_links"
+	nsx "$NS_A" "$RSTTRACE" status --pin-path "$P" >"$T/pstat.txt" 2>&1
+	assert_cmd "status: the tracepoints line names them with their links" \
+		grep -Eq "^tracepoints: .*rst_recv_reset \(tcp_receive_reset\) link [0-9]+, rst_kfree_skb \(kfree_skb\) link [0-9]+, rst_send_owner \(tcp_send_reset\) link [0-9]+" "$T/pstat.txt"
 	# Counting only: the fates are counted, but no verdict is kept for an event
 	# (fate_res, an LRU hash, is written as often as events are, not per RST).
 	rt_in ps "$NS_A" set --events off --pin-path "$P"

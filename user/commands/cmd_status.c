@@ -238,6 +238,57 @@ static int iface_moved(const struct pin_iface *pi, __u32 *now)
 	return *now != 0;
 }
 
+/*
+ * The other tracing links of the attachment (tracing.h: socket errors, the
+ * fates of RSTs received, the owners), one line: "name (tracepoint) link N"
+ * each, or what is not attached. Nothing when none is pinned.
+ */
+static void print_tracepoints_text(struct persist *p)
+{
+	struct pin_trace tr;
+	int i, n = 0;
+
+	for (i = 0; i < TR_MAX; i++) {
+		if (!strcmp(tracing_prog_names[i], RST_TRACE_PROG))
+			continue;
+		persist_trace_link_info(p, tracing_prog_names[i], &tr);
+		if (!tr.pinned)
+			continue;
+		printf("%s%s (%s) ", n++ ? ", " : "tracepoints: ", tracing_prog_names[i],
+		       tracing_tp_names[i]);
+		if (tr.alive)
+			printf("link %u", tr.link_id);
+		else
+			printf("pinned, not attached");
+	}
+	if (n)
+		printf("\n");
+}
+
+/* Every tracing link pinned, "tracepoints": [{name, tracepoint, prog_id, link_id, ...}]. */
+static void print_tracepoints_json(struct json_writer *w, struct persist *p)
+{
+	struct pin_trace tr;
+	int i;
+
+	jw_key(w, "tracepoints");
+	jw_start_array(w);
+	for (i = 0; i < TR_MAX; i++) {
+		persist_trace_link_info(p, tracing_prog_names[i], &tr);
+		if (!tr.pinned)
+			continue;
+		jw_start_object(w);
+		jw_str_field(w, "name", tracing_prog_names[i]);
+		jw_str_field(w, "tracepoint", tracing_tp_names[i]);
+		jw_u64_field(w, "prog_id", tr.prog_id);
+		jw_u64_field(w, "link_id", tr.link_id);
+		jw_bool_field(w, "attached", tr.alive);
+		jw_time_field(w, "since", tr.since_ns);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
 /* The attachment's header: where, programs, the reason tracepoint, settings. */
 static void print_head_text(struct persist *p, const struct rst_config *cfg)
 {
@@ -263,6 +314,7 @@ static void print_head_text(struct persist *p, const struct rst_config *cfg)
 		printf("kernel reset reasons: off (%s)\n",
 		       p->trace_fd < 0 ? "the kernel had no tcp_send_reset tracepoint with a reason"
 				       : "egress not traced");
+	print_tracepoints_text(p);
 	printf("settings: sample 1/%u, rate limit %u/s per source%s, burst %u, events %s; "
 	       "snaplen %u\n",
 	       cfg->sample ? cfg->sample : 1, cfg->rate_limit, cfg->rate_limit ? "" : " (off)",
@@ -388,6 +440,7 @@ static void print_progs_json(struct json_writer *w, struct persist *p)
 	else
 		jw_null_field(w, "since");
 	jw_end_object(w);
+	print_tracepoints_json(w, p);
 }
 
 /* One element of "interfaces", with its hooks. */

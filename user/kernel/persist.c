@@ -1573,6 +1573,11 @@ int persist_trace_attach(struct persist *p)
 
 void persist_trace_info(const struct persist *p, struct pin_trace *t)
 {
+	persist_trace_link_info(p, RST_TRACE_PROG, t);
+}
+
+void persist_trace_link_info(const struct persist *p, const char *name, struct pin_trace *t)
+{
 	struct bpf_link_info li;
 	struct stat st;
 	int dfd, fd;
@@ -1581,13 +1586,13 @@ void persist_trace_info(const struct persist *p, struct pin_trace *t)
 	dfd = rel_open(p, "trace", 0, 1);
 	if (dfd < 0)
 		return;
-	fd = fstatat(dfd, RST_TRACE_PROG, &st, AT_SYMLINK_NOFOLLOW);
+	fd = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
 	close(dfd);
 	if (fd)
 		return;
 	t->pinned = 1;
 	t->since_ns = (__u64)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec;
-	fd = persist_get(p, "trace", RST_TRACE_PROG, PO_LINK);
+	fd = persist_get(p, "trace", name, PO_LINK);
 	if (fd < 0)
 		return;
 	if (!obj_info(fd, &li, sizeof(li))) {

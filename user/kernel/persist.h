@@ -249,6 +249,8 @@ int persist_trace_attach(struct persist *p);
 
 /* What PIN/trace holds. */
 void persist_trace_info(const struct persist *p, struct pin_trace *t);
+/* The same for the tracing link pinned as PIN/trace/NAME (tracing.h's programs). */
+void persist_trace_link_info(const struct persist *p, const char *name, struct pin_trace *t);
 
 /* The attached interfaces, sorted by name; caller frees *out. */
 int persist_list(struct persist *p, struct pin_iface **out, int *n);
