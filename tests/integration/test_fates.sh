@@ -76,6 +76,7 @@ kernel_has_hooks() {
 		grep -q "'skb_drop_reason'" <<<"$btf"
 }
 
+listening() { nsx "$1" ss -Hltn "sport = :$2" | grep -q .; } # listening NS PORT
 has_event() { [ -n "$(jq -c "select($2)" "$1" 2>/dev/null)" ]; } # has_event FILE JQ-SELECT
 
 HAVE_FATES=
@@ -378,6 +379,10 @@ test_persistent() {
 		"$(jqf "$T/ptop.json" ".hosts[] | select(.host == \"$IP4_B\") | .fates")"
 	bg_start SV_PID nsx "$NS_A" "$RSTTRACE" serve --pin-path "$P" --listen 127.0.0.1:9849 \
 		>"$T/pserve.out" 2>"$T/pserve.err"
+	# Listening before the first scrape: a connect refused on lo is an RST
+	# on an untraced interface, which the kernel's tcp_reset() counts as a
+	# local reset (docs/stage.md).
+	wait_for 10 listening "$NS_A" 9849
 	wait_for 10 nsx "$NS_A" curl -sS --max-time 2 -o "$fm" http://127.0.0.1:9849/metrics
 	bg_stop "$SV_PID" INT
 	assert_eq "serve: the fates on the interface" \
