@@ -98,12 +98,7 @@ static __always_inline void cz_ring_put(struct rst_cz_ring *r, const struct rst_
 	r->ts[i] = now;
 }
 
-static __always_inline int cz_addr_eq(const __u8 *x, const __u8 *y)
-{
-	const __u32 *a = (const __u32 *)x, *b = (const __u32 *)y;
-
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
-}
+#include "lines.bpf.h"
 
 /*
  * Count one reset of cause code (RST_CH_*), or one error of errno class
@@ -115,11 +110,11 @@ static __always_inline int cz_addr_eq(const __u8 *x, const __u8 *y)
 static __always_inline void cause_host_add(struct rst_causes *cz, const __u8 *addr, __u8 family,
 					   __u16 code, int err)
 {
-	__u32 a[4], h, idx, now_t, best = 0, best_age = 0, age, zero = 0;
+	__u32 a[4], h, idx, now_t, best, zero = 0;
 	struct rst_cause_host_line *l = NULL;
 	struct rst_config *cfg;
 	struct rst_cause_host_set *s;
-	int i, j;
+	int j;
 
 	__builtin_memcpy(a, addr, 16);
 	/* The datapath's seed: the RSTs this host sends are the attacker's choice too. */
@@ -131,20 +126,7 @@ static __always_inline void cause_host_add(struct rst_causes *cz, const __u8 *ad
 		return;
 	/* The fine clock: tracing programs may not read the coarse one. */
 	now_t = (__u32)(bpf_ktime_get_ns() >> RST_TICK_SHIFT);
-#pragma unroll
-	for (i = 0; i < RST_CAUSE_HOST_WAYS; i++) {
-		struct rst_cause_host_line *w = &s->way[i];
-
-		if (w->family == family && cz_addr_eq(w->addr, addr)) {
-			l = w;
-			break;
-		}
-		age = w->family ? now_t - w->last_t : 0xffffffff;
-		if (age >= best_age) {
-			best_age = age;
-			best = i;
-		}
-	}
+	LINES_FIND(s, RST_CAUSE_HOST_WAYS, family, addr, now_t, l, best);
 	if (!l) {
 		l = &s->way[best & (RST_CAUSE_HOST_WAYS - 1)];
 		if (l->family) {

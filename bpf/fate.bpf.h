@@ -18,6 +18,8 @@
 #ifndef RST_FATE_BPF_H
 #define RST_FATE_BPF_H
 
+#include "lines.bpf.h"
+
 /* The namespace (net ns inode) whose local resets are counted; 0: none. Set at load. */
 const volatile __u32 fate_netns = 0;
 /* The kfree_skb tracepoint has its rx_sk argument (6.11 on); set at load from BTF. */
@@ -136,10 +138,9 @@ static __always_inline void fate_host_add(struct rst_fate_counts *c, const struc
 					  __u32 fate, __u32 now_t)
 {
 	const struct rst_fate_key *k = &sl->k;
-	__u32 a[4], idx, best = 0, best_age = 0, age;
-	struct rst_fate_host_line *l = NULL, *w;
+	struct rst_fate_host_line *l;
 	struct rst_fate_host_set *s;
-	int i;
+	__u32 a[4], idx, best;
 
 	if (fate >= RST_FATE_MAX)
 		return;
@@ -152,19 +153,7 @@ static __always_inline void fate_host_add(struct rst_fate_counts *c, const struc
 			c->host_lost++;
 		return;
 	}
-#pragma unroll
-	for (i = 0; i < RST_FATE_HOST_WAYS; i++) {
-		w = &s->way[i];
-		if (w->family == k->family && addr_eq(w->addr, a)) {
-			l = w;
-			break;
-		}
-		age = w->family ? now_t - w->last_t : 0xffffffff;
-		if (age >= best_age) {
-			best_age = age;
-			best = i;
-		}
-	}
+	LINES_FIND(s, RST_FATE_HOST_WAYS, k->family, (const __u8 *)a, now_t, l, best);
 	if (!l) {
 		l = &s->way[best & (RST_FATE_HOST_WAYS - 1)];
 		if (l->family)
