@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "mapread.h"
 #include "session.h"
+#include "rings.h"
 #include "causes.h"
 #include "tracing.h"
 #include "pkt.h"
@@ -515,7 +516,7 @@ static int cut_reason(const struct frame *f, __u32 len, int fix)
 
 static struct rsttrace *skel;
 static struct rst_session sess; /* holds skel once loaded; no interface attached */
-static struct ring_buffer *rb;
+static struct rst_rings *rb;	/* the session's event rings (rings.h) */
 static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_budget, fd_reasons;
 /* Small tables (sets), so that a reset is cheap and a set is easy to fill. */
 #define T_HOST_SETS 64
@@ -557,9 +558,9 @@ static size_t drain_events(void)
 
 	n_ev = 0;
 	ev_bad_size = 0;
-	err = ring_buffer__consume(rb);
+	err = rings_consume(rb);
 	if (err < 0)
-		fail("ring_buffer__consume: %s", strerror(-err));
+		fail("rings_consume: %s", strerror(-err));
 	if (ev_bad_size)
 		fail("%zu ring records of a size other than RST_EVENT_SIZE_FOR(snap_len)",
 		     ev_bad_size);

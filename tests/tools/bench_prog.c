@@ -36,6 +36,7 @@
 #include "output.h"
 #include "pkt.h"
 #include "session.h"
+#include "rings.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
@@ -119,7 +120,7 @@ static void build(struct frame *f, const struct fspec *s)
 static struct rsttrace *skel;
 static struct rst_session sess; /* loads skel, holds the ring; attaches nothing */
 static struct bpf_object *eobj;
-static struct ring_buffer *rb;
+static struct rst_rings *rb; /* the session's event rings (rings.h) */
 static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
 static __u32 *next_saddr;
 static __u64 drained;
@@ -437,7 +438,7 @@ static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *run
 		sum += d * n;
 		done += n;
 		/* Outside the timed run: make room for the next batch. */
-		ring_buffer__consume(rb);
+		rings_consume(rb);
 	}
 	return sum / repeat;
 }
@@ -473,7 +474,7 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 	} else {
 		/* Prime: the flow, host and bucket exist, like on a known flow. */
 		test_run(fd, &f, 1, NULL);
-		ring_buffer__consume(rb);
+		rings_consume(rb);
 	}
 	if (totals(&t0))
 		return -1;
@@ -506,7 +507,7 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 	}
 	if (totals(&t1))
 		return -1;
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 
 	/* What the counters must show for the runs to mean what they say. */
 	switch (c->kind) {
@@ -705,10 +706,10 @@ static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 
 			if (pin_cpu(cpu_a))
 				return -1;
-			ring_buffer__consume(rb);
+			rings_consume(rb);
 			alone[r] = k->kind == K_EVENT ? event_cost(&h, &f, repeat)
 						      : drive_cost(&h, &f, repeat);
-			ring_buffer__consume(rb);
+			rings_consume(rb);
 			if (pipe(go) || pipe(back))
 				return -1;
 			pid = fork();
@@ -731,7 +732,7 @@ static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 			if (read(back[0], &other[r], sizeof(other[r])) != sizeof(other[r]))
 				other[r] = -1;
 			waitpid(pid, &st, 0);
-			ring_buffer__consume(rb);
+			rings_consume(rb);
 			close(go[0]);
 			close(go[1]);
 			close(back[0]);
