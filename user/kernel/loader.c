@@ -80,7 +80,17 @@ static int ring_size_check(const char *arg, const void *field)
 		pr_warn("invalid --ring-size '%s': not a power of 2", arg);
 		return -EINVAL;
 	}
-	return 0;
+	/* With --rings per-cpu given before it: each ring must still hold a page. */
+	return rings_opts_check((const struct rst_opts *)((const char *)field -
+							  offsetof(struct rst_opts, ring_size)));
+}
+
+/* --rings per-cpu and a --ring-size given before it that cannot be split (rings.c). */
+static int rings_check(const char *arg, const void *field)
+{
+	(void)arg;
+	return rings_opts_check(
+		(const struct rst_opts *)((const char *)field - offsetof(struct rst_opts, rings)));
 }
 
 static const struct opt_choice rings_choices[] = {
@@ -204,6 +214,7 @@ const struct opt_row datapath_rows[] = {
 	  .type = OPT_CHOICE,
 	  DP(rings),
 	  .choices = rings_choices,
+	  .check = rings_check,
 	  .help = "event rings: one, per-cpu (--ring-size split), auto (default:\n"
 		  "per-cpu from 8 possible CPUs on)" },
 	{ .name = "force-memory",

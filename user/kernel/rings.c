@@ -45,12 +45,16 @@ int rings_plan(int mode, __u32 ring_size, int ncpu, long page, struct rings_plan
 	if (mode == RINGS_ONE || (mode == RINGS_AUTO && ncpu < RST_RINGS_PERCPU_MIN_CPUS))
 		return 0;
 	if (per < (__u64)page) {
+		unsigned long long least = 1;
+
+		/* The smallest power of two that gives every CPU a page. */
+		while (least < (unsigned long long)ncpu * (unsigned long long)page)
+			least <<= 1;
 		if (mode == RINGS_AUTO)
 			return 0; /* too small to split: one ring, as asked before --rings */
 		pr_warn("--rings per-cpu: --ring-size %u over %d CPUs leaves %u bytes a ring, less "
 			"than a page (%ld); give --ring-size %llu or more",
-			ring_size, ncpu, per, page,
-			(unsigned long long)pow2_floor(ncpu) * 2 * page);
+			ring_size, ncpu, per, page, least);
 		return -EINVAL;
 	}
 	pl->percpu = 1;
@@ -79,6 +83,13 @@ __u64 rings_memory(const struct rst_opts *o, char *detail, size_t len)
 		snprintf(detail + off, len - off, "%sev_rings %d x %u B = %.1f MiB",
 			 off ? ", " : "", pl.n, pl.size, b / 1048576.0);
 	return b;
+}
+
+int rings_opts_check(const struct rst_opts *o)
+{
+	struct rings_plan pl;
+
+	return o->rings == RINGS_PERCPU ? plan_of(o, &pl) : 0;
 }
 
 int rings_configure(struct rsttrace *skel, const struct rst_opts *o)

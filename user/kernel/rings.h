@@ -49,6 +49,8 @@ struct rings_plan {
  */
 int rings_plan(int mode, __u32 ring_size, int ncpu, long page, struct rings_plan *pl);
 
+/* While parsing: --rings per-cpu with a --ring-size it cannot split is a usage error. */
+int rings_opts_check(const struct rst_opts *o);
 /* Kernel memory of the per-CPU rings o asks for (0: one ring), named at the end of detail. */
 __u64 rings_memory(const struct rst_opts *o, char *detail, size_t len);
 /* Between open and load: size events / ev_rings and set the rodata. 0 or -EINVAL (printed). */
