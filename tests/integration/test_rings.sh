@@ -176,6 +176,31 @@ t_old_pin_dir() {
 	assert_settles "detach: no program left" "" bpf_progs_in "$NS_A"
 }
 
+# Programs gone from the pins, links too (by hand): attach loads them again
+# on the pinned maps, and they must write to the per-CPU rings the
+# consumer reads, whatever --rings this attach says (a warning).
+t_reload_percpu() {
+	local P
+	mkpin P reload
+	rt_in att4 "$NS_A" attach -i "$VETH_A" --rings per-cpu --rate-limit 0 --pin-path "$P"
+	rm -f "$P"/links/*/* "$P"/progs/rst_xdp "$P"/progs/rst_tc_ingress "$P"/progs/rst_tc_egress
+	assert_settles "the programs went with their pins" "" bpf_progs_in "$NS_A"
+	rt_in att5 "$NS_A" attach -d -i "$VETH_A" --rings one --pin-path "$P"
+	assert_eq "attach again: reloaded on the maps, --rings one ignored with a warning" "0 1 1" \
+		"$RC $(grep -c "reloaded the programs missing" "$T/att5.err") $(grep -c "^rsttrace: --rings one ignored: the attachment has per-CPU rings" "$T/att5.err")"
+	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch --attached -tt --pin-path "$P" \
+		>"$T/w5.txt" 2>"$T/w5.err"
+	wait_for 10 grep -q "reading the events" "$T/w5.err" || { not_ok "watch --attached"; return; }
+	gen 40000 1000 4 5 0,1
+	wait_for 10 has_lines 20 "$T/w5.txt"
+	bg_stop "$W_PID" INT
+	assert_eq "the reloaded programs write to the CPUs' rings: 20 RSTs in order" \
+		"$(seq 1000 1019 | tr '\n' ' ')" \
+		"$(sed 's/.* seq \([0-9]*\),.*/\1/' "$T/w5.txt" | tr '\n' ' ')"
+	rt_in det5 "$NS_A" detach --all --pin-path "$P"
+	assert_settles "detach: no program left" "" bpf_progs_in "$NS_A"
+}
+
 # A total that cannot give every CPU a page: a usage error, one line.
 t_too_small() {
 	rt_in small "$NS_A" watch -i "$VETH_A" --rings per-cpu --ring-size 4096
@@ -190,5 +215,6 @@ t_too_small() {
 run_test t_watch_percpu
 run_test t_attached_percpu
 run_test t_old_pin_dir
+run_test t_reload_percpu
 run_test t_too_small
 finish

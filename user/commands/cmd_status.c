@@ -34,9 +34,6 @@
 #include "tracing.h"
 #include "util.h"
 
-/* Enough for any machine rsttrace sizes for (one ring per possible CPU). */
-#define RST_STATUS_MAX_RINGS 4096
-
 struct map_stat {
 	const char *name;
 	__u32 id;
@@ -76,10 +73,10 @@ static const char *map_type_name(__u32 type)
 /* The event rings: one, or per CPU (the inner rings of ev_rings; rings.h). 0 or -errno. */
 static int ring_layout(const struct persist *p, struct rings_info *ri)
 {
-	int fds[RST_STATUS_MAX_RINGS], n, i;
+	int fds[RINGS_MAX], n, i;
 
 	memset(ri, 0, sizeof(*ri));
-	n = rings_fds(&p->maps, fds, RST_STATUS_MAX_RINGS, ri);
+	n = rings_fds(&p->maps, fds, RINGS_MAX, ri);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	return n < 0 ? n : 0;

@@ -213,6 +213,7 @@ const struct opt_row datapath_rows[] = {
 	{ .name = "rings",
 	  .type = OPT_CHOICE,
 	  DP(rings),
+	  DP_GIVEN(set_rings),
 	  .choices = rings_choices,
 	  .check = rings_check,
 	  .help = "event rings: one, per-cpu (--ring-size split), auto (default:\n"

@@ -47,6 +47,7 @@ struct rst_opts {
 	/* Replaying a capture (-r): the XDP program's clock is the capture's (offline.bpf.h). */
 	int offline;
 	int rings; /* enum rings_mode (rings.h): one ring or one per CPU */
+	int set_rings;
 };
 
 /*

@@ -23,6 +23,49 @@
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
 
+static int plan_of(const struct rst_opts *o, struct rings_plan *pl);
+
+/* The layout of m's rings without keeping their fds: 0 or -errno. */
+static int layout_of(const struct rst_maps *m, struct rings_info *ri)
+{
+	int fds[RINGS_MAX], n, i;
+
+	memset(ri, 0, sizeof(*ri));
+	n = rings_fds(m, fds, RINGS_MAX, ri);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	return n < 0 ? n : 0;
+}
+
+void rings_reuse(struct rsttrace *skel, const struct rst_maps *m)
+{
+	struct rings_info ri;
+
+	if (layout_of(m, &ri) || !ri.percpu)
+		return;
+	skel->rodata->ev_percpu = 1;
+	skel->rodata->wakeup_bytes = ri.size / 16 < (32U << 10) ? ri.size / 16 : 32U << 10;
+}
+
+void rings_warn_ignored(const struct rst_opts *o, const struct rst_maps *m, const char *hint)
+{
+	struct rings_info ri;
+	struct rings_plan pl;
+
+	if (!o->set_rings || plan_of(o, &pl) || layout_of(m, &ri) || pl.percpu == ri.percpu)
+		return;
+	pr_warn("--rings %s ignored: the attachment has %s; %s", pl.percpu ? "per-cpu" : "one",
+		ri.percpu ? "per-CPU rings" : "one ring", hint);
+}
+
+static __u32 map_max_entries(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
+}
+
 static __u32 pow2_floor(__u32 v)
 {
 	__u32 p = 1;
@@ -142,14 +185,6 @@ int rings_fill(struct rsttrace *skel, const struct rst_opts *o)
 		}
 	}
 	return 0;
-}
-
-static __u32 map_max_entries(int fd)
-{
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
-
-	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
 }
 
 int rings_fds(const struct rst_maps *m, int *fds, int max, struct rings_info *info)

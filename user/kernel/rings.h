@@ -58,6 +58,9 @@ int rings_configure(struct rsttrace *skel, const struct rst_opts *o);
 /* After load: create the per-CPU rings into ev_rings (nothing for one ring). 0 or -errno (printed). */
 int rings_fill(struct rsttrace *skel, const struct rst_opts *o);
 
+/* More rings than any machine has CPUs for (status, layout checks). */
+#define RINGS_MAX 4096
+
 /* The layout of a loaded or pinned datapath's rings, for status. */
 struct rings_info {
 	int percpu;
@@ -65,6 +68,11 @@ struct rings_info {
 	__u32 size;    /* bytes of each */
 	__u64 memlock; /* kernel memory of all of them */
 };
+
+/* Programs loaded again on pinned maps m (attach): write to the rings m has. */
+void rings_reuse(struct rsttrace *skel, const struct rst_maps *m);
+/* A later attach with --rings other than the attachment's: one warning line. */
+void rings_warn_ignored(const struct rst_opts *o, const struct rst_maps *m, const char *hint);
 
 /*
  * Fds of the rings of m, to close: the inner rings of ev_rings when it
