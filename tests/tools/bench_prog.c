@@ -120,6 +120,7 @@ static void build(struct frame *f, const struct fspec *s)
 static struct rsttrace *skel;
 static struct rst_session sess; /* loads skel, holds the ring; attaches nothing */
 static struct bpf_object *eobj;
+static int rings_mode = RINGS_ONE; /* -R: the event rings (rings.h) */
 static struct rst_rings *rb; /* the session's event rings (rings.h) */
 static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
 static __u32 *next_saddr;
@@ -668,8 +669,9 @@ static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 	size_t c;
 	int r, first = 1;
 
-	printf("{\"repeat\":%u,\"reps\":%d,\"hook\":\"tc\",\"cpus\":[%u,%u],\"classes\":[", repeat,
-	       reps, cpu_a, cpu_b);
+	printf("{\"repeat\":%u,\"reps\":%d,\"hook\":\"tc\",\"rings\":\"%s\",\"cpus\":[%u,%u],"
+	       "\"classes\":[",
+	       repeat, reps, skel->rodata->ev_percpu ? "per-cpu" : "one", cpu_a, cpu_b);
 	for (c = 0; c < ARRAY_SIZE(names); c++) {
 		const struct cls *k = NULL;
 		struct frame f;
@@ -1071,7 +1073,7 @@ static int hold_stats(__u32 seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k "
-			"CLASS] prog|ring|pair\n"
+			"CLASS] [-R one|per-cpu] prog|ring|pair\n"
 			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n"
 			"       bench_prog hold-stats SECONDS\n");
 }
@@ -1084,8 +1086,19 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int opt, err = 1, set_cpu = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:c:e:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:e:k:R:")) != -1) {
 		switch (opt) {
+		case 'R':
+			/* The event rings (rings.h): pair's per-CPU rings against the one ring. */
+			if (!strcmp(optarg, "one"))
+				rings_mode = RINGS_ONE;
+			else if (!strcmp(optarg, "per-cpu"))
+				rings_mode = RINGS_PERCPU;
+			else {
+				usage();
+				return 2;
+			}
+			break;
 		case 'k':
 			only = optarg;
 			break;
@@ -1145,6 +1158,7 @@ int main(int argc, char **argv)
 	log_setup_libbpf();
 	opts_default(&o);
 	o.ring_size = strcmp(argv[optind], "ring") ? PROG_RING_SZ : RING_RING_SZ;
+	o.rings = rings_mode;
 	session_init(&sess);
 	if (session_load(&sess, &o))
 		return 1;
