@@ -142,6 +142,25 @@ t_attached_percpu() {
 	bg_stop "$W_PID" INT
 	stop_tcpdump "$T/td2.txt"
 	check_lines "watch --attached, per-CPU rings" "$T/w2.txt" "$T/td2.txt" 600
+	# serve consumes the CPUs' rings, a watch --attached subscribes: both in order.
+	local sp L="127.0.0.1:$((20000 + $$ % 20000))" want
+	bg_start sp nsx "$NS_A" "$RSTTRACE" serve --listen "$L" --pin-path "$P" \
+		--json-out "$T/serve.json" 2>"$T/serve.err"
+	wait_for 10 grep -q "consuming the events of $P" "$T/serve.err" ||
+		{ not_ok "serve consumes"; sed 's/^/# /' "$T/serve.err"; return; }
+	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch --attached --json --pin-path "$P" \
+		>"$T/w2s.json" 2>"$T/w2s.err"
+	wait_for 10 grep -q "reading the events" "$T/w2s.err"
+	gen 40000 3000 6 10 0,1
+	wait_for 10 has_lines 60 "$T/serve.json"
+	wait_for 10 has_lines 60 "$T/w2s.json"
+	bg_stop "$W_PID" INT
+	bg_stop "$sp" INT
+	want=$(seq 3000 3059 | tr '\n' ' ')
+	assert_eq "serve: the 60 RSTs of both CPUs' rings, in the order sent" "$want" \
+		"$(jq -r .seq "$T"/serve.json* | tr '\n' ' ')"
+	assert_eq "watch --attached beside serve: the same 60, in order" "$want" \
+		"$(jq -r .seq "$T/w2s.json" | tr '\n' ' ')"
 	rt_in det "$NS_A" detach --all --pin-path "$P"
 	assert_eq "detach: exit 0, the pin directory gone" "0 no" \
 		"$RC $([ -e "$P" ] && echo yes || echo no)"

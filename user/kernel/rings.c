@@ -240,6 +240,7 @@ struct rst_ring {
 
 struct rst_rings {
 	int epfd, n;
+	int *act; /* the rings of the current round still holding records, in order */
 	long page;
 	ring_buffer_sample_fn fn;
 	void *ctx;
@@ -293,6 +294,7 @@ void rings_free(struct rst_rings *rs)
 	}
 	if (rs->epfd >= 0)
 		close(rs->epfd);
+	free(rs->act);
 	free(rs);
 }
 
@@ -313,6 +315,7 @@ int rings_new(struct rst_rings **out, int *fds, int n, ring_buffer_sample_fn fn,
 	rs->fn = fn;
 	rs->ctx = ctx;
 	rs->epfd = epoll_create1(EPOLL_CLOEXEC);
+	rs->act = calloc((size_t)(n > 0 ? n : 1), sizeof(*rs->act));
 	for (i = 0; i < n; i++) {
 		rs->r[i].fd = fds[i];
 		rs->r[i].cons = rs->r[i].prod = MAP_FAILED;
@@ -320,6 +323,8 @@ int rings_new(struct rst_rings **out, int *fds, int n, ring_buffer_sample_fn fn,
 	rs->n = n;
 	if (rs->epfd < 0)
 		err = -errno;
+	else if (!rs->act)
+		err = -ENOMEM;
 	for (i = 0; i < n && !err; i++) {
 		err = ring_map(&rs->r[i], fds[i], rs->page);
 		ev.data.u32 = (__u32)i;
@@ -390,7 +395,7 @@ static __u64 rec_ts(const void *rec, __u32 len)
 int rings_consume(struct rst_rings *rs)
 {
 	long total = 0;
-	int i, best, err, round;
+	int i, j, na, best, err, round;
 	__u64 best_ts, ts;
 	void *rec, *best_rec = NULL;
 	__u32 len, best_len = 0;
@@ -398,24 +403,38 @@ int rings_consume(struct rst_rings *rs)
 	if (!rs)
 		return 0;
 	do {
-		/* A round: every ring up to where its producer is now (rings.h). */
-		for (i = 0; i < rs->n; i++)
+		/*
+		 * A round: every ring up to where its producer is now (rings.h).
+		 * Only the rings with records take part, and a ring leaves the
+		 * round once it has none left (or its head is still being
+		 * written), so idle CPUs' rings cost nothing per record.
+		 */
+		na = 0;
+		for (i = 0; i < rs->n; i++) {
 			rs->r[i].end = __atomic_load_n(rs->r[i].prod, __ATOMIC_ACQUIRE);
+			if (*rs->r[i].cons < rs->r[i].end)
+				rs->act[na++] = i;
+		}
 		round = 0;
-		for (;;) {
+		while (na) {
 			best = -1;
 			best_ts = 0;
-			/* The oldest head; the first ring wins a tie (stable). */
-			for (i = 0; i < rs->n; i++) {
-				if (!ring_head(&rs->r[i], &rec, &len))
+			/* The oldest head; the lower ring wins a tie (stable: act stays in order). */
+			for (j = 0; j < na;) {
+				if (!ring_head(&rs->r[rs->act[j]], &rec, &len)) {
+					memmove(&rs->act[j], &rs->act[j + 1],
+						(size_t)(na - j - 1) * sizeof(rs->act[0]));
+					na--;
 					continue;
+				}
 				ts = rec_ts(rec, len);
 				if (best < 0 || ts < best_ts) {
-					best = i;
+					best = rs->act[j];
 					best_ts = ts;
 					best_rec = rec;
 					best_len = len;
 				}
+				j++;
 			}
 			if (best < 0)
 				break;
