@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ int rings_plan(int mode, __u32 ring_size, int ncpu, long page, struct rings_plan
 		while (least < (unsigned long long)ncpu * (unsigned long long)page)
 			least <<= 1;
 		if (mode == RINGS_AUTO)
-			return 0; /* too small to split: one ring, as asked before --rings */
+			return 0; /* too small to split: one ring, as without --rings */
 		pr_warn("--rings per-cpu: --ring-size %u over %d CPUs leaves %u bytes a ring, less "
 			"than a page (%ld); give --ring-size %llu or more",
 			ring_size, ncpu, per, page, least);
