@@ -12,6 +12,19 @@ def median: map(select(. != null)) | sort |
 def r(n): if . == null then null else (. * pow(10; n) | round) / pow(10; n) end;
 def num(re): (capture(re) // {n: null}).n | if . == null then null else tonumber end;
 
+# The two-CPU runs of one ring layout: one sender alone against two at once.
+def two_cpu_summary:
+	. as $runs
+	| ($runs | map(select(.senders == 1)) | map(.ns_per_run) | median) as $one
+	| ($runs | map(select(.senders == 2)) | map(.ns_per_run) | median) as $two
+	| {runs: $runs, alone_ns_per_run: ($one | r(1)), together_ns_per_run: ($two | r(1)),
+	   ratio: (if $one == null or $two == null or $one == 0 then null else $two / $one | r(3) end),
+	   target: 1.3,
+	   counts_exact: ($runs | all(.counted_rsts == .sent and .conservation_ok == true)),
+	   pass: (if $one == null or $two == null or $one == 0 then null
+		  else $two / $one <= 1.3 and ($runs | all(.counted_rsts == .sent and
+							  .conservation_ok == true)) end)};
+
 def flood_run:
 	. as $f
 	| ($f.gen.sent // 0) as $sent
@@ -158,15 +171,10 @@ def stats_summary($runs):
 								  | tonumber)}],
 		runs: $sall
 	},
-	two_cpus: (($twocpu | map(select(.senders == 1)) | map(.ns_per_run) | median) as $one
-		| ($twocpu | map(select(.senders == 2)) | map(.ns_per_run) | median) as $two
-		| {runs: $twocpu, alone_ns_per_run: ($one | r(1)), together_ns_per_run: ($two | r(1)),
-		   ratio: (if $one == null or $two == null or $one == 0 then null else $two / $one | r(3) end),
-		   target: 1.3,
-		   counts_exact: ($twocpu | all(.counted_rsts == .sent and .conservation_ok == true)),
-		   pass: (if $one == null or $two == null or $one == 0 then null
-			  else $two / $one <= 1.3 and ($twocpu | all(.counted_rsts == .sent and
-								   .conservation_ok == true)) end)}),
+	# --rings one (runs of before --rings have no key: one ring) and --rings per-cpu.
+	two_cpus: ($twocpu | map(select((.rings // "one") == "one")) | two_cpu_summary),
+	two_cpus_percpu: ($twocpu | map(select(.rings == "per-cpu"))
+			  | if length == 0 then null else two_cpu_summary end),
 	consumer: $ring[0],
 	query: {
 		fill: $qfill[0],

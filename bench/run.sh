@@ -362,13 +362,15 @@ prog_runs() {
 		jq -r '"\(.run_cnt // 0) \(.run_time_ns // 0)"'
 }
 
-# two_cpu_once SENDERS REP: SENDERS spoofed-RST senders at once, sender i
-# on CPU i, each SPOOF_PKTS frames; a JSON line with the program's ns/run.
+# two_cpu_once SENDERS REP [RINGS]: SENDERS spoofed-RST senders at once,
+# sender i on CPU i, each SPOOF_PKTS frames, into an attachment with
+# --rings RINGS (one: the shared ring, default; per-cpu: a ring per CPU);
+# a JSON line with the program's ns/run.
 two_cpu_once() {
 	# GEN_PID: not "pid", which bg_start's own local would shadow.
-	local n=$1 rep=$2 i cnt0 t0 cnt1 t1 pids=() GEN_PID="" counters ok=1
-	nsx "$NS_B" timeout 60 "$RSTTRACE" attach -i "$VETH_B" --hook tc --pin-path "$PIN_COUNT" \
-		>"$T/two.err" 2>&1 || ok=0
+	local n=$1 rep=$2 rings=${3:-one} i cnt0 t0 cnt1 t1 pids=() GEN_PID="" counters ok=1
+	nsx "$NS_B" timeout 60 "$RSTTRACE" attach -i "$VETH_B" --hook tc --rings "$rings" \
+		--pin-path "$PIN_COUNT" >"$T/two.err" 2>&1 || ok=0
 	read -r cnt0 t0 < <(prog_runs "$PIN_COUNT")
 	for i in $(seq 0 $((n - 1))); do
 		bg_start GEN_PID nsx "$NS_A" timeout 120 taskset -c "$i" "$TOOLS/bench_flood" -i "$VETH_A" \
@@ -381,10 +383,10 @@ two_cpu_once() {
 	counters=$("$TOOLS/bench_maps" counters "$PIN_COUNT" 2>/dev/null) || counters=null
 	[ -n "$counters" ] || counters=null
 	nsx "$NS_B" timeout 30 "$RSTTRACE" detach --all --pin-path "$PIN_COUNT" >/dev/null 2>&1
-	jq -nc --argjson n "$n" --argjson r "$rep" --argjson ok "$ok" \
+	jq -nc --argjson n "$n" --argjson r "$rep" --argjson ok "$ok" --arg rings "$rings" \
 		--argjson runs $((${cnt1:-0} - ${cnt0:-0})) --argjson ns $((${t1:-0} - ${t0:-0})) \
 		--argjson sent $((n * SPOOF_PKTS)) --argjson counters "$counters" \
-		'{senders:$n, rep:$r, attached:($ok == 1), sent:$sent, runs:$runs, run_time_ns:$ns,
+		'{senders:$n, rings:$rings, rep:$r, attached:($ok == 1), sent:$sent, runs:$runs, run_time_ns:$ns,
 		  ns_per_run:(if $runs > 0 then $ns / $runs else null end),
 		  counted_rsts:(if $counters == null then null else $counters.totals.rst + $counters.totals.rstack end),
 		  conservation_ok:(if $counters == null then null else $counters.conservation.ok end)}'
@@ -438,15 +440,24 @@ elif bench_pair; then
 	bg_stop "$STATS_PID" INT
 	# Two receiving CPUs at once (veth delivers in the sender's softirq):
 	# one sender on CPU 0, then one on each CPU, into `attach --hook tc`
-	# with events on and nobody reading (the shared ring fills; every
-	# event decision still reaches it within the budget). Per-run program
-	# time by BPF statistics; no shared lock or line shows as a ratio ~1.
+	# with events on and nobody reading (the ring fills; every event
+	# decision still reaches it within the budget). Per-run program time
+	# by BPF statistics; no shared lock or line shows as a ratio ~1. Each
+	# repetition runs the pair with the one shared ring (--rings one) and
+	# with a ring per CPU (--rings per-cpu), the order alternating.
 	if [ "$NCPU" -ge 2 ]; then
 		bg_start STATS_PID "$TOOLS/bench_prog" hold-stats 300 2>"$T/stats.err"
 		if wait_for 10 grep -q enabled "$T/stats.err"; then
 			for rep in $(seq 1 "$REPS"); do
-				two_cpu_once 1 "$rep" >>"$T/twocpu.jsonl"
-				two_cpu_once 2 "$rep" >>"$T/twocpu.jsonl"
+				if [ $((rep % 2)) -eq 1 ]; then
+					ring_order="one per-cpu"
+				else
+					ring_order="per-cpu one"
+				fi
+				for rings in $ring_order; do
+					two_cpu_once 1 "$rep" "$rings" >>"$T/twocpu.jsonl"
+					two_cpu_once 2 "$rep" "$rings" >>"$T/twocpu.jsonl"
+				done
 			done
 		fi
 		bg_stop "$STATS_PID" INT

@@ -94,6 +94,9 @@ struct {
 	__uint(max_entries, RST_RINGBUF_DEFAULT);
 } events SEC(".maps");
 
+/* Per-CPU event rings, when the loader chose them (rings.bpf.h). */
+#include "rings.bpf.h"
+
 /* The kernel's reasons for the RSTs this host sends (rst_send_reset, below). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -571,12 +574,16 @@ __attribute__((noinline)) int evf_pass(const struct rst_pkt *pk, __u32 ports)
  */
 __attribute__((noinline)) __u64 ringbuf_wakeup(void)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 thresh = wakeup_bytes;
+	/* The ring the record was reserved in: its own fill decides (rings.bpf.h). */
+	void *rb = ev_ring();
+	__u64 avail, thresh = wakeup_bytes;
 
+	if (!rb)
+		return BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
 	/* Set at load from the ring's size (loader.c); a loader that did not: ask the ring. */
 	if (!thresh) {
-		thresh = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 16;
+		thresh = bpf_ringbuf_query(rb, BPF_RB_RING_SIZE) / 16;
 		if (thresh > RST_WAKEUP_BYTES)
 			thresh = RST_WAKEUP_BYTES;
 	}
@@ -774,33 +781,38 @@ static __always_inline __u32 event_snap(void *ctx, int xdp, struct rst_event *e,
  * Write the event of an RST that rst_account() let through: a record only
  * as long as its snapshot needs (RST_EVENT_SIZE_FOR), reserved in one of
  * three constant sizes, the ring's own requirement. A bare RST's frame
- * (54..94 bytes) takes 144 bytes of ring instead of 336. Returns 1 when
- * written, 0 when the ring is full.
+ * (54..94 bytes) takes 144 bytes of ring instead of 336. The ring is
+ * `events` or this CPU's (rings.bpf.h). Returns 1 when written, 0 when
+ * the ring is full or missing.
  */
 static __always_inline int emit_event(void *ctx, int xdp, const struct rst_pkt *pk, __u32 ifindex,
 				      __u32 wire_len, __u8 hook, __u8 dir)
 {
 	struct rst_event *e;
+	void *rb = ev_ring();
 	__u32 n;
 
+	/* No ring in this CPU's slot: ring-full, as the caller counts a 0. */
+	if (!rb)
+		return 0;
 	/* Snapshot: the first min(wire length, snaplen) bytes, via the helpers. */
 	n = wire_len < snaplen ? wire_len : snaplen;
 	if (n < 1 || n > RST_SNAPLEN_MAX)
 		n = 0;
 	if (n <= 64) {
-		e = bpf_ringbuf_reserve(&events, RST_EVENT_HDR + 64, 0);
+		e = bpf_ringbuf_reserve(rb, RST_EVENT_HDR + 64, 0);
 		if (!e)
 			return 0;
 		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
 		e->snap_len = n ? event_snap(ctx, xdp, e, n, 64) : 0;
 	} else if (n <= 128) {
-		e = bpf_ringbuf_reserve(&events, RST_EVENT_HDR + 128, 0);
+		e = bpf_ringbuf_reserve(rb, RST_EVENT_HDR + 128, 0);
 		if (!e)
 			return 0;
 		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);
 		e->snap_len = event_snap(ctx, xdp, e, n, 128);
 	} else {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		e = bpf_ringbuf_reserve(rb, sizeof(*e), 0);
 		if (!e)
 			return 0;
 		event_fill(ctx, e, pk, ifindex, wire_len, hook, dir);

@@ -44,6 +44,8 @@
 #define RST_MAX_HOSTS_DEFAULT	16384
 #define RST_MIN_LINES		4096 /* the scaled defaults never go below this */
 #define RST_RINGBUF_DEFAULT	(4U << 20)
+/* --rings auto: one ring per CPU from this many possible CPUs on (bpf/rings.bpf.h) */
+#define RST_RINGS_PERCPU_MIN_CPUS 8
 #define RST_RATE_DEFAULT	1000  /* events/s per source */
 #define RST_FLOW_BUDGET_DEFAULT 20000 /* new flows/s per CPU */
 #define RST_EV_BUDGET_DEFAULT	20000 /* events/s per CPU */

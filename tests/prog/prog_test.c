@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "mapread.h"
 #include "session.h"
+#include "rings.h"
 #include "causes.h"
 #include "tracing.h"
 #include "fatetrace.h"
@@ -516,7 +517,7 @@ static int cut_reason(const struct frame *f, __u32 len, int fix)
 
 static struct rsttrace *skel;
 static struct rst_session sess; /* holds skel once loaded; no interface attached */
-static struct ring_buffer *rb;
+static struct rst_rings *rb;	/* the session's event rings (rings.h) */
 static int ncpu, fd_counters, fd_settings, fd_flows, fd_hosts, fd_budget, fd_reasons;
 /* Small tables (sets), so that a reset is cheap and a set is easy to fill. */
 #define T_HOST_SETS 64
@@ -558,9 +559,9 @@ static size_t drain_events(void)
 
 	n_ev = 0;
 	ev_bad_size = 0;
-	err = ring_buffer__consume(rb);
+	err = rings_consume(rb);
 	if (err < 0)
-		fail("ring_buffer__consume: %s", strerror(-err));
+		fail("rings_consume: %s", strerror(-err));
 	if (ev_bad_size)
 		fail("%zu ring records of a size other than RST_EVENT_SIZE_FOR(snap_len)",
 		     ev_bad_size);
@@ -3646,6 +3647,217 @@ static void scen_fate_hosts(void)
 		"host_lost; hosts + host_lost == interfaces");
 }
 
+/*
+ * Per-CPU event rings (bpf/rings.bpf.h), forced on this machine whatever
+ * its CPU count: a skeleton of its own, rings of one page each (--ring-size
+ * ncpu pages), no rate limit or budget. The thread is moved from CPU to CPU
+ * (test_run runs the program on the calling CPU), and each ring is read
+ * alone, then all of them merged (user/kernel/rings.c).
+ */
+struct pr_ring_log {
+	int n;
+	__u32 seq[256];
+	__u64 ts[256];
+};
+
+static int pr_on_event(void *ctx, void *data, size_t size)
+{
+	struct pr_ring_log *l = ctx;
+	struct rst_event rec;
+	const struct rst_event *e = rst_event_from_record(data, size, &rec);
+
+	if (e && l->n < 256) {
+		l->seq[l->n] = e->seq;
+		l->ts[l->n] = e->ts_ns;
+	}
+	l->n++;
+	return 0;
+}
+
+static int pr_pin(int c)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(c, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* n RSTs of seq seq.. through prog_fd on CPU c. */
+static void pr_run(int prog_fd, int c, struct frame *f, __u32 seq, __u32 n)
+{
+	static __u8 out[FRAME_MAX + 64];
+	__u32 i;
+
+	if (pr_pin(c)) {
+		fail("moving to CPU %d: %s", c, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+		set_seq(f, seq + i);
+		if (bpf_prog_test_run_opts(prog_fd, &o))
+			fail("test_run on CPU %d: %s", c, strerror(errno));
+	}
+}
+
+/* Events sent and ring-full of CPU c in the XDP slot of lo, minus base. */
+static void pr_expect(int fd, int c, __u64 sent, __u64 full, const struct rst_counters *base)
+{
+	__u32 key = slot_key(lo_ifindex, RST_DIR_IN);
+
+	if (bpf_map_lookup_elem(fd, &key, pcpu)) {
+		fail("counters: %s", strerror(errno));
+		return;
+	}
+	if (pcpu[c].c[RST_C_EV_SENT] - base[c].c[RST_C_EV_SENT] != sent ||
+	    pcpu[c].c[RST_C_EV_RINGFULL] - base[c].c[RST_C_EV_RINGFULL] != full)
+		fail("CPU %d: expected %llu sent, %llu ring full; got %llu, %llu", c,
+		     (unsigned long long)sent, (unsigned long long)full,
+		     (unsigned long long)(pcpu[c].c[RST_C_EV_SENT] - base[c].c[RST_C_EV_SENT]),
+		     (unsigned long long)(pcpu[c].c[RST_C_EV_RINGFULL] -
+					  base[c].c[RST_C_EV_RINGFULL]));
+}
+
+static void pr_base(int fd, struct rst_counters *base)
+{
+	__u32 key = slot_key(lo_ifindex, RST_DIR_IN);
+
+	if (bpf_map_lookup_elem(fd, &key, base))
+		fail("counters: %s", strerror(errno));
+}
+
+static void scen_percpu_rings(void)
+{
+	static struct frame f;
+	struct rst_opts o;
+	struct rsttrace *sk;
+	struct rst_maps m;
+	struct rst_rings *one[2] = { NULL, NULL }, *all = NULL;
+	struct pr_ring_log lg[2], merged;
+	struct rst_counters *base = calloc((size_t)ncpu, sizeof(*base));
+	__u32 rec, cap, k = 1, i;
+	long page = sysconf(_SC_PAGESIZE);
+	int fds[2], n, xdp, home = sched_getcpu();
+
+	if (ncpu < 2 || !base) {
+		printf("ok %d - # SKIP per-CPU rings: %d possible CPUs\n", ++tap_num, ncpu);
+		free(base);
+		return;
+	}
+	opts_default(&o);
+	o.rings = RINGS_PERCPU;
+	o.ring_size = (__u32)page * 2;
+	while (o.ring_size < (__u32)page * (__u32)ncpu)
+		o.ring_size <<= 1; /* a page a ring (or more, rounded to a power of two) */
+	o.rate_limit = 0;
+	o.event_budget = 0;
+	sk = rsttrace__open();
+	if (!sk)
+		bail("open skeleton (rings)", errno);
+	sk->rodata->snaplen = snaplen;
+	loader_size_tables(sk, T_HOST_SETS, T_FLOW_SETS);
+	tracing_disable(sk->obj);
+	fate_configure(sk, false);
+	if (rings_configure(sk, &o) || rsttrace__load(sk) || rings_fill(sk, &o) ||
+	    loader_apply_settings(bpf_map__fd(sk->maps.settings), &o))
+		bail("load a skeleton with per-CPU rings", errno ? errno : EINVAL);
+	maps_init(&m);
+	maps_from_skel(&m, sk);
+	xdp = bpf_program__fd(sk->progs.rst_xdp);
+	cur_prog = "rst_xdp";
+	n = rings_fds(&m, fds, 2, NULL);
+	if (n != 2 || bpf_map__max_entries(sk->maps.ev_rings) != (__u32)ncpu)
+		fail("expected %d rings in ev_rings, the first 2 open; got %u, %d", ncpu,
+		     bpf_map__max_entries(sk->maps.ev_rings), n);
+	for (i = 0; i < 2 && (int)i < n; i++) {
+		memset(&lg[i], 0, sizeof(lg[i]));
+		if (rings_new(&one[i], &fds[i], 1, pr_on_event, &lg[i]))
+			bail("map a ring", EINVAL);
+	}
+	if (rings_open_maps(&all, &m, pr_on_event, &merged))
+		bail("map the rings", EINVAL);
+	build(&f, &spec_rst);
+	rec = 8 + ((RST_EVENT_SIZE_FOR(f.len < snaplen ? f.len : snaplen) + 7) & ~7U);
+	cap = (o.ring_size / (__u32)ncpu) / rec;
+	if (!one[0] || !one[1])
+		goto out;
+
+	/* 1. An event is written to the ring of the CPU that ran the program. */
+	pr_base(m.counters, base);
+	pr_run(xdp, 0, &f, 100, 1);
+	pr_run(xdp, 1, &f, 200, 2);
+	pr_expect(m.counters, 0, 1, 0, base);
+	pr_expect(m.counters, 1, 2, 0, base);
+	rings_consume(one[0]);
+	rings_consume(one[1]);
+	if (lg[0].n != 1 || lg[0].seq[0] != 100 || lg[1].n != 2 || lg[1].seq[0] != 200 ||
+	    lg[1].seq[1] != 201)
+		fail("ring of CPU 0: %d events (seq %u), of CPU 1: %d (seq %u, %u); expected 1 "
+		     "(100) and 2 (200, 201)",
+		     lg[0].n, lg[0].seq[0], lg[1].n, lg[1].seq[0], lg[1].seq[1]);
+	tap_end("per-CPU rings: an event lands in the ring of the CPU it ran on, counted there");
+
+	/* 2. CPU 0's ring full: counted exactly there; CPU 1's still takes events. */
+	memset(lg, 0, sizeof(lg));
+	pr_base(m.counters, base);
+	pr_run(xdp, 0, &f, 1000, cap + 5);
+	pr_run(xdp, 1, &f, 5000, 3);
+	pr_expect(m.counters, 0, cap, 5, base);
+	pr_expect(m.counters, 1, 3, 0, base);
+	rings_consume(one[0]);
+	rings_consume(one[1]);
+	if (lg[0].n != (int)cap || lg[1].n != 3 || lg[0].seq[0] != 1000 || lg[1].seq[2] != 5002)
+		fail("drained %d from CPU 0's ring (expected %u), %d from CPU 1's (expected 3)",
+		     lg[0].n, cap, lg[1].n);
+	tap_end("per-CPU rings: CPU 0's ring full (%u records of %u bytes): 5 ring-full there, "
+		"CPU 1 still sends 3",
+		cap, rec);
+
+	/* 3. Merged: events of both CPUs in the order of their time stamps. */
+	memset(&merged, 0, sizeof(merged));
+	for (i = 0; i < 6; i++)
+		pr_run(xdp, (int)(i % 2), &f, 7000 + i, 1);
+	pr_run(xdp, 1, &f, 7006, 1);
+	pr_run(xdp, 0, &f, 7007, 1);
+	rings_consume(all);
+	if (merged.n != 8)
+		fail("merged: expected 8 events, got %d", merged.n);
+	for (i = 0; i < 8 && (int)i < merged.n; i++)
+		if (merged.seq[i] != 7000 + i || (i && merged.ts[i] < merged.ts[i - 1]))
+			fail("merged event %u: seq %u ts %llu (expected seq %u, in time order)", i,
+			     merged.seq[i], (unsigned long long)merged.ts[i], 7000 + i);
+	tap_end("per-CPU rings: one consumer merges the rings in time order (8 events, CPUs "
+		"0,1,0,1,0,1,1,0)");
+
+	/* 4. A slot without a ring: that CPU's events are ring-full, none lost uncounted. */
+	memset(lg, 0, sizeof(lg));
+	pr_base(m.counters, base);
+	if (bpf_map_delete_elem(m.ev_rings, &k))
+		fail("emptying slot 1: %s", strerror(errno));
+	pr_run(xdp, 1, &f, 9000, 4);
+	pr_run(xdp, 0, &f, 9100, 1);
+	pr_expect(m.counters, 1, 0, 4, base);
+	pr_expect(m.counters, 0, 1, 0, base);
+	rings_consume(one[0]);
+	rings_consume(one[1]);
+	if (lg[0].n != 1 || lg[1].n != 0)
+		fail("after emptying slot 1: %d events in CPU 0's ring, %d in CPU 1's; expected 1, "
+		     "0",
+		     lg[0].n, lg[1].n);
+	tap_end("per-CPU rings: a CPU without a ring counts its 4 events ring-full, CPU 0 sends");
+out:
+	rings_free(one[0]);
+	rings_free(one[1]);
+	rings_free(all);
+	rsttrace__destroy(sk);
+	free(base);
+	if (pr_pin(home < 0 ? 0 : home))
+		bail("back to the test's CPU", errno);
+}
+
 /* Generated checks and scenarios, by the names TESTS selects them with. */
 static const struct {
 	const char *name;
@@ -3679,6 +3891,7 @@ static const struct {
 	{ "causes", scen_causes },
 	{ "stage_fate", scen_stage_fate },
 	{ "fate_hosts", scen_fate_hosts },
+	{ "percpu_rings", scen_percpu_rings },
 };
 
 /*

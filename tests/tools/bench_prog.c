@@ -36,6 +36,7 @@
 #include "output.h"
 #include "pkt.h"
 #include "session.h"
+#include "rings.h"
 #include "util.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
@@ -119,7 +120,8 @@ static void build(struct frame *f, const struct fspec *s)
 static struct rsttrace *skel;
 static struct rst_session sess; /* loads skel, holds the ring; attaches nothing */
 static struct bpf_object *eobj;
-static struct ring_buffer *rb;
+static int rings_mode = RINGS_ONE; /* -R: the event rings (rings.h) */
+static struct rst_rings *rb; /* the session's event rings (rings.h) */
 static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
 /* The floors of bench/empty.bpf.c: the least work a class needs; the floor ring's reader. */
 static int fd_xdp_floor[3], fd_tc_floor[3];
@@ -462,7 +464,7 @@ struct hook {
 
 /* Average ns per run of an RST event class: batches, ring r drained between. */
 static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *runs,
-			 struct ring_buffer *r)
+			 struct ring_buffer *floor)
 {
 	double sum = 0, d;
 	__u32 done = 0, n;
@@ -475,7 +477,10 @@ static double run_events(int fd, const struct frame *f, __u32 repeat, __u64 *run
 		sum += d * n;
 		done += n;
 		/* Outside the timed run: make room for the next batch. */
-		ring_buffer__consume(r);
+		if (floor)
+			ring_buffer__consume(floor);
+		else
+			rings_consume(rb);
 	}
 	return sum / repeat;
 }
@@ -542,7 +547,7 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 	} else {
 		/* Prime: the flow, host and bucket exist, like on a known flow. */
 		test_run(fd, &f, 1, NULL);
-		ring_buffer__consume(rb);
+		rings_consume(rb);
 	}
 	if (totals(&t0))
 		return -1;
@@ -556,7 +561,7 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 			krst[r] = last_kernel_ns;
 			cost[r] = rst[r];
 		} else if (c->kind == K_EVENT) {
-			rst[r] = run_events(fd, &f, repeat, &runs, rb);
+			rst[r] = run_events(fd, &f, repeat, &runs, NULL);
 			cost[r] = rst[r];
 		} else {
 			if (set_target(*h->target, *h->empty))
@@ -578,7 +583,7 @@ static int bench_class(const struct cls *c, const struct hook *h, __u32 repeat, 
 	}
 	if (totals(&t1))
 		return -1;
-	ring_buffer__consume(rb);
+	rings_consume(rb);
 
 	/* What the counters must show for the runs to mean what they say. */
 	switch (c->kind) {
@@ -749,8 +754,9 @@ static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 	size_t c;
 	int r, first = 1;
 
-	printf("{\"repeat\":%u,\"reps\":%d,\"hook\":\"tc\",\"cpus\":[%u,%u],\"classes\":[", repeat,
-	       reps, cpu_a, cpu_b);
+	printf("{\"repeat\":%u,\"reps\":%d,\"hook\":\"tc\",\"rings\":\"%s\",\"cpus\":[%u,%u],"
+	       "\"classes\":[",
+	       repeat, reps, skel->rodata->ev_percpu ? "per-cpu" : "one", cpu_a, cpu_b);
 	for (c = 0; c < ARRAY_SIZE(names); c++) {
 		const struct cls *k = NULL;
 		struct frame f;
@@ -787,10 +793,10 @@ static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 
 			if (pin_cpu(cpu_a))
 				return -1;
-			ring_buffer__consume(rb);
+			rings_consume(rb);
 			alone[r] = k->kind == K_EVENT ? event_cost(&h, &f, repeat)
 						      : drive_cost(&h, &f, repeat);
-			ring_buffer__consume(rb);
+			rings_consume(rb);
 			if (pipe(go) || pipe(back))
 				return -1;
 			pid = fork();
@@ -813,7 +819,7 @@ static int bench_pair(__u32 repeat, int reps, __u32 cpu_a, __u32 cpu_b)
 			if (read(back[0], &other[r], sizeof(other[r])) != sizeof(other[r]))
 				other[r] = -1;
 			waitpid(pid, &st, 0);
-			ring_buffer__consume(rb);
+			rings_consume(rb);
 			close(go[0]);
 			close(go[1]);
 			close(back[0]);
@@ -1164,7 +1170,7 @@ static int hold_stats(__u32 seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_prog [-r REPEAT] [-n REPS] [-c CPU] [-e EMPTY_OBJ] [-k "
-			"CLASS] prog|ring|pair\n"
+			"CLASS] [-R one|per-cpu] prog|ring|pair\n"
 			"       bench_prog [-e EMPTY_OBJ] hold-xdp IFACE SECONDS\n"
 			"       bench_prog hold-stats SECONDS\n");
 }
@@ -1177,8 +1183,19 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int opt, err = 1, set_cpu = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:c:e:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:e:k:R:")) != -1) {
 		switch (opt) {
+		case 'R':
+			/* The event rings (rings.h): pair's per-CPU rings against the one ring. */
+			if (!strcmp(optarg, "one"))
+				rings_mode = RINGS_ONE;
+			else if (!strcmp(optarg, "per-cpu"))
+				rings_mode = RINGS_PERCPU;
+			else {
+				usage();
+				return 2;
+			}
+			break;
 		case 'k':
 			only = optarg;
 			break;
@@ -1238,6 +1255,7 @@ int main(int argc, char **argv)
 	log_setup_libbpf();
 	opts_default(&o);
 	o.ring_size = strcmp(argv[optind], "ring") ? PROG_RING_SZ : RING_RING_SZ;
+	o.rings = rings_mode;
 	session_init(&sess);
 	if (session_load(&sess, &o))
 		return 1;

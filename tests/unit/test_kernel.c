@@ -34,11 +34,11 @@ static void test_map_names(void **state)
 	static const char *const want[] = { "counters",	 "settings", "flows",	 "hosts",
 					    "events",	 "reasons",  "causes",	 "cause_hosts",
 					    "fate_ring", "fate_res", "fate_ifs", "fate_hosts",
-					    "owners",	 "cgroups" };
+					    "owners",	 "cgroups",  "ev_rings" };
 	int i;
 
 	(void)state;
-	assert_int_equal(PM_MAX, 14);
+	assert_int_equal(PM_MAX, 15);
 	for (i = 0; i < PM_MAX; i++)
 		assert_string_equal(pin_map_names[i], want[i]);
 	assert_int_equal(PM_COUNTERS, 0);

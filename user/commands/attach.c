@@ -26,6 +26,7 @@
 #include "netns.h"
 #include "options.h"
 #include "privs.h"
+#include "rings.h"
 #include "persist.h"
 #include "session.h"
 #include "tracing.h"
@@ -133,6 +134,9 @@ static int load_reusing(struct persist *p)
 		struct bpf_map_info mi = {};
 		__u32 len = sizeof(mi);
 
+		/* A pin directory of before per-CPU rings: a new, empty ev_rings (one ring). */
+		if (i == PM_EV_RINGS && p->maps.fd[i] < 0)
+			continue;
 		if (bpf_obj_get_info_by_fd(*maps_slot(&p->maps, i), &mi, &len) ||
 		    bpf_map__set_max_entries(maps_skel_map(skel, i), mi.max_entries) ||
 		    bpf_map__reuse_fd(maps_skel_map(skel, i), *maps_slot(&p->maps, i))) {
@@ -143,6 +147,8 @@ static int load_reusing(struct persist *p)
 	/* The programs index the pinned tables: their masks follow the pinned sizes. */
 	loader_size_tables(skel, bpf_map__max_entries(skel->maps.hosts),
 			   bpf_map__max_entries(skel->maps.flows));
+	/* And write where the pinned consumer reads: one ring or the CPUs' (rings.h). */
+	rings_reuse(skel, &p->maps);
 	err = rsttrace__load(skel);
 	for (i = 0; !err && i < PP_MAX; i++) {
 		if (p->prog_fd[i] >= 0)
@@ -186,6 +192,7 @@ static void warn_ignored(struct persist *p, const struct rst_opts *o)
 	if (o->set_ring_size && o->ring_size != p->meta.ring_size)
 		pr_warn("--ring-size %u ignored: the pinned ring has %u bytes; %s", o->ring_size,
 			p->meta.ring_size, hint);
+	rings_warn_ignored(o, &p->maps, hint);
 	if (cmd_read_settings(p, &cfg))
 		return;
 	if ((o->set_sample && o->sample != (cfg.sample ? cfg.sample : 1)) ||

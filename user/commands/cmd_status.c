@@ -30,6 +30,7 @@
 #include "rundir.h"
 #include "mapread.h"
 #include "persist.h"
+#include "rings.h"
 #include "tracing.h"
 #include "util.h"
 
@@ -63,8 +64,22 @@ static const char *map_type_name(__u32 type)
 		return "lru_percpu_hash";
 	case BPF_MAP_TYPE_RINGBUF:
 		return "ringbuf";
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		return "array_of_maps";
 	}
 	return "other";
+}
+
+/* The event rings: one, or per CPU (the inner rings of ev_rings; rings.h). 0 or -errno. */
+static int ring_layout(const struct persist *p, struct rings_info *ri)
+{
+	int fds[RINGS_MAX], n, i;
+
+	memset(ri, 0, sizeof(*ri));
+	n = rings_fds(&p->maps, fds, RINGS_MAX, ri);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	return n < 0 ? n : 0;
 }
 
 static void map_stats(struct persist *p, struct map_stat *ms, __u64 *total)
@@ -97,6 +112,13 @@ static void map_stats(struct persist *p, struct map_stat *ms, __u64 *total)
 			ms[i].lines_per_cpu = mi.max_entries * ways;
 			ms[i].max_entries = (__u32)table_capacity(fd);
 			ms[i].entries = i == PM_HOSTS ? hosts_count(fd) : flows_count(fd);
+		}
+		if (i == PM_EV_RINGS) {
+			/* The array is a few bytes; the rings in it are what it costs. */
+			struct rings_info ri;
+
+			if (!ring_layout(p, &ri) && ri.percpu)
+				ms[i].memlock += ri.memlock;
 		}
 		*total += ms[i].memlock;
 	}
@@ -385,6 +407,8 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		       const struct rst_config *cfg, const struct rst_totals *t,
 		       struct map_stat *ms, __u64 mem_total, const struct consumer_info *ci)
 {
+	struct rings_info ri;
+	char buf[32];
 	int i;
 
 	print_head_text(p, cfg);
@@ -398,6 +422,9 @@ static void print_text(struct persist *p, struct pin_iface *ifs, int n,
 		print_iface_text(&ifs[i]);
 	print_chains_text(ifs, n);
 	print_maps_text(ms, mem_total);
+	if (!ring_layout(p, &ri))
+		printf("  event rings: %s, %d x %u bytes = %s\n", ri.percpu ? "per-cpu" : "one",
+		       ri.n, ri.size, mib(buf, sizeof(buf), ri.memlock));
 	printf("\nevents: %llu delivered; not delivered: %llu sampled out, %llu rate limited, "
 	       "%llu ring full, %llu filtered\n",
 	       (unsigned long long)t->c[RST_C_EV_SENT], (unsigned long long)t->c[RST_C_EV_SAMPLED],
@@ -491,6 +518,7 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 		       struct map_stat *ms, __u64 mem_total, const struct consumer_info *ci)
 {
 	struct json_writer w;
+	struct rings_info ri;
 	int i;
 
 	jw_init_file(&w, stdout);
@@ -539,6 +567,15 @@ static void print_json(struct persist *p, struct pin_iface *ifs, int n,
 	}
 	jw_end_array(&w);
 	jw_u64_field(&w, "map_memory", mem_total);
+	if (!ring_layout(p, &ri)) {
+		jw_key(&w, "rings");
+		jw_start_object(&w);
+		jw_str_field(&w, "layout", ri.percpu ? "per-cpu" : "one");
+		jw_u64_field(&w, "count", (__u64)ri.n);
+		jw_u64_field(&w, "bytes_each", ri.size);
+		jw_u64_field(&w, "memory", ri.memlock);
+		jw_end_object(&w);
+	}
 	jw_key(&w, "events");
 	jw_start_object(&w);
 	jw_u64_field(&w, "delivered", t->c[RST_C_EV_SENT]);

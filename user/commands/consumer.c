@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "consumer.h"
 #include "metrics_consumer.h"
 #include "log.h"
+#include "rings.h"
 #include "rundir.h"
 #include "tracing.h"
 
@@ -68,22 +70,27 @@ static int on_record(void *ctx, void *data, size_t size)
 
 int consumer_ring_open(struct consumer *c, const int *ring_fds, int n)
 {
-	int i, err;
+	int *fds, i, err;
 
 	if (n < 1)
 		return -EINVAL;
-	c->rb = ring_buffer__new(ring_fds[0], on_record, c, NULL);
-	if (!c->rb)
-		return errno ? -errno : -ENOMEM;
-	for (i = 1; i < n; i++) {
-		err = ring_buffer__add(c->rb, ring_fds[i], on_record, c);
-		if (err) {
-			ring_buffer__free(c->rb);
-			c->rb = NULL;
+	/* rings_new takes its fds over: the caller keeps its own. */
+	fds = calloc((size_t)n, sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		fds[i] = fcntl(ring_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (fds[i] < 0) {
+			err = -errno;
+			while (i > 0)
+				close(fds[--i]);
+			free(fds);
 			return err;
 		}
 	}
-	return 0;
+	err = rings_new(&c->rb, fds, n, on_record, c);
+	free(fds);
+	return err;
 }
 
 /*
@@ -112,7 +119,8 @@ static int take_ring(struct consumer *c, const struct rst_maps *m)
 	err = fanout_listen(&c->pub, c->dir_fd, c->sock_name, c->queue_len, c->events_map_id);
 	if (err)
 		return err;
-	err = consumer_ring_open(c, &m->events, 1);
+	/* Every ring of the attachment, one or one per CPU, merged in time order (rings.h). */
+	err = rings_open_maps(&c->rb, m, on_record, c);
 	if (err) {
 		pr_warn("the event ring of %s: %s", c->pin_path, strerror(-err));
 		return err;
@@ -241,7 +249,7 @@ int consumer_poll(struct consumer *c, int timeout_ms, int extra_fd, int *extra_r
 	if (extra_ready)
 		*extra_ready = 0;
 	if (c->role == CONS_RING)
-		pfd[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(c->rb), .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rings_epoll_fd(c->rb), .events = POLLIN };
 	else if (c->role == CONS_SUB)
 		pfd[n++] = (struct pollfd){ .fd = c->sub.fd, .events = POLLIN };
 	k = n;
@@ -259,7 +267,7 @@ int consumer_poll(struct consumer *c, int timeout_ms, int extra_fd, int *extra_r
 		lock_note(c, 0);
 	if (c->role == CONS_RING) {
 		/* Wakeups come past a fill threshold (ringbuf_wakeup): a timeout consumes too. */
-		return ring_buffer__consume(c->rb);
+		return rings_consume(c->rb);
 	}
 	if (c->role == CONS_SUB)
 		return sub_drain(c);
@@ -273,7 +281,7 @@ void consumer_leave(struct consumer *c)
 	c->pub_lost_left += c->pub.lost_gone;
 	c->pub.lost_gone = 0;
 	fanout_sub_close(&c->sub);
-	ring_buffer__free(c->rb);
+	rings_free(c->rb);
 	c->rb = NULL;
 	c->reasons_fd = -1;
 	/* The lock file stays: unlinking it would let two consumers lock two files. */

@@ -27,6 +27,8 @@ enum { CONS_NONE = 0, CONS_RING, CONS_SUB };
 
 typedef int (*consumer_fn)(void *ctx, const struct rst_event *e);
 
+struct rst_rings;
+
 struct consumer {
 	const char *pin_path;
 	const char *run_dir;
@@ -36,7 +38,7 @@ struct consumer {
 	int role; /* CONS_* */
 	int dir_fd, lock_fd;
 	char sock_name[128], lock_name[128];
-	struct ring_buffer *rb;
+	struct rst_rings *rb; /* the attachment's event rings, merged (rings.h) */
 	int reasons_fd;	     /* borrowed: the attachment's reasons map */
 	__u32 events_map_id; /* the ring of the maps given to consumer_join */
 	struct fanout_pub pub;
@@ -59,8 +61,8 @@ void consumer_init(struct consumer *c, const char *pin_path, const char *run_dir
 int consumer_join(struct consumer *c, const struct rst_maps *m);
 
 /*
- * The one place the ring is read: ring_fds[n] are the attachment's event
- * rings (one today; per-CPU rings would be n). 0 or -errno.
+ * Read the event rings ring_fds[n] (the caller keeps its fds), merged in
+ * time order (rings.h); consumer_join opens the attachment's own. 0 or -errno.
  */
 int consumer_ring_open(struct consumer *c, const int *ring_fds, int n);
 

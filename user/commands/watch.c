@@ -1138,6 +1138,8 @@ static int watch_attached(struct watch *w, const struct watch_cfg *c)
 	if (err)
 		return EXIT_RUNTIME;
 	counters_read(w->am.counters, &t0, NULL, 0, NULL);
+	/* Wall time for -t stamps, as watch_start sets it (it was left 0: boot time). */
+	w->mono_to_real = mono_to_real_offset();
 	/* The attachment may trace several interfaces: name each, as tcpdump -i any. */
 	w->fo.any_prefix = 1;
 	consumer_init(&w->cons, pin, run_dir, FAN_QUEUE_DEFAULT, on_attached_event, w);

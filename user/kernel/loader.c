@@ -13,6 +13,7 @@
 #include "netns.h"
 #include "tracing.h"
 #include "fatetrace.h"
+#include "rings.h"
 #include "util.h"
 #include "rsttrace.skel.h"
 
@@ -92,8 +93,25 @@ static int ring_size_check(const char *arg, const void *field)
 		pr_warn("invalid --ring-size '%s': not a power of 2", arg);
 		return -EINVAL;
 	}
-	return 0;
+	/* With --rings per-cpu given before it: each ring must still hold a page. */
+	return rings_opts_check((const struct rst_opts *)((const char *)field -
+							  offsetof(struct rst_opts, ring_size)));
 }
+
+/* --rings per-cpu and a --ring-size given before it that cannot be split (rings.c). */
+static int rings_check(const char *arg, const void *field)
+{
+	(void)arg;
+	return rings_opts_check(
+		(const struct rst_opts *)((const char *)field - offsetof(struct rst_opts, rings)));
+}
+
+static const struct opt_choice rings_choices[] = {
+	{ "auto", RINGS_AUTO },
+	{ "one", RINGS_ONE },
+	{ "per-cpu", RINGS_PERCPU },
+	{ NULL },
+};
 
 static const struct opt_choice hook_choices[] = {
 	{ "xdp", RST_HOOK_XDP },
@@ -205,6 +223,14 @@ const struct opt_row datapath_rows[] = {
 	  .check = ring_size_check,
 	  .metavar = "BYTES",
 	  .help = "ring buffer size, power of 2, >= 4096 (default 4194304)" },
+	{ .name = "rings",
+	  .type = OPT_CHOICE,
+	  DP(rings),
+	  DP_GIVEN(set_rings),
+	  .choices = rings_choices,
+	  .check = rings_check,
+	  .help = "event rings: one, per-cpu (--ring-size split), auto (default:\n"
+		  "per-cpu from 8 possible CPUs on)" },
 	{ .name = "force-memory",
 	  .type = OPT_FLAG,
 	  DP(force_memory),
@@ -297,6 +323,8 @@ __u64 loader_map_bytes(const struct bpf_map *m, int ncpus)
 		return 312 + n * 8 + n * val * ncpus;
 	case BPF_MAP_TYPE_RINGBUF:
 		return 12288 + n + 2 * 4096;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		return 312 + n * 8;
 	default:
 		return 0;
 	}
@@ -369,6 +397,8 @@ static int check_memory(const struct bpf_object *obj, const struct rst_opts *o)
 	char detail[256];
 
 	total = loader_memory(obj, detail, sizeof(detail));
+	/* The per-CPU rings are made after load (rings_fill): not among the object's maps. */
+	total += rings_memory(o, detail, sizeof(detail));
 	pr_info("the maps take %.1f MiB of kernel memory (%s)", total / 1048576.0, detail);
 	if (!ram || total <= ram / 4 || o->force_memory)
 		return 0;
@@ -429,10 +459,13 @@ static struct rsttrace *open_configured(const struct rst_opts *o, bool tracing, 
 	skel->rodata->rst_offline = o->offline ? 1 : 0;
 	loader_size_tables(skel, loader_sets(o->max_hosts, RST_HOST_WAYS),
 			   loader_sets(o->max_flows, RST_FLOW_WAYS));
-	bpf_map__set_max_entries(skel->maps.events, o->ring_size);
-	/* ringbuf_wakeup()'s threshold, so an event asks the ring one thing, not two. */
-	skel->rodata->wakeup_bytes =
-		o->ring_size / 16 < (32U << 10) ? o->ring_size / 16 : 32U << 10;
+	/* One ring or one per CPU, and ringbuf_wakeup()'s threshold (rings.c). */
+	err = rings_configure(skel, o);
+	if (err) {
+		rsttrace__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
 	if (tracing) {
 		*traced = tracing_configure(skel->obj);
 		causes = *traced;
@@ -503,7 +536,9 @@ struct rsttrace *loader_open_load(const struct rst_opts *o)
 		errno = -err;
 		return NULL;
 	}
-	err = loader_apply_settings(bpf_map__fd(skel->maps.settings), o);
+	err = rings_fill(skel, o);
+	if (!err)
+		err = loader_apply_settings(bpf_map__fd(skel->maps.settings), o);
 	if (err) {
 		rsttrace__destroy(skel);
 		errno = -err;

@@ -46,6 +46,8 @@ struct rst_opts {
 	int set_snaplen, set_max_flows, set_max_hosts, set_ring_size;
 	/* Replaying a capture (-r): the XDP program's clock is the capture's (offline.bpf.h). */
 	int offline;
+	int rings; /* enum rings_mode (rings.h): one ring or one per CPU */
+	int set_rings;
 };
 
 /*

@@ -34,7 +34,8 @@ struct rsttrace;
 	X(FATE_IFS, fate_ifs)	    /* fates per interface, local resets */                        \
 	X(FATE_HOSTS, fate_hosts)   /* fates per peer host */                                      \
 	X(OWNERS, owners)	    /* socket owners, for events and flows */                      \
-	X(CGROUPS, cgroups)	    /* resets per cgroup */
+	X(CGROUPS, cgroups)	    /* resets per cgroup */                                        \
+	X(EV_RINGS, ev_rings)	    /* per-CPU event rings (bpf/rings.bpf.h); optional */
 
 /* clang-format takes the list for an expression and indents what follows. */
 /* clang-format off */

@@ -805,8 +805,11 @@ static int open_pinned(struct persist *p)
 		if (p->maps.fd[i] >= 0)
 			continue;
 		fd = persist_get(p, "maps", pin_map_names[i], PO_MAP);
-		if (fd == -ENOENT)
+		/* An attachment of before per-CPU rings has no ev_rings: one ring (rings.c). */
+		if (fd == -ENOENT && i != PM_EV_RINGS)
 			missing++;
+		else if (fd == -ENOENT)
+			continue;
 		else if (fd < 0)
 			return -EPROTO;
 		else
@@ -871,7 +874,7 @@ int persist_open_objects(struct persist *p, int recover)
 			return missing;
 	}
 	for (i = 0; i < PM_MAX; i++) {
-		if (p->maps.fd[i] < 0) {
+		if (p->maps.fd[i] < 0 && i != PM_EV_RINGS) {
 			pr_warn("%s: pinned map %s is missing and no live program holds "
 				"it; `rsttrace detach --all --pin-path %s` removes the rest",
 				p->path, pin_map_names[i], p->path);
@@ -943,6 +946,7 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 		[PM_FATE_HOSTS] = BPF_MAP_TYPE_PERCPU_ARRAY,
 		[PM_OWNERS] = BPF_MAP_TYPE_LRU_HASH,
 		[PM_CGROUPS] = BPF_MAP_TYPE_PERCPU_HASH,
+		[PM_EV_RINGS] = BPF_MAP_TYPE_ARRAY_OF_MAPS,
 	};
 	int idx;
 

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "rings.h"
 #include "session.h"
 #include "tracing.h"
 #include "rsttrace.skel.h"
@@ -84,24 +85,19 @@ int session_trace(struct rst_session *s)
 
 int session_ring(struct rst_session *s, ring_buffer_sample_fn fn, void *ctx)
 {
-	s->rb = ring_buffer__new(s->maps.events, fn, ctx, NULL);
-	if (!s->rb)
-		return errno ? -errno : -ENOMEM;
-	return 0;
+	/* Every ring, one ring or one per CPU, merged in time order (rings.h). */
+	return rings_open_maps(&s->rb, &s->maps, fn, ctx);
 }
 
 int session_poll(struct rst_session *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
-
-	if (n == 0)
-		n = ring_buffer__consume(s->rb);
-	return n;
+	/* rings_poll consumes after a timeout too: wakeups come past a threshold. */
+	return rings_poll(s->rb, timeout_ms);
 }
 
 int session_consume(struct rst_session *s)
 {
-	return s->rb ? ring_buffer__consume(s->rb) : 0;
+	return s->rb ? rings_consume(s->rb) : 0;
 }
 
 void session_detach(struct rst_session *s)
@@ -125,7 +121,7 @@ void session_detach(struct rst_session *s)
 void session_close(struct rst_session *s)
 {
 	session_detach(s);
-	ring_buffer__free(s->rb);
+	rings_free(s->rb);
 	s->rb = NULL;
 	s->reasons_fd = -1;
 	/* The maps were borrowed from the skeleton: they go with it. */

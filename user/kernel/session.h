@@ -22,6 +22,7 @@
 #include "tracing.h"
 
 struct rsttrace;
+struct rst_rings;
 
 #define RST_SESSION_MAX_LINKS 64
 
@@ -35,7 +36,7 @@ struct rst_session {
 	int trace_fd;		      /* link of the reset-reason program; -1: none */
 	int trace_aux_fd[TR_MAX - 1]; /* links of the other tracing programs (tracing.h) */
 	int reasons_fd;		      /* maps.reasons once that link exists; -1: no reasons */
-	struct ring_buffer *rb;
+	struct rst_rings *rb;	      /* every event ring, merged (rings.h) */
 };
 
 /* Nothing done yet: safe to session_close. */
@@ -67,7 +68,7 @@ int session_attach(struct rst_session *s, struct rst_link *l, const struct rst_o
  */
 int session_trace(struct rst_session *s);
 
-/* The ring buffer of events to fn(ctx, ...): 0 or -errno (not printed). */
+/* The event rings (one, or one per CPU) to fn(ctx, ...) in time order: 0 or -errno (not printed). */
 int session_ring(struct rst_session *s, ring_buffer_sample_fn fn, void *ctx);
 
 /*
