@@ -264,7 +264,8 @@ def spoof($k; $c): .spoofed.kinds // [] | map(select(.kind == $k)) | .[0].summar
 "",
 "**Other machines.** The loader sizes the defaults by the number of possible CPUs (the host and",
 "flow lines per CPU halve until lines × CPUs ≤ 2^18, never below 4,096; the fate-host, cause-host",
-"and cgroup tables likewise: docs/architecture.md, \"Memory\"). `bench_maps mem` asks the loader's",
+"and cgroup tables likewise; then, where the estimated whole passes 62 MiB, flows and then hosts",
+"halve down to 1,024: docs/architecture.md, \"Memory\"). `bench_maps mem` asks the loader's",
 "own code what loading would take on other machines (`loader_assume_cpus()` + `loader_footprint()`:",
 "the skeleton opened and sized, not loaded, through the same per-map formula that here gives",
 "\($r.memory.footprint_here // null | mib) MiB against the \($r.memory.memlock_total | mib) MiB the kernel locked):",
@@ -274,7 +275,7 @@ def spoof($k; $c): .spoofed.kinds // [] | map(select(.kind == $k)) | .[0].summar
 ( $r.memory.footprint_by_cpus // [] | .[] |
   [.cpus, .hosts_per_cpu, .flows_per_cpu, "\(.bytes | mib) MiB"] | row ),
 "",
-"Target (≤ 64 MiB on 64 CPUs): \($r.memory.pass | v). Beyond that the 4,096-line floor makes",
+"Target (≤ 64 MiB on 64 CPUs): \($r.memory.pass | v). Beyond that the 1,024-line floor makes",
 "the tables grow with the CPUs; size them with `--max-hosts`/`--max-flows` (lines per CPU) for",
 "the hosts and flows one CPU sees: the total is lines × bytes a line × CPUs (`rsttrace status`).",
 "",

@@ -25,15 +25,15 @@ void loader_assume_cpus(int n)
 	assumed_cpus = n;
 }
 
-static int loader_cpus(void)
+int loader_cpus(void)
 {
 	return assumed_cpus > 0 ? assumed_cpus : libbpf_num_possible_cpus();
 }
 
 /*
  * Default lines per CPU: the largest defaults on small machines, and
- * 2^18 / ncpu (at least RST_MIN_LINES) on large ones, so that the tables
- * take about 50 MiB on 64 CPUs, every map 63.3 MiB (docs/architecture.md, "Memory").
+ * 2^18 / ncpu (at least RST_MIN_LINES) on large ones; fit_budget() then
+ * keeps every map under 64 MiB up to 128 CPUs (docs/architecture.md, "Memory").
  */
 static __u32 default_lines(__u32 max)
 {
@@ -54,6 +54,54 @@ __u32 loader_sets(__u32 lines, __u32 ways)
 	return sets;
 }
 
+/*
+ * Where the lines rule still leaves the default footprint above
+ * RST_DEFAULT_BUDGET (many CPUs: every per-CPU map and each CPU's event
+ * ring pages count), flows halve first, then hosts, down to a quarter of
+ * RST_MIN_LINES. An estimate (bytes a line with its set header, the other
+ * per-CPU maps, the ring and the shared hashes); `make bench` computes the
+ * real footprint with loader_footprint() for 2 to 256 CPUs.
+ */
+#define RST_DEFAULT_BUDGET (62ULL << 20)
+#define RST_SHARED_FIXED   (2ULL << 20) /* the LRU hashes: reasons, fate verdicts, owners */
+
+static __u32 side_sets(__u32 max, __u32 ways, __u64 lines);
+
+/* Bytes per CPU of the per-CPU maps the options do not size, and of a per-CPU ring's pages. */
+static __u64 percpu_fixed(void)
+{
+	return (__u64)RST_COUNTER_ENTRIES * sizeof(struct rst_counters) +
+	       RST_FATE_IF_ENTRIES * sizeof(struct rst_fate_counts) + sizeof(struct rst_causes) +
+	       side_sets(RST_FATE_HOST_SETS, RST_FATE_HOST_WAYS, 1U << 14) *
+		       sizeof(struct rst_fate_host_set) +
+	       side_sets(RST_CAUSE_HOST_SETS, RST_CAUSE_HOST_WAYS, 1U << 12) *
+		       sizeof(struct rst_cause_host_set) +
+	       side_sets(RST_CGROUPS, 1, 1U << 14) * 64 + (20U << 10);
+}
+
+static __u64 default_bytes(const struct rst_opts *o, __u64 fixed, int ncpu)
+{
+	__u64 lines = o->max_hosts * (sizeof(struct rst_host_set) / RST_HOST_WAYS) +
+		      o->max_flows * (sizeof(struct rst_flow_set) / RST_FLOW_WAYS);
+
+	return (__u64)ncpu * (fixed + lines) + o->ring_size + RST_SHARED_FIXED;
+}
+
+static void fit_budget(struct rst_opts *o)
+{
+	__u64 fixed = percpu_fixed();
+	int ncpu = loader_cpus();
+
+	while (ncpu > 0 && default_bytes(o, fixed, ncpu) > RST_DEFAULT_BUDGET) {
+		if (o->max_flows > RST_MIN_LINES / 4)
+			o->max_flows >>= 1;
+		else if (o->max_hosts > RST_MIN_LINES / 4)
+			o->max_hosts >>= 1;
+		else
+			break;
+	}
+}
+
 void opts_default(struct rst_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -69,6 +117,7 @@ void opts_default(struct rst_opts *o)
 	o->ingress_hook = RST_HOOK_XDP;
 	o->dirs = DIR_BOTH;
 	o->xdp_mode = XDPM_AUTO;
+	fit_budget(o);
 }
 
 const char *hook_name(int hook)
@@ -491,6 +540,11 @@ __u64 loader_footprint(const struct rst_opts *o, char *detail, size_t len)
 	if (!skel)
 		return 0;
 	total = loader_memory(skel->obj, detail, len);
+	/* The per-CPU rings are made after load: counted as check_memory() does. */
+	if (len)
+		total += rings_memory(o, detail, len);
+	else
+		total += rings_memory(o, (char[1]){ 0 }, 1);
 	rsttrace__destroy(skel);
 	return total;
 }

@@ -79,6 +79,8 @@ __u64 loader_footprint(const struct rst_opts *o, char *detail, size_t len);
  * benchmark's "on 64 CPUs" figure; call opts_default() after it.
  */
 void loader_assume_cpus(int n);
+/* The possible CPUs the sizes are for: the machine's, or loader_assume_cpus()'. */
+int loader_cpus(void);
 
 /* Sets of a table of `lines` lines per CPU, `ways` lines a set: a power of two. */
 __u32 loader_sets(__u32 lines, __u32 ways);

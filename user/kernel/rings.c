@@ -109,8 +109,7 @@ int rings_plan(int mode, __u32 ring_size, int ncpu, long page, struct rings_plan
 
 static int plan_of(const struct rst_opts *o, struct rings_plan *pl)
 {
-	return rings_plan(o->rings, o->ring_size, libbpf_num_possible_cpus(), sysconf(_SC_PAGESIZE),
-			  pl);
+	return rings_plan(o->rings, o->ring_size, loader_cpus(), sysconf(_SC_PAGESIZE), pl);
 }
 
 __u64 rings_memory(const struct rst_opts *o, char *detail, size_t len)
