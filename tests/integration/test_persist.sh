@@ -338,6 +338,8 @@ t_legacy_buckets() {
 	bpftool map update pinned "$P5/meta" key 0 0 0 0 value $val
 	run lb0 "$SRV" status --pin-path "$P5"
 	assert_eq "legacy: status refuses ABI 3 (exit 1)" 1 "$RC"
+	assert_eq "legacy: and says this rsttrace can detach it, in one line" \
+		"1 1" "$(grep -c 'ABI 3, this one speaks ABI [0-9]*; `rsttrace detach --all --pin-path .*` (this one can) and attach again$' "$T/lb0.err") $(wc -l <"$T/lb0.err")"
 	run lb2 "$SRV" detach --all --pin-path "$P5"
 	assert_eq "legacy: detach --all of ABI 3, exit 0" 0 "$RC"
 	assert_eq "legacy: pin directory gone, buckets with it" no "$(pin_exists "$P5")"

@@ -676,6 +676,14 @@ int persist_read_meta(struct persist *p)
 		goto out;
 	}
 	if (m->abi_version != RST_ABI_VERSION) {
+		if (m->abi_version >= RST_ABI_DETACH_MIN && m->abi_version < RST_ABI_VERSION) {
+			/* Older, of a layout this rsttrace still tears down: say so. */
+			pr_warn("%s: pinned by an rsttrace of ABI %u, this one speaks ABI %d; "
+				"`rsttrace detach --all --pin-path %s` (this one can) and attach again",
+				p->path, m->abi_version, RST_ABI_VERSION, p->path);
+			err = -EPROTO;
+			goto out;
+		}
 		snprintf(why, sizeof(why),
 			 "pinned by an rsttrace of ABI %u, this one speaks ABI %d", m->abi_version,
 			 RST_ABI_VERSION);
@@ -958,7 +966,13 @@ static int obj_is(const struct persist *p, int fd, int kind, const char *want, i
 			type = map_types[idx];
 		else if (legacy_map_index(want) >= 0)
 			type = BPF_MAP_TYPE_LRU_HASH;
-		return !obj_info(fd, &mi, sizeof(mi)) && !strcmp(mi.name, want) && mi.type == type;
+		if (obj_info(fd, &mi, sizeof(mi)) || strcmp(mi.name, want))
+			return 0;
+		/* Before ABI 5 the per-host fates were a per-CPU hash: detach removes those too. */
+		if (idx == PM_FATE_HOSTS && p->meta.abi_version && p->meta.abi_version < 5 &&
+		    mi.type == BPF_MAP_TYPE_PERCPU_HASH)
+			return 1;
+		return mi.type == type;
 	}
 	if (kind == PO_PROG) {
 		idx = prog_index(want);
