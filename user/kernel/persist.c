@@ -679,7 +679,8 @@ int persist_read_meta(struct persist *p)
 		if (m->abi_version >= RST_ABI_DETACH_MIN && m->abi_version < RST_ABI_VERSION) {
 			/* Older, of a layout this rsttrace still tears down: say so. */
 			pr_warn("%s: pinned by an rsttrace of ABI %u, this one speaks ABI %d; "
-				"`rsttrace detach --all --pin-path %s` (this one can) and attach again",
+				"`rsttrace detach --all --pin-path %s` (this one can) and attach "
+				"again",
 				p->path, m->abi_version, RST_ABI_VERSION, p->path);
 			err = -EPROTO;
 			goto out;
