@@ -198,18 +198,28 @@ static __always_inline int fate_drop(__u64 *ctx)
 	struct rst_fate_key k = {};
 	unsigned char *head;
 	__u16 nh, th;
-	__u8 ip[40], tcp[14];
+	__u8 ip[40 + 14], tcp[14];
 	__u32 zero = 0, state = 0;
 	const struct sock *rx_sk;
+	int joined = 0;
 
 	/* "Consumed" (no drop) returned in rst_kfree_skb already. */
 	r = bpf_map_lookup_elem(&fate_ring, &zero);
 	if (!r || !r->pending || !skb)
 		return 0;
-	head = BPF_CORE_READ(skb, head);
-	nh = BPF_CORE_READ(skb, network_header);
-	th = BPF_CORE_READ(skb, transport_header);
-	if (th == (__u16)~0U || bpf_probe_read_kernel(ip, 20, head + nh))
+	/* tp_btf: the skb's fields are direct (BTF) loads, no probe read each. */
+	head = skb->head;
+	nh = skb->network_header;
+	th = skb->transport_header;
+	if (th == (__u16)~0U)
+		return 0;
+	/*
+	 * IPv4 without options, TCP right behind: both headers in one read,
+	 * the common case of a flood. Otherwise the IP header, then TCP's.
+	 */
+	if (th == nh + 20 && !bpf_probe_read_kernel(ip, 20 + 14, head + nh) && ip[0] == 0x45)
+		joined = 1;
+	else if (bpf_probe_read_kernel(ip, 20, head + nh))
 		return 0;
 	if ((ip[0] >> 4) == 4 && ip[9] == IPPROTO_TCP) {
 		k.family = AF_INET;
@@ -225,7 +235,11 @@ static __always_inline int fate_drop(__u64 *ctx)
 	} else {
 		return 0;
 	}
-	if (bpf_probe_read_kernel(tcp, sizeof(tcp), head + th) || !(tcp[13] & RST_TCP_RST))
+	if (joined)
+		__builtin_memcpy(tcp, ip + 20, sizeof(tcp));
+	else if (bpf_probe_read_kernel(tcp, sizeof(tcp), head + th))
+		return 0;
+	if (!(tcp[13] & RST_TCP_RST))
 		return 0;
 	k.sport = (__u16)tcp[0] << 8 | tcp[1];
 	k.dport = (__u16)tcp[2] << 8 | tcp[3];
