@@ -47,6 +47,21 @@ gen() {
 	nsx "$NS_B" timeout 30 python3 "$GEN" "$VETH_B" "$MAC_A" "$IP4_B" "$IP4_A" "$@"
 }
 
+# attached_seqs NAME PIN N GEN-ARGS...: `watch --attached -tt` of PIN while gen
+# sends, until it printed N lines; the seqs it printed, in order, into SEQS.
+attached_seqs() {
+	local name=$1 pin=$2 n=$3
+	shift 3
+	SEQS=
+	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch --attached -tt --pin-path "$pin" \
+		>"$T/$name.txt" 2>"$T/$name.err"
+	wait_for 10 grep -q "reading the events" "$T/$name.err" || return 1
+	gen "$@"
+	wait_for 10 has_lines "$n" "$T/$name.txt"
+	bg_stop "$W_PID" INT
+	SEQS=$(sed 's/.* seq \([0-9]*\),.*/\1/' "$T/$name.txt" | tr '\n' ' ')
+}
+
 # The RSTs of both phases: 8 rounds of 25 alternating CPUs 0 and 1 (sport
 # 40000, seq 1000..1199, one process), then two senders at once, one per
 # CPU (sports 40001, 40002), 4 rounds of 50 each: 600 RSTs.
@@ -180,15 +195,9 @@ t_old_pin_dir() {
 	assert_eq "status without ev_rings: one ring of 4 MiB" \
 		'{"layout":"one","count":1,"bytes_each":4194304}' \
 		"$(jqf "$T/st3.out" '.rings | {layout, count, bytes_each}')"
-	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch --attached -tt --pin-path "$P" \
-		>"$T/w3.txt" 2>"$T/w3.err"
-	wait_for 10 grep -q "reading the events" "$T/w3.err" || { not_ok "watch --attached"; return; }
-	gen 40000 1000 4 10 0,1
-	wait_for 10 has_lines 40 "$T/w3.txt"
-	bg_stop "$W_PID" INT
+	attached_seqs w3 "$P" 40 40000 1000 4 10 0,1 || { not_ok "watch --attached"; return; }
 	assert_eq "watch --attached without ev_rings: the 40 RSTs in order" \
-		"$(seq 1000 1039 | tr '\n' ' ')" \
-		"$(sed 's/.* seq \([0-9]*\),.*/\1/' "$T/w3.txt" | tr '\n' ' ')"
+		"$(seq 1000 1039 | tr '\n' ' ')" "$SEQS"
 	rt_in det3 "$NS_A" detach --all --pin-path "$P"
 	assert_eq "detach: exit 0, the pin directory gone" "0 no" \
 		"$RC $([ -e "$P" ] && echo yes || echo no)"
@@ -207,15 +216,9 @@ t_reload_percpu() {
 	rt_in att5 "$NS_A" attach -d -i "$VETH_A" --rings one --pin-path "$P"
 	assert_eq "attach again: reloaded on the maps, --rings one ignored with a warning" "0 1 1" \
 		"$RC $(grep -c "reloaded the programs missing" "$T/att5.err") $(grep -c "^rsttrace: --rings one ignored: the attachment has per-CPU rings" "$T/att5.err")"
-	bg_start W_PID nsx "$NS_A" "$RSTTRACE" watch --attached -tt --pin-path "$P" \
-		>"$T/w5.txt" 2>"$T/w5.err"
-	wait_for 10 grep -q "reading the events" "$T/w5.err" || { not_ok "watch --attached"; return; }
-	gen 40000 1000 4 5 0,1
-	wait_for 10 has_lines 20 "$T/w5.txt"
-	bg_stop "$W_PID" INT
+	attached_seqs w5 "$P" 20 40000 1000 4 5 0,1 || { not_ok "watch --attached"; return; }
 	assert_eq "the reloaded programs write to the CPUs' rings: 20 RSTs in order" \
-		"$(seq 1000 1019 | tr '\n' ' ')" \
-		"$(sed 's/.* seq \([0-9]*\),.*/\1/' "$T/w5.txt" | tr '\n' ' ')"
+		"$(seq 1000 1019 | tr '\n' ' ')" "$SEQS"
 	rt_in det5 "$NS_A" detach --all --pin-path "$P"
 	assert_settles "detach: no program left" "" bpf_progs_in "$NS_A"
 }
