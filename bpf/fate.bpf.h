@@ -140,11 +140,10 @@ static __always_inline void fate_host_add(struct rst_fate_counts *c, const struc
 	const struct rst_fate_key *k = &sl->k;
 	struct rst_fate_host_line *l;
 	struct rst_fate_host_set *s;
-	__u32 a[4], idx, best;
+	__u32 idx, best;
 
 	if (fate >= RST_FATE_MAX)
 		return;
-	__builtin_memcpy(a, k->saddr, 16);
 	/* The datapath's hash of the sender (its host line's), kept in the slot. */
 	idx = sl->host_hash & fate_host_mask;
 	s = bpf_map_lookup_elem(&fate_hosts, &idx);
@@ -153,12 +152,12 @@ static __always_inline void fate_host_add(struct rst_fate_counts *c, const struc
 			c->host_lost++;
 		return;
 	}
-	LINES_FIND(s, RST_FATE_HOST_WAYS, k->family, (const __u8 *)a, now_t, l, best);
+	LINES_FIND(s, RST_FATE_HOST_WAYS, k->family, k->saddr, now_t, l, best);
 	if (!l) {
 		l = &s->way[best & (RST_FATE_HOST_WAYS - 1)];
 		if (l->family)
 			fate_host_flush(c, l);
-		__builtin_memcpy(l->addr, a, 16);
+		__builtin_memcpy(l->addr, k->saddr, 16);
 		l->family = k->family;
 	}
 	if (l->fate[fate] >= 0x80000000U)

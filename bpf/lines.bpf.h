@@ -18,7 +18,9 @@ static __always_inline int lines_addr_eq(const __u8 *x, const __u8 *y)
 /*
  * The line of (fam, want: 16 bytes) among the nways ways of set into found (NULL:
  * none), and into victim the way a new one takes: a free way, else the
- * one seen least recently by now_t. Constant work: nways compares.
+ * one seen least recently by now_t. Constant work: nways compares. A line
+ * stamped after now_t (the fine clock of a tracing program, now_t the
+ * datapath's coarse one, up to a tick behind) is of age 0, not the oldest.
  */
 #define LINES_FIND(set, nways, fam, want, now_t, found, victim)                                    \
 	do {                                                                                       \
@@ -36,6 +38,8 @@ static __always_inline int lines_addr_eq(const __u8 *x, const __u8 *y)
 			}                                                                          \
 			lf_age = (set)->way[lf_i].family ? (now_t) - (set)->way[lf_i].last_t       \
 							 : 0xffffffff;                             \
+			if ((set)->way[lf_i].family && (__s32)lf_age < 0)                          \
+				lf_age = 0;                                                        \
 			if (lf_age >= lf_best) {                                                   \
 				lf_best = lf_age;                                                  \
 				(victim) = lf_i;                                                   \

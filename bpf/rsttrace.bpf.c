@@ -407,8 +407,8 @@ static __always_inline void host_flush(struct rst_counters *cnt, struct rst_host
  * host_lost. Constant work: one array lookup, four compares.
  */
 static __always_inline struct rst_host_line *host_update(struct rst_counters *cnt,
-							 struct rst_pkt *pk, __u8 dir,
-							 __u8 flags, __u32 now_t, __u32 seed)
+							 struct rst_pkt *pk, __u8 dir, __u8 flags,
+							 __u32 now_t, __u32 seed)
 {
 	__u32 a[4], h, tag, idx, best = 0, best_age = 0, age, wi = 0;
 	struct rst_host_line *l = NULL, *w;

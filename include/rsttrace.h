@@ -40,16 +40,16 @@
  * machines with many CPUs so that the default footprint stays below 64 MiB
  * on 64 CPUs (docs/architecture.md, "Memory").
  */
-#define RST_MAX_FLOWS_DEFAULT	65536
-#define RST_MAX_HOSTS_DEFAULT	16384
-#define RST_MIN_LINES		4096 /* the scaled defaults never go below this */
-#define RST_RINGBUF_DEFAULT	(4U << 20)
+#define RST_MAX_FLOWS_DEFAULT 65536
+#define RST_MAX_HOSTS_DEFAULT 16384
+#define RST_MIN_LINES	      4096 /* the scaled defaults never go below this */
+#define RST_RINGBUF_DEFAULT   (4U << 20)
 /* --rings auto: one ring per CPU from this many possible CPUs on (bpf/rings.bpf.h) */
 #define RST_RINGS_PERCPU_MIN_CPUS 8
-#define RST_RATE_DEFAULT	1000  /* events/s per source */
-#define RST_FLOW_BUDGET_DEFAULT 20000 /* new flows/s per CPU */
-#define RST_EV_BUDGET_DEFAULT	20000 /* events/s per CPU */
-#define RST_REASONS_DEFAULT	4096  /* entries of the kernel-reason map */
+#define RST_RATE_DEFAULT	  1000	/* events/s per source */
+#define RST_FLOW_BUDGET_DEFAULT	  20000 /* new flows/s per CPU */
+#define RST_EV_BUDGET_DEFAULT	  20000 /* events/s per CPU */
+#define RST_REASONS_DEFAULT	  4096	/* entries of the kernel-reason map */
 
 /* Where a program runs. */
 enum rst_hook {
@@ -594,8 +594,8 @@ enum rst_fate {
 /* Sets of the per-host fate table (4096 hosts per CPU) and entries of the per-cgroup one. */
 #define RST_FATE_HOST_WAYS 4
 #define RST_FATE_HOST_SETS 1024
-#define RST_CGROUPS    1024
-#define RST_OWNERS     4096
+#define RST_CGROUPS	   1024
+#define RST_OWNERS	   4096
 
 /* An RST as received: its sender is the peer, its destination this host. */
 struct rst_fate_key {

@@ -3645,6 +3645,70 @@ static void scen_fate_hosts(void)
 		     n_hosts);
 	tap_end("fate hosts: five senders in one set of four lines, one line reused into "
 		"host_lost; hosts + host_lost == interfaces");
+
+	/*
+	 * A line stamped after the datapath's coarse now (a tracing program's
+	 * fine clock) is young, not the oldest: the victim is the line seen
+	 * least recently. The set written by hand: way 0 a second ahead, way 2
+	 * the oldest; the fifth sender's unjudged RST then takes way 2.
+	 */
+	{
+		struct rst_fate_host_set *v = calloc((size_t)ncpu, sizeof(*v));
+		int fd = bpf_map__fd(skel->maps.fate_hosts), cpu, w, gone = -1;
+		struct timespec ts;
+		__u32 now_t;
+
+		if (!v) {
+			fail("calloc");
+			return;
+		}
+		reset_state(NULL);
+		fate_clear();
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		now_t = (__u32)(((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >> RST_TICK_SHIFT);
+		for (cpu = 0; cpu < ncpu; cpu++)
+			for (w = 0; w < RST_FATE_HOST_WAYS; w++) {
+				struct rst_fate_host_line *l = &v[cpu].way[w];
+
+				pkt_put32(l->addr, src[w]);
+				l->family = AF_INET;
+				l->fate[RST_FATE_DROPPED] = 1;
+				l->last_t = w == 0   ? now_t + 1000
+					    : w == 2 ? now_t - 200
+						     : now_t - 100;
+			}
+		if (bpf_map_update_elem(fd, &want, v, BPF_ANY))
+			fail("writing the set: %s", strerror(errno));
+		free(v);
+		set_src4(&r, src[RST_FATE_HOST_WAYS]);
+		set_seq(&r, 9200);
+		run_prog(0, &r, NULL, NULL);
+		set_src4(&r, filler);
+		for (i = 0; i < RST_FATE_SLOTS; i++) {
+			set_seq(&r, 9300 + i);
+			run_prog(0, &r, NULL, NULL);
+		}
+		for (w = 0; w < RST_FATE_HOST_WAYS + 1; w++) {
+			set_src4(&r, src[w]);
+			/* Written on every CPU; the run's own CPU reused one line. */
+			if (w < RST_FATE_HOST_WAYS &&
+			    fate_sum(0, &r, RST_FATE_DROPPED) != (__u64)ncpu)
+				gone = gone == -1 ? w : -2;
+		}
+		set_src4(&r, src[RST_FATE_HOST_WAYS]);
+		if (gone != 2)
+			fail("victim: expected way 2 (seen least recently), got way %d (-2: more "
+			     "than one)",
+			     gone);
+		if (fate_sum(0, &r, RST_FATE_UNKNOWN) != 1)
+			fail("the fifth sender: expected 1 unknown fate in its line");
+		fate_host_totals(&hosts, &lost, &n_hosts);
+		if (lost != 1)
+			fail("host_lost: expected the victim's 1 fate on this CPU, got %llu",
+			     (unsigned long long)lost);
+		tap_end("fate hosts: a line stamped ahead of the coarse clock is young; the victim "
+			"is the line seen least recently");
+	}
 }
 
 /*

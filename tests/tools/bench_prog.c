@@ -121,7 +121,7 @@ static struct rsttrace *skel;
 static struct rst_session sess; /* loads skel, holds the ring; attaches nothing */
 static struct bpf_object *eobj;
 static int rings_mode = RINGS_ONE; /* -R: the event rings (rings.h) */
-static struct rst_rings *rb; /* the session's event rings (rings.h) */
+static struct rst_rings *rb;	   /* the session's event rings (rings.h) */
 static int fd_xdp_empty, fd_tc_empty, fd_xdp_drive, fd_tc_drive, fd_xdp_target, fd_tc_target;
 /* The floors of bench/empty.bpf.c: the least work a class needs; the floor ring's reader. */
 static int fd_xdp_floor[3], fd_tc_floor[3];

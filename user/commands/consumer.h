@@ -39,8 +39,8 @@ struct consumer {
 	int dir_fd, lock_fd;
 	char sock_name[128], lock_name[128];
 	struct rst_rings *rb; /* the attachment's event rings, merged (rings.h) */
-	int reasons_fd;	     /* borrowed: the attachment's reasons map */
-	__u32 events_map_id; /* the ring of the maps given to consumer_join */
+	int reasons_fd;	      /* borrowed: the attachment's reasons map */
+	__u32 events_map_id;  /* the ring of the maps given to consumer_join */
 	struct fanout_pub pub;
 	struct fanout_sub sub;
 	__u64 received; /* events handed to fn, whichever the role */

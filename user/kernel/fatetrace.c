@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "fatetrace.h"
+#include "mapread.h"
 #include "log.h"
 #include "rsttrace.skel.h"
 
@@ -241,74 +242,34 @@ static int row_cmp(const void *a, const void *b)
 	return memcmp(x->key.addr, y->key.addr, sizeof(x->key.addr));
 }
 
-/* Add the line l of one CPU to its host among rows[first..*n): a set's hosts are in that set. */
-static int row_add(struct fate_host_row **rows, size_t *n, size_t *cap, size_t first,
-		   const struct rst_fate_host_line *l)
-{
-	struct fate_host_row *r = NULL;
-	size_t i;
-	int f;
-
-	for (i = first; i < *n && !r; i++)
-		if ((*rows)[i].key.family == l->family &&
-		    !memcmp((*rows)[i].key.addr, l->addr, sizeof(l->addr)))
-			r = &(*rows)[i];
-	if (!r) {
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-			void *p = realloc(*rows, nc * sizeof(**rows));
-
-			if (!p)
-				return -ENOMEM;
-			*rows = p;
-			*cap = nc;
-		}
-		r = &(*rows)[(*n)++];
-		memset(r, 0, sizeof(*r));
-		memcpy(r->key.addr, l->addr, sizeof(r->key.addr));
-		r->key.family = l->family;
-	}
-	for (f = 0; f < RST_FATE_MAX; f++)
-		r->v.fate[f] += l->fate[f];
-	return 0;
-}
-
 int fate_hosts_read(int fd, struct fate_host_row **rows, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus(), c, w, err = 0;
-	struct rst_fate_host_set *v;
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi), key;
-	size_t cap = 0;
+	struct map_dump d = {};
+	size_t i;
+	int err;
 
 	*rows = NULL;
 	*n = 0;
-	if (fd < 0 || ncpu <= 0)
+	if (fd < 0)
 		return -EINVAL;
-	if (bpf_obj_get_info_by_fd(fd, &mi, &len))
-		return -errno;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (key = 0; key < mi.max_entries && !err; key++) {
-		size_t first = *n;
-
-		if (bpf_map_lookup_elem(fd, &key, v)) {
-			err = -errno;
-			break;
-		}
-		for (c = 0; c < ncpu && !err; c++)
-			for (w = 0; w < RST_FATE_HOST_WAYS && !err; w++)
-				if (v[c].way[w].family)
-					err = row_add(rows, n, &cap, first, &v[c].way[w]);
+	/* The tables' own reader (mapread.h): batches of sets, each host's lines merged. */
+	err = fate_hosts_dump_read(fd, &d);
+	if (!err && d.n) {
+		*rows = calloc(d.n, sizeof(**rows));
+		if (!*rows)
+			err = -ENOMEM;
 	}
-	free(v);
+	for (i = 0; !err && i < d.n; i++) {
+		memcpy(&(*rows)[i].key, map_dump_key(&d, i), sizeof((*rows)[i].key));
+		memcpy(&(*rows)[i].v, map_dump_val(&d, i), sizeof((*rows)[i].v));
+	}
+	map_dump_free(&d);
 	if (err) {
 		free(*rows);
 		*rows = NULL;
-		*n = 0;
 		return err;
 	}
+	*n = i;
 	if (*n)
 		qsort(*rows, *n, sizeof(**rows), row_cmp);
 	return 0;

@@ -230,6 +230,7 @@ __u64 fd_memlock(int fd)
 
 struct table_kind {
 	__u32 set_size;	 /* bytes of one set (the map's value) */
+	__u32 hdr_size;	 /* bytes before the set's first line (its tag header, if any) */
 	__u32 line_size; /* bytes of one line */
 	__u32 ways;
 	__u32 key_size; /* what readers get */
@@ -257,17 +258,22 @@ static __u64 now_ticks(void)
 	return ((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >> RST_TICK_SHIFT;
 }
 
+/* A host key (zero padding, as the readers compare keys whole); 0 for a free way. */
+static int addr_key(const __u8 *addr, __u8 family, struct rst_host_key *k)
+{
+	if (!family)
+		return 0;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, addr, 16);
+	k->family = family;
+	return 1;
+}
+
 static int host_key_of(const void *line, void *key)
 {
 	const struct rst_host_line *l = line;
-	struct rst_host_key *k = key;
 
-	if (!l->family)
-		return 0;
-	memset(k, 0, sizeof(*k));
-	memcpy(k->addr, l->addr, 16);
-	k->family = l->family;
-	return 1;
+	return addr_key(l->addr, l->family, key);
 }
 
 static void host_merge(void *val, const void *line, int first, __u64 now_t)
@@ -347,8 +353,41 @@ static void flow_merge(void *val, const void *line, int first, __u64 now_t)
 	v->hs |= l->hs;
 }
 
+/* A line of the per-host fate table (bpf/fate.bpf.h): sets without a tag header. */
+static int fate_key_of(const void *line, void *key)
+{
+	const struct rst_fate_host_line *l = line;
+
+	return addr_key(l->addr, l->family, key);
+}
+
+static void fate_merge(void *val, const void *line, int first, __u64 now_t)
+{
+	const struct rst_fate_host_line *l = line;
+	struct rst_fate_host *v = val;
+	int f;
+
+	(void)now_t;
+	if (first)
+		memset(v, 0, sizeof(*v));
+	for (f = 0; f < RST_FATE_MAX; f++)
+		v->fate[f] += l->fate[f];
+}
+
+static const struct table_kind fate_kind = {
+	.set_size = sizeof(struct rst_fate_host_set),
+	.hdr_size = 0,
+	.line_size = sizeof(struct rst_fate_host_line),
+	.ways = RST_FATE_HOST_WAYS,
+	.key_size = sizeof(struct rst_host_key),
+	.val_size = sizeof(struct rst_fate_host),
+	.key_of = fate_key_of,
+	.merge = fate_merge,
+};
+
 static const struct table_kind host_kind = {
 	.set_size = sizeof(struct rst_host_set),
+	.hdr_size = sizeof(struct rst_set_hdr),
 	.line_size = sizeof(struct rst_host_line),
 	.ways = RST_HOST_WAYS,
 	.key_size = sizeof(struct rst_host_key),
@@ -359,6 +398,7 @@ static const struct table_kind host_kind = {
 
 static const struct table_kind flow_kind = {
 	.set_size = sizeof(struct rst_flow_set),
+	.hdr_size = sizeof(struct rst_set_hdr),
 	.line_size = sizeof(struct rst_flow_line),
 	.ways = RST_FLOW_WAYS,
 	.key_size = sizeof(struct rst_flow_key),
@@ -395,9 +435,8 @@ static int set_merge(const struct table_kind *tk, const char *vals, int ncpu, st
 	__u32 w;
 
 	for (cpu = 0; cpu < ncpu; cpu++) {
-		/* The lines follow the set's header of tags. */
-		const char *set = vals + (size_t)cpu * ((tk->set_size + 7) & ~7U) +
-				  sizeof(struct rst_set_hdr);
+		/* The lines follow the set's header of tags, where it has one. */
+		const char *set = vals + (size_t)cpu * ((tk->set_size + 7) & ~7U) + tk->hdr_size;
 
 		for (w = 0; w < tk->ways; w++) {
 			const char *line = set + (size_t)w * tk->line_size;
@@ -527,6 +566,11 @@ int flows_dump_each(int fd, struct map_dump *d, map_chunk_fn fn, void *ctx)
 int flows_dump_read(int fd, struct map_dump *d)
 {
 	return table_each(fd, &flow_kind, d, NULL, NULL);
+}
+
+int fate_hosts_dump_read(int fd, struct map_dump *d)
+{
+	return table_each(fd, &fate_kind, d, NULL, NULL);
 }
 
 /*

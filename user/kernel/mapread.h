@@ -78,6 +78,8 @@ __u64 fd_memlock(int fd);
 int hosts_dump_each(int fd, struct map_dump *d, map_chunk_fn fn, void *ctx);
 int hosts_dump_read(int fd, struct map_dump *d);
 int flows_dump_each(int fd, struct map_dump *d, map_chunk_fn fn, void *ctx);
+/* The per-host fate table the same way: struct rst_host_key / struct rst_fate_host. */
+int fate_hosts_dump_read(int fd, struct map_dump *d);
 int flows_dump_read(int fd, struct map_dump *d);
 
 struct rst_host_key;
